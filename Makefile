@@ -1,0 +1,45 @@
+# mscreport: bare `make` prints this help.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
+
+.DEFAULT_GOAL := help
+.PHONY: help report test test-fast bench browser-deps notebooks clean
+
+help: ## Show this help
+	@echo "mscreport - make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test]"
+	touch $(STAMP)
+
+report: $(STAMP) ## Build every report from the bundled cohort into reports/
+	$(BIN)/mscreport build
+
+test: $(STAMP) browser-deps ## Run the whole test suite (pytest on lib/, nbval on notebooks, end-to-end, browser)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## Unit tests only (no notebook execution, no browser)
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+bench: $(STAMP) ## Print build-time, memory and size figures (medians of several runs)
+	$(BIN)/python scripts/bench.py
+
+notebooks: $(STAMP) ## Regenerate the .ipynb twins from the py:percent sources (for Jupyter users)
+	$(BIN)/jupytext --sync notebooks/*.py
+
+browser-deps: ## Install headless Chromium for the browser test where possible (apt-get); never fails
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser test (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "chromium could not be installed: the browser test will be skipped"; \
+	  else echo "chromium not available and not root: the browser test will be skipped"; fi; }
+
+clean: ## Remove the virtual environment and rendered reports
+	rm -rf $(VENV) reports/*.html reports/results.json reports/teaching reports/.cache

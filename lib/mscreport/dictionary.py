@@ -1,0 +1,78 @@
+"""The data dictionary: the one source of truth for the cohort file format.
+
+``data/README.md`` renders it (``render_markdown``); the validators read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REQUIRED, STUDY, OPTIONAL = "required", "study", "optional"
+
+SOURCE_ALIASES = {
+    "umbilical_cord": "umbilical_cord", "uc": "umbilical_cord", "umbilical cord": "umbilical_cord",
+    "bone_marrow": "bone_marrow", "bm": "bone_marrow", "bone marrow": "bone_marrow",
+    "adipose": "adipose", "ad": "adipose", "at": "adipose", "adipose tissue": "adipose",
+}
+SEX_ALIASES = {"f": "female", "female": "female", "w": "female", "m": "male", "male": "male",
+               "other": "other", "x": "other"}
+YES_NO_ALIASES = {"yes": True, "y": True, "true": True, "1": True,
+                  "no": False, "n": False, "false": False, "0": False}
+
+FILE_TYPES = {"csv": "comma- or semicolon-separated text (UTF-8; decimal commas accepted)",
+              "xlsx": "Excel workbook, first sheet", "parquet": "Apache Parquet"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the cohort file."""
+
+    name: str
+    requirement: str  # required | study | optional
+    kind: str  # id | number | category | yesno
+    unit: str
+    meaning: str
+    low: float | None = None  # plausible range (inclusive), in the stated unit
+    high: float | None = None
+    allowed: str = ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("patient_id", REQUIRED, "id", "-", "study pseudonym; unique and non-empty; never shown in a report"),
+    Column("hba1c_baseline", REQUIRED, "number", "hba1c_unit",
+           "HbA1c before the infusion", 3.0, 20.0, "3-20 % or 9-195 mmol/mol"),
+    Column("hba1c_followup", REQUIRED, "number", "hba1c_unit",
+           "HbA1c at last follow-up; an empty cell excludes the patient with a stated reason",
+           3.0, 20.0, "3-20 % or 9-195 mmol/mol, or empty"),
+    Column("dose_cells", STUDY, "number", "cells",
+           "total MSCs infused (e.g. 1.5e9); an empty cell excludes the patient from dose analyses only",
+           1e5, 1e12, "1e5-1e12, or empty"),
+    Column("msc_source", STUDY, "category", "-", "tissue the MSCs came from",
+           allowed="umbilical_cord (UC), bone_marrow (BM), adipose (AD, AT); any case"),
+    Column("followup_months", STUDY, "number", "months",
+           "months from infusion to the follow-up HbA1c", 0.0, 600.0, "0-600"),
+    Column("age_years", OPTIONAL, "number", "years", "age at infusion", 0.0, 120.0, "0-120"),
+    Column("sex", OPTIONAL, "category", "-", "sex", allowed="female (F), male (M), other; any case"),
+    Column("bmi", OPTIONAL, "number", "kg/m2", "body-mass index", 10.0, 80.0, "10-80"),
+    Column("diabetes_duration_years", OPTIONAL, "number", "years", "years since diagnosis", 0.0, 100.0, "0-100"),
+    Column("serious_adverse_event", OPTIONAL, "yesno", "-", "any serious adverse event during follow-up",
+           allowed="yes/no (also true/false, 1/0, y/n)"),
+)
+
+COLUMNS_BY_NAME = {c.name: c for c in COLUMNS}
+REQUIRED_COLUMNS = tuple(c.name for c in COLUMNS if c.requirement == REQUIRED)
+STUDY_COLUMNS = tuple(c.name for c in COLUMNS if c.requirement == STUDY)
+CATEGORY_ALIASES = {"msc_source": SOURCE_ALIASES, "sex": SEX_ALIASES}
+
+# Plausible HbA1c in each unit (the % range converted with the master equation, rounded out).
+HBA1C_RANGE = {"percent": (3.0, 20.0), "mmol_mol": (9.0, 195.0)}
+
+
+def render_markdown() -> str:
+    """The dictionary as a Markdown table (for data/README.md)."""
+    lines = ["| column | required | type | unit | allowed values | meaning |",
+             "|---|---|---|---|---|---|"]
+    for c in COLUMNS:
+        unit = "`hba1c_unit` (% or mmol/mol)" if c.unit == "hba1c_unit" else c.unit
+        lines.append(f"| `{c.name}` | {c.requirement} | {c.kind} | {unit} | {c.allowed or '-'} | {c.meaning} |")
+    return "\n".join(lines)

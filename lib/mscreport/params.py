@@ -1,0 +1,148 @@
+"""The report's parameters: one definition (name, type, default, unit, help, check).
+
+The chapter notebooks repeat these defaults as literals in their tagged ``parameters`` cell
+(papermill's convention); ``tests/test_notebooks_static.py`` checks that they agree.
+Parameters are validated here, before any kernel starts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import InputError, Problem
+from .units import UNITS
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of the report."""
+
+    name: str
+    type: type
+    default: Any
+    unit: str
+    help: str
+    check: Callable[[Any], str | None] = lambda v: None
+
+
+def _between(lo: float, hi: float, *, lo_open: bool = False) -> Callable[[Any], str | None]:
+    def check(v):
+        if not math.isfinite(v):
+            return "must be a finite number"
+        if (v <= lo if lo_open else v < lo) or v > hi:
+            return f"must be {'>' if lo_open else '>='} {lo:g} and <= {hi:g}"
+        return None
+
+    return check
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
+    return lambda v: None if v in choices else f"must be one of {', '.join(choices)}"
+
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("hba1c_unit", str, "percent", "-",
+              "unit of the HbA1c columns in the cohort file: percent (NGSP) or mmol_mol (IFCC)",
+              _one_of(UNITS)),
+    ParamSpec("moderate_min", float, 6.2, "NGSP %",
+              "lowest baseline HbA1c analysed; lower baselines are excluded with a reason",
+              _between(3.0, 20.0)),
+    ParamSpec("severe_above", float, 8.0, "NGSP %",
+              "baseline HbA1c above this is 'severe'; moderate_min <= HbA1c <= severe_above is 'moderate'",
+              _between(3.0, 20.0)),
+    ParamSpec("dose_cutoff", float, 1e9, "cells",
+              "high-dose group: dose_cells >= dose_cutoff; low dose otherwise",
+              _between(0.0, 1e13, lo_open=True)),
+    ParamSpec("alpha", float, 0.05, "-",
+              "two-sided significance level; confidence intervals are at 1 - alpha",
+              _between(0.0, 0.5, lo_open=True)),
+    ParamSpec("target_hba1c", float, 7.0, "NGSP %",
+              "glycaemic target for the proportion of patients below it (ADA: 7 %)",
+              _between(3.0, 20.0)),
+    ParamSpec("aggregate_above", int, 2000, "patients",
+              "figures that draw one mark per patient switch to aggregated forms above this n",
+              _between(10, 10**9)),
+)
+
+PARAMS_BY_NAME = {p.name: p for p in PARAMETERS}
+DEFAULTS = {p.name: p.default for p in PARAMETERS}
+
+
+def parse_value(spec: ParamSpec, value: Any) -> Any:
+    """Convert a value (from YAML or a ``-p NAME=VALUE`` string) to the parameter's type."""
+    if spec.type is str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {value!r}")
+        return value.strip()
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if spec.type is int:
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(number)
+    return float(value)
+
+
+def resolve_params(params_file: str | Path | None = None,
+                   overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """Defaults, then a YAML file, then ``NAME=VALUE`` overrides; validated.
+
+    Raises InputError listing every problem (unknown names come with the list of known ones).
+    """
+    problems: list[Problem] = []
+    raw: dict[str, tuple[Any, str]] = {}  # name -> (value, where it came from)
+    if params_file is not None:
+        where = str(params_file)
+        try:
+            import yaml
+
+            text = Path(params_file).read_text(encoding="utf-8")
+            loaded = yaml.safe_load(text) or {}
+            if not isinstance(loaded, dict):
+                raise ValueError("expected a mapping of NAME: VALUE")
+            for name, value in loaded.items():
+                raw[str(name)] = (value, where)
+        except FileNotFoundError:
+            problems.append(Problem(where, None, None, "parameter file not found"))
+        except Exception as exc:  # yaml errors, decoding errors
+            problems.append(Problem(where, None, None, f"cannot read parameter file: {exc}"))
+    for item in overrides:
+        if "=" not in item:
+            problems.append(Problem("-p", None, None, f"{item!r}: expected NAME=VALUE"))
+            continue
+        name, value = item.split("=", 1)
+        raw[name.strip()] = (value.strip(), "-p")
+    resolved = dict(DEFAULTS)
+    known = ", ".join(PARAMS_BY_NAME)
+    for name, (value, where) in raw.items():
+        spec = PARAMS_BY_NAME.get(name)
+        if spec is None:
+            problems.append(Problem(where, None, name, f"unknown parameter {name!r}; known parameters: {known}"))
+            continue
+        try:
+            parsed = parse_value(spec, value)
+        except (TypeError, ValueError):
+            problems.append(Problem(where, None, name, f"{name}={value!r}: expected {spec.type.__name__}"))
+            continue
+        message = spec.check(parsed)
+        if message:
+            problems.append(Problem(where, None, name, f"{name}={value!r}: {message}"))
+            continue
+        resolved[name] = parsed
+    if not problems and resolved["severe_above"] < resolved["moderate_min"]:
+        problems.append(Problem("-p", None, "severe_above",
+                                f"severe_above ({resolved['severe_above']:g}) must not be below "
+                                f"moderate_min ({resolved['moderate_min']:g})"))
+    if problems:
+        raise InputError(problems)
+    return resolved
+
+
+def describe_parameters() -> list[dict[str, Any]]:
+    """The parameter table (name, type, default, unit, meaning) for README and reports."""
+    return [{"name": p.name, "type": p.type.__name__, "default": p.default,
+             "unit": p.unit, "meaning": p.help} for p in PARAMETERS]

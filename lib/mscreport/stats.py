@@ -1,0 +1,474 @@
+"""Statistical tests, written to agree with base R 4.2 (``t.test``, ``wilcox.test``,
+``cor.test``, ``mcnemar.test``) to 1e-9 relative; ``tests/r/reference.R`` makes the fixtures.
+
+Conventions: change = follow-up - baseline (a fall is negative); all tests two-sided;
+intervals at 1 - alpha. A statistic that cannot be computed is ``None`` with the reason in
+``note``: never a made-up number. Rank tests follow R's defaults: exact only for n < 50 with
+no ties (and, for the signed-rank test, no zero differences), otherwise the normal
+approximation with tie and continuity correction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats as st
+
+EXACT_BELOW = 50  # R: exact rank tests for n < 50
+HL_MAX_N = 3000  # Hodges-Lehmann needs n(n+1)/2 Walsh averages
+
+
+def _num(x) -> float | None:
+    """A finite float, or None."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _clean(x) -> np.ndarray:
+    a = np.asarray(x, dtype="float64")
+    return a[~np.isnan(a)]
+
+
+def _has_ties(a: np.ndarray) -> bool:
+    return len(np.unique(a)) != len(a)
+
+
+# ---------------------------------------------------------------- exact null distributions
+@lru_cache(maxsize=None)
+def _signrank_counts(n: int) -> tuple[int, ...]:
+    """Number of subsets of {1..n} with each sum 0..n(n+1)/2 (R's csignrank)."""
+    top = n * (n + 1) // 2
+    c = [1] + [0] * top
+    for k in range(1, n + 1):
+        for s in range(top, k - 1, -1):
+            c[s] += c[s - k]
+    return tuple(c)
+
+
+def psignrank(q: float, n: int) -> float:
+    """P(V <= q) for the signed-rank statistic V with n non-zero differences."""
+    c = _signrank_counts(n)
+    q = math.floor(q + 1e-7)
+    if q < 0:
+        return 0.0
+    return sum(c[: q + 1]) / 2.0**n
+
+
+def qsignrank(p: float, n: int) -> int:
+    """Smallest q with P(V <= q) >= p (R's qsignrank, with its 10 * DBL_EPSILON fuzz)."""
+    c = _signrank_counts(n)
+    target = p - 10 * np.finfo(float).eps
+    cum = 0.0
+    for q, count in enumerate(c):
+        cum += count / 2.0**n
+        if cum >= target:
+            return q
+    return len(c) - 1
+
+
+@lru_cache(maxsize=None)
+def _wilcox_counts(m: int, n: int) -> tuple[int, ...]:
+    """Number of ways each Mann-Whitney U = 0..m*n arises (R's cwilcox)."""
+    # f[k][s]: subsets of size k of {1..N} with rank sum s
+    N = m + n
+    top = N * (N + 1) // 2
+    f = [[0] * (top + 1) for _ in range(m + 1)]
+    f[0][0] = 1
+    for item in range(1, N + 1):
+        for k in range(min(item, m), 0, -1):
+            row, prev = f[k], f[k - 1]
+            for s in range(top, item - 1, -1):
+                if prev[s - item]:
+                    row[s] += prev[s - item]
+    base = m * (m + 1) // 2
+    return tuple(f[m][base: base + m * n + 1])
+
+
+def pwilcox(q: float, m: int, n: int) -> float:
+    """P(U <= q) for the Mann-Whitney U of samples of sizes m and n."""
+    c = _wilcox_counts(m, n)
+    q = math.floor(q + 1e-7)
+    if q < 0:
+        return 0.0
+    return sum(c[: q + 1]) / math.comb(m + n, m)
+
+
+# ---------------------------------------------------------------- signed-rank and HL
+@dataclass(frozen=True)
+class SignedRankResult:
+    """Wilcoxon signed-rank test of paired differences against 0, with the
+    Hodges-Lehmann (pseudo)median of the differences and its interval."""
+
+    n_nonzero: int
+    v: float | None  # sum of ranks of positive differences (R's V)
+    p: float | None
+    method: str
+    hl_estimate: float | None
+    hl_ci_low: float | None
+    hl_ci_high: float | None
+    hl_method: str
+
+
+def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
+    """R's ``wilcox.test(d, conf.int = TRUE)`` (two-sided, mu = 0, correct = TRUE)."""
+    d = _clean(d)
+    x = d[d != 0]
+    zeros = len(x) < len(d)
+    n = len(x)
+    if n == 0:
+        return SignedRankResult(0, None, None, "not computed: every difference is 0", None, None, None, "not computed")
+    r = st.rankdata(np.abs(x))
+    v = float(r[x > 0].sum())
+    ties = _has_ties(r)
+    if n < EXACT_BELOW and not ties and not zeros:
+        method = "exact"
+        if v > n * (n + 1) / 4:
+            p1 = 1 - psignrank(v - 1, n)
+        else:
+            p1 = psignrank(v, n)
+        p = min(2 * p1, 1.0)
+    else:
+        method = "normal approximation with continuity correction" + (" (ties)" if ties else "") + (
+            " (zeros dropped)" if zeros else "")
+        _, counts = np.unique(r, return_counts=True)
+        z = v - n * (n + 1) / 4
+        sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float(np.sum(counts**3 - counts)) / 48)
+        if sigma == 0:
+            p = None
+        else:
+            z = (z - math.copysign(0.5, z) * (z != 0)) / sigma
+            p = 2 * min(st.norm.cdf(z), st.norm.sf(z))
+    est = lo = hi = None
+    hl_method = "not computed"
+    if n <= HL_MAX_N:
+        i, j = np.triu_indices(n)
+        walsh = np.sort((x[i] + x[j]) / 2)
+        est = float(np.median(walsh))
+        m = len(walsh)
+        if method == "exact":
+            qu = qsignrank(alpha / 2, n)
+            if qu == 0:
+                qu = 1
+            ql = n * (n + 1) // 2 - qu
+            lo, hi = float(walsh[qu - 1]), float(walsh[ql])
+            hl_method = "exact (Walsh averages at signed-rank quantiles)"
+        else:
+            k = int(math.floor(m / 2 - st.norm.ppf(1 - alpha / 2) * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
+            k = max(k, 0)
+            lo, hi = float(walsh[k]), float(walsh[m - 1 - k])
+            hl_method = "normal approximation (Walsh-average order statistics)"
+    return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method)
+
+
+# ---------------------------------------------------------------- paired analysis
+PAIRED_KEYS = ("n", "baseline_mean", "baseline_sd", "followup_mean", "followup_sd",
+               "mean_change", "sd_change", "ci_low", "ci_high", "t", "df", "p",
+               "wilcoxon_p", "cohens_dz")
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """Paired analysis of HbA1c before and after (NGSP %; change = follow-up - baseline).
+
+    The first fourteen fields are interface.md's PAIRED; the rest complete the picture.
+    ``cohens_dz`` = mean change / SD of change (the paired-design effect size d_z).
+    """
+
+    n: int
+    baseline_mean: float | None
+    baseline_sd: float | None
+    followup_mean: float | None
+    followup_sd: float | None
+    mean_change: float | None
+    sd_change: float | None
+    ci_low: float | None
+    ci_high: float | None
+    t: float | None
+    df: float | None
+    p: float | None
+    wilcoxon_p: float | None
+    cohens_dz: float | None
+    se_change: float | None = None
+    shapiro_w: float | None = None
+    shapiro_p: float | None = None
+    wilcoxon_v: float | None = None
+    wilcoxon_method: str = ""
+    hl_estimate: float | None = None
+    hl_ci_low: float | None = None
+    hl_ci_high: float | None = None
+    note: str = ""
+
+    def interface(self) -> dict:
+        """The PAIRED block of results.json."""
+        d = asdict(self)
+        return {k: d[k] for k in PAIRED_KEYS}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _sd(a: np.ndarray) -> float | None:
+    return _num(np.std(a, ddof=1)) if len(a) >= 2 else None
+
+
+def paired_test(baseline, followup, alpha: float = 0.05) -> PairedResult:
+    """Paired t-test of follow-up vs baseline (R: ``t.test(followup, baseline, paired = TRUE)``),
+    with Wilcoxon signed-rank, Hodges-Lehmann, Shapiro-Wilk on the change and Cohen's d_z."""
+    b = np.asarray(baseline, dtype="float64")
+    f = np.asarray(followup, dtype="float64")
+    keep = ~np.isnan(b) & ~np.isnan(f)
+    b, f = b[keep], f[keep]
+    d = f - b
+    n = len(d)
+    if n == 0:
+        return PairedResult(0, *([None] * 13), note="no patients")
+    mean_d = _num(np.mean(d))
+    base = dict(n=n, baseline_mean=_num(np.mean(b)), baseline_sd=_sd(b),
+                followup_mean=_num(np.mean(f)), followup_sd=_sd(f), mean_change=mean_d)
+    if n < 2:
+        return PairedResult(**base, sd_change=None, ci_low=None, ci_high=None, t=None, df=None, p=None,
+                            wilcoxon_p=None, cohens_dz=None, note="n < 2: no SD, test or interval")
+    sd_d = float(np.std(d, ddof=1))
+    df = n - 1
+    se = sd_d / math.sqrt(n)
+    notes = []
+    if sd_d == 0:
+        t = p = lo = hi = dz = None
+        notes.append("every change is identical (SD 0): t and d_z undefined")
+    else:
+        t = mean_d / se
+        p = 2 * st.t.sf(abs(t), df)
+        half = st.t.ppf(1 - alpha / 2, df) * se
+        lo, hi = mean_d - half, mean_d + half
+        dz = mean_d / sd_d
+    sw_w = sw_p = None
+    if 3 <= n <= 5000 and sd_d > 0:
+        sw = st.shapiro(d)
+        sw_w, sw_p = float(sw.statistic), float(sw.pvalue)
+    elif n > 5000:
+        notes.append("Shapiro-Wilk not computed for n > 5000 (as R's shapiro.test)")
+    sr = signed_rank_test(d, alpha)
+    return PairedResult(**base, sd_change=sd_d, ci_low=_num(lo), ci_high=_num(hi), t=_num(t), df=float(df),
+                        p=_num(p), wilcoxon_p=sr.p, cohens_dz=_num(dz), se_change=se,
+                        shapiro_w=sw_w, shapiro_p=sw_p, wilcoxon_v=sr.v, wilcoxon_method=sr.method,
+                        hl_estimate=sr.hl_estimate, hl_ci_low=sr.hl_ci_low, hl_ci_high=sr.hl_ci_high,
+                        note="; ".join(notes))
+
+
+# ---------------------------------------------------------------- two groups
+@dataclass(frozen=True)
+class WelchResult:
+    """Welch two-sample t-test of x - y (R: ``t.test(x, y)``)."""
+
+    t: float | None
+    df: float | None
+    p: float | None
+    diff: float | None
+    ci_low: float | None
+    ci_high: float | None
+    note: str = ""
+
+
+def welch_test(x, y, alpha: float = 0.05) -> WelchResult:
+    x, y = _clean(x), _clean(y)
+    if len(x) < 2 or len(y) < 2:
+        return WelchResult(None, None, None, None, None, None, "each group needs at least 2 patients")
+    vx, vy = np.var(x, ddof=1) / len(x), np.var(y, ddof=1) / len(y)
+    se = math.sqrt(vx + vy)
+    diff = float(np.mean(x) - np.mean(y))
+    if se == 0:
+        return WelchResult(None, None, None, diff, None, None, "no variation in either group")
+    t = diff / se
+    df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
+    half = st.t.ppf(1 - alpha / 2, df) * se
+    return WelchResult(t, float(df), float(2 * st.t.sf(abs(t), df)), diff, diff - half, diff + half)
+
+
+@dataclass(frozen=True)
+class MannWhitneyResult:
+    """Wilcoxon rank-sum / Mann-Whitney test (R: ``wilcox.test(x, y)``); u is R's W for x."""
+
+    u: float | None
+    p: float | None
+    method: str
+
+
+def mann_whitney(x, y) -> MannWhitneyResult:
+    x, y = _clean(x), _clean(y)
+    m, n = len(x), len(y)
+    if m == 0 or n == 0:
+        return MannWhitneyResult(None, None, "not computed: a group is empty")
+    r = st.rankdata(np.concatenate([x, y]))
+    u = float(r[:m].sum() - m * (m + 1) / 2)
+    ties = _has_ties(r)
+    if m < EXACT_BELOW and n < EXACT_BELOW and not ties:
+        p1 = 1 - pwilcox(u - 1, m, n) if u > m * n / 2 else pwilcox(u, m, n)
+        return MannWhitneyResult(u, min(2 * p1, 1.0), "exact")
+    _, counts = np.unique(r, return_counts=True)
+    z = u - m * n / 2
+    N = m + n
+    tie_term = float(np.sum(counts**3 - counts)) / (N * (N - 1)) if N > 1 else 0.0
+    sigma = math.sqrt((m * n / 12) * ((N + 1) - tie_term))
+    if sigma == 0:
+        return MannWhitneyResult(u, None, "not computed: all values tied")
+    z = (z - math.copysign(0.5, z) * (z != 0)) / sigma
+    p = 2 * min(st.norm.cdf(z), st.norm.sf(z))
+    return MannWhitneyResult(u, float(p), "normal approximation with continuity correction" + (" (ties)" if ties else ""))
+
+
+# ---------------------------------------------------------------- correlation
+@dataclass(frozen=True)
+class PearsonResult:
+    """Pearson r with its t-test and Fisher-z interval (R: ``cor.test(x, y)``)."""
+
+    n: int
+    r: float | None
+    p: float | None
+    ci_low: float | None
+    ci_high: float | None
+    note: str = ""
+
+
+def _pairs(x, y):
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    keep = ~np.isnan(x) & ~np.isnan(y)
+    return x[keep], y[keep]
+
+
+def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
+    x, y = _pairs(x, y)
+    n = len(x)
+    if n < 3 or np.std(x) == 0 or np.std(y) == 0:
+        return PearsonResult(n, None, None, None, None, "needs n >= 3 and variation in both variables")
+    r = float(np.corrcoef(x, y)[0, 1])
+    r = max(-1.0, min(1.0, r))
+    df = n - 2
+    if abs(r) == 1:
+        p = 0.0
+    else:
+        t = r * math.sqrt(df / (1 - r * r))
+        p = float(2 * st.t.sf(abs(t), df))
+    lo = hi = None
+    note = ""
+    if n > 3:
+        z = math.atanh(r) if abs(r) < 1 else math.copysign(math.inf, r)
+        half = st.norm.ppf(1 - alpha / 2) / math.sqrt(n - 3)
+        lo, hi = math.tanh(z - half), math.tanh(z + half)
+    else:
+        note = "interval needs n > 3"
+    return PearsonResult(n, r, p, lo, hi, note)
+
+
+@dataclass(frozen=True)
+class SpearmanResult:
+    """Spearman rho (R: ``cor.test(x, y, method = "spearman")``)."""
+
+    n: int
+    rho: float | None
+    p: float | None
+    method: str
+
+
+def _prho_exact(n: int, s: float, lower_tail: bool) -> float:
+    """Exact P(S >= s) (or P(S < s)) over all n! permutations, for n <= 9."""
+    perms = np.array(list(itertools.permutations(range(1, n + 1))), dtype=np.int64)
+    ssum = ((perms - np.arange(1, n + 1)) ** 2).sum(axis=1)
+    upper = np.count_nonzero(ssum >= s)
+    total = len(perms)
+    return (total - upper) / total if lower_tail else upper / total
+
+
+def _prho(n: int, s: float, lower_tail: bool) -> float:
+    """AS 89 (R's prho.c): P(S >= s), or P(S < s) with lower_tail; S = sum (i - r_i)^2."""
+    pv = 0.0 if lower_tail else 1.0
+    if n <= 1 or s <= 0:
+        return pv
+    n3 = n * (n * n - 1) / 3
+    if s > n3:
+        return 1 - pv
+    if n <= 9:
+        return _prho_exact(n, s, lower_tail)
+    c = (0.2274, 0.2531, 0.1745, 0.0758, 0.1033, 0.3932, 0.0879, 0.0151, 0.0072, 0.0831, 0.0131, 4.6e-4)
+    b = 1 / n
+    x = (6 * (s - 1) * b / (n * n - 1) - 1) * math.sqrt(1 / b - 1)
+    y = x * x
+    u = x * b * (c[0] + b * (c[1] + c[2] * b) + y * (-c[3] + b * (c[4] + c[5] * b)
+                 - y * b * (c[6] + c[7] * b - y * (c[8] - c[9] * b + y * b * (c[10] - c[11] * y)))))
+    y = u / math.exp(y / 2)
+    pv = (-y if lower_tail else y) + (st.norm.cdf(x) if lower_tail else st.norm.sf(x))
+    return min(max(pv, 0.0), 1.0)
+
+
+def spearman(x, y) -> SpearmanResult:
+    x, y = _pairs(x, y)
+    n = len(x)
+    if n < 3 or np.std(x) == 0 or np.std(y) == 0:
+        return SpearmanResult(n, None, None, "not computed: needs n >= 3 and variation in both variables")
+    rx, ry = st.rankdata(x), st.rankdata(y)
+    rho = float(np.corrcoef(rx, ry)[0, 1])
+    ties = _has_ties(rx) or _has_ties(ry)
+    q = (n**3 - n) * (1 - rho) / 6
+    if n < 1290 and not ties:
+        if q > (n**3 - n) / 6:
+            p1 = _prho(n, round(q), lower_tail=False)
+        else:
+            p1 = _prho(n, round(q) + 2, lower_tail=True)
+        return SpearmanResult(n, rho, min(2 * p1, 1.0), "exact (AS 89)" if n > 9 else "exact")
+    if abs(rho) == 1:
+        return SpearmanResult(n, rho, 0.0, "t approximation")
+    t = rho / math.sqrt((1 - rho * rho) / (n - 2))
+    p = 2 * min(st.t.cdf(t, n - 2), st.t.sf(t, n - 2))
+    return SpearmanResult(n, rho, float(min(p, 1.0)), "t approximation" + (" (ties)" if ties else ""))
+
+
+# ---------------------------------------------------------------- proportions, multiplicity
+@dataclass(frozen=True)
+class McNemarResult:
+    """McNemar's test with continuity correction (R: ``mcnemar.test(table(before, after))``)."""
+
+    n: int
+    below_before: int
+    below_after: int
+    became_below: int  # above target before, below after
+    became_above: int  # below before, above after
+    statistic: float | None
+    p: float | None
+    note: str = ""
+
+
+def mcnemar(before_below, after_below) -> McNemarResult:
+    a = np.asarray(before_below, dtype=bool)
+    b = np.asarray(after_below, dtype=bool)
+    became_below = int(np.sum(~a & b))
+    became_above = int(np.sum(a & ~b))
+    k = became_below + became_above
+    stat = p = None
+    note = ""
+    if k == 0:
+        note = "no patient changed side of the target: test undefined"
+    else:
+        stat = (abs(became_below - became_above) - 1) ** 2 / k
+        p = float(st.chi2.sf(stat, 1))
+    return McNemarResult(len(a), int(a.sum()), int(b.sum()), became_below, became_above, _num(stat), p, note)
+
+
+def holm(pvalues: dict[str, float | None]) -> dict[str, float | None]:
+    """Holm-adjusted p-values (R: ``p.adjust(p, "holm")``); None stays None."""
+    names = [k for k, v in pvalues.items() if v is not None]
+    ps = np.array([pvalues[k] for k in names], dtype=float)
+    out: dict[str, float | None] = {k: None for k in pvalues}
+    m = len(ps)
+    if m == 0:
+        return out
+    order = np.argsort(ps, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * ps[order]))
+    for idx, val in zip(order, adj):
+        out[names[idx]] = float(val)
+    return out

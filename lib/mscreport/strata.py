@@ -1,0 +1,47 @@
+"""Severity strata at baseline (NGSP %): moderate = moderate_min <= HbA1c <= severe_above,
+severe = HbA1c > severe_above. 8.0 % exactly is moderate (the paper's "6.2-8 %")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+STRATA = ("moderate", "severe")
+
+
+def assign_stratum(baseline, moderate_min: float, severe_above: float) -> np.ndarray:
+    """'below', 'moderate' or 'severe' for each baseline HbA1c (NGSP %)."""
+    b = np.asarray(baseline, dtype="float64")
+    return np.where(b < moderate_min, "below", np.where(b > severe_above, "severe", "moderate"))
+
+
+def count_strata(cohort) -> pd.DataFrame:
+    """Patients per stratum with baseline HbA1c range (NGSP %), in reading order."""
+    rows = []
+    for name in STRATA:
+        b = cohort.stratum(name)["hba1c_baseline"]
+        rows.append({"stratum": name, "n": int(len(b)),
+                     "percent": 100 * len(b) / cohort.rows_analysed if cohort.rows_analysed else np.nan,
+                     "baseline_min": b.min() if len(b) else np.nan,
+                     "baseline_max": b.max() if len(b) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def threshold_sensitivity(cohort, severe_grid=(7.0, 7.5, 8.0, 8.5, 9.0, 10.0),
+                          moderate_min: float | None = None) -> pd.DataFrame:
+    """How stratum sizes and mean changes move when severe_above moves (NGSP %).
+
+    Rows below moderate_min (default: the cohort's parameter) are already excluded.
+    """
+    from .stats import paired_test
+
+    f = cohort.frame
+    rows = []
+    for cut in severe_grid:
+        severe = f["hba1c_baseline"] > cut
+        rs = paired_test(f.loc[severe, "hba1c_baseline"], f.loc[severe, "hba1c_followup"], cohort.params["alpha"])
+        rm = paired_test(f.loc[~severe, "hba1c_baseline"], f.loc[~severe, "hba1c_followup"], cohort.params["alpha"])
+        rows.append({"severe_above": float(cut), "n_moderate": int((~severe).sum()), "n_severe": int(severe.sum()),
+                     "mean_change_moderate": rm.mean_change, "p_moderate": rm.p,
+                     "mean_change_severe": rs.mean_change, "p_severe": rs.p})
+    return pd.DataFrame(rows)
