@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import dictionary as dd
-from .errors import InputError
+from .errors import InputError, Problem
 from .params import DEFAULTS
 from .validators import check_frame, read_table
 
@@ -76,7 +76,14 @@ def load_cohort(path: str | Path, params: dict | None = None) -> Cohort:
     """Read and validate a cohort file; raise InputError listing every problem."""
     params = {**DEFAULTS, **(params or {})}
     frame = read_table(path)
-    analysed, excluded, problems = check_frame(frame, str(path), params)
+    try:
+        analysed, excluded, problems = check_frame(frame, str(path), params)
+    except InputError:
+        raise
+    except Exception as exc:  # a cell type no check foresaw: still a readable message, never a traceback
+        raise InputError([Problem(str(path), None, None,
+                                  f"cannot check this file ({type(exc).__name__}: {exc}); save it as CSV "
+                                  "and try again, and please report this as an mscreport bug")]) from None
     if problems:
         raise InputError(problems)
     present = tuple(c.name for c in dd.COLUMNS if c.name in frame.columns)

@@ -19,8 +19,9 @@ SEX_ALIASES = {"f": "female", "female": "female", "w": "female", "m": "male", "m
 YES_NO_ALIASES = {"yes": True, "y": True, "true": True, "1": True,
                   "no": False, "n": False, "false": False, "0": False}
 
-FILE_TYPES = {"csv": "comma- or semicolon-separated text (UTF-8; decimal commas accepted)",
-              "xlsx": "Excel workbook, first sheet", "parquet": "Apache Parquet"}
+FILE_TYPES = {"csv": "comma-, semicolon- or tab-separated text (UTF-8; UTF-16 and Windows-1252 also read); "
+                     "decimal commas accepted",
+              "xlsx": "Excel workbook (.xlsx), first sheet", "parquet": "Apache Parquet"}
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,19 @@ Everything that can go wrong with an input becomes a ``Problem`` (``FILE:ROW:COL
 collected into one ``InputError``; nothing here lets a traceback reach the user. Rows that are
 valid but cannot enter the analysis (no follow-up HbA1c, baseline below ``moderate_min``) are
 not problems but exclusions, each with its row and reason.
+
+Row numbers: ROW is the 1-based data row, the header not counted, i.e. the spreadsheet row
+minus the header's. Blank rows are skipped but keep their place in the numbering, so a ROW
+always points at the line a user sees. ``read_table`` returns the row numbers as the frame's
+index (named ``row``).
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import math
 import re
 from pathlib import Path
 
@@ -22,250 +29,412 @@ from .units import UNIT_LABELS, to_ngsp
 
 MAX_PER_COLUMN = 20  # problems listed per column before summarising the rest
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
-_TOKENIZE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_NUMBER_WITH_TEXT = re.compile(r"^\s*[+-]?[\d.,]+(?:[eE][+-]?\d+)?\s*[^\d\s.,]+.*$")
+_MISSING_MARKERS = {"na", "n/a", "nan", "null", "none", "-", "--", ".", "?", "missing", "nd", "n.d."}
+_ZIP, _PARQUET, _OLE = b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 REASON_NO_FOLLOWUP = "no follow-up HbA1c (hba1c_followup empty)"
 REASON_BELOW_MIN = "baseline HbA1c below moderate_min ({:g} %)"
 
+WHAT_TO_SAVE = "save the cohort as CSV, XLSX or Parquet"
+
+
+def _fail(name: str, message: str, row: int | None = None, column: str | None = None) -> InputError:
+    return InputError([Problem(name, row, column, message)])
+
+
+def fmt_number(x: float) -> str:
+    """A number for a message: 7.5, 58, 1.5e9 (never 1.5e+09)."""
+    x = float(x)
+    if not math.isfinite(x):
+        return str(x)
+    if x != 0 and (abs(x) >= 1e5 or abs(x) < 1e-3):
+        mantissa, exponent = f"{x:.6e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    return f"{x:.6g}"
+
 
 def file_kind(path: Path, head: bytes) -> str:
-    """'csv', 'xlsx' or 'parquet', from the suffix, else from the first bytes."""
+    """'csv', 'xlsx', 'xls' or 'parquet': from the first bytes when they say, else the suffix."""
+    if head.startswith(_ZIP):
+        return "xlsx"
+    if head.startswith(_PARQUET):
+        return "parquet"
+    if head.startswith(_OLE):
+        return "xls"
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return "xlsx"
     if suffix in (".parquet", ".pq"):
         return "parquet"
-    if suffix in (".csv", ".txt", ".tsv"):
-        return "csv"
-    if head.startswith(b"PK"):
-        return "xlsx"
-    if head.startswith(b"PAR1"):
-        return "parquet"
+    if suffix == ".xls":
+        return "xls"
     return "csv"
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a cohort file into a DataFrame of text cells (CSV, XLSX or Parquet).
+def normalise_column(name) -> str:
+    """Trimmed, lower case, runs of spaces/hyphens to one underscore."""
+    return re.sub(r"[\s\-]+", "_", str(name).replace("\ufeff", "").strip()).lower()
 
-    Column names are normalised (trimmed, lower case, spaces to underscores).
-    Raises InputError for a missing, empty, binary or malformed file.
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a cohort file into a DataFrame (CSV and XLSX: text cells; Parquet: as stored).
+
+    Column names are normalised (``normalise_column``); the index, named ``row``, holds the
+    1-based data row numbers. Raises InputError for a missing, empty, binary or malformed file.
     """
     name = str(path)
     p = Path(path)
-    if not p.exists():
-        raise InputError([Problem(name, None, None, "file not found: check the path")])
-    if p.is_dir():
-        raise InputError([Problem(name, None, None, "this is a folder, not a cohort file")])
-    with p.open("rb") as fh:
-        head = fh.read(65536)
-    if not head:
-        raise InputError([Problem(name, None, None, "file is empty: expected a header row and one row per patient")])
-    kind = file_kind(p, head)
     try:
-        if kind == "xlsx":
-            frame = pd.read_excel(p, sheet_name=0, dtype=str, keep_default_na=False, na_values=[])
-        elif kind == "parquet":
-            frame = pd.read_parquet(p)
-        else:
-            frame = _read_csv(p, name, head)
-    except InputError:
-        raise
-    except Exception as exc:  # a parser's own error: say what we expected instead of a traceback
-        raise InputError([Problem(name, None, None,
-                                  f"cannot read this file as {kind.upper()} ({type(exc).__name__}: {exc}); "
-                                  "save the cohort as CSV, XLSX or Parquet")]) from None
-    frame.columns = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
-    if frame.shape[1] == 0 or (frame.shape[1] == 1 and not frame.columns[0]):
-        raise InputError([Problem(name, None, None, "no header row found: the first row must name the columns")])
+        if not p.exists():
+            raise _fail(name, "file not found: check the path")
+        if p.is_dir():
+            raise _fail(name, "this is a folder, not a cohort file: give the path of a CSV, XLSX or Parquet file")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise _fail(name, f"cannot open the file ({exc.strerror or exc}): check the path and its permissions") from None
+    if not data.strip():
+        raise _fail(name, "file is empty: expected a header row and one row per patient")
+    kind = file_kind(p, data[:16])
+    if kind == "xls":
+        raise _fail(name, "old Excel format (.xls) or a password-protected workbook: "
+                          "save it as .xlsx (without a password) or as CSV")
+    if kind == "xlsx" and not data.startswith(_ZIP):
+        raise _fail(name, f"named {p.suffix} but it is not an Excel workbook: "
+                          "if it is a CSV file, rename it to .csv; otherwise " + WHAT_TO_SAVE)
+    if kind == "parquet" and not data.startswith(_PARQUET):
+        raise _fail(name, f"named {p.suffix} but it is not a Parquet file: "
+                          "if it is a CSV file, rename it to .csv; otherwise " + WHAT_TO_SAVE)
+    if kind == "xlsx":
+        frame = _read_xlsx(p, name)
+    elif kind == "parquet":
+        frame = _read_parquet(p, name)
+    else:
+        frame = _read_csv(data, name)
     if len(frame) == 0:
-        raise InputError([Problem(name, None, None, "header only: the file has no data rows")])
-    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+        raise _fail(name, "header only: the file has no data rows")
+    names = list(frame.columns)
+    dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
-        raise InputError([Problem(name, None, c, "column appears more than once in the header") for c in dupes])
+        raise InputError([Problem(name, None, c, "column appears more than once in the header: keep one")
+                          for c in dupes])
     return frame
 
 
-def _read_csv(p: Path, name: str, head: bytes) -> pd.DataFrame:
-    if b"\x00" in head:
-        raise InputError([Problem(name, None, None,
-                                  "not a text table (binary content): save the cohort as CSV, XLSX or Parquet")])
-    encoding = "utf-8-sig"
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _read_parquet(p: Path, name: str) -> pd.DataFrame:
     try:
-        head.decode(encoding)
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a real decoding error, not a cut multi-byte character
-            encoding = "cp1252"
-    first_line = head.decode(encoding, errors="replace").splitlines()[0] if head.strip() else ""
+        frame = pd.read_parquet(p)
+    except Exception as exc:  # pyarrow's own errors
+        raise _fail(name, f"cannot read this file as Parquet ({_short(exc)}): {WHAT_TO_SAVE}") from None
+    if frame.shape[1] == 0:
+        raise _fail(name, "the Parquet file has no columns: " + WHAT_TO_SAVE)
+    frame = frame.reset_index(drop=True)
+    frame.columns = [normalise_column(c) for c in frame.columns]
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    return frame
+
+
+def _cell_text(v) -> str:
+    """An Excel cell as text (as it would read in a CSV file)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v).strip()
+
+
+def _read_xlsx(p: Path, name: str) -> pd.DataFrame:
+    try:
+        raw = pd.read_excel(p, sheet_name=0, header=None, dtype=object)
+    except Exception as exc:  # openpyxl / zipfile errors
+        raise _fail(name, f"cannot read this file as an Excel workbook ({_short(exc)}): {WHAT_TO_SAVE}") from None
+    records = [[_cell_text(v) for v in row] for row in raw.itertuples(index=False, name=None)]
+    return _table_from_records(records, name, sep=None)
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _fail(name, "cannot decode this UTF-16 text file: save it as UTF-8 CSV") from None
+    if b"\x00" in data[:65536]:
+        raise _fail(name, "not a table (binary content): " + WHAT_TO_SAVE)
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 never fails
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f")
+    if controls > max(2, len(sample) // 100):
+        raise _fail(name, "not a table (binary content): " + WHAT_TO_SAVE)
+    return text
+
+
+def _read_csv(data: bytes, name: str) -> pd.DataFrame:
+    text = _decode(data, name)
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
     counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
     sep = max(counts, key=counts.get)
     if counts[sep] == 0:
         sep = ","
     try:
-        return pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, na_values=[],
-                           encoding=encoding, skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL)
-    except pd.errors.EmptyDataError:
-        raise InputError([Problem(name, None, None, "file is empty: expected a header row and one row per patient")]) from None
-    except pd.errors.ParserError as exc:
-        m = _TOKENIZE.search(str(exc))
-        if m:
-            expected, line, saw = (int(g) for g in m.groups())
-            hint = (" - a decimal comma in a comma-separated file? Use a decimal point, quote the value, "
-                    "or save the file with ';' as separator" if sep == "," else "")
-            raise InputError([Problem(name, line - 1, None,
-                                      f"row has {saw} fields but the header has {expected}{hint}")]) from None
-        raise InputError([Problem(name, None, None, f"cannot parse as CSV: {exc}")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, None, None, f"cannot decode text ({exc.reason}): save the file as UTF-8")]) from None
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False))
+    except csv.Error as exc:
+        raise _fail(name, f"cannot read this file as CSV ({_short(exc)}): {WHAT_TO_SAVE}") from None
+    return _table_from_records(records, name, sep=sep)
 
 
-def _limited(problems: list[Problem], name: str, column: str) -> list[Problem]:
+def _too_many_fields(saw: int, expected: int, line: list[str], sep: str) -> str:
+    head = f"row has too many fields ({saw}; the header has {expected})"
+    if sep == ",":
+        joined = ",".join(line)
+        if re.search(r"\d,\d", joined):
+            return (head + ": a decimal comma such as 7,5? Write 7.5, quote it as \"7,5\", "
+                           "or save the file with ';' as separator")
+        return head + ": a value containing ',' must be quoted"
+    shown = "tab" if sep == "\t" else f"'{sep}'"
+    return head + f": is there a stray {shown} inside a value?"
+
+
+def _table_from_records(records: list[list[str]], name: str, sep: str | None) -> pd.DataFrame:
+    """Header = first non-blank record; data rows numbered from 1 after it, blank rows skipped.
+
+    ``sep`` is the CSV separator (None for a spreadsheet, where cells beyond the header are
+    merely unnamed columns rather than a malformed row).
+    """
+    def blank(rec):
+        return not any(str(c).strip() for c in rec)
+
+    start = next((i for i, rec in enumerate(records) if not blank(rec)), None)
+    if start is None:
+        raise _fail(name, "file is empty: expected a header row and one row per patient")
+    header = [str(c).strip() for c in records[start]]
+    body = records[start + 1:]
+    width = len(header)
+    problems: list[Problem] = []
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    for k, rec in enumerate(body, start=1):
+        if blank(rec):
+            continue
+        cells = [str(c) for c in rec]
+        if len(cells) > width:
+            extra = cells[width:]
+            if any(c.strip() for c in extra):
+                if sep is not None:
+                    problems.append(Problem(name, k, None, _too_many_fields(len(cells), width, cells, sep)))
+                    continue
+                header += [""] * (len(cells) - len(header))
+                width = len(header)
+                rows = [r + [""] * (width - len(r)) for r in rows]
+            else:
+                cells = cells[:width]
+        rows.append(cells + [""] * (width - len(cells)))
+        numbers.append(k)
+    if problems:
+        raise InputError(_limited(problems, name, None))
+    columns = [normalise_column(h) if h else f"unnamed_{j + 1}" for j, h in enumerate(header)]
+    frame = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame(columns=columns, dtype=object)
+    # a column without a name and without any value (trailing separators, formatted Excel cells) is no column
+    empty_unnamed = [c for j, c in enumerate(columns) if not header[j] and not any(r[j].strip() for r in rows)]
+    frame = frame.drop(columns=empty_unnamed)
+    frame.index = pd.Index(numbers, dtype="int64", name="row")
+    return frame
+
+
+def _limited(problems: list[Problem], name: str, column: str | None) -> list[Problem]:
     if len(problems) <= MAX_PER_COLUMN:
         return problems
     rest = len(problems) - MAX_PER_COLUMN
-    return problems[:MAX_PER_COLUMN] + [Problem(name, None, column, f"... and {rest} more rows with problems in this column")]
+    where = "in this column" if column else "like these"
+    return problems[:MAX_PER_COLUMN] + [Problem(name, None, column, f"... and {rest} more rows with problems {where}")]
 
 
-def _rows(mask: np.ndarray) -> np.ndarray:
-    """1-based data-row numbers where mask is true."""
-    return np.flatnonzero(mask) + 1
+def _number_hint(cell: str) -> str:
+    low = cell.strip().lower()
+    if low in _MISSING_MARKERS:
+        return ": leave the cell empty when the value is missing"
+    if _NUMBER_WITH_TEXT.match(cell):
+        return ": write the number alone, without a unit or note"
+    return ""
 
 
-def parse_numbers(series: pd.Series, name: str, column: str) -> tuple[pd.Series, list[Problem]]:
-    """Text cells -> floats (NaN for empty). Accepts decimal commas. Problems for non-numbers."""
+def parse_numbers(series: pd.Series, name: str, column: str,
+                  rows: np.ndarray | None = None) -> tuple[pd.Series, list[Problem]]:
+    """Cells -> floats (NaN for empty). Accepts decimal commas. Problems for non-numbers.
+
+    ``rows`` are the data-row numbers of the cells (default 1..n).
+    """
+    rows = np.arange(1, len(series) + 1) if rows is None else np.asarray(rows)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype("float64").reset_index(drop=True), []
+        values = series.astype("float64").reset_index(drop=True)
+        bad = np.isinf(values.to_numpy())
+        problems = [Problem(name, int(rows[i]), column, f"not a number: {values.iloc[i]!r}") for i in np.flatnonzero(bad)]
+        values[bad] = np.nan
+        return values, _limited(problems, name, column)
     text = series.astype("string").fillna("").str.strip().reset_index(drop=True)
     comma = text.str.match(_DECIMAL_COMMA.pattern).fillna(False).to_numpy(dtype=bool)
     if comma.any():
         text = text.where(~comma, text.str.replace(",", ".", regex=False))
     values = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype("float64")
     empty = (text == "").to_numpy(dtype=bool)
-    bad = ~empty & values.isna().to_numpy() | np.isinf(values.to_numpy())
-    problems = [Problem(name, int(r), column, f"not a number: {text.iloc[r - 1]!r}") for r in _rows(bad)]
+    bad = (~empty & values.isna().to_numpy()) | np.isinf(values.to_numpy())
+    original = series.astype("string").fillna("").reset_index(drop=True)
+    problems = [Problem(name, int(rows[i]), column,
+                        f"not a number: {original.iloc[i].strip()!r}{_number_hint(original.iloc[i])}")
+                for i in np.flatnonzero(bad)]
     values[bad] = np.nan
     return values, _limited(problems, name, column)
-
-
-def _range_problems(values: pd.Series, lo: float, hi: float, name: str, column: str,
-                    what: str, hint=None) -> list[Problem]:
-    v = values.to_numpy()
-    out = ~np.isnan(v) & ((v < lo) | (v > hi))
-    problems = []
-    for r in _rows(out):
-        x = v[r - 1]
-        extra = hint(x) if hint else ""
-        problems.append(Problem(name, int(r), column, f"{what} {x:g} is outside the plausible range {lo:g}-{hi:g}{extra}"))
-    return _limited(problems, name, column)
 
 
 def _hba1c_hint(unit: str):
     def hint(x: float) -> str:
         if unit == "percent" and 20 < x <= 200:
-            return " - it looks like mmol/mol: rerun with -p hba1c_unit=mmol_mol"
+            return "; it looks like mmol/mol: rerun with -p hba1c_unit=mmol_mol"
         if unit == "mmol_mol" and 3 <= x <= 20:
-            return " - it looks like %: rerun with -p hba1c_unit=percent"
+            return "; it looks like %: rerun with -p hba1c_unit=percent (the default)"
         return ""
     return hint
 
 
-def _categories(series: pd.Series, aliases: dict, name: str, column: str, allowed: str):
-    text = series.astype("string").fillna("").str.strip().str.lower().reset_index(drop=True)
-    mapped = text.map(lambda s: aliases.get(s, "?") if s else None)
-    bad = (mapped == "?").to_numpy(dtype=bool)
-    problems = [Problem(name, int(r), column, f"unknown value {series.iloc[r - 1]!r}: allowed are {allowed}")
-                for r in _rows(bad)]
-    return mapped.where(~bad, None), _limited(problems, name, column)
+def _dose_small(x: float) -> str:
+    if x < 100:  # 1.5 -> meant 1.5 billion
+        example = f"{fmt_number(x * 1e9)} for {fmt_number(x)} billion"
+    else:  # 150 -> meant 150 million
+        example = f"{fmt_number(x * 1e6)} for {fmt_number(x)} million"
+    return (f"dose {fmt_number(x)} is too small for a number of cells: give the total number of cells, "
+            f"not millions or billions (e.g. {example})")
 
 
 def check_frame(frame: pd.DataFrame, name: str, params: dict) -> tuple[pd.DataFrame, list[tuple[int, str]], list[Problem]]:
     """Check a table read by ``read_table``.
 
     Returns (rows analysed with NGSP % HbA1c and derived columns, exclusions as (row, reason),
-    problems). The analysed frame keeps ``row``, the 1-based data row of the file.
+    problems). The analysed frame keeps ``row``, the 1-based data row of the file (taken from
+    the index when it is named ``row``, as ``read_table`` returns it; else 1..n).
     """
     problems: list[Problem] = []
     missing = [c for c in dd.REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        have = ", ".join(frame.columns[:15]) + (" ..." if frame.shape[1] > 15 else "")
-        return frame.iloc[0:0], [], [Problem(name, None, c, f"required column missing (the file has: {have})")
-                                     for c in missing]
+        names = [str(c) for c in frame.columns]
+        have = ", ".join(names[:15]) + (" ..." if len(names) > 15 else "")
+        if not any(c in frame.columns for c in dd.REQUIRED_COLUMNS):
+            return pd.DataFrame(), [], [Problem(
+                name, None, None, "none of the required columns (" + ", ".join(dd.REQUIRED_COLUMNS) + ") found: "
+                f"the first row must name the columns (it reads: {have})")]
+        out = []
+        for c in missing:
+            close = difflib.get_close_matches(c, [n for n in names if n not in dd.COLUMNS_BY_NAME], n=1, cutoff=0.75)
+            hint = f"; is '{close[0]}' meant to be {c}? Rename it" if close else ""
+            out.append(Problem(name, None, c, f"required column missing (the file has: {have}){hint}"))
+        return pd.DataFrame(), [], out
     n = len(frame)
-    out = pd.DataFrame({"row": np.arange(1, n + 1)})
+    rows = (frame.index.to_numpy(dtype="int64") if frame.index.name == "row"
+            else np.arange(1, n + 1, dtype="int64"))
+    frame = frame.reset_index(drop=True)
+    out = pd.DataFrame({"row": rows})
     unit = params["hba1c_unit"]
 
-    ids = frame["patient_id"].astype("string").fillna("").str.strip().reset_index(drop=True)
+    def located(mask: np.ndarray, column: str, message) -> list[Problem]:
+        """One Problem per true position; message(i) -> text."""
+        return _limited([Problem(name, int(rows[i]), column, message(i)) for i in np.flatnonzero(mask)], name, column)
+
+    def text_of(column: str) -> pd.Series:
+        return frame[column].astype("string").fillna("").str.strip()
+
+    ids = text_of("patient_id")
     empty = (ids == "").to_numpy(dtype=bool)
-    problems += _limited([Problem(name, int(r), "patient_id", "empty patient_id: every row needs a study pseudonym")
-                          for r in _rows(empty)], name, "patient_id")
+    problems += located(empty, "patient_id", lambda i: "empty patient_id: every row needs a study pseudonym")
     dup = ids.duplicated(keep="first").to_numpy() & ~empty
     if dup.any():
-        first_row = {}
+        first_row: dict[str, int] = {}
         for i, pid in enumerate(ids.to_numpy()):
-            first_row.setdefault(pid, i + 1)
-        problems += _limited([Problem(name, int(r), "patient_id",
-                                      f"duplicate patient_id (same as row {first_row[ids.iloc[r - 1]]}): pseudonyms must be unique")
-                              for r in _rows(dup)], name, "patient_id")
+            first_row.setdefault(pid, int(rows[i]))
+        problems += located(dup, "patient_id", lambda i: f"duplicate patient_id (same as row {first_row[ids.iloc[i]]}): "
+                                                         "pseudonyms must be unique")
     out["patient_id"] = ids
 
     lo, hi = dd.HBA1C_RANGE[unit]
     label = UNIT_LABELS[unit]
+    hint = _hba1c_hint(unit)
     for column in ("hba1c_baseline", "hba1c_followup"):
-        values, probs = parse_numbers(frame[column], name, column)
+        values, probs = parse_numbers(frame[column], name, column, rows)
         problems += probs
-        problems += _range_problems(values, lo, hi, name, column, f"HbA1c ({label})", _hba1c_hint(unit))
+        v = values.to_numpy()
+        outside = ~np.isnan(v) & ((v < lo) | (v > hi))
+        problems += located(outside, column, lambda i: f"HbA1c {fmt_number(v[i])} is outside the plausible range "
+                                                       f"{lo:g}-{hi:g} {label}{hint(v[i])}")
         out[column] = to_ngsp(values.where((values >= lo) & (values <= hi)), unit)
-    no_baseline = frame["hba1c_baseline"].astype("string").fillna("").str.strip().reset_index(drop=True) == ""
+    no_baseline = (text_of("hba1c_baseline") == "").to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(frame["hba1c_baseline"]):
-        no_baseline = frame["hba1c_baseline"].isna().reset_index(drop=True)
-    problems += _limited([Problem(name, int(r), "hba1c_baseline", "empty: a baseline HbA1c is required for every patient")
-                          for r in _rows(no_baseline.to_numpy(dtype=bool))], name, "hba1c_baseline")
+        no_baseline = frame["hba1c_baseline"].isna().to_numpy(dtype=bool)
+    problems += located(no_baseline, "hba1c_baseline", lambda i: "baseline HbA1c is empty: it is required for every patient")
 
     for col in dd.COLUMNS:
         if col.requirement == dd.REQUIRED or col.name not in frame.columns:
             continue
         if col.kind == "number":
-            values, probs = parse_numbers(frame[col.name], name, col.name)
+            values, probs = parse_numbers(frame[col.name], name, col.name, rows)
             problems += probs
             v = values.to_numpy()
+            present = ~np.isnan(v)
+            unit_text = "" if col.unit in ("-",) else f" {col.unit}"
             if col.name == "dose_cells":
-                nonpos = ~np.isnan(v) & (v <= 0)
-                problems += _limited([Problem(name, int(r), col.name, f"dose must be a positive number of cells, got {v[r - 1]:g}")
-                                      for r in _rows(nonpos)], name, col.name)
-                small = ~np.isnan(v) & (v > 0) & (v < col.low)
-                problems += _limited([Problem(name, int(r), col.name,
-                                              f"dose {v[r - 1]:g} is implausibly small: give the total number of cells "
-                                              "(e.g. 1.5e9), not millions or billions") for r in _rows(small)], name, col.name)
-                problems += _range_problems(values.where(values >= col.low), col.low, col.high, name, col.name, "dose")
+                nonpos = present & (v <= 0)
+                problems += located(nonpos, col.name,
+                                    lambda i: f"dose must be a positive number of cells, got {fmt_number(v[i])}")
+                small = present & (v > 0) & (v < col.low)
+                problems += located(small, col.name, lambda i: _dose_small(v[i]))
+                outside = present & (v > col.high)
             elif col.name == "followup_months":
-                neg = ~np.isnan(v) & (v < 0)
-                problems += _limited([Problem(name, int(r), col.name, f"negative follow-up ({v[r - 1]:g} months): "
-                                              "follow-up is counted from the infusion")
-                                      for r in _rows(neg)], name, col.name)
-                problems += _range_problems(values.where(values >= 0), col.low, col.high, name, col.name, "follow-up")
+                neg = present & (v < 0)
+                problems += located(neg, col.name, lambda i: f"negative follow-up ({fmt_number(v[i])} months): give the "
+                                                             "months from the infusion to the follow-up HbA1c")
+                outside = present & (v > col.high)
             else:
-                problems += _range_problems(values, col.low, col.high, name, col.name, col.name)
+                outside = present & ((v < col.low) | (v > col.high))
+            label_of = {"dose_cells": "dose", "followup_months": "follow-up"}.get(col.name, col.name)
+            problems += located(outside, col.name,
+                                lambda i: f"{label_of} {fmt_number(v[i])} is outside the plausible range "
+                                          f"{fmt_number(col.low)}-{fmt_number(col.high)}{unit_text}")
             out[col.name] = values.where((values >= col.low) & (values <= col.high))
-        elif col.kind == "category":
-            mapped, probs = _categories(frame[col.name], dd.CATEGORY_ALIASES[col.name], name, col.name, col.allowed)
-            problems += probs
-            out[col.name] = mapped
-        elif col.kind == "yesno":
-            mapped, probs = _categories(frame[col.name], dd.YES_NO_ALIASES, name, col.name, col.allowed)
-            problems += probs
-            out[col.name] = mapped
+        elif col.kind in ("category", "yesno"):
+            aliases = dd.YES_NO_ALIASES if col.kind == "yesno" else dd.CATEGORY_ALIASES[col.name]
+            raw = frame[col.name].astype("string").fillna("")
+            key = raw.str.strip().str.lower().str.replace(r"[\s\-]+", " ", regex=True)
+            mapped = key.map(lambda s: aliases.get(s, aliases.get(s.replace(" ", "_"), "?")) if s else None)
+            bad = (mapped == "?").to_numpy(dtype=bool)
+            problems += located(bad, col.name, lambda i: f"unknown value {raw.iloc[i].strip()!r}: allowed are {col.allowed}")
+            out[col.name] = mapped.where(~bad, None)
 
     if problems:
+        problems.sort(key=lambda p: (p.row is None, p.row or 0))  # row order; per-column summaries last
         return out.iloc[0:0], [], problems
 
     excluded: list[tuple[int, str]] = []
     below = (out["hba1c_baseline"] < params["moderate_min"]).to_numpy()
     no_fu = out["hba1c_followup"].isna().to_numpy()
     reason_below = REASON_BELOW_MIN.format(params["moderate_min"])
-    for r in _rows(below):
-        excluded.append((int(r), reason_below))
-    for r in _rows(no_fu & ~below):
-        excluded.append((int(r), REASON_NO_FOLLOWUP))
+    for i in np.flatnonzero(below):
+        excluded.append((int(rows[i]), reason_below))
+    for i in np.flatnonzero(no_fu & ~below):
+        excluded.append((int(rows[i]), REASON_NO_FOLLOWUP))
     excluded.sort()
+    if len(excluded) == n:
+        counts = pd.Series([reason for _, reason in excluded]).value_counts()
+        why = "; ".join(f"{k}: {reason}" for reason, k in counts.items())
+        return out.iloc[0:0], excluded, [Problem(name, None, None, f"no patient left to analyse: all {n} rows are "
+                                                                   f"excluded ({why})")]
     analysed = out.loc[~below & ~no_fu].reset_index(drop=True)
     analysed["change"] = analysed["hba1c_followup"] - analysed["hba1c_baseline"]
     analysed["stratum"] = np.where(analysed["hba1c_baseline"] > params["severe_above"], "severe", "moderate")

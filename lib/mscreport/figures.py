@@ -1,0 +1,179 @@
+"""Figures: each function returns a matplotlib Figure; ``report.Chapter.figure`` embeds it
+as a PNG with a numbered caption and alt text. Above ``aggregate_above`` patients, figures
+that would draw one mark per patient draw aggregated forms instead (bins, quantile bands).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .units import ifcc_to_ngsp, ngsp_to_ifcc  # noqa: E402
+
+sns.set_theme(style="whitegrid", context="notebook")
+PALETTE = {"moderate": "#4C72B0", "severe": "#C44E52", "high": "#8172B3", "low": "#55A868"}
+
+
+def _mmol_axis(ax, which: str = "y") -> None:
+    """A secondary axis in mmol/mol for an HbA1c axis in %."""
+    if which == "y":
+        sec = ax.secondary_yaxis("right", functions=(ngsp_to_ifcc, ifcc_to_ngsp))
+        sec.set_ylabel("mmol/mol")
+    else:
+        sec = ax.secondary_xaxis("top", functions=(ngsp_to_ifcc, ifcc_to_ngsp))
+        sec.set_xlabel("mmol/mol")
+
+
+def baseline_distribution(frame, moderate_min: float, severe_above: float):
+    """Histogram of baseline HbA1c with the stratum thresholds drawn."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    b = frame["hba1c_baseline"]
+    bins = np.arange(np.floor(b.min() * 5) / 5, np.ceil(b.max() * 5) / 5 + 0.2, 0.2) if len(b) else 10
+    ax.hist(b, bins=bins, color="#8C8C8C", edgecolor="white")
+    for x, label in ((moderate_min, f"moderate_min {moderate_min:g} %"), (severe_above, f"severe_above {severe_above:g} %")):
+        ax.axvline(x, color="#C44E52", ls="--")
+        ax.annotate(label, (x, ax.get_ylim()[1] * 0.92), xytext=(4, 0), textcoords="offset points", color="#C44E52", fontsize=9)
+    ax.set_xlabel("baseline HbA1c (%)")
+    ax.set_ylabel("patients")
+    _mmol_axis(ax, "x")
+    fig.tight_layout()
+    return fig
+
+
+def paired_plot(frame, aggregate_above: int):
+    """Baseline and follow-up HbA1c per stratum: one line per patient, or (large n) the
+    median with 10-90 % and 25-75 % bands."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharey=True)
+    for ax, name in zip(axes, ("moderate", "severe")):
+        s = frame[frame["stratum"] == name]
+        color = PALETTE[name]
+        if len(s) == 0:
+            ax.text(0.5, 0.5, "no patients", ha="center", va="center", transform=ax.transAxes)
+        elif len(s) <= aggregate_above:
+            for b, f in zip(s["hba1c_baseline"], s["hba1c_followup"]):
+                ax.plot([0, 1], [b, f], color=color, alpha=0.35, lw=1)
+            ax.plot([0, 1], [s["hba1c_baseline"].mean(), s["hba1c_followup"].mean()], color="black", lw=3, marker="o", label="mean")
+        else:
+            for lo, hi, a in ((10, 90, 0.2), (25, 75, 0.35)):
+                ax.fill_between([0, 1], [np.percentile(s["hba1c_baseline"], lo), np.percentile(s["hba1c_followup"], lo)],
+                                [np.percentile(s["hba1c_baseline"], hi), np.percentile(s["hba1c_followup"], hi)],
+                                color=color, alpha=a, lw=0)
+            ax.plot([0, 1], [s["hba1c_baseline"].median(), s["hba1c_followup"].median()], color="black", lw=3, marker="o", label="median")
+        ax.set_xticks([0, 1], ["baseline", "follow-up"])
+        ax.set_xlim(-0.2, 1.2)
+        ax.set_title(f"{name} (n = {len(s)})")
+    axes[0].set_ylabel("HbA1c (%)")
+    _mmol_axis(axes[1], "y")
+    fig.tight_layout()
+    return fig
+
+
+def change_distribution(frame):
+    """Distribution of change (follow-up − baseline) per stratum, zero line drawn."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for name in ("moderate", "severe"):
+        c = frame.loc[frame["stratum"] == name, "change"]
+        if len(c):
+            ax.hist(c, bins=min(30, max(5, int(np.sqrt(len(c))) * 2)), alpha=0.6, color=PALETTE[name], label=f"{name} (n = {len(c)})")
+    ax.axvline(0, color="black", lw=1)
+    ax.set_xlabel("change in HbA1c, follow-up − baseline (% points; negative = improvement)")
+    ax.set_ylabel("patients")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def qq_plot(changes):
+    """Normal Q-Q plot of the change (checks the t-test's normality assumption)."""
+    from scipy import stats as st
+
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    c = np.sort(np.asarray(changes, dtype=float))
+    if len(c) >= 3:
+        q = st.norm.ppf((np.arange(1, len(c) + 1) - 0.5) / len(c))
+        if len(c) > 5000:  # aggregated: 500 quantiles
+            idx = np.linspace(0, len(c) - 1, 500).astype(int)
+            q, c = q[idx], c[idx]
+        ax.plot(q, c, "o", ms=3, color="#4C72B0")
+        slope, intercept = np.std(c, ddof=1), np.mean(c)
+        ax.plot(q, intercept + slope * q, color="black", lw=1)
+    ax.set_xlabel("normal quantile")
+    ax.set_ylabel("change (% points)")
+    fig.tight_layout()
+    return fig
+
+
+def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool = False, hue=None):
+    """Scatter with a least-squares line (hexbin above aggregate_above points)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    keep = ~np.isnan(x) & ~np.isnan(y)
+    x, y = x[keep], y[keep]
+    xs = np.log10(x) if logx else x
+    if len(x) > aggregate_above:
+        ax.hexbin(xs, y, gridsize=40, cmap="Blues", mincnt=1)
+    elif hue is not None:
+        hue = np.asarray(hue)[keep]
+        for name in np.unique(hue):
+            m = hue == name
+            ax.scatter(xs[m], y[m], s=22, alpha=0.75, color=PALETTE.get(str(name)), label=str(name))
+        ax.legend(frameon=False)
+    else:
+        ax.scatter(xs, y, s=22, alpha=0.75, color="#4C72B0")
+    if len(x) >= 3 and np.std(xs) > 0:
+        b1, b0 = np.polyfit(xs, y, 1)
+        grid = np.linspace(xs.min(), xs.max(), 50)
+        ax.plot(grid, b0 + b1 * grid, color="black", lw=1.5)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel(("log10 " if logx else "") + xlabel)
+    ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def group_boxes(frame, by: str, order, ylabel: str = "change (% points)"):
+    """Change by group: box plot (with points when small)."""
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    data = frame[frame[by].notna()]
+    order = [o for o in order if (data[by] == o).any()]
+    if order:
+        sns.boxplot(data=data, x=by, y="change", order=order, ax=ax, color="#DDDDDD", fliersize=0)
+        if len(data) <= 2000:
+            sns.stripplot(data=data, x=by, y="change", order=order, ax=ax, color="#4C72B0", size=4, jitter=False, alpha=0.7)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel(by.replace("_", " "))
+    ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def flow_diagram(rows_read: int, exclusions, strata_counts: dict):
+    """Participant flow: read -> excluded (by reason) -> analysed -> strata."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    ax.axis("off")
+    box = dict(boxstyle="round,pad=0.5", fc="#F2F2F2", ec="#555555")
+    analysed = rows_read - sum(n for _, n in exclusions)
+    ax.text(0.35, 0.92, f"rows read\nn = {rows_read}", ha="center", va="center", bbox=box)
+    excl = "\n".join(f"{n}: {reason}" for reason, n in exclusions) or "none"
+    ax.text(0.78, 0.66, f"excluded, n = {rows_read - analysed}\n{excl}", ha="center", va="center", fontsize=8, bbox=box, wrap=True)
+    ax.text(0.35, 0.5, f"analysed\nn = {analysed}", ha="center", va="center", bbox=box)
+    ax.text(0.15, 0.1, f"moderate\nn = {strata_counts.get('moderate', 0)}", ha="center", va="center", bbox=box)
+    ax.text(0.55, 0.1, f"severe\nn = {strata_counts.get('severe', 0)}", ha="center", va="center", bbox=box)
+    arrow = dict(arrowstyle="->", color="#555555")
+    ax.annotate("", (0.35, 0.58), (0.35, 0.84), arrowprops=arrow)
+    ax.annotate("", (0.6, 0.66), (0.35, 0.71), arrowprops=arrow)
+    ax.annotate("", (0.15, 0.18), (0.3, 0.42), arrowprops=arrow)
+    ax.annotate("", (0.55, 0.18), (0.4, 0.42), arrowprops=arrow)
+    return fig
+
+
+def oldham_plot(frame, aggregate_above: int):
+    """Oldham plot: change against the mean of baseline and follow-up."""
+    mean = (frame["hba1c_baseline"] + frame["hba1c_followup"]) / 2
+    return scatter_fit(mean, frame["change"], "mean of baseline and follow-up HbA1c (%)",
+                       "change (% points)", aggregate_above, hue=frame["stratum"] if len(frame) <= aggregate_above else None)

@@ -1,0 +1,203 @@
+"""HTML: the two renderings of a chapter (reader: no code; teaching: code, folded when long,
+and the exercises), their navigation and table of contents, and the index page.
+
+Pages are self-contained: figures are inline PNG, styles inline, no script; nothing is
+fetched from elsewhere (hospital networks are often offline).
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from pathlib import Path
+
+from . import display as fmt
+from .paths import TEACHING_DIRNAME, TEMPLATES_DIR
+from .report import RESULT_MIME
+
+TEACHING_ONLY = "teaching"  # cell tag: only in the teaching rendering (exercises, asides)
+_HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\">(.*?)</h\1>", re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def extract_records(nb) -> dict:
+    """Pull every ``Chapter.record`` result out of an executed notebook, and drop those
+    outputs (and papermill's volatile metadata) from it, in place."""
+    records = {}
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if RESULT_MIME in data:
+                rec = data[RESULT_MIME]
+                records[rec["key"]] = rec["value"]
+            else:
+                kept.append(out)
+        cell["outputs"] = kept
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+        if "execution_count" in cell:
+            cell["execution_count"] = None
+    nb.metadata.pop("papermill", None)
+    return records
+
+
+def _exporter(reader: bool):
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = {TEACHING_ONLY} if reader else set()
+    c.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
+    c.HTMLExporter.exclude_input = reader
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.embed_images = True
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES_DIR)]
+    c.HTMLExporter.template_name = "mscreport"
+    return HTMLExporter(config=c)
+
+
+def add_toc(page: str) -> str:
+    """Insert a table of contents (h2/h3 headings) before the first h2."""
+    items = []
+    for level, anchor, inner in _HEADING.findall(page):
+        text = html.unescape(_TAGS.sub("", inner)).replace("¶", "").strip()
+        indent = " class=\"msc-toc-sub\"" if level == "3" else ""
+        items.append(f"<li{indent}><a href=\"#{html.escape(anchor)}\">{html.escape(text)}</a></li>")
+    if not items:
+        return page
+    nav = f"<nav class=\"msc-toc\" aria-label=\"Contents\"><p class=\"msc-toc-title\">Contents</p><ol>{''.join(items)}</ol></nav>"
+    first = _HEADING.search(page)
+    return page[: first.start()] + nav + page[first.start():]
+
+
+def add_nav(page: str, nav_html: str) -> str:
+    """Insert the chapter navigation right after <body ...>."""
+    m = re.search(r"<body[^>]*>", page)
+    return page if not m else page[: m.end()] + nav_html + page[m.end():]
+
+
+def chapter_nav(chapters, current) -> dict:
+    """Navigation data for one chapter (computed in the parent, rendered in the worker)."""
+    names = [c.name for c in chapters]
+    i = names.index(current.name)
+    return {"name": current.name, "title": current.title,
+            "prev": None if i == 0 else (chapters[i - 1].html_name, chapters[i - 1].title),
+            "next": None if i == len(chapters) - 1 else (chapters[i + 1].html_name, chapters[i + 1].title)}
+
+
+def _nav_html(nav: dict, teaching: bool) -> str:
+    up = "../" if teaching else ""
+    parts = [f"<a href=\"{up}index.html\">\u2302 Index</a>"]
+    if nav["prev"]:
+        parts.append(f"<a href=\"{html.escape(nav['prev'][0])}\">\u2190 {html.escape(nav['prev'][1])}</a>")
+    if nav["next"]:
+        parts.append(f"<a href=\"{html.escape(nav['next'][0])}\">{html.escape(nav['next'][1])} \u2192</a>")
+    other = (f"<a href=\"../{nav['name']}.html\">Reader version (no code)</a>" if teaching
+             else f"<a href=\"{TEACHING_DIRNAME}/{nav['name']}.html\">Teaching version (code and exercises)</a>")
+    parts.append(other)
+    return f"<nav class=\"msc-nav\" aria-label=\"Chapters\">{' · '.join(parts)}</nav>"
+
+
+def render_pages(nb, nav: dict) -> dict[str, str]:
+    """Both renderings of an executed, cleaned notebook: {relative path: html}."""
+    pages = {}
+    for teaching in (False, True):
+        body, _ = _exporter(reader=not teaching).from_notebook_node(copy.deepcopy(nb), resources={
+            "metadata": {"name": nav["title"]}})
+        body = add_nav(add_toc(body), _nav_html(nav, teaching))
+        rel = f"{TEACHING_DIRNAME}/{nav['name']}.html" if teaching else f"{nav['name']}.html"
+        pages[rel] = body
+    return pages
+
+
+# ------------------------------------------------------------------ index page
+def _css() -> str:
+    return (TEMPLATES_DIR / "mscreport" / "static" / "mscreport.css").read_text(encoding="utf-8")
+
+
+def headline_rows(results: dict) -> list[tuple[str, dict | None]]:
+    strata = results.get("strata") or {}
+    dose = results.get("dose") or {}
+    cutoff = dose.get("cutoff_cells")
+    cut = fmt.fmt_cells(cutoff) if cutoff else "?"
+    return [("all patients", results.get("overall")), ("moderate stratum", strata.get("moderate")),
+            ("severe stratum", strata.get("severe")), (f"high dose (\u2265 {cut} cells)", dose.get("high")),
+            (f"low dose (< {cut} cells)", dose.get("low"))]
+
+
+def headline_table(results: dict) -> str:
+    """The key findings: n, mean change (both units), CI, p for each group."""
+    import pandas as pd
+
+    alpha = (results.get("params") or {}).get("alpha", 0.05)
+    rows = []
+    for label, r in headline_rows(results):
+        r = r or {}
+        rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),
+                     f"{1 - alpha:.0%} CI (% points)": fmt.fmt_ci(r.get("ci_low"), r.get("ci_high")),
+                     "p (paired t)": fmt.fmt_pvalue(r.get("p"))})
+    return fmt.html_table(pd.DataFrame(rows), "Key findings: change in HbA1c from baseline to last follow-up", 1)
+
+
+def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
+    """index.html: key findings, one figure, the chapters in both renderings, parameters,
+    data and provenance, and the command that rebuilds it."""
+    e = fmt.escape
+    prov = results.get("provenance", {})
+    data = results.get("data", {})
+    synthetic = "reconstructed" in str(data.get("path", "")) or "synth" in str(data.get("path", ""))
+    banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
+              "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
+              "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
+              "says nothing about real patients beyond what the paper already reports.</p>") if synthetic else ""
+    fig = extras.get("headline_figure")
+    figure = ""
+    if fig:
+        figure = (f"<figure class=\"msc-figure\"><img src=\"data:image/png;base64,{fig['png']}\" alt=\"{e(fig['alt'])}\"/>"
+                  f"<figcaption><strong>Figure 1.</strong> {e(fig['caption'])}</figcaption></figure>")
+    cards = "".join(
+        f"<div class=\"msc-card\"><h3>{i}. {e(c.title)}</h3><p>{e(c.question)}</p>"
+        f"<p><a href=\"{e(c.html_name)}\">Read</a> · <a href=\"{TEACHING_DIRNAME}/{e(c.html_name)}\">Teach (code and exercises)</a></p></div>"
+        for i, c in enumerate(chapters, 1))
+    comp = results.get("published_comparison") or []
+    agree = sum(1 for c in comp if c.get("agrees"))
+    params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(v)}</td></tr>" for k, v in results.get("params", {}).items())
+    excluded = len(data.get("excluded", []))
+    pkgs = ", ".join(f"{e(k)} {e(v)}" for k, v in (prov.get("packages") or {}).items())
+    command = prov.get("command", "mscreport build")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>HbA1c after a single MSC infusion: report</title><style>{_css()}</style></head>
+<body class="msc-page">
+<h1>HbA1c after a single intravenous MSC infusion in type 2 diabetes</h1>
+<p>A literate, reproducible reanalysis of Matsuoka et al., <em>J Biomed Res Environ Sci</em> 2025;6(4):320-327
+(doi:10.37871/jbres2087, CC BY 4.0). Change = follow-up \u2212 baseline: a fall in HbA1c is negative.</p>
+{banner}
+<h2 id="findings">Key findings</h2>
+{headline_table(results)}
+<p>{agree} of {len(comp)} figures the paper publishes are reproduced at the paper's own rounding
+(<a href="06_published.html">published vs reproduced</a>).</p>
+{figure}
+<h2 id="chapters">Chapters</h2>
+<div class="msc-cards">{cards}</div>
+<h2 id="data">Data and parameters</h2>
+<p>Cohort file <code>{e(Path(str(data.get('path', ''))).name)}</code>, SHA-256 <code>{e(data.get('sha256', ''))}</code>:
+{e(data.get('rows_read'))} rows read, {e(data.get('rows_analysed'))} analysed, {excluded} excluded (reasons in the cohort chapter).
+All numbers are in <a href="results.json">results.json</a>.</p>
+<table class="msc-table"><caption>Table 2. Parameters of this build</caption><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{params_rows}</tbody></table>
+<h2 id="provenance">Provenance</h2>
+<ul>
+<li>Built: {e(prov.get('built_at'))}</li>
+<li>Git commit: <code>{e(prov.get('git_commit'))}</code>{' (with uncommitted changes)' if prov.get('git_dirty') else ''}</li>
+<li>Python {e(prov.get('python'))}; {pkgs}</li>
+<li>Rebuild with: <code>{e(command)}</code> (from the repository root, after <code>make report</code> has set up <code>.venv</code>)</li>
+</ul>
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")

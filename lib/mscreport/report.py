@@ -1,0 +1,149 @@
+"""What a chapter notebook needs besides the analysis: open the chapter (validate the
+parameters, load the cohort, show the parameters), numbered figures and tables, prose
+rendered from results, and ``record`` to hand a result to results.json.
+
+Typical chapter cell: ``ch.say(f"The mean change was {fmt_change(r.mean_change)}.")``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+from IPython.display import HTML, Markdown, display
+
+from . import display as fmt
+from .cohort import load_cohort
+from .errors import InputError
+from .paths import REPO_ROOT
+from .params import PARAMETERS, resolve_params
+from .results import jsonable
+
+RESULT_MIME = "application/vnd.mscreport.result+json"
+
+
+def resolve_data_path(path: str) -> Path:
+    """A cohort path as given, else relative to the repository root (notebooks run in notebooks/)."""
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    return REPO_ROOT / p
+
+
+class Chapter:
+    """One chapter's state: the cohort, and figure/table counters."""
+
+    def __init__(self, name: str, cohort, params: dict):
+        self.name = name
+        self.cohort = cohort
+        self.params = params
+        self._figures = 0
+        self._tables = 0
+
+    @classmethod
+    def open(cls, name: str, data_path: str, **params) -> "Chapter":
+        """Validate parameters, load the cohort, show both at the top of the chapter."""
+        overrides = [f"{k}={v}" for k, v in params.items()]
+        try:
+            resolved = resolve_params(None, overrides)
+            cohort = load_cohort(resolve_data_path(data_path), resolved)
+        except InputError as exc:
+            display(HTML("<pre class=\"msc-error\">" + fmt.escape(str(exc)) + "</pre>"))
+            raise
+        ch = cls(name, cohort, resolved)
+        ch.show_parameters()
+        return ch
+
+    @classmethod
+    def from_parameters(cls, name: str, namespace: dict) -> "Chapter":
+        """Open the chapter with the papermill parameters found in a notebook's namespace."""
+        params = {p.name: namespace[p.name] for p in PARAMETERS if p.name in namespace}
+        return cls.open(name, namespace["data_path"], **params)
+
+    def show_parameters(self) -> None:
+        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(self.params[p.name])}</td>"
+                       f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
+        c = self.cohort
+        display(HTML(
+            "<details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
+            f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "
+            f"{c.rows_read} rows read, {c.rows_analysed} analysed, {len(c.excluded)} excluded.</p>"
+            f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>"))
+        if "synthetic" in Path(c.path).name or "reconstructed" in Path(c.path).name:
+            display(HTML("<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> This build uses the reconstructed "
+                         "cohort: synthetic patients built to reproduce the paper's published summary figures. "
+                         "It shows the method, not real patients.</p>"))
+
+    # ---- prose, figures, tables
+    def say(self, markdown: str) -> None:
+        """Prose rendered from results (numbers formatted by ``mscreport.display``)."""
+        display(Markdown(markdown))
+
+    @staticmethod
+    def png_base64(fig, dpi: int = 96) -> str:
+        """A figure as base64 PNG, without volatile metadata (same bytes every build)."""
+        import matplotlib.pyplot as plt
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+        plt.close(fig)
+        return base64.b64encode(buf.getvalue()).decode("ascii")
+
+    def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
+        """Hand a figure to the build (for the index page), not shown here."""
+        self.record(key, {"png": self.png_base64(fig, dpi=80), "caption": caption, "alt": alt})
+
+    def figure(self, fig, caption: str, alt: str) -> None:
+        """Embed a matplotlib figure as a numbered, captioned PNG with alt text."""
+        self._figures += 1
+        data = self.png_base64(fig)
+        display(HTML(f"<figure class=\"msc-figure\" id=\"figure-{self._figures}\"><img src=\"data:image/png;base64,{data}\" "
+                     f"alt=\"{fmt.escape(alt)}\"/><figcaption><strong>Figure {self._figures}.</strong> {fmt.escape(caption)}"
+                     "</figcaption></figure>"))
+
+    def table(self, frame, caption: str, index: bool = False) -> None:
+        """Show a table of formatted cells with a numbered caption (no row-level data)."""
+        self._tables += 1
+        display(HTML(fmt.html_table(frame, caption, self._tables, index=index)))
+
+    def record(self, key: str, value) -> None:
+        """Hand a result to the build for results.json (invisible in the rendered page)."""
+        display({RESULT_MIME: {"key": key, "value": jsonable(value)}, "text/plain": ""}, raw=True)
+
+
+def paired_table(results: dict) -> "object":
+    """Formatted table of PairedResults keyed by group name (for display)."""
+    import pandas as pd
+
+    rows = []
+    for name, r in results.items():
+        rows.append({
+            "group": name, "n": fmt.fmt_int(r.n),
+            "baseline, mean (SD)": f"{fmt.fmt_hba1c(r.baseline_mean)} ({fmt.fmt_num(r.baseline_sd)})",
+            "follow-up, mean (SD)": f"{fmt.fmt_hba1c(r.followup_mean)} ({fmt.fmt_num(r.followup_sd)})",
+            "mean change": fmt.fmt_change(r.mean_change),
+            f"CI of change": fmt.fmt_ci(r.ci_low, r.ci_high),
+            "SD of change": fmt.fmt_num(r.sd_change),
+            "t (df)": "n/a" if r.t is None else f"{fmt.fmt_num(r.t)} ({fmt.fmt_int(r.df)})",
+            "p (t-test)": fmt.fmt_pvalue(r.p),
+            "d_z": fmt.fmt_num(r.cohens_dz),
+            "p (Wilcoxon)": fmt.fmt_pvalue(r.wilcoxon_p),
+        })
+    return pd.DataFrame(rows)
+
+
+def pairs_extra_table(results: dict) -> "object":
+    """Assumption checks and the rank-based companion of each paired test."""
+    import pandas as pd
+
+    rows = []
+    for name, r in results.items():
+        rows.append({"group": name, "n": fmt.fmt_int(r.n),
+                     "Shapiro-Wilk W (p)": "n/a" if r.shapiro_w is None else f"{r.shapiro_w:.3f} ({fmt.fmt_pvalue(r.shapiro_p)})",
+                     "Wilcoxon V": fmt.fmt_num(r.wilcoxon_v, 1), "Wilcoxon method": r.wilcoxon_method or "n/a",
+                     "Hodges-Lehmann shift": fmt.fmt_num(r.hl_estimate),
+                     "its CI": fmt.fmt_ci(r.hl_ci_low, r.hl_ci_high),
+                     "note": r.note or ""})
+    return pd.DataFrame(rows)

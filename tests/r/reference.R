@@ -1,0 +1,505 @@
+#!/usr/bin/env Rscript
+# Reference values from base R for tests/test_stats_vs_r.py.
+#
+#   Rscript tests/r/reference.R        (from the repository root)
+#
+# writes tests/fixtures/r_reference.json. CI has no R: the fixture is committed and the
+# Python tests only compare against it (rel 1e-9). Re-run this script, and commit the new
+# fixture, whenever a data set below changes.
+#
+# Only base R is used (base, stats, utils::read.csv, datasets::sleep); the JSON is written by
+# the small writer below with sprintf("%.17g"), i.e. at full double precision.
+# Every block in the fixture carries "_r": the R call behind each of its values, and the
+# same calls are written next to each value in this script.
+#
+# Data sets:
+#   sleep                 datasets::sleep (Student's sleep data), baseline = group 2,
+#                         follow-up = group 1, so change = group 1 - group 2 and
+#                         t.test(followup, baseline, paired = TRUE) is R's documented
+#                         t = -4.0621, df = 9, p = 0.002833 (tests/fixtures/sleep.csv).
+#   reconstructed_cohort  data/reconstructed_cohort.csv (the bundled cohort)
+#   teaching              tests/fixtures/cohort_teaching.csv
+# The cohort rules are those of docs / interface.md with the default parameters below:
+# baseline < moderate_min excluded; empty follow-up excluded; change = followup - baseline;
+# moderate = moderate_min <= baseline <= severe_above, severe = baseline > severe_above;
+# high dose = dose_cells >= dose_cutoff; an empty dose leaves the patient out of dose analyses.
+
+if (!file.exists("data/reconstructed_cohort.csv") || !dir.exists("tests/fixtures"))
+  stop("run from the repository root: Rscript tests/r/reference.R")
+
+PARAMS <- list(moderate_min = 6.2, severe_above = 8.0, dose_cutoff = 1e9, alpha = 0.05,
+               target_hba1c = 7.0)
+ALPHA <- PARAMS$alpha
+CONF <- 1 - ALPHA
+OUT <- "tests/fixtures/r_reference.json"
+
+# ------------------------------------------------------------------ JSON writer
+# NULL / NA / NaN / +-Inf -> null; a length-1 atomic -> scalar; I(x) or length != 1 -> array;
+# a named list -> object; an unnamed list -> array.
+json_string <- function(s) {
+  s <- gsub("\\", "\\\\", s, fixed = TRUE)
+  s <- gsub("\"", "\\\"", s, fixed = TRUE)
+  s <- gsub("\n", "\\n", s, fixed = TRUE)
+  s <- gsub("\t", "\\t", s, fixed = TRUE)
+  paste0("\"", s, "\"")
+}
+json_scalar <- function(v) {
+  if (is.na(v)) return("null")
+  if (is.logical(v)) return(if (v) "true" else "false")
+  if (is.character(v)) return(json_string(v))
+  if (is.integer(v)) return(sprintf("%d", v))
+  if (is.numeric(v)) return(if (is.finite(v)) sprintf("%.17g", v) else "null")
+  stop("cannot write a ", class(v)[1], " as JSON")
+}
+to_json <- function(x, indent = 0L) {
+  pad <- strrep("  ", indent + 1L)
+  end <- strrep("  ", indent)
+  if (is.null(x)) return("null")
+  if (is.factor(x)) x <- as.character(x)
+  if (is.list(x)) {
+    named <- !is.null(names(x))
+    if (length(x) == 0L) return(if (named) "{}" else "[]")
+    items <- vapply(x, to_json, "", indent = indent + 1L)
+    if (named)
+      return(paste0("{\n", paste0(pad, json_string(names(x)), ": ", items, collapse = ",\n"), "\n", end, "}"))
+    return(paste0("[\n", paste0(pad, items, collapse = ",\n"), "\n", end, "]"))
+  }
+  if (inherits(x, "AsIs") || length(x) != 1L) {
+    x <- unname(unclass(x))
+    return(paste0("[", paste(vapply(seq_along(x), function(i) json_scalar(x[i]), ""), collapse = ", "), "]"))
+  }
+  json_scalar(unname(x))
+}
+
+# ------------------------------------------------------------------ helpers
+num <- function(x) if (is.null(x)) NULL else unname(as.numeric(x))
+# R's own errors become NULL (JSON null): "R cannot compute this"; warnings are expected
+# (ties, zeros) and silenced.
+attempt <- function(expr) tryCatch(suppressWarnings(expr), error = function(e) NULL)
+r_error <- function(expr) tryCatch({ suppressWarnings(expr); NULL }, error = function(e) conditionMessage(e))
+# Welch, Mann-Whitney, Spearman need the warnings only to know which path R took.
+with_warnings <- function(expr) {
+  w <- character(0)
+  value <- withCallingHandlers(expr, warning = function(c) { w <<- c(w, conditionMessage(c)); invokeRestart("muffleWarning") })
+  list(value = value, warnings = w)
+}
+
+# ------------------------------------------------------------------ paired analysis (PAIRED)
+R_PAIRED <- list(
+  n = "length(followup - baseline)",
+  baseline_mean = "mean(baseline)",
+  baseline_sd = "sd(baseline)",
+  followup_mean = "mean(followup)",
+  followup_sd = "sd(followup)",
+  mean_change = "t.test(followup, baseline, paired = TRUE)$estimate",
+  sd_change = "sd(followup - baseline)",
+  ci_low = "t.test(followup, baseline, paired = TRUE, conf.level = 1 - alpha)$conf.int[1]",
+  ci_high = "t.test(followup, baseline, paired = TRUE, conf.level = 1 - alpha)$conf.int[2]",
+  t = "t.test(followup, baseline, paired = TRUE)$statistic",
+  df = "t.test(followup, baseline, paired = TRUE)$parameter",
+  p = "t.test(followup, baseline, paired = TRUE)$p.value",
+  wilcoxon_p = "wilcox.test(followup, baseline, paired = TRUE)$p.value",
+  cohens_dz = "mean(followup - baseline) / sd(followup - baseline)",
+  se_change = "t.test(followup, baseline, paired = TRUE)$stderr",
+  shapiro_w = "shapiro.test(followup - baseline)$statistic",
+  shapiro_p = "shapiro.test(followup - baseline)$p.value",
+  wilcoxon_v = "wilcox.test(followup, baseline, paired = TRUE)$statistic",
+  wilcoxon_method = "wilcox.test(followup, baseline, paired = TRUE)$method",
+  hl_estimate = "wilcox.test(followup - baseline, conf.int = TRUE, conf.level = 1 - alpha)$estimate",
+  hl_ci_low = "wilcox.test(followup - baseline, conf.int = TRUE, conf.level = 1 - alpha)$conf.int[1]",
+  hl_ci_high = "wilcox.test(followup - baseline, conf.int = TRUE, conf.level = 1 - alpha)$conf.int[2]",
+  hl_method = "wilcox.test(followup - baseline, conf.int = TRUE, conf.level = 1 - alpha)$method",
+  walsh_median = paste("d <- (followup - baseline)[followup - baseline != 0];",
+                       "w <- outer(d, d, '+'); median(sort(w[!lower.tri(w)]) / 2)")
+)
+
+walsh_median <- function(d) {
+  d <- d[d != 0]                        # wilcox.test drops zero differences first
+  if (length(d) == 0L) return(NULL)
+  w <- outer(d, d, "+")                 # as wilcox.test.default: sort(diffs[!lower.tri(diffs)]) / 2
+  median(sort(w[!lower.tri(w)]) / 2)
+}
+
+paired <- function(baseline, followup, conf = CONF) {
+  d <- followup - baseline
+  n <- length(d)
+  tt <- attempt(t.test(followup, baseline, paired = TRUE, conf.level = conf))
+  wt <- attempt(wilcox.test(followup, baseline, paired = TRUE))
+  wci <- attempt(wilcox.test(d, conf.int = TRUE, conf.level = conf))
+  sw <- attempt(shapiro.test(d))
+  list(
+    n = n,                                                   # length(followup - baseline)
+    baseline_mean = if (n >= 1) mean(baseline),              # mean(baseline)
+    baseline_sd = if (n >= 2) sd(baseline),                  # sd(baseline)
+    followup_mean = if (n >= 1) mean(followup),              # mean(followup)
+    followup_sd = if (n >= 2) sd(followup),                  # sd(followup)
+    mean_change = if (n >= 1) mean(d),                       # t.test(followup, baseline, paired = TRUE)$estimate
+    sd_change = if (n >= 2) sd(d),                           # sd(followup - baseline)
+    ci_low = num(tt$conf.int[1]),                            # t.test(..., paired = TRUE, conf.level = 1 - alpha)$conf.int[1]
+    ci_high = num(tt$conf.int[2]),                           # t.test(..., paired = TRUE, conf.level = 1 - alpha)$conf.int[2]
+    t = num(tt$statistic),                                   # t.test(followup, baseline, paired = TRUE)$statistic
+    df = num(tt$parameter),                                  # t.test(followup, baseline, paired = TRUE)$parameter
+    p = num(tt$p.value),                                     # t.test(followup, baseline, paired = TRUE)$p.value
+    wilcoxon_p = num(wt$p.value),                            # wilcox.test(followup, baseline, paired = TRUE)$p.value
+    cohens_dz = if (n >= 2 && sd(d) > 0) mean(d) / sd(d),    # mean(followup - baseline) / sd(followup - baseline)
+    se_change = num(tt$stderr),                              # t.test(followup, baseline, paired = TRUE)$stderr
+    shapiro_w = num(sw$statistic),                           # shapiro.test(followup - baseline)$statistic
+    shapiro_p = num(sw$p.value),                             # shapiro.test(followup - baseline)$p.value
+    wilcoxon_v = num(wt$statistic),                          # wilcox.test(followup, baseline, paired = TRUE)$statistic
+    wilcoxon_method = wt$method,                             # wilcox.test(followup, baseline, paired = TRUE)$method
+    hl_estimate = num(wci$estimate),                         # wilcox.test(d, conf.int = TRUE, conf.level = 1 - alpha)$estimate
+    hl_ci_low = num(wci$conf.int[1]),                        # wilcox.test(d, conf.int = TRUE, ...)$conf.int[1]
+    hl_ci_high = num(wci$conf.int[2]),                       # wilcox.test(d, conf.int = TRUE, ...)$conf.int[2]
+    hl_method = wci$method,                                  # wilcox.test(d, conf.int = TRUE, ...)$method
+    walsh_median = walsh_median(d)                           # median of the Walsh averages of the non-zero d
+  )
+}
+
+# ------------------------------------------------------------------ two groups, correlation
+R_WELCH <- list(t = "t.test(x, y)$statistic", df = "t.test(x, y)$parameter", p = "t.test(x, y)$p.value",
+                diff = "diff(rev(t.test(x, y)$estimate))",
+                ci_low = "t.test(x, y, conf.level = 1 - alpha)$conf.int[1]",
+                ci_high = "t.test(x, y, conf.level = 1 - alpha)$conf.int[2]")
+welch <- function(x, y, conf = CONF) {
+  w <- attempt(t.test(x, y, conf.level = conf))             # Welch: var.equal = FALSE is the default
+  if (is.null(w)) return(list(t = NULL, df = NULL, p = NULL, diff = NULL, ci_low = NULL, ci_high = NULL))
+  list(t = num(w$statistic),                                # t.test(x, y)$statistic
+       df = num(w$parameter),                               # t.test(x, y)$parameter
+       p = num(w$p.value),                                  # t.test(x, y)$p.value
+       diff = num(w$estimate[1] - w$estimate[2]),           # mean(x) - mean(y)
+       ci_low = num(w$conf.int[1]),                         # t.test(x, y, conf.level = 1 - alpha)$conf.int[1]
+       ci_high = num(w$conf.int[2]))                        # t.test(x, y, conf.level = 1 - alpha)$conf.int[2]
+}
+
+R_MW <- list(u = "wilcox.test(x, y)$statistic  (R's W for x)", p = "wilcox.test(x, y)$p.value",
+             method = "wilcox.test(x, y)$method")
+mann_whitney <- function(x, y) {
+  m <- attempt(wilcox.test(x, y))
+  list(u = num(m$statistic),                                # wilcox.test(x, y)$statistic  (W)
+       p = num(m$p.value),                                  # wilcox.test(x, y)$p.value
+       method = m$method)                                   # wilcox.test(x, y)$method
+}
+
+R_PEARSON <- list(n = "length(x)", r = "cor.test(x, y)$estimate", p = "cor.test(x, y)$p.value",
+                  ci_low = "cor.test(x, y, conf.level = 1 - alpha)$conf.int[1]",
+                  ci_high = "cor.test(x, y, conf.level = 1 - alpha)$conf.int[2]")
+pearson <- function(x, y, conf = CONF) {
+  ct <- attempt(cor.test(x, y, conf.level = conf))
+  list(n = length(x),
+       r = num(ct$estimate),                                # cor.test(x, y)$estimate
+       p = num(ct$p.value),                                 # cor.test(x, y)$p.value
+       ci_low = num(ct$conf.int[1]),                        # cor.test(x, y, conf.level = 1 - alpha)$conf.int[1]
+       ci_high = num(ct$conf.int[2]))                       # cor.test(x, y, conf.level = 1 - alpha)$conf.int[2]
+}
+
+R_SPEARMAN <- list(n = "length(x)", rho = "cor.test(x, y, method = 'spearman')$estimate",
+                   p = "cor.test(x, y, method = 'spearman')$p.value",
+                   S = "cor.test(x, y, method = 'spearman')$statistic",
+                   path = paste("'exact' unless cor.test warned 'Cannot compute exact p-value with ties' or n >= 1290",
+                                "(?cor.test: AS 89 for n < 1290 without ties, else the t approximation)"))
+spearman <- function(x, y) {
+  r <- with_warnings(cor.test(x, y, method = "spearman"))
+  ct <- r$value
+  ties <- any(grepl("Cannot compute exact p-value with ties", r$warnings))
+  list(n = length(x),
+       rho = num(ct$estimate),                              # cor.test(x, y, method = "spearman")$estimate
+       p = num(ct$p.value),                                 # cor.test(x, y, method = "spearman")$p.value
+       S = num(ct$statistic),                               # cor.test(x, y, method = "spearman")$statistic
+       path = if (ties || length(x) >= 1290) "t approximation" else "exact")
+}
+
+# ------------------------------------------------------------------ cohort files
+read_cohort <- function(path) {
+  d <- read.csv(path, colClasses = c(patient_id = "character"), strip.white = TRUE)
+  stopifnot(is.numeric(d$hba1c_baseline), is.numeric(d$hba1c_followup))
+  below <- d$hba1c_baseline < PARAMS$moderate_min                # excluded: baseline below moderate_min
+  no_fu <- is.na(d$hba1c_followup) & !below                      # excluded: empty follow-up
+  a <- d[!below & !no_fu, ]
+  a$change <- a$hba1c_followup - a$hba1c_baseline                 # change = follow-up - baseline
+  a$stratum <- ifelse(a$hba1c_baseline > PARAMS$severe_above, "severe", "moderate")
+  if (!is.null(a$dose_cells))
+    a$dose_group <- ifelse(is.na(a$dose_cells), NA, ifelse(a$dose_cells >= PARAMS$dose_cutoff, "high", "low"))
+  if (!is.null(a$msc_source))
+    stopifnot(all(a$msc_source %in% c("umbilical_cord", "bone_marrow", "adipose", "")))
+  list(rows_read = nrow(d), frame = a,
+       excluded_rows = sort(c(which(below), which(no_fu))))       # 1-based data rows
+}
+
+dose_block <- function(a) {
+  fd <- a[!is.na(a$dose_cells), ]
+  hi <- fd[fd$dose_cells >= PARAMS$dose_cutoff, ]
+  lo <- fd[fd$dose_cells < PARAMS$dose_cutoff, ]
+  list(cutoff_cells = PARAMS$dose_cutoff,
+       n_with_dose = nrow(fd), n_without_dose = nrow(a) - nrow(fd),
+       high = paired(hi$hba1c_baseline, hi$hba1c_followup),
+       low = paired(lo$hba1c_baseline, lo$hba1c_followup),
+       welch = welch(hi$change, lo$change),                 # t.test(change[high], change[low])
+       mann_whitney = mann_whitney(hi$change, lo$change),   # wilcox.test(change[high], change[low])
+       pearson = pearson(fd$dose_cells, fd$change),         # cor.test(dose_cells, change)
+       spearman = spearman(fd$dose_cells, fd$change))       # cor.test(dose_cells, change, method = "spearman")
+}
+
+# The same tests inside smaller groups (exercise exact paths the whole cohort does not reach).
+subgroup_block <- function(a) {
+  fd <- a[!is.na(a$dose_cells), ]
+  sets <- list(moderate = fd$stratum == "moderate", severe = fd$stratum == "severe",
+               high = fd$dose_group == "high", low = fd$dose_group == "low",
+               moderate_high = fd$stratum == "moderate" & fd$dose_group == "high",
+               moderate_low = fd$stratum == "moderate" & fd$dose_group == "low",
+               severe_high = fd$stratum == "severe" & fd$dose_group == "high",
+               severe_low = fd$stratum == "severe" & fd$dose_group == "low")
+  cor_tests <- lapply(sets, function(s) {
+    g <- fd[s, ]
+    list(pearson = pearson(g$dose_cells, g$change),         # cor.test(dose_cells, change) within the group
+         spearman = spearman(g$dose_cells, g$change))       # cor.test(..., method = "spearman") within the group
+  })
+  two_group <- lapply(c(moderate = "moderate", severe = "severe"), function(s) {
+    g <- fd[fd$stratum == s, ]
+    x <- g$change[g$dose_group == "high"]
+    y <- g$change[g$dose_group == "low"]
+    list(welch = welch(x, y),                               # t.test(change[high], change[low]) within the stratum
+         mann_whitney = mann_whitney(x, y))                 # wilcox.test(change[high], change[low]) within the stratum
+  })
+  list(correlation = cor_tests, high_vs_low = two_group)
+}
+
+R_ADJ <- list(
+  n = "nrow(fd)  (fd: analysed patients with a dose)",
+  high_vs_low = "coef(lm(change ~ hba1c_baseline + high, fd))['high']",
+  high_vs_low_ci_low = "confint(lm(change ~ hba1c_baseline + high, fd), level = 1 - alpha)['high', 1]",
+  high_vs_low_ci_high = "confint(lm(change ~ hba1c_baseline + high, fd), level = 1 - alpha)['high', 2]",
+  high_vs_low_p = "summary(lm(change ~ hba1c_baseline + high, fd))$coefficients['high', 'Pr(>|t|)']",
+  baseline_slope = "coef(lm(change ~ hba1c_baseline + high, fd))['hba1c_baseline']",
+  baseline_slope_p = "summary(lm(change ~ hba1c_baseline + high, fd))$coefficients['hba1c_baseline', 'Pr(>|t|)']",
+  r_squared = "summary(lm(change ~ hba1c_baseline + high, fd))$r.squared",
+  partial_r = "cor(resid(lm(change ~ hba1c_baseline, fd)), resid(lm(dose_cells ~ hba1c_baseline, fd)))",
+  partial_p = "2 * pt(-abs(partial_r * sqrt((n - 3) / (1 - partial_r^2))), n - 3)")
+adjusted_block <- function(a) {
+  fd <- a[!is.na(a$dose_cells), ]
+  fd$high <- as.numeric(fd$dose_cells >= PARAMS$dose_cutoff)
+  fit <- lm(change ~ hba1c_baseline + high, data = fd)
+  cf <- summary(fit)$coefficients
+  ci <- confint(fit, level = CONF)
+  rc <- resid(lm(change ~ hba1c_baseline, data = fd))
+  rd <- resid(lm(dose_cells ~ hba1c_baseline, data = fd))
+  pr <- cor(rc, rd)
+  dfree <- nrow(fd) - 3
+  list(n = nrow(fd),
+       high_vs_low = cf["high", "Estimate"],                          # coef(fit)["high"]
+       high_vs_low_ci_low = ci["high", 1],                            # confint(fit, level = 1 - alpha)["high", 1]
+       high_vs_low_ci_high = ci["high", 2],                           # confint(fit, level = 1 - alpha)["high", 2]
+       high_vs_low_p = cf["high", "Pr(>|t|)"],                        # summary(fit)$coefficients["high", "Pr(>|t|)"]
+       baseline_slope = cf["hba1c_baseline", "Estimate"],             # coef(fit)["hba1c_baseline"]
+       baseline_slope_p = cf["hba1c_baseline", "Pr(>|t|)"],           # summary(fit)$coefficients[..., "Pr(>|t|)"]
+       r_squared = summary(fit)$r.squared,                            # summary(fit)$r.squared
+       partial_r = pr,                                                # cor(resid(change ~ baseline), resid(dose ~ baseline))
+       partial_p = 2 * pt(-abs(pr * sqrt(dfree / (1 - pr^2))), dfree))  # t test of partial r, df n - 3
+}
+
+R_SOURCES <- list(
+  groups = "per msc_source (sorted): length(change), mean(change), sd(change)",
+  anova_f = "oneway.test(change ~ msc_source, var.equal = TRUE)$statistic  (sources with >= 2 patients)",
+  anova_df1 = "oneway.test(change ~ msc_source, var.equal = TRUE)$parameter[1]",
+  anova_df2 = "oneway.test(change ~ msc_source, var.equal = TRUE)$parameter[2]",
+  anova_p = "oneway.test(change ~ msc_source, var.equal = TRUE)$p.value",
+  kruskal_h = "kruskal.test(change ~ msc_source)$statistic",
+  kruskal_p = "kruskal.test(change ~ msc_source)$p.value")
+sources_block <- function(a) {
+  fs <- a[!is.na(a$msc_source) & a$msc_source != "", ]
+  src <- sort(unique(fs$msc_source))
+  groups <- lapply(src, function(s) { x <- fs$change[fs$msc_source == s]
+    list(source = s, n = length(x), mean_change = mean(x), sd_change = if (length(x) >= 2) sd(x)) })
+  usable <- src[vapply(src, function(s) sum(fs$msc_source == s) >= 2, TRUE)]  # as dose.compare_sources
+  fu <- fs[fs$msc_source %in% usable, ]
+  ow <- oneway.test(change ~ msc_source, data = fu, var.equal = TRUE)
+  kw <- kruskal.test(change ~ msc_source, data = fu)
+  list(groups = groups,
+       anova_f = num(ow$statistic),                         # oneway.test(change ~ msc_source, var.equal = TRUE)$statistic
+       anova_df1 = num(ow$parameter[1]),                    # ...$parameter["num df"]
+       anova_df2 = num(ow$parameter[2]),                    # ...$parameter["denom df"]
+       anova_p = num(ow$p.value),                           # ...$p.value
+       kruskal_h = num(kw$statistic),                       # kruskal.test(change ~ msc_source)$statistic
+       kruskal_p = num(kw$p.value))                         # kruskal.test(change ~ msc_source)$p.value
+}
+
+R_MCNEMAR <- list(
+  n = "length(before)",
+  below_before = "sum(before)", below_after = "sum(after)",
+  became_below = "table(before, after)['FALSE', 'TRUE']", became_above = "table(before, after)['TRUE', 'FALSE']",
+  statistic = "mcnemar.test(table(factor(before, c(FALSE, TRUE)), factor(after, c(FALSE, TRUE))))$statistic  (correct = TRUE)",
+  p = "mcnemar.test(table(factor(before, c(FALSE, TRUE)), factor(after, c(FALSE, TRUE))))$p.value")
+mcnemar <- function(before, after) {
+  tab <- table(factor(before, levels = c(FALSE, TRUE)), factor(after, levels = c(FALSE, TRUE)))
+  mc <- attempt(mcnemar.test(tab))                          # correct = TRUE is the default
+  list(before = I(before), after = I(after), n = length(before),
+       below_before = sum(before), below_after = sum(after),
+       became_below = tab["FALSE", "TRUE"], became_above = tab["TRUE", "FALSE"],
+       statistic = num(mc$statistic),                       # mcnemar.test(table(before, after))$statistic
+       p = num(mc$p.value))                                 # mcnemar.test(table(before, after))$p.value
+}
+
+holm <- function(p) {
+  adj <- p.adjust(p, method = "holm")                       # p.adjust(p, method = "holm"); NA stays NA
+  list(p = as.list(p), adjusted = as.list(adj))
+}
+
+cohort_dataset <- function(path) {
+  co <- read_cohort(path)
+  a <- co$frame
+  overall <- paired(a$hba1c_baseline, a$hba1c_followup)
+  strata <- lapply(c(moderate = "moderate", severe = "severe"), function(s) {
+    g <- a[a$stratum == s, ]
+    paired(g$hba1c_baseline, g$hba1c_followup)
+  })
+  dose <- dose_block(a)
+  raw <- c(overall = overall$p, moderate = strata$moderate$p, severe = strata$severe$p,
+           welch = dose$welch$p, mann_whitney = dose$mann_whitney$p,
+           pearson = dose$pearson$p, spearman = dose$spearman$p)
+  list(path = path, rows_read = co$rows_read, rows_analysed = nrow(a),
+       excluded_rows = I(co$excluded_rows),
+       overall = overall, strata = strata, dose = dose,
+       subgroups = subgroup_block(a),
+       adjusted_dose = adjusted_block(a),
+       sources = sources_block(a),
+       # target: baseline < target_hba1c and followup < target_hba1c
+       mcnemar = mcnemar(a$hba1c_baseline < PARAMS$target_hba1c, a$hba1c_followup < PARAMS$target_hba1c),
+       holm = holm(raw))
+}
+
+# ------------------------------------------------------------------ the data sets
+sleep_csv <- read.csv("tests/fixtures/sleep.csv")
+stopifnot(identical(sleep_csv$hba1c_followup, datasets::sleep$extra[datasets::sleep$group == 1]),
+          identical(sleep_csv$hba1c_baseline, datasets::sleep$extra[datasets::sleep$group == 2]))
+sleep_g1 <- datasets::sleep$extra[datasets::sleep$group == 1]
+sleep_g2 <- datasets::sleep$extra[datasets::sleep$group == 2]
+
+datasets_out <- list(
+  sleep = list(source = "datasets::sleep; baseline = extra[group == 2], followup = extra[group == 1]",
+               baseline = I(sleep_g2), followup = I(sleep_g1),
+               paired = paired(sleep_g2, sleep_g1)),
+  reconstructed_cohort = cohort_dataset("data/reconstructed_cohort.csv"),
+  teaching = cohort_dataset("tests/fixtures/cohort_teaching.csv"))
+
+# The teaching cohort again at alpha = 0.10 (every interval at 90 %).
+teach <- read_cohort("tests/fixtures/cohort_teaching.csv")$frame
+teach_dose <- teach[!is.na(teach$dose_cells), ]
+sev <- teach[teach$stratum == "severe", ]
+alpha_010 <- list(
+  alpha = 0.10,
+  overall = paired(teach$hba1c_baseline, teach$hba1c_followup, conf = 0.90),
+  severe = paired(sev$hba1c_baseline, sev$hba1c_followup, conf = 0.90),
+  welch = welch(teach_dose$change[teach_dose$dose_group == "high"],
+                teach_dose$change[teach_dose$dose_group == "low"], conf = 0.90),
+  pearson = pearson(teach_dose$dose_cells, teach_dose$change, conf = 0.90))
+
+# ------------------------------------------------------------------ grids for single functions
+set.seed(20240501)  # sample() with R >= 3.6 "Rejection" sampling; the vectors are stored anyway
+
+# Spearman: every n = 3..40 without ties (exact enumeration n <= 9, AS 89 n = 10..1289),
+# a strong positive and a strong negative relation per n (both tails), rho = +-1, the
+# t approximation with ties and at n = 1290.
+spearman_grid <- list()
+add_spearman <- function(name, x, y) {
+  spearman_grid[[name]] <<- c(list(x = I(x), y = I(y)), spearman(x, y))
+}
+for (n in 3:40) {
+  x <- as.numeric(seq_len(n))
+  add_spearman(sprintf("random_n%d", n), x, as.numeric(sample(n)))
+  add_spearman(sprintf("positive_n%d", n), x, as.numeric(rank(x + rnorm(n, sd = n / 5))))
+  add_spearman(sprintf("negative_n%d", n), x, round(-x + rnorm(n, sd = n / 6), 3) + 20)
+}
+add_spearman("identity_n10", as.numeric(1:10), as.numeric(1:10) / 3)
+add_spearman("reversed_n12", as.numeric(1:12), as.numeric(12:1) * 0.1)
+add_spearman("identity_n7", as.numeric(1:7), as.numeric(1:7))
+add_spearman("reversed_n5", as.numeric(1:5), as.numeric(5:1))
+add_spearman("ties_n15", as.numeric(1:15), c(1, 2, 2, 3, 5, 4, 7, 7, 9, 8, 11, 10, 10, 14, 13))
+add_spearman("ties_n8", c(1, 1, 2, 3, 4, 5, 6, 7), c(3, 1, 2, 5, 4, 8, 6, 7))
+add_spearman("n1289_no_ties", as.numeric(1:1289), as.numeric(rank(1:1289 + rnorm(1289, sd = 2500))))
+add_spearman("n1290_no_ties", as.numeric(1:1290), as.numeric(rank(1:1290 + rnorm(1290, sd = 2500))))
+
+# Signed-rank test and Hodges-Lehmann (wilcox.test(d, conf.int = TRUE)) around R's exact/normal
+# switch: n < 50 without ties or zeros is exact.
+signrank_grid <- list()
+add_signrank <- function(name, d, conf = CONF) {
+  wt <- attempt(wilcox.test(d, conf.int = TRUE, conf.level = conf))
+  signrank_grid[[name]] <<- list(
+    d = I(d), alpha = 1 - conf,
+    v = num(wt$statistic),                                   # wilcox.test(d, conf.int = TRUE)$statistic
+    p = num(wt$p.value),                                     # wilcox.test(d, conf.int = TRUE)$p.value
+    method = wt$method,                                      # wilcox.test(d, conf.int = TRUE)$method
+    hl_estimate = num(wt$estimate),                          # wilcox.test(d, conf.int = TRUE)$estimate
+    hl_ci_low = num(wt$conf.int[1]),                         # wilcox.test(d, conf.int = TRUE, conf.level)$conf.int[1]
+    hl_ci_high = num(wt$conf.int[2]),                        # ...$conf.int[2]
+    walsh_median = walsh_median(d))                          # median of the Walsh averages of d[d != 0]
+}
+add_signrank("exact_n10", c(-0.3, 1.1, 2.4, -0.8, 1.9, 0.5, 3.1, -1.4, 2.2, 0.9))
+add_signrank("exact_n10_alpha10", c(-0.3, 1.1, 2.4, -0.8, 1.9, 0.5, 3.1, -1.4, 2.2, 0.9), conf = 0.90)
+add_signrank("exact_n5", c(0.4, -0.2, 1.3, 0.9, 2.1))
+add_signrank("exact_n1", c(0.7))
+add_signrank("exact_n3_all_negative", c(-0.3, -1.2, -0.5))
+add_signrank("exact_n20", round(seq(0.05, 2, length.out = 20) * sample(c(-1, 1, 1), 20, replace = TRUE), 3))
+add_signrank("exact_n49", (1:49) / 10 * sample(c(-1, 1, 1), 49, replace = TRUE) + 0.01)
+add_signrank("normal_n50", (1:50) / 10 * sample(c(-1, 1, 1), 50, replace = TRUE) + 0.01)
+add_signrank("normal_ties_n12", c(-0.5, -0.5, -0.2, 0.3, -1.0, -1.0, -1.0, -0.8, 0.4, -0.2, -1.5, -0.7))
+add_signrank("normal_zero_n12", c(-0.5, 0, -0.2, 0.3, -1.1, -1.0, -0.9, -0.8, 0.4, -0.25, -1.5, -0.7))
+add_signrank("normal_n120", round(rnorm(120, mean = -0.3, sd = 1), 4))
+
+# Rank-sum test (Mann-Whitney) and Welch around R's exact/normal switch (both n < 50, no ties).
+ranksum_grid <- list()
+add_ranksum <- function(name, x, y) {
+  ranksum_grid[[name]] <<- c(list(x = I(x), y = I(y)),
+                             mann_whitney(x, y),             # wilcox.test(x, y)
+                             list(welch = welch(x, y)))      # t.test(x, y)
+}
+add_ranksum("exact_5_7", c(-1.2, -0.4, -2.3, 0.6, -0.9), c(-0.1, 0.3, -0.7, 0.8, -0.2, 1.4, 0.05))
+add_ranksum("exact_1_3", c(0.5), c(0.1, 0.9, 0.3))
+add_ranksum("exact_12_10", round(rnorm(12, -0.5), 4), round(rnorm(10, 0), 4))
+add_ranksum("exact_49_10", round(rnorm(49, -0.2), 5), round(rnorm(10, 0.3), 5))
+add_ranksum("normal_50_10", round(rnorm(50, -0.2), 5), round(rnorm(10, 0.3), 5))
+add_ranksum("normal_ties_8_9", c(-0.5, -0.5, -1.0, 0.2, -0.3, -1.0, 0.0, -0.8), c(0.1, -0.5, 0.3, 0.0, -0.2, 0.4, 0.2, -0.1, 0.6))
+add_ranksum("separated_6_6", c(1, 2, 3, 4, 5, 6) / 10, c(7, 8, 9, 10, 11, 12) / 10)
+
+# McNemar: continuity correction only when the discordant counts differ (as mcnemar.test).
+mcnemar_grid <- list(
+  unequal = mcnemar(c(rep(TRUE, 6), rep(FALSE, 9), rep(TRUE, 2), rep(FALSE, 3)),
+                    c(rep(TRUE, 6), rep(TRUE, 9), rep(FALSE, 2), rep(FALSE, 3))),
+  equal_discordant = mcnemar(c(rep(TRUE, 3), rep(FALSE, 2), rep(TRUE, 2), rep(FALSE, 4)),
+                             c(rep(TRUE, 3), rep(TRUE, 2), rep(FALSE, 2), rep(FALSE, 4))),
+  one_discordant = mcnemar(c(TRUE, FALSE, FALSE, TRUE), c(TRUE, TRUE, FALSE, TRUE)),
+  no_discordant = mcnemar(c(TRUE, FALSE, FALSE, TRUE), c(TRUE, FALSE, FALSE, TRUE)))
+
+holm_grid <- list(
+  with_na_and_ties = holm(c(a = 0.01, b = 0.04, c = NA, d = 0.03, e = 0.01, f = 0.5)),
+  single = holm(c(only = 0.2)),
+  capped = holm(c(x = 0.3, y = 0.6, z = 0.02)))
+
+# Degenerate input: R stops (or returns NA) where the Python returns None.
+degenerate <- list(
+  paired_n0 = r_error(t.test(numeric(0), numeric(0), paired = TRUE)),
+  paired_n1 = r_error(t.test(7.5, 8.1, paired = TRUE)),
+  paired_sd0 = r_error(t.test(c(6.5, 7.5, 8.5), c(7, 8, 9), paired = TRUE)),
+  shapiro_n2 = r_error(shapiro.test(c(-0.5, 0.1))),
+  welch_n1 = r_error(t.test(c(0.5), c(0.1, 0.2, 0.4))),
+  pearson_n2 = r_error(cor.test(c(1, 2), c(3, 5))),
+  mann_whitney_empty = r_error(wilcox.test(numeric(0), c(0.1, 0.2))),
+  spearman_constant = if (is.na(suppressWarnings(cor(c(1, 1, 1, 1), c(1, 2, 3, 4), method = "spearman"))))
+    "cor() is NA: the standard deviation is zero")
+
+# ------------------------------------------------------------------ write
+out <- list(
+  generated_by = "Rscript tests/r/reference.R",
+  r_version = R.version.string,
+  params = PARAMS,
+  r_calls = list(paired = R_PAIRED, welch = R_WELCH, mann_whitney = R_MW, pearson = R_PEARSON,
+                 spearman = R_SPEARMAN, adjusted_dose = R_ADJ, sources = R_SOURCES, mcnemar = R_MCNEMAR,
+                 holm = "p.adjust(p, method = 'holm')"),
+  datasets = datasets_out,
+  alpha_010_teaching = alpha_010,
+  spearman_grid = spearman_grid,
+  signrank_grid = signrank_grid,
+  ranksum_grid = ranksum_grid,
+  mcnemar_grid = mcnemar_grid,
+  holm_grid = holm_grid,
+  degenerate_r_errors = degenerate)
+writeLines(to_json(out), OUT)
+cat("wrote", OUT, "with", R.version.string, "\n")
