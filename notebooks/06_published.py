@@ -1,7 +1,13 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -33,6 +39,7 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 # %%
 import pandas as pd
 
+from mscreport.display import fmt_value
 from mscreport.dose import analyse_dose
 from mscreport.published import compare_published, load_published
 from mscreport.report import Chapter
@@ -52,9 +59,7 @@ ch.record("published_comparison", comparison_block(comparison))
 # significant" as p ≥ `alpha`).
 
 # %%
-def _shown(v):
-    return "n/a" if v is None else (f"{v:.3g}" if isinstance(v, float) and abs(v) < 0.01 else str(v))
-table = pd.DataFrame([{"figure": c.quantity, "published": c.printed, "reproduced": _shown(c.reproduced),
+table = pd.DataFrame([{"figure": c.quantity, "published": c.printed, "reproduced": fmt_value(c.reproduced),
                        "agrees": {True: "yes", False: "NO", None: "not computable"}[c.agrees]} for c in comparison])
 ch.table(table, "Each published figure and its reproduction")
 agree = sum(1 for c in comparison if c.agrees)

@@ -25,9 +25,11 @@ class ChapterInfo:
 
 
 def _title_and_question(text: str) -> tuple[str, str]:
+    """The chapter's '# Title' and its '**Question:** ...' paragraph (to the next blank line)."""
     title = re.search(r"^# # (.+)$", text, re.M)
-    question = re.search(r"^# \*\*Question[^*]*\*\*:?\s*(.+)$", text, re.M)
-    return (title.group(1).strip() if title else "", question.group(1).strip() if question else "")
+    question = re.search(r"^# \*\*Question:?\*\*:?\s*(.+?)\n#\s*\n", text, re.M | re.S)
+    q = " ".join(line.lstrip("#").strip() for line in question.group(1).splitlines()) if question else ""
+    return (title.group(1).strip() if title else "", q.replace("`", ""))
 
 
 def list_chapters(directory: Path = NOTEBOOKS_DIR) -> list[ChapterInfo]:

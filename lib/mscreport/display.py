@@ -75,6 +75,15 @@ def fmt_cells(x) -> str:
     return f"{x / 10**exp:.3g}e{exp}"
 
 
+def fmt_value(v) -> str:
+    """Any reproduced value for a table cell: small numbers to 3 significant digits."""
+    if v is None:
+        return NA
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 0.01 or abs(v) >= 1e6 else f"{v:g}"
+    return str(v)
+
+
 def escape(text) -> str:
     return html.escape(str(text), quote=True)
 

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats as st
 
 from .stats import (MannWhitneyResult, PairedResult, PearsonResult, SpearmanResult, WelchResult,
-                    _num, mann_whitney, paired_test, pearson, spearman, welch_test)
+                    _num, kruskal_wallis, mann_whitney, paired_test, pearson, spearman, welch_test)
 
 
 @dataclass(frozen=True)
@@ -97,10 +97,10 @@ def compare_sources(cohort) -> SourceComparison:
     if len(usable) < 2:
         return SourceComparison(table, None, None, None, None, None, "needs at least two sources with 2+ patients")
     a = st.f_oneway(*usable)
-    k = st.kruskal(*usable)
+    k = kruskal_wallis(*usable)  # R's kruskal.test (its tie correction differs from scipy's)
     n = sum(len(s) for s in usable)
     return SourceComparison(table, _num(a.statistic), (len(usable) - 1, n - len(usable)), _num(a.pvalue),
-                            _num(k.statistic), _num(k.pvalue))
+                            _num(k.h), _num(k.p))
 
 
 @dataclass(frozen=True)

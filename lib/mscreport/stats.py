@@ -166,6 +166,108 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method)
 
 
+# ---------------------------------------------------------------- Shapiro-Wilk
+# Royston's algorithm AS R94 (Appl. Statist. 1995;44:547-551) in double precision, as R's
+# shapiro.test (src/library/stats/src/swilk.c). scipy.stats.shapiro runs the same algorithm
+# partly in single precision and differs from R by up to ~5e-9 relative in the p-value.
+_SW_C1 = (0.0, 0.221157, -0.147981, -2.07119, 4.434685, -2.706056)
+_SW_C2 = (0.0, 0.042981, -0.293762, -1.752461, 5.682633, -3.582633)
+_SW_C3 = (0.544, -0.39978, 0.025054, -6.714e-4)
+_SW_C4 = (1.3822, -0.77857, 0.062767, -0.0020322)
+_SW_C5 = (-1.5861, -0.31082, -0.083751, 0.0038915)
+_SW_C6 = (-0.4803, -0.082676, 0.0030302)
+_SW_G = (-2.273, 0.459)
+
+
+def _sw_poly(c: tuple, x: float) -> float:
+    """c[0] + c[1] x + ... + c[k] x^k, evaluated in the order of AS 181.2."""
+    if len(c) == 1:
+        return c[0]
+    p = x * c[-1]
+    for coef in c[-2:0:-1]:
+        p = (p + coef) * x
+    return c[0] + p
+
+
+def _sw_coefficients(n: int) -> list[float]:
+    """AS R94's coefficients a[1..n//2] (1-based; a[0] unused)."""
+    nn2 = n // 2
+    a = [0.0] * (nn2 + 1)
+    if n == 3:
+        a[1] = 0.70710678  # sqrt(1/2) to AS R94's 8 digits, as R
+        return a
+    an25 = n + 0.25
+    summ2 = 0.0
+    for i in range(1, nn2 + 1):
+        a[i] = float(st.norm.ppf((i - 0.375) / an25))
+        summ2 += a[i] * a[i]
+    summ2 *= 2.0
+    ssumm2 = math.sqrt(summ2)
+    rsn = 1.0 / math.sqrt(n)
+    a1 = _sw_poly(_SW_C1, rsn) - a[1] / ssumm2
+    if n > 5:
+        first = 3
+        a2 = -a[2] / ssumm2 + _sw_poly(_SW_C2, rsn)
+        fac = math.sqrt((summ2 - 2.0 * a[1] * a[1] - 2.0 * a[2] * a[2]) / (1.0 - 2.0 * a1 * a1 - 2.0 * a2 * a2))
+        a[2] = a2
+    else:
+        first = 2
+        fac = math.sqrt((summ2 - 2.0 * a[1] * a[1]) / (1.0 - 2.0 * a1 * a1))
+    a[1] = a1
+    for i in range(first, nn2 + 1):
+        a[i] /= -fac
+    return a
+
+
+def shapiro_wilk(x) -> tuple[float | None, float | None]:
+    """Shapiro-Wilk W and p-value, as R's ``shapiro.test(x)``: (None, None) unless
+    3 <= n <= 5000 and the values are not all equal (where R stops with an error)."""
+    x = np.sort(_clean(x))
+    n = len(x)
+    if n < 3 or n > 5000:
+        return None, None
+    rng = float(x[-1] - x[0])
+    if rng == 0:
+        return None, None
+    if rng < 1e-10:  # shapiro.test rescales tiny ranges
+        x = x / rng
+        rng = float(x[-1] - x[0])
+    a = _sw_coefficients(n)
+    # coefficient of each order statistic: -a[1], -a[2], ..., (0 in the middle), ..., a[2], a[1]
+    coef = [0.0 if i == n - 1 - i else math.copysign(a[1 + min(i, n - 1 - i)], i - (n - 1 - i))
+            for i in range(n)]
+    xs = [float(v) / rng for v in x]
+    sa = sx = 0.0
+    for c, v in zip(coef, xs):
+        sa += c
+        sx += v
+    sa /= n
+    sx /= n
+    ssa = ssx = sax = 0.0
+    for c, v in zip(coef, xs):
+        asa, xsx = c - sa, v - sx
+        ssa += asa * asa
+        ssx += xsx * xsx
+        sax += asa * xsx
+    ssassx = math.sqrt(ssa * ssx)
+    w1 = (ssassx - sax) * (ssassx + sax) / (ssa * ssx)  # 1 - W, without cancellation
+    w = 1.0 - w1
+    if n == 3:  # exact
+        return w, max(1.90985931710274 * (math.asin(math.sqrt(w)) - 1.04719755119660), 0.0)
+    y = math.log(w1)
+    if n <= 11:
+        gamma = _sw_poly(_SW_G, float(n))
+        if y >= gamma:
+            return w, 1e-99  # as R: "an 'obvious' value"
+        y = -math.log(gamma - y)
+        m = _sw_poly(_SW_C3, float(n))
+        s = math.exp(_sw_poly(_SW_C4, float(n)))
+    else:
+        m = _sw_poly(_SW_C5, math.log(n))
+        s = math.exp(_sw_poly(_SW_C6, math.log(n)))
+    return w, float(st.norm.sf((y - m) / s))
+
+
 # ---------------------------------------------------------------- paired analysis
 PAIRED_KEYS = ("n", "baseline_mean", "baseline_sd", "followup_mean", "followup_sd",
                "mean_change", "sd_change", "ci_low", "ci_high", "t", "df", "p",
@@ -249,8 +351,7 @@ def paired_test(baseline, followup, alpha: float = 0.05) -> PairedResult:
         dz = mean_d / sd_d
     sw_w = sw_p = None
     if 3 <= n <= 5000 and sd_d > 0:
-        sw = st.shapiro(d)
-        sw_w, sw_p = float(sw.statistic), float(sw.pvalue)
+        sw_w, sw_p = shapiro_wilk(d)
     elif n > 5000:
         notes.append("Shapiro-Wilk not computed for n > 5000 (as R's shapiro.test)")
     sr = signed_rank_test(d, alpha)
@@ -415,7 +516,7 @@ def spearman(x, y) -> SpearmanResult:
     rho = float(np.corrcoef(rx, ry)[0, 1])
     ties = _has_ties(rx) or _has_ties(ry)
     q = (n**3 - n) * (1 - rho) / 6
-    if n < 1290 and not ties:
+    if n <= 1290 and not ties:  # R 4.2 cor.test: AS 89 ``if (n <= 1290 && exact)``
         if q > (n**3 - n) / 6:
             p1 = _prho(n, round(q), lower_tail=False)
         else:
@@ -426,6 +527,42 @@ def spearman(x, y) -> SpearmanResult:
     t = rho / math.sqrt((1 - rho * rho) / (n - 2))
     p = 2 * min(st.t.cdf(t, n - 2), st.t.sf(t, n - 2))
     return SpearmanResult(n, rho, float(min(p, 1.0)), "t approximation" + (" (ties)" if ties else ""))
+
+
+# ---------------------------------------------------------------- several groups
+@dataclass(frozen=True)
+class KruskalResult:
+    """Kruskal-Wallis rank-sum test (R: ``kruskal.test(x, g)``)."""
+
+    h: float | None
+    df: int | None
+    p: float | None
+
+
+def kruskal_wallis(*groups) -> KruskalResult:
+    """As R's ``kruskal.test``. Its tie correction counts ties with ``table(x)``, i.e. among the
+    values printed to 15 significant digits, while the ranks use the exact values; so two
+    changes equal in decimal but not in binary (6.3 - 6.8 and 6.5 - 7.0) are ranked apart
+    but corrected for as a tie. scipy.stats.kruskal counts only exact ties."""
+    samples = [_clean(g) for g in groups]
+    samples = [g for g in samples if len(g)]
+    k = len(samples)
+    x = np.concatenate(samples) if samples else np.array([])
+    n = len(x)
+    if k < 2 or n < 2:
+        return KruskalResult(None, None, None)
+    r = st.rankdata(x)
+    total, start = 0.0, 0
+    for g in samples:
+        total += r[start:start + len(g)].sum() ** 2 / len(g)
+        start += len(g)
+    _, ties = np.unique(np.array([f"{v + 0.0:.15g}" for v in x]), return_counts=True)
+    ties = ties.astype(float)
+    correction = 1 - float(np.sum(ties**3 - ties)) / (n**3 - n)
+    if correction == 0:
+        return KruskalResult(None, k - 1, None)
+    h = (12 * total / (n * (n + 1)) - 3 * (n + 1)) / correction
+    return KruskalResult(float(h), k - 1, float(st.chi2.sf(h, k - 1)))
 
 
 # ---------------------------------------------------------------- proportions, multiplicity
@@ -454,7 +591,9 @@ def mcnemar(before_below, after_below) -> McNemarResult:
     if k == 0:
         note = "no patient changed side of the target: test undefined"
     else:
-        stat = (abs(became_below - became_above) - 1) ** 2 / k
+        # mcnemar.test corrects for continuity only when the discordant counts differ
+        diff = abs(became_below - became_above)
+        stat = (diff - 1) ** 2 / k if diff > 0 else 0.0
         p = float(st.chi2.sf(stat, 1))
     return McNemarResult(len(a), int(a.sum()), int(b.sum()), became_below, became_above, _num(stat), p, note)
 

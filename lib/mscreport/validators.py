@@ -29,7 +29,7 @@ from .units import UNIT_LABELS, to_ngsp
 
 MAX_PER_COLUMN = 20  # problems listed per column before summarising the rest
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
-_NUMBER_WITH_TEXT = re.compile(r"^\s*[+-]?[\d.,]+(?:[eE][+-]?\d+)?\s*[^\d\s.,]+.*$")
+_NUMBER_WITH_TEXT = re.compile(r"^\s*[+-]?[\d.,]+(?:[eE][+-]?\d+)?\s*[%A-Za-z\u00b5].*$")
 _MISSING_MARKERS = {"na", "n/a", "nan", "null", "none", "-", "--", ".", "?", "missing", "nd", "n.d."}
 _ZIP, _PARQUET, _OLE = b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -190,7 +190,8 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False))
     except csv.Error as exc:
-        raise _fail(name, f"cannot read this file as CSV ({_short(exc)}): {WHAT_TO_SAVE}") from None
+        raise _fail(name, f"cannot read this file as CSV ({_short(exc)}): is a quote (\") left open? "
+                          "Open the file in a spreadsheet program and save it again") from None
     return _table_from_records(records, name, sep=sep)
 
 
@@ -228,6 +229,10 @@ def _table_from_records(records: list[list[str]], name: str, sep: str | None) ->
         if blank(rec):
             continue
         cells = [str(c) for c in rec]
+        if sep is not None and any("\n" in c and sep in c for c in cells):
+            problems.append(Problem(name, k, None, "a quote (\") opened in this row is never closed, so the rest of "
+                                                   "the file reads as one value: close or remove it"))
+            break
         if len(cells) > width:
             extra = cells[width:]
             if any(c.strip() for c in extra):
@@ -410,12 +415,12 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict) -> tuple[pd.DataFr
             out[col.name] = values.where((values >= col.low) & (values <= col.high))
         elif col.kind in ("category", "yesno"):
             aliases = dd.YES_NO_ALIASES if col.kind == "yesno" else dd.CATEGORY_ALIASES[col.name]
-            raw = frame[col.name].astype("string").fillna("")
-            key = raw.str.strip().str.lower().str.replace(r"[\s\-]+", " ", regex=True)
-            mapped = key.map(lambda s: aliases.get(s, aliases.get(s.replace(" ", "_"), "?")) if s else None)
-            bad = (mapped == "?").to_numpy(dtype=bool)
-            problems += located(bad, col.name, lambda i: f"unknown value {raw.iloc[i].strip()!r}: allowed are {col.allowed}")
-            out[col.name] = mapped.where(~bad, None)
+            raw = frame[col.name].astype("string").fillna("").tolist()
+            keys = [re.sub(r"[\s\-]+", " ", str(c).strip().lower()) for c in raw]
+            mapped = [aliases.get(k, aliases.get(k.replace(" ", "_"))) if k else None for k in keys]
+            bad = np.array([bool(k) and m is None for k, m in zip(keys, mapped)], dtype=bool)
+            problems += located(bad, col.name, lambda i: f"unknown value {raw[i].strip()!r}: allowed are {col.allowed}")
+            out[col.name] = pd.Series(mapped, dtype=object)  # None where empty; plain Python values
 
     if problems:
         problems.sort(key=lambda p: (p.row is None, p.row or 0))  # row order; per-column summaries last

@@ -195,8 +195,9 @@ pearson <- function(x, y, conf = CONF) {
 R_SPEARMAN <- list(n = "length(x)", rho = "cor.test(x, y, method = 'spearman')$estimate",
                    p = "cor.test(x, y, method = 'spearman')$p.value",
                    S = "cor.test(x, y, method = 'spearman')$statistic",
-                   path = paste("'exact' unless cor.test warned 'Cannot compute exact p-value with ties' or n >= 1290",
-                                "(?cor.test: AS 89 for n < 1290 without ties, else the t approximation)"))
+                   path = paste("'exact' unless cor.test warned 'Cannot compute exact p-value with ties' or n > 1290",
+                                "(R 4.2 cor.test.default: exact <- TRUE; pspearman uses C_pRho if (n <= 1290 && exact),",
+                                "else the t approximation; ?cor.test says n < 1290)"))
 spearman <- function(x, y) {
   r <- with_warnings(cor.test(x, y, method = "spearman"))
   ct <- r$value
@@ -205,7 +206,7 @@ spearman <- function(x, y) {
        rho = num(ct$estimate),                              # cor.test(x, y, method = "spearman")$estimate
        p = num(ct$p.value),                                 # cor.test(x, y, method = "spearman")$p.value
        S = num(ct$statistic),                               # cor.test(x, y, method = "spearman")$statistic
-       path = if (ties || length(x) >= 1290) "t approximation" else "exact")
+       path = if (ties || length(x) > 1290) "t approximation" else "exact")  # pspearman: n <= 1290 && exact
 }
 
 # ------------------------------------------------------------------ cohort files
@@ -416,6 +417,7 @@ add_spearman("ties_n15", as.numeric(1:15), c(1, 2, 2, 3, 5, 4, 7, 7, 9, 8, 11, 1
 add_spearman("ties_n8", c(1, 1, 2, 3, 4, 5, 6, 7), c(3, 1, 2, 5, 4, 8, 6, 7))
 add_spearman("n1289_no_ties", as.numeric(1:1289), as.numeric(rank(1:1289 + rnorm(1289, sd = 2500))))
 add_spearman("n1290_no_ties", as.numeric(1:1290), as.numeric(rank(1:1290 + rnorm(1290, sd = 2500))))
+add_spearman("n1291_no_ties", as.numeric(1:1291), as.numeric(rank(1:1291 + rnorm(1291, sd = 2500))))
 
 # Signed-rank test and Hodges-Lehmann (wilcox.test(d, conf.int = TRUE)) around R's exact/normal
 # switch: n < 50 without ties or zeros is exact.
@@ -459,6 +461,40 @@ add_ranksum("normal_50_10", round(rnorm(50, -0.2), 5), round(rnorm(10, 0.3), 5))
 add_ranksum("normal_ties_8_9", c(-0.5, -0.5, -1.0, 0.2, -0.3, -1.0, 0.0, -0.8), c(0.1, -0.5, 0.3, 0.0, -0.2, 0.4, 0.2, -0.1, 0.6))
 add_ranksum("separated_6_6", c(1, 2, 3, 4, 5, 6) / 10, c(7, 8, 9, 10, 11, 12) / 10)
 
+# Shapiro-Wilk (AS R94): n = 3 (exact), 4..11 and >= 12 (two approximations), up to 5000,
+# and a range below 1e-10 (shapiro.test rescales it).
+shapiro_grid <- list()
+add_shapiro <- function(name, x) {
+  sw <- shapiro.test(x)
+  shapiro_grid[[name]] <<- list(x = I(x),
+                                w = num(sw$statistic),       # shapiro.test(x)$statistic
+                                p = num(sw$p.value))         # shapiro.test(x)$p.value
+}
+for (n in c(3, 4, 5, 6, 7, 9, 11, 12, 13, 20, 35, 50, 120)) {
+  add_shapiro(sprintf("normal_n%d", n), round(rnorm(n, -0.6, 0.8), 2))
+  add_shapiro(sprintf("skewed_n%d", n), round(rexp(n) - 1, 2))
+}
+add_shapiro("n3_pattern", c(-0.5, -0.4, 0.9))
+add_shapiro("n5000", round(rnorm(5000), 3))
+add_shapiro("tiny_range", c(0, 3e-11, 5e-11, 9e-11, 2e-11))
+add_shapiro("one_outlier_n10", c(rep(-0.5, 9), 2))
+
+# Kruskal-Wallis: kruskal.test counts ties with table(x) (values to 15 significant digits) but
+# ranks the exact values, so 0.1 + 0.2 and 0.3 are ranked apart yet corrected as a tie.
+kruskal_grid <- list()
+add_kruskal <- function(name, groups) {
+  x <- unlist(groups)
+  g <- factor(rep(seq_along(groups), lengths(groups)))
+  kw <- kruskal.test(x, g)
+  kruskal_grid[[name]] <<- list(groups = lapply(groups, I),
+                                h = num(kw$statistic),       # kruskal.test(x, g)$statistic
+                                df = num(kw$parameter),      # kruskal.test(x, g)$parameter
+                                p = num(kw$p.value))         # kruskal.test(x, g)$p.value
+}
+add_kruskal("no_ties", list(c(-1.2, -0.4, 0.3), c(0.5, -0.9, 1.1, 0.7), c(2.1, 1.6, -0.1)))
+add_kruskal("exact_ties", list(c(-0.5, -0.5, 0.3), c(0.3, -0.9, 1.1, 0.7), c(2.1, -0.5, -0.1)))
+add_kruskal("decimal_ties", list(c(6.3 - 6.8, 6.5 - 7.0, 0.1 + 0.2), c(0.3, -0.9, 7.1 - 7.6), c(2.1, 1.6, -0.1, 0.3)))
+
 # McNemar: continuity correction only when the discordant counts differ (as mcnemar.test).
 mcnemar_grid <- list(
   unequal = mcnemar(c(rep(TRUE, 6), rep(FALSE, 9), rep(TRUE, 2), rep(FALSE, 3)),
@@ -498,6 +534,8 @@ out <- list(
   spearman_grid = spearman_grid,
   signrank_grid = signrank_grid,
   ranksum_grid = ranksum_grid,
+  shapiro_grid = shapiro_grid,
+  kruskal_grid = kruskal_grid,
   mcnemar_grid = mcnemar_grid,
   holm_grid = holm_grid,
   degenerate_r_errors = degenerate)
