@@ -98,7 +98,8 @@ def check_paired_extras(where: str, py: stats.PairedResult, r: dict) -> None:
     on the normal path R's estimate comes from uniroot, so the median of the Walsh averages."""
     names = ["se_change", "shapiro_w", "shapiro_p", "wilcoxon_v"]
     pairs = [(k, getattr(py, k), r[k]) for k in names]
-    assert is_exact(py.wilcoxon_method) == is_exact(r["wilcoxon_method"]), (where, py.wilcoxon_method, r["wilcoxon_method"])
+    assert is_exact(py.wilcoxon_method) == is_exact(r["wilcoxon_method"]), \
+        (where, py.wilcoxon_method, r["wilcoxon_method"])
     pairs.append(("walsh_median", py.hl_estimate, r["walsh_median"]))
     if is_exact(r["hl_method"]):  # the same path as the signed-rank test (asserted above)
         pairs += [(k, getattr(py, k), r[k]) for k in ("hl_estimate", "hl_ci_low", "hl_ci_high")]
@@ -279,7 +280,8 @@ def test_kruskal_wallis_matches_r(case):
     r = REF["kruskal_grid"][case]
     py = stats.kruskal_wallis(*r["groups"])
     check(f"kruskal.{case}", [("h", py.h, r["h"]), ("df", py.df, r["df"]), ("p", py.p, r["p"])],
-          {"h": "kruskal.test(x, g)$statistic", "df": "kruskal.test(x, g)$parameter", "p": "kruskal.test(x, g)$p.value"})
+          {"h": "kruskal.test(x, g)$statistic", "df": "kruskal.test(x, g)$parameter",
+           "p": "kruskal.test(x, g)$p.value"})
 
 
 @pytest.mark.parametrize("case", REF["shapiro_grid"])
@@ -347,8 +349,8 @@ def test_intervals_at_alpha_010_match_r():
     check("alpha=0.10.severe", [(k, getattr(severe, k), r["severe"][k]) for k in stats.PAIRED_KEYS], CALLS["paired"])
     welch = analyse_dose(c).welch
     check("alpha=0.10.welch", [(k, getattr(welch, k), r["welch"][k]) for k in r["welch"]], CALLS["welch"])
-    check("alpha=0.10.pearson", [(k, res["dose"]["pearson"][k], r["pearson"][k]) for k in ("r", "p", "ci_low", "ci_high")],
-          CALLS["pearson"])
+    check("alpha=0.10.pearson",
+          [(k, res["dose"]["pearson"][k], r["pearson"][k]) for k in ("r", "p", "ci_low", "ci_high")], CALLS["pearson"])
 
 
 # ------------------------------------------------------------------ grids for single functions

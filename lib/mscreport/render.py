@@ -25,7 +25,8 @@ def extract_records(nb) -> dict:
     """Pull every ``Chapter.record`` result out of an executed notebook, and drop those
     outputs (and papermill's volatile metadata) from it, in place."""
     records = {}
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"c{i:03d}"  # papermill's injected cell gets a random id: renumber all
         if cell.get("cell_type") != "code":
             continue
         kept = []

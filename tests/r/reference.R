@@ -480,7 +480,8 @@ add_shapiro("tiny_range", c(0, 3e-11, 5e-11, 9e-11, 2e-11))
 add_shapiro("one_outlier_n10", c(rep(-0.5, 9), 2))
 
 # Kruskal-Wallis: kruskal.test counts ties with table(x) (values to 15 significant digits) but
-# ranks the exact values, so 0.1 + 0.2 and 0.3 are ranked apart yet corrected as a tie.
+# ranks the exact values, so 0.1 + 0.2 and 0.3, or the changes 7.7 - 8.2 and 7.8 - 8.3, are
+# ranked apart yet corrected as ties.
 kruskal_grid <- list()
 add_kruskal <- function(name, groups) {
   x <- unlist(groups)
@@ -493,7 +494,7 @@ add_kruskal <- function(name, groups) {
 }
 add_kruskal("no_ties", list(c(-1.2, -0.4, 0.3), c(0.5, -0.9, 1.1, 0.7), c(2.1, 1.6, -0.1)))
 add_kruskal("exact_ties", list(c(-0.5, -0.5, 0.3), c(0.3, -0.9, 1.1, 0.7), c(2.1, -0.5, -0.1)))
-add_kruskal("decimal_ties", list(c(6.3 - 6.8, 6.5 - 7.0, 0.1 + 0.2), c(0.3, -0.9, 7.1 - 7.6), c(2.1, 1.6, -0.1, 0.3)))
+add_kruskal("decimal_ties", list(c(7.7 - 8.2, 6.5 - 7.0, 0.1 + 0.2), c(0.3, -0.9, 7.8 - 8.3), c(2.1, 1.6, -0.1, 0.3)))
 
 # McNemar: continuity correction only when the discordant counts differ (as mcnemar.test).
 mcnemar_grid <- list(

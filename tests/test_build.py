@@ -1,0 +1,213 @@
+"""End to end: `mscreport build` into temporary folders, checked against interface.md."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mscreport.chapters import list_chapters
+from mscreport.cli import main
+from mscreport.cohort import load_cohort
+from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.results import compute_results, jsonable
+from mscreport.stats import PAIRED_KEYS
+
+pytestmark = pytest.mark.slow
+CHAPTERS = list_chapters()
+
+
+def _pages(out: Path) -> list[Path]:
+    return sorted(out.glob("*.html")) + sorted((out / "teaching").glob("*.html"))
+
+
+def _snapshot(out: Path) -> dict:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "mscreport.cli", *args], capture_output=True, text=True,
+                          cwd=REPO_ROOT, env={**os.environ, **(env or {})})
+
+
+def _write(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+# ------------------------------------------------------------------ results.json
+def _assert_paired(block):
+    assert set(block) == set(PAIRED_KEYS)
+    for k in PAIRED_KEYS:
+        v = block[k]
+        assert v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)), (k, v)
+
+
+def test_results_json_has_every_interface_key(built_report):
+    r = json.loads((built_report / "results.json").read_text())
+    for key in ("data", "params", "overall", "strata", "dose", "published_comparison"):
+        assert key in r
+    d = r["data"]
+    assert {"path", "sha256", "rows_read", "rows_analysed", "excluded"} <= set(d)
+    assert d["rows_read"] == d["rows_analysed"] + len(d["excluded"])
+    assert len(d["sha256"]) == 64
+    assert r["params"] == {"hba1c_unit": "percent", "moderate_min": 6.2, "severe_above": 8.0, "dose_cutoff": 1e9,
+                           "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000}
+    _assert_paired(r["overall"])
+    _assert_paired(r["strata"]["moderate"])
+    _assert_paired(r["strata"]["severe"])
+    dose = r["dose"]
+    assert dose["cutoff_cells"] == 1e9
+    _assert_paired(dose["high"])
+    _assert_paired(dose["low"])
+    assert set(dose["welch"]) == {"t", "df", "p"}
+    assert set(dose["mann_whitney"]) == {"u", "p"}
+    assert set(dose["pearson"]) == {"r", "p", "ci_low", "ci_high"}
+    assert set(dose["spearman"]) == {"rho", "p"}
+    for c in r["published_comparison"]:
+        assert {"quantity", "published", "reproduced", "agrees"} <= set(c)
+    assert r["overall"]["n"] == 61 and r["strata"]["moderate"]["n"] + r["strata"]["severe"]["n"] == 61
+
+
+def test_results_json_equals_the_library_computation(built_report):
+    """The chapters' records, merged by the build, are exactly what the library computes."""
+    r = json.loads((built_report / "results.json").read_text())
+    expected = jsonable(compute_results(load_cohort(DEFAULT_COHORT)))
+    r.pop("provenance")
+    assert r["data"].pop("path") == "data/reconstructed_cohort.csv"
+    expected["data"].pop("path")
+    assert r == json.loads(json.dumps(expected))
+
+
+def test_every_published_figure_agrees(built_report):
+    r = json.loads((built_report / "results.json").read_text())
+    assert r["published_comparison"] and all(c["agrees"] is True for c in r["published_comparison"])
+
+
+def test_index_links_every_chapter_in_both_renderings(built_report):
+    index = (built_report / "index.html").read_text()
+    for c in CHAPTERS:
+        assert f'href="{c.name}.html"' in index and (built_report / f"{c.name}.html").is_file()
+        assert f'href="teaching/{c.name}.html"' in index and (built_report / "teaching" / f"{c.name}.html").is_file()
+    assert "Synthetic data" in index and "sha256" not in index.lower().replace("sha-256", "")
+
+
+def test_reader_rendering_has_no_code_and_teaching_has_exercises(built_report):
+    for c in CHAPTERS:
+        reader = (built_report / f"{c.name}.html").read_text()
+        teaching = (built_report / "teaching" / f"{c.name}.html").read_text()
+        assert "from_parameters" not in reader
+        assert "from_parameters" in teaching and "jp-InputArea" in teaching
+        assert "Exercises" in teaching and "Exercises" not in reader
+        assert 'class="msc-toc"' in reader
+
+
+def test_no_patient_identifier_in_any_page(built_report):
+    ids = pd.read_csv(DEFAULT_COHORT)["patient_id"]
+    for page in _pages(built_report):
+        text = page.read_text()
+        assert not any(pid in text for pid in ids), page
+
+
+# ------------------------------------------------------------------ bad input, failures, cache
+def test_bad_input_exits_2_without_traceback_and_keeps_previous_reports(built_report, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(built_report, out)
+    before = _snapshot(out)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("patient_id,hba1c_baseline,hba1c_followup\nA,7.5,x\n")
+    for args, where in ((["--data", str(bad)], f"{bad}:1:hba1c_followup:"),
+                        (["-p", "alpha=2"], "alpha"), (["-p", "nope=1"], "known parameters"),
+                        (["--data", str(tmp_path / "missing.csv")], "file not found")):
+        proc = _cli("build", "--output", str(out), *args)
+        assert proc.returncode == 2, proc.stderr
+        assert where in proc.stderr and "Traceback" not in proc.stderr
+    assert _snapshot(out) == before
+
+
+def test_failing_chapter_exits_2_naming_it_and_keeps_previous_reports(built_report, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(built_report, out)
+    before = _snapshot(out)
+    chapters = tmp_path / "notebooks"
+    chapters.mkdir()
+    shutil.copy(CHAPTERS[0].source, chapters / CHAPTERS[0].source.name)
+    broken = CHAPTERS[0].source.read_text().replace("cohort = ch.cohort", "cohort = ch.cohort\nraise ValueError('planted failure')")
+    (chapters / "02_broken.py").write_text(broken)
+    proc = _cli("build", "--output", str(out), env={"MSCREPORT_NOTEBOOKS": str(chapters)})
+    assert proc.returncode == 2
+    assert "02_broken" in proc.stderr and "planted failure" in proc.stderr and "Traceback" not in proc.stderr
+    assert _snapshot(out) == before
+
+
+def test_cached_rebuild_reuses_and_a_parameter_change_reexecutes(built_report, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(built_report, out)
+    proc = _cli("build", "--output", str(out))
+    assert proc.returncode == 0 and "up to date" in proc.stdout
+    proc = _cli("build", "--output", str(out), "-p", "alpha=0.01")
+    assert proc.returncode == 0 and "6 executed" in proc.stdout
+    r = json.loads((out / "results.json").read_text())
+    assert r["params"]["alpha"] == 0.01
+    ref = jsonable(compute_results(load_cohort(DEFAULT_COHORT, {"alpha": 0.01})))
+    assert r["overall"] == ref["overall"]
+
+
+def test_two_builds_are_identical_apart_from_provenance(built_report, tmp_path):
+    out = tmp_path / "reports"
+    assert main(["build", "--output", str(out), "--force"]) == 0
+    for page in _pages(built_report):
+        rel = page.relative_to(built_report)
+        a, b = page.read_text(), (out / rel).read_text()
+        if rel.name == "index.html":
+            a = "\n".join(l for l in a.splitlines() if "Built:" not in l and "Rebuild with" not in l)
+            b = "\n".join(l for l in b.splitlines() if "Built:" not in l and "Rebuild with" not in l)
+        assert a == b, f"{rel} differs between two builds"
+    ra, rb = (json.loads((d / "results.json").read_text()) for d in (built_report, out))
+    ra.pop("provenance"), rb.pop("provenance")
+    assert ra == rb
+
+
+# ------------------------------------------------------------------ other cohorts
+def test_cohort_without_study_columns_builds_and_says_so(tmp_path):
+    frame = pd.read_csv(DEFAULT_COHORT)[["patient_id", "hba1c_baseline", "hba1c_followup"]]
+    data = _write(tmp_path / "minimal.csv", frame)
+    out = tmp_path / "reports"
+    assert main(["build", "--data", str(data), "--output", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert r["overall"]["n"] == 61 and r["overall"]["p"] is not None
+    assert r["dose"]["high"] is None and r["dose"]["welch"] is None and r["dose"]["pearson"] is None
+    dose_page = (out / "04_dose.html").read_text()
+    assert "no dose_cells column" in dose_page
+
+
+def test_tiny_strata_give_null_not_exceptions_and_no_identifier_leaks(tmp_path):
+    """One severe patient, no high-dose patient; a planted identifier and script tag never reach a page."""
+    canary = "CANARY<script>alert(1)</script>"
+    rows = [{"patient_id": f"{canary}{i}", "hba1c_baseline": 6.5 + 0.1 * i, "hba1c_followup": 6.3 + 0.05 * i,
+             "dose_cells": 2e8, "msc_source": "UC", "followup_months": 12 + i, "note": "<script>alert('x')</script>"}
+            for i in range(6)]
+    rows.append({"patient_id": "CANARY-severe", "hba1c_baseline": 9.0, "hba1c_followup": 8.0, "dose_cells": 3e8,
+                 "msc_source": "BM", "followup_months": 30, "note": "<b>row-level</b>"})
+    rows.append({"patient_id": "CANARY-excluded", "hba1c_baseline": 5.0, "hba1c_followup": 5.0, "dose_cells": 3e8,
+                 "msc_source": "BM", "followup_months": 30, "note": ""})
+    data = _write(tmp_path / "tiny.csv", pd.DataFrame(rows))
+    out = tmp_path / "reports"
+    assert main(["build", "--data", str(data), "--output", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert r["strata"]["severe"]["n"] == 1 and r["strata"]["severe"]["p"] is None and r["strata"]["severe"]["sd_change"] is None
+    assert r["dose"]["high"]["n"] == 0 and r["dose"]["high"]["mean_change"] is None
+    assert r["dose"]["welch"]["p"] is None
+    assert r["data"]["excluded"] == [{"row": 8, "reason": "baseline HbA1c below moderate_min (6.2 %)"}]
+    for page in _pages(out):
+        text = page.read_text()
+        assert "CANARY" not in text, page
+        assert "alert(" not in text and "<script" not in text.lower(), page
+        assert "row-level" not in text, page
