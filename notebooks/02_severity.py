@@ -37,7 +37,7 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 
 # %%
 from mscreport import figures, strata
-from mscreport.display import fmt_hba1c, fmt_num
+from mscreport.display import fmt_hba1c, fmt_num, fmt_pvalue
 from mscreport.report import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
@@ -85,7 +85,7 @@ ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_mi
 # %%
 sens = strata.threshold_sensitivity(cohort)
 ch.table(sens.assign(**{c: sens[c].map(lambda v: fmt_num(v, 2)) for c in ("mean_change_moderate", "mean_change_severe")},
-                     **{c: sens[c].map(lambda v: "n/a" if v != v or v is None else f"{v:.3g}") for c in ("p_moderate", "p_severe")}),
+                     **{c: sens[c].map(fmt_pvalue) for c in ("p_moderate", "p_severe")}),
          "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)")
 
 # %% [markdown] tags=["teaching"]

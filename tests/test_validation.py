@@ -511,3 +511,17 @@ def test_input_error_is_raised_by_the_library_too():
     with pytest.raises(InputError) as info:
         load_cohort(FIX / "duplicate_id.csv")
     assert [(p.row, p.column) for p in info.value.problems] == [(4, "patient_id")]
+
+
+def test_content_decides_the_type_of_a_misnamed_workbook(tmp_path):
+    xlsx = tmp_path / "cohort.xlsx"
+    _valid_frame().to_excel(xlsx, index=False)
+    misnamed = write(tmp_path, "cohort.csv", xlsx.read_bytes())
+    accepted(misnamed)
+
+
+def test_tab_separated_with_decimal_commas(tmp_path):
+    text = (FIX / "valid_semicolon_decimal_comma.csv").read_text().replace(";", "\t")
+    path = write(tmp_path, "cohort.tsv", text)
+    accepted(path)
+    assert load_cohort(path).frame["hba1c_baseline"].tolist() == [7.5, 8.25, 6.4, 9.1, 7.0]

@@ -29,7 +29,8 @@ def _title_and_question(text: str) -> tuple[str, str]:
     title = re.search(r"^# # (.+)$", text, re.M)
     question = re.search(r"^# \*\*Question:?\*\*:?\s*(.+?)\n#\s*\n", text, re.M | re.S)
     q = " ".join(line.lstrip("#").strip() for line in question.group(1).splitlines()) if question else ""
-    return (title.group(1).strip() if title else "", q.replace("`", ""))
+    q = q.replace("`", "")
+    return (title.group(1).strip() if title else "", q[:1].upper() + q[1:])
 
 
 def list_chapters(directory: Path = NOTEBOOKS_DIR) -> list[ChapterInfo]:

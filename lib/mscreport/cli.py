@@ -87,13 +87,15 @@ def cmd_params(_args) -> int:
 def cmd_build(args) -> int:
     from .build import build
     return build(data=args.data, params_file=args.params, overrides=args.overrides, output=args.output,
-                 jobs=args.jobs, force=args.force, argv=sys.argv[1:])
+                 jobs=args.jobs, force=args.force, argv=args.argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
+        args.argv = argv
     except SystemExit as exc:  # argparse already printed its message
         return EXIT_INPUT if exc.code else EXIT_OK
     handler = {"build": cmd_build, "validate": cmd_validate, "synth": cmd_synth, "params": cmd_params}[args.command]

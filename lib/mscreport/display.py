@@ -79,8 +79,10 @@ def fmt_value(v) -> str:
     """Any reproduced value for a table cell: small numbers to 3 significant digits."""
     if v is None:
         return NA
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e6:
+        return fmt_cells(v)
     if isinstance(v, float):
-        return f"{v:.3g}" if abs(v) < 0.01 or abs(v) >= 1e6 else f"{v:g}"
+        return f"{v:.3g}" if abs(v) < 0.01 else f"{v:.4g}"
     return str(v)
 
 

@@ -168,7 +168,8 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
         for i, c in enumerate(chapters, 1))
     comp = results.get("published_comparison") or []
     agree = sum(1 for c in comp if c.get("agrees"))
-    params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(v)}</td></tr>" for k, v in results.get("params", {}).items())
+    params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(fmt.fmt_value(v))}</td></tr>"
+                          for k, v in results.get("params", {}).items())
     excluded = len(data.get("excluded", []))
     pkgs = ", ".join(f"{e(k)} {e(v)}" for k, v in (prov.get("packages") or {}).items())
     command = prov.get("command", "mscreport build")

@@ -1,0 +1,294 @@
+"""The built report in a real browser (headless Chromium driven by Playwright), fully offline.
+
+Every page (index, each chapter in the reader and the teaching rendering) is opened from disk
+through a file:// URL with the network cut off: any request that is neither file:// nor data:
+is aborted and recorded. A page passes when it logs no console error or uncaught exception,
+fetches nothing from elsewhere, every image decodes, every figure is captioned "Figure N.",
+and every link resolves (files on disk, anchors to an id). The reader rendering must show no
+code, the teaching rendering must. A full-page screenshot of the index is kept in
+tests/artifacts/index.png (gitignored) for a human to look at.
+
+Skipped, with the reason, when Chromium or Playwright is missing or the browser cannot be
+launched (``make test`` tries to apt-get chromium first). Playwright's own browser download
+is never used: the system Chromium is launched by path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from mscreport.chapters import list_chapters
+from mscreport.paths import TEACHING_DIRNAME
+
+pytestmark = pytest.mark.slow  # needs the `built_report` fixture, which executes every notebook
+
+
+def _find_chromium() -> str | None:
+    candidates = (os.environ.get("MSCREPORT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                  shutil.which("chromium-browser"))
+    return next((c for c in candidates if c and os.path.isfile(c) and os.access(c, os.X_OK)), None)
+
+
+CHROMIUM = _find_chromium()
+if CHROMIUM is None:
+    pytest.skip("browser test skipped: no Chromium (/usr/bin/chromium or `chromium` on PATH); "
+                "install it with `apt-get install chromium` (make test tries this)", allow_module_level=True)
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    pytest.skip(f"browser test skipped: playwright cannot be imported ({exc}); "
+                "install the test extras: pip install -e '.[test]'", allow_module_level=True)
+
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHAPTERS = list_chapters()
+READER_PAGES = [c.html_name for c in CHAPTERS]
+TEACHING_PAGES = [f"{TEACHING_DIRNAME}/{c.html_name}" for c in CHAPTERS]
+ALL_PAGES = ["index.html", *READER_PAGES, *TEACHING_PAGES]
+CAPTION = re.compile(r"^Figure (\d+)\.\s")
+EXTERNAL_SCHEMES = ("http:", "https:", "mailto:")  # hyperlinks to references; checked offline elsewhere
+
+# Everything the tests need from one loaded page, gathered in a single round trip.
+_COLLECT_JS = """
+async () => {
+  const imgs = Array.from(document.images);
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  const visible = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  const codeCells = Array.from(document.querySelectorAll('.jp-CodeCell'));
+  return {
+    images: imgs.map(i => {
+      const fig = i.closest('figure');
+      const cap = fig ? fig.querySelector(':scope > figcaption') : null;
+      return {src: (i.getAttribute('src') || '').slice(0, 60), complete: i.complete,
+              width: i.naturalWidth, height: i.naturalHeight, alt: i.getAttribute('alt'),
+              inFigure: !!fig, caption: cap ? cap.textContent.replace(/\\s+/g, ' ').trim() : null};
+    }),
+    captions: Array.from(document.querySelectorAll('figure > figcaption'))
+                   .map(c => c.textContent.replace(/\\s+/g, ' ').trim()),
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
+    ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
+    codeCells: codeCells.map(c => {
+      const input = c.querySelector('.jp-InputArea');
+      const editor = c.querySelector('.jp-InputArea-editor');
+      return {classes: c.className, hasInput: !!input,
+              code: editor ? editor.textContent.trim().slice(0, 80) : '',
+              visible: !!editor && visible(editor), folded: !!(editor && editor.closest('details'))};
+    }),
+    folds: Array.from(document.querySelectorAll('details.msc-fold'))
+                .map(d => (d.querySelector(':scope > summary') || {textContent: ''}).textContent.trim()),
+  };
+}
+"""
+
+
+class PageAudit:
+    """What happened while one page loaded offline, and what it contains."""
+
+    def __init__(self, rel: str, path: Path):
+        self.rel, self.path = rel, path
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.failed_requests: list[str] = []
+        self.blocked_requests: list[str] = []
+        self.info: dict = {}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        pw = sync_playwright().start()
+    except Exception as exc:  # pragma: no cover - depends on the environment
+        pytest.skip(f"browser test skipped: the Playwright driver cannot start ({exc})")
+    try:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, timeout=60_000)
+    except PlaywrightError as exc:  # pragma: no cover - depends on the environment
+        pw.stop()
+        pytest.skip(f"browser test skipped: Playwright cannot launch {CHROMIUM}: {str(exc).splitlines()[0]}")
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block",
+                              java_script_enabled=True)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def audits(context, built_report):
+    """rel path -> PageAudit, each page loaded once (lazily) and shared by the tests."""
+    cache: dict[str, PageAudit] = {}
+
+    def load(rel: str, screenshot: Path | None = None) -> PageAudit:
+        if rel in cache and screenshot is None:
+            return cache[rel]
+        path = built_report / rel
+        assert path.is_file(), f"{rel} was not built"
+        audit = PageAudit(rel, path)
+        page = context.new_page()
+
+        def guard(route):
+            url = route.request.url
+            if url.startswith(("file:", "data:")):
+                route.continue_()
+            else:
+                audit.blocked_requests.append(f"{route.request.resource_type} {url[:200]}")
+                route.abort("blockedbyclient")
+
+        page.route("**/*", guard)
+        page.on("console", lambda m: audit.console_errors.append(f"{m.text} @ {m.location}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: audit.page_errors.append(str(e)))
+        page.on("requestfailed", lambda r: audit.failed_requests.append(
+            f"{r.resource_type} {r.url[:200]}: {r.failure}"))
+        try:
+            page.goto(path.resolve().as_uri(), wait_until="load", timeout=60_000)
+            audit.info = page.evaluate(_COLLECT_JS)
+            if screenshot is not None:
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            page.close()
+        cache[rel] = audit
+        return audit
+
+    return load
+
+
+# ------------------------------------------------------------------ every page
+@pytest.mark.browser
+@pytest.mark.parametrize("rel", ALL_PAGES)
+def test_page_loads_offline_without_errors(audits, rel):
+    a = audits(rel)
+    problems = ([f"network request blocked: {r}" for r in a.blocked_requests]
+                + [f"request failed: {r}" for r in a.failed_requests]
+                + [f"console error: {m}" for m in a.console_errors]
+                + [f"uncaught exception: {e}" for e in a.page_errors])
+    assert not problems, f"{rel} did not load cleanly offline:\n" + "\n".join(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("rel", ALL_PAGES)
+def test_images_load_and_figures_are_captioned(audits, rel):
+    a = audits(rel)
+    problems = []
+    for i, img in enumerate(a.info["images"], 1):
+        where = f"image {i} ({img['src']}...)"
+        if not (img["complete"] and img["width"] > 0 and img["height"] > 0):
+            problems.append(f"{where} did not load")
+        if not (img["alt"] or "").strip():
+            problems.append(f"{where} has no alt text")
+        if not img["inFigure"]:
+            problems.append(f"{where} is not inside a <figure>")
+        elif img["caption"] is None:
+            problems.append(f"{where}: its <figure> has no <figcaption>")
+        elif not CAPTION.match(img["caption"]):
+            problems.append(f"{where}: caption does not start with 'Figure N.': {img['caption'][:80]!r}")
+    numbers = [int(CAPTION.match(c).group(1)) for c in a.info["captions"] if CAPTION.match(c)]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"figures are not numbered 1, 2, ... in order: {numbers}")
+    assert not problems, f"{rel} has image/figure problems:\n" + "\n".join(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("rel", ALL_PAGES)
+def test_links_resolve(audits, built_report, rel):
+    """Anchors point at an id on the page; relative links at a file of the report (and, with a
+    fragment, at an id in it); nothing points outside the report folder."""
+    a = audits(rel)
+    ids = a.info["ids"]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    assert not dupes, f"{rel}: duplicate ids (anchors are ambiguous): {dupes}"
+    root = built_report.resolve()
+    problems = []
+    for href in a.info["links"]:
+        href = href.strip()
+        if href == "#":
+            continue
+        if href.startswith("#"):
+            if unquote(href[1:]) not in ids:
+                problems.append(f"{href}: no element with this id")
+            continue
+        if href.lower().startswith(EXTERNAL_SCHEMES):
+            continue
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc:
+            problems.append(f"{href}: neither relative nor a plain external hyperlink")
+            continue
+        target = (a.path.parent / unquote(parts.path)).resolve() if parts.path else a.path.resolve()
+        if not target.is_relative_to(root):
+            problems.append(f"{href}: points outside the report folder")
+        elif not target.is_file():
+            problems.append(f"{href}: {target.relative_to(root)} does not exist")
+        elif parts.fragment and target.suffix == ".html":
+            text = target.read_text(encoding="utf-8")
+            if not re.search(rf"\bid=[\"']{re.escape(unquote(parts.fragment))}[\"']", text):
+                problems.append(f"{href}: no id {parts.fragment!r} in {target.name}")
+    assert not problems, f"{rel} has broken links:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------ index
+@pytest.mark.browser
+def test_index_links_every_chapter_in_both_renderings(audits):
+    links = set(audits("index.html").info["links"])
+    missing = [p for p in READER_PAGES + TEACHING_PAGES if p not in links]
+    assert not missing, f"index.html does not link: {missing}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("rel", READER_PAGES + TEACHING_PAGES)
+def test_chapter_links_back_to_index_and_other_rendering(audits, rel):
+    links = set(audits(rel).info["links"])
+    teaching = rel.startswith(f"{TEACHING_DIRNAME}/")
+    name = rel.split("/")[-1]
+    assert ("../index.html" if teaching else "index.html") in links, f"{rel} has no link to the index"
+    other = f"../{name}" if teaching else f"{TEACHING_DIRNAME}/{name}"
+    assert other in links, f"{rel} does not link its other rendering {other}"
+
+
+@pytest.mark.browser
+def test_index_screenshot(audits):
+    shot = ARTIFACTS / "index.png"
+    shot.unlink(missing_ok=True)
+    audits("index.html", screenshot=shot)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "the screenshot is not a PNG"
+    assert len(data) > 20_000, f"the index screenshot is suspiciously small ({len(data)} bytes): blank page?"
+
+
+# ------------------------------------------------------------------ renderings
+@pytest.mark.browser
+@pytest.mark.parametrize("rel", READER_PAGES)
+def test_reader_rendering_shows_no_code(audits, rel):
+    info = audits(rel).info
+    cells = info["codeCells"]
+    assert cells, f"{rel}: no code cells at all (outputs are expected)"
+    with_input = [c["classes"] for c in cells if c["hasInput"] or "jp-mod-noInput" not in c["classes"].split()]
+    assert not with_input, f"{rel}: the reader rendering shows code input in cells {with_input}"
+    assert not info["folds"], f"{rel}: the reader rendering has folded code blocks {info['folds']}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("rel", TEACHING_PAGES)
+def test_teaching_rendering_shows_code(audits, rel):
+    info = audits(rel).info
+    cells = info["codeCells"]
+    missing = [c["classes"] for c in cells
+               if not c["hasInput"] and "celltag_hide-input" not in c["classes"].split()]
+    assert not missing, f"{rel}: code cells without their code (and not tagged hide-input): {missing}"
+    shown = [c for c in cells if c["code"]]
+    assert shown, f"{rel}: the teaching rendering shows no code"
+    assert any(c["visible"] for c in shown), f"{rel}: every code cell is folded away; none is visible"
+    assert all(c["visible"] or c["folded"] for c in shown), f"{rel}: some code is hidden without a fold to open it"
+    assert all(s.startswith("Show the code") for s in info["folds"]), f"{rel}: fold without a label: {info['folds']}"
