@@ -128,7 +128,7 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
                                   else "not a file")])
     out = Path(output) if output else REPORTS_DIR
     chapters = list_chapters()
-    from .cohort import file_sha256
+    from .hashing import file_sha256
 
     data_sha = file_sha256(data_path)
     lib_fp = library_fingerprint()

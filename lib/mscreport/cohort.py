@@ -6,7 +6,6 @@ Invariant: ``rows_read == len(frame) + len(excluded)``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pandas as pd
 
 from . import dictionary as dd
 from .errors import InputError, Problem
+from .hashing import file_sha256
 from .params import DEFAULTS
 from .validators import check_frame, read_table
 
@@ -61,15 +61,6 @@ class Cohort:
         return {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
                 "rows_analysed": self.rows_analysed,
                 "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_cohort(path: str | Path, params: dict | None = None) -> Cohort:

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""Benchmark of ``mscreport build`` (``make bench``): a benchmark, not a timed test.
+
+Prints, from medians of several runs:
+
+* the cold build time of the default report (``mscreport build --force``, bundled cohort);
+* the floor: one Python process per chapter that imports pandas, scipy, seaborn and
+  matplotlib, spread over the cores (what any build that runs each chapter in its own
+  fresh Python must at least pay), and the ratio cold / floor;
+* the cached rebuild time (``mscreport build`` again on the same output, "up to date");
+* for n = 1e3, 1e5 and 1e6 synthetic patients: build wall time, peak memory (the sum of the
+  resident set sizes of the build process and all its descendants, sampled every 0.1 s) and
+  the report's size (every file in the output folder except ``.cache``).
+
+Synthetic cohorts are the bundled reconstructed cohort's rows resampled with small noise
+and fresh ids (interface columns only), written once into a temporary folder. Every build
+writes into its own temporary output folder; nothing in the repository is touched.
+
+Usage: ``.venv/bin/python scripts/bench.py [--quick] [--sizes 1e3,1e5] [--runs N] [--keep]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MSCREPORT = str(BIN / "mscreport") if (BIN / "mscreport").exists() else None
+FLOOR_IMPORTS = "import pandas, scipy.stats, seaborn, matplotlib.pyplot"
+INTERFACE_COLUMNS = ["patient_id", "hba1c_baseline", "hba1c_followup", "dose_cells", "msc_source", "followup_months"]
+
+# targets of the issue
+TARGET_RATIO = 2.0  # cold build <= 2 x floor
+TARGET_CACHED_S = 1.0
+TARGET_BIG_S = 60.0  # at n = 1e6
+TARGET_BIG_BYTES = 2 * 1024**3
+MiB = 1024**2
+
+
+def mscreport_cmd(*args: str) -> list[str]:
+    if MSCREPORT:
+        return [MSCREPORT, *args]
+    return [sys.executable, "-m", "mscreport.cli", *args]
+
+
+def chapter_count() -> int:
+    sys.path.insert(0, str(REPO / "lib"))
+    from mscreport.chapters import list_chapters
+
+    return len(list_chapters())
+
+
+# ------------------------------------------------------------------ synthetic cohorts
+def make_cohort(n: int, path: Path, seed: int = 12345) -> None:
+    """n patients resampled from the reconstructed cohort, with noise and fresh ids (vectorised)."""
+    src = pd.read_csv(REPO / "data" / "reconstructed_cohort.csv", usecols=INTERFACE_COLUMNS[1:],
+                      dtype={"msc_source": str})
+    rng = np.random.default_rng(seed + n)
+    idx = rng.integers(0, len(src), n)
+    base = src["hba1c_baseline"].to_numpy(float)[idx]
+    change = (src["hba1c_followup"] - src["hba1c_baseline"]).to_numpy(float)[idx]
+    # HbA1c in tenths of % (as laboratories report it); baselines stay >= 6.2 so no row is excluded
+    base_t = np.clip(np.rint((base + rng.normal(0, 0.15, n)) * 10), 62, 199).astype(np.int64)
+    fu_t = np.clip(np.rint((base_t / 10 + change + rng.normal(0, 0.15, n)) * 10), 30, 199).astype(np.int64)
+    months = np.clip(src["followup_months"].to_numpy(float)[idx] + rng.integers(-3, 4, n), 0, 600).astype(np.int64)
+    dose = src["dose_cells"].to_numpy(float)[idx]
+    dose_text = np.array([f"{d:.2g}".replace("e+0", "e").replace("e+", "e") for d in np.unique(dose)])
+    dose_str = dose_text[np.searchsorted(np.unique(dose), dose)]
+    tenths = np.array([f"{i // 10}.{i % 10}" for i in range(200)])  # "6.2" from 62
+    ids = np.char.add("BENCH-", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
+    frame = pd.DataFrame({"patient_id": ids, "hba1c_baseline": tenths[base_t], "hba1c_followup": tenths[fu_t],
+                          "dose_cells": dose_str, "msc_source": src["msc_source"].to_numpy()[idx],
+                          "followup_months": months})
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+# ------------------------------------------------------------------ measuring
+class Peak:
+    """Poll the RSS of a process and all its descendants; keep the peak of the sum."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        self.pid, self.interval = pid, interval
+        self.peak_sum = 0
+        self.peak_single = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self._stop.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                break
+            for p in procs:
+                try:
+                    rss = p.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                total += rss
+                self.peak_single = max(self.peak_single, rss)
+            self.peak_sum = max(self.peak_sum, total)
+            self._stop.wait(self.interval)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def run_build(*args: str, measure_memory: bool = False) -> dict:
+    """Run ``mscreport build ARGS``; wall time of the whole command, output, optional peak memory."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(mscreport_cmd("build", *args), cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    peak = Peak(proc.pid) if measure_memory else None
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    if peak:
+        peak.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"build failed (exit {proc.returncode}): mscreport build {' '.join(args)}\n{out}\n{err}")
+    chapters = {}
+    for line in out.splitlines():  # "[3/6] 03_change      5.7 s"
+        parts = line.split()
+        if len(parts) == 4 and parts[0].startswith("[") and parts[3] == "s":
+            chapters[parts[1]] = float(parts[2])
+    return {"wall": wall, "stdout": out, "chapters": chapters,
+            "peak_sum": peak.peak_sum if peak else None, "peak_single": peak.peak_single if peak else None}
+
+
+def report_size(out: Path) -> int:
+    return sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and ".cache" not in p.relative_to(out).parts)
+
+
+def floor_once(n_chapters: int, workers: int) -> float:
+    def one(_):
+        subprocess.run([sys.executable, "-c", FLOOR_IMPORTS], check=True)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, range(n_chapters)))
+    return time.perf_counter() - t0
+
+
+# ------------------------------------------------------------------ printing
+def fmt_s(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f} s"
+
+
+def fmt_bytes(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x / MiB:.0f} MiB" if x >= MiB else f"{x / 1024:.0f} KiB"
+
+
+def verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("PASS" if ok else "MISS")
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = psutil.virtual_memory().total / 1024**3
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} cores ({model}), {mem:.1f} GiB RAM, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}; load average at start {load}")
+
+
+def parse_sizes(text: str) -> list[int]:
+    return [int(float(s)) for s in text.split(",") if s.strip()]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="one run of each build, 3 floor runs, skip n = 1e6")
+    ap.add_argument("--sizes", default=None, help="comma-separated cohort sizes (default 1e3,1e5,1e6; --quick: 1e3,1e5)")
+    ap.add_argument("--runs", type=int, default=None, help="cold builds of the default report (default 3; --quick 1)")
+    ap.add_argument("--skip-default", action="store_true", help="only the size builds (no cold/floor/cached)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (cohorts and reports)")
+    args = ap.parse_args(argv)
+
+    sizes = parse_sizes(args.sizes) if args.sizes else ([1000, 100_000] if args.quick else [1000, 100_000, 1_000_000])
+    cold_runs = args.runs or (1 if args.quick else 3)
+    floor_runs = 3 if args.quick else 5
+    cached_runs = 3 if args.quick else 5
+
+    def size_runs(n: int) -> int:
+        if args.quick:
+            return 1
+        return 3 if n <= 10_000 else 2 if n <= 100_000 else 1
+
+    n_chapters = chapter_count()
+    workers = os.cpu_count() or 1
+    print(f"machine: {machine()}", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix="mscreport-bench-"))
+    rows = []  # (measure, value, target, verdict)
+    try:
+        cold = floor = cached = None
+        chapter_medians: dict[str, float] = {}
+        if not args.skip_default:
+            out = tmp / "default"
+            colds, per_chapter = [], {}
+            for i in range(cold_runs):
+                r = run_build("--force", "--output", str(out))
+                colds.append(r["wall"])
+                for k, v in r["chapters"].items():
+                    per_chapter.setdefault(k, []).append(v)
+                print(f"  cold build {i + 1}/{cold_runs}: {r['wall']:.2f} s", flush=True)
+            cold = statistics.median(colds)
+            chapter_medians = {k: statistics.median(v) for k, v in per_chapter.items()}
+            floors = []
+            for i in range(floor_runs):
+                floors.append(floor_once(n_chapters, workers))
+                print(f"  floor {i + 1}/{floor_runs}: {floors[-1]:.2f} s", flush=True)
+            floor = statistics.median(floors)
+            cacheds = []
+            for i in range(cached_runs):
+                r = run_build("--output", str(out))
+                if "up to date" not in r["stdout"]:
+                    raise SystemExit(f"the rebuild was not cached:\n{r['stdout']}")
+                cacheds.append(r["wall"])
+            cached = statistics.median(cacheds)
+            print(f"  cached rebuilds: {', '.join(f'{c:.2f}' for c in cacheds)} s", flush=True)
+            rows += [
+                (f"cold build, default report (median of {cold_runs})", fmt_s(cold), "", ""),
+                (f"floor: {n_chapters} x `python -c \"{FLOOR_IMPORTS}\"` on {workers} workers (median of {floor_runs})",
+                 fmt_s(floor), "", ""),
+                ("ratio cold / floor", f"{cold / floor:.2f}", f"<= {TARGET_RATIO:g}", verdict(cold / floor <= TARGET_RATIO)),
+                (f"cached rebuild, whole command (median of {cached_runs})", fmt_s(cached), f"<= {TARGET_CACHED_S:g} s",
+                 verdict(cached <= TARGET_CACHED_S)),
+            ]
+
+        size_results = []
+        for n in sizes:
+            path = tmp / f"synthetic_bench_n{n}.csv"
+            t0 = time.perf_counter()
+            make_cohort(n, path)
+            print(f"  wrote {path.name} ({path.stat().st_size / MiB:.1f} MiB) in {time.perf_counter() - t0:.1f} s", flush=True)
+            k = size_runs(n)
+            walls, peaks, singles, per_chapter = [], [], [], {}
+            out = tmp / f"out_n{n}"
+            for i in range(k):
+                r = run_build("--force", "--data", str(path), "--output", str(out), measure_memory=True)
+                walls.append(r["wall"])
+                peaks.append(r["peak_sum"])
+                singles.append(r["peak_single"])
+                for c, v in r["chapters"].items():
+                    per_chapter.setdefault(c, []).append(v)
+                print(f"  n = {n:,} run {i + 1}/{k}: {r['wall']:.2f} s, peak {fmt_bytes(r['peak_sum'])} "
+                      f"(largest process {fmt_bytes(r['peak_single'])})", flush=True)
+            size = report_size(out)
+            res = {"n": n, "runs": k, "wall": statistics.median(walls), "peak": statistics.median(peaks),
+                   "single": statistics.median(singles), "size": size,
+                   "chapters": {c: statistics.median(v) for c, v in per_chapter.items()}}
+            size_results.append(res)
+            big = n >= 1_000_000
+            rows += [
+                (f"n = {n:,}: build (median of {k})", fmt_s(res["wall"]), f"<= {TARGET_BIG_S:g} s" if big else "",
+                 verdict(res["wall"] <= TARGET_BIG_S) if big else ""),
+                (f"n = {n:,}: peak memory, build + descendants (largest process {fmt_bytes(res['single'])})",
+                 fmt_bytes(res["peak"]), "<= 2048 MiB" if big else "", verdict(res["peak"] <= TARGET_BIG_BYTES) if big else ""),
+                (f"n = {n:,}: report size (without .cache)", fmt_bytes(size), "", ""),
+            ]
+            shutil.rmtree(out, ignore_errors=True)
+            if not args.keep:
+                path.unlink()
+        if len(size_results) >= 2:
+            smallest, largest = size_results[0], size_results[-1]
+            growth = largest["size"] / smallest["size"]
+            rows.append((f"report size n = {largest['n']:,} / n = {smallest['n']:,}", f"{growth:.2f}", "~1 (no growth)",
+                         verdict(growth <= 1.1)))
+
+        # ------------------------------------------------------------ table
+        print()
+        w0 = max(len(r[0]) for r in rows)
+        w1 = max(len(r[1]) for r in rows)
+        w2 = max(len(r[2]) for r in rows)
+        print(f"{'measure':<{w0}}  {'value':>{w1}}  {'target':<{w2}}  result")
+        print("-" * (w0 + w1 + w2 + 12))
+        for m, v, t, ok in rows:
+            print(f"{m:<{w0}}  {v:>{w1}}  {t:<{w2}}  {ok}")
+        cols = [("default", chapter_medians)] + [(f"n={r['n']:.0e}", r["chapters"]) for r in size_results]
+        names = sorted({c for _, d in cols for c in d})
+        if names:
+            print("\nper-chapter time in the worker (median s; execute + render, as `mscreport build` prints it)")
+            print(f"{'chapter':<14}" + "".join(f"{label:>10}" for label, _ in cols))
+            for c in names:
+                print(f"{c:<14}" + "".join(f"{d.get(c, float('nan')):>10.1f}" for _, d in cols))
+    finally:
+        if args.keep:
+            print(f"\nkept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
