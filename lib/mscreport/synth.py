@@ -31,20 +31,24 @@ SEVERE_BASELINE_SUM = round(9.3 * N_SEVERE * 10)
 MODERATE_CHANGE_SUM = round(-0.58 * N_MODERATE * 10)  # -278 tenths: mean -0.579, prints -0.58
 SEVERE_CHANGE_SUM = round(-1.55 * N_SEVERE * 10)  # -202 (python rounds -201.5 to even)
 SEVERE_P = 0.0122
+FOLLOWUP_FLOOR = 50  # tenths of %: no synthetic follow-up HbA1c below 5.0 %
 DOSE_LEVELS = np.array([1e8, 2e8, 3e8, 5e8, 1e9, 1.5e9, 2e9])
 FOLLOWUP_MIN, FOLLOWUP_MEDIAN, FOLLOWUP_MAX = 6, 35, 68
 SOURCES = ["umbilical_cord"] * 30 + ["bone_marrow"] * 16 + ["adipose"] * 15
 
 
-def _tenths(values: np.ndarray, total: int, lo: int, hi: int) -> np.ndarray:
-    """Round to integer tenths within [lo, hi] and move single tenths until the sum is total."""
+def _tenths(values: np.ndarray, total: int, lo, hi) -> np.ndarray:
+    """Round to integer tenths within [lo, hi] (scalars or per-value arrays) and move single
+    tenths until the sum is total."""
+    lo = np.broadcast_to(lo, values.shape)
+    hi = np.broadcast_to(hi, values.shape)
     t = np.clip(np.rint(values * 10).astype(int), lo, hi)
     order = np.argsort(values)
     step = 0
     while t.sum() != total:
         k = int(np.sign(total - t.sum()))
         idx = order[step % len(t)] if k < 0 else order[::-1][step % len(t)]
-        if lo <= t[idx] + k <= hi:
+        if lo[idx] <= t[idx] + k <= hi[idx]:
             t[idx] += k
         step += 1
         if step > 100 * len(t):
@@ -63,7 +67,7 @@ def _paired_p(change_tenths: np.ndarray) -> float:
     return float(2 * st.t.sf(abs(t), len(d) - 1))
 
 
-def _tune_sd(change: np.ndarray, baseline: np.ndarray, p_target: float, lo_fu: int = 45) -> np.ndarray:
+def _tune_sd(change: np.ndarray, baseline: np.ndarray, p_target: float, lo_fu: int = FOLLOWUP_FLOOR) -> np.ndarray:
     """Move pairs of tenths (sum kept) until the paired-t p prints as p_target (3 sig. digits)."""
     c = change.copy()
     n = len(c)
@@ -157,8 +161,10 @@ def make_cohort(seed: int = 2025) -> pd.DataFrame:
     # changes: larger falls from higher baselines (as seen clinically), then moment-matched
     mod_z = rng.normal(size=N_MODERATE) - 0.5 * (mod_b - mod_b.mean()) / mod_b.std()
     sev_z = rng.normal(size=N_SEVERE) - 0.5 * (sev_b - sev_b.mean()) / sev_b.std()
-    mod_c = _tenths(_moment_match(mod_z, MODERATE_CHANGE_SUM / 10 / N_MODERATE, 0.5), MODERATE_CHANGE_SUM, -30, 10)
-    sev_c = _tenths(_moment_match(sev_z, SEVERE_CHANGE_SUM / 10 / N_SEVERE, 1.9), SEVERE_CHANGE_SUM, -60, 10)
+    mod_c = _tenths(_moment_match(mod_z, MODERATE_CHANGE_SUM / 10 / N_MODERATE, 0.5), MODERATE_CHANGE_SUM,
+                    np.maximum(-30, FOLLOWUP_FLOOR - mod_b), 10)
+    sev_c = _tenths(_moment_match(sev_z, SEVERE_CHANGE_SUM / 10 / N_SEVERE, 1.9), SEVERE_CHANGE_SUM,
+                    np.maximum(-60, FOLLOWUP_FLOOR - sev_b), 10)
     sev_c = _tune_sd(sev_c, sev_b, SEVERE_P)
     baseline = np.concatenate([mod_b, sev_b])
     change = np.concatenate([mod_c, sev_c])
