@@ -96,7 +96,7 @@ def test_index_links_every_chapter_in_both_renderings(built_report):
     for c in CHAPTERS:
         assert f'href="{c.name}.html"' in index and (built_report / f"{c.name}.html").is_file()
         assert f'href="teaching/{c.name}.html"' in index and (built_report / "teaching" / f"{c.name}.html").is_file()
-    assert "Synthetic data" in index and "sha256" not in index.lower().replace("sha-256", "")
+    assert "Synthetic data" in index
 
 
 def test_reader_rendering_has_no_code_and_teaching_has_exercises(built_report):
@@ -198,7 +198,7 @@ def test_tiny_strata_give_null_not_exceptions_and_no_identifier_leaks(tmp_path):
                  "msc_source": "BM", "followup_months": 30, "note": "<b>row-level</b>"})
     rows.append({"patient_id": "CANARY-excluded", "hba1c_baseline": 5.0, "hba1c_followup": 5.0, "dose_cells": 3e8,
                  "msc_source": "BM", "followup_months": 30, "note": ""})
-    data = _write(tmp_path / "tiny.csv", pd.DataFrame(rows))
+    data = _write(tmp_path / "tiny<i>name<b>.csv", pd.DataFrame(rows))
     out = tmp_path / "reports"
     assert main(["build", "--data", str(data), "--output", str(out)]) == 0
     r = json.loads((out / "results.json").read_text())
@@ -211,3 +211,4 @@ def test_tiny_strata_give_null_not_exceptions_and_no_identifier_leaks(tmp_path):
         assert "CANARY" not in text, page
         assert "alert(" not in text and "<script" not in text.lower(), page
         assert "row-level" not in text, page
+        assert "<i>name<b>" not in text, page  # the file name is shown, escaped

@@ -45,7 +45,8 @@ def describe_cohort(cohort) -> pd.DataFrame:
                 continue
             v = g[col]
             known = v.dropna()
-            for level, count in known.astype(str).value_counts().sort_index().items():
+            labels = known.map(lambda v: {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else str(v))
+            for level, count in labels.value_counts().sort_index().items():
                 rows.append({"variable": col, "level": level, "group": group, "n": int(count), "denominator": n,
                              "percent": 100 * count / n if n else np.nan})
             rows.append({"variable": col, "level": "missing", "group": group, "n": int(v.isna().sum()), "denominator": n,

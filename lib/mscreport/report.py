@@ -62,11 +62,13 @@ class Chapter:
         return cls.open(name, namespace["data_path"], **params)
 
     def show_parameters(self) -> None:
-        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(self.params[p.name])}</td>"
+        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(fmt.fmt_value(self.params[p.name]))}</td>"
                        f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
         c = self.cohort
         display(HTML(
-            "<details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
+            "<p class=\"msc-params-line\"><strong>Parameters:</strong> "
+            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(fmt.fmt_value(self.params[p.name]))}" for p in PARAMETERS)
+            + "</p><details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
             f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "
             f"{c.rows_read} rows read, {c.rows_analysed} analysed, {len(c.excluded)} excluded.</p>"
             f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
