@@ -212,3 +212,12 @@ def test_tiny_strata_give_null_not_exceptions_and_no_identifier_leaks(tmp_path):
         assert "alert(" not in text and "<script" not in text.lower(), page
         assert "row-level" not in text, page
         assert "<i>name<b>" not in text, page  # the file name is shown, escaped
+
+
+def test_bad_command_line_values_exit_2(tmp_path):
+    afile = tmp_path / "file.txt"
+    afile.write_text("x")
+    for args, message in ((["build", "--jobs", "0"], "--jobs"), (["build", "--output", str(afile)], "must be a folder"),
+                          (["build", "--nope"], "unrecognized arguments"), (["frobnicate"], "invalid choice")):
+        proc = _cli(*args)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)

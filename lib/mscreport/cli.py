@@ -41,10 +41,6 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Parser(argparse.ArgumentParser):
-    pass
-
-
 def _report(problems: list[Problem]) -> int:
     for p in problems:
         print(p, file=sys.stderr)
@@ -85,6 +81,15 @@ def cmd_params(_args) -> int:
 
 
 def cmd_build(args) -> int:
+    from pathlib import Path
+
+    problems = []
+    if args.jobs is not None and args.jobs < 1:
+        problems.append(Problem("--jobs", None, None, f"--jobs {args.jobs}: give a whole number of 1 or more"))
+    if args.output and Path(args.output).exists() and not Path(args.output).is_dir():
+        problems.append(Problem(args.output, None, None, "--output must be a folder, and this is a file"))
+    if problems:
+        raise InputError(problems)
     from .build import build
     return build(data=args.data, params_file=args.params, overrides=args.overrides, output=args.output,
                  jobs=args.jobs, force=args.force, argv=args.argv)
@@ -106,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # e.g. an output folder that cannot be written
+        where = exc.filename or "-"
+        print(f"{where}:-:-: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
