@@ -104,8 +104,9 @@ ch.table(pairs_extra_table({"all patients": overall, **by_stratum}),
 ch.figure(figures.change_distribution(cohort.frame),
           "Distribution of the change in HbA1c by stratum (negative = improvement); the line marks no change.",
           "Overlaid histograms of HbA1c change for moderate and severe strata, mostly below zero.")
-ch.figure(figures.qq_plot(cohort.frame["change"]),
-          "Normal Q-Q plot of the change (all patients): points near the line mean roughly normal changes.",
+ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above"]),
+          "Normal Q-Q plot of the change (all patients; for large cohorts 500 evenly spaced quantiles): points "
+          "near the line mean roughly normal changes.",
           "Normal quantile-quantile plot of HbA1c change with a reference line.")
 
 # %% [markdown]

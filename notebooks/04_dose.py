@@ -83,7 +83,7 @@ if dose.available:
     ch.say(f"Mean change, high − low dose: **{fmt_change(w.diff)}**, CI {fmt_ci(w.ci_low, w.ci_high)} % points; "
            f"Welch t = {fmt_num(w.t)} on {fmt_num(w.df, 1)} df, {fmt_p(w.p)}. "
            f"Mann-Whitney U = {fmt_num(dose.mann_whitney.u, 1)}, {fmt_p(dose.mann_whitney.p)} ({dose.mann_whitney.method}).")
-    ch.figure(figures.group_boxes(cohort.frame, "dose_group", ["low", "high"]),
+    ch.figure(figures.group_boxes(cohort.frame, "dose_group", ["low", "high"], aggregate_above=cohort.params["aggregate_above"]),
               "Change in HbA1c by dose group (boxes: median and quartiles; points: patients when n is small).",
               "Box plots of HbA1c change for low and high dose groups.")
 

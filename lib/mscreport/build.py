@@ -84,7 +84,9 @@ def run_chapter(task: dict) -> dict:
     nbformat.write(nb, in_path)
     try:
         pm.execute_notebook(str(in_path), str(out_path), parameters=task["parameters"], kernel_name="python3",
-                            cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False)
+                            cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+                            request_save_on_cell_execute=False,  # written once at the end, not after every cell
+                            shutdown_kernel="immediate")  # the kernel has nothing to save: no graceful wait
     except pm.PapermillExecutionError as exc:
         return {"name": name, "error": f"{exc.ename}: {exc.evalue}".strip(), "elapsed": time.perf_counter() - t0}
     except Exception as exc:  # kernel died, timeout...
@@ -150,15 +152,17 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
 
     cohort = load_cohort(data_path, params)  # validation: InputError -> exit 2 before any kernel starts
     print(f"validated {shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, {len(cohort.excluded)} excluded")
+    data_block = cohort.data_block()  # all the build needs of the cohort: its rows are not kept while chapters run
+    del cohort
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     try:
-        return _build_into(tmp, out, chapters, keys, cached, is_cached, cohort, params, shown, data_path, jobs, argv, t_start)
+        return _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params, shown, data_path, jobs, argv, t_start)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _build_into(tmp, out, chapters, keys, cached, is_cached, cohort, params, shown, data_path, jobs, argv, t_start) -> int:
+def _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params, shown, data_path, jobs, argv, t_start) -> int:
     from .render import chapter_nav, write_index
     from .results import TOP_KEYS, dumps
 
@@ -207,10 +211,10 @@ def _build_into(tmp, out, chapters, keys, cached, is_cached, cohort, params, sho
     merged: dict = {}
     for c in chapters:
         merged.update(results_by_chapter[c.name]["records"])
-    results = {"data": {**cohort.data_block(), "path": str(shown)}, "params": dict(params)}
+    results = {"data": {**data_block, "path": str(shown)}, "params": dict(params)}
     for key in TOP_KEYS[2:]:
         results[key] = merged.get(key)
-    results["provenance"] = provenance(shown, cohort.sha256, argv, time.perf_counter() - t_start)
+    results["provenance"] = provenance(shown, data_block["sha256"], argv, time.perf_counter() - t_start)
     extras = {k: v for k, v in merged.items() if k not in TOP_KEYS}
     (tmp / "results.json").write_text(dumps(results), encoding="utf-8")
     write_index(tmp / "index.html", chapters, results, extras)

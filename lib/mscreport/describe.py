@@ -22,6 +22,11 @@ def _groups(cohort):
     return [("overall", f), ("moderate", f[f["stratum"] == "moderate"]), ("severe", f[f["stratum"] == "severe"])]
 
 
+def _label(value) -> str:
+    """A category level as shown: yes/no for the booleans of a yes/no column."""
+    return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else str(value)
+
+
 def describe_cohort(cohort) -> pd.DataFrame:
     """Tidy Table 1: one row per (variable, level, group) with numeric summaries."""
     rows = []
@@ -45,8 +50,9 @@ def describe_cohort(cohort) -> pd.DataFrame:
                 continue
             v = g[col]
             known = v.dropna()
-            labels = known.map(lambda v: {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else str(v))
-            for level, count in labels.value_counts().sort_index().items():
+            raw = known.value_counts()  # labelled per distinct value, not per patient
+            labels = pd.Series(raw.to_numpy(), index=[_label(x) for x in raw.index], dtype="int64")
+            for level, count in labels.groupby(level=0, sort=True).sum().items():
                 rows.append({"variable": col, "level": level, "group": group, "n": int(count), "denominator": n,
                              "percent": 100 * count / n if n else np.nan})
             rows.append({"variable": col, "level": "missing", "group": group, "n": int(v.isna().sum()), "denominator": n,

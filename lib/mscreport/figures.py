@@ -1,6 +1,11 @@
 """Figures: each function returns a matplotlib Figure; ``report.Chapter.figure`` embeds it
 as a PNG with a numbered caption and alt text. Above ``aggregate_above`` patients, figures
-that would draw one mark per patient draw aggregated forms instead (bins, quantile bands).
+that would draw one mark per patient draw aggregated forms instead (hexagonal bins, quantile
+bands, 500 quantiles, box plots without points), so a figure costs the same at 1e6 as at 1e4.
+
+The look is seaborn's "whitegrid" theme in the "notebook" context, set as plain matplotlib
+rcParams; seaborn itself (with scipy.stats behind it, ~0.5 s to import) is imported only by
+the figures that use it (the grouped histogram and box plots), so the other chapters start faster.
 """
 
 from __future__ import annotations
@@ -10,12 +15,27 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import seaborn as sns  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 
 from .units import ifcc_to_ngsp, ngsp_to_ifcc  # noqa: E402
 
-sns.set_theme(style="whitegrid", context="notebook")
+# what seaborn 0.13's set_theme(style="whitegrid", context="notebook") sets
+_DEEP = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD"]
+STYLE = {
+    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
+    "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.prop_cycle": matplotlib.cycler(color=_DEEP),
+    "axes.titlesize": 12.0, "font.size": 12.0,
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 11.0, "legend.title_fontsize": 12.0,
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "text.color": ".15",
+    "xtick.bottom": False, "xtick.color": ".15", "xtick.labelsize": 11.0, "xtick.major.size": 6.0,
+    "xtick.major.width": 1.25, "xtick.minor.size": 4.0, "xtick.minor.width": 1.0,
+    "ytick.left": False, "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.major.size": 6.0,
+    "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
+}
+plt.rcParams.update(STYLE)
 PALETTE = {"moderate": "#4C72B0", "severe": "#C44E52", "high": "#8172B3", "low": "#55A868"}
+QUANTILES_SHOWN = 500  # points of an aggregated Q-Q plot
 
 
 def _mmol_axis(ax, which: str = "y") -> None:
@@ -54,14 +74,19 @@ def paired_plot(frame, aggregate_above: int):
         if len(s) == 0:
             ax.text(0.5, 0.5, "no patients", ha="center", va="center", transform=ax.transAxes)
         elif len(s) <= aggregate_above:
-            for b, f in zip(s["hba1c_baseline"], s["hba1c_followup"]):
-                ax.plot([0, 1], [b, f], color=color, alpha=0.35, lw=1)
+            # one line per patient, drawn as one collection (not one Line2D per patient)
+            segments = np.zeros((len(s), 2, 2))
+            segments[:, 1, 0] = 1
+            segments[:, 0, 1] = s["hba1c_baseline"].to_numpy(float)
+            segments[:, 1, 1] = s["hba1c_followup"].to_numpy(float)
+            ax.add_collection(LineCollection(segments, colors=color, alpha=0.35, linewidths=1, capstyle="round"))
+            ax.autoscale_view()
             ax.plot([0, 1], [s["hba1c_baseline"].mean(), s["hba1c_followup"].mean()], color="black", lw=3, marker="o", label="mean")
         else:
-            for lo, hi, a in ((10, 90, 0.2), (25, 75, 0.35)):
-                ax.fill_between([0, 1], [np.percentile(s["hba1c_baseline"], lo), np.percentile(s["hba1c_followup"], lo)],
-                                [np.percentile(s["hba1c_baseline"], hi), np.percentile(s["hba1c_followup"], hi)],
-                                color=color, alpha=a, lw=0)
+            qb = np.percentile(s["hba1c_baseline"].to_numpy(float), [10, 25, 75, 90])
+            qf = np.percentile(s["hba1c_followup"].to_numpy(float), [10, 25, 75, 90])
+            for (i, j), a in (((0, 3), 0.2), ((1, 2), 0.35)):
+                ax.fill_between([0, 1], [qb[i], qf[i]], [qb[j], qf[j]], color=color, alpha=a, lw=0)
             ax.plot([0, 1], [s["hba1c_baseline"].median(), s["hba1c_followup"].median()], color="black", lw=3, marker="o", label="median")
         ax.set_xticks([0, 1], ["baseline", "follow-up"])
         ax.set_xlim(-0.2, 1.2)
@@ -73,33 +98,38 @@ def paired_plot(frame, aggregate_above: int):
 
 
 def change_distribution(frame):
-    """Distribution of change (follow-up − baseline) per stratum, zero line drawn."""
+    """Distribution of change (follow-up − baseline) per stratum (seaborn histplot, one
+    histogram per stratum on shared bins), zero line drawn."""
+    import seaborn as sns  # imported where used: only this chapter pays for it
+
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    for name in ("moderate", "severe"):
-        c = frame.loc[frame["stratum"] == name, "change"]
-        if len(c):
-            ax.hist(c, bins=min(30, max(5, int(np.sqrt(len(c))) * 2)), alpha=0.6, color=PALETTE[name], label=f"{name} (n = {len(c)})")
+    data = frame[["change", "stratum"]].assign(stratum=lambda d: d["stratum"].map(
+        lambda s: f"{s} (n = {int((frame['stratum'] == s).sum())})"))
+    palette = {f"{k} (n = {int((frame['stratum'] == k).sum())})": v for k, v in PALETTE.items() if k in ("moderate", "severe")}
+    if len(data):
+        sns.histplot(data=data, x="change", hue="stratum", hue_order=[h for h in palette if h in set(data["stratum"])],
+                     palette=palette, bins=min(40, max(8, int(np.sqrt(len(data))) * 2)), alpha=0.6, ax=ax)
     ax.axvline(0, color="black", lw=1)
     ax.set_xlabel("change in HbA1c, follow-up − baseline (% points; negative = improvement)")
     ax.set_ylabel("patients")
-    ax.legend(frameon=False)
     fig.tight_layout()
     return fig
 
 
-def qq_plot(changes):
-    """Normal Q-Q plot of the change (checks the t-test's normality assumption)."""
-    from scipy import stats as st
+def qq_plot(changes, aggregate_above: int = 2000):
+    """Normal Q-Q plot of the change (checks the t-test's normality assumption): one point
+    per patient, or above ``aggregate_above`` patients 500 evenly spaced order statistics."""
+    from .stats import norm_ppf
 
     fig, ax = plt.subplots(figsize=(4.2, 4))
-    c = np.sort(np.asarray(changes, dtype=float))
-    if len(c) >= 3:
-        q = st.norm.ppf((np.arange(1, len(c) + 1) - 0.5) / len(c))
-        if len(c) > 5000:  # aggregated: 500 quantiles
-            idx = np.linspace(0, len(c) - 1, 500).astype(int)
-            q, c = q[idx], c[idx]
-        ax.plot(q, c, "o", ms=3, color="#4C72B0")
-        slope, intercept = np.std(c, ddof=1), np.mean(c)
+    c = np.asarray(changes, dtype=float)
+    c = np.sort(c[~np.isnan(c)])
+    n = len(c)
+    if n >= 3:
+        slope, intercept = np.std(c, ddof=1), np.mean(c)  # reference line from all patients
+        idx = np.arange(n) if n <= aggregate_above else np.unique(np.linspace(0, n - 1, QUANTILES_SHOWN).astype(int))
+        q = norm_ppf((idx + 0.5) / n)
+        ax.plot(q, c[idx], "o", ms=3, color="#4C72B0")
         ax.plot(q, intercept + slope * q, color="black", lw=1)
     ax.set_xlabel("normal quantile")
     ax.set_ylabel("change (% points)")
@@ -136,15 +166,19 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
     return fig
 
 
-def group_boxes(frame, by: str, order, ylabel: str = "change (% points)"):
-    """Change by group: box plot (with points when small)."""
+def group_boxes(frame, by: str, order, ylabel: str = "change (% points)", aggregate_above: int = 2000):
+    """Change by group: seaborn box plot (median, quartiles, whiskers to 1.5 IQR), with one
+    point per patient up to ``aggregate_above`` patients."""
+    import seaborn as sns  # imported where used: only this chapter pays for it
+
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    data = frame[frame[by].notna()]
+    data = frame.loc[frame[by].notna() & frame["change"].notna(), [by, "change"]]
     order = [o for o in order if (data[by] == o).any()]
     if order:
-        sns.boxplot(data=data, x=by, y="change", order=order, ax=ax, color="#DDDDDD", fliersize=0)
-        if len(data) <= 2000:
+        sns.boxplot(data=data, x=by, y="change", order=order, ax=ax, color="#DDDDDD", fliersize=0, linecolor="#555555")
+        if len(data) <= aggregate_above:
             sns.stripplot(data=data, x=by, y="change", order=order, ax=ax, color="#4C72B0", size=4, jitter=False, alpha=0.7)
+        ax.xaxis.grid(False)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel(by.replace("_", " "))
     ax.set_ylabel(ylabel)

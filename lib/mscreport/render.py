@@ -8,13 +8,14 @@ fetched from elsewhere (hospital networks are often offline).
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import re
 from pathlib import Path
 
 from . import display as fmt
+from .mime import RESULT_MIME
 from .paths import TEACHING_DIRNAME, TEMPLATES_DIR
-from .report import RESULT_MIME
 
 TEACHING_ONLY = "teaching"  # cell tag: only in the teaching rendering (exercises, asides)
 _HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\">(.*?)</h\1>", re.S)
@@ -46,6 +47,7 @@ def extract_records(nb) -> dict:
     return records
 
 
+@functools.lru_cache(maxsize=None)  # one per worker process: templates load and compile once
 def _exporter(reader: bool):
     from nbconvert import HTMLExporter
     from traitlets.config import Config

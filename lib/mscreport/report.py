@@ -16,11 +16,10 @@ from IPython.display import HTML, Markdown, display
 from . import display as fmt
 from .cohort import load_cohort
 from .errors import InputError
+from .mime import RESULT_MIME
 from .paths import REPO_ROOT
 from .params import PARAMETERS, resolve_params
 from .results import jsonable
-
-RESULT_MIME = "application/vnd.mscreport.result+json"
 
 
 def resolve_data_path(path: str) -> Path:

@@ -16,10 +16,63 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats as st
+from scipy import special as _sp
 
 EXACT_BELOW = 50  # R: exact rank tests for n < 50
 HL_MAX_N = 3000  # Hodges-Lehmann needs n(n+1)/2 Walsh averages
+HL_NOTE = f"Hodges-Lehmann estimate and interval not computed for n > {HL_MAX_N} (n(n+1)/2 Walsh averages)"
+SW_NOTE = "Shapiro-Wilk not computed for n > 5000 (as R's shapiro.test)"
+
+
+# ---------------------------------------------------------------- distribution functions
+# The scipy.special functions that scipy.stats' t, norm and chi2 call for these values
+# (scipy 1.17: t.sf = stdtr(df, -x), t.ppf = stdtrit, norm.cdf = ndtr, norm.ppf = ndtri,
+# chi2.sf = chdtrc), called directly: the same numbers, without importing scipy.stats
+# (~0.4 s in every chapter's kernel) or its per-call argument checking.
+def t_sf(x: float, df: float) -> float:
+    return float(_sp.stdtr(df, -x))
+
+
+def t_cdf(x: float, df: float) -> float:
+    return float(_sp.stdtr(df, x))
+
+
+def t_ppf(q: float, df: float) -> float:
+    return float(_sp.stdtrit(df, q))
+
+
+def norm_cdf(x: float) -> float:
+    return float(_sp.ndtr(x))
+
+
+def norm_sf(x: float) -> float:
+    return float(_sp.ndtr(-x))
+
+
+def norm_ppf(q):
+    """Standard normal quantiles (scalar or array)."""
+    return _sp.ndtri(q) if np.ndim(q) else float(_sp.ndtri(q))
+
+
+def chi2_sf(x: float, df: float) -> float:
+    return float(_sp.chdtrc(df, x))
+
+
+def rankdata(a) -> np.ndarray:
+    """Average ranks (1-based; ties share the mean of their ranks), as scipy.stats.rankdata."""
+    a = np.asarray(a, dtype="float64")
+    n = len(a)
+    if n == 0:
+        return np.empty(0, dtype="float64")
+    order = np.argsort(a, kind="stable")
+    y = a[order]
+    first = np.concatenate([[True], y[:-1] != y[1:]])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, n))
+    mid = (starts + 1) + (counts - 1) / 2  # average of ranks starts+1 .. starts+counts
+    ranks = np.empty(n, dtype="float64")
+    ranks[order] = np.repeat(mid, counts)
+    return ranks
 
 
 def _num(x) -> float | None:
@@ -123,7 +176,7 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     n = len(x)
     if n == 0:
         return SignedRankResult(0, None, None, "not computed: every difference is 0", None, None, None, "not computed")
-    r = st.rankdata(np.abs(x))
+    r = rankdata(np.abs(x))
     v = float(r[x > 0].sum())
     ties = _has_ties(r)
     if n < EXACT_BELOW and not ties and not zeros:
@@ -143,26 +196,31 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
             p = None
         else:
             z = (z - math.copysign(0.5, z) * (z != 0)) / sigma
-            p = 2 * min(st.norm.cdf(z), st.norm.sf(z))
+            p = 2 * min(norm_cdf(z), norm_sf(z))
     est = lo = hi = None
     hl_method = "not computed"
     if n <= HL_MAX_N:
         i, j = np.triu_indices(n)
-        walsh = np.sort((x[i] + x[j]) / 2)
-        est = float(np.median(walsh))
+        walsh = (x[i] + x[j]) / 2
+        del i, j
         m = len(walsh)
         if method == "exact":
             qu = qsignrank(alpha / 2, n)
             if qu == 0:
                 qu = 1
             ql = n * (n + 1) // 2 - qu
-            lo, hi = float(walsh[qu - 1]), float(walsh[ql])
+            kth = (qu - 1, ql)
             hl_method = "exact (Walsh averages at signed-rank quantiles)"
         else:
-            k = int(math.floor(m / 2 - st.norm.ppf(1 - alpha / 2) * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
+            k = int(math.floor(m / 2 - norm_ppf(1 - alpha / 2) * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
             k = max(k, 0)
-            lo, hi = float(walsh[k]), float(walsh[m - 1 - k])
+            kth = (k, m - 1 - k)
             hl_method = "normal approximation (Walsh-average order statistics)"
+        # the order statistics by selection (np.partition) rather than a full sort: same values
+        half = m // 2
+        walsh = np.partition(walsh, sorted({*kth, half, max(half - 1, 0)}))
+        est = float(walsh[half]) if m % 2 else float((walsh[half - 1] + walsh[half]) / 2)
+        lo, hi = float(walsh[kth[0]]), float(walsh[kth[1]])
     return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method)
 
 
@@ -200,7 +258,7 @@ def _sw_coefficients(n: int) -> list[float]:
     an25 = n + 0.25
     summ2 = 0.0
     for i in range(1, nn2 + 1):
-        a[i] = float(st.norm.ppf((i - 0.375) / an25))
+        a[i] = float(_sp.ndtri((i - 0.375) / an25))
         summ2 += a[i] * a[i]
     summ2 *= 2.0
     ssumm2 = math.sqrt(summ2)
@@ -266,7 +324,7 @@ def shapiro_wilk(x) -> tuple[float | None, float | None]:
     else:
         m = _sw_poly(_SW_C5, math.log(n))
         s = math.exp(_sw_poly(_SW_C6, math.log(n)))
-    return w, float(st.norm.sf((y - m) / s))
+    return w, norm_sf((y - m) / s)
 
 
 # ---------------------------------------------------------------- paired analysis
@@ -320,9 +378,12 @@ def _sd(a: np.ndarray) -> float | None:
     return _num(np.std(a, ddof=1)) if len(a) >= 2 else None
 
 
-def paired_test(baseline, followup, alpha: float = 0.05) -> PairedResult:
+def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True) -> PairedResult:
     """Paired t-test of follow-up vs baseline (R: ``t.test(followup, baseline, paired = TRUE)``),
-    with Wilcoxon signed-rank, Hodges-Lehmann, Shapiro-Wilk on the change and Cohen's d_z."""
+    with Wilcoxon signed-rank, Hodges-Lehmann, Shapiro-Wilk on the change and Cohen's d_z.
+
+    ``rank_tests=False`` leaves out Shapiro-Wilk, Wilcoxon and Hodges-Lehmann (None, said
+    in ``note``), for callers that use only the t-test (e.g. the threshold sensitivity table)."""
     b = np.asarray(baseline, dtype="float64")
     f = np.asarray(followup, dtype="float64")
     keep = ~np.isnan(b) & ~np.isnan(f)
@@ -346,16 +407,22 @@ def paired_test(baseline, followup, alpha: float = 0.05) -> PairedResult:
         notes.append("every change is identical (SD 0): t and d_z undefined")
     else:
         t = mean_d / se
-        p = 2 * st.t.sf(abs(t), df)
-        half = st.t.ppf(1 - alpha / 2, df) * se
+        p = 2 * t_sf(abs(t), df)
+        half = t_ppf(1 - alpha / 2, df) * se
         lo, hi = mean_d - half, mean_d + half
         dz = mean_d / sd_d
     sw_w = sw_p = None
+    if not rank_tests:
+        notes.append("Shapiro-Wilk, Wilcoxon and Hodges-Lehmann not computed (t-test only requested)")
+        return PairedResult(**base, sd_change=sd_d, ci_low=_num(lo), ci_high=_num(hi), t=_num(t), df=float(df),
+                            p=_num(p), wilcoxon_p=None, cohens_dz=_num(dz), se_change=se, note="; ".join(notes))
     if 3 <= n <= 5000 and sd_d > 0:
         sw_w, sw_p = shapiro_wilk(d)
     elif n > 5000:
-        notes.append("Shapiro-Wilk not computed for n > 5000 (as R's shapiro.test)")
+        notes.append(SW_NOTE)
     sr = signed_rank_test(d, alpha)
+    if sr.n_nonzero > HL_MAX_N:
+        notes.append(HL_NOTE)
     return PairedResult(**base, sd_change=sd_d, ci_low=_num(lo), ci_high=_num(hi), t=_num(t), df=float(df),
                         p=_num(p), wilcoxon_p=sr.p, cohens_dz=_num(dz), se_change=se,
                         shapiro_w=sw_w, shapiro_p=sw_p, wilcoxon_v=sr.v, wilcoxon_method=sr.method,
@@ -388,8 +455,8 @@ def welch_test(x, y, alpha: float = 0.05) -> WelchResult:
         return WelchResult(None, None, None, diff, None, None, "no variation in either group")
     t = diff / se
     df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
-    half = st.t.ppf(1 - alpha / 2, df) * se
-    return WelchResult(t, float(df), float(2 * st.t.sf(abs(t), df)), diff, diff - half, diff + half)
+    half = t_ppf(1 - alpha / 2, df) * se
+    return WelchResult(t, float(df), float(2 * t_sf(abs(t), df)), diff, diff - half, diff + half)
 
 
 @dataclass(frozen=True)
@@ -406,7 +473,7 @@ def mann_whitney(x, y) -> MannWhitneyResult:
     m, n = len(x), len(y)
     if m == 0 or n == 0:
         return MannWhitneyResult(None, None, "not computed: a group is empty")
-    r = st.rankdata(np.concatenate([x, y]))
+    r = rankdata(np.concatenate([x, y]))
     u = float(r[:m].sum() - m * (m + 1) / 2)
     ties = _has_ties(r)
     if m < EXACT_BELOW and n < EXACT_BELOW and not ties:
@@ -420,7 +487,7 @@ def mann_whitney(x, y) -> MannWhitneyResult:
     if sigma == 0:
         return MannWhitneyResult(u, None, "not computed: all values tied")
     z = (z - math.copysign(0.5, z) * (z != 0)) / sigma
-    p = 2 * min(st.norm.cdf(z), st.norm.sf(z))
+    p = 2 * min(norm_cdf(z), norm_sf(z))
     return MannWhitneyResult(u, float(p), "normal approximation with continuity correction" + (" (ties)" if ties else ""))
 
 
@@ -456,12 +523,12 @@ def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
         p = 0.0
     else:
         t = r * math.sqrt(df / (1 - r * r))
-        p = float(2 * st.t.sf(abs(t), df))
+        p = float(2 * t_sf(abs(t), df))
     lo = hi = None
     note = ""
     if n > 3:
         z = math.atanh(r) if abs(r) < 1 else math.copysign(math.inf, r)
-        half = st.norm.ppf(1 - alpha / 2) / math.sqrt(n - 3)
+        half = norm_ppf(1 - alpha / 2) / math.sqrt(n - 3)
         lo, hi = math.tanh(z - half), math.tanh(z + half)
     else:
         note = "interval needs n > 3"
@@ -504,7 +571,7 @@ def _prho(n: int, s: float, lower_tail: bool) -> float:
     u = x * b * (c[0] + b * (c[1] + c[2] * b) + y * (-c[3] + b * (c[4] + c[5] * b)
                  - y * b * (c[6] + c[7] * b - y * (c[8] - c[9] * b + y * b * (c[10] - c[11] * y)))))
     y = u / math.exp(y / 2)
-    pv = (-y if lower_tail else y) + (st.norm.cdf(x) if lower_tail else st.norm.sf(x))
+    pv = (-y if lower_tail else y) + (norm_cdf(x) if lower_tail else norm_sf(x))
     return min(max(pv, 0.0), 1.0)
 
 
@@ -513,7 +580,7 @@ def spearman(x, y) -> SpearmanResult:
     n = len(x)
     if n < 3 or np.std(x) == 0 or np.std(y) == 0:
         return SpearmanResult(n, None, None, "not computed: needs n >= 3 and variation in both variables")
-    rx, ry = st.rankdata(x), st.rankdata(y)
+    rx, ry = rankdata(x), rankdata(y)
     rho = float(np.corrcoef(rx, ry)[0, 1])
     ties = _has_ties(rx) or _has_ties(ry)
     q = (n**3 - n) * (1 - rho) / 6
@@ -526,7 +593,7 @@ def spearman(x, y) -> SpearmanResult:
     if abs(rho) == 1:
         return SpearmanResult(n, rho, 0.0, "t approximation")
     t = rho / math.sqrt((1 - rho * rho) / (n - 2))
-    p = 2 * min(st.t.cdf(t, n - 2), st.t.sf(t, n - 2))
+    p = 2 * min(t_cdf(t, n - 2), t_sf(t, n - 2))
     return SpearmanResult(n, rho, float(min(p, 1.0)), "t approximation" + (" (ties)" if ties else ""))
 
 
@@ -554,18 +621,21 @@ def kruskal_wallis(*groups) -> KruskalResult:
     n = len(x)
     if k < 2 or n < 2:
         return KruskalResult(None, None, None)
-    r = st.rankdata(x)
+    r = rankdata(x)
     total, start = 0.0, 0
     for g in samples:
         total += r[start:start + len(g)].sum() ** 2 / len(g)
         start += len(g)
-    _, ties = np.unique(np.array([f"{v + 0.0:.15g}" for v in x]), return_counts=True)
-    ties = ties.astype(float)
+    # R's table(x): values grouped by their 15-significant-digit text; formatted once per
+    # distinct value (not once per patient), the counts of values sharing a text added up
+    values, counts = np.unique(x, return_counts=True)
+    _, label = np.unique(np.array([f"{v + 0.0:.15g}" for v in values]), return_inverse=True)
+    ties = np.bincount(label, weights=counts)
     correction = 1 - float(np.sum(ties**3 - ties)) / (n**3 - n)
     if correction == 0:
         return KruskalResult(None, k - 1, None)
     h = (12 * total / (n * (n + 1)) - 3 * (n + 1)) / correction
-    return KruskalResult(float(h), k - 1, float(st.chi2.sf(h, k - 1)))
+    return KruskalResult(float(h), k - 1, chi2_sf(h, k - 1))
 
 
 # ---------------------------------------------------------------- proportions, multiplicity
@@ -597,7 +667,7 @@ def mcnemar(before_below, after_below) -> McNemarResult:
         # mcnemar.test corrects for continuity only when the discordant counts differ
         diff = abs(became_below - became_above)
         stat = (diff - 1) ** 2 / k if diff > 0 else 0.0
-        p = float(st.chi2.sf(stat, 1))
+        p = chi2_sf(stat, 1)
     return McNemarResult(len(a), int(a.sum()), int(b.sum()), became_below, became_above, _num(stat), p, note)
 
 

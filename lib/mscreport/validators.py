@@ -180,19 +180,79 @@ def _decode(data: bytes, name: str) -> str:
     return text
 
 
+def _first_line(text: str) -> str:
+    """The first line with a non-space character (``text.splitlines()`` without splitting all of a
+    large file: growing prefixes until the line found is known to be whole)."""
+    size = 1 << 16
+    while True:
+        whole = size >= len(text)
+        lines = text[:size].splitlines()
+        for i, line in enumerate(lines):
+            if line.strip():
+                if whole or i < len(lines) - 1:
+                    return line
+                break
+        else:
+            if whole:
+                return ""
+        size *= 4
+
+
 def _read_csv(data: bytes, name: str) -> pd.DataFrame:
     text = _decode(data, name)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    first_line = _first_line(text)
     counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
     sep = max(counts, key=counts.get)
     if counts[sep] == 0:
         sep = ","
+    frame = _read_plain_csv(text, sep)
+    if frame is not None:
+        return frame
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False))
     except csv.Error as exc:
         raise _fail(name, f"cannot read this file as CSV ({_short(exc)}): is a quote (\") left open? "
                           "Open the file in a spreadsheet program and save it again") from None
     return _table_from_records(records, name, sep=sep)
+
+
+def _read_plain_csv(text: str, sep: str) -> pd.DataFrame | None:
+    """The common case read by pandas' C parser, giving the table ``_table_from_records``
+    would build from ``csv.reader``'s records; None (use the general reader, which also words
+    the problems) unless the file is plain: no quote, NUL, BOM or bare CR, a non-blank header
+    on the first line and no row wider than it."""
+    if '"' in text or "\x00" in text or text.startswith("\ufeff") or text.count("\r") != text.count("\r\n"):
+        return None
+    try:
+        raw = pd.read_csv(io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=sep, header=None, dtype=object,
+                          na_filter=False, skip_blank_lines=False, quoting=csv.QUOTE_NONE, index_col=False, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    if raw.shape[0] == 0 or raw.shape[1] == 0:
+        return None
+
+    def has_text(cells: pd.Series) -> np.ndarray:  # cell.strip() != "", without new strings
+        return ((cells != "") & ~cells.str.isspace()).to_numpy(dtype=bool)
+
+    # blank record: no cell with a non-space character; tested column by column, only on rows still blank
+    blank = np.ones(len(raw), dtype=bool)
+    for j in range(raw.shape[1]):
+        idx = np.flatnonzero(blank)
+        if not len(idx):
+            break
+        blank[idx[has_text(raw.iloc[idx, j])]] = False
+    if blank[0]:
+        return None
+    header = [str(c).strip() for c in raw.iloc[0]]
+    columns = [normalise_column(h) if h else f"unnamed_{j + 1}" for j, h in enumerate(header)]
+    keep = np.flatnonzero(~blank[1:]) + 1  # positions of the data records in raw
+    frame = raw.iloc[1:] if len(keep) == len(raw) - 1 else raw.iloc[keep]
+    frame = frame.set_axis(columns, axis=1)
+    # a column without a name and without any value (trailing separators, formatted Excel cells) is no column
+    empty_unnamed = [c for j, c in enumerate(columns) if not header[j] and not has_text(frame.iloc[:, j]).any()]
+    frame = frame.drop(columns=empty_unnamed)
+    frame.index = pd.Index(keep.astype("int64"), dtype="int64", name="row")  # 1-based data rows after the header
+    return frame
 
 
 def _too_many_fields(saw: int, expected: int, line: list[str], sep: str) -> str:
@@ -288,13 +348,17 @@ def parse_numbers(series: pd.Series, name: str, column: str,
         values[bad] = np.nan
         return values, _limited(problems, name, column)
     text = series.astype("string").fillna("").str.strip().reset_index(drop=True)
-    comma = text.str.match(_DECIMAL_COMMA.pattern).fillna(False).to_numpy(dtype=bool)
+    # the decimal-comma pattern tried only on the cells that contain a comma
+    comma = text.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    if comma.any():
+        at = np.flatnonzero(comma)
+        comma[at] = text.iloc[at].str.match(_DECIMAL_COMMA.pattern).fillna(False).to_numpy(dtype=bool)
     if comma.any():
         text = text.where(~comma, text.str.replace(",", ".", regex=False))
     values = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype("float64")
     empty = (text == "").to_numpy(dtype=bool)
     bad = (~empty & values.isna().to_numpy()) | np.isinf(values.to_numpy())
-    original = series.astype("string").fillna("").reset_index(drop=True)
+    original = series.astype("string").fillna("").reset_index(drop=True) if bad.any() else None
     problems = [Problem(name, int(rows[i]), column,
                         f"not a number: {original.iloc[i].strip()!r}{_number_hint(original.iloc[i])}")
                 for i in np.flatnonzero(bad)]
@@ -415,12 +479,16 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict) -> tuple[pd.DataFr
             out[col.name] = values.where((values >= col.low) & (values <= col.high))
         elif col.kind in ("category", "yesno"):
             aliases = dd.YES_NO_ALIASES if col.kind == "yesno" else dd.CATEGORY_ALIASES[col.name]
-            raw = frame[col.name].astype("string").fillna("").tolist()
-            keys = [re.sub(r"[\s\-]+", " ", str(c).strip().lower()) for c in raw]
-            mapped = [aliases.get(k, aliases.get(k.replace(" ", "_"))) if k else None for k in keys]
-            bad = np.array([bool(k) and m is None for k, m in zip(keys, mapped)], dtype=bool)
-            problems += located(bad, col.name, lambda i: f"unknown value {raw[i].strip()!r}: allowed are {col.allowed}")
-            out[col.name] = pd.Series(mapped, dtype=object)  # None where empty; plain Python values
+            raw = frame[col.name].astype("string").fillna("").reset_index(drop=True)
+            codes, distinct = pd.factorize(raw)  # each distinct cell text looked up once, not once per row
+            keys = [re.sub(r"[\s\-]+", " ", str(c).strip().lower()) for c in distinct]
+            mapped = np.empty(len(keys), dtype=object)
+            mapped[:] = [aliases.get(k, aliases.get(k.replace(" ", "_"))) if k else None for k in keys]
+            unknown = np.array([bool(k) and m is None for k, m in zip(keys, mapped)], dtype=bool)
+            bad = unknown[codes] if len(keys) else np.zeros(len(raw), dtype=bool)
+            problems += located(bad, col.name, lambda i: f"unknown value {raw.iloc[i].strip()!r}: allowed are {col.allowed}")
+            # None where empty; plain Python values
+            out[col.name] = pd.Series(mapped[codes] if len(keys) else [None] * len(raw), dtype=object)
 
     if problems:
         problems.sort(key=lambda p: (p.row is None, p.row or 0))  # row order; per-column summaries last
