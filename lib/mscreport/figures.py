@@ -110,7 +110,7 @@ def change_distribution(frame):
         sns.histplot(data=data, x="change", hue="stratum", hue_order=[h for h in palette if h in set(data["stratum"])],
                      palette=palette, bins=min(40, max(8, int(np.sqrt(len(data))) * 2)), alpha=0.6, ax=ax)
     ax.axvline(0, color="black", lw=1)
-    ax.set_xlabel("change in HbA1c, follow-up − baseline (% points; negative = improvement)")
+    ax.set_xlabel("change in HbA1c, follow-up − baseline (% points)")
     ax.set_ylabel("patients")
     fig.tight_layout()
     return fig
