@@ -59,6 +59,21 @@ def read_manifest(out: Path) -> dict:
 
 
 # ------------------------------------------------------------------ one chapter (worker process)
+def warm_worker() -> None:
+    """Import what a chapter run needs and build the HTML exporters, ahead of the first chapter."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import jupytext  # noqa: F401
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+
+    from .render import _exporter
+
+    _exporter(True)
+    _exporter(False)
+
+
 def run_chapter(task: dict) -> dict:
     """Execute one chapter with papermill and render both HTML pages. Runs in a worker."""
     import warnings
@@ -150,6 +165,21 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
 
     from .cohort import load_cohort
 
+    # workers import papermill and nbconvert while the cohort is validated (no kernel starts yet)
+    n_run = sum(1 for c in chapters if not is_cached(c))
+    workers = max(1, min(jobs or os.cpu_count() or 1, n_run or 1))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_spawn())
+    for _ in range(workers):
+        pool.submit(warm_worker)
+    try:
+        return _validate_and_build(pool, load_cohort, out, chapters, keys, cached, is_cached, params, shown,
+                                   data_path, argv, t_start)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _validate_and_build(pool, load_cohort, out, chapters, keys, cached, is_cached, params, shown, data_path,
+                        argv, t_start) -> int:
     cohort = load_cohort(data_path, params)  # validation: InputError -> exit 2 before any kernel starts
     print(f"validated {shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, {len(cohort.excluded)} excluded")
     data_block = cohort.data_block()  # all the build needs of the cohort: its rows are not kept while chapters run
@@ -157,12 +187,12 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
     try:
-        return _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params, shown, data_path, jobs, argv, t_start)
+        return _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params, shown, data_path, pool, argv, t_start)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params, shown, data_path, jobs, argv, t_start) -> int:
+def _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params, shown, data_path, pool, argv, t_start) -> int:
     from .render import chapter_nav, write_index
     from .results import TOP_KEYS, dumps
 
@@ -180,7 +210,6 @@ def _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params,
             to_run.append({"name": c.name, "source": str(c.source), "workdir": str(work),
                            "parameters": {"data_path": str(data_path.resolve()), **params},
                            "chapter_nav": chapter_nav(chapters, c)})
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(to_run) or 1))
     failures = []
     done = 0
     total = len(chapters)
@@ -189,19 +218,18 @@ def _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params,
             done += 1
             print(f"[{done}/{total}] {c.name:<14} cached")
     if to_run:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
-            for res in pool.map(run_chapter, to_run):
-                done += 1
-                if "error" in res:
-                    failures.append(res)
-                    print(f"[{done}/{total}] {res['name']:<14} FAILED after {res['elapsed']:.1f} s", file=sys.stderr)
-                    continue
-                for rel in res["pages"]:
-                    target = tmp / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(work / rel, target)
-                results_by_chapter[res["name"]] = res
-                print(f"[{done}/{total}] {res['name']:<14} {res['elapsed']:.1f} s")
+        for res in pool.map(run_chapter, to_run):
+            done += 1
+            if "error" in res:
+                failures.append(res)
+                print(f"[{done}/{total}] {res['name']:<14} FAILED after {res['elapsed']:.1f} s", file=sys.stderr)
+                continue
+            for rel in res["pages"]:
+                target = tmp / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(work / rel, target)
+            results_by_chapter[res["name"]] = res
+            print(f"[{done}/{total}] {res['name']:<14} {res['elapsed']:.1f} s")
     if failures:
         for f in failures:
             print(f"chapter {f['name']} failed: {f['error']}", file=sys.stderr)

@@ -103,9 +103,10 @@ def change_distribution(frame):
     import seaborn as sns  # imported where used: only this chapter pays for it
 
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    data = frame[["change", "stratum"]].assign(stratum=lambda d: d["stratum"].map(
-        lambda s: f"{s} (n = {int((frame['stratum'] == s).sum())})"))
-    palette = {f"{k} (n = {int((frame['stratum'] == k).sum())})": v for k, v in PALETTE.items() if k in ("moderate", "severe")}
+    counts = frame["stratum"].value_counts()
+    labels = {k: f"{k} (n = {int(counts.get(k, 0))})" for k in ("moderate", "severe")}
+    data = frame[["change", "stratum"]].assign(stratum=frame["stratum"].map(labels))
+    palette = {labels[k]: PALETTE[k] for k in labels}
     if len(data):
         sns.histplot(data=data, x="change", hue="stratum", hue_order=[h for h in palette if h in set(data["stratum"])],
                      palette=palette, bins=min(40, max(8, int(np.sqrt(len(data))) * 2)), alpha=0.6, ax=ax)
