@@ -37,7 +37,7 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 
 # %%
 from mscreport import figures, strata
-from mscreport.display import fmt_hba1c, fmt_num, fmt_pvalue
+from mscreport.display import fmt_hba1c, fmt_num
 from mscreport.report import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
@@ -56,10 +56,7 @@ counts = strata.count_strata(cohort)
 ch.say(f"With `moderate_min` = {fmt_hba1c(cohort.params['moderate_min'])} and `severe_above` = "
        f"{fmt_hba1c(cohort.params['severe_above'])}: "
        + "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples()) + ".")
-shown = counts.assign(percent=counts["percent"].map(lambda v: fmt_num(v, 1)),
-                      baseline_min=counts["baseline_min"].map(fmt_hba1c), baseline_max=counts["baseline_max"].map(fmt_hba1c))
-ch.table(shown.rename(columns={"baseline_min": "lowest baseline", "baseline_max": "highest baseline", "percent": "% of analysed"}),
-         "Patients per severity stratum")
+ch.table(strata.format_counts(counts), "Patients per severity stratum")
 
 # %% [markdown]
 # ## Baseline distribution
@@ -79,13 +76,14 @@ ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_mi
 # The 8 % cut-off is a convention, not a biological boundary. The table recomputes the two
 # strata for other values of `severe_above` (the lower bound stays at `moderate_min`). Read
 # it for stability: if the severe stratum's mean change were large only for one particular
-# cut-off, that would be a warning sign. Expect the severe mean fall to grow as the cut-off
-# rises: the higher the selection threshold, the more regression to the mean (chapter 5).
+# cut-off, that would be a warning sign. Regression to the mean (chapter 5) makes a larger
+# fall *expected* in patients selected further above the mean, but as the cut-off rises the
+# stratum shrinks and its mean becomes noisy, so the trend need not be smooth. Your own
+# `severe_above` is always one of the rows.
 
 # %%
 sens = strata.threshold_sensitivity(cohort)
-ch.table(sens.assign(**{c: sens[c].map(lambda v: fmt_num(v, 2)) for c in ("mean_change_moderate", "mean_change_severe")},
-                     **{c: sens[c].map(fmt_pvalue) for c in ("p_moderate", "p_severe")}),
+ch.table(strata.format_sensitivity(sens),
          "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)")
 
 # %% [markdown] tags=["teaching"]

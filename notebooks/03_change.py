@@ -37,7 +37,7 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 
 # %%
 from mscreport import figures
-from mscreport.display import fmt_ci, fmt_change, fmt_hba1c, fmt_p, fmt_num
+from mscreport.display import fmt_ci, fmt_change, fmt_hba1c, fmt_p, fmt_num, too_small
 from mscreport.report import Chapter, pairs_extra_table, paired_table
 from mscreport.results import analyse_overall, analyse_strata
 from mscreport.stats import mcnemar
@@ -74,7 +74,9 @@ ch.say(f"Across all **{overall.n}** patients, mean HbA1c went from {fmt_hba1c(ov
        f"{1 - cohort.params['alpha']:.0%} CI {fmt_ci(overall.ci_low, overall.ci_high)} % points, {fmt_p(overall.p)}, "
        f"d_z = {fmt_num(overall.cohens_dz)}.")
 for name, r in by_stratum.items():
-    if r.p is None:
+    if too_small(r.n):
+        ch.say(f"The **{name}** stratum has n = {r.n}: its summaries are not shown (they would reveal a patient's values).")
+    elif r.p is None:
         ch.say(f"In the **{name}** stratum (n = {r.n}) the test cannot be computed: {r.note or 'too few patients'}.")
     else:
         ch.say(f"In the **{name}** stratum (n = {r.n}) the mean change was **{fmt_change(r.mean_change)}**, "
@@ -95,8 +97,10 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
 # and outliers. Its estimate of the shift, the **Hodges-Lehmann** estimate (median of the
 # pairwise averages of changes), comes with its own interval. We follow R's `wilcox.test`:
 # exact p-values only for n < 50 without ties or zero changes, otherwise the normal
-# approximation with tie and continuity correction. When both tests agree, the conclusion
-# does not hinge on normality.
+# approximation with tie and continuity correction (the p-values agree with R to 1e-9). On
+# that approximate path R finds the Hodges-Lehmann interval by root-finding; ours uses the
+# Walsh-average order statistics, which can differ slightly. When both tests agree, the
+# conclusion does not hinge on normality.
 
 # %%
 ch.table(pairs_extra_table({"all patients": overall, **by_stratum}),

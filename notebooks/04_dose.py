@@ -42,7 +42,7 @@ import pandas as pd
 
 from mscreport import figures
 from mscreport.display import fmt_cells, fmt_change, fmt_ci, fmt_num, fmt_p, fmt_pvalue
-from mscreport.dose import adjust_dose_for_baseline, analyse_dose, compare_sources
+from mscreport.dose import adjust_dose_for_baseline, analyse_dose, compare_sources, format_sources
 from mscreport.report import Chapter, paired_table
 
 ch = Chapter.from_parameters("dose", globals())
@@ -103,7 +103,9 @@ if dose.available:
     ch.figure(figures.scatter_fit(cohort.frame["dose_cells"], cohort.frame["change"], "dose (cells)",
                                   "change (% points)", cohort.params["aggregate_above"], logx=True,
                                   hue=cohort.frame["stratum"] if cohort.rows_analysed <= cohort.params["aggregate_above"] else None),
-              "Change in HbA1c against dose (log scale) with the least-squares line; colour: severity stratum.",
+              "Change in HbA1c against dose (log scale) with the least-squares line of change on log10 dose "
+              "(drawn for the eye; Pearson r above is on the raw dose, as in the paper, Spearman's rho is the same on either scale); "
+              "colour: severity stratum.",
               "Scatter plot of HbA1c change against log10 dose with a nearly flat fitted line.")
 
 # %% [markdown]
@@ -118,8 +120,7 @@ src = compare_sources(cohort)
 if src.anova_p is None:
     ch.say(f"Source comparison not possible: {src.note}.")
 else:
-    ch.table(src.groups.assign(mean_change=src.groups["mean_change"].map(fmt_change),
-                               sd_change=src.groups["sd_change"].map(fmt_num)),
+    ch.table(format_sources(src),
              "Change in HbA1c by MSC source")
     ch.say(f"ANOVA F({src.anova_df[0]}, {src.anova_df[1]}) = {fmt_num(src.anova_f)}, {fmt_p(src.anova_p)}; "
            f"Kruskal-Wallis H = {fmt_num(src.kruskal_h)}, {fmt_p(src.kruskal_p)}.")

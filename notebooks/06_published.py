@@ -39,9 +39,8 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 # %%
 import pandas as pd
 
-from mscreport.display import fmt_value
 from mscreport.dose import analyse_dose
-from mscreport.published import compare_published, load_published
+from mscreport.published import compare_published, format_comparison, load_published
 from mscreport.report import Chapter
 from mscreport.results import analyse_overall, analyse_strata, comparison_block
 
@@ -59,9 +58,7 @@ ch.record("published_comparison", comparison_block(comparison))
 # significant" as p ≥ `alpha`).
 
 # %%
-table = pd.DataFrame([{"figure": c.quantity, "published": c.printed, "reproduced": fmt_value(c.reproduced),
-                       "agrees": {True: "yes", False: "NO", None: "not computable"}[c.agrees]} for c in comparison])
-ch.table(table, "Each published figure and its reproduction")
+ch.table(format_comparison(comparison, cohort), "Each published figure and its reproduction")
 agree = sum(1 for c in comparison if c.agrees)
 ch.say(f"**{agree} of {len(comparison)}** published figures are reproduced at the paper's rounding.")
 
@@ -85,5 +82,5 @@ ch.table(pd.DataFrame([{"assumption": a["id"].replace("_", " "), "value": str(a[
 #    <details><summary>Answer</summary>(48 × 0.58 + 13 × 1.55) / 61 = 0.787; 7.49 − 0.787 = 6.703,
 #    which prints as 6.7.</details>
 # 2. The severe stratum's p = 0.0122 with n = 13 and a mean fall of 1.55: what SD of change does it imply?
-#    <details><summary>Answer</summary>t(12) for two-sided p = 0.0122 is about 2.92, so
-#    SD = 1.55 × √13 / 2.92 ≈ 1.91 % points: large, i.e. the severe patients' responses varied widely.</details>
+#    <details><summary>Answer</summary>t(12) for two-sided p = 0.0122 is about 2.95, so
+#    SD = 1.55 × √13 / 2.95 ≈ 1.90 % points: large, i.e. the severe patients' responses varied widely.</details>

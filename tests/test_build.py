@@ -194,7 +194,7 @@ def test_tiny_strata_give_null_not_exceptions_and_no_identifier_leaks(tmp_path):
     rows = [{"patient_id": f"{canary}{i}", "hba1c_baseline": 6.5 + 0.1 * i, "hba1c_followup": 6.3 + 0.05 * i,
              "dose_cells": 2e8, "msc_source": "UC", "followup_months": 12 + i, "note": "<script>alert('x')</script>"}
             for i in range(6)]
-    rows.append({"patient_id": "CANARY-severe", "hba1c_baseline": 9.0, "hba1c_followup": 8.0, "dose_cells": 3e8,
+    rows.append({"patient_id": "CANARY-severe", "hba1c_baseline": 9.37, "hba1c_followup": 8.11, "dose_cells": 3e8,
                  "msc_source": "BM", "followup_months": 30, "note": "<b>row-level</b>"})
     rows.append({"patient_id": "CANARY-excluded", "hba1c_baseline": 5.0, "hba1c_followup": 5.0, "dose_cells": 3e8,
                  "msc_source": "BM", "followup_months": 30, "note": ""})
@@ -211,6 +211,9 @@ def test_tiny_strata_give_null_not_exceptions_and_no_identifier_leaks(tmp_path):
         assert "CANARY" not in text, page
         assert "alert(" not in text and "<script" not in text.lower(), page
         assert "row-level" not in text, page
+        # the lone severe patient's own values (9.37 -> 8.11, change -1.26) are suppressed, not shown as "means"
+        for planted in ("9.37", "8.11", "1.26 %", "1.26 ", "78.91", "65.14"):
+            assert planted not in text, (page, planted)
         assert "<i>name<b>" not in text, page  # the file name is shown, escaped
 
 

@@ -65,6 +65,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_synth(args) -> int:
+    if not 0 <= args.seed < 2**32:
+        raise InputError([Problem("--seed", None, None, f"--seed {args.seed}: give a whole number from 0 to 4294967295")])
     from .synth import make_cohort, write_cohort
     frame = make_cohort(args.seed)
     write_cohort(frame, args.output if args.output else sys.stdout)
@@ -111,13 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as exc:  # e.g. an output folder that cannot be written
         where = exc.filename or "-"
         print(f"{where}:-:-: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
 
 
 if __name__ == "__main__":

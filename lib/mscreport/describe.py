@@ -69,6 +69,8 @@ def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
         for _, r in block.iterrows():
             if variable == "patients":
                 cell = fmt.fmt_int(r["n"])
+            elif fmt.too_small(r["denominator"]):
+                cell = fmt.SUPPRESSED
             elif variable == "hba1c_baseline":
                 cell = f"{fmt.fmt_hba1c(r['mean'])}, SD {fmt.fmt_num(r['sd'])}"
                 label = "baseline HbA1c, mean (SD)"
@@ -86,6 +88,6 @@ def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
                 cell = f"0/{int(r['denominator'])}" if r["denominator"] == 0 else fmt.NA
             cells[r["group"]] = cell
         out[label] = cells
-    table = pd.DataFrame(out).T
+    table = pd.DataFrame(out).T.fillna("0")
     table.index.name = "characteristic"
     return table[[c for c in ("overall", "moderate", "severe") if c in table.columns]]

@@ -34,10 +34,21 @@ def fmt_hba1c(pct) -> str:
 
 
 def fmt_change(pct_points) -> str:
-    """An HbA1c difference (% points) in both units, sign kept: '−0.79 % (−8.63 mmol/mol)'."""
+    """An HbA1c difference in both units, sign kept: '−0.79 % points (−8.63 mmol/mol)'
+    ('% points', not '%': an absolute difference, not a relative one)."""
     if not _ok(pct_points):
         return NA
-    return f"{fmt_num(pct_points)} % ({fmt_num(ngsp_difference_to_ifcc(pct_points))} mmol/mol)"
+    return f"{fmt_num(pct_points)} % points ({fmt_num(ngsp_difference_to_ifcc(pct_points))} mmol/mol)"
+
+
+MIN_SHOWN_N = 3  # smaller groups: descriptive cells suppressed in pages (they would show a patient's values)
+SUPPRESSED = f"suppressed (n < {MIN_SHOWN_N})"
+
+
+def too_small(n) -> bool:
+    """True when a group is too small for its summaries to be shown without revealing a patient
+    (n = 1 shows the patient's values; n = 2 shows both through mean and SD). results.json keeps them."""
+    return n is not None and 0 < n < MIN_SHOWN_N
 
 
 def fmt_p(p) -> str:

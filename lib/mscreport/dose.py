@@ -148,3 +148,13 @@ def adjust_dose_for_baseline(cohort) -> AdjustedDose:
     return AdjustedDose(n, _num(fit.params["high"]), (float(ci.iloc[0]), float(ci.iloc[1])), _num(fit.pvalues["high"]),
                         _num(fit.params["hba1c_baseline"]), _num(fit.pvalues["hba1c_baseline"]), _num(fit.rsquared),
                         pr, pp)
+
+
+def format_sources(src: SourceComparison) -> pd.DataFrame:
+    """The per-source table for display (sources with n < 3 suppressed)."""
+    from .display import SUPPRESSED, fmt_change, fmt_num, too_small
+
+    g = src.groups
+    return pd.DataFrame({"source": g["source"], "n": g["n"],
+                         "mean change": [SUPPRESSED if too_small(n) else fmt_change(v) for v, n in zip(g["mean_change"], g["n"])],
+                         "SD of change": [SUPPRESSED if too_small(n) else fmt_num(v) for v, n in zip(g["sd_change"], g["n"])]})

@@ -109,7 +109,7 @@ def resolve_params(params_file: str | Path | None = None,
         except FileNotFoundError:
             problems.append(Problem(where, None, None, "parameter file not found"))
         except Exception as exc:  # yaml errors, decoding errors
-            problems.append(Problem(where, None, None, f"cannot read parameter file: {exc}"))
+            problems.append(Problem(where, None, None, "cannot read parameter file: " + " ".join(str(exc).split())))
     for item in overrides:
         if "=" not in item:
             problems.append(Problem("-p", None, None, f"{item!r}: expected NAME=VALUE"))

@@ -36,6 +36,7 @@ class Comparison:
     printed: str
     check: str
     status: str
+    of: str = ""
 
 
 def reproduced_values(cohort, overall, strata, dose) -> dict:
@@ -108,5 +109,22 @@ def compare_published(cohort, overall, strata, dose, published: dict | None = No
         if fig["check"] == "not_below":
             target = alpha
         shown, ok = _agrees(fig["check"], target, values[fig["of"]])
-        out.append(Comparison(fig["quantity"], fig["value"], shown, ok, fig["printed"], fig["check"], fig["status"]))
+        out.append(Comparison(fig["quantity"], fig["value"], shown, ok, fig["printed"], fig["check"], fig["status"], fig["of"]))
     return out
+
+
+def format_comparison(comparisons, cohort):
+    """The published-vs-reproduced table for display. A stratum's reproduced mean is
+    suppressed when the stratum has n < 3 (it would show a patient's change)."""
+    import pandas as pd
+
+    from .display import SUPPRESSED, fmt_value, too_small
+
+    sizes = cohort.frame["stratum"].value_counts()
+    rows = []
+    for c in comparisons:
+        stratum = c.of.split(".")[0]
+        hidden = stratum in ("moderate", "severe") and c.of.endswith("reduction") and too_small(int(sizes.get(stratum, 0)))
+        rows.append({"figure": c.quantity, "published": c.printed, "reproduced": SUPPRESSED if hidden else fmt_value(c.reproduced),
+                     "agrees": {True: "yes", False: "NO", None: "not computable"}[c.agrees]})
+    return pd.DataFrame(rows)

@@ -142,6 +142,10 @@ def headline_table(results: dict) -> str:
     rows = []
     for label, r in headline_rows(results):
         r = r or {}
+        if fmt.too_small(r.get("n")):
+            rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.SUPPRESSED,
+                         f"{1 - alpha:.0%} CI (% points)": "", "p (paired t)": ""})
+            continue
         rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),
                      f"{1 - alpha:.0%} CI (% points)": fmt.fmt_ci(r.get("ci_low"), r.get("ci_high")),
                      "p (paired t)": fmt.fmt_pvalue(r.get("p"))})

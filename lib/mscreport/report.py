@@ -120,6 +120,9 @@ def paired_table(results: dict) -> "object":
 
     rows = []
     for name, r in results.items():
+        if fmt.too_small(r.n):
+            rows.append({"group": name, "n": fmt.fmt_int(r.n), "baseline, mean (SD)": fmt.SUPPRESSED})
+            continue
         rows.append({
             "group": name, "n": fmt.fmt_int(r.n),
             "baseline, mean (SD)": f"{fmt.fmt_hba1c(r.baseline_mean)} ({fmt.fmt_num(r.baseline_sd)})",
@@ -132,7 +135,7 @@ def paired_table(results: dict) -> "object":
             "d_z": fmt.fmt_num(r.cohens_dz),
             "p (Wilcoxon)": fmt.fmt_pvalue(r.wilcoxon_p),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna("")
 
 
 def pairs_extra_table(results: dict) -> "object":
@@ -141,10 +144,13 @@ def pairs_extra_table(results: dict) -> "object":
 
     rows = []
     for name, r in results.items():
+        if fmt.too_small(r.n):
+            rows.append({"group": name, "n": fmt.fmt_int(r.n), "Shapiro-Wilk W (p)": fmt.SUPPRESSED})
+            continue
         rows.append({"group": name, "n": fmt.fmt_int(r.n),
                      "Shapiro-Wilk W (p)": "n/a" if r.shapiro_w is None else f"{r.shapiro_w:.3f} ({fmt.fmt_pvalue(r.shapiro_p)})",
                      "Wilcoxon V": fmt.fmt_num(r.wilcoxon_v, 1), "Wilcoxon method": r.wilcoxon_method or "n/a",
                      "Hodges-Lehmann shift": fmt.fmt_num(r.hl_estimate),
                      "its CI": fmt.fmt_ci(r.hl_ci_low, r.hl_ci_high),
                      "note": r.note or ""})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna("")

@@ -48,3 +48,27 @@ def threshold_sensitivity(cohort, severe_grid=(7.0, 7.5, 8.0, 8.5, 9.0, 10.0),
                      "mean_change_moderate": rm.mean_change, "p_moderate": rm.p,
                      "mean_change_severe": rs.mean_change, "p_severe": rs.p})
     return pd.DataFrame(rows)
+
+
+def format_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
+    """The threshold table for display: means of groups with n < 3 suppressed (they would
+    show a patient's change), p-values as in the rest of the report."""
+    from .display import SUPPRESSED, fmt_num, fmt_pvalue, too_small
+
+    out = sens.copy()
+    for side in ("moderate", "severe"):
+        n = sens[f"n_{side}"]
+        out[f"mean_change_{side}"] = [SUPPRESSED if too_small(k) else fmt_num(v) for v, k in zip(sens[f"mean_change_{side}"], n)]
+        out[f"p_{side}"] = [fmt_pvalue(v) for v in sens[f"p_{side}"]]
+    out["severe_above"] = out["severe_above"].map(lambda v: f"{v:g}")
+    return out
+
+
+def format_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """The per-stratum counts for display (the baseline range of a stratum with n < 3 suppressed)."""
+    from .display import SUPPRESSED, fmt_hba1c, fmt_num, too_small
+
+    return pd.DataFrame({
+        "stratum": counts["stratum"], "n": counts["n"], "% of analysed": counts["percent"].map(lambda v: fmt_num(v, 1)),
+        "lowest baseline": [SUPPRESSED if too_small(n) else fmt_hba1c(v) for v, n in zip(counts["baseline_min"], counts["n"])],
+        "highest baseline": [SUPPRESSED if too_small(n) else fmt_hba1c(v) for v, n in zip(counts["baseline_max"], counts["n"])]})

@@ -31,20 +31,46 @@ def expected_rtm(mean: float, sd: float, cutoff: float, rho: float) -> float:
 
 
 def rtm_table(cohort, rhos=(0.5, 0.6, 0.7, 0.8, 0.9)) -> pd.DataFrame:
-    """Expected fall from regression to the mean in the severe stratum, against the observed
-    fall, over test-retest correlations rho. Population mean and SD are estimated by the
-    analysed cohort's baseline (an assumption: the cohort is itself selected >= moderate_min)."""
+    """Expected fall from regression to the mean (% points) in the severe stratum, against the
+    observed fall, over test-retest correlations rho, two ways:
+
+    * ``expected_fall_model``: Barnett et al.'s formula for a normal population, with mean and
+      SD estimated by the analysed cohort's baselines. The cohort is itself selected
+      (>= moderate_min), so the normal model places the stratum's mean baseline lower than
+      observed: a lower bound.
+    * ``expected_fall_means``: (1 - rho) x (mean baseline of the stratum - cohort mean), the
+      classical expectation E[second | first] = mu + rho (first - mu) averaged over the stratum.
+    """
     f = cohort.frame
     b = f["hba1c_baseline"]
     sev = f[f["stratum"] == "severe"]
     observed = -sev["change"].mean() if len(sev) else np.nan
     mu, sd = b.mean(), b.std()
+    excess = sev["hba1c_baseline"].mean() - mu if len(sev) else np.nan
     rows = []
     for rho in rhos:
-        e = expected_rtm(mu, sd, cohort.params["severe_above"], rho) if len(b) > 1 and sd > 0 else np.nan
-        rows.append({"rho": rho, "expected_fall": e, "observed_fall": observed,
-                     "share_of_observed": e / observed if observed and np.isfinite(observed) and observed > 0 else np.nan})
+        model = expected_rtm(mu, sd, cohort.params["severe_above"], rho) if len(b) > 1 and sd > 0 else np.nan
+        means = (1 - rho) * excess
+        share = (lambda e: e / observed if np.isfinite(observed) and observed > 0 else np.nan)
+        rows.append({"rho": rho, "expected_fall_model": model, "expected_fall_means": means, "observed_fall": observed,
+                     "share_model": share(model), "share_means": share(means), "n_severe": len(sev)})
     return pd.DataFrame(rows)
+
+
+def format_rtm(rtm: pd.DataFrame) -> pd.DataFrame:
+    """The regression-to-the-mean table for display (the observed fall of a severe stratum with
+    n < 3 suppressed)."""
+    from .display import SUPPRESSED, fmt_num, too_small
+
+    pct = (lambda v: "n/a" if v != v else f"{v:.0%}")
+    hidden = too_small(int(rtm["n_severe"].iloc[0])) if len(rtm) else False
+    return pd.DataFrame({
+        "ρ": rtm["rho"].map(lambda v: f"{v:g}"),
+        "expected fall, normal model (lower bound)": rtm["expected_fall_model"].map(fmt_num),
+        "expected fall, from the stratum's mean": rtm["expected_fall_means"].map(fmt_num),
+        "observed fall": SUPPRESSED if hidden else rtm["observed_fall"].map(fmt_num),
+        "share of observed (model, means)": "" if hidden else [f"{pct(a)}, {pct(b)}" for a, b in zip(rtm["share_model"], rtm["share_means"])],
+    })
 
 
 def durability(cohort):
@@ -55,6 +81,16 @@ def durability(cohort):
     x, y = f["followup_months"].to_numpy(float), f["change"].to_numpy(float)
     slope = float(np.polyfit(x, y, 1)[0] * 12) if len(x) >= 3 and np.std(x) > 0 else None
     return {"pearson": pearson(x, y, cohort.params["alpha"]), "spearman": spearman(x, y), "slope_per_year": slope, "n": len(x)}
+
+
+def subgroup_family(strata: dict, dose) -> dict[str, float | None]:
+    """The family of subgroup tests that Holm's method adjusts: the two strata, the two dose
+    groups, and the two dose comparisons. The overall paired test is the primary analysis and
+    is not part of the family."""
+    return {"moderate paired t": strata["moderate"].p, "severe paired t": strata["severe"].p,
+            "high-dose paired t": dose.high.p if dose.high else None, "low-dose paired t": dose.low.p if dose.low else None,
+            "high vs low (Welch)": dose.welch.p if dose.welch else None,
+            "dose-change (Pearson)": dose.pearson.p if dose.pearson else None}
 
 
 def multiplicity_table(tests: dict[str, float | None]) -> pd.DataFrame:
