@@ -52,19 +52,19 @@ def too_small(n) -> bool:
 
 
 def fmt_p(p) -> str:
-    """'p < 0.001' or 'p = 0.0122' (3 significant digits)."""
+    """'p < 0.001' or 'p = 0.0122', 'p = 0.300' (3 significant digits, trailing zeros kept)."""
     if not _ok(p):
         return "p not computed"
     if p < 0.001:
         return "p < 0.001"
-    return f"p = {p:.3g}"
+    return f"p = {p:#.3g}"
 
 
 def fmt_pvalue(p) -> str:
     """As fmt_p without the 'p = ' (for table cells)."""
     if not _ok(p):
         return NA
-    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+    return "< 0.001" if p < 0.001 else f"{p:#.3g}"
 
 
 def fmt_ci(lo, hi, decimals: int = 2) -> str:
