@@ -26,6 +26,7 @@ from .params import resolve_params
 from .paths import CACHE_DIRNAME, DATA_DIR, DEFAULT_COHORT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR, TEACHING_DIRNAME
 
 MANIFEST = "manifest.json"
+KERNEL_START_ATTEMPTS = 3  # a kernel that dies before running any code is started again
 RECORD_KEYS = ("overall", "strata", "dose", "published_comparison")
 
 
@@ -97,15 +98,20 @@ def run_chapter(task: dict) -> dict:
         cell["id"] = f"c{i:03d}"  # stable ids: the same HTML every build
     in_path, out_path = work / f"{name}.in.ipynb", work / f"{name}.ipynb"
     nbformat.write(nb, in_path)
-    try:
-        pm.execute_notebook(str(in_path), str(out_path), parameters=task["parameters"], kernel_name="python3",
-                            cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
-                            request_save_on_cell_execute=False,  # written once at the end, not after every cell
-                            shutdown_kernel="immediate")  # the kernel has nothing to save: no graceful wait
-    except pm.PapermillExecutionError as exc:
-        return {"name": name, "error": f"{exc.ename}: {exc.evalue}".strip(), "elapsed": time.perf_counter() - t0}
-    except Exception as exc:  # kernel died, timeout...
-        return {"name": name, "error": f"{type(exc).__name__}: {exc}", "elapsed": time.perf_counter() - t0}
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            pm.execute_notebook(str(in_path), str(out_path), parameters=task["parameters"], kernel_name="python3",
+                                cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+                                request_save_on_cell_execute=False,  # written once at the end, not after every cell
+                                shutdown_kernel="immediate")  # the kernel has nothing to save: no graceful wait
+            break
+        except pm.PapermillExecutionError as exc:  # the chapter's own code failed: report it
+            return {"name": name, "error": f"{exc.ename}: {exc.evalue}".strip(), "elapsed": time.perf_counter() - t0}
+        except Exception as exc:  # the kernel died or never answered (e.g. a port taken by a parallel kernel)
+            if attempt == KERNEL_START_ATTEMPTS:
+                return {"name": name, "error": f"{type(exc).__name__}: {exc} (after {attempt} attempts)",
+                        "elapsed": time.perf_counter() - t0}
+            print(f"{name}: kernel failed ({type(exc).__name__}: {exc}); retrying", file=sys.stderr)
     executed = nbformat.read(out_path, as_version=4)
     records = extract_records(executed)
     pages = render_pages(executed, task["chapter_nav"])
