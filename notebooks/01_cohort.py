@@ -88,6 +88,10 @@ if absent:
            ". The analyses that need them are reported as not possible in later chapters.")
 else:
     ch.say("All study columns (`dose_cells`, `msc_source`, `followup_months`) are present.")
+if cohort.notes:
+    ch.say("**Optional columns with unreadable values, treated as missing:** "
+           + ", ".join(f"`{col}` ({k} cell{'s' if k > 1 else ''})" for col, k in cohort.note_counts().items())
+           + ". `mscreport validate` lists them by row.")
 
 # %% [markdown] tags=["teaching"]
 # ## Exercises

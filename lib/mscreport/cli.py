@@ -54,6 +54,8 @@ def cmd_validate(args) -> int:
     cohort = load_cohort(args.file, params)
     for e in cohort.excluded:
         print(f"{args.file}:{e.row}:-: excluded: {e.reason}")
+    for note in cohort.notes:
+        print(note)
     strata = cohort.frame["stratum"].value_counts()
     print(f"{args.file}: OK: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed "
           f"({int(strata.get('moderate', 0))} moderate, {int(strata.get('severe', 0))} severe), "

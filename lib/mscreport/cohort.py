@@ -37,6 +37,7 @@ class Cohort:
     excluded: tuple[Exclusion, ...]
     columns_present: tuple[str, ...]
     params: dict = field(repr=False)
+    notes: tuple = ()  # Problems in optional columns: those cells were treated as missing
 
     @property
     def rows_analysed(self) -> int:
@@ -56,6 +57,13 @@ class Cohort:
         counts = reasons.value_counts().rename_axis("reason").reset_index(name="n")
         return counts.sort_values(["n", "reason"], ascending=[False, True], ignore_index=True)
 
+    def note_counts(self) -> dict[str, int]:
+        """Cells of optional columns treated as missing, counted by column (no values: safe to show)."""
+        counts: dict[str, int] = {}
+        for p in self.notes:
+            counts[p.column] = counts.get(p.column, 0) + 1
+        return counts
+
     def data_block(self) -> dict:
         """The ``data`` block of results.json."""
         return {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
@@ -68,7 +76,7 @@ def load_cohort(path: str | Path, params: dict | None = None) -> Cohort:
     params = {**DEFAULTS, **(params or {})}
     frame = read_table(path)
     try:
-        analysed, excluded, problems = check_frame(frame, str(path), params)
+        analysed, excluded, problems, notes = check_frame(frame, str(path), params)
     except InputError:
         raise
     except Exception as exc:  # a cell type no check foresaw: still a readable message, never a traceback
@@ -80,4 +88,4 @@ def load_cohort(path: str | Path, params: dict | None = None) -> Cohort:
     present = tuple(c.name for c in dd.COLUMNS if c.name in frame.columns)
     return Cohort(path=str(path), sha256=file_sha256(path), rows_read=len(frame), frame=analysed,
                   excluded=tuple(Exclusion(r, reason) for r, reason in excluded),
-                  columns_present=present, params=params)
+                  columns_present=present, params=params, notes=tuple(notes))

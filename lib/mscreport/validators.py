@@ -385,11 +385,16 @@ def _dose_small(x: float) -> str:
             f"not millions or billions (e.g. {example})")
 
 
-def check_frame(frame: pd.DataFrame, name: str, params: dict) -> tuple[pd.DataFrame, list[tuple[int, str]], list[Problem]]:
+OPTIONAL_COLUMNS = frozenset(c.name for c in dd.COLUMNS if c.requirement == dd.OPTIONAL)
+
+
+def check_frame(frame: pd.DataFrame, name: str, params: dict
+                ) -> tuple[pd.DataFrame, list[tuple[int, str]], list[Problem], list[Problem]]:
     """Check a table read by ``read_table``.
 
     Returns (rows analysed with NGSP % HbA1c and derived columns, exclusions as (row, reason),
-    problems). The analysed frame keeps ``row``, the 1-based data row of the file (taken from
+    problems, notes). A bad value in an optional (descriptive) column does not stop the
+    analysis: the cell is treated as missing and reported as a note. The analysed frame keeps ``row``, the 1-based data row of the file (taken from
     the index when it is named ``row``, as ``read_table`` returns it; else 1..n).
     """
     problems: list[Problem] = []
@@ -400,13 +405,13 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict) -> tuple[pd.DataFr
         if not any(c in frame.columns for c in dd.REQUIRED_COLUMNS):
             return pd.DataFrame(), [], [Problem(
                 name, None, None, "none of the required columns (" + ", ".join(dd.REQUIRED_COLUMNS) + ") found: "
-                f"the first row must name the columns (it reads: {have})")]
+                f"the first row must name the columns (it reads: {have})")], []
         out = []
         for c in missing:
             close = difflib.get_close_matches(c, [n for n in names if n not in dd.COLUMNS_BY_NAME], n=1, cutoff=0.75)
             hint = f"; is '{close[0]}' meant to be {c}? Rename it" if close else ""
             out.append(Problem(name, None, c, f"required column missing (the file has: {have}){hint}"))
-        return pd.DataFrame(), [], out
+        return pd.DataFrame(), [], out, []
     n = len(frame)
     rows = (frame.index.to_numpy(dtype="int64") if frame.index.name == "row"
             else np.arange(1, n + 1, dtype="int64"))
@@ -490,9 +495,12 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict) -> tuple[pd.DataFr
             # None where empty; plain Python values
             out[col.name] = pd.Series(mapped[codes] if len(keys) else [None] * len(raw), dtype=object)
 
+    notes = [Problem(p.file, p.row, p.column, f"note: {p.message}; treated as missing (optional column)")
+             for p in problems if p.column in OPTIONAL_COLUMNS]
+    problems = [p for p in problems if p.column not in OPTIONAL_COLUMNS]
     if problems:
         problems.sort(key=lambda p: (p.row is None, p.row or 0))  # row order; per-column summaries last
-        return out.iloc[0:0], [], problems
+        return out.iloc[0:0], [], problems, notes
 
     excluded: list[tuple[int, str]] = []
     below = (out["hba1c_baseline"] < params["moderate_min"]).to_numpy()
@@ -507,11 +515,11 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict) -> tuple[pd.DataFr
         counts = pd.Series([reason for _, reason in excluded]).value_counts()
         why = "; ".join(f"{k}: {reason}" for reason, k in counts.items())
         return out.iloc[0:0], excluded, [Problem(name, None, None, f"no patient left to analyse: all {n} rows are "
-                                                                   f"excluded ({why})")]
+                                                                   f"excluded ({why})")], notes
     analysed = out.loc[~below & ~no_fu].reset_index(drop=True)
     analysed["change"] = analysed["hba1c_followup"] - analysed["hba1c_baseline"]
     analysed["stratum"] = np.where(analysed["hba1c_baseline"] > params["severe_above"], "severe", "moderate")
     if "dose_cells" in analysed:
         dose = analysed["dose_cells"]
         analysed["dose_group"] = np.where(dose.isna(), None, np.where(dose >= params["dose_cutoff"], "high", "low"))
-    return analysed, excluded, problems
+    return analysed, excluded, problems, notes
