@@ -7,7 +7,7 @@ once baseline HbA1c is accounted for.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

@@ -128,7 +128,7 @@ def paired_table(results: dict) -> "object":
             "baseline, mean (SD)": f"{fmt.fmt_hba1c(r.baseline_mean)} ({fmt.fmt_num(r.baseline_sd)})",
             "follow-up, mean (SD)": f"{fmt.fmt_hba1c(r.followup_mean)} ({fmt.fmt_num(r.followup_sd)})",
             "mean change": fmt.fmt_change(r.mean_change),
-            f"CI of change": fmt.fmt_ci(r.ci_low, r.ci_high),
+            "CI of change": fmt.fmt_ci(r.ci_low, r.ci_high),
             "SD of change": fmt.fmt_num(r.sd_change),
             "t (df)": "n/a" if r.t is None else f"{fmt.fmt_num(r.t)} ({fmt.fmt_int(r.df)})",
             "p (t-test)": fmt.fmt_pvalue(r.p),

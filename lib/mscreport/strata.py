@@ -9,12 +9,6 @@ import pandas as pd
 STRATA = ("moderate", "severe")
 
 
-def assign_stratum(baseline, moderate_min: float, severe_above: float) -> np.ndarray:
-    """'below', 'moderate' or 'severe' for each baseline HbA1c (NGSP %)."""
-    b = np.asarray(baseline, dtype="float64")
-    return np.where(b < moderate_min, "below", np.where(b > severe_above, "severe", "moderate"))
-
-
 def count_strata(cohort) -> pd.DataFrame:
     """Patients per stratum with baseline HbA1c range (NGSP %), in reading order."""
     rows = []
