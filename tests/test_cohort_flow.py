@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mscreport.cohort import load_cohort
 from mscreport.errors import InputError
-from mscreport.validators import REASON_BELOW_MIN, REASON_NO_FOLLOWUP
+from mscreport.validators import REASON_BELOW_MIN, REASON_NO_BASELINE, REASON_NO_FOLLOWUP, REASON_NO_HBA1C
 
 COLUMNS = ["patient_id", "hba1c_baseline", "hba1c_followup", "dose_cells", "msc_source", "followup_months"]
 MODERATE_MIN = 6.2
@@ -51,7 +51,16 @@ def below_min_row(draw):
     return {**row, "kind": "below_min", "hba1c_baseline": draw(tenths(3.0, 6.1)), "hba1c_followup": followup}
 
 
-INVALID_KINDS = ["non_numeric_baseline", "empty_baseline", "empty_id", "duplicate_id", "baseline_implausible",
+@st.composite
+def no_baseline_row(draw):
+    row = draw(valid_row())
+    followup = draw(st.one_of(tenths(4.0, 14.0), st.just("")))
+    return {**row, "kind": "no_baseline" if followup != "" else "no_hba1c", "hba1c_baseline": "",
+            "hba1c_followup": followup}
+
+
+EXCLUDED_KINDS = ("no_followup", "below_min", "no_baseline", "no_hba1c")
+INVALID_KINDS = ["non_numeric_baseline", "empty_id", "duplicate_id", "baseline_implausible",
                  "followup_implausible", "dose_zero", "dose_negative", "dose_in_billions", "unknown_source",
                  "negative_months", "non_numeric_months"]
 
@@ -63,8 +72,6 @@ def invalid_row(draw):
     row["kind"] = kind
     if kind == "non_numeric_baseline":
         row["hba1c_baseline"] = draw(st.sampled_from(["seven", "7.5%", "NA", "?", "7..5"]))
-    elif kind == "empty_baseline":
-        row["hba1c_baseline"] = ""
     elif kind == "baseline_implausible":
         row["hba1c_baseline"] = draw(st.sampled_from([0.5, 25.0, 58.0, 300.0]))
     elif kind == "followup_implausible":
@@ -119,7 +126,7 @@ def write_cohort(rows: list[dict], blanks: list[bool], semicolon: bool, folder: 
     return path, numbered
 
 
-good_rows = st.lists(st.one_of(valid_row(), no_followup_row(), below_min_row()), min_size=1, max_size=30)
+good_rows = st.lists(st.one_of(valid_row(), no_followup_row(), below_min_row(), no_baseline_row()), min_size=1, max_size=30)
 
 
 @settings(max_examples=60, deadline=None)
@@ -140,7 +147,8 @@ def test_every_row_is_analysed_or_excluded_exactly_once(rows, data, semicolon):
     assert cohort.rows_read == cohort.rows_analysed + len(cohort.excluded)
     assert sorted(analysed + excluded) == sorted(numbered)  # each non-blank row exactly once
     assert len(set(analysed + excluded)) == len(analysed) + len(excluded)
-    expected_reason = {"below_min": REASON_BELOW_MIN.format(MODERATE_MIN), "no_followup": REASON_NO_FOLLOWUP}
+    expected_reason = {"below_min": REASON_BELOW_MIN.format(MODERATE_MIN), "no_followup": REASON_NO_FOLLOWUP,
+                       "no_baseline": REASON_NO_BASELINE, "no_hba1c": REASON_NO_HBA1C}
     for e in cohort.excluded:
         assert e.reason == expected_reason[numbered[e.row]["kind"]]
     for r in analysed:
@@ -154,7 +162,7 @@ def test_every_row_is_analysed_or_excluded_exactly_once(rows, data, semicolon):
 
 
 @settings(max_examples=60, deadline=None)
-@given(good=st.lists(st.one_of(valid_row(), no_followup_row(), below_min_row()), max_size=20),
+@given(good=st.lists(st.one_of(valid_row(), no_followup_row(), below_min_row(), no_baseline_row()), max_size=20),
        bad=st.lists(invalid_row(), min_size=1, max_size=10), data=st.data(), semicolon=st.booleans())
 def test_every_invalid_row_is_named(good, bad, data, semicolon):
     rows = data.draw(st.permutations(good + bad))
@@ -164,7 +172,7 @@ def test_every_invalid_row_is_named(good, bad, data, semicolon):
         with pytest.raises(InputError) as info:
             load_cohort(path)
     named = {p.row for p in info.value.problems}
-    invalid = {k for k, r in numbered.items() if r["kind"] not in ("valid", "no_followup", "below_min")}
+    invalid = {k for k, r in numbered.items() if r["kind"] not in ("valid", *EXCLUDED_KINDS)}
     assert invalid <= named, f"rows {sorted(invalid - named)} not named in:\n{info.value}"
     assert named <= invalid, f"valid rows {sorted(named - invalid)} named in:\n{info.value}"
     for p in info.value.problems:

@@ -212,9 +212,14 @@ def test_empty_patient_id():
     refused(FIX / "empty_id.csv", 2, "patient_id", "empty patient_id")
 
 
-def test_empty_baseline(tmp_path):
-    path = write(tmp_path, "nob.csv", f"{HEADER}\nP01,,6.8,1e9,UC,12\n")
-    refused(path, 1, "hba1c_baseline", "baseline HbA1c is empty")
+def test_empty_baseline_excludes_the_patient(tmp_path):
+    """interface.md: an empty hba1c_baseline excludes that patient with a stated reason."""
+    path = write(tmp_path, "nob.csv", f"{HEADER}\nP01,,6.8,1e9,UC,12\nP02,7.5,6.8,1e9,UC,12\nP03,,,1e9,UC,12\n")
+    out = accepted(path)
+    assert f"{path}:1:-: excluded: no baseline HbA1c (hba1c_baseline empty) (spreadsheet row 2)" in out.splitlines()
+    assert f"{path}:3:-: excluded: no HbA1c (hba1c_baseline and hba1c_followup empty) (spreadsheet row 4)" in out
+    cohort = load_cohort(path)
+    assert cohort.rows_read == 3 and cohort.frame["row"].tolist() == [2]
 
 
 def test_hba1c_in_mmol_mol_in_a_percent_file_hints_the_unit():
@@ -293,8 +298,8 @@ def test_no_patient_left_is_refused(tmp_path):
 def test_missing_followup_and_low_baseline_are_exclusions():
     path = FIX / "exclusions.csv"
     out = accepted(path)
-    assert f"{path}:2:-: excluded: no follow-up HbA1c (hba1c_followup empty)" in out.splitlines()
-    assert f"{path}:3:-: excluded: baseline HbA1c below moderate_min (6.2 %)" in out.splitlines()
+    assert f"{path}:2:-: excluded: no follow-up HbA1c (hba1c_followup empty) (spreadsheet row 3)" in out.splitlines()
+    assert f"{path}:3:-: excluded: baseline HbA1c below moderate_min (6.2 %) (spreadsheet row 4)" in out.splitlines()
     assert "4 rows read, 2 analysed" in out and "2 excluded" in out
     cohort = load_cohort(path)
     assert [(e.row, e.reason) for e in cohort.excluded] == [

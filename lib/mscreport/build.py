@@ -140,8 +140,11 @@ def _install(tmp: Path, out: Path) -> None:
         os.replace(item, dest)
 
 
-def build(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=()) -> int:
-    """Build every report; returns the exit code (0 success, 2 bad input or failed chapter)."""
+def build(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(), columns=None) -> int:
+    """Build every report; returns the exit code (0 success, 2 bad input or failed chapter).
+
+    ``columns``: a ``column_map.ColumnMap`` of the user's headers (part of the cache key, and
+    handed to every chapter as its ``column_map``)."""
     t_start = time.perf_counter()
     params = resolve_params(params_file, list(overrides))
     data_path = Path(data) if data else DEFAULT_COHORT
@@ -155,7 +158,9 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
 
     data_sha = file_sha256(data_path)
     lib_fp = library_fingerprint()
-    keys = {c.name: chapter_key(c, params, data_sha, lib_fp) for c in chapters}
+    column_map = columns.as_dict() if columns else {}
+    keyed = {**params, "column_map": column_map} if column_map else params
+    keys = {c.name: chapter_key(c, keyed, data_sha, lib_fp) for c in chapters}
     manifest = read_manifest(out)
     cached = manifest.get("chapters", {}) if not force else {}
 
@@ -179,15 +184,17 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
         pool.submit(warm_worker)
     try:
         return _validate_and_build(pool, load_cohort, out, chapters, keys, cached, is_cached, params, shown,
-                                   data_path, argv, t_start)
+                                   data_path, argv, t_start, column_map)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _validate_and_build(pool, load_cohort, out, chapters, keys, cached, is_cached, params, shown, data_path,
-                        argv, t_start) -> int:
-    cohort = load_cohort(data_path, params)  # validation: InputError -> exit 2 before any kernel starts
+                        argv, t_start, column_map=None) -> int:
+    cohort = load_cohort(data_path, params, column_map)  # validation: InputError -> exit 2 before any kernel starts
     print(f"validated {shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, {len(cohort.excluded)} excluded")
+    for note in (*cohort.file_notes, *cohort.notes):  # columns not used, look-alike ids, optional cells treated as missing
+        print(note)
     data_block = cohort.data_block()  # all the build needs of the cohort: its rows are not kept while chapters run
     del cohort
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +221,8 @@ def _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params,
             results_by_chapter[c.name] = {"name": c.name, "records": cached[c.name]["records"], "elapsed": 0.0, "cached": True}
         else:
             to_run.append({"name": c.name, "source": str(c.source), "workdir": str(work),
-                           "parameters": {"data_path": str(data_path.resolve()), **params},
+                           "parameters": {"data_path": str(data_path.resolve()), **params,  # chapters map as validated
+                                          **({"column_map": data_block["column_map"]} if data_block.get("column_map") else {})},
                            "chapter_nav": chapter_nav(chapters, c)})
     failures = []
     done = 0

@@ -22,18 +22,28 @@ def _add_params(p: argparse.ArgumentParser) -> None:
                    help="set one parameter (repeatable); `mscreport params` lists them")
 
 
+def _add_columns(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--columns", metavar="MAP.yaml", help="YAML file of COLUMN: \"your header\" lines mapping your "
+                                                         "headers to the data dictionary's columns")
+    p.add_argument("-c", dest="column_items", action="append", default=[], metavar="COLUMN=HEADER",
+                   help="map one of your headers to a dictionary column, e.g. -c hba1c_baseline=\"HbA1c (%%)\" "
+                        "(repeatable)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mscreport", description="HbA1c after one MSC infusion: literate report.")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="run every chapter and write HTML reports and results.json")
     b.add_argument("--data", metavar="FILE", help="cohort file (CSV, XLSX, Parquet); default: the bundled reconstructed cohort")
     _add_params(b)
+    _add_columns(b)
     b.add_argument("--output", metavar="DIR", help="output folder (default: reports/)")
     b.add_argument("--jobs", type=int, default=None, metavar="N", help="chapters run in parallel (default: number of cores)")
     b.add_argument("--force", action="store_true", help="ignore the cache and re-execute every chapter")
     v = sub.add_parser("validate", help="check a cohort file against the data dictionary")
     v.add_argument("file", metavar="FILE")
     _add_params(v)
+    _add_columns(v)
     s = sub.add_parser("synth", help="write the reconstructed (synthetic) cohort")
     s.add_argument("--seed", type=int, default=2025)
     s.add_argument("--output", metavar="FILE", default=None, help="default: standard output")
@@ -50,11 +60,14 @@ def _report(problems: list[Problem]) -> int:
 def cmd_validate(args) -> int:
     from .params import resolve_params
     params = resolve_params(args.params, args.overrides)
+    from .column_map import resolve_column_map
+    columns = resolve_column_map(args.columns, args.column_items)
     from .cohort import load_cohort
-    cohort = load_cohort(args.file, params)
+    cohort = load_cohort(args.file, params, columns)
     for e in cohort.excluded:
-        print(f"{args.file}:{e.row}:-: excluded: {e.reason}")
-    for note in cohort.notes:
+        where = "" if cohort.header_row is None else f" (spreadsheet row {cohort.spreadsheet_row(e.row)})"
+        print(f"{args.file}:{e.row}:-: excluded: {e.reason}{where}")
+    for note in (*cohort.file_notes, *cohort.notes):
         print(note)
     strata = cohort.frame["stratum"].value_counts()
     print(f"{args.file}: OK: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed "
@@ -94,9 +107,11 @@ def cmd_build(args) -> int:
         problems.append(Problem(args.output, None, None, "--output must be a folder, and this is a file"))
     if problems:
         raise InputError(problems)
+    from .column_map import resolve_column_map
+    columns = resolve_column_map(args.columns, args.column_items)
     from .build import build
     return build(data=args.data, params_file=args.params, overrides=args.overrides, output=args.output,
-                 jobs=args.jobs, force=args.force, argv=args.argv)
+                 jobs=args.jobs, force=args.force, argv=args.argv, columns=columns)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,10 @@
 """The analysed cohort: rows read, rows analysed, rows excluded with their reasons.
 
-``load_cohort`` is the one entry point used by the command line and by every chapter.
-Invariant: ``rows_read == len(frame) + len(excluded)``.
+``load_cohort`` is the one entry point used by the command line and by every chapter: it
+reads the file (``readers``), optionally renaming the user's headers (``column_map``),
+checks it (``validators``) and words every problem for the user: the user's own header is
+quoted when it differs from the dictionary's name, and the spreadsheet row is given beside
+the data row. Invariant: ``rows_read == len(frame) + len(excluded)``.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import pandas as pd
 
 from . import dictionary as dd
 from .errors import InputError, Problem
-from .hashing import file_sha256
 from .params import DEFAULTS
-from .validators import check_frame, read_table
+from .readers import RawTable, read_cohort_file
+from .validators import check_frame
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,13 @@ class Cohort:
     columns_present: tuple[str, ...]
     params: dict = field(repr=False)
     notes: tuple = ()  # Problems in optional columns: those cells were treated as missing
+    file_notes: tuple = ()  # other notes: columns not used by the analysis, look-alike pseudonyms
+    header_row: int | None = 1  # spreadsheet row of the header (None for Parquet)
+    column_map: dict = field(default_factory=dict)  # dictionary column -> the user's header, as mapped
+
+    def spreadsheet_row(self, row: int) -> int | None:
+        """The spreadsheet row of a 1-based data row (None for Parquet)."""
+        return None if self.header_row is None else self.header_row + int(row)
 
     @property
     def rows_analysed(self) -> int:
@@ -66,17 +76,41 @@ class Cohort:
 
     def data_block(self) -> dict:
         """The ``data`` block of results.json."""
-        return {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
-                "rows_analysed": self.rows_analysed,
-                "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
+        block = {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
+                 "rows_analysed": self.rows_analysed,
+                 "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
+        if self.column_map:  # dictionary column -> the user's header (--columns / -c)
+            block["column_map"] = dict(self.column_map)
+        return block
 
 
-def load_cohort(path: str | Path, params: dict | None = None) -> Cohort:
-    """Read and validate a cohort file; raise InputError listing every problem."""
+def locate(problem: Problem, raw: RawTable) -> Problem:
+    """The problem with the user's own header (when it differs from the dictionary's name) and
+    the spreadsheet row (when it has a row) added to its message."""
+    where = []
+    if problem.column and raw.header_of(problem.column) != problem.column:
+        where.append(f"column {raw.header_of(problem.column)!r}")
+    if problem.row is not None and raw.header_row is not None:
+        where.append(f"spreadsheet row {raw.spreadsheet_row(problem.row)}")
+    if not where or problem.file != raw.path:
+        return problem
+    return Problem(problem.file, problem.row, problem.column, f"{problem.message} ({', '.join(where)})")
+
+
+def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> Cohort:
+    """Read and validate a cohort file; raise InputError listing every problem.
+
+    ``columns``: a ``column_map.ColumnMap`` (or a plain dict, dictionary column -> the user's
+    header) renaming the file's headers before the checks.
+    """
     params = {**DEFAULTS, **(params or {})}
-    frame = read_table(path)
+    if isinstance(columns, dict):
+        from .column_map import resolve_column_map
+
+        columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
+    raw = read_cohort_file(path, columns)
     try:
-        analysed, excluded, problems, notes = check_frame(frame, str(path), params)
+        analysed, excluded, problems, notes = check_frame(raw.frame, str(path), params, raw.headers)
     except InputError:
         raise
     except Exception as exc:  # a cell type no check foresaw: still a readable message, never a traceback
@@ -84,8 +118,13 @@ def load_cohort(path: str | Path, params: dict | None = None) -> Cohort:
                                   f"cannot check this file ({type(exc).__name__}: {exc}); save it as CSV "
                                   "and try again, and please report this as an mscreport bug")]) from None
     if problems:
-        raise InputError(problems)
-    present = tuple(c.name for c in dd.COLUMNS if c.name in frame.columns)
-    return Cohort(path=str(path), sha256=file_sha256(path), rows_read=len(frame), frame=analysed,
+        raise InputError([locate(p, raw) for p in problems])
+    notes = [locate(p, raw) if p.row is not None else p for p in notes]
+    cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
+                       and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
+    present = tuple(c.name for c in dd.COLUMNS if c.name in analysed.columns or c.name in raw.frame.columns)
+    return Cohort(path=str(path), sha256=raw.sha256, rows_read=len(raw.frame), frame=analysed,
                   excluded=tuple(Exclusion(r, reason) for r, reason in excluded),
-                  columns_present=present, params=params, notes=tuple(notes))
+                  columns_present=present, params=params, notes=cell_notes,
+                  file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
+                  column_map=columns.as_dict() if columns else {})

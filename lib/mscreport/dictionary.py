@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 REQUIRED, STUDY, OPTIONAL = "required", "study", "optional"
+ALTERNATIVE = "alternative"  # another way to give a study column (follow-up in weeks, days or two dates)
+DESIGN = "design"  # describes the study's design, not the patient (arm, synthetic)
+
+DAYS_PER_MONTH = 30.4375  # 365.25 / 12: weeks x 7 / 30.4375 and days / 30.4375 are months
 
 SOURCE_ALIASES = {
     "umbilical_cord": "umbilical_cord", "uc": "umbilical_cord", "umbilical cord": "umbilical_cord",
@@ -58,12 +62,45 @@ COLUMNS: tuple[Column, ...] = (
     Column("diabetes_duration_years", OPTIONAL, "number", "years", "years since diagnosis", 0.0, 100.0, "0-100"),
     Column("serious_adverse_event", OPTIONAL, "yesno", "-", "any serious adverse event during follow-up",
            allowed="yes/no (also true/false, 1/0, y/n)"),
+    Column("followup_weeks", ALTERNATIVE, "number", "weeks",
+           "follow-up time in weeks instead of followup_months (months = weeks x 7 / 30.4375)",
+           0.0, 2600.0, "0-2600, or empty"),
+    Column("followup_days", ALTERNATIVE, "number", "days",
+           "follow-up time in days instead of followup_months (months = days / 30.4375)",
+           0.0, 18250.0, "0-18250, or empty"),
+    Column("infusion_date", ALTERNATIVE, "date", "-",
+           "date of the infusion; with followup_date instead of followup_months "
+           "(months = days between the dates / 30.4375)", allowed="ISO date YYYY-MM-DD, or empty"),
+    Column("followup_date", ALTERNATIVE, "date", "-",
+           "date of the follow-up HbA1c; with infusion_date, on or after it", allowed="ISO date YYYY-MM-DD, or empty"),
+    Column("arm", DESIGN, "text", "-",
+           "treatment group of a controlled study; two or more arms make the report a controlled comparison "
+           "(parameter reference_arm names the comparator)", allowed="any text, e.g. placebo, msc; not empty"),
+    Column("synthetic", DESIGN, "yesno", "-", "marks an invented (synthetic) patient, as in the bundled cohort",
+           allowed="yes/no (also true/false, 1/0, y/n)"),
 )
 
 COLUMNS_BY_NAME = {c.name: c for c in COLUMNS}
 REQUIRED_COLUMNS = tuple(c.name for c in COLUMNS if c.requirement == REQUIRED)
 STUDY_COLUMNS = tuple(c.name for c in COLUMNS if c.requirement == STUDY)
 CATEGORY_ALIASES = {"msc_source": SOURCE_ALIASES, "sex": SEX_ALIASES}
+KNOWN_COLUMNS = tuple(COLUMNS_BY_NAME)
+
+# Follow-up time: followup_months, or one of its alternatives (converted to months). More
+# than one is an error unless they agree to half a unit of the coarsest one given.
+FOLLOWUP_UNITS_DAYS = {"followup_months": DAYS_PER_MONTH, "followup_weeks": 7.0, "followup_days": 1.0}
+FOLLOWUP_DATES = ("infusion_date", "followup_date")
+
+# A long file (one row per HbA1c measurement): hba1c and a time column, no hba1c_baseline.
+LONG_TIME_COLUMNS = ("months", "weeks", "days", "date")
+
+
+def detect_layout(columns) -> str:
+    """'long' (one row per measurement: ``hba1c`` + a time column, no ``hba1c_baseline``) or 'wide'."""
+    cols = set(columns)
+    if "hba1c" in cols and "hba1c_baseline" not in cols and any(c in cols for c in LONG_TIME_COLUMNS):
+        return "long"
+    return "wide"
 
 # Plausible HbA1c in each unit (the % range converted with the master equation, rounded out).
 HBA1C_RANGE = {"percent": (3.0, 20.0), "mmol_mol": (9.0, 195.0)}

@@ -41,12 +41,13 @@ class Chapter:
         self._tables = 0
 
     @classmethod
-    def open(cls, name: str, data_path: str, **params) -> "Chapter":
-        """Validate parameters, load the cohort, show both at the top of the chapter."""
+    def open(cls, name: str, data_path: str, column_map: dict | None = None, **params) -> "Chapter":
+        """Validate parameters, load the cohort (its headers mapped by ``column_map``, as the
+        build validated it), show both at the top of the chapter."""
         overrides = [f"{k}={v}" for k, v in params.items()]
         try:
             resolved = resolve_params(None, overrides)
-            cohort = load_cohort(resolve_data_path(data_path), resolved)
+            cohort = load_cohort(resolve_data_path(data_path), resolved, column_map or None)
         except InputError as exc:
             display(HTML("<pre class=\"msc-error\">" + fmt.escape(str(exc)) + "</pre>"))
             raise
@@ -58,7 +59,7 @@ class Chapter:
     def from_parameters(cls, name: str, namespace: dict) -> "Chapter":
         """Open the chapter with the papermill parameters found in a notebook's namespace."""
         params = {p.name: namespace[p.name] for p in PARAMETERS if p.name in namespace}
-        return cls.open(name, namespace["data_path"], **params)
+        return cls.open(name, namespace["data_path"], namespace.get("column_map"), **params)
 
     def show_parameters(self) -> None:
         rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(fmt.fmt_value(self.params[p.name]))}</td>"
