@@ -530,3 +530,296 @@ def test_tab_separated_with_decimal_commas(tmp_path):
     path = write(tmp_path, "cohort.tsv", text)
     accepted(path)
     assert load_cohort(path).frame["hba1c_baseline"].tolist() == [7.5, 8.25, 6.4, 9.1, 7.0]
+
+
+# --------------------------------------------------------------------------- cohort files as they really come
+# (interface.md "Cohort files as they really come"; issues 16.2, 12.3, 14.8, 14.9)
+
+DAYS_PER_MONTH = 365.25 / 12  # the contract's 30.4375, written independently of the library
+
+
+def test_two_arm_file_in_weeks():
+    path = FIX / "two_arm_weeks.csv"
+    out = accepted(path)
+    assert "note:" not in out.replace("note: study column(s) absent", "")  # every column is known
+    frame = load_cohort(path).frame
+    assert frame["arm"].tolist() == ["placebo"] * 4 + ["msc"] * 5  # ' placebo ' stripped
+    weeks = [26, 26, 52, 52, 26, 26, 52, 104, 13]
+    assert frame["followup_months"].tolist() == pytest.approx([w * 7 / DAYS_PER_MONTH for w in weeks], rel=1e-12)
+    assert load_cohort(path).has("followup_months")  # durability can use it
+
+
+def test_followup_in_days(tmp_path):
+    path = write(tmp_path, "days.csv", "patient_id,hba1c_baseline,hba1c_followup,followup_days\nP1,7.5,6.8,365.25\n")
+    assert load_cohort(path).frame["followup_months"].tolist() == pytest.approx([12.0], rel=1e-12)
+
+
+def test_two_dates():
+    path = FIX / "two_dates.csv"
+    accepted(path)
+    months = load_cohort(path).frame["followup_months"].tolist()
+    # 2020-01-15 -> 2020-07-15 is 182 days; 2021-03-01 -> 2022-03-01 is 365; one date missing -> unknown; same day -> 0
+    assert months[:2] == pytest.approx([182 / DAYS_PER_MONTH, 365 / DAYS_PER_MONTH], rel=1e-12)
+    assert np.isnan(months[2]) and months[3] == 0.0
+
+
+def test_dates_from_an_excel_workbook(tmp_path):
+    frame = pd.read_csv(FIX / "two_dates.csv", dtype=str, keep_default_na=False)
+    frame["infusion_date"] = pd.to_datetime(frame["infusion_date"])  # real date cells
+    path = tmp_path / "dates.xlsx"
+    frame.to_excel(path, index=False)
+    assert load_cohort(path).frame["followup_months"].iloc[0] == pytest.approx(182 / DAYS_PER_MONTH, rel=1e-12)
+
+
+@pytest.mark.parametrize("cells,column,fragment", [
+    ("2020-01-15,15/07/2020", "followup_date", "not a date in the form YYYY-MM-DD"),
+    ("2020-07-15,2020-01-15", "followup_date", "before the infusion date 2020-07-15"),
+    ("2020-02-30,2020-07-15", "infusion_date", "not a date"),
+])
+def test_bad_dates_are_refused(tmp_path, cells, column, fragment):
+    path = write(tmp_path, "d.csv", f"patient_id,hba1c_baseline,hba1c_followup,infusion_date,followup_date\n"
+                                    f"P1,7.5,6.8,{cells}\n")
+    refused(path, 1, column, fragment)
+
+
+def test_one_date_column_alone_is_refused(tmp_path):
+    path = write(tmp_path, "d.csv", "patient_id,hba1c_baseline,hba1c_followup,infusion_date\nP1,7.5,6.8,2020-01-15\n")
+    refused(path, "-", "infusion_date", "without followup_date")
+
+
+@pytest.mark.parametrize("columns,values,agree", [
+    ("followup_months,followup_weeks", "6,26", True),     # 5.98 months: within half a month
+    ("followup_months,followup_weeks", "6,30", False),    # 6.90 months
+    ("followup_weeks,followup_days", "26,185", True),     # 182 vs 185 days: within half a week
+    ("followup_weeks,followup_days", "26,190", False),
+    ("followup_months,followup_days", "12,", True),       # only one given in the row
+])
+def test_two_followup_columns_must_agree(tmp_path, columns, values, agree):
+    path = write(tmp_path, "f.csv", f"patient_id,hba1c_baseline,hba1c_followup,{columns}\nP1,7.5,6.8,{values}\n")
+    if agree:
+        accepted(path)
+        finest = columns.split(",")[-1] if values.split(",")[-1] else columns.split(",")[0]
+        per_month = {"followup_months": 1, "followup_weeks": 7 / DAYS_PER_MONTH, "followup_days": 1 / DAYS_PER_MONTH}
+        value = float(values.split(",")[columns.split(",").index(finest)])
+        assert load_cohort(path).frame["followup_months"].tolist() == pytest.approx([value * per_month[finest]])
+    else:
+        refused(path, 1, columns.split(",")[-1], "follow-up times disagree")
+
+
+def test_negative_followup_weeks(tmp_path):
+    path = write(tmp_path, "f.csv", "patient_id,hba1c_baseline,hba1c_followup,followup_weeks\nP1,7.5,6.8,-4\n")
+    refused(path, 1, "followup_weeks", "negative follow-up (-4 weeks)")
+
+
+def test_missing_baseline_among_many_rows():
+    path = FIX / "missing_baseline_many.csv"
+    out = accepted(path)
+    assert "400 rows read, 398 analysed" in out
+    assert f"{path}:137:-: excluded: no baseline HbA1c (hba1c_baseline empty) (spreadsheet row 138)" in out.splitlines()
+    cohort = load_cohort(path)
+    assert [(e.row, e.reason) for e in cohort.excluded] == [(137, "no baseline HbA1c (hba1c_baseline empty)"),
+                                                           (298, "no baseline HbA1c (hba1c_baseline empty)")]
+    assert cohort.rows_read == cohort.rows_analysed + len(cohort.excluded)
+
+
+def test_unknown_columns_get_one_note_each():
+    path = FIX / "unknown_columns.csv"
+    out = accepted(path)
+    notes = [line for line in out.splitlines() if "column not used by the analysis" in line]
+    assert notes[:2] == [f"{path}:-:lab_notes: note: column not used by the analysis",
+                         f"{path}:-:visit_site: note: column not used by the analysis"]
+    assert len(notes) == 3  # exactly one each
+    assert notes[2].startswith(f"{path}:-:dose_cell: note: column not used by the analysis; is it dose_cells? "
+                               "Map it with -c dose_cells=\"dose_cell\"")
+    assert all(line.count(":") >= 3 for line in notes)
+
+
+def test_build_prints_the_same_notes(tmp_path, capsys):
+    """build validates with the same notes before any chapter runs (bad parameter stops it right after)."""
+    from mscreport import build as build_module
+
+    class Stop(Exception):
+        pass
+
+    def fake_build_into(*args, **kwargs):
+        raise Stop
+
+    original = build_module._build_into
+    build_module._build_into = fake_build_into
+    try:
+        with pytest.raises(Stop):
+            build_module.build(data=str(FIX / "unknown_columns.csv"), output=str(tmp_path / "out"), jobs=1)
+    finally:
+        build_module._build_into = original
+    out = capsys.readouterr().out
+    assert f"{FIX / 'unknown_columns.csv'}:-:lab_notes: note: column not used by the analysis" in out.splitlines()
+
+
+def test_bundled_cohort_has_no_unknown_column():
+    cohort = load_cohort(ROOT / "data" / "reconstructed_cohort.csv")
+    assert cohort.file_notes == () and cohort.notes == ()
+    assert cohort.frame["synthetic"].tolist() == [True] * 61
+
+
+def test_empty_arm_is_refused(tmp_path):
+    path = write(tmp_path, "a.csv", "patient_id,arm,hba1c_baseline,hba1c_followup\nP1,msc,7.5,6.8\nP2,  ,7.9,7.0\n")
+    refused(path, 2, "arm", "empty arm", "spreadsheet row 3")
+
+
+def test_lookalike_patient_ids_give_a_note(tmp_path):
+    ids = ["P01", "p01", "P0\u200b1", "P02", "P 02", "P03"]
+    rows = "".join(f"{pid},7.5,6.8\n" for pid in ids)
+    path = write(tmp_path, "ids.csv", "patient_id,hba1c_baseline,hba1c_followup\n" + rows)
+    out = accepted(path)
+    noted = [line for line in out.splitlines() if ":patient_id: note:" in line]
+    assert [line.split(":")[1] for line in noted] == ["2", "3", "5"]
+    assert "differs from row 1's only in letter case" in noted[0] and "row 4's" in noted[2]
+    assert "P01" not in out and "p01" not in out  # no pseudonym quoted
+    assert load_cohort(path).rows_analysed == 6  # a note, not an exclusion
+
+
+def test_long_layout_is_recognised_by_its_columns():
+    assert dd.detect_layout(["patient_id", "hba1c", "months"]) == "long"
+    assert dd.detect_layout(["patient_id", "hba1c", "date", "infusion_date"]) == "long"
+    assert dd.detect_layout(["patient_id", "hba1c_baseline", "hba1c_followup", "hba1c", "months"]) == "wide"
+
+
+# --------------------------------------------------------------------------- the user's own headers
+
+def test_excel_headers_need_a_mapping_and_get_a_suggestion():
+    path = FIX / "excel_headers.csv"
+    line = refused(path, "-", "hba1c_baseline", "required column missing", "'A1C_baseline'")
+    assert "-c hba1c_baseline=\"A1C_baseline\"" in line
+    refused(path, "-", "hba1c_followup", "required column missing", "'HbA1c (%)'", "-c hba1c_followup=\"HbA1c (%)\"")
+
+
+def test_mapping_file_for_excel_headers():
+    path, mapping = FIX / "excel_headers.csv", FIX / "excel_headers_map.yaml"
+    code, out, err = run("validate", path, "--columns", mapping)
+    assert code == 0, err
+    assert f"{path}:-:comments: note: column not used by the analysis" in out.splitlines()
+    from mscreport.column_map import resolve_column_map
+    cohort = load_cohort(path, None, resolve_column_map(mapping))
+    assert cohort.frame["hba1c_baseline"].tolist() == [7.5, 8.4, 6.8]
+    assert cohort.frame["hba1c_followup"].tolist() == [6.9, 7.6, 6.5]
+    assert cohort.frame["dose_cells"].tolist() == [1e9, 2e9, 5e8]
+    assert cohort.frame["msc_source"].tolist() == ["umbilical_cord", "bone_marrow", "adipose"]
+    assert cohort.data_block()["column_map"]["hba1c_followup"] == "HbA1c (%)"
+
+
+def test_c_options_equal_the_mapping_file():
+    path = FIX / "excel_headers.csv"
+    code, out_c, err = run("validate", path, "-c", "hba1c_baseline=A1C_baseline", "-c", "hba1c_followup=\"HbA1c (%)\"",
+                           "-c", "dose_cells=MSC dose", "-c", "msc_source=source")
+    assert code == 0, err
+    _, out_file, _ = run("validate", path, "--columns", FIX / "excel_headers_map.yaml")
+    assert out_c == out_file
+
+
+def test_messages_quote_the_users_header_and_the_spreadsheet_row(tmp_path):
+    text = (FIX / "excel_headers.csv").read_text().replace("X02,8.4,7.6", "X02,8.4,seven")
+    path = write(tmp_path, "x.csv", "\n" + text)  # a blank first line: the header is spreadsheet row 2
+    code, _, err = run("validate", path, "--columns", FIX / "excel_headers_map.yaml")
+    assert code == 2
+    assert err.splitlines() == [f"{path}:2:hba1c_followup: not a number: 'seven' (column 'HbA1c (%)', spreadsheet row 4)"]
+
+
+def test_spreadsheet_row_in_a_workbook(tmp_path):
+    frame = _valid_frame().astype(str)
+    frame.loc[2, "dose_cells"] = "lots"
+    path = tmp_path / "bad.xlsx"
+    frame.to_excel(path, index=False, startrow=2)  # two empty rows above the header (row 3)
+    refused(path, 3, "dose_cells", "not a number: 'lots'", "(spreadsheet row 6)")
+
+
+@pytest.mark.parametrize("items,source,column,fragment", [
+    (["-c", "hba1c_folowup=A1C_followup"], "-c", "hba1c_folowup", "did you mean hba1c_followup?"),
+    (["-c", "hba1c_baseline=A1C_basline"], "-c", "hba1c_baseline", "no column headed 'A1C_basline'"),
+    (["-c", "hba1c_baseline"], "-c", "-", "expected COLUMN=\"your header\""),
+    (["-c", "hba1c_baseline=HbA1c (%)", "-c", "hba1c_followup=HbA1c (%)"], "-c", "hba1c_followup", "map each header to one column"),
+])
+def test_bad_mappings_are_located_at_their_source(items, source, column, fragment):
+    code, out, err = run("validate", FIX / "excel_headers.csv", *items)
+    assert code == 2 and "Traceback" not in out + err
+    assert any(line.startswith(f"{source}:-:{column}: ") and fragment in line for line in err.splitlines()), err
+    if "no column headed" in fragment:
+        assert "the closest is 'A1C_baseline'" in err
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("a: &x \"A1C_baseline\"\nhba1c_baseline: *x\n", "aliases"),
+    ("hba1c_baseline: A1C_baseline\nhba1c_baseline: HbA1c (%)\n", "mapped twice"),
+    ("- hba1c_baseline\n", "expected a mapping"),
+    ("hba1c_baseline: [1, 2]\n", "give the header as text"),
+])
+def test_bad_mapping_files(tmp_path, text, fragment):
+    yml = write(tmp_path, "map.yaml", text)
+    code, out, err = run("validate", FIX / "excel_headers.csv", "--columns", yml)
+    assert code == 2 and "Traceback" not in out + err
+    assert err.startswith(f"{yml}:-:") and fragment in err, err
+
+
+def test_build_accepts_the_column_options():
+    from mscreport.cli import make_parser
+    args = make_parser().parse_args(["build", "--data", "x.csv", "--columns", "m.yaml", "-c", "hba1c_baseline=A"])
+    assert args.columns == "m.yaml" and args.column_items == ["hba1c_baseline=A"]
+
+
+# --------------------------------------------------------------------------- hostile paths and shapes (issue 14.8, 14.9)
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "cohort.csv"
+    os.mkfifo(fifo)
+    exe = Path(sys.executable).parent / "mscreport"
+    proc = subprocess.run([str(exe), "validate", str(fifo)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == f"{fifo}:-:-: a named pipe (FIFO), not a regular file: give the path of a CSV, XLSX or " \
+                          "Parquet file saved on disk\n"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_device_is_refused():
+    refused("/dev/zero", "-", "-", "a device, not a regular file")
+
+
+def test_header_size_limit(tmp_path, monkeypatch):
+    from mscreport import readers
+    monkeypatch.setattr(readers, "MAX_HEADER_CHARS", 10_000)
+    path = write(tmp_path, "long.csv", ",".join(f"column_{j}" for j in range(5000)) + "\nP1\n")
+    refused(path, "-", "-", "header row is longer than")
+
+
+def test_file_size_limit(tmp_path, monkeypatch):
+    from mscreport import readers
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 100)
+    path = write(tmp_path, "big.csv", (FIX / "valid.csv").read_text())
+    refused(path, "-", "-", "file larger than")
+
+
+def test_os_error_names_the_path(tmp_path, monkeypatch):
+    import errno
+    from mscreport import readers
+
+    def broken(*args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(readers.os, "fdopen", broken)
+    path = FIX / "valid.csv"
+    refused(path, "-", "-", "cannot read the file (Input/output error)")
+
+
+def test_wide_file_is_read(tmp_path):
+    """5 rows x 60,000 columns (issue 14.8: it took 30 s, quadratic); the timing is in
+    scripts/stress_input.py, here only the result."""
+    n = 60_000
+    header = ["patient_id", "hba1c_baseline", "hba1c_followup"] + [f"extra_{j}" for j in range(n - 3)]
+    rows = [",".join([f"P{i}", "7.5", "6.8"] + ["1"] * (n - 3)) for i in range(5)]
+    path = write(tmp_path, "wide.csv", ",".join(header) + "\n" + "\n".join(rows) + "\n")
+    cohort = load_cohort(path)
+    assert cohort.rows_analysed == 5
+    assert len(cohort.file_notes) == n - 3
+    assert cohort.file_notes[-1].column == f"extra_{n - 4}"
+    dup = path.read_text().replace(f",extra_{n - 4}\n", ",Extra 7\n", 1)
+    path.write_text(dup)
+    refused(path, "-", "extra_7", "more than once", "'extra_7' and 'Extra 7'")
