@@ -823,3 +823,31 @@ def test_wide_file_is_read(tmp_path):
     dup = path.read_text().replace(f",extra_{n - 4}\n", ",Extra 7\n", 1)
     path.write_text(dup)
     refused(path, "-", "extra_7", "more than once", "'extra_7' and 'Extra 7'")
+
+
+@pytest.mark.slow
+def test_excel_style_headers_build_with_one_mapping_file(tmp_path):
+    """Issue 12 'done when': a cohort with Excel-style headers builds with one mapping file, and
+    its numbers are those of the same cohort with the dictionary's headers."""
+    import json
+
+    from mscreport.results import compute_results, jsonable
+
+    teaching = ROOT / "tests" / "fixtures" / "cohort_teaching.csv"
+    headers = {"patient_id": "Patient ID", "hba1c_baseline": "A1C_baseline", "hba1c_followup": "HbA1c (%)",
+               "dose_cells": "MSC dose (cells)", "msc_source": "Cell source", "followup_months": "Months"}
+    frame = pd.read_csv(teaching, dtype=str, keep_default_na=False).rename(columns=headers)
+    frame["Comments"] = ""
+    data = tmp_path / "excel_export.csv"
+    frame.to_csv(data, index=False)
+    mapping = write(tmp_path, "map.yaml", "".join(f"{k}: \"{v}\"\n" for k, v in headers.items()))
+    out = tmp_path / "reports"
+    code, stdout, err = run("build", "--data", data, "--columns", mapping, "--output", out, "--jobs", "2")
+    assert code == 0, err
+    assert f"{data}:-:comments: note: column not used by the analysis" in stdout.splitlines()
+    results = json.loads((out / "results.json").read_text())
+    expected = jsonable(compute_results(load_cohort(teaching)))
+    assert results["data"]["column_map"] == headers
+    assert results["data"]["rows_analysed"] == expected["data"]["rows_analysed"]
+    for key in ("overall", "strata", "dose"):
+        assert results[key] == json.loads(json.dumps(expected[key]))
