@@ -30,7 +30,7 @@ import pandas as pd
 from . import dictionary as dd
 from .column_map import closest, map_hint
 from .errors import InputError, Problem
-from .readers import MAX_PER_COLUMN, file_kind, limited, normalise_column, read_table  # noqa: F401 (re-exported)
+from .readers import MAX_PER_COLUMN, limited, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
 from .units import UNIT_LABELS, to_ngsp
 
 _limited = limited  # the name other modules import
