@@ -109,6 +109,8 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
 
         columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
     raw = read_cohort_file(path, columns)
+    # Seam for long files (one row per measurement, ``dd.detect_layout(...) == "long"``): derive
+    # the wide frame here and check it as below; until then ``check_columns`` refuses them.
     try:
         analysed, excluded, problems, notes = check_frame(raw.frame, str(path), params, raw.headers)
     except InputError:
