@@ -634,27 +634,6 @@ def test_unknown_columns_get_one_note_each():
     assert all(line.count(":") >= 3 for line in notes)
 
 
-def test_build_prints_the_same_notes(tmp_path, capsys):
-    """build validates with the same notes before any chapter runs (bad parameter stops it right after)."""
-    from mscreport import build as build_module
-
-    class Stop(Exception):
-        pass
-
-    def fake_build_into(*args, **kwargs):
-        raise Stop
-
-    original = build_module._build_into
-    build_module._build_into = fake_build_into
-    try:
-        with pytest.raises(Stop):
-            build_module.build(data=str(FIX / "unknown_columns.csv"), output=str(tmp_path / "out"), jobs=1)
-    finally:
-        build_module._build_into = original
-    out = capsys.readouterr().out
-    assert f"{FIX / 'unknown_columns.csv'}:-:lab_notes: note: column not used by the analysis" in out.splitlines()
-
-
 def test_bundled_cohort_has_no_unknown_column():
     cohort = load_cohort(ROOT / "data" / "reconstructed_cohort.csv")
     assert cohort.file_notes == () and cohort.notes == ()
