@@ -684,3 +684,154 @@ def holm(pvalues: dict[str, float | None]) -> dict[str, float | None]:
     for idx, val in zip(order, adj):
         out[names[idx]] = float(val)
     return out
+
+
+# ---------------------------------------------------------------- proportions with intervals
+@dataclass(frozen=True)
+class ProportionResult:
+    """k of n with a confidence interval at 1 - alpha; ``method`` names it."""
+
+    n: int
+    k: int
+    proportion: float | None
+    ci_low: float | None
+    ci_high: float | None
+    method: str
+
+
+def wilson_interval(k: int, n: int, alpha: float = 0.05) -> ProportionResult:
+    """Wilson score interval, as R's ``prop.test(k, n, correct = FALSE)$conf.int``
+    (without continuity correction; the bounds are clipped to [0, 1] as R does)."""
+    k, n = int(k), int(n)
+    if n <= 0:
+        return ProportionResult(n, k, None, None, None, "not computed: n = 0")
+    p = k / n
+    z = norm_ppf(1 - alpha / 2)
+    z22n = z * z / (2 * n)
+    center = (p + z22n) / (1 + 2 * z22n)
+    half = z * math.sqrt(p * (1 - p) / n + z22n / (2 * n)) / (1 + 2 * z22n)
+    lo = max(center - half, 0.0) if p > 0 else 0.0
+    hi = min(center + half, 1.0) if p < 1 else 1.0
+    return ProportionResult(n, k, p, lo, hi, "Wilson score interval (no continuity correction)")
+
+
+def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> ProportionResult:
+    """Exact (Clopper-Pearson) interval, as R's ``binom.test(k, n)$conf.int``:
+    lower = qbeta(alpha/2, k, n - k + 1) (0 when k = 0), upper = qbeta(1 - alpha/2, k + 1, n - k)
+    (1 when k = n). With k = 0 the upper bound is 1 - (alpha/2)^(1/n) (0/61: 5.9 %)."""
+    k, n = int(k), int(n)
+    if n <= 0:
+        return ProportionResult(n, k, None, None, None, "not computed: n = 0")
+    lo = 0.0 if k == 0 else float(_sp.betaincinv(k, n - k + 1, alpha / 2))
+    hi = 1.0 if k == n else float(_sp.betaincinv(k + 1, n - k, 1 - alpha / 2))
+    return ProportionResult(n, k, k / n, lo, hi, "exact (Clopper-Pearson)")
+
+
+# ---------------------------------------------------------------- straight line
+@dataclass(frozen=True)
+class SlopeResult:
+    """Least-squares line y = intercept + slope x (R: ``lm(y ~ x)``): the slope with its
+    standard error, t-test (df = n - 2) and interval at 1 - alpha."""
+
+    n: int
+    intercept: float | None
+    slope: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    t: float | None
+    df: int | None
+    p: float | None
+    note: str = ""
+
+
+def linear_slope(x, y, alpha: float = 0.05) -> SlopeResult:
+    """``summary(lm(y ~ x))$coefficients['x', ]`` and ``confint(lm(y ~ x), level = 1 - alpha)['x', ]``."""
+    x, y = _pairs(x, y)
+    n = len(x)
+    if n < 3 or np.ptp(x) == 0:
+        return SlopeResult(n, None, None, None, None, None, None, None, None,
+                           "needs n >= 3 and at least two different x values")
+    xm, ym = float(np.mean(x)), float(np.mean(y))
+    sxx = float(np.sum((x - xm) ** 2))
+    slope = float(np.sum((x - xm) * (y - ym))) / sxx
+    intercept = ym - slope * xm
+    resid = y - intercept - slope * x
+    df = n - 2
+    s2 = float(np.sum(resid**2)) / df
+    se = math.sqrt(s2 / sxx)
+    if se == 0:
+        return SlopeResult(n, intercept, slope, 0.0, None, None, None, df, None, "the points lie on a line: no test")
+    t = slope / se
+    half = t_ppf(1 - alpha / 2, df) * se
+    return SlopeResult(n, intercept, slope, se, slope - half, slope + half, t, df, 2 * t_sf(abs(t), df))
+
+
+# ---------------------------------------------------------------- one-way ANOVA
+@dataclass(frozen=True)
+class AnovaResult:
+    """One-way ANOVA with equal variances (R: ``oneway.test(y ~ g, var.equal = TRUE)``)."""
+
+    f: float | None
+    df1: int | None
+    df2: int | None
+    p: float | None
+
+
+def oneway_anova(*groups) -> AnovaResult:
+    samples = [_clean(g) for g in groups]
+    samples = [g for g in samples if len(g)]
+    k = len(samples)
+    n = sum(len(g) for g in samples)
+    if k < 2 or n - k < 1:
+        return AnovaResult(None, None, None, None)
+    grand = float(np.mean(np.concatenate(samples)))
+    between = sum(len(g) * (float(np.mean(g)) - grand) ** 2 for g in samples) / (k - 1)
+    within = sum(float(np.sum((g - np.mean(g)) ** 2)) for g in samples) / (n - k)
+    if within == 0:
+        return AnovaResult(None, k - 1, n - k, None)
+    f = between / within
+    return AnovaResult(f, k - 1, n - k, float(_sp.fdtrc(k - 1, n - k, f)))
+
+
+# ---------------------------------------------------------------- sample size
+def power_two_sample(n: float, delta: float, sd: float, alpha: float = 0.05) -> float:
+    """Power of a two-sided two-sample t-test with n per arm, as R's ``power.t.test``
+    (strict = FALSE: the far tail is ignored, as R's default)."""
+    df = 2 * (n - 1)
+    ncp = math.sqrt(n / 2) * delta / sd
+    crit = t_ppf(1 - alpha / 2, df)
+    return float(1 - _sp.nctdtr(df, ncp, crit))
+
+
+def n_per_arm(delta: float, sd: float, alpha: float = 0.05, power: float = 0.8) -> float | None:
+    """Patients per arm (not rounded up) for a two-arm trial: R's
+    ``power.t.test(delta = delta, sd = sd, sig.level = alpha, power = power)$n``."""
+    if not delta or not sd or not math.isfinite(delta) or not math.isfinite(sd) or sd <= 0:
+        return None
+    delta = abs(delta)
+    f = lambda n: power_two_sample(n, delta, sd, alpha) - power  # noqa: E731
+    lo, hi = 2.0, 4.0
+    if f(lo) >= 0:
+        return lo
+    while f(hi) < 0:
+        lo, hi = hi, hi * 2
+        if hi > 1e9:
+            return None
+    for _ in range(200):  # bisection to machine precision
+        mid = (lo + hi) / 2
+        if f(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12 * hi:
+            break
+    return (lo + hi) / 2
+
+
+def t_bound_sd(mean_change: float, n: int, p_below: float) -> float | None:
+    """The largest SD of change with which a paired t-test of ``n`` patients and this mean
+    change still gives two-sided p < ``p_below``: |mean| sqrt(n) / t.isf(p_below / 2, n - 1)."""
+    if n is None or n < 2 or mean_change is None or not p_below:
+        return None
+    return abs(mean_change) * math.sqrt(n) / t_ppf(1 - p_below / 2, n - 1)

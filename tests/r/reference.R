@@ -344,6 +344,176 @@ holm <- function(p) {
   list(p = as.list(p), adjusted = as.list(adj))
 }
 
+
+# ------------------------------------------------------------------ every number the report shows
+# (interface.md "Every number the report shows"; the Python side is lib/mscreport/results.py)
+R_COMPLETE <- list(
+  normality = "shapiro.test(change)$statistic, $p.value  (overall, per stratum)",
+  target_ci = "prop.test(below_after, n, correct = FALSE, conf.level = 1 - alpha)$conf.int  (Wilson)",
+  safety_ci = "binom.test(events, n, conf.level = 1 - alpha)$conf.int  (Clopper-Pearson)",
+  durability = "lm(change ~ I(followup_months / 12)): coef, confint(level = 1 - alpha), summary()$coefficients[, 'Pr(>|t|)']",
+  holm_family = "p.adjust(p, 'holm') over the six subgroup tests (strata, dose groups, Welch, Pearson)",
+  rtm = "cor(baseline, followup); sd(b) * (1 - rho) * dnorm(z) / pnorm(z, lower.tail = FALSE), z = (severe_above - mean(b)) / sd(b)",
+  sample_size = "power.t.test(delta = delta, sd = sd, sig.level = alpha, power = power, tol = 1e-12)$n",
+  threshold = "t.test(followup[b > cut], baseline[b > cut], paired = TRUE)$p.value and the moderate side",
+  windows = "t.test(change[window])  (months (0, 12], (12, 36], (36, Inf))",
+  attrition = "t.test(c(change, rep(0, m)))  (m infused patients without follow-up counted as unchanged)",
+  table1 = "mean, sd, median, quantile(type = 7), min, max per group")
+
+prop_ci <- function(k, n, conf = CONF) {
+  if (n == 0) return(list(n = n, k = k, proportion = NULL, ci_low = NULL, ci_high = NULL))
+  pt_ <- suppressWarnings(prop.test(k, n, correct = FALSE, conf.level = conf))
+  list(n = n, k = k, proportion = k / n,
+       ci_low = num(pt_$conf.int[1]),                      # prop.test(k, n, correct = FALSE)$conf.int[1]
+       ci_high = num(pt_$conf.int[2]))                     # prop.test(k, n, correct = FALSE)$conf.int[2]
+}
+binom_ci <- function(k, n, conf = CONF) {
+  if (n == 0) return(list(n = n, k = k, proportion = NULL, ci_low = NULL, ci_high = NULL))
+  bt <- binom.test(k, n, conf.level = conf)
+  list(n = n, k = k, proportion = k / n,
+       ci_low = num(bt$conf.int[1]),                       # binom.test(k, n)$conf.int[1]
+       ci_high = num(bt$conf.int[2]))                      # binom.test(k, n)$conf.int[2]
+}
+slope_fit <- function(x, y, conf = CONF) {
+  fit <- lm(y ~ x)
+  cf <- summary(fit)$coefficients
+  ci <- confint(fit, level = conf)
+  list(n = length(x),
+       intercept = cf["(Intercept)", "Estimate"],          # coef(lm(y ~ x))[1]
+       slope = cf["x", "Estimate"],                        # coef(lm(y ~ x))[2]
+       se = cf["x", "Std. Error"],                         # summary(lm(y ~ x))$coefficients['x', 'Std. Error']
+       ci_low = ci["x", 1], ci_high = ci["x", 2],          # confint(lm(y ~ x), level = 1 - alpha)['x', ]
+       t = cf["x", "t value"], p = cf["x", "Pr(>|t|)"])    # summary(lm(y ~ x))$coefficients['x', ]
+}
+power_n <- function(delta, sd, power, alpha = ALPHA)
+  power.t.test(delta = delta, sd = sd, sig.level = alpha, power = power, tol = 1e-12)$n  # two.sample, two.sided
+
+# The paper's overall figures (printed; data/published_results.yaml): n = 61, 7.49 % -> 6.7 %, p < 0.0001.
+PAPER <- list(n = 61, baseline_mean = 7.49, followup_mean = 6.7, overall_p = 1e-4,
+              moderate_reduction = 0.58, moderate_p = 2e-7, severe_reduction = 1.55, severe_p = 0.0122)
+
+complete_block <- function(a, sae = NULL, n_no_followup = 0) {
+  d <- a$change
+  groups <- list(overall = rep(TRUE, nrow(a)), moderate = a$stratum == "moderate", severe = a$stratum == "severe")
+  normality <- lapply(groups, function(s) { sw <- attempt(shapiro.test(d[s]))
+    list(w = num(sw$statistic), p = num(sw$p.value)) })   # shapiro.test(change)
+  hl <- lapply(groups, function(s) { wt <- attempt(wilcox.test(d[s], conf.int = TRUE, conf.level = CONF))
+    list(median_change = median(d[s]),                      # median(change)
+         zeros = sum(d[s] == 0),                            # zero changes (dropped by wilcox.test)
+         ci_low = num(wt$conf.int[1]), ci_high = num(wt$conf.int[2]), method = wt$method) })
+  tgt <- PARAMS$target_hba1c
+  before <- a$hba1c_baseline < tgt
+  after <- a$hba1c_followup < tgt
+  target <- list(
+    n = nrow(a), below_before = sum(before), below_after = sum(after),
+    after = prop_ci(sum(after), nrow(a)),                   # prop.test(below_after, n, correct = FALSE)
+    among_above = prop_ci(sum(after & !before), sum(!before)),  # those at or above the target at baseline
+    below_7_before = sum(a$hba1c_baseline < 7),             # sum(baseline < 7)
+    below_6_5_before = sum(a$hba1c_baseline < 6.5))         # sum(baseline < 6.5)
+  safety <- if (!is.null(sae)) binom_ci(sum(sae, na.rm = TRUE), sum(!is.na(sae)))  # binom.test(events, n)
+  fm <- a[!is.na(a$followup_months), ]
+  years <- fm$followup_months / 12
+  durability <- c(slope_fit(years, fm$change),             # lm(change ~ I(followup_months / 12))
+                  list(pearson = pearson(fm$followup_months, fm$change),
+                       spearman = spearman(fm$followup_months, fm$change)))
+  dose <- dose_block(a)
+  sev <- a[a$stratum == "severe", ]
+  mod <- a[a$stratum == "moderate", ]
+  fam <- c("moderate paired t" = t.test(mod$hba1c_followup, mod$hba1c_baseline, paired = TRUE)$p.value,
+           "severe paired t" = t.test(sev$hba1c_followup, sev$hba1c_baseline, paired = TRUE)$p.value,
+           "high-dose paired t" = dose$high$p, "low-dose paired t" = dose$low$p,
+           "high vs low (Welch)" = dose$welch$p, "dose-change (Pearson)" = dose$pearson$p)
+  holm_family <- list(tests = I(names(fam)), p = I(unname(fam)),
+                      p_holm = I(p.adjust(unname(fam), "holm")))  # p.adjust(p, "holm")
+  b <- a$hba1c_baseline
+  rho_obs <- cor(b, a$hba1c_followup)                      # cor(baseline, followup)
+  z <- (PARAMS$severe_above - mean(b)) / sd(b)
+  rtm_rows <- lapply(c(0.5, 0.6, 0.7, 0.8, 0.9, rho_obs), function(rho)
+    list(rho = rho,
+         expected_fall_model = sd(b) * (1 - rho) * dnorm(z) / pnorm(z, lower.tail = FALSE),
+         expected_fall_means = (1 - rho) * (mean(sev$hba1c_baseline) - mean(b)),
+         observed_fall = -mean(sev$change)))
+  rtm <- list(observed_rho = rho_obs, rows = rtm_rows)
+  # sample size: SDs = the cohort's, the largest the paper's overall p allows, 1 %
+  paper_delta <- PAPER$baseline_mean - PAPER$followup_mean
+  sd_paper <- paper_delta * sqrt(PAPER$n) / qt(1 - PAPER$overall_p / 2, PAPER$n - 1)
+  sds <- c(cohort = sd(d), paper_bound = sd_paper, typical = 1.0)
+  deltas <- c(full = abs(mean(d)), half = abs(mean(d)) / 2)
+  ss <- list()
+  for (dn in names(deltas)) for (sn in names(sds)) for (pw in c(0.8, 0.9))
+    ss[[length(ss) + 1]] <- list(delta = deltas[[dn]], sd = sds[[sn]], power = pw,
+                                 n = power_n(deltas[[dn]], sds[[sn]], pw))  # power.t.test(...)$n
+  thr <- lapply(c(7.0, 7.5, 8.0, 8.5, 9.0, 10.0), function(cut) {
+    s <- b > cut
+    tp <- function(k) { r <- attempt(t.test(a$hba1c_followup[k], b[k], paired = TRUE)); num(r$p.value) }
+    list(severe_above = cut, n_moderate = sum(!s), n_severe = sum(s),
+         mean_change_moderate = if (any(!s)) mean(d[!s]), p_moderate = tp(!s),
+         mean_change_severe = if (any(s)) mean(d[s]), p_severe = tp(s)) })
+  win <- list()
+  if (nrow(fm)) {
+    cuts <- list(c(0, 12), c(12, 36), c(36, Inf))
+    for (w in cuts) {
+      k <- fm$followup_months > w[1] & fm$followup_months <= w[2]
+      tt <- attempt(t.test(fm$change[k], conf.level = CONF))
+      win[[length(win) + 1]] <- list(from = w[1], to = if (is.finite(w[2])) w[2], n = sum(k),
+                                     mean_change = if (any(k)) mean(fm$change[k]),
+                                     sd_change = if (sum(k) > 1) sd(fm$change[k]),
+                                     ci_low = num(tt$conf.int[1]), ci_high = num(tt$conf.int[2]), p = num(tt$p.value))
+    }
+  }
+  bcf <- c(d, rep(0, n_no_followup))                       # baseline carried forward: change 0
+  tb <- t.test(bcf, conf.level = CONF)
+  attrition <- list(n_completers = length(d), n_no_followup = n_no_followup, n_infused = length(bcf),
+                    bcf_mean_change = mean(bcf), bcf_ci_low = tb$conf.int[1], bcf_ci_high = tb$conf.int[2],
+                    bcf_p = tb$p.value)
+  t1 <- lapply(groups, function(s) {
+    g <- a[s, ]
+    one <- function(v) { v <- v[!is.na(v)]
+      list(n = length(v), mean = if (length(v)) mean(v), sd = if (length(v) > 1) sd(v),
+           median = if (length(v)) median(v),
+           q1 = if (length(v)) unname(quantile(v, 0.25)), q3 = if (length(v)) unname(quantile(v, 0.75)),
+           min = if (length(v)) min(v), max = if (length(v)) max(v)) }
+    list(n = nrow(g), hba1c_baseline = one(g$hba1c_baseline), dose_cells = one(g$dose_cells),
+         followup_months = one(g$followup_months)) })
+  list(normality = normality, hodges_lehmann = hl, target = target, safety = safety,
+       durability = durability, holm = holm_family, rtm = rtm,
+       sample_size = list(sds = as.list(sds), deltas = as.list(deltas), rows = ss),
+       threshold_sensitivity = thr, windows = win, attrition = attrition, table1 = t1)
+}
+
+# The reconstruction's severe stratum size: every n_severe for which the paper's stratum
+# reductions give its 6.7 % at follow-up, and the SD and 95 % CI each implies (p = 0.0122).
+severe_range <- lapply(2:30, function(ns) {
+  nm <- PAPER$n - ns
+  fu <- PAPER$baseline_mean - (nm * PAPER$moderate_reduction + ns * PAPER$severe_reduction) / PAPER$n
+  tq <- qt(1 - PAPER$severe_p / 2, ns - 1)                   # t(ns - 1) with two-sided p = 0.0122
+  sdv <- PAPER$severe_reduction * sqrt(ns) / tq
+  half <- qt(1 - ALPHA / 2, ns - 1) * sdv / sqrt(ns)
+  list(n_severe = ns, followup_mean = fu, prints_as_6_7 = round(fu, 1) == 6.7,
+       sd_change = sdv, ci_low = -PAPER$severe_reduction - half, ci_high = -PAPER$severe_reduction + half)
+})
+moderate_sd_bound <- PAPER$moderate_reduction * sqrt(48) / qt(1 - PAPER$moderate_p / 2, 47)  # p < 2e-7, n = 48
+
+# Single-function grids for the new tests.
+proportion_grid <- list()
+for (kn in list(c(0, 61), c(1, 27), c(40, 61), c(61, 61), c(3, 10), c(0, 1), c(5, 5)))
+  proportion_grid[[sprintf("k%d_n%d", kn[1], kn[2])]] <- list(
+    k = kn[1], n = kn[2], wilson = prop_ci(kn[1], kn[2]), clopper_pearson = binom_ci(kn[1], kn[2]),
+    wilson_90 = prop_ci(kn[1], kn[2], 0.90), clopper_pearson_90 = binom_ci(kn[1], kn[2], 0.90))
+power_grid <- list()
+for (row in list(c(0.5, 1, 0.8), c(0.79, 1.036, 0.9), c(0.2, 1.5, 0.8), c(1.55, 1.9, 0.8), c(0.3, 0.66, 0.9)))
+  power_grid[[length(power_grid) + 1]] <- list(delta = row[1], sd = row[2], power = row[3],
+                                               n = power_n(row[1], row[2], row[3]))  # power.t.test(...)$n
+oneway_grid <- list()
+add_oneway <- function(name, groups) {
+  y <- unlist(groups); g <- factor(rep(seq_along(groups), lengths(groups)))
+  ow <- oneway.test(y ~ g, var.equal = TRUE)
+  oneway_grid[[name]] <<- list(groups = lapply(groups, I), f = num(ow$statistic),  # oneway.test(var.equal = TRUE)
+                               df1 = num(ow$parameter[1]), df2 = num(ow$parameter[2]), p = num(ow$p.value))
+}
+add_oneway("three", list(c(-1.2, -0.4, 0.3), c(0.5, -0.9, 1.1, 0.7), c(2.1, 1.6, -0.1)))
+add_oneway("two", list(c(-0.5, -0.7, -0.2, -1.0), c(0.1, -0.3, 0.2)))
+
 cohort_dataset <- function(path) {
   co <- read_cohort(path)
   a <- co$frame
@@ -364,7 +534,11 @@ cohort_dataset <- function(path) {
        sources = sources_block(a),
        # target: baseline < target_hba1c and followup < target_hba1c
        mcnemar = mcnemar(a$hba1c_baseline < PARAMS$target_hba1c, a$hba1c_followup < PARAMS$target_hba1c),
-       holm = holm(raw))
+       holm = holm(raw),
+       complete = complete_block(a,
+         sae = if (!is.null(a$serious_adverse_event))   # yes/no; an empty cell is missing
+           ifelse(a$serious_adverse_event == "", NA, tolower(a$serious_adverse_event) %in% c("yes", "true", "1")),
+         n_no_followup = sum(is.na(read.csv(path)$hba1c_followup) & read.csv(path)$hba1c_baseline >= PARAMS$moderate_min)))
 }
 
 # ------------------------------------------------------------------ the data sets
@@ -529,7 +703,7 @@ out <- list(
   params = PARAMS,
   r_calls = list(paired = R_PAIRED, welch = R_WELCH, mann_whitney = R_MW, pearson = R_PEARSON,
                  spearman = R_SPEARMAN, adjusted_dose = R_ADJ, sources = R_SOURCES, mcnemar = R_MCNEMAR,
-                 holm = "p.adjust(p, method = 'holm')"),
+                 holm = "p.adjust(p, method = 'holm')", complete = R_COMPLETE),
   datasets = datasets_out,
   alpha_010_teaching = alpha_010,
   spearman_grid = spearman_grid,
@@ -539,6 +713,10 @@ out <- list(
   kruskal_grid = kruskal_grid,
   mcnemar_grid = mcnemar_grid,
   holm_grid = holm_grid,
+  proportion_grid = proportion_grid,
+  power_grid = power_grid,
+  oneway_grid = oneway_grid,
+  reconstruction = list(severe_range = severe_range, moderate_sd_bound = moderate_sd_bound, paper = PAPER),
   degenerate_r_errors = degenerate)
 writeLines(to_json(out), OUT)
 cat("wrote", OUT, "with", R.version.string, "\n")
