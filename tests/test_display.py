@@ -5,12 +5,21 @@ from mscreport import display as fmt
 
 
 def test_hba1c_in_both_units():
-    assert fmt.fmt_hba1c(7.0) == "7.00 % (53.01 mmol/mol)"  # 10.93 * 7 - 23.5 = 53.01
+    assert fmt.fmt_hba1c(7.0) == "7.00 % (53 mmol/mol)"  # (7 - 2.15) / 0.0915 = 53.005: whole mmol/mol
+    assert fmt.fmt_hba1c(7.49) == "7.49 % (58 mmol/mol)"  # 5.34 / 0.0915 = 58.36
     assert fmt.fmt_hba1c(None) == "n/a"
 
 
 def test_change_is_in_percent_points_with_its_sign():
-    assert fmt.fmt_change(-1.0) == "\u22121.00 % points (\u221210.93 mmol/mol)"  # slope only
+    assert fmt.fmt_change(-1.0) == "\u22121.00 % points (\u221210.9 mmol/mol)"  # slope only: 1 / 0.0915 = 10.93
+    assert fmt.fmt_change(-0.79) == "\u22120.79 % points (\u22128.6 mmol/mol)"  # 0.79 / 0.0915 = 8.63
+
+
+def test_proportions_as_percent():
+    assert fmt.fmt_percent(0.0) == "0.0 %"
+    assert fmt.fmt_percent(40 / 61) == "65.6 %"
+    assert fmt.fmt_percent_ci(0.0, 0.0586812) == "[0.0, 5.9] %"
+    assert fmt.fmt_percent(None) == "n/a"
 
 
 def test_p_values():

@@ -1,5 +1,5 @@
-"""HbA1c units: the IFCC-NGSP master equation (NGSP % = 0.0915 x IFCC + 2.15;
-IFCC = 10.93 x NGSP - 23.5), values computed by hand."""
+"""HbA1c units: the IFCC-NGSP master equation NGSP % = 0.0915 x IFCC + 2.15 and its exact
+inverse IFCC = (NGSP - 2.15) / 0.0915, values computed by hand."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from mscreport import units
 
 
 def test_percent_to_mmol_mol():
-    # 10.93 x 7.0 = 76.51; 76.51 - 23.5 = 53.01
-    assert units.ngsp_to_ifcc(7.0) == pytest.approx(53.01, abs=1e-12)
-    # 10.93 x 6.5 = 71.045; - 23.5 = 47.545
-    assert units.ngsp_to_ifcc(6.5) == pytest.approx(47.545, abs=1e-12)
+    # (7.0 - 2.15) / 0.0915 = 4.85 / 0.0915 = 53.005464...: laboratories print 53
+    assert units.ngsp_to_ifcc(7.0) == pytest.approx(4.85 / 0.0915, abs=1e-12)
+    assert round(units.ngsp_to_ifcc(7.0)) == 53
+    # (6.5 - 2.15) / 0.0915 = 47.540983...
+    assert units.ngsp_to_ifcc(6.5) == pytest.approx(47.540983606557, abs=1e-9)
 
 
 def test_mmol_mol_to_percent():
@@ -25,16 +26,17 @@ def test_mmol_mol_to_percent():
 
 
 def test_differences_convert_by_the_slope_only():
-    assert units.ngsp_difference_to_ifcc(1.0) == pytest.approx(10.93)
-    assert units.ngsp_difference_to_ifcc(-0.79) == pytest.approx(-8.6347)
+    assert units.ngsp_difference_to_ifcc(1.0) == pytest.approx(1 / 0.0915)  # 10.929 mmol/mol per % point
+    assert units.ngsp_difference_to_ifcc(-0.79) == pytest.approx(-8.633879781)
     # a difference of levels equals the converted difference
     assert units.ngsp_to_ifcc(8.0) - units.ngsp_to_ifcc(7.0) == pytest.approx(units.ngsp_difference_to_ifcc(1.0))
 
 
-def test_the_two_equations_are_near_inverses():
+def test_the_two_directions_are_exact_inverses():
     x = np.linspace(4, 14, 101)
-    # 0.0915 x 10.93 = 1.000095: the published equations round-trip to within 0.002 % over 4-14 %
-    assert np.abs(units.ifcc_to_ngsp(units.ngsp_to_ifcc(x)) - x).max() < 0.002
+    assert np.abs(units.ifcc_to_ngsp(units.ngsp_to_ifcc(x)) - x).max() < 1e-12
+    y = np.linspace(20, 130, 111)
+    assert np.abs(units.ngsp_to_ifcc(units.ifcc_to_ngsp(y)) - y).max() < 1e-11
 
 
 def test_to_ngsp_on_arrays_and_series():

@@ -1,6 +1,7 @@
 """Formatting for display only: results stay numeric until here.
 
-HbA1c levels with 2 decimals in both units ("7.49 % (58.37 mmol/mol)"), p-values as
+HbA1c levels with 2 decimals in % and whole mmol/mol, as laboratories report them
+("7.49 % (58 mmol/mol)"); differences in % points and mmol/mol to 1 decimal; p-values as
 "p < 0.001" or to 3 significant digits, intervals as "[low, high]". Every string that
 reaches HTML is escaped.
 """
@@ -27,18 +28,35 @@ def fmt_num(x, decimals: int = 2) -> str:
 
 
 def fmt_hba1c(pct) -> str:
-    """An HbA1c level (NGSP %) in both units: '7.49 % (58.37 mmol/mol)'."""
+    """An HbA1c level (NGSP %) in both units: '7.49 % (58 mmol/mol)' (whole mmol/mol)."""
     if not _ok(pct):
         return NA
-    return f"{fmt_num(pct)} % ({fmt_num(ngsp_to_ifcc(pct))} mmol/mol)"
+    return f"{fmt_num(pct)} % ({fmt_num(ngsp_to_ifcc(pct), 0)} mmol/mol)"
 
 
 def fmt_change(pct_points) -> str:
-    """An HbA1c difference in both units, sign kept: '−0.79 % points (−8.63 mmol/mol)'
-    ('% points', not '%': an absolute difference, not a relative one)."""
+    """An HbA1c difference in both units, sign kept: '−0.79 % points (−8.6 mmol/mol)'
+    ('% points', not '%': an absolute difference, not a relative one; mmol/mol by the slope)."""
     if not _ok(pct_points):
         return NA
-    return f"{fmt_num(pct_points)} % points ({fmt_num(ngsp_difference_to_ifcc(pct_points))} mmol/mol)"
+    return f"{fmt_num(pct_points)} % points ({fmt_num(ngsp_difference_to_ifcc(pct_points), 1)} mmol/mol)"
+
+
+def fmt_sd(pct_points) -> str:
+    """An SD of HbA1c (or of its change), unit stated: '1.04 % points (11.3 mmol/mol)'."""
+    return fmt_change(pct_points)
+
+
+def fmt_percent(proportion, decimals: int = 1) -> str:
+    """A proportion as a percentage of patients: 0.656 -> '65.6 %'."""
+    return NA if not _ok(proportion) else f"{fmt_num(100 * proportion, decimals)} %"
+
+
+def fmt_percent_ci(lo, hi, decimals: int = 1) -> str:
+    """An interval of a proportion in percent: '[53.0, 76.3] %'."""
+    if not (_ok(lo) and _ok(hi)):
+        return NA
+    return f"[{fmt_num(100 * lo, decimals)}, {fmt_num(100 * hi, decimals)}] %"
 
 
 MIN_SHOWN_N = 3  # smaller groups: descriptive cells suppressed in pages (they would show a patient's values)
