@@ -34,6 +34,7 @@ dose_cutoff: float = 1e9  # cells: high dose is a dose at or above this
 alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
 target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
 aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
+dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
 
 # %%
 from mscreport import figures, strata

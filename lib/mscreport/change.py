@@ -170,7 +170,7 @@ def say_rank_shift(block: dict) -> str:
 
 def say_target(t: dict, alpha: float) -> str:
     """Below the target before and after, with the Wilson interval and McNemar."""
-    level = f"{1 - alpha:.0%}"
+    level = f"{fmt.fmt_percent(1 - alpha, 0)}"
     a = t["above_at_baseline"]
     among = (f" Of the {a['n']} who started at or above the target, {a['below_after']} were below it at follow-up "
              f"({fmt.fmt_percent(a['proportion'])}, {level} CI {fmt.fmt_percent_ci(a['ci_low'], a['ci_high'])})."
@@ -192,7 +192,7 @@ def say_safety(s: dict | None, alpha: float) -> str:
                 "about serious adverse events.")
     missing = f" {s['not_recorded']} patient(s) have no entry." if s["not_recorded"] else ""
     return (f"**Safety:** {s['events']} of {s['n']} patients had a serious adverse event recorded "
-            f"({fmt.fmt_percent(s['proportion'])}; exact {1 - alpha:.0%} CI {fmt.fmt_percent_ci(s['ci_low'], s['ci_high'])})."
+            f"({fmt.fmt_percent(s['proportion'])}; exact {fmt.fmt_percent(1 - alpha, 0)} CI {fmt.fmt_percent_ci(s['ci_low'], s['ci_high'])})."
             f"{missing} Non-serious events, hypoglycaemia and laboratory safety were not recorded in this file; "
             "an upper bound from a small cohort does not exclude rare harms.")
 
@@ -205,7 +205,7 @@ def say_attrition(a: dict, alpha: float) -> str:
                 "accounted for.")
     return (f"**Completers:** this is an analysis of the {a['n_completers']} patients with a follow-up HbA1c; "
             f"{a['n_no_followup']} infused patient(s) have none. Counting them as unchanged (baseline carried "
-            f"forward) gives a mean change of {fmt.fmt_change(a['bcf_mean_change'])}, {1 - alpha:.0%} CI "
+            f"forward) gives a mean change of {fmt.fmt_change(a['bcf_mean_change'])}, {fmt.fmt_percent(1 - alpha, 0)} CI "
             f"{fmt.fmt_ci(a['bcf_ci_low'], a['bcf_ci_high'])}, {fmt.fmt_p(a['bcf_p'])}.")
 
 

@@ -65,6 +65,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("aggregate_above", int, 2000, "patients",
               "figures that draw one mark per patient switch to aggregated forms above this n",
               _between(10, 10**9)),
+    ParamSpec("dropout", float, 0.1, "-",
+              "share of randomised patients expected to be lost before the primary HbA1c; the trial's "
+              "sample size is inflated by 1 / (1 - dropout)",
+              _between(0.0, 0.9)),
 )
 
 PARAMS_BY_NAME = {p.name: p for p in PARAMETERS}

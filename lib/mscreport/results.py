@@ -16,7 +16,11 @@ from .published import compare_published
 from .stats import paired_test
 from .strata import STRATA
 
-TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison")
+TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison",
+            # interface.md "Every number the report shows", then this project's additions
+            "normality", "hodges_lehmann", "target", "safety", "durability", "source", "adjusted_dose", "holm",
+            "rtm", "sample_size", "threshold_sensitivity", "table1",
+            "attrition", "change_by_followup", "oldham", "reconstruction")
 
 
 def analyse_overall(cohort):
@@ -36,18 +40,96 @@ def comparison_block(comparisons) -> list[dict]:
              "printed": c.printed, "check": c.check, "status": c.status} for c in comparisons]
 
 
+def source_block(cohort) -> dict | None:
+    """``source``: one-way ANOVA (R: oneway.test(change ~ msc_source, var.equal = TRUE)) and
+    Kruskal-Wallis (R: kruskal.test) across MSC sources, with each source's n, mean and SD of
+    change; None without msc_source or with fewer than two usable sources."""
+    from .dose import compare_sources
+
+    src = compare_sources(cohort)
+    if src.anova_p is None and src.anova_f is None:
+        return None
+    return {"anova": {"f": src.anova_f, "df1": src.anova_df[0], "df2": src.anova_df[1], "p": src.anova_p},
+            "kruskal": {"h": src.kruskal_h, "df": src.anova_df[0], "p": src.kruskal_p},
+            "groups": src.groups.to_dict("records")}
+
+
+def adjusted_dose_block(cohort) -> dict | None:
+    """``adjusted_dose``: lm(change ~ hba1c_baseline + high_dose), high_dose's coefficient, with
+    the baseline slope, R squared and the partial correlation of dose and change; None when it
+    cannot be fitted."""
+    from .dose import adjust_dose_for_baseline
+
+    a = adjust_dose_for_baseline(cohort)
+    if a.high_vs_low is None:
+        return None
+    return {"estimate": a.high_vs_low, "ci_low": a.high_vs_low_ci[0], "ci_high": a.high_vs_low_ci[1],
+            "p": a.high_vs_low_p, "n": a.n, "baseline_slope": a.baseline_slope, "baseline_slope_p": a.baseline_slope_p,
+            "r_squared": a.r_squared, "partial_r": a.partial_r, "partial_p": a.partial_p}
+
+
+def threshold_sensitivity_block(cohort) -> list[dict]:
+    """``threshold_sensitivity``: stratum sizes, mean changes and p over severe_above cut-offs."""
+    from .strata import threshold_sensitivity
+
+    return threshold_sensitivity(cohort).to_dict("records")
+
+
+def table1_block(cohort) -> dict:
+    """``table1``: Table 1's tidy rows (variable, level, group, n, denominator, summaries)."""
+    from .describe import describe_cohort
+
+    return {"rows": describe_cohort(cohort).to_dict("records")}
+
+
+def trust_blocks(cohort, overall, strata, dose) -> dict:
+    """Chapter 5's blocks: oldham, rtm, durability, holm (exactly the family adjusted), sample_size."""
+    from . import trust
+    from .published import derived_bounds
+
+    alpha = cohort.params["alpha"]
+    return {"oldham": trust.oldham_block(cohort), "rtm": trust.rtm_block(cohort),
+            "durability": trust.durability(cohort),
+            "holm": trust.holm_block(trust.subgroup_family(strata, dose)),
+            "sample_size": trust.sample_size_block(overall.mean_change, overall.sd_change,
+                                                   derived_bounds(alpha=alpha)["overall_sd_bound"], alpha,
+                                                   cohort.params["dropout"])}
+
+
+def reconstruction_block(comparisons, alpha: float) -> dict:
+    """``reconstruction``: what the paper's figures imply (derived bounds, the severe sizes that
+    fit), the honest reproduction count, and which numbers are pinned or assumed."""
+    from .published import derived_bounds, load_published, reproduction_summary
+
+    published = load_published()
+    return {**derived_bounds(published, alpha), "summary": reproduction_summary(comparisons, published),
+            "basis": published.get("basis", [])}
+
+
 def compute_results(cohort) -> dict:
     """The whole results.json content (without provenance) for a cohort."""
+    from .change import analyse_change
+
     overall = analyse_overall(cohort)
     strata = analyse_strata(cohort)
     dose = analyse_dose(cohort)
+    comparisons = compare_published(cohort, overall, strata, dose)
+    change = analyse_change(cohort)
+    trust = trust_blocks(cohort, overall, strata, dose)
     return {
         "data": cohort.data_block(),
         "params": dict(cohort.params),
         "overall": overall.interface(),
         "strata": {k: v.interface() for k, v in strata.items()},
         "dose": dose.interface(),
-        "published_comparison": comparison_block(compare_published(cohort, overall, strata, dose)),
+        "published_comparison": comparison_block(comparisons),
+        "normality": change["normality"], "hodges_lehmann": change["hodges_lehmann"],
+        "target": change["target"], "safety": change["safety"], "durability": trust["durability"],
+        "source": source_block(cohort), "adjusted_dose": adjusted_dose_block(cohort), "holm": trust["holm"],
+        "rtm": trust["rtm"], "sample_size": trust["sample_size"],
+        "threshold_sensitivity": threshold_sensitivity_block(cohort), "table1": table1_block(cohort),
+        "attrition": change["attrition"], "change_by_followup": change["change_by_followup"],
+        "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"]),
     }
 
 

@@ -8,9 +8,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
-
-from .stats import holm, pearson, spearman
+from .stats import holm, norm_sf, pearson, spearman
 
 
 def oldham(cohort):
@@ -27,12 +25,16 @@ def expected_rtm(mean: float, sd: float, cutoff: float, rho: float) -> float:
     patients selected with a first measurement above ``cutoff``, in % points (positive = a fall
     that would happen with no treatment): sd * (1 - rho) * phi(z) / (1 - Phi(z)), z = (cutoff - mean) / sd."""
     z = (cutoff - mean) / sd
-    return sd * (1 - rho) * st.norm.pdf(z) / st.norm.sf(z)
+    return sd * (1 - rho) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi) / norm_sf(z)
 
 
-def rtm_table(cohort, rhos=(0.5, 0.6, 0.7, 0.8, 0.9)) -> pd.DataFrame:
+CITED_RHO = (0.5, 0.6, 0.7, 0.8, 0.9)  # a span of test-retest correlations to show (not a cited range)
+
+
+def rtm_table(cohort, rhos=CITED_RHO) -> pd.DataFrame:
     """Expected fall from regression to the mean (% points) in the severe stratum, against the
-    observed fall, over test-retest correlations rho, two ways:
+    observed fall, over test-retest correlations rho (the span ``rhos`` with ``source`` =
+    "assumed" and, last, the cohort's own baseline-follow-up correlation, "observed"), two ways:
 
     * ``expected_fall_model``: Barnett et al.'s formula for a normal population, with mean and
       SD estimated by the analysed cohort's baselines. The cohort is itself selected
@@ -43,44 +45,149 @@ def rtm_table(cohort, rhos=(0.5, 0.6, 0.7, 0.8, 0.9)) -> pd.DataFrame:
     """
     f = cohort.frame
     b = f["hba1c_baseline"]
-    sev = f[f["stratum"] == "severe"]
+    sev = cohort.stratum("severe")
     observed = -sev["change"].mean() if len(sev) else np.nan
     mu, sd = b.mean(), b.std()
     excess = sev["hba1c_baseline"].mean() - mu if len(sev) else np.nan
+    pairs = [(r, "assumed") for r in rhos] + [(observed_rho(cohort), "observed")]
     rows = []
-    for rho in rhos:
+    for rho, source in pairs:
+        if rho is None:
+            continue
         model = expected_rtm(mu, sd, cohort.params["severe_above"], rho) if len(b) > 1 and sd > 0 else np.nan
         means = (1 - rho) * excess
-        share = (lambda e: e / observed if np.isfinite(observed) and observed > 0 else np.nan)
-        rows.append({"rho": rho, "expected_fall_model": model, "expected_fall_means": means, "observed_fall": observed,
-                     "share_model": share(model), "share_means": share(means), "n_severe": len(sev)})
+        rows.append({"rho": rho, "source": source, "expected_fall_model": model, "expected_fall_means": means,
+                     "observed_fall": observed, "share_model": _share(model, observed),
+                     "share_means": _share(means, observed), "n_severe": len(sev)})
     return pd.DataFrame(rows)
 
 
-def format_rtm(rtm: pd.DataFrame) -> pd.DataFrame:
+def _share(expected: float, observed: float) -> float:
+    return expected / observed if np.isfinite(observed) and observed > 0 else np.nan
+
+
+def observed_rho(cohort) -> float | None:
+    """The analysed cohort's baseline-follow-up Pearson correlation (R: cor(baseline, followup))."""
+    f = cohort.frame
+    return pearson(f["hba1c_baseline"], f["hba1c_followup"]).r
+
+
+def rtm_block(cohort) -> dict:
+    """``rtm``: the observed correlation and the expected-fall table."""
+    return {"observed_rho": observed_rho(cohort), "severe_above": cohort.params["severe_above"],
+            "rows": rtm_table(cohort).to_dict("records")}
+
+
+def format_rtm(rows: list[dict]) -> pd.DataFrame:
     """The regression-to-the-mean table for display (the observed fall of a severe stratum with
     n < 3 suppressed)."""
-    from .display import SUPPRESSED, fmt_num, too_small
+    from .display import SUPPRESSED, fmt_num, fmt_percent, too_small
 
-    pct = (lambda v: "n/a" if v != v else f"{v:.0%}")
-    hidden = too_small(int(rtm["n_severe"].iloc[0])) if len(rtm) else False
-    return pd.DataFrame({
-        "ρ": rtm["rho"].map(lambda v: f"{v:g}"),
-        "expected fall, normal model (lower bound)": rtm["expected_fall_model"].map(fmt_num),
-        "expected fall, from the stratum's mean": rtm["expected_fall_means"].map(fmt_num),
-        "observed fall": SUPPRESSED if hidden else rtm["observed_fall"].map(fmt_num),
-        "share of observed (model, means)": "" if hidden else [f"{pct(a)}, {pct(b)}" for a, b in zip(rtm["share_model"], rtm["share_means"])],
-    })
+    out = []
+    for r in rows:
+        hidden = too_small(r["n_severe"])
+        out.append({"ρ": f"{r['rho']:g}" if r["source"] == "assumed" else f"{fmt_num(r['rho'])} (this cohort's r)",
+                    "expected fall, normal model (lower bound)": fmt_num(r["expected_fall_model"]),
+                    "expected fall, from the stratum's mean": fmt_num(r["expected_fall_means"]),
+                    "observed fall": SUPPRESSED if hidden else fmt_num(r["observed_fall"]),
+                    "share of observed (model, means)": "" if hidden else
+                    f"{fmt_percent(r['share_model'], 0)}, {fmt_percent(r['share_means'], 0)}"})
+    return pd.DataFrame(out)
+
+
+def say_rtm(block: dict) -> str:
+    """The regression-to-the-mean verdict, based on the cohort's own correlation."""
+    from .display import fmt_num, fmt_percent, too_small
+
+    obs = [r for r in block["rows"] if r["source"] == "observed"]
+    if not obs:
+        return "**Verdict:** the cohort's baseline-follow-up correlation cannot be computed, so none is given."
+    r = obs[0]
+    share = ("" if too_small(r["n_severe"]) or not np.isfinite(r["share_means"]) else
+             f", {fmt_percent(r['share_model'], 0)} to {fmt_percent(r['share_means'], 0)} of the observed fall")
+    return (f"**Verdict:** with this cohort's own baseline-follow-up correlation (r = {fmt_num(block['observed_rho'])}), "
+            f"regression to the mean alone would lower the severe stratum's HbA1c by about "
+            f"**{fmt_num(r['expected_fall_model'])} to {fmt_num(r['expected_fall_means'])} % points**{share}. "
+            "That r is lowered by any treatment effect that differs between patients, and it spans follow-up of "
+            "months to years, not one year, so it is a rough guide; the other rows show how the answer moves "
+            "with the correlation (no published test-retest value is assumed). Without a control group, this part "
+            "cannot be told apart from a treatment effect.")
+
+
+def oldham_block(cohort) -> dict:
+    """``oldham``: r of change with the mean of baseline and follow-up, and the two SDs it compares."""
+    o = oldham(cohort)
+    f = cohort.frame
+    return {"r": o.r, "p": o.p, "ci_low": o.ci_low, "ci_high": o.ci_high, "n": o.n,
+            "baseline_sd": float(f["hba1c_baseline"].std()) if len(f) > 1 else None,
+            "followup_sd": float(f["hba1c_followup"].std()) if len(f) > 1 else None}
+
+
+def say_oldham(o: dict, alpha: float) -> str:
+    """Oldham's r with what it can and cannot show, and a verdict."""
+    from .display import fmt_ci, fmt_num, fmt_p
+
+    head = f"Oldham's correlation: r = {fmt_num(o['r'])}, CI {fmt_ci(o['ci_low'], o['ci_high'])}, {fmt_p(o['p'])}. "
+    why = ("Oldham's r is zero exactly when baseline and follow-up have the same SD (here "
+           f"{fmt_num(o['baseline_sd'])} and {fmt_num(o['followup_sd'])} % points), so it removes the artefact of "
+           "plotting change against baseline only under that condition; it does not remove the regression to the "
+           "mean of a cohort selected on a raised first value. ")
+    if o["p"] is None:
+        return head + why + "**Verdict:** not computable for this cohort."
+    if o["p"] >= alpha:
+        verdict = ("no evidence that the change depends on the HbA1c level beyond regression to the mean; "
+                   "the interval shows how strong a dependence the data still allow.")
+    elif o["r"] < 0:
+        verdict = ("patients with higher HbA1c fell more than regression to the mean alone explains, or, "
+                   "equivalently, HbA1c varied less at follow-up than at baseline; the data cannot say which.")
+    else:
+        verdict = "HbA1c varied more at follow-up than at baseline: the changes diverged with the level."
+    return head + why + "**Verdict:** " + verdict
 
 
 def durability(cohort):
-    """Change against follow-up months: Pearson, Spearman and the OLS slope per year."""
+    """``durability``: change on years of follow-up (R: lm(change ~ I(followup_months / 12))):
+    the slope per year with its CI and p, and Pearson and Spearman of change with months; None
+    without followup_months."""
+    from .stats import linear_slope
+
     if not cohort.has("followup_months"):
         return None
     f = cohort.frame[cohort.frame["followup_months"].notna()]
     x, y = f["followup_months"].to_numpy(float), f["change"].to_numpy(float)
-    slope = float(np.polyfit(x, y, 1)[0] * 12) if len(x) >= 3 and np.std(x) > 0 else None
-    return {"pearson": pearson(x, y, cohort.params["alpha"]), "spearman": spearman(x, y), "slope_per_year": slope, "n": len(x)}
+    fit = linear_slope(x / 12, y, cohort.params["alpha"])
+    pr, sp = pearson(x, y, cohort.params["alpha"]), spearman(x, y)
+    return {"n": fit.n, "slope_per_year": fit.slope, "ci_low": fit.ci_low, "ci_high": fit.ci_high, "p": fit.p,
+            "se": fit.se, "intercept": fit.intercept, "mean_change": float(np.mean(y)) if len(y) else None,
+            "pearson": {"r": pr.r, "p": pr.p}, "spearman": {"rho": sp.rho, "p": sp.p}}
+
+
+LOSS_YEARS = 5  # the horizon over which a complete loss of the effect is asked about
+
+
+def say_durability(d: dict | None, alpha: float) -> str:
+    """The slope with its CI and a plain verdict, with the natural drift as the caveat."""
+    from .display import fmt_change, fmt_ci, fmt_num, fmt_p, fmt_percent
+
+    if d is None:
+        return "Durability cannot be examined: the cohort file has no `followup_months` column."
+    if d["slope_per_year"] is None:
+        return "Durability cannot be examined: too few patients or too little spread in follow-up time."
+    erase = -d["mean_change"] / LOSS_YEARS if d["mean_change"] is not None else None
+    head = (f"Slope: {fmt_change(d['slope_per_year'])} per year of follow-up, {fmt_percent(1 - alpha, 0)} CI "
+            f"{fmt_ci(d['ci_low'], d['ci_high'])} % points per year, {fmt_p(d['p'])} (n = {d['n']}; Pearson r = "
+            f"{fmt_num(d['pearson']['r'])}, Spearman rho = {fmt_num(d['spearman']['rho'])}). ")
+    if erase is None or erase <= 0:
+        verdict = "there was no mean fall to lose."
+    elif d["ci_high"] is not None and d["ci_high"] >= erase:
+        verdict = (f"a complete loss of the mean fall over {LOSS_YEARS} years (a slope of {fmt_num(erase)} % points "
+                   "per year) cannot be excluded.")
+    else:
+        verdict = (f"the interval excludes a complete loss of the mean fall over {LOSS_YEARS} years "
+                   f"(a slope of {fmt_num(erase)} % points per year) in these patients.")
+    return (head + "**Verdict:** " + verdict + " HbA1c in type 2 diabetes tends to rise over the years as the disease "
+            "progresses, so without a control group a slope cannot tell a fading effect from that natural drift; "
+            "and each patient contributes one follow-up value at one time, so this compares different patients.")
 
 
 def subgroup_family(strata: dict, dose) -> dict[str, float | None]:
@@ -93,30 +200,63 @@ def subgroup_family(strata: dict, dose) -> dict[str, float | None]:
             "dose-change (Pearson)": dose.pearson.p if dose.pearson else None}
 
 
-def multiplicity_table(tests: dict[str, float | None]) -> pd.DataFrame:
-    """Raw and Holm-adjusted p-values for a family of subgroup tests."""
-    adjusted = holm(tests)
-    return pd.DataFrame([{"test": k, "p": v, "p_holm": adjusted[k]} for k, v in tests.items()])
+def holm_block(family: dict[str, float | None]) -> list[dict]:
+    """``holm``: exactly the tests adjusted, raw and Holm-adjusted p (R: p.adjust(p, "holm"))."""
+    adjusted = holm(family)
+    return [{"test": k, "p": v, "p_holm": adjusted[k]} for k, v in family.items()]
 
 
-def sample_size_table(effects: dict[str, tuple[float | None, float | None]], alpha: float,
-                      powers=(0.8, 0.9)) -> pd.DataFrame:
-    """Patients per arm for a two-arm randomised trial (two-sided t-test, statsmodels power).
+def format_holm(rows: list[dict]) -> pd.DataFrame:
+    from .display import fmt_pvalue
 
-    effects: name -> (mean change in the treated arm, SD of change), % points. The control
-    arm is assumed to change by 0 with the same SD; with half the effect (e.g. if half the
-    observed fall is regression to the mean) the trial needs about 4x the patients."""
-    from statsmodels.stats.power import TTestIndPower
+    return pd.DataFrame([{"test": r["test"], "p": fmt_pvalue(r["p"]), "p (Holm)": fmt_pvalue(r["p_holm"])} for r in rows])
 
-    solver = TTestIndPower()
+
+def say_holm(rows: list[dict], alpha: float) -> str:
+    """Which subgroup findings stay below alpha after Holm's adjustment."""
+    kept = [r["test"] for r in rows if r["p_holm"] is not None and r["p_holm"] < alpha]
+    n = sum(1 for r in rows if r["p"] is not None)
+    if not kept:
+        return f"After Holm's adjustment of these {n} tests, none stays below α = {alpha:g}."
+    return f"After Holm's adjustment of these {n} tests, {len(kept)} stay below α = {alpha:g}: " + ", ".join(kept) + "."
+
+
+TYPICAL_TRIAL_SD = 1.0  # % points: an SD of HbA1c change of about 1 % is common in trials of glucose-lowering drugs
+
+
+def sample_size_block(mean_change: float | None, sd_cohort: float | None, sd_paper: float | None, alpha: float,
+                      dropout: float, powers=(0.8, 0.9)) -> list[dict]:
+    """``sample_size``: patients per arm of a two-arm trial (R: power.t.test(delta, sd, sig.level
+    = alpha, power)$n, rounded up), over the effect (the observed mean fall, and half of it, as if
+    half were regression to the mean) and plausible SDs of change (this cohort's, the largest
+    that the paper's overall p allows, and a typical trial's), then inflated for ``dropout``:
+    ceiling(n / (1 - dropout))."""
+    from .stats import n_per_arm
+
+    if mean_change is None:
+        return []
+    sds = [("this cohort", sd_cohort), ("largest the paper's p allows", sd_paper), ("typical trial", TYPICAL_TRIAL_SD)]
     rows = []
-    for name, (mean_change, sd) in effects.items():
-        for fraction in (1.0, 0.5):
-            row = {"effect from": name, "assumed share of effect": fraction}
-            d = None if mean_change is None or not sd else abs(mean_change) * fraction / sd
-            row["standardised effect d"] = d
+    for share in (1.0, 0.5):
+        delta = abs(mean_change) * share
+        for label, sd in sds:
+            row = {"share_of_effect": share, "delta": delta, "sd_from": label, "sd": sd, "dropout": dropout}
             for power in powers:
-                n = None if not d else math.ceil(solver.solve_power(effect_size=d, alpha=alpha, power=power, alternative="two-sided"))
-                row[f"n per arm, power {power:.0%}"] = n
+                n = n_per_arm(delta, sd, alpha, power) if sd else None
+                key = f"{round(power * 100)}"
+                row[f"power_{key}_n_exact"] = n
+                row[f"power_{key}_n_per_arm"] = None if n is None else math.ceil(n)
+                row[f"power_{key}_n_with_dropout"] = None if n is None else math.ceil(math.ceil(n) / (1 - dropout))
             rows.append(row)
-    return pd.DataFrame(rows)
+    return rows
+
+
+def format_sample_size(rows: list[dict]) -> pd.DataFrame:
+    from .display import fmt_int, fmt_num, fmt_percent
+
+    return pd.DataFrame([{"effect (% points)": fmt_num(r["delta"]), "share of observed fall": fmt_percent(r["share_of_effect"], 0),
+                          "SD of change (% points)": f"{fmt_num(r['sd'])} ({r['sd_from']})",
+                          "n per arm, power 80 %": fmt_int(r["power_80_n_per_arm"]),
+                          "with dropout, 80 %": fmt_int(r["power_80_n_with_dropout"]),
+                          "n per arm, power 90 %": fmt_int(r["power_90_n_per_arm"]),
+                          "with dropout, 90 %": fmt_int(r["power_90_n_with_dropout"])} for r in rows])
