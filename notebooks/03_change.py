@@ -37,14 +37,13 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
 
 # %%
-from mscreport import figures
-from mscreport.display import fmt_ci, fmt_change, fmt_hba1c, fmt_p, fmt_num, too_small
+from mscreport import change, exercises, figures
 from mscreport.report import Chapter, pairs_extra_table, paired_table
 from mscreport.results import analyse_overall, analyse_strata
-from mscreport.stats import mcnemar
 
 ch = Chapter.from_parameters("change", globals())
 cohort = ch.cohort
+alpha = cohort.params["alpha"]
 
 # %% [markdown]
 # ## The paired t-test
@@ -60,6 +59,7 @@ cohort = ch.cohort
 # **How to read it.** The mean change and its confidence interval say how large the fall is
 # and how precisely it is estimated; p says only how surprising such a fall would be if the
 # true mean change were 0. d_z = mean change / SD of change is the paired effect size.
+# Levels are shown in % and in whole mmol/mol; changes and SDs in % points and mmol/mol.
 
 # %%
 overall = analyse_overall(cohort)
@@ -67,21 +67,10 @@ by_stratum = analyse_strata(cohort)
 ch.record("overall", overall.interface())
 ch.record("strata", {k: v.interface() for k, v in by_stratum.items()})
 ch.table(paired_table({"all patients": overall, **by_stratum}),
-         f"Paired analysis of HbA1c (change = follow-up − baseline; CI at {1 - cohort.params['alpha']:.0%})")
+         f"Paired analysis of HbA1c (change = follow-up − baseline, % points; CI at {1 - alpha:.0%})")
 
 # %%
-ch.say(f"Across all **{overall.n}** patients, mean HbA1c went from {fmt_hba1c(overall.baseline_mean)} to "
-       f"{fmt_hba1c(overall.followup_mean)}: a mean change of **{fmt_change(overall.mean_change)}**, "
-       f"{1 - cohort.params['alpha']:.0%} CI {fmt_ci(overall.ci_low, overall.ci_high)} % points, {fmt_p(overall.p)}, "
-       f"d_z = {fmt_num(overall.cohens_dz)}.")
-for name, r in by_stratum.items():
-    if too_small(r.n):
-        ch.say(f"The **{name}** stratum has n = {r.n}: its summaries are not shown (they would reveal a patient's values).")
-    elif r.p is None:
-        ch.say(f"In the **{name}** stratum (n = {r.n}) the test cannot be computed: {r.note or 'too few patients'}.")
-    else:
-        ch.say(f"In the **{name}** stratum (n = {r.n}) the mean change was **{fmt_change(r.mean_change)}**, "
-               f"CI {fmt_ci(r.ci_low, r.ci_high)}, {fmt_p(r.p)}.")
+ch.say(change.say_paired(overall, by_stratum, alpha))
 
 # %%
 ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
@@ -92,20 +81,28 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
 # %% [markdown]
 # ## Checking the assumption, and a test without it
 #
-# The Shapiro-Wilk test asks whether the changes look normal (a small p says they do not;
-# with large n it flags trivial departures, so look at the Q-Q plot too). The **Wilcoxon
-# signed-rank test** uses only the ranks of the changes: it stays valid for skewed changes
-# and outliers. Its estimate of the shift, the **Hodges-Lehmann** estimate (median of the
-# pairwise averages of changes), comes with its own interval. We follow R's `wilcox.test`:
+# The Shapiro-Wilk test asks whether the changes look normal (a small p says they do not).
+# Its power depends on n: with a dozen patients it misses clear skew, so a large p there is
+# no evidence of normality; with several dozen it detects marked departures, and with
+# hundreds it flags trivial ones, so look at the Q-Q plot too. The **Wilcoxon signed-rank
+# test** uses only the ranks of the changes: it does not need normality, but it does assume
+# that the changes are **symmetric** about their centre, and it **drops zero changes**
+# before ranking (R's convention, followed here). Its estimate of the shift, the
+# **Hodges-Lehmann** estimate (median of the pairwise averages of changes), comes with its
+# own interval; the plain median change is shown beside it. We follow R's `wilcox.test`:
 # exact p-values only for n < 50 without ties or zero changes, otherwise the normal
-# approximation with tie and continuity correction (the p-values agree with R to 1e-9). On
-# that approximate path R finds the Hodges-Lehmann interval by root-finding; ours uses the
-# Walsh-average order statistics, which can differ slightly. When both tests agree, the
-# conclusion does not hinge on normality.
+# approximation with tie and continuity correction. On that approximate path R finds the
+# Hodges-Lehmann interval by root-finding; ours uses the Walsh-average order statistics,
+# which can differ slightly. When both tests agree, the conclusion does not hinge on normality.
 
 # %%
+extra = change.analyse_change(cohort)
+ch.record("normality", extra["normality"])
+ch.record("hodges_lehmann", extra["hodges_lehmann"])
 ch.table(pairs_extra_table({"all patients": overall, **by_stratum}),
-         "Normality of the change and the rank-based companion tests")
+         "Normality of the change and the rank-based companion tests (shift and CI in % points)")
+ch.say(change.say_normality(extra["normality"], alpha))
+ch.say(change.say_rank_shift(extra["hodges_lehmann"]))
 ch.figure(figures.change_distribution(cohort.frame),
           "Distribution of the change in HbA1c by stratum (negative = improvement); the line marks no change.",
           "Overlaid histograms of HbA1c change for moderate and severe strata, mostly below zero.")
@@ -118,16 +115,33 @@ ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above
 # ## Reaching the glycaemic target
 #
 # A clinician also asks: how many patients were below the target (`target_hba1c`, 7 % by
-# default) before and after? Before/after proportions in the *same* patients are paired, so
-# the right test is **McNemar's**, which uses only the patients who crossed the target in
-# one direction or the other.
+# default) before and after, and how many of those who started above it reached it?
+# Before/after proportions in the *same* patients are paired, so the right test is
+# **McNemar's**, which uses only the patients who crossed the target in one direction or the
+# other. The proportion after comes with a Wilson interval.
 
 # %%
-target = cohort.params["target_hba1c"]
-mc = mcnemar(cohort.frame["hba1c_baseline"] < target, cohort.frame["hba1c_followup"] < target)
-ch.say(f"Below {fmt_hba1c(target)}: **{mc.below_before}** of {mc.n} patients at baseline, **{mc.below_after}** at "
-       f"follow-up; {mc.became_below} crossed below the target and {mc.became_above} rose above it "
-       f"(McNemar, continuity-corrected: {fmt_p(mc.p)}{'; ' + mc.note if mc.note else ''}).")
+ch.record("target", extra["target"])
+ch.say(change.say_target(extra["target"], alpha))
+
+# %% [markdown]
+# ## Safety, completers and follow-up time
+#
+# A single-arm study can still count harms: serious adverse events over the patients
+# observed, with an exact interval (with no events, the upper bound is what the data cannot
+# exclude). The paired analysis uses only **completers**, the patients with a follow-up
+# HbA1c; an infused patient without one is listed in the flow (chapter 1), and a
+# sensitivity analysis counts such patients as unchanged. Follow-up ranged from months to
+# years, so the change is also shown by follow-up window (different patients in each).
+
+# %%
+ch.record("safety", extra["safety"])
+ch.record("attrition", extra["attrition"])
+ch.record("change_by_followup", extra["change_by_followup"])
+ch.say(change.say_safety(extra["safety"], alpha))
+ch.say(change.say_attrition(extra["attrition"], alpha))
+ch.table(change.format_windows(extra["change_by_followup"]),
+         f"Change in HbA1c by follow-up window (% points; one-sample t interval at {1 - alpha:.0%})")
 
 # %%
 ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
@@ -146,16 +160,5 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
 #   that MSCs work better in severe diabetes: selection on a high first value alone produces
 #   a larger second-visit fall.
 
-# %% [markdown] tags=["teaching"]
-# ## Exercises
-#
-# 1. The severe stratum has the larger mean fall but the larger p-value. How can both be true?
-#    <details><summary>Answer</summary>p depends on the mean change *relative to its standard error*,
-#    SD/√n. The severe stratum is small (n ≈ 13) and its changes vary a lot, so its standard error is
-#    large; the moderate stratum is larger with more uniform changes.</details>
-# 2. Rebuild with `-p alpha=0.01`. Which numbers change, and which do not?
-#    <details><summary>Answer</summary>Only the confidence intervals widen (99 %); means, t, df and p
-#    are unchanged. A p-value does not depend on alpha; only the verdict "significant" does.</details>
-# 3. Compute the paired t statistic for all patients by hand from the table: mean change / (SD / √n).
-#    <details><summary>Answer</summary>Use `overall.mean_change / (overall.sd_change / overall.n ** 0.5)`
-#    in a code cell; it equals the `t` column.</details>
+# %% tags=["teaching"]
+ch.say(exercises.change_exercises(overall, by_stratum, alpha))

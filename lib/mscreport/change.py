@@ -134,6 +134,26 @@ def analyse_change(cohort) -> dict:
 
 
 # ---------------------------------------------------------------- sentences
+def say_paired(overall, strata: dict, alpha: float) -> str:
+    """The paired t-test overall and per stratum (a stratum of n < 3 is named, not shown)."""
+    level = fmt.fmt_percent(1 - alpha, 0)
+    lines = [f"Across all **{overall.n}** patients, mean HbA1c went from {fmt.fmt_hba1c(overall.baseline_mean)} to "
+             f"{fmt.fmt_hba1c(overall.followup_mean)}: a mean change of **{fmt.fmt_change(overall.mean_change)}**, "
+             f"{level} CI {fmt.fmt_ci(overall.ci_low, overall.ci_high)} % points, {fmt.fmt_p(overall.p)}, "
+             f"d_z = {fmt.fmt_num(overall.cohens_dz)}; SD of change {fmt.fmt_sd(overall.sd_change)}."]
+    for name, r in strata.items():
+        if fmt.too_small(r.n):
+            lines.append(f"The **{name}** stratum has n = {r.n}: its summaries are not shown (they would reveal a "
+                         "patient's values).")
+        elif r.p is None:
+            lines.append(f"In the **{name}** stratum (n = {r.n}) the test cannot be computed: "
+                         f"{r.note or 'too few patients'}.")
+        else:
+            lines.append(f"In the **{name}** stratum (n = {r.n}) the mean change was **{fmt.fmt_change(r.mean_change)}**, "
+                         f"CI {fmt.fmt_ci(r.ci_low, r.ci_high)}, {fmt.fmt_p(r.p)}.")
+    return "\n\n".join(lines)
+
+
 SHAPIRO_SMALL_N = 30  # below this Shapiro-Wilk rarely detects even a clear departure
 
 
@@ -210,9 +230,12 @@ def say_attrition(a: dict, alpha: float) -> str:
 
 
 def format_windows(rows: list[dict]):
-    """The change-by-follow-up-window table for display (groups of n < 3 suppressed)."""
+    """The change-by-follow-up-window table for display (groups of n < 3 suppressed); one
+    explanatory row when the cohort has no followup_months."""
     import pandas as pd
 
+    if rows is None:
+        return pd.DataFrame([{"follow-up (months)": "not available: the cohort file has no followup_months column"}])
     out = []
     for r in rows:
         label = f"over {r['from_months']:g}" if r["to_months"] is None else f"{r['from_months']:g} to {r['to_months']:g}"
