@@ -40,6 +40,7 @@ dropout: float = 0.1  # share of randomised patients lost before the primary HbA
 # %%
 from mscreport import describe, figures
 from mscreport.report import Chapter
+from mscreport.results import table1_block
 
 ch = Chapter.from_parameters("cohort", globals())
 cohort = ch.cohort
@@ -74,6 +75,7 @@ if len(flow):
 
 # %%
 table_one = describe.describe_cohort(cohort)
+ch.record("table1", table1_block(cohort))
 ch.table(describe.format_table_one(table_one), "Patient characteristics overall and by severity stratum", index=True)
 
 # %% [markdown]

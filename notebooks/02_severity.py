@@ -84,6 +84,7 @@ ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_mi
 
 # %%
 sens = strata.threshold_sensitivity(cohort)
+ch.record("threshold_sensitivity", sens.to_dict("records"))
 ch.table(strata.format_sensitivity(sens),
          "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)")
 

@@ -45,6 +45,8 @@ from mscreport import figures
 from mscreport.display import fmt_cells, fmt_change, fmt_ci, fmt_num, fmt_p, fmt_pvalue
 from mscreport.dose import adjust_dose_for_baseline, analyse_dose, compare_sources, format_sources
 from mscreport.report import Chapter, paired_table
+from mscreport.results import adjusted_dose_block, source_block
+from mscreport.trust import say_dose_reversal
 
 ch = Chapter.from_parameters("dose", globals())
 cohort = ch.cohort
@@ -150,6 +152,11 @@ else:
         f"Baseline-adjusted dose effect (OLS, n = {adj.n}, R² = {fmt_num(adj.r_squared)})")
     ch.say(f"At equal baseline HbA1c, the high-dose group's change differs by **{fmt_change(adj.high_vs_low)}** "
            f"({fmt_p(adj.high_vs_low_p)}) from the low-dose group's.")
+
+# %%
+ch.record("source", source_block(cohort))
+ch.record("adjusted_dose", adjusted_dose_block(cohort))
+ch.say(say_dose_reversal(dose, adjusted_dose_block(cohort), cohort.params["alpha"]))
 
 # %% [markdown]
 # ## Common misreadings

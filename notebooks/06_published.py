@@ -38,18 +38,21 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
 
 # %%
-import pandas as pd
-
+from mscreport import exercises
 from mscreport.dose import analyse_dose
-from mscreport.published import compare_published, format_comparison, load_published
+from mscreport.published import (compare_published, format_assumptions, format_basis, format_comparison,
+                                 format_severe_range, is_reconstruction, load_published, say_bounds,
+                                 say_reproduction)
 from mscreport.report import Chapter
-from mscreport.results import analyse_overall, analyse_strata, comparison_block
+from mscreport.results import analyse_overall, analyse_strata, comparison_block, reconstruction_block
 
 ch = Chapter.from_parameters("published", globals())
 cohort = ch.cohort
 published = load_published()
 comparison = compare_published(cohort, analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort), published)
+reconstruction = reconstruction_block(comparison, cohort.params["alpha"])
 ch.record("published_comparison", comparison_block(comparison))
+ch.record("reconstruction", reconstruction)
 
 # %% [markdown]
 # ## Figure by figure
@@ -60,8 +63,32 @@ ch.record("published_comparison", comparison_block(comparison))
 
 # %%
 ch.table(format_comparison(comparison, cohort), "Each published figure and its reproduction")
-agree = sum(1 for c in comparison if c.agrees)
-ch.say(f"**{agree} of {len(comparison)}** published figures are reproduced at the paper's rounding.")
+ch.say(say_reproduction(reconstruction["summary"], is_reconstruction(cohort)))
+
+# %% [markdown]
+# ## What the printed figures imply
+#
+# Some quantities the paper does not print follow from those it does. The severe stratum's
+# size is one: the overall follow-up mean is the patient-weighted mean of the two strata, and
+# several sizes give the printed value at its rounding. For each such size, the printed
+# severe p fixes the SD of change (through the t quantile), and with it the interval of the
+# severe mean change. The severe results of any reconstruction are therefore known only
+# across this range.
+
+# %%
+ch.table(format_severe_range(reconstruction), "Severe stratum sizes that reproduce the printed follow-up mean, "
+         "and the SD of change and CI of the mean change (% points) that the printed severe p implies at each")
+ch.say(say_bounds(reconstruction))
+
+# %% [markdown]
+# ## Pinned or assumed
+#
+# Which of the reconstructed cohort's numbers a published figure pins down, and which rest on
+# an assumption of the reconstruction. For the bundled cohort, read every number in chapters
+# 1 to 5 with this table: only the pinned ones say something about the paper's patients.
+
+# %%
+ch.table(format_basis(published), "The reconstructed cohort's numbers: pinned by a published figure, or assumed")
 
 # %% [markdown]
 # ## What had to be assumed
@@ -72,16 +99,7 @@ ch.say(f"**{agree} of {len(comparison)}** published figures are reproduced at th
 # assumption, such as the exact dose-response scatter, is illustrative, not evidence.
 
 # %%
-ch.table(pd.DataFrame([{"assumption": a["id"].replace("_", " "), "value": str(a["value"]), "reasoning": a["reasoning"]}
-                       for a in published["assumed"]]), "Assumptions of the reconstructed cohort")
+ch.table(format_assumptions(published), "Assumptions of the reconstructed cohort")
 
-# %% [markdown] tags=["teaching"]
-# ## Exercises
-#
-# 1. Check the stratum-size assumption by hand: with 48 moderate patients falling 0.58 % and 13
-#    severe falling 1.55 %, what is the overall mean fall, and does 7.49 − it print as 6.7?
-#    <details><summary>Answer</summary>(48 × 0.58 + 13 × 1.55) / 61 = 0.787; 7.49 − 0.787 = 6.703,
-#    which prints as 6.7.</details>
-# 2. The severe stratum's p = 0.0122 with n = 13 and a mean fall of 1.55: what SD of change does it imply?
-#    <details><summary>Answer</summary>t(12) for two-sided p = 0.0122 is about 2.95, so
-#    SD = 1.55 × √13 / 2.95 ≈ 1.90 % points: large, i.e. the severe patients' responses varied widely.</details>
+# %% tags=["teaching"]
+ch.say(exercises.published_exercises(reconstruction, published))

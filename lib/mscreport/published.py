@@ -178,12 +178,12 @@ def reproduction_summary(comparisons, published: dict | None = None) -> dict:
     many are bounds or yes/no checks that a cohort with a broadly similar result passes anyway
     (``weak``: 'p < bound', 'not significant', 'a trend', 'none reported')."""
     published = published or load_published()
-    kind = {f["id"]: f.get("basis", "pinned") for f in published["figures"]}
-    ids = [f["id"] for f in published["figures"]]
+    figs = published["figures"]
     weak_checks = {"below", "not_below", "true", "at_least"}
-    rows = [{"id": i, "agrees": c.agrees, "weak": c.check in weak_checks, "targeted": kind.get(i) == "pinned"}
-            for i, c in zip(ids, comparisons)]
+    rows = [{"id": f["id"], "agrees": c.agrees, "weak": c.check in weak_checks, "cannot_fail": bool(f.get("cannot_fail"))}
+            for f, c in zip(figs, comparisons)]
     return {"total": len(rows), "agree": sum(1 for r in rows if r["agrees"]),
+            "cannot_fail": [f["quantity"] for f in figs if f.get("cannot_fail")],
             "weak_checks": sum(1 for r in rows if r["weak"]),
             "exact_checks": sum(1 for r in rows if not r["weak"]),
             "exact_agree": sum(1 for r in rows if not r["weak"] and r["agrees"])}
@@ -195,7 +195,9 @@ def say_reproduction(summary: dict, synthetic: bool) -> str:
             f"{summary['exact_agree']} of {summary['exact_checks']} printed values (means, counts, ranges, the "
             f"severe p) and {summary['agree'] - summary['exact_agree']} of {summary['weak_checks']} bounds or yes/no "
             "statements (\"p < 0.0001\", \"not significant\", \"a trend\", \"none reported\"), which many different "
-            "cohorts would pass.")
+            "cohorts would pass."
+            + (" One check cannot fail under the analysis rules: " + "; ".join(summary["cannot_fail"]) + "."
+               if summary["cannot_fail"] else ""))
     if synthetic:
         return head + (" For the reconstructed cohort the agreement holds by construction: its patients were "
                        "generated until these figures came out. It shows that the analysis reproduces the "
@@ -210,3 +212,44 @@ def format_basis(published: dict | None = None):
     published = published or load_published()
     return pd.DataFrame([{"quantity": b["quantity"], "basis": b["basis"], "why": b["why"]}
                          for b in published.get("basis", [])])
+
+
+def is_reconstruction(cohort) -> bool:
+    """Whether the cohort is the bundled reconstruction (by its file name, as the chapters' banner)."""
+    from pathlib import Path
+
+    name = Path(cohort.path).name
+    return "synthetic" in name or "reconstructed" in name
+
+
+def format_severe_range(reconstruction: dict):
+    """The severe sizes that reproduce the printed follow-up mean, with what the severe p implies."""
+    import pandas as pd
+
+    from .display import fmt_ci, fmt_num
+
+    return pd.DataFrame([{"severe n": r["n_severe"], "moderate n": r["n_moderate"],
+                          "follow-up mean (%)": fmt_num(r["followup_mean"], 3),
+                          "SD of change implied (% points)": fmt_num(r["sd_change"]),
+                          "CI of severe mean change": fmt_ci(r["ci_low"], r["ci_high"])}
+                         for r in reconstruction["severe_range"]])
+
+
+def say_bounds(reconstruction: dict) -> str:
+    """The severe size range and the SD bounds the printed p-values put on the other strata."""
+    from .display import fmt_num
+
+    return (f"Every severe size from **{reconstruction['severe_n_min']} to {reconstruction['severe_n_max']}** "
+            "reproduces the printed follow-up mean; the reconstruction uses one of them (see the assumptions below), "
+            "so its severe n, SD and interval are one possibility among these. The printed moderate p allows an SD "
+            f"of change of at most {fmt_num(reconstruction['moderate_sd_bound'])} % points at the assumed "
+            f"{reconstruction['moderate_n_assumed']} moderate patients, and the printed overall p at most "
+            f"{fmt_num(reconstruction['overall_sd_bound'])} % points overall (both from the t quantile, computed).")
+
+
+def format_assumptions(published: dict):
+    """The assumptions of the reconstruction as a table (quoted from published_results.yaml)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"assumption": a["id"].replace("_", " "), "value": str(a["value"]), "reasoning": a["reasoning"]}
+                         for a in published["assumed"]])

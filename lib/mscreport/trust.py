@@ -162,6 +162,18 @@ def durability(cohort):
             "pearson": {"r": pr.r, "p": pr.p}, "spearman": {"rho": sp.rho, "p": sp.p}}
 
 
+def show_durability_figure(ch, cohort) -> None:
+    """Chapter 5's figure of change against follow-up months (nothing without followup_months)."""
+    from . import figures
+
+    if not cohort.has("followup_months"):
+        return
+    ch.figure(figures.scatter_fit(cohort.frame["followup_months"], cohort.frame["change"], "follow-up (months)",
+                                  "change (% points)", cohort.params["aggregate_above"]),
+              "Change in HbA1c against months of follow-up, with the least-squares line.",
+              "Scatter of HbA1c change against follow-up months with a fitted line.")
+
+
 LOSS_YEARS = 5  # the horizon over which a complete loss of the effect is asked about
 
 
@@ -188,6 +200,28 @@ def say_durability(d: dict | None, alpha: float) -> str:
     return (head + "**Verdict:** " + verdict + " HbA1c in type 2 diabetes tends to rise over the years as the disease "
             "progresses, so without a control group a slope cannot tell a fading effect from that natural drift; "
             "and each patient contributes one follow-up value at one time, so this compares different patients.")
+
+
+def say_dose_reversal(dose, adjusted: dict | None, alpha: float) -> str:
+    """Whether the unadjusted high-vs-low difference keeps its direction once baseline HbA1c is
+    accounted for, with the cross-reference to regression to the mean."""
+    from .display import fmt_change, fmt_ci, fmt_p
+
+    if adjusted is None or dose.welch is None or dose.welch.diff is None:
+        return "The unadjusted and baseline-adjusted dose differences cannot both be computed for this cohort."
+    raw, adj = dose.welch.diff, adjusted["estimate"]
+    head = (f"Unadjusted, the high-dose group's mean change differs by {fmt_change(raw)} from the low-dose group's; "
+            f"at equal baseline HbA1c by {fmt_change(adj)}, CI {fmt_ci(adjusted['ci_low'], adjusted['ci_high'])}, "
+            f"{fmt_p(adjusted['p'])}. ")
+    if raw * adj < 0:
+        verdict = ("The direction **reverses** after adjustment: the unadjusted \"trend\" is accounted for by the "
+                   "high-dose group starting higher.")
+    elif abs(adj) < abs(raw):
+        verdict = "Adjustment shrinks the difference: part of it is accounted for by the high-dose group starting higher."
+    else:
+        verdict = "Adjustment does not shrink the difference."
+    return (head + verdict + " The model's baseline slope is the change-on-baseline regression, which regression to "
+            "the mean alone makes negative (chapter 5).")
 
 
 def subgroup_family(strata: dict, dose) -> dict[str, float | None]:
