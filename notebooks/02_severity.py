@@ -54,6 +54,7 @@ cohort = ch.cohort
 
 # %%
 counts = strata.count_strata(cohort)
+ch.record("strata_counts", counts.to_dict("records"))
 ch.say(f"With `moderate_min` = {fmt_hba1c(cohort.params['moderate_min'])} and `severe_above` = "
        f"{fmt_hba1c(cohort.params['severe_above'])}: "
        + "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples()) + ".")

@@ -17,3 +17,12 @@ def built_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("e2e") / "reports"
     assert main(["build", "--output", str(out), "--force"]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def built_teaching_report(tmp_path_factory):
+    """Output folder of `mscreport build` on tests/fixtures/cohort_teaching.csv (both strata,
+    both dose groups, a serious adverse event, an exclusion of each kind)."""
+    out = tmp_path_factory.mktemp("e2e-teaching") / "reports"
+    assert main(["build", "--data", str(FIXTURES / "cohort_teaching.csv"), "--output", str(out), "--force"]) == 0
+    return out

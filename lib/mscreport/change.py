@@ -36,7 +36,7 @@ def _paired(cohort, group: str):
 def normality_block(paired: dict) -> dict:
     """``normality``: Shapiro-Wilk W and p of the change per group (R: shapiro.test(change)),
     with n (its power is low at small n)."""
-    return {g: {"w": r.shapiro_w, "p": r.shapiro_p, "n": r.n} for g, r in paired.items()}
+    return {g: {"w": r.shapiro_w, "p": r.shapiro_p, "n": r.n, "low_power": r.n < SHAPIRO_SMALL_N} for g, r in paired.items()}
 
 
 def hodges_lehmann_block(cohort, paired: dict) -> dict:
@@ -99,6 +99,8 @@ def attrition_block(cohort) -> dict:
     d = np.concatenate([cohort.frame["change"].to_numpy(float), np.zeros(m)])
     n = len(d)
     out = {"n_completers": cohort.rows_analysed, "n_no_followup": m, "n_infused": n,
+           "rows_read": cohort.rows_read, "n_excluded": len(cohort.excluded),
+           "excluded_by_reason": cohort.exclusion_counts().to_dict("records"),
            "bcf_mean_change": _num(np.mean(d)) if n else None, "bcf_ci_low": None, "bcf_ci_high": None, "bcf_p": None}
     if n >= 2 and np.std(d) > 0:
         se = float(np.std(d, ddof=1)) / math.sqrt(n)
@@ -154,7 +156,7 @@ def say_paired(overall, strata: dict, alpha: float) -> str:
     return "\n\n".join(lines)
 
 
-SHAPIRO_SMALL_N = 30  # below this Shapiro-Wilk rarely detects even a clear departure
+SHAPIRO_SMALL_N = 30  # below this Shapiro-Wilk rarely detects even a clear departure (recorded in normality)
 
 
 def say_normality(block: dict, alpha: float) -> str:
@@ -165,8 +167,8 @@ def say_normality(block: dict, alpha: float) -> str:
             parts.append(f"{g}: not computed (n = {r['n']})")
             continue
         verdict = "no clear departure from normality" if r["p"] >= alpha else "the changes are not normal"
-        if r["n"] < SHAPIRO_SMALL_N and r["p"] >= alpha:
-            verdict += " (but at n < 30 the test has little power: this is not evidence that they are normal)"
+        if r["low_power"] and r["p"] >= alpha:
+            verdict += " (but at so small an n the test has little power: this is not evidence that they are normal)"
         elif r["p"] < alpha:
             verdict += " (the t-test leans on n for its validity; the rank test below does not)"
         else:

@@ -189,8 +189,18 @@ def reproduction_summary(comparisons, published: dict | None = None) -> dict:
             "exact_agree": sum(1 for r in rows if not r["weak"] and r["agrees"])}
 
 
-def say_reproduction(summary: dict, synthetic: bool) -> str:
+BASIS_NOTE = ("In the key findings, the means and p-values of all patients and of the two strata are pinned by "
+              "published figures; the stratum sizes, the intervals, d_z and the dose rows rest on assumptions of the "
+              "reconstruction (chapter 6 lists which).")
+
+
+def say_reproduction(summary: dict, synthetic: bool, markdown: bool = True) -> str:
     """What the published-vs-reproduced count means, without overstating it."""
+    text = _say_reproduction(summary, synthetic)
+    return text if markdown else text.replace("**", "")
+
+
+def _say_reproduction(summary: dict, synthetic: bool) -> str:
     head = (f"**{summary['agree']} of {summary['total']}** published figures agree at the paper's rounding: "
             f"{summary['exact_agree']} of {summary['exact_checks']} printed values (means, counts, ranges, the "
             f"severe p) and {summary['agree'] - summary['exact_agree']} of {summary['weak_checks']} bounds or yes/no "

@@ -65,6 +65,17 @@ def _exporter(reader: bool):
     return HTMLExporter(config=c)
 
 
+def index_reproduction_text(results: dict, synthetic: bool, agree: int, total: int) -> str:
+    """The index's sentence on the published figures: the honest count of chapter 6, plus, for
+    the reconstructed cohort, which of the key findings are pinned and which assumed."""
+    from .published import BASIS_NOTE, say_reproduction
+
+    summary = (results.get("reconstruction") or {}).get("summary")
+    if not summary:
+        return f"{agree} of {total} figures the paper publishes are reproduced at the paper's own rounding."
+    return say_reproduction(summary, synthetic, markdown=False) + (" " + BASIS_NOTE if synthetic else "")
+
+
 def add_toc(page: str) -> str:
     """Insert a table of contents (h2/h3 headings) before the first h2."""
     items = []
@@ -174,6 +185,7 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
         for i, c in enumerate(chapters, 1))
     comp = results.get("published_comparison") or []
     agree = sum(1 for c in comp if c.get("agrees"))
+    reproduction_text = index_reproduction_text(results, synthetic, agree, len(comp))
     params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(fmt.fmt_value(v))}</td></tr>"
                           for k, v in results.get("params", {}).items())
     excluded = len(data.get("excluded", []))
@@ -189,7 +201,7 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
 {banner}
 <h2 id="findings">Key findings</h2>
 {headline_table(results)}
-<p>{agree} of {len(comp)} figures the paper publishes are reproduced at the paper's own rounding
+<p>{e(reproduction_text)}
 (<a href="06_published.html">published vs reproduced</a>).</p>
 {figure}
 <h2 id="chapters">Chapters</h2>

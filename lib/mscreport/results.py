@@ -20,7 +20,7 @@ TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison
             # interface.md "Every number the report shows", then this project's additions
             "normality", "hodges_lehmann", "target", "safety", "durability", "source", "adjusted_dose", "holm",
             "rtm", "sample_size", "threshold_sensitivity", "table1",
-            "attrition", "change_by_followup", "oldham", "reconstruction")
+            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts")
 
 
 def analyse_overall(cohort):
@@ -73,6 +73,13 @@ def threshold_sensitivity_block(cohort) -> list[dict]:
     from .strata import threshold_sensitivity
 
     return threshold_sensitivity(cohort).to_dict("records")
+
+
+def strata_counts_block(cohort) -> list[dict]:
+    """``strata_counts``: patients per stratum, their share of the analysed, baseline range."""
+    from .strata import count_strata
+
+    return count_strata(cohort).to_dict("records")
 
 
 def table1_block(cohort) -> dict:
@@ -130,6 +137,7 @@ def compute_results(cohort) -> dict:
         "threshold_sensitivity": threshold_sensitivity_block(cohort), "table1": table1_block(cohort),
         "attrition": change["attrition"], "change_by_followup": change["change_by_followup"],
         "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"]),
+        "strata_counts": strata_counts_block(cohort),
     }
 
 

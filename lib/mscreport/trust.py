@@ -159,7 +159,8 @@ def durability(cohort):
     pr, sp = pearson(x, y, cohort.params["alpha"]), spearman(x, y)
     return {"n": fit.n, "slope_per_year": fit.slope, "ci_low": fit.ci_low, "ci_high": fit.ci_high, "p": fit.p,
             "se": fit.se, "intercept": fit.intercept, "mean_change": float(np.mean(y)) if len(y) else None,
-            "pearson": {"r": pr.r, "p": pr.p}, "spearman": {"rho": sp.rho, "p": sp.p}}
+            "pearson": {"r": pr.r, "p": pr.p}, "spearman": {"rho": sp.rho, "p": sp.p},
+            "loss_years": LOSS_YEARS, "loss_slope": -float(np.mean(y)) / LOSS_YEARS if len(y) else None}
 
 
 def show_durability_figure(ch, cohort) -> None:
@@ -185,17 +186,17 @@ def say_durability(d: dict | None, alpha: float) -> str:
         return "Durability cannot be examined: the cohort file has no `followup_months` column."
     if d["slope_per_year"] is None:
         return "Durability cannot be examined: too few patients or too little spread in follow-up time."
-    erase = -d["mean_change"] / LOSS_YEARS if d["mean_change"] is not None else None
+    erase, years = d["loss_slope"], d["loss_years"]
     head = (f"Slope: {fmt_change(d['slope_per_year'])} per year of follow-up, {fmt_percent(1 - alpha, 0)} CI "
             f"{fmt_ci(d['ci_low'], d['ci_high'])} % points per year, {fmt_p(d['p'])} (n = {d['n']}; Pearson r = "
             f"{fmt_num(d['pearson']['r'])}, Spearman rho = {fmt_num(d['spearman']['rho'])}). ")
     if erase is None or erase <= 0:
         verdict = "there was no mean fall to lose."
     elif d["ci_high"] is not None and d["ci_high"] >= erase:
-        verdict = (f"a complete loss of the mean fall over {LOSS_YEARS} years (a slope of {fmt_num(erase)} % points "
+        verdict = (f"a complete loss of the mean fall over {years} years (a slope of {fmt_num(erase)} % points "
                    "per year) cannot be excluded.")
     else:
-        verdict = (f"the interval excludes a complete loss of the mean fall over {LOSS_YEARS} years "
+        verdict = (f"the interval excludes a complete loss of the mean fall over {years} years "
                    f"(a slope of {fmt_num(erase)} % points per year) in these patients.")
     return (head + "**Verdict:** " + verdict + " HbA1c in type 2 diabetes tends to rise over the years as the disease "
             "progresses, so without a control group a slope cannot tell a fading effect from that natural drift; "
