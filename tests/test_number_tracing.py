@@ -39,6 +39,7 @@ MINUS = "\u2212"
 NUMBER = re.compile(r"(?<![\w.])(" + MINUS + r")?(\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]?\d+)?)(?![\w])")
 EXEMPT = [re.compile(p) for p in (r"\b[Tt]able \d+\.", r"\b[Ff]igure \d+\.", r"\bchapters? \d+(?: (?:to|and) \d+)?",
                                   r"\btype 2 diabetes", r"<\s*0\.001", r"\bR's\b")]
+PERCENT_INTERVAL = re.compile(r"^[\d.,\s" + MINUS + r"]*\]\s*%(?! points)")  # "[61.6, 83.2] %": an interval of a share
 QUOTED_TABLES = ("Assumptions of the reconstructed cohort",)
 QUOTED_COLUMNS = ("published",)
 
@@ -58,7 +59,7 @@ def result_values(obj) -> list[float]:
 class Lookup:
     """The displayed forms of every value in results.json."""
 
-    def __init__(self, results: dict, max_decimals: int = 4):
+    def __init__(self, results: dict, max_decimals: int = 6):
         values = set(result_values({k: v for k, v in results.items() if k != "provenance"}))
         alpha = results["params"]["alpha"]
         self.integers = {v for v in values if v == int(v)}
@@ -71,7 +72,7 @@ class Lookup:
                     self.mmol.add(f"{ngsp_to_ifcc(w):.{d}f}")
                     self.mmol.add(f"{ngsp_difference_to_ifcc(w):.{d}f}")
             if v:
-                self.cells.add(fmt_cells(abs(v)))
+                self.cells.update({fmt_cells(abs(v)), f"{abs(v):.3g}", f"{abs(v):.4g}"})
         for d in range(3):
             self.percent.add(f"{100 * (1 - alpha):.{d}f}")
 
@@ -84,7 +85,7 @@ class Lookup:
         tail = after.lstrip()
         if tail.startswith("mmol/mol"):
             return canonical in self.mmol
-        if tail.startswith("%") and canonical in self.percent:
+        if (tail.startswith("%") or PERCENT_INTERVAL.match(after)) and canonical in self.percent:
             return True
         if decimals == 0:
             return float(text) in self.integers or float(text) in {abs(v) for v in self.integers}
@@ -128,7 +129,7 @@ def untraced_numbers(page: str, results: dict, index: bool = False) -> list[str]
     missing = []
     for text in generated_texts(page, index):
         for m in NUMBER.finditer(text):
-            if not lookup.finds(m.group(1), m.group(2), text[m.end():m.end() + 10]):
+            if not lookup.finds(m.group(1), m.group(2), text[m.end():m.end() + 30]):
                 missing.append(f"{m.group(0)!r} in ...{text[max(0, m.start() - 60):m.end() + 20]}...")
     return missing
 

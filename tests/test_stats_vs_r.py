@@ -159,7 +159,7 @@ def test_dose_block_matches_r(name):
     py = results(name)["dose"]
     r = REF["datasets"][name]["dose"]
     check(f"{name}.dose", [(k, py[k], r[k]) for k in ("cutoff_cells", "n_with_dose", "n_without_dose")])
-    tests = {"welch": ("t", "df", "p"), "mann_whitney": ("u", "p"),
+    tests = {"welch": ("t", "df", "p", "diff", "ci_low", "ci_high"), "mann_whitney": ("u", "p"),
              "pearson": ("r", "p", "ci_low", "ci_high"), "spearman": ("rho", "p")}
     for test, keys in tests.items():
         assert set(py[test]) == set(keys), test  # every number results.json carries is compared

@@ -39,7 +39,9 @@ class DoseResult:
         return {
             "cutoff_cells": self.cutoff_cells,
             "high": paired(self.high), "low": paired(self.low),
-            "welch": None if self.welch is None else {"t": self.welch.t, "df": self.welch.df, "p": self.welch.p},
+            "welch": None if self.welch is None else {"t": self.welch.t, "df": self.welch.df, "p": self.welch.p,
+                                                      "diff": self.welch.diff, "ci_low": self.welch.ci_low,
+                                                      "ci_high": self.welch.ci_high},
             "mann_whitney": None if self.mann_whitney is None else {"u": self.mann_whitney.u, "p": self.mann_whitney.p},
             "pearson": None if self.pearson is None else {"r": self.pearson.r, "p": self.pearson.p,
                                                           "ci_low": self.pearson.ci_low, "ci_high": self.pearson.ci_high},
