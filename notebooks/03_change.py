@@ -39,7 +39,7 @@ dropout: float = 0.1  # share of randomised patients lost before the primary HbA
 # %%
 from mscreport import change, exercises, figures
 from mscreport.report import Chapter, pairs_extra_table, paired_table
-from mscreport.results import analyse_overall, analyse_strata
+from mscreport.results import analyse_overall, analyse_strata, strata_block
 
 ch = Chapter.from_parameters("change", globals())
 cohort = ch.cohort
@@ -65,7 +65,7 @@ alpha = cohort.params["alpha"]
 overall = analyse_overall(cohort)
 by_stratum = analyse_strata(cohort)
 ch.record("overall", overall.interface())
-ch.record("strata", {k: v.interface() for k, v in by_stratum.items()})
+ch.record("strata", strata_block(by_stratum))
 ch.table(paired_table({"all patients": overall, **by_stratum}),
          f"Paired analysis of HbA1c (change = follow-up − baseline, % points; CI at {1 - alpha:.0%})")
 

@@ -35,6 +35,11 @@ def analyse_strata(cohort) -> dict:
                               cohort.params["alpha"]) for name in STRATA}
 
 
+def strata_block(strata: dict) -> dict:
+    """``strata``: the PAIRED block of each stratum."""
+    return {k: v.interface() for k, v in strata.items()}
+
+
 def comparison_block(comparisons) -> list[dict]:
     return [{"quantity": c.quantity, "published": c.published, "reproduced": c.reproduced, "agrees": c.agrees,
              "printed": c.printed, "check": c.check, "status": c.status} for c in comparisons]
@@ -127,7 +132,7 @@ def compute_results(cohort) -> dict:
         "data": cohort.data_block(),
         "params": dict(cohort.params),
         "overall": overall.interface(),
-        "strata": {k: v.interface() for k, v in strata.items()},
+        "strata": strata_block(strata),
         "dose": dose.interface(),
         "published_comparison": comparison_block(comparisons),
         "normality": change["normality"], "hodges_lehmann": change["hodges_lehmann"],
