@@ -59,7 +59,7 @@ def test_results_json_has_every_interface_key(built_report):
     assert d["rows_read"] == d["rows_analysed"] + len(d["excluded"])
     assert len(d["sha256"]) == 64
     assert r["params"] == {"hba1c_unit": "percent", "moderate_min": 6.2, "severe_above": 8.0, "dose_cutoff": 1e9,
-                           "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000}
+                           "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1}
     _assert_paired(r["overall"])
     _assert_paired(r["strata"]["moderate"])
     _assert_paired(r["strata"]["severe"])
@@ -67,13 +67,27 @@ def test_results_json_has_every_interface_key(built_report):
     assert dose["cutoff_cells"] == 1e9
     _assert_paired(dose["high"])
     _assert_paired(dose["low"])
-    assert set(dose["welch"]) == {"t", "df", "p"}
+    assert {"t", "df", "p"} <= set(dose["welch"])
     assert set(dose["mann_whitney"]) == {"u", "p"}
     assert set(dose["pearson"]) == {"r", "p", "ci_low", "ci_high"}
     assert set(dose["spearman"]) == {"rho", "p"}
     for c in r["published_comparison"]:
         assert {"quantity", "published", "reproduced", "agrees"} <= set(c)
     assert r["overall"]["n"] == 61 and r["strata"]["moderate"]["n"] + r["strata"]["severe"]["n"] == 61
+    # interface.md "Every number the report shows"
+    for g in ("overall", "moderate", "severe"):
+        assert {"w", "p"} <= set(r["normality"][g])
+        assert {"estimate", "ci_low", "ci_high", "exact"} <= set(r["hodges_lehmann"][g])
+    assert {"target_hba1c", "n", "below_before", "below_after", "proportion_after", "ci_low", "ci_high"} <= set(r["target"])
+    assert {"statistic", "p"} <= set(r["target"]["mcnemar"])
+    assert {"n", "events", "proportion", "ci_low", "ci_high"} <= set(r["safety"])
+    assert {"n", "slope_per_year", "ci_low", "ci_high", "p"} <= set(r["durability"])
+    assert {"f", "df1", "df2", "p"} <= set(r["source"]["anova"]) and {"h", "df", "p"} <= set(r["source"]["kruskal"])
+    assert {"estimate", "ci_low", "ci_high", "p"} <= set(r["adjusted_dose"])
+    assert r["holm"] and all({"test", "p", "p_holm"} <= set(h) for h in r["holm"])
+    assert "observed_rho" in r["rtm"]
+    assert isinstance(r["sample_size"], list) and isinstance(r["threshold_sensitivity"], list)
+    assert isinstance(r["table1"], dict)
 
 
 def test_results_json_equals_the_library_computation(built_report):
