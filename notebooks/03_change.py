@@ -38,6 +38,7 @@ dropout: float = 0.1  # share of randomised patients lost before the primary HbA
 
 # %%
 from mscreport import change, exercises, figures
+from mscreport.published import basis_note
 from mscreport.report import Chapter, pairs_extra_table, paired_table
 from mscreport.results import analyse_overall, analyse_strata, strata_block
 
@@ -71,6 +72,7 @@ ch.table(paired_table({"all patients": overall, **by_stratum}),
 
 # %%
 ch.say(change.say_paired(overall, by_stratum, alpha))
+ch.say(basis_note(cohort, "change"))
 
 # %%
 ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),

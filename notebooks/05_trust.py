@@ -38,6 +38,7 @@ dropout: float = 0.1  # share of randomised patients lost before the primary HbA
 # %%
 from mscreport import exercises, figures, trust
 from mscreport.dose import analyse_dose
+from mscreport.published import basis_note
 from mscreport.report import Chapter
 from mscreport.results import analyse_overall, analyse_strata, trust_blocks
 
@@ -46,6 +47,7 @@ cohort = ch.cohort
 alpha = cohort.params["alpha"]
 overall, by_stratum, dose = analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort)
 blocks = trust_blocks(cohort, overall, by_stratum, dose)
+ch.say(basis_note(cohort, "trust"))
 
 # %% [markdown]
 # ## Regression to the mean

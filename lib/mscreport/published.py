@@ -263,3 +263,18 @@ def format_assumptions(published: dict):
 
     return pd.DataFrame([{"assumption": a["id"].replace("_", " "), "value": str(a["value"]), "reasoning": a["reasoning"]}
                          for a in published["assumed"]])
+
+
+BASIS_NOTES = {
+    "change": ("**Reconstructed cohort:** the mean baseline and follow-up, the stratum falls and the p-values above are "
+               "pinned by published figures; the stratum sizes, SDs, intervals, d_z and everything below (normality, "
+               "rank tests, target, follow-up windows) rest on assumptions of the reconstruction (chapter 6)."),
+    "trust": ("**Reconstructed cohort:** every number in this chapter (Oldham, the correlations, the durability slope, "
+              "Holm, the trial sizes) rests on assumptions of the reconstruction, not on published figures (chapter 6)."),
+}
+
+
+def basis_note(cohort, chapter: str) -> str:
+    """For the reconstructed cohort, which of a chapter's numbers are pinned and which assumed;
+    empty for any other cohort."""
+    return BASIS_NOTES.get(chapter, "") if is_reconstruction(cohort) else ""
