@@ -9,8 +9,6 @@ intervals at 1 - alpha.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import display as fmt
@@ -93,22 +91,13 @@ def attrition_block(cohort) -> dict:
     """``attrition``: completers (the analysed cohort) and infused patients without a follow-up
     HbA1c, with a sensitivity analysis counting those as unchanged (baseline carried forward:
     change 0; R: t.test(c(change, rep(0, m))))."""
-    from .stats import _num, t_ppf, t_sf
-
     m = sum(1 for e in cohort.excluded if e.reason == REASON_NO_FOLLOWUP)
     d = np.concatenate([cohort.frame["change"].to_numpy(float), np.zeros(m)])
-    n = len(d)
-    out = {"n_completers": cohort.rows_analysed, "n_no_followup": m, "n_infused": n,
-           "rows_read": cohort.rows_read, "n_excluded": len(cohort.excluded),
-           "excluded_by_reason": cohort.exclusion_counts().to_dict("records"),
-           "bcf_mean_change": _num(np.mean(d)) if n else None, "bcf_ci_low": None, "bcf_ci_high": None, "bcf_p": None}
-    if n >= 2 and np.std(d) > 0:
-        se = float(np.std(d, ddof=1)) / math.sqrt(n)
-        t = float(np.mean(d)) / se
-        half = t_ppf(1 - cohort.params["alpha"] / 2, n - 1) * se
-        out.update(bcf_ci_low=out["bcf_mean_change"] - half, bcf_ci_high=out["bcf_mean_change"] + half,
-                   bcf_p=2 * t_sf(abs(t), n - 1))
-    return out
+    bcf = paired_test(np.zeros(len(d)), d, cohort.params["alpha"], rank_tests=False)  # one-sample t of d
+    return {"n_completers": cohort.rows_analysed, "n_no_followup": m, "n_infused": len(d),
+            "rows_read": cohort.rows_read, "n_excluded": len(cohort.excluded),
+            "excluded_by_reason": cohort.exclusion_counts().to_dict("records"),
+            "bcf_mean_change": bcf.mean_change, "bcf_ci_low": bcf.ci_low, "bcf_ci_high": bcf.ci_high, "bcf_p": bcf.p}
 
 
 def windows_block(cohort) -> list[dict] | None:
