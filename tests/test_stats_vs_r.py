@@ -671,15 +671,22 @@ def test_oneway_anova_matches_r(case):
           {"f": "oneway.test(y ~ g, var.equal = TRUE)$statistic"})
 
 
-def test_linear_slope_matches_lm_on_the_sleep_data():
+def test_new_calls_match_r_on_the_sleep_data():
     base, fu = sleep_vectors()
     d = [f - b for f, b in zip(fu, base)]
+    r = REF["datasets"]["sleep"]
     fit = stats.linear_slope(base, d)
-    # cross-check against the durability fit of the same function on a cohort (R: lm), and the
-    # textbook identity slope = r * sd(y) / sd(x)
-    r = stats.pearson(base, d).r
-    assert fit.slope == pytest.approx(r * np.std(d, ddof=1) / np.std(base, ddof=1), rel=1e-12)
-    assert fit.p == pytest.approx(stats.pearson(base, d).p, rel=1e-9)  # same t-test as cor.test
+    check("sleep.lm", [(k, getattr(fit, k), r["lm_change_on_baseline"][k])
+                       for k in ("n", "intercept", "slope", "se", "ci_low", "ci_high", "t", "p")],
+          {"slope": "coef(lm(change ~ baseline))[2]"})
+    k = sum(1 for x in d if x < 0)
+    for key, fn in (("negative_changes_wilson", stats.wilson_interval), ("negative_changes_exact", stats.clopper_pearson)):
+        py = fn(k, len(d))
+        check(f"sleep.{key}", [(a, getattr(py, a), r[key][a]) for a in ("proportion", "ci_low", "ci_high")])
+    mean, sd = float(np.mean(d)), float(np.std(d, ddof=1))
+    assert stats.n_per_arm(mean, sd, 0.05, 0.8) == pytest.approx(r["power_n"], rel=1e-7)
+    ow = stats.oneway_anova(d[:5], d[5:])
+    check("sleep.oneway", [(a, getattr(ow, a), r["oneway_by_half"][a]) for a in ("f", "df1", "df2", "p")])
 
 
 def test_reconstruction_bounds_match_r():

@@ -551,7 +551,15 @@ sleep_g2 <- datasets::sleep$extra[datasets::sleep$group == 2]
 datasets_out <- list(
   sleep = list(source = "datasets::sleep; baseline = extra[group == 2], followup = extra[group == 1]",
                baseline = I(sleep_g2), followup = I(sleep_g1),
-               paired = paired(sleep_g2, sleep_g1)),
+               paired = paired(sleep_g2, sleep_g1),
+               # the new calls on the sleep data too: change = group 1 - group 2
+               lm_change_on_baseline = slope_fit(sleep_g2, sleep_g1 - sleep_g2),   # lm(change ~ baseline)
+               negative_changes_wilson = prop_ci(sum(sleep_g1 - sleep_g2 < 0), 10),   # prop.test(k, 10, correct = FALSE)
+               negative_changes_exact = binom_ci(sum(sleep_g1 - sleep_g2 < 0), 10),   # binom.test(k, 10)
+               power_n = power_n(abs(mean(sleep_g1 - sleep_g2)), sd(sleep_g1 - sleep_g2), 0.8),  # power.t.test(...)$n
+               oneway_by_half = (function() { y <- sleep_g1 - sleep_g2; g <- factor(rep(1:2, each = 5))
+                 ow <- oneway.test(y ~ g, var.equal = TRUE)                       # oneway.test(var.equal = TRUE)
+                 list(f = num(ow$statistic), df1 = num(ow$parameter[1]), df2 = num(ow$parameter[2]), p = num(ow$p.value)) })()),
   reconstructed_cohort = cohort_dataset("data/reconstructed_cohort.csv"),
   teaching = cohort_dataset("tests/fixtures/cohort_teaching.csv"))
 
