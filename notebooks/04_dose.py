@@ -107,7 +107,7 @@ if dose.available:
                                   "change (% points)", cohort.params["aggregate_above"], logx=True,
                                   hue=cohort.frame["stratum"] if cohort.rows_analysed <= cohort.params["aggregate_above"] else None),
               "Change in HbA1c against dose (log scale) with the least-squares line of change on log10 dose "
-              "(drawn for the eye; Pearson r above is on the raw dose, as in the paper, Spearman's rho is the same on either scale); "
+              "(drawn for the eye; Pearson r above is on the raw dose (the paper does not say which scale its correlation used); Spearman's rho is the same on either scale); "
               "colour: severity stratum.",
               "Scatter plot of HbA1c change against log10 dose with a nearly flat fitted line.")
 
