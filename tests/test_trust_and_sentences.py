@@ -203,3 +203,16 @@ def test_basis_notes_only_for_the_reconstruction(tmp_path):
     assert "assumptions of the reconstruction" in basis_note(bundled(), "trust")
     other = load_cohort(ROOT / "tests" / "fixtures" / "cohort_teaching.csv")
     assert basis_note(other, "change") == "" and basis_note(other, "trust") == ""
+
+
+def test_blocks_are_null_without_their_columns(tmp_path):
+    import pandas as pd
+
+    f = pd.read_csv(ROOT / "tests" / "fixtures" / "cohort_teaching.csv")
+    path = tmp_path / "pre_post_only.csv"
+    f[["patient_id", "hba1c_baseline", "hba1c_followup"]].to_csv(path, index=False)
+    r = compute_results(load_cohort(path))
+    for key in ("safety", "durability", "source", "adjusted_dose", "change_by_followup"):
+        assert r[key] is None, key
+    assert r["target"]["n"] == r["overall"]["n"] and r["holm"][0]["test"] == "moderate paired t"
+    assert "no `followup_months` column" in trust.say_durability(r["durability"], 0.05)
