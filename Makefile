@@ -33,13 +33,15 @@ bench: $(STAMP) ## Print build-time, memory and size figures (medians of several
 notebooks: $(STAMP) ## Regenerate the .ipynb twins from the py:percent sources (for Jupyter users)
 	$(BIN)/jupytext --sync notebooks/*.py
 
-browser-deps: ## Install headless Chromium for the browser test where possible (apt-get); never fails
-	@command -v chromium >/dev/null 2>&1 || { \
+browser-deps: ## Install headless Chromium and pdftotext (poppler-utils) for the browser test where possible (apt-get); never fails
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium for the browser test (apt-get)"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "chromium could not be installed: the browser test will be skipped"; \
-	  else echo "chromium not available and not root: the browser test will be skipped"; fi; }
+	    echo "installing$$missing for the browser test (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "$$missing could not be installed: the browser tests that need it will be skipped"; \
+	  else echo "$$missing not available and not root: the browser tests that need it will be skipped"; fi; fi
 
 clean: ## Remove the virtual environment and rendered reports
 	rm -rf $(VENV) reports/*.html reports/results.json reports/teaching reports/.cache

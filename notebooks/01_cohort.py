@@ -101,13 +101,23 @@ if cohort.notes:
 #
 # 1. Rebuild with `-p moderate_min=7.0`. Which rows are now excluded, and what happens to
 #    `rows_read`, `rows_analysed` and the excluded list in `results.json`?
-#    <details><summary>Answer</summary>Patients with baseline below 7.0 % move from "analysed"
-#    to "excluded" with the reason "baseline HbA1c below moderate_min (7 %)"; rows_read stays the
-#    same and rows_read = rows_analysed + excluded still holds. The moderate stratum shrinks.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 1.** Patients with baseline below 7.0 % move from "analysed" to "excluded" with the
+# reason "baseline HbA1c below moderate_min (7 %)"; rows_read stays the same and rows_read =
+# rows_analysed + excluded still holds. The moderate stratum shrinks.
+
+# %% [markdown] tags=["teaching"]
 # 2. Why does Table 1 show dose as median [IQR] rather than mean (SD)?
-#    <details><summary>Answer</summary>Doses come in a few round values spread over more than an
-#    order of magnitude (1e8 to 2e9); the mean is pulled by the few largest doses and the SD does
-#    not describe such a skewed, lumpy distribution. The median and quartiles do.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 2.** Doses come in a few round values spread over more than an order of magnitude (1e8
+# to 2e9); the mean is pulled by the few largest doses and the SD does not describe such a
+# skewed, lumpy distribution. The median and quartiles do.
+
+# %% [markdown] tags=["teaching"]
 # 3. Run `mscreport validate` on a copy of the cohort where one follow-up HbA1c is deleted. Is it an error?
-#    <details><summary>Answer</summary>No: the patient is excluded with the reason "no follow-up
-#    HbA1c", the file still validates (exit 0), and the exclusion is listed.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 3.** No: the patient is excluded with the reason "no follow-up HbA1c", the file still
+# validates (exit 0), and the exclusion is listed.

@@ -94,13 +94,23 @@ ch.table(strata.format_sensitivity(sens),
 #
 # 1. Rebuild with `-p severe_above=7.5`. What happens to the size of each stratum and to the
 #    severe stratum's mean change? Why?
-#    <details><summary>Answer</summary>Patients with baselines between 7.5 and 8.0 % move to
-#    the severe stratum. The severe mean fall usually becomes smaller (those patients had
-#    smaller falls), and its p-value smaller too, because n grows. The moderate stratum loses
-#    its highest baselines. Nothing about the patients changed: only the cut.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 1.** Patients with baselines between 7.5 and 8.0 % move to the severe stratum. The
+# severe mean fall usually becomes smaller (those patients had smaller falls), and its p-value
+# smaller too, because n grows. The moderate stratum loses its highest baselines. Nothing about
+# the patients changed: only the cut.
+
+# %% [markdown] tags=["teaching"]
 # 2. A baseline of exactly 8.0 %: which stratum? Where in the library is this decided?
-#    <details><summary>Answer</summary>Moderate: severe means strictly above `severe_above`.
-#    `lib/mscreport/validators.py` assigns the stratum with `hba1c_baseline > severe_above`.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 2.** Moderate: severe means strictly above `severe_above`.
+# `lib/mscreport/validators.py` assigns the stratum with `hba1c_baseline > severe_above`.
+
+# %% [markdown] tags=["teaching"]
 # 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?
-#    <details><summary>Answer</summary>Trying many cut-offs and reporting the best is a multiple
-#    comparison in disguise: the reported p no longer means what a p-value means.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 3.** Trying many cut-offs and reporting the best is a multiple comparison in disguise:
+# the reported p no longer means what a p-value means.

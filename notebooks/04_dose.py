@@ -172,13 +172,23 @@ ch.say(say_dose_reversal(dose, adjusted_dose_block(cohort), cohort.params["alpha
 # ## Exercises
 #
 # 1. Rebuild with `-p dose_cutoff=5e8`. How do the group sizes and the Welch test change?
-#    <details><summary>Answer</summary>Patients with 5e8 cells move to the high-dose group;
-#    the groups become more balanced. Whether the difference grows or shrinks depends on those
-#    patients' changes. Trying several cut-offs and keeping the best is a multiple-testing trap.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 1.** Patients with 5e8 cells move to the high-dose group; the groups become more
+# balanced. Whether the difference grows or shrinks depends on those patients' changes. Trying
+# several cut-offs and keeping the best is a multiple-testing trap.
+
+# %% [markdown] tags=["teaching"]
 # 2. Why is the Mann-Whitney p computed by the normal approximation here, not exactly?
-#    <details><summary>Answer</summary>HbA1c is recorded to 0.1 %, so changes tie; R's rule, which we
-#    follow, uses the exact distribution only for small samples without ties.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 2.** HbA1c is recorded to 0.1 %, so changes tie; R's rule, which we follow, uses the
+# exact distribution only for small samples without ties.
+
+# %% [markdown] tags=["teaching"]
 # 3. Compare the unadjusted (Welch) and baseline-adjusted dose differences. What would it mean if
 #    the adjusted one were much closer to 0?
-#    <details><summary>Answer</summary>That the apparent dose effect was mostly the high-dose group
-#    starting higher, i.e. confounding by baseline severity (and regression to the mean).</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 3.** That the apparent dose effect was mostly the high-dose group starting higher,
+# i.e. confounding by baseline severity (and regression to the mean).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 
+from .labels import readable
 from .units import ngsp_difference_to_ifcc, ngsp_to_ifcc
 
 NA = "n/a"
@@ -125,9 +126,12 @@ def html_table(frame, caption: str = "", number: int | None = None, index: bool 
     if caption:
         label = f"Table {number}. " if number is not None else ""
         cap = f"<caption>{escape(label)}{escape(caption)}</caption>"
-    head = "".join(f"<th scope=\"col\">{escape(c)}</th>" for c in ([frame.index.name or ""] if index else []) + list(frame.columns))
+    def cell(v) -> str:  # codes such as bone_marrow shown as words (labels.LABELS)
+        return escape(readable(v))
+
+    head = "".join(f"<th scope=\"col\">{cell(c)}</th>" for c in ([frame.index.name or ""] if index else []) + list(frame.columns))
     rows = []
     for idx, row in frame.iterrows():
-        cells = (f"<th scope=\"row\">{escape(idx)}</th>" if index else "") + "".join(f"<td>{escape(v)}</td>" for v in row)
+        cells = (f"<th scope=\"row\">{cell(idx)}</th>" if index else "") + "".join(f"<td>{cell(v)}</td>" for v in row)
         rows.append(f"<tr>{cells}</tr>")
     return f"<table class=\"msc-table\">{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

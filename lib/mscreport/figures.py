@@ -1,5 +1,5 @@
 """Figures: each function returns a matplotlib Figure; ``report.Chapter.figure`` embeds it
-as a PNG with a numbered caption and alt text. Above ``aggregate_above`` patients, figures
+(``figure_data_uri``: a deterministic SVG, text as text) with a numbered caption and alt text. Above ``aggregate_above`` patients, figures
 that would draw one mark per patient draw aggregated forms instead (hexagonal bins, quantile
 bands, 500 quantiles, box plots without points), so a figure costs the same at 1e6 as at 1e4.
 
@@ -10,6 +10,9 @@ the figures that use it (the grouped histogram and box plots), so the other chap
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -17,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
+from .labels import readable  # noqa: E402
 from .units import ifcc_to_ngsp, ngsp_to_ifcc  # noqa: E402
 
 # what seaborn 0.13's set_theme(style="whitegrid", context="notebook") sets
@@ -33,8 +37,34 @@ STYLE = {
     "ytick.left": False, "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.major.size": 6.0,
     "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
 }
+# Figures are SVG with text kept as text (crisp at any zoom, readable on a phone, selectable,
+# printed sharp) and a fixed hash salt, so the same figure gives the same bytes every build.
+SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "mscreport", "svg.image_inline": True}
 plt.rcParams.update(STYLE)
-PALETTE = {"moderate": "#4C72B0", "severe": "#C44E52", "high": "#8172B3", "low": "#55A868"}
+plt.rcParams.update(SVG_STYLE)
+# Okabe-Ito colours, chosen in pairs that differ in lightness (relative luminance ratio > 2),
+# so the two strata and the two dose groups stay apart in greyscale print and for the
+# colour-blind (tests/test_figures_style.py simulates deuteranopia and protanopia).
+PALETTE = {"moderate": "#E69F00", "severe": "#0072B2", "low": "#56B4E9", "high": "#882E72"}
+FIGURE_WIDTH_MAX = 6.0  # inches: at 11 pt text, a figure scaled to a 390 px phone keeps text >= 9 px
+_SVG_PROLOGUE = re.compile(r"<\?xml[^>]*>|<!DOCTYPE[^>]*>|<metadata>.*?</metadata>|<!--.*?-->", re.S)
+_URI_SAFE = " /:;=,.-_()'!*+?@$~[]{}|^`"  # left as they are in a data: URI (" # % & < > are encoded)
+
+
+def figure_svg(fig) -> str:
+    """A figure as a compact SVG document: no date, no creator, no comments, fixed ids."""
+    import io
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    plt.close(fig)
+    svg = _SVG_PROLOGUE.sub("", buf.getvalue())
+    return "\n".join(line.strip() for line in svg.splitlines() if line.strip())
+
+
+def figure_data_uri(fig) -> str:
+    """A figure as a ``data:image/svg+xml`` URI for an ``<img src>`` (self-contained, offline)."""
+    return "data:image/svg+xml," + quote(figure_svg(fig), safe=_URI_SAFE)
 QUANTILES_SHOWN = 500  # points of an aggregated Q-Q plot
 
 
@@ -50,13 +80,13 @@ def _mmol_axis(ax, which: str = "y") -> None:
 
 def baseline_distribution(frame, moderate_min: float, severe_above: float):
     """Histogram of baseline HbA1c with the stratum thresholds drawn."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=(6, 3.4))
     b = frame["hba1c_baseline"]
     bins = np.arange(np.floor(b.min() * 5) / 5, np.ceil(b.max() * 5) / 5 + 0.2, 0.2) if len(b) else 10
     ax.hist(b, bins=bins, color="#8C8C8C", edgecolor="white")
     for x, label in ((moderate_min, f"moderate_min {moderate_min:g} %"), (severe_above, f"severe_above {severe_above:g} %")):
-        ax.axvline(x, color="#C44E52", ls="--")
-        ax.annotate(label, (x, ax.get_ylim()[1] * 0.92), xytext=(4, 0), textcoords="offset points", color="#C44E52", fontsize=9)
+        ax.axvline(x, color="#333333", ls="--")
+        ax.annotate(label, (x, ax.get_ylim()[1] * 0.92), xytext=(4, 0), textcoords="offset points", color="#333333", fontsize=11)
     ax.set_xlabel("baseline HbA1c (%)")
     ax.set_ylabel("patients")
     _mmol_axis(ax, "x")
@@ -67,7 +97,7 @@ def baseline_distribution(frame, moderate_min: float, severe_above: float):
 def paired_plot(frame, aggregate_above: int):
     """Baseline and follow-up HbA1c per stratum: one line per patient, or (large n) the
     median with 10-90 % and 25-75 % bands."""
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH_MAX, 3.8), sharey=True)
     for ax, name in zip(axes, ("moderate", "severe")):
         s = frame[frame["stratum"] == name]
         color = PALETTE[name]
@@ -102,7 +132,7 @@ def change_distribution(frame):
     histogram per stratum on shared bins), zero line drawn."""
     import seaborn as sns  # imported where used: only this chapter pays for it
 
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_MAX, 3.4))
     counts = frame["stratum"].value_counts()
     labels = {k: f"{k} (n = {int(counts.get(k, 0))})" for k in ("moderate", "severe")}
     data = frame[["change", "stratum"]].assign(stratum=frame["stratum"].map(labels))
@@ -130,7 +160,7 @@ def qq_plot(changes, aggregate_above: int = 2000):
         slope, intercept = np.std(c, ddof=1), np.mean(c)  # reference line from all patients
         idx = np.arange(n) if n <= aggregate_above else np.unique(np.linspace(0, n - 1, QUANTILES_SHOWN).astype(int))
         q = norm_ppf((idx + 0.5) / n)
-        ax.plot(q, c[idx], "o", ms=3, color="#4C72B0")
+        ax.plot(q, c[idx], "o", ms=3, color=PALETTE["severe"])
         ax.plot(q, intercept + slope * q, color="black", lw=1)
     ax.set_xlabel("normal quantile")
     ax.set_ylabel("change (% points)")
@@ -152,10 +182,10 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
         hue = np.asarray(hue)[keep]
         for name in np.unique(hue):
             m = hue == name
-            ax.scatter(xs[m], y[m], s=22, alpha=0.75, color=PALETTE.get(str(name)), label=str(name))
+            ax.scatter(xs[m], y[m], s=22, alpha=0.75, color=PALETTE.get(str(name)), label=readable(str(name)))
         ax.legend(frameon=False)
     else:
-        ax.scatter(xs, y, s=22, alpha=0.75, color="#4C72B0")
+        ax.scatter(xs, y, s=22, alpha=0.75, color=PALETTE["severe"])
     if len(x) >= 3 and np.std(xs) > 0:
         b1, b0 = np.polyfit(xs, y, 1)
         grid = np.linspace(xs.min(), xs.max(), 50)
@@ -178,10 +208,12 @@ def group_boxes(frame, by: str, order, ylabel: str = "change (% points)", aggreg
     if order:
         sns.boxplot(data=data, x=by, y="change", order=order, ax=ax, color="#DDDDDD", fliersize=0, linecolor="#555555")
         if len(data) <= aggregate_above:
-            sns.stripplot(data=data, x=by, y="change", order=order, ax=ax, color="#4C72B0", size=4, jitter=False, alpha=0.7)
+            sns.stripplot(data=data, x=by, y="change", order=order, ax=ax, color=PALETTE["severe"], size=4, jitter=False, alpha=0.7)
         ax.xaxis.grid(False)
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel(by.replace("_", " "))
+    if order:
+        ax.set_xticks(range(len(order)), [readable(str(o)) for o in order])
+    ax.set_xlabel(readable(by))
     ax.set_ylabel(ylabel)
     fig.tight_layout()
     return fig
@@ -189,13 +221,13 @@ def group_boxes(frame, by: str, order, ylabel: str = "change (% points)", aggreg
 
 def flow_diagram(rows_read: int, exclusions, strata_counts: dict):
     """Participant flow: read -> excluded (by reason) -> analysed -> strata."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_MAX, 4.4))
     ax.axis("off")
     box = dict(boxstyle="round,pad=0.5", fc="#F2F2F2", ec="#555555")
     analysed = rows_read - sum(n for _, n in exclusions)
     ax.text(0.35, 0.92, f"rows read\nn = {rows_read}", ha="center", va="center", bbox=box)
     excl = "\n".join(f"{n}: {reason}" for reason, n in exclusions) or "none"
-    ax.text(0.78, 0.66, f"excluded, n = {rows_read - analysed}\n{excl}", ha="center", va="center", fontsize=8, bbox=box, wrap=True)
+    ax.text(0.78, 0.66, f"excluded, n = {rows_read - analysed}\n{excl}", ha="center", va="center", fontsize=11, bbox=box, wrap=True)
     ax.text(0.35, 0.5, f"analysed\nn = {analysed}", ha="center", va="center", bbox=box)
     ax.text(0.15, 0.1, f"moderate\nn = {strata_counts.get('moderate', 0)}", ha="center", va="center", bbox=box)
     ax.text(0.55, 0.1, f"severe\nn = {strata_counts.get('severe', 0)}", ha="center", va="center", bbox=box)

@@ -1,8 +1,9 @@
 """HTML: the two renderings of a chapter (reader: no code; teaching: code, folded when long,
 and the exercises), their navigation and table of contents, and the index page.
 
-Pages are self-contained: figures are inline PNG, styles inline, no script; nothing is
-fetched from elsewhere (hospital networks are often offline).
+Pages are self-contained: figures are inline SVG images, one small stylesheet inline (light
+and dark, phone and print), no script; nothing is fetched from elsewhere (hospital networks
+are often offline).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from .paths import TEACHING_DIRNAME, TEMPLATES_DIR
 TEACHING_ONLY = "teaching"  # cell tag: only in the teaching rendering (exercises, asides)
 _HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\">(.*?)</h\1>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
+# "< 0.001", "≥ 1e9", "p = 0.03": the relation and its number never split across lines
+_RELATION_SPACE = re.compile(r"(&lt;|&gt;|[<>=≤≥]) (?=[\d−\-.])")
+_VERBATIM = re.compile(r"(<(pre|style|code|textarea)\b.*?</\2>|<[^>]+>)", re.S)
 
 
 def extract_records(nb) -> dict:
@@ -90,6 +94,20 @@ def add_toc(page: str) -> str:
     return page[: first.start()] + nav + page[first.start():]
 
 
+def keep_relations_together(page: str) -> str:
+    """Join a relation sign to its number with a no-break space in the page's text ("< 0.001"
+    never breaks after "<"); tags, code, pre and style are left as they are."""
+    parts = _VERBATIM.split(page)
+    out = []
+    i = 0
+    while i < len(parts):
+        out.append(_RELATION_SPACE.sub("\\1\u00a0", parts[i]))  # text between tags
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])  # a tag or a verbatim block, unchanged
+        i += 3  # split() yields text, whole match, inner group 2
+    return "".join(out)
+
+
 def add_nav(page: str, nav_html: str) -> str:
     """Insert the chapter navigation right after <body ...>."""
     m = re.search(r"<body[^>]*>", page)
@@ -124,7 +142,7 @@ def render_pages(nb, nav: dict) -> dict[str, str]:
     for teaching in (False, True):
         body, _ = _exporter(reader=not teaching).from_notebook_node(copy.deepcopy(nb), resources={
             "metadata": {"name": nav["title"]}})
-        body = add_nav(add_toc(body), _nav_html(nav, teaching))
+        body = add_nav(add_toc(keep_relations_together(body)), _nav_html(nav, teaching))
         rel = f"{TEACHING_DIRNAME}/{nav['name']}.html" if teaching else f"{nav['name']}.html"
         pages[rel] = body
     return pages
@@ -177,7 +195,7 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     fig = extras.get("headline_figure")
     figure = ""
     if fig:
-        figure = (f"<figure class=\"msc-figure\"><img src=\"data:image/png;base64,{fig['png']}\" alt=\"{e(fig['alt'])}\"/>"
+        figure = (f"<figure class=\"msc-figure\"><img src=\"{e(fig['src'])}\" alt=\"{e(fig['alt'])}\"/>"
                   f"<figcaption><strong>Figure 1.</strong> {e(fig['caption'])}</figcaption></figure>")
     cards = "".join(
         f"<div class=\"msc-card\"><h3>{i}. {e(c.title)}</h3><p>{e(c.question)}</p>"
@@ -220,4 +238,4 @@ All numbers are in <a href="results.json">results.json</a>.</p>
 </ul>
 </body></html>
 """
-    path.write_text(page, encoding="utf-8")
+    path.write_text(keep_relations_together(page), encoding="utf-8")

@@ -7,8 +7,6 @@ Typical chapter cell: ``ch.say(f"The mean change was {fmt_change(r.mean_change)}
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 
 from IPython.display import HTML, Markdown, display
@@ -83,25 +81,18 @@ class Chapter:
         """Prose rendered from results (numbers formatted by ``mscreport.display``)."""
         display(Markdown(markdown))
 
-    @staticmethod
-    def png_base64(fig, dpi: int = 96) -> str:
-        """A figure as base64 PNG, without volatile metadata (same bytes every build)."""
-        import matplotlib.pyplot as plt
-
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-        plt.close(fig)
-        return base64.b64encode(buf.getvalue()).decode("ascii")
-
     def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
         """Hand a figure to the build (for the index page), not shown here."""
-        self.record(key, {"png": self.png_base64(fig, dpi=80), "caption": caption, "alt": alt})
+        from .figures import figure_data_uri
+
+        self.record(key, {"src": figure_data_uri(fig), "caption": caption, "alt": alt})
 
     def figure(self, fig, caption: str, alt: str) -> None:
-        """Embed a matplotlib figure as a numbered, captioned PNG with alt text."""
+        """Embed a matplotlib figure as a numbered, captioned SVG image with alt text."""
+        from .figures import figure_data_uri
+
         self._figures += 1
-        data = self.png_base64(fig)
-        display(HTML(f"<figure class=\"msc-figure\" id=\"figure-{self._figures}\"><img src=\"data:image/png;base64,{data}\" "
+        display(HTML(f"<figure class=\"msc-figure\" id=\"figure-{self._figures}\"><img src=\"{figure_data_uri(fig)}\" "
                      f"alt=\"{fmt.escape(alt)}\"/><figcaption><strong>Figure {self._figures}.</strong> {fmt.escape(caption)}"
                      "</figcaption></figure>"))
 
