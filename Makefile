@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help report test test-fast bench browser-deps notebooks clean
+.PHONY: help report test test-fast bench browser-deps notebooks workbooks clean
 
 help: ## Show this help
 	@echo "mscreport - make targets:"
@@ -33,6 +33,10 @@ bench: $(STAMP) ## Print build-time, memory and size figures (medians of several
 notebooks: $(STAMP) ## Regenerate the .ipynb twins from the py:percent sources (for Jupyter users)
 	$(BIN)/jupytext --sync notebooks/*.py
 
+workbooks: $(STAMP) ## Student workbooks (unpaired .ipynb, with and without answers) into workbooks/, and the `mscreport` Jupyter kernel
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name mscreport --display-name "Python (mscreport)"
+	$(BIN)/mscreport workbooks --output workbooks
+
 browser-deps: ## Install headless Chromium and pdftotext (poppler-utils) for the browser test where possible (apt-get); never fails
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
@@ -44,4 +48,4 @@ browser-deps: ## Install headless Chromium and pdftotext (poppler-utils) for the
 	  else echo "$$missing not available and not root: the browser tests that need it will be skipped"; fi; fi
 
 clean: ## Remove the virtual environment and rendered reports
-	rm -rf $(VENV) reports/*.html reports/results.json reports/teaching reports/.cache
+	rm -rf $(VENV) workbooks reports/*.html reports/results.json reports/teaching reports/.cache

@@ -48,6 +48,8 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=2025)
     s.add_argument("--output", metavar="FILE", default=None, help="default: standard output")
     sub.add_parser("params", help="list the parameters with defaults and units")
+    w = sub.add_parser("workbooks", help="write student notebooks (.ipynb, unpaired) with and without answers")
+    w.add_argument("--output", metavar="DIR", default="workbooks", help="output folder (default: workbooks/)")
     return parser
 
 
@@ -97,6 +99,18 @@ def cmd_params(_args) -> int:
     return EXIT_OK
 
 
+def cmd_workbooks(args) -> int:
+    from pathlib import Path
+
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise InputError([Problem(args.output, None, None, "--output must be a folder, and this is a file")])
+    from .workbooks import KERNEL_NAME, write_workbooks
+    written = write_workbooks(Path(args.output))
+    print(f"wrote {len(written)} workbooks to {args.output}/student and {args.output}/with_answers "
+          f"(kernel `{KERNEL_NAME}`: `make workbooks` installs it)", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_build(args) -> int:
     from pathlib import Path
 
@@ -122,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         args.argv = argv
     except SystemExit as exc:  # argparse already printed its message
         return EXIT_INPUT if exc.code else EXIT_OK
-    handler = {"build": cmd_build, "validate": cmd_validate, "synth": cmd_synth, "params": cmd_params}[args.command]
+    handler = {"build": cmd_build, "validate": cmd_validate, "synth": cmd_synth, "params": cmd_params,
+               "workbooks": cmd_workbooks}[args.command]
     try:
         return handler(args)
     except InputError as exc:

@@ -1,0 +1,113 @@
+"""Workbooks for a class (`mscreport workbooks`, `make workbooks`): unpaired notebooks in two
+editions; the student edition carries no answer; a workbook runs from its own folder with the
+`mscreport` kernel; saving it leaves the chapter sources (notebooks/) untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mscreport.chapters import list_chapters
+from mscreport.cli import main
+from mscreport.paths import NOTEBOOKS_DIR, REPO_ROOT
+from mscreport.workbooks import KERNEL_NAME, SOLUTION_TAG
+
+CHAPTERS = list_chapters()
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("class") / "workbooks"
+    assert main(["workbooks", "--output", str(out)]) == 0
+    return out
+
+
+def _solutions(nb) -> list[str]:
+    return [c.source for c in nb.cells if SOLUTION_TAG in c.metadata.get("tags", [])]
+
+
+def _git_status_notebooks() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--", "notebooks/"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_two_editions_of_every_chapter(workbooks):
+    for edition in ("student", "with_answers"):
+        names = sorted(p.stem for p in (workbooks / edition).glob("*.ipynb"))
+        assert names == [c.name for c in CHAPTERS], edition
+
+
+def test_student_edition_has_no_answer_text(workbooks):
+    for c in CHAPTERS:
+        with_answers = nbformat.read(workbooks / "with_answers" / f"{c.name}.ipynb", as_version=4)
+        student_text = (workbooks / "student" / f"{c.name}.ipynb").read_text(encoding="utf-8")
+        answers = _solutions(with_answers)
+        assert len(answers) >= 2, f"{c.name}: the answer edition lost its answers"
+        student = nbformat.read(workbooks / "student" / f"{c.name}.ipynb", as_version=4)
+        assert not _solutions(student)
+        leaked = [a[:60] for a in answers if a in student_text or a.split("**", 2)[-1].strip()[:40] in student_text]
+        assert not leaked, f"{c.name}: answer text in the student edition: {leaked}"
+        assert "Answer" not in student_text and "<details>" not in student_text
+        # the questions themselves stay
+        assert student_text.count("## Exercises") == 1
+
+
+def test_workbooks_are_unpaired_and_ask_for_the_named_kernel(workbooks):
+    from jupytext.config import find_jupytext_configuration_file, load_jupytext_configuration_file
+
+    for path in sorted(workbooks.rglob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert "jupytext" not in nb["metadata"], f"{path.name}: jupytext pairing metadata"
+        assert nb["metadata"]["kernelspec"]["name"] == KERNEL_NAME
+        assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+        config = load_jupytext_configuration_file(find_jupytext_configuration_file(str(path.parent)))
+        assert config.default_formats(str(path)) == "ipynb", "jupytext would pair this workbook with a text file"
+
+
+def test_workbooks_are_reproducible(workbooks, tmp_path):
+    again = tmp_path / "again"
+    assert main(["workbooks", "--output", str(again)]) == 0
+    for path in sorted(workbooks.rglob("*.ipynb")):
+        assert path.read_bytes() == (again / path.relative_to(workbooks)).read_bytes(), path.name
+
+
+def test_output_that_is_a_file_is_refused(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["workbooks", "--output", str(f)]) == 2
+    assert "must be a folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_student_workbook_runs_from_its_folder_and_saving_leaves_sources_alone(workbooks, tmp_path, monkeypatch):
+    """Run a student workbook with nbclient on the `mscreport` kernel (installed here into a
+    scratch prefix, as `make workbooks` does into .venv), cwd = its folder; save it; the
+    chapter sources are unchanged."""
+    from nbclient import NotebookClient
+
+    prefix = tmp_path / "prefix"
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--prefix", str(prefix), "--name", KERNEL_NAME],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter") + os.pathsep + os.environ.get("JUPYTER_PATH", ""))
+    before_status = _git_status_notebooks()
+    before = {p.name: p.read_bytes() for p in NOTEBOOKS_DIR.iterdir() if p.is_file()}
+
+    folder = workbooks / "student"
+    path = folder / "02_severity.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('a student was here', ch.cohort.rows_analysed)"))
+    NotebookClient(nb, kernel_name=nb.metadata["kernelspec"]["name"], timeout=300,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    assert "a student was here" in "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    nbformat.write(nb, path)
+
+    assert _git_status_notebooks() == before_status
+    assert {p.name: p.read_bytes() for p in NOTEBOOKS_DIR.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{c.name}.ipynb" for c in CHAPTERS), \
+        "saving wrote a paired file next to the workbook"
