@@ -292,3 +292,166 @@ def test_teaching_rendering_shows_code(audits, rel):
     assert any(c["visible"] for c in shown), f"{rel}: every code cell is folded away; none is visible"
     assert all(c["visible"] or c["folded"] for c in shown), f"{rel}: some code is hidden without a fold to open it"
     assert all(s.startswith("Show the code") for s in info["folds"]), f"{rel}: fold without a label: {info['folds']}"
+
+
+# ------------------------------------------------------------------ print, phone, dark (issue 13)
+PRINTED = ["index.html", "03_change.html"]  # the index and the chapter with the widest table
+PHONE = {"width": 390, "height": 844}
+_SVG_FONT = re.compile(r"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px")
+_SVG_VIEWBOX = re.compile(r'viewBox="0 0 ([\d.]+) ')
+
+_TABLES_JS = """
+() => Array.from(document.querySelectorAll('table')).filter(t => !t.closest('details:not([open])')).map(t => ({
+  caption: (t.caption ? t.caption.textContent : '').replace(/\\s+/g, ' ').trim(),
+  columns: Array.from({length: Math.max(...Array.from(t.rows).map(r => r.cells.length))}, (_, j) =>
+    Array.from(t.rows).map(r => r.cells[j] ? r.cells[j].textContent.replace(/\\s+/g, ' ').trim() : '')
+         .filter(s => s)),
+  fits: t.getBoundingClientRect().right <= document.documentElement.clientWidth + 1,
+  scrolls: t.scrollWidth > t.clientWidth + 1,
+  overflowX: getComputedStyle(t).overflowX,
+  background: getComputedStyle(t).backgroundImage,
+}))
+"""
+_HEADINGS_JS = "() => Array.from(document.querySelectorAll('h2, h3')).map(h => h.textContent.replace(/\\u00b6/g, '').replace(/\\s+/g, ' ').trim())"
+_FIGURES_JS = """
+() => Array.from(document.querySelectorAll('figure img')).map(i => ({
+  src: i.getAttribute('src'), width: i.getBoundingClientRect().width,
+  background: getComputedStyle(i).backgroundColor}))
+"""
+_COLOURS_JS = """
+() => ({body: getComputedStyle(document.body).backgroundColor, text: getComputedStyle(document.body).color,
+        pageWidth: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth})
+"""
+
+
+def _pieces(text: str) -> set[str]:
+    """The pieces a printed line may break a text into: words, and words split after a hyphen
+    (pdftotext -layout interleaves the lines of wrapped table cells)."""
+    return {p for p in re.split(r"\s+|(?<=-)", text.replace("\u00a0", " ")) if p}
+
+
+def _rgb(css: str) -> tuple[float, ...]:
+    return tuple(float(v) for v in re.findall(r"[\d.]+", css)[:3])
+
+
+def _luminance(css: str) -> float:
+    r, g, b = (c / 255 for c in _rgb(css))
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Folder of the screenshots and PDFs of this run (the paths are printed for a human)."""
+    return tmp_path_factory.mktemp("screens")
+
+
+def _open(browser, built_report, rel, **context_args):
+    ctx = browser.new_context(service_workers="block", **context_args)
+    page = ctx.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+               else route.abort("blockedbyclient"))
+    page.goto((built_report / rel).resolve().as_uri(), wait_until="load", timeout=60_000)
+    return ctx, page
+
+
+def _pdftotext(pdf: Path, *args: str) -> str:
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", *args, str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+@pytest.mark.parametrize("rel", PRINTED)
+def test_print_keeps_every_table_column(browser, built_report, shots, rel, paper):
+    """Printed to PDF (Chromium's print pipeline; A4 by `chromium --print-to-pdf`-equivalent
+    Playwright page.pdf, both paper sizes), every table's every column is on the page
+    (pdftotext finds each cell and header; no table is wider than the printable width), no
+    page ends with a heading, "< 0.001" is never split, and link targets are written out."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed: `make browser-deps` installs it")
+    ctx, page = _open(browser, built_report, rel, viewport={"width": 1280, "height": 900})
+    try:
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 700 if paper == "A4" else 720, "height": 1000})  # ~ printable width at 96 dpi
+        tables = page.evaluate(_TABLES_JS)
+        headings = page.evaluate(_HEADINGS_JS)
+        pdf = shots / f"{rel.replace('/', '_').removesuffix('.html')}_{paper}.pdf"
+        page.pdf(path=str(pdf), format=paper, print_background=True)
+    finally:
+        ctx.close()
+    print(f"\nPDF: {pdf}")
+    assert tables, f"{rel}: no tables to check"
+    wide = [t["caption"] for t in tables if not t["fits"] or t["scrolls"]]
+    assert not wide, f"{rel} ({paper}): tables wider than the printed page: {wide}"
+    text = _pdftotext(pdf)
+    printed = _pieces(text)
+    missing = [f"{t['caption'][:40]!r} column {j + 1}: {cell!r}" for t in tables for j, col in enumerate(t["columns"])
+               for cell in col if not _pieces(cell) <= printed]
+    assert not missing, f"{rel} ({paper}): table text missing from the PDF:\n" + "\n".join(missing[:20])
+    assert not re.search(r"<\s*\n", text.replace("\u00a0", " ")), f"{rel}: a line ends with '<' (split '< 0.001')"
+    pages = [p for p in text.split("\f") if p.strip()]
+    orphans = [(i + 1, h) for i, p in enumerate(pages[:-1]) for h in headings
+               if h and p.strip().splitlines()[-1].strip() == h]
+    assert not orphans, f"{rel} ({paper}): pages ending with a heading: {orphans}"
+    if rel == "index.html":
+        assert "(06_published.html)" in printed, "printed links do not show their target"
+
+
+@pytest.mark.browser
+def test_chromium_print_to_pdf_command(built_report, shots):
+    """The plain `chromium --headless --print-to-pdf` of a chapter: every table cell in the text."""
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed: `make browser-deps` installs it")
+    pdf = shots / "03_change_cli.pdf"
+    subprocess.run([CHROMIUM, "--headless", *LAUNCH_ARGS, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                    (built_report / "03_change.html").resolve().as_uri()], capture_output=True, timeout=120, check=True)
+    print(f"\nPDF: {pdf}")
+    printed = _pieces(_pdftotext(pdf))
+    for header in ("p (t-test)", "d_z", "p (Wilcoxon)", "SD of change", "Wilcoxon V", "Hodges-Lehmann shift", "its CI"):
+        assert _pieces(header) <= printed, f"column {header!r} lost in print"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("rel", ["index.html", "03_change.html", "teaching/04_dose.html"])
+def test_screens_phone_and_dark(browser, built_report, shots, rel, width, scheme):
+    """Screenshots at 1280 and 390 px, light and dark. At 390 px nothing runs off the page:
+    a table either fits or scrolls in its own box with a visible cue (edge shadows), and
+    figure text is >= 9 px. In dark mode text is light on dark, figures sit on a light card."""
+    viewport = PHONE if width == 390 else {"width": 1280, "height": 900}
+    ctx, page = _open(browser, built_report, rel, viewport=viewport, color_scheme=scheme,
+                      device_scale_factor=2 if width == 390 else 1)
+    try:
+        shot = shots / f"{rel.replace('/', '_').removesuffix('.html')}_{width}_{scheme}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        tables, figs, colours = page.evaluate(_TABLES_JS), page.evaluate(_FIGURES_JS), page.evaluate(_COLOURS_JS)
+    finally:
+        ctx.close()
+    print(f"\nscreenshot: {shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert colours["pageWidth"] <= colours["viewport"] + 1, f"{rel} at {width} px scrolls sideways"
+    for t in tables:
+        if t["scrolls"]:
+            assert t["overflowX"] in ("auto", "scroll") and "gradient" in t["background"], \
+                f"{rel} at {width} px: table {t['caption'][:40]!r} is cut without a scroll cue"
+        else:
+            assert t["fits"], f"{rel} at {width} px: table {t['caption'][:40]!r} runs off the screen"
+    for f in figs:
+        from urllib.parse import unquote
+
+        svg = unquote(f["src"].split(",", 1)[1])
+        natural_px = float(_SVG_VIEWBOX.search(svg).group(1)) * 4 / 3
+        smallest = min(float(s) for s in _SVG_FONT.findall(svg)) * 4 / 3 * f["width"] / natural_px
+        assert smallest >= 9, f"{rel} at {width} px: figure text {smallest:.1f} px"
+        assert _luminance(f["background"]) > 0.9, "figures are drawn on a light card"
+    body, text = _luminance(colours["body"]), _luminance(colours["text"])
+    if scheme == "dark":
+        assert body < 0.05 and text > 0.5, f"{rel}: dark mode not honoured ({colours})"
+    else:
+        assert body > 0.9 and text < 0.05, f"{rel}: light page expected ({colours})"
