@@ -220,3 +220,26 @@ def test_reader_pages_print_no_raw_floats(pages, rel):
     _, page = pages(rel)
     found = raw_floats(page.visible_text)
     assert not found, f"{rel} prints raw floats:\n" + "\n".join(found)
+
+
+PAGE_BUDGET = 150_000  # bytes, figures included (issue 13: pages were ~300-460 KB with JupyterLab's CSS)
+
+
+@pytest.mark.parametrize("rel", ALL_PAGES)
+def test_page_is_light(pages, rel):
+    """A page weighs under 150 KB including its figures, and carries only our stylesheet
+    (no JupyterLab theme CSS, whose variables start with --jp-)."""
+    source, page = pages(rel)
+    size = len(source.encode("utf-8"))
+    assert size < PAGE_BUDGET, f"{rel}: {size} bytes (budget {PAGE_BUDGET})"
+    css = "".join(page.css)
+    assert "--jp-" not in css, f"{rel}: JupyterLab CSS variables in the page"
+    assert len([t for t, _, _ in page.tags if t == "style"]) == 1, f"{rel}: more than one <style> block"
+
+
+@pytest.mark.parametrize("rel", ALL_PAGES)
+def test_relations_are_not_split(pages, rel):
+    """'< 0.001' (and '≥ 1e9', 'p = 0.03') never breaks after the sign: a no-break space."""
+    _, page = pages(rel)
+    split = re.findall(r"(?:^|\s)(?:<|>|≤|≥) \d.{0,12}", page.visible_text)
+    assert not split, f"{rel}: relation sign followed by a breakable space: {split[:5]}"

@@ -64,6 +64,7 @@ def _exporter(reader: bool):
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
     c.HTMLExporter.embed_images = True
+    c.CSSHTMLHeaderPreprocessor.enabled = False  # pygments' CSS for JupyterLab's variables: ours colours code
     c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES_DIR)]
     c.HTMLExporter.template_name = "mscreport"
     return HTMLExporter(config=c)
