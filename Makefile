@@ -30,7 +30,7 @@ test-fast: $(STAMP) ## Unit tests only (no notebook execution, no browser)
 bench: $(STAMP) ## Print build-time, memory and size figures (medians of several runs)
 	$(BIN)/python scripts/bench.py
 
-notebooks: $(STAMP) ## Regenerate the .ipynb twins from the py:percent sources (for Jupyter users)
+notebooks: $(STAMP) ## Regenerate the .ipynb twins paired with the py:percent sources (for contributors; a class uses make workbooks)
 	$(BIN)/jupytext --sync notebooks/*.py
 
 workbooks: $(STAMP) ## Student workbooks (unpaired .ipynb, with and without answers) into workbooks/, and the `mscreport` Jupyter kernel

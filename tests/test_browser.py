@@ -8,6 +8,11 @@ and every link resolves (files on disk, anchors to an id). The reader rendering 
 code, the teaching rendering must. A full-page screenshot of the index is kept in
 tests/artifacts/index.png (gitignored) for a human to look at.
 
+Print, phone and dark (issue 13): the index and chapter 3 printed to PDF (A4 and Letter, and
+the plain `chromium --print-to-pdf`), their text read back with pdftotext (poppler-utils);
+screenshots at 1280 and 390 px in light and dark mode, saved in the test's tmp folder
+(`screens*/`, paths printed with `-s`).
+
 Skipped, with the reason, when Chromium or Playwright is missing or the browser cannot be
 launched (``make test`` tries to apt-get chromium first). Playwright's own browser download
 is never used: the system Chromium is launched by path.
