@@ -16,7 +16,7 @@ import pytest
 from mscreport.chapters import list_chapters
 from mscreport.cli import main
 from mscreport.paths import NOTEBOOKS_DIR, REPO_ROOT
-from mscreport.workbooks import KERNEL_NAME, SOLUTION_TAG
+from mscreport.workbooks import KERNEL_NAME, SOLUTION_TAG, STUDENT_SWITCH
 
 CHAPTERS = list_chapters()
 
@@ -48,14 +48,40 @@ def test_student_edition_has_no_answer_text(workbooks):
         with_answers = nbformat.read(workbooks / "with_answers" / f"{c.name}.ipynb", as_version=4)
         student_text = (workbooks / "student" / f"{c.name}.ipynb").read_text(encoding="utf-8")
         answers = _solutions(with_answers)
-        assert len(answers) >= 2, f"{c.name}: the answer edition lost its answers"
+        computed = any(cell.cell_type == "code" and "exercises." in cell.source for cell in with_answers.cells)
+        assert computed or len(answers) >= 2, f"{c.name}: the answer edition lost its answers"
         student = nbformat.read(workbooks / "student" / f"{c.name}.ipynb", as_version=4)
         assert not _solutions(student)
         leaked = [a[:60] for a in answers if a in student_text or a.split("**", 2)[-1].strip()[:40] in student_text]
         assert not leaked, f"{c.name}: answer text in the student edition: {leaked}"
         assert "Answer" not in student_text and "<details>" not in student_text
-        # the questions themselves stay
-        assert student_text.count("## Exercises") == 1
+        # the questions themselves stay (in markdown, or rendered by the exercises call)
+        assert student_text.count("## Exercises") == 1 or computed
+    assert any(_solutions(nbformat.read(workbooks / "with_answers" / f"{c.name}.ipynb", as_version=4)) for c in CHAPTERS)
+
+
+def test_answers_rendered_from_results_are_switched_off_for_students(workbooks):
+    """Chapters whose exercise answers are computed (``exercises.*``) print only the questions
+    in the student edition: the switch precedes the call, and it does hide every answer."""
+    from mscreport import exercises
+
+    switched = 0
+    for c in CHAPTERS:
+        for edition in ("student", "with_answers"):
+            nb = nbformat.read(workbooks / edition / f"{c.name}.ipynb", as_version=4)
+            for cell in nb.cells:
+                if cell.cell_type == "code" and "exercises." in cell.source.replace(STUDENT_SWITCH, ""):
+                    assert cell.source.startswith(STUDENT_SWITCH) == (edition == "student"), (c.name, edition)
+                    switched += edition == "student"
+    assert switched >= 1
+    rows = [{"test": "a", "p": 0.01, "p_holm": 0.02}]
+    assert "Answer" in exercises.trust_exercises(rows, 0.05)
+    try:
+        exercises.SHOW_ANSWERS = False
+        text = exercises.trust_exercises(rows, 0.05)
+    finally:
+        exercises.SHOW_ANSWERS = True
+    assert "Answer" not in text and "<details>" not in text and "## Exercises" in text and "3. " in text
 
 
 def test_workbooks_are_unpaired_and_ask_for_the_named_kernel(workbooks):

@@ -11,7 +11,12 @@ import math
 from . import display as fmt
 
 
+SHOW_ANSWERS = True  # the student workbooks set it to False: questions only (workbooks.py)
+
+
 def _answer(question: str, answer: str, number: int) -> str:
+    if not SHOW_ANSWERS:
+        return f"{number}. {question}"
     return f"{number}. {question}\n   <details><summary>Answer</summary>{answer}</details>"
 
 

@@ -3,7 +3,8 @@ run and save without touching the report's sources.
 
 ``write_workbooks(DIR)`` writes two editions, ``DIR/student/`` (exercises without their
 answers) and ``DIR/with_answers/`` (each answer in its own markdown cell tagged
-``solution``, as nbgrader and sphinx-exercise do). A workbook
+``solution``, as nbgrader and sphinx-exercise do; exercises whose answers a chapter renders
+from results, through ``exercises``, are switched to questions only). A workbook
 
 * carries no jupytext metadata, and ``DIR/jupytext.toml`` turns pairing off there, so saving
   it in Jupyter (even with jupytext's contents manager) writes only that ``.ipynb``, never a
@@ -25,6 +26,7 @@ from .chapters import list_chapters
 KERNEL_NAME = "mscreport"
 KERNEL_DISPLAY_NAME = "Python (mscreport)"
 SOLUTION_TAG = "solution"  # cell tag of an exercise's answer
+STUDENT_SWITCH = "exercises.SHOW_ANSWERS = False  # student edition: the questions without their answers"
 EDITIONS = {"student": False, "with_answers": True}  # folder -> answers included
 _JUPYTEXT_TOML = ('# Workbooks are plain notebooks: no text twin is paired with them, so saving one\n'
                   '# never writes a .py file (the chapter sources live in notebooks/).\nformats = "ipynb"\n')
@@ -54,6 +56,9 @@ def make_workbook(source: Path, answers: bool):
     nb.metadata["language_info"] = {"name": "python"}
     if not answers:
         nb.cells = [c for c in nb.cells if SOLUTION_TAG not in c.metadata.get("tags", [])]
+        for cell in nb.cells:  # exercises whose answers are rendered from results: questions only
+            if cell.cell_type == "code" and "exercises." in cell.source:
+                cell.source = f"{STUDENT_SWITCH}\n{cell.source}"
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i:03d}"
         if cell.cell_type == "code":
