@@ -17,7 +17,8 @@ def problems(*args, **kwargs) -> list[str]:
 def test_defaults_are_the_papers():
     assert resolve_params() == DEFAULTS
     assert DEFAULTS == {"hba1c_unit": "percent", "moderate_min": 6.2, "severe_above": 8.0, "dose_cutoff": 1e9,
-                        "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1}
+                        "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1,
+                        "baseline_window_months": 3.0, "followup_at_months": "last", "followup_window_months": 3.0}
 
 
 def test_yaml_file(tmp_path):

@@ -27,7 +27,7 @@ from .paths import CACHE_DIRNAME, DATA_DIR, DEFAULT_COHORT, NOTEBOOKS_DIR, PACKA
 
 MANIFEST = "manifest.json"
 KERNEL_START_ATTEMPTS = 3  # a kernel that dies before running any code is started again
-RECORD_KEYS = ("overall", "strata", "dose", "published_comparison")
+RECORD_KEYS = ("overall", "strata", "dose", "published_comparison", "longitudinal")
 
 
 # ------------------------------------------------------------------ cache keys

@@ -47,6 +47,7 @@ def make_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the reconstructed (synthetic) cohort")
     s.add_argument("--seed", type=int, default=2025)
     s.add_argument("--output", metavar="FILE", default=None, help="default: standard output")
+    s.add_argument("--long", action="store_true", help="one row per HbA1c measurement (a few per patient)")
     sub.add_parser("params", help="list the parameters with defaults and units")
     w = sub.add_parser("workbooks", help="write student notebooks (.ipynb, unpaired) with and without answers")
     w.add_argument("--output", metavar="DIR", default="workbooks", help="output folder (default: workbooks/)")
@@ -71,6 +72,10 @@ def cmd_validate(args) -> int:
         print(f"{args.file}:{e.row}:-: excluded: {e.reason}{where}")
     for note in (*cohort.file_notes, *cohort.notes):
         print(note)
+    if cohort.longitudinal is not None:  # a long file: say how its measurements were used
+        flow = cohort.longitudinal.flow()
+        print(f"{args.file}: long file: {flow['rows_read']} measurements of {flow['patients_read']} patients; "
+              + "; ".join(f"{u['use']}: {u['n']}" for u in flow["measurements"] if u["n"]))
     strata = cohort.frame["stratum"].value_counts()
     print(f"{args.file}: OK: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed "
           f"({int(strata.get('moderate', 0))} moderate, {int(strata.get('severe', 0))} severe), "
@@ -84,11 +89,12 @@ def cmd_validate(args) -> int:
 def cmd_synth(args) -> int:
     if not 0 <= args.seed < 2**32:
         raise InputError([Problem("--seed", None, None, f"--seed {args.seed}: give a whole number from 0 to 4294967295")])
-    from .synth import make_cohort, write_cohort
-    frame = make_cohort(args.seed)
-    write_cohort(frame, args.output if args.output else sys.stdout)
+    from .synth import make_cohort, make_long_cohort, write_cohort, write_long_cohort
+    frame = make_long_cohort(args.seed) if args.long else make_cohort(args.seed)
+    (write_long_cohort if args.long else write_cohort)(frame, args.output if args.output else sys.stdout)
     if args.output:
-        print(f"wrote {len(frame)} synthetic patients to {args.output}", file=sys.stderr)
+        what = f"{len(frame)} measurements of {frame['patient_id'].nunique()}" if args.long else str(len(frame))
+        print(f"wrote {what} synthetic patients to {args.output}", file=sys.stderr)
     return EXIT_OK
 
 

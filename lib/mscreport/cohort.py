@@ -17,6 +17,7 @@ import pandas as pd
 from . import dictionary as dd
 from .errors import InputError, Problem
 from .params import DEFAULTS
+from .longitudinal import read_long
 from .readers import RawTable, read_cohort_file
 from .validators import check_frame
 
@@ -44,6 +45,7 @@ class Cohort:
     file_notes: tuple = ()  # other notes: columns not used by the analysis, look-alike pseudonyms
     header_row: int | None = 1  # spreadsheet row of the header (None for Parquet)
     column_map: dict = field(default_factory=dict)  # dictionary column -> the user's header, as mapped
+    longitudinal: object = field(default=None, repr=False)  # LongCohort of a long file (one row per measurement)
 
     def spreadsheet_row(self, row: int) -> int | None:
         """The spreadsheet row of a 1-based data row (None for Parquet)."""
@@ -109,10 +111,14 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
 
         columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
     raw = read_cohort_file(path, columns)
-    # Seam for long files (one row per measurement, ``dd.detect_layout(...) == "long"``): derive
-    # the wide frame here and check it as below; until then ``check_columns`` refuses them.
+    frame, long = raw.frame, None
+    if dd.detect_layout(frame.columns) == "long":  # one row per measurement: derive the wide frame (longitudinal.py)
+        long = read_long(frame, str(path), params)
+        frame = long.wide
     try:
-        analysed, excluded, problems, notes = check_frame(raw.frame, str(path), params, raw.headers)
+        analysed, excluded, problems, notes = check_frame(frame, str(path), params, raw.headers)
+        if long:
+            excluded, notes = sorted(excluded + long.excluded), notes + long.notes
     except InputError:
         raise
     except Exception as exc:  # a cell type no check foresaw: still a readable message, never a traceback
@@ -125,8 +131,8 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
     present = tuple(c.name for c in dd.COLUMNS if c.name in analysed.columns or c.name in raw.frame.columns)
-    return Cohort(path=str(path), sha256=raw.sha256, rows_read=len(raw.frame), frame=analysed,
+    return Cohort(path=str(path), sha256=raw.sha256, rows_read=long.n_patients if long else len(raw.frame), frame=analysed,
                   excluded=tuple(Exclusion(r, reason) for r, reason in excluded),
                   columns_present=present, params=params, notes=cell_notes,
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
-                  column_map=columns.as_dict() if columns else {})
+                  column_map=columns.as_dict() if columns else {}, longitudinal=long)

@@ -26,6 +26,7 @@ class ParamSpec:
     unit: str
     help: str
     check: Callable[[Any], str | None] = lambda v: None
+    numbers_as_text: bool = False  # a str parameter that may be given as a YAML number (e.g. a month: 12)
 
 
 def _between(lo: float, hi: float, *, lo_open: bool = False) -> Callable[[Any], str | None]:
@@ -41,6 +42,17 @@ def _between(lo: float, hi: float, *, lo_open: bool = False) -> Callable[[Any], 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
     return lambda v: None if v in choices else f"must be one of {', '.join(choices)}"
+
+
+def _last_or_months(v: str) -> str | None:
+    """'last' or a number of months after time 0."""
+    if v == "last":
+        return None
+    try:
+        months = float(v)
+    except ValueError:
+        return "must be 'last' or a number of months (e.g. 12)"
+    return None if math.isfinite(months) and 0 < months <= 600 else "must be 'last' or a number of months > 0 and <= 600"
 
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -69,6 +81,16 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "share of randomised patients expected to be lost before the primary HbA1c; the trial's "
               "sample size is inflated by 1 / (1 - dropout)",
               _between(0.0, 0.9)),
+    ParamSpec("baseline_window_months", float, 3.0, "months",
+              "long files: the baseline is the last HbA1c at a time in [-window, 0]; none there excludes the patient",
+              _between(0.0, 120.0)),
+    ParamSpec("followup_at_months", str, "last", "months",
+              "long files: 'last' = the last HbA1c after time 0 (the paper's follow-up); a number M = the HbA1c "
+              "closest to month M within followup_window_months",
+              _last_or_months, numbers_as_text=True),
+    ParamSpec("followup_window_months", float, 3.0, "months",
+              "long files: how far from followup_at_months the follow-up HbA1c may be",
+              _between(0.0, 120.0)),
 )
 
 PARAMS_BY_NAME = {p.name: p for p in PARAMETERS}
@@ -78,6 +100,8 @@ DEFAULTS = {p.name: p.default for p in PARAMETERS}
 def parse_value(spec: ParamSpec, value: Any) -> Any:
     """Convert a value (from YAML or a ``-p NAME=VALUE`` string) to the parameter's type."""
     if spec.type is str:
+        if spec.numbers_as_text and isinstance(value, (int, float)) and not isinstance(value, bool):  # YAML `followup_at_months: 12`
+            return f"{value:g}"
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {value!r}")
         return value.strip()

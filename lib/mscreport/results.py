@@ -15,12 +15,13 @@ from .dose import analyse_dose
 from .published import compare_published
 from .stats import paired_test
 from .strata import STRATA
+from .trajectory import analyse_trajectory, interface_block
 
 TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison",
             # interface.md "Every number the report shows", then this project's additions
             "normality", "hodges_lehmann", "target", "safety", "durability", "source", "adjusted_dose", "holm",
             "rtm", "sample_size", "threshold_sensitivity", "table1",
-            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts")
+            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts", "longitudinal")
 
 
 def analyse_overall(cohort):
@@ -143,6 +144,7 @@ def compute_results(cohort) -> dict:
         "attrition": change["attrition"], "change_by_followup": change["change_by_followup"],
         "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"]),
         "strata_counts": strata_counts_block(cohort),
+        "longitudinal": interface_block(analyse_trajectory(cohort)),
     }
 
 

@@ -196,3 +196,49 @@ def write_cohort(frame: pd.DataFrame, path) -> None:
     out["hba1c_followup"] = out["hba1c_followup"].map(lambda v: f"{v:.1f}")
     out["dose_cells"] = out["dose_cells"].map(_format_dose)
     out.to_csv(path, index=False, lineterminator="\n")
+
+
+LONG_VISITS = (3, 6, 12, 18, 24, 36, 48, 60)  # months of the routine visits a patient may have
+LONG_MAX_INTERMEDIATE = 3
+SCREENING_MONTHS = -6  # a screening HbA1c, outside the default baseline window, for every 4th patient
+
+
+def make_long_cohort(seed: int = 2025) -> pd.DataFrame:
+    """The reconstructed cohort as a long file (one row per HbA1c measurement). SYNTHETIC.
+
+    Per patient: the baseline at month 0 and the follow-up at ``followup_months`` are exactly
+    the wide cohort's (``make_cohort(seed)``), so the long file reduced to the last follow-up
+    is the reconstructed cohort and reproduces every published figure. Between them, up to 3
+    routine visits (``LONG_VISITS`` before the follow-up), whose HbA1c moves from the baseline
+    towards the follow-up over the first 6 months, with noise (SD 0.25 %), in tenths of a %,
+    never below 5.0 %; every 4th patient also has a screening value at month -6 (outside the
+    default baseline window, so it shows the window rule at work).
+    """
+    wide = make_cohort(seed)
+    rng = np.random.default_rng([seed, 1])  # a stream of its own: the wide cohort is unchanged
+    patient_cols = [c for c in wide.columns if c not in ("hba1c_baseline", "hba1c_followup", "followup_months")]
+    rows = []
+    for k, p in enumerate(wide.itertuples(index=False)):
+        base, last, months = p.hba1c_baseline, p.hba1c_followup, int(p.followup_months)
+        visits = [v for v in LONG_VISITS if v < months - 1]
+        chosen = sorted(rng.choice(visits, size=min(LONG_MAX_INTERMEDIATE, len(visits)), replace=False)) if visits else []
+        times = ([SCREENING_MONTHS] if k % 4 == 0 else []) + [0] + [int(v) for v in chosen] + [months]
+        for t in times:
+            if t == 0:
+                value = base
+            elif t == months:
+                value = last
+            else:
+                drift = base + (last - base) * min(1.0, max(t, 0) / 6) if t > 0 else base
+                value = max(FOLLOWUP_FLOOR / 10, round(drift + rng.normal(0, 0.25), 1))
+            rows.append({"patient_id": p.patient_id, "months": t, "hba1c": value,
+                         **{c: getattr(p, c) for c in patient_cols}})
+    return pd.DataFrame(rows)
+
+
+def write_long_cohort(frame: pd.DataFrame, path) -> None:
+    """CSV with HbA1c to 0.1 % and doses written as e.g. 1.5e9."""
+    out = frame.copy()
+    out["hba1c"] = out["hba1c"].map(lambda v: f"{v:.1f}")
+    out["dose_cells"] = out["dose_cells"].map(_format_dose)
+    out.to_csv(path, index=False, lineterminator="\n")

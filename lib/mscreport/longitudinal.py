@@ -1,0 +1,337 @@
+"""Long cohort files: one row per HbA1c measurement, and the wide cohort derived from them.
+
+Layout (interface.md, "Repeated measurements"): ``patient_id``, ``hba1c`` and one time column:
+``months`` (since the infusion or randomisation; negative or 0 = before), ``weeks``, ``days``,
+or ``date`` with a per-patient ``infusion_date`` (ISO ``YYYY-MM-DD``). Recognised by its
+columns: ``hba1c`` and a time column, and no ``hba1c_baseline``. Conversions to months:
+weeks x 7 / 30.4375, days / 30.4375, (date - infusion_date) in days / 30.4375.
+
+Patient-level columns (``arm``, ``dose_cells``, ``msc_source``, the optional dictionary
+columns, ``infusion_date``) may repeat on every row and must be constant within a patient: an
+empty cell is "not repeated", two different values are an error naming the rows.
+
+Derivation rules of the analysed wide cohort (each a parameter):
+
+* baseline = the last measurement at a time in [-``baseline_window_months``, 0]; none
+  there excludes the patient with that reason;
+* follow-up: ``followup_at_months`` = ``last``: the last measurement after time 0 (the
+  paper's definition); a number M: the measurement closest to M within
+  ``followup_window_months`` of it (and after time 0; ties go to the earlier one); none
+  there excludes the patient (or, when the baseline is below ``moderate_min``, the
+  moderate_min reason applies, as for wide files);
+* ``followup_months`` of the derived cohort = the chosen measurement's time.
+
+The derived frame has one row per patient, indexed by the patient's first data row of the
+file, in the wide layout with HbA1c still in the file's unit, so that the wide validation
+(``validators.check_frame``) runs on it unchanged. Every measurement row is accounted for
+(``measurement_use``): baseline, follow-up, other measurement after time 0 (mixed model
+only), not used (with the reason), or empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import dictionary as dd
+from .errors import InputError, Problem
+from .units import UNIT_LABELS, to_ngsp
+
+DAYS_PER_MONTH = dd.DAYS_PER_MONTH
+MONTHS_PER = {"months": 1.0, "weeks": 7 / DAYS_PER_MONTH, "days": 1 / DAYS_PER_MONTH}
+AGREE_MONTHS = 0.5 / DAYS_PER_MONTH  # two time columns agree within half a day
+LONG_COLUMNS = ("patient_id", "hba1c") + dd.LONG_TIME_COLUMNS + ("infusion_date",)
+PATIENT_COLUMNS = tuple(c.name for c in dd.COLUMNS  # repeated on each row, constant within a patient
+                        if c.requirement in (dd.STUDY, dd.OPTIONAL, dd.DESIGN) and c.name != "followup_months")
+
+USE_BASELINE = "baseline"
+USE_FOLLOWUP = "follow-up"
+USE_OTHER = "other measurement after time 0 (mixed model only)"
+USE_BEFORE = "before time 0, not the baseline (not used)"
+USE_EMPTY = "empty hba1c cell (not a measurement)"
+USE_PATIENT_OUT = "patient not analysed (see the patient's exclusion)"
+
+
+def is_long_layout(columns) -> bool:
+    """Whether a table's columns say "one row per measurement" (``dictionary.detect_layout``)."""
+    return dd.detect_layout(columns) == "long"
+
+
+def reason_no_baseline(window: float) -> str:
+    return f"no HbA1c in the baseline window (-{window:g} to 0 months)"
+
+
+def reason_no_followup(params: dict) -> str:
+    at = params["followup_at_months"]
+    if at == "last":
+        return "no HbA1c after time 0 (follow-up)"
+    return f"no HbA1c within {params['followup_window_months']:g} months of month {float(at):g} (follow-up)"
+
+
+def followup_target(params: dict) -> float | None:
+    """``followup_at_months`` as a number of months, or None for ``last``."""
+    at = params["followup_at_months"]
+    return None if at == "last" else float(at)
+
+
+@dataclass(frozen=True)
+class LongCohort:
+    """A validated long file: measurements in NGSP %, per-patient derivation, row accounting.
+
+    ``measurements``: row, patient_id, months, hba1c (NGSP %; NaN for an empty cell).
+    ``patients``: one row per patient (first_row, baseline/follow-up rows, times and values,
+    ``reason`` of an exclusion by the derivation, or None).
+    """
+
+    path: str
+    rows_read: int
+    measurements: pd.DataFrame = field(repr=False)
+    patients: pd.DataFrame = field(repr=False)
+    wide: pd.DataFrame = field(repr=False)  # the derived wide frame, only patients the derivation keeps
+    params: dict = field(repr=False)
+    notes: list = field(default_factory=list, repr=False)  # columns not used (FILE:-:COLUMN: note: ...)
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.patients)
+
+    @property
+    def excluded(self) -> list[tuple[int, str]]:
+        """Patients the derivation excludes, as (first data row of the patient, reason)."""
+        out = self.patients[self.patients["reason"].notna()]
+        return list(zip(out["first_row"].astype(int).tolist(), out["reason"].tolist()))
+
+    def measurement_use(self, analysed_ids=None) -> pd.Series:
+        """What each measurement row is used for (indexed by row). ``analysed_ids``: patients
+        the wide cohort analyses (default: those the derivation keeps and whose baseline
+        passes ``moderate_min``)."""
+        m = self.measurements
+        p = self.patients.set_index("patient_id")
+        if analysed_ids is None:
+            analysed_ids = self.model_patients()
+        in_model = m["patient_id"].isin(set(analysed_ids)).to_numpy()
+        use = np.full(len(m), USE_BEFORE, dtype=object)
+        use[(m["months"] > 0).to_numpy()] = USE_OTHER
+        rows = m["row"].to_numpy()
+        use[np.isin(rows, p["baseline_row"].dropna().to_numpy())] = USE_BASELINE
+        use[np.isin(rows, p["followup_row"].dropna().to_numpy())] = USE_FOLLOWUP
+        use[~in_model] = USE_PATIENT_OUT
+        use[m["hba1c"].isna().to_numpy()] = USE_EMPTY
+        return pd.Series(use, index=pd.Index(rows, name="row"), name="use")
+
+    def model_patients(self) -> list[str]:
+        """Patients whose baseline exists and passes moderate_min (the mixed model's patients)."""
+        p = self.patients
+        ok = p["baseline"].notna() & (p["baseline"] >= self.params["moderate_min"])
+        return p.loc[ok, "patient_id"].tolist()
+
+    def model_frame(self) -> pd.DataFrame:
+        """Measurements for the mixed model: each included patient's baseline measurement and every
+        measurement after time 0 (empty cells dropped); years = months / 12."""
+        m = self.measurements
+        keep = set(self.model_patients())
+        base_rows = self.patients["baseline_row"].dropna().to_numpy()
+        sel = (m["patient_id"].isin(keep) & m["hba1c"].notna()
+               & ((m["months"] > 0) | m["row"].isin(base_rows)))
+        out = m.loc[sel, ["row", "patient_id", "months", "hba1c"]].copy()
+        out["years"] = out["months"] / 12.0
+        if "arm" in self.patients:
+            out["arm"] = out["patient_id"].map(self.patients.set_index("patient_id")["arm"])
+        return out.sort_values(["patient_id", "months"], kind="stable").reset_index(drop=True)
+
+    def flow(self) -> dict:
+        """Where every measurement and every patient went (counts only: safe to show)."""
+        use = self.measurement_use().value_counts()
+        reasons = self.patients["reason"].dropna().value_counts()
+        return {"rows_read": self.rows_read,
+                "measurements": [{"use": k, "n": int(use.get(k, 0))} for k in
+                                 (USE_BASELINE, USE_FOLLOWUP, USE_OTHER, USE_BEFORE, USE_PATIENT_OUT, USE_EMPTY)],
+                "patients_read": self.n_patients,
+                "patients_excluded_by_derivation": [{"reason": k, "n": int(v)} for k, v in reasons.items()]}
+
+
+def _months(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[np.ndarray, list[Problem]]:
+    """Time since the infusion in months from every time column present (they must agree)."""
+    from .validators import _limited, _parse_dates, parse_numbers
+
+    problems: list[Problem] = []
+    found: list[tuple[str, np.ndarray]] = []
+    for column in ("months", "weeks", "days"):
+        if column in frame.columns:
+            values, probs = parse_numbers(frame[column], name, column, rows)
+            problems += probs
+            found.append((column, values.to_numpy() * MONTHS_PER[column]))
+    if "date" in frame.columns:
+        if "infusion_date" not in frame.columns:
+            problems.append(Problem(name, None, "infusion_date", "a 'date' column needs the patient's "
+                                    "'infusion_date' (YYYY-MM-DD) on each row, or give 'months' instead"))
+        else:
+            date, p1 = _parse_dates(frame, "date", name, rows)
+            infusion, p2 = _parse_dates(frame, "infusion_date", name, rows)
+            problems += p1 + p2
+            found.append(("date", ((date - infusion).dt.days / DAYS_PER_MONTH).to_numpy(dtype="float64")))
+    if not found:
+        return np.full(len(frame), np.nan), problems
+    column, months = found[0]
+    if not problems:  # an empty time (a non-number was reported above already)
+        problems += _limited([Problem(name, int(rows[i]), column, "empty time: every measurement needs its time "
+                                      "since the infusion") for i in np.flatnonzero(np.isnan(months))], name, column)
+    for other, values in found[1:]:
+        disagree = ~np.isnan(values) & ~np.isnan(months) & (np.abs(values - months) > AGREE_MONTHS)
+        problems += _limited([Problem(name, int(rows[i]), other, f"{other} disagrees with {column} "
+                                      f"({values[i]:.2f} vs {months[i]:.2f} months): keep one time column")
+                              for i in np.flatnonzero(disagree)], name, other)
+    return months, problems
+
+
+def _patient_columns(frame: pd.DataFrame, patient: np.ndarray, n_patients: int, name: str, rows: np.ndarray
+                     ) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """Per patient (codes 0..n_patients-1; -1 = no id), the one non-empty text of each
+    patient-level column; a Problem for every row whose value differs from the patient's first
+    non-empty one (numbers compared as numbers: 1.5e9 and 1500000000 are one value)."""
+    from .validators import _limited
+
+    problems: list[Problem] = []
+    out: dict[str, np.ndarray] = {}
+    n = len(frame)
+    for column in [c for c in PATIENT_COLUMNS + ("infusion_date",) if c in frame.columns]:
+        cells, distinct = pd.factorize(frame[column], use_na_sentinel=False)  # each distinct cell handled once
+        texts = pd.Series(distinct, dtype=object).map(lambda x: "" if pd.isna(x) else str(x).strip())
+        keys = texts.str.lower()
+        if column in dd.COLUMNS_BY_NAME and dd.COLUMNS_BY_NAME[column].kind == "number":
+            number = pd.to_numeric(texts.str.replace(",", ".", regex=False), errors="coerce")
+            keys = keys.where(number.isna(), number.map(repr))
+        codes = pd.factorize(keys)[0][cells]
+        raw = texts.to_numpy(dtype=object)[cells]
+        nonempty = (raw != "") & (patient >= 0)
+        at = np.flatnonzero(nonempty)
+        first = np.full(n_patients, n, dtype="int64")
+        np.minimum.at(first, patient[at], at)  # each patient's first non-empty position (n: none)
+        ref = np.where(nonempty, first[np.maximum(patient, 0)], 0)
+        differ = nonempty & (codes != codes[ref])
+        problems += _limited([Problem(name, int(rows[i]), column,
+                                      f"{column} differs within the patient ({raw[i]!r} here, "
+                                      f"{raw[ref[i]]!r} in row {int(rows[ref[i]])}): a patient-level "
+                                      "column must be the same on every row of the patient")
+                              for i in np.flatnonzero(differ)], name, column)
+        values = np.full(n_patients, "", dtype=object)
+        has = first < n
+        values[has] = raw[first[has]]
+        out[column] = values
+    return out, problems
+
+
+def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
+    """Check a long table (as ``validators.read_table`` returns it) and derive the wide cohort.
+
+    Raises InputError with every problem (``FILE:ROW:COLUMN``): an empty patient_id or time,
+    a non-number or implausible HbA1c, two measurements of a patient at the same time, a
+    patient-level column that differs within a patient, time columns that disagree.
+    """
+    from .validators import _hba1c_hint, _limited, _text, fmt_number, parse_numbers, unknown_column_notes
+
+    n = len(frame)
+    rows = (frame.index.to_numpy(dtype="int64") if frame.index.name == "row"
+            else np.arange(1, n + 1, dtype="int64"))
+    frame = frame.reset_index(drop=True)
+    problems: list[Problem] = []
+    ids = _text(frame, "patient_id")
+    empty_id = (ids == "").to_numpy()
+    problems += _limited([Problem(name, int(rows[i]), "patient_id", "empty patient_id: every measurement needs "
+                                  "the patient's pseudonym") for i in np.flatnonzero(empty_id)], name, "patient_id")
+    unit = params["hba1c_unit"]
+    values, probs = parse_numbers(frame["hba1c"], name, "hba1c", rows)
+    problems += probs
+    v = values.to_numpy()
+    lo, hi = dd.HBA1C_RANGE[unit]
+    hint = _hba1c_hint(unit)
+    outside = ~np.isnan(v) & ((v < lo) | (v > hi))
+    problems += _limited([Problem(name, int(rows[i]), "hba1c", f"HbA1c {fmt_number(v[i])} is outside the plausible "
+                                  f"range {lo:g}-{hi:g} {UNIT_LABELS[unit]}{hint(v[i])}")
+                          for i in np.flatnonzero(outside)], name, "hba1c")
+    months, probs = _months(frame, name, rows)
+    problems += probs
+    id_arr = ids.to_numpy(dtype=object)
+    measured = ~np.isnan(v) & ~np.isnan(months) & ~empty_id
+    key = pd.DataFrame({"id": id_arr, "t": np.round(months, 9)})
+    dup = key.duplicated(keep=False).to_numpy() & measured
+    if dup.any():
+        firsts = key[dup].reset_index().groupby(["id", "t"], sort=False)["index"].transform("first").to_numpy()
+        at = np.flatnonzero(dup)
+        later = at[firsts != at]
+        first_of = dict(zip(at, firsts))
+        problems += _limited([Problem(name, int(rows[i]), "hba1c", f"a second HbA1c of this patient at the same time "
+                                      f"(as row {int(rows[first_of[i]])}): keep one")
+                              for i in later], name, "hba1c")
+    patient, order = pd.factorize(pd.Series(np.where(empty_id, None, id_arr)))  # codes in order of appearance
+    per_patient, probs = _patient_columns(frame, patient, len(order), name, rows)
+    problems += probs
+    if problems:
+        problems.sort(key=lambda p: (p.row is None, p.row or 0))
+        raise InputError(problems)
+    ngsp = to_ngsp(pd.Series(v), unit).to_numpy()
+    measurements = pd.DataFrame({"row": rows, "patient_id": id_arr, "months": months, "hba1c": ngsp,
+                                 "hba1c_raw": v})
+    patients = derive_patients(measurements, params)
+    at = pd.Index(order).get_indexer(patients["patient_id"])
+    for column, values in per_patient.items():
+        patients[column] = values[at]
+    notes = unknown_column_notes(frame.drop(columns=[c for c in LONG_COLUMNS if c in frame.columns]), name)
+    return LongCohort(path=name, rows_read=n, measurements=measurements.drop(columns="hba1c_raw"),
+                      patients=patients.drop(columns=["baseline_raw", "followup_raw"]),
+                      wide=wide_frame(patients, list(per_patient)), params=dict(params), notes=notes)
+
+
+def derive_patients(measurements: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Per patient: first row, baseline and follow-up (row, months, NGSP %, raw value) by the
+    stated rules, and the reason when the derivation excludes the patient (else None).
+
+    ``measurements``: row, patient_id, months, hba1c (NGSP %), hba1c_raw (file unit).
+    """
+    m = measurements
+    first_row = m.groupby("patient_id", sort=False)["row"].min()
+    out = pd.DataFrame({"patient_id": first_row.index, "first_row": first_row.to_numpy()})
+    valid = m[m["hba1c"].notna()].sort_values(["patient_id", "months"], kind="stable")
+    window = params["baseline_window_months"]
+    base = valid[(valid["months"] >= -window) & (valid["months"] <= 0)].groupby("patient_id", sort=False).last()
+    after = valid[valid["months"] > 0]
+    target = followup_target(params)
+    if target is None:
+        fu = after.groupby("patient_id", sort=False).last()
+    else:
+        near = after.assign(distance=(after["months"] - target).abs())
+        near = near[near["distance"] <= params["followup_window_months"]]
+        fu = near.sort_values(["patient_id", "distance", "months"], kind="stable").groupby("patient_id", sort=False).first()
+    for what, got in (("baseline", base), ("followup", fu)):
+        got = got.reindex(out["patient_id"])
+        out[f"{what}_row"] = got["row"].to_numpy()
+        out[f"{what}_months"] = got["months"].to_numpy()
+        out[what] = got["hba1c"].to_numpy()
+        out[f"{what}_raw"] = got["hba1c_raw"].to_numpy()
+    from .validators import REASON_BELOW_MIN
+
+    reason = np.full(len(out), None, dtype=object)
+    no_fu = out["followup"].isna().to_numpy()
+    below = (out["baseline"] < params["moderate_min"]).to_numpy()
+    reason[no_fu & below] = REASON_BELOW_MIN.format(params["moderate_min"])
+    reason[no_fu & ~below] = reason_no_followup(params)
+    reason[out["baseline"].isna().to_numpy()] = reason_no_baseline(window)
+    out["reason"] = reason
+    return out
+
+
+def wide_frame(patients: pd.DataFrame, patient_columns) -> pd.DataFrame:
+    """The derived wide cohort in the file's layout (HbA1c in the file's unit), one row per patient
+    kept by the derivation, indexed by the patient's first data row (``row``)."""
+    keep = patients[patients["reason"].isna()]
+    wide = pd.DataFrame({"patient_id": keep["patient_id"].to_numpy(),
+                         "hba1c_baseline": keep["baseline_raw"].to_numpy(),
+                         "hba1c_followup": keep["followup_raw"].to_numpy(),
+                         "followup_months": keep["followup_months"].to_numpy()},
+                        index=pd.Index(keep["first_row"].astype("int64").to_numpy(), name="row"))
+    for column in patient_columns:
+        if column != "infusion_date":
+            wide[column] = keep[column].to_numpy()
+    return wide

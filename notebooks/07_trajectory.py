@@ -1,0 +1,139 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # HbA1c over time: trajectories and a mixed model
+#
+# **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
+# and how fast?
+#
+# The paper reduces each patient to two numbers, a baseline and the last follow-up 6 to 68
+# months later. A **long file** (one row per HbA1c measurement) shows the whole course. This
+# chapter draws it, averages it by time bin and fits a linear mixed model with a random
+# intercept and a random slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the infusion.
+
+# %% tags=["parameters"]
+data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
+hba1c_unit: str = "percent"  # unit of the HbA1c columns: percent (NGSP) or mmol_mol (IFCC)
+moderate_min: float = 6.2  # NGSP %: lowest baseline analysed; lower baselines are excluded
+severe_above: float = 8.0  # NGSP %: baseline above this is severe; 8.0 itself is moderate
+dose_cutoff: float = 1e9  # cells: high dose is a dose at or above this
+alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
+target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
+aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
+dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
+baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
+followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
+followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
+
+# %%
+from mscreport import trajectory
+from mscreport.report import Chapter
+
+ch = Chapter.from_parameters("trajectory", globals())
+traj = trajectory.analyse_trajectory(ch.cohort)
+ch.record("longitudinal", trajectory.interface_block(traj))
+
+# %% [markdown]
+# ## The data
+#
+# Which measurements enter: each patient's baseline (the last HbA1c in the window
+# [−`baseline_window_months`, 0]) and every measurement after time 0, for every patient whose
+# baseline is at least `moderate_min`, including patients with no follow-up near
+# `followup_at_months` (the model copes with missing visits; the before/after chapters
+# cannot).
+
+# %%
+trajectory.show_availability(ch, traj)
+
+# %% [markdown]
+# ## Mean HbA1c over time
+#
+# The mean of each time bin, with its confidence interval, over the patients' own courses. A
+# bin's mean comes from the patients measured in that bin only: when those who stay in
+# follow-up differ from those who leave, the bins compare different people.
+
+# %%
+trajectory.show_trajectory(ch, traj)
+
+# %% [markdown]
+# ## The mixed model
+#
+# HbA1c = intercept + slope × years + a patient's own deviation in intercept and slope +
+# measurement noise, fitted by REML. The **slope per year** is the average drift after the
+# infusion: positive means HbA1c creeps back up (the effect wanes), negative that it keeps
+# falling. The standard deviations say how much patients differ from each other in their
+# starting level and in their drift, and how far single measurements scatter around a
+# patient's own line.
+
+# %%
+trajectory.show_mixed_model(ch, traj)
+
+# %% [markdown]
+# ## Is the fall durable?
+
+# %%
+trajectory.show_verdict(ch, traj)
+
+# %% [markdown] tags=["teaching"]
+# ## Why a mixed model, and not a t-test at each visit
+#
+# A paired t-test per visit (baseline vs month 3, baseline vs month 6, ...) seems natural but
+# answers the wrong question badly:
+#
+# * **Many tests.** Eight visits give eight p-values; at α = 0.05 one "significant" visit is
+#   expected by chance once the tests are several, and none of them tests the trend.
+# * **Different patients at each visit.** Each test uses only the patients seen at that
+#   visit; a patient who misses one visit drops out of that test, and the tests cannot be
+#   compared when the mix of patients changes.
+# * **Ignoring that measurements of one patient are related.** Repeated HbA1c values of one
+#   patient are correlated; treating them as independent understates the uncertainty.
+#
+# The mixed model uses every measurement at once. The random intercept lets each patient
+# start at their own level; the random slope lets each patient drift at their own rate; the
+# fixed slope is the average drift, with a standard error that accounts for both the number
+# of patients and the number of measurements per patient. Patients with missing visits still
+# contribute what they have (under the assumption that the visits are missing at random given
+# the measured values).
+#
+# **Assumptions to check.** A straight line in time (look at the figure: a fast fall over
+# the first months followed by a plateau is not a line, and the slope then mixes the two);
+# normal random effects and residuals; missing visits not caused by the unmeasured HbA1c.
+# **Common misreading:** a slope near 0 with a wide CI is "no evidence of drift", not
+# "evidence of no drift". And without a control group, neither a stable nor a rising HbA1c
+# says what the infusion did.
+
+# %% [markdown] tags=["teaching"]
+# ## Exercises
+#
+# 1. Rebuild with `mscreport synth --long --output long.csv` and
+#    `mscreport build --data long.csv -p followup_at_months=12`. What happens to the number
+#    of patients in the before/after chapters, and to the mixed model?
+#    <details><summary>Answer</summary>The before/after chapters now analyse only patients with
+#    an HbA1c within 3 months of month 12; the others are excluded with that reason. The mixed
+#    model does not change: it uses every measurement after time 0 whatever the follow-up
+#    rule.</details>
+# 2. The slope's CI includes 0. Can you conclude that the effect is durable?
+#    <details><summary>Answer</summary>No: the data are compatible with no drift and with every
+#    drift inside the interval. Durability needs an interval that excludes clinically relevant
+#    drifts (e.g. +0.3 % per year), and a control group to tell the infusion from the rest of
+#    the care.</details>
+# 3. Why does the fixed slope's standard error depend on the number of patients more than on
+#    the number of measurements per patient?
+#    <details><summary>Answer</summary>Patients differ in their own slopes (the random slope's
+#    SD): that between-patient variation only averages out over more patients. More
+#    measurements per patient only sharpen each patient's own line.</details>

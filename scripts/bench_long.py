@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Benchmark of a long-file build (issue 10): a benchmark, not a timed test.
+
+Writes a synthetic long cohort of N patients x 8 measurements (months 0, 3, 6, 12, 18, 24, 36,
+48; the bundled long cohort's patient-level columns resampled, fresh ids, HbA1c from a random
+intercept and slope per patient plus noise), then times ``mscreport build --force --data`` on
+it (wall time of the whole command, peak memory summed over the build and its descendants, as
+``scripts/bench.py`` measures them), and in-process: loading + deriving the cohort, and the
+trajectory analysis (time bins + mixed model) that chapter 07 runs.
+
+Usage: ``.venv/bin/python scripts/bench_long.py [--patients 100000] [--keep]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import fmt_bytes, report_size, run_build  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+VISITS = np.array([0, 3, 6, 12, 18, 24, 36, 48], dtype=float)
+
+
+def make_long(n: int, path: Path, seed: int = 7) -> None:
+    """N patients x 8 measurements, CSV."""
+    rng = np.random.default_rng(seed)
+    src = pd.read_csv(REPO / "data" / "reconstructed_cohort_long.csv", dtype=str).drop_duplicates("patient_id")
+    pick = src.iloc[rng.integers(0, len(src), n)].reset_index(drop=True)
+    intercept = np.clip(rng.normal(7.5, 1.0, n), 6.3, 12)
+    slope = rng.normal(0.1, 0.3, n)
+    k = len(VISITS)
+    months = np.tile(VISITS, n)
+    pid = np.repeat(np.arange(n), k)
+    hba1c = np.clip(intercept[pid] - 0.6 * (months > 0) + slope[pid] * months / 12 + rng.normal(0, 0.3, n * k), 5, 15)
+    frame = pick.drop(columns=["patient_id", "months", "hba1c"]).iloc[pid].reset_index(drop=True)
+    frame.insert(0, "patient_id", [f"L{i:07d}" for i in pid])
+    frame.insert(1, "months", months.astype(int))
+    frame.insert(2, "hba1c", np.round(hba1c, 1))
+    frame.to_csv(path, index=False)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--patients", type=float, default=1e5)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args(argv)
+    n = int(args.patients)
+    tmp = Path(tempfile.mkdtemp(prefix="mscreport-bench-long-"))
+    try:
+        data = tmp / f"long_{n}.csv"
+        t0 = time.perf_counter()
+        make_long(n, data)
+        print(f"wrote {n} patients x {len(VISITS)} measurements ({data.stat().st_size / 2**20:.0f} MiB) "
+              f"in {time.perf_counter() - t0:.1f} s")
+        from mscreport.cohort import load_cohort
+        from mscreport.trajectory import analyse_trajectory
+
+        t0 = time.perf_counter()
+        cohort = load_cohort(data)
+        t_load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        traj = analyse_trajectory(cohort)
+        t_traj = time.perf_counter() - t0
+        m = traj.mixed
+        print(f"in-process: load + derive {t_load:.1f} s; trajectory (bins + mixed model, {m.engine}) {t_traj:.1f} s; "
+              f"slope {m.slope_per_year['estimate']:.4f} per year, converged {m.converged}")
+        del cohort, traj
+        out = tmp / "reports"
+        res = run_build("--force", "--data", str(data), "--output", str(out), measure_memory=True)
+        size, _ = report_size(out)
+        print(f"mscreport build --force: {res['wall']:.1f} s wall, peak memory (RSS sum) {fmt_bytes(res['peak_sum'])} "
+              f"(PSS sum {fmt_bytes(res['peak_pss'])}), report {size / 2**20:.1f} MiB")
+        for name, seconds in res["chapters"].items():
+            print(f"  {name:<14} {seconds:.1f} s")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
