@@ -123,17 +123,25 @@ trajectory.show_verdict(ch, traj)
 # 1. Rebuild with `mscreport synth --long --output long.csv` and
 #    `mscreport build --data long.csv -p followup_at_months=12`. What happens to the number
 #    of patients in the before/after chapters, and to the mixed model?
-#    <details><summary>Answer</summary>The before/after chapters now analyse only patients with
-#    an HbA1c within 3 months of month 12; the others are excluded with that reason. The mixed
-#    model does not change: it uses every measurement after time 0 whatever the follow-up
-#    rule.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 1.** The before/after chapters now analyse only patients with an HbA1c within 3
+# months of month 12; the others are excluded with that reason. The mixed model does not
+# change: it uses every measurement after time 0 whatever the follow-up rule.
+
+# %% [markdown] tags=["teaching"]
 # 2. The slope's CI includes 0. Can you conclude that the effect is durable?
-#    <details><summary>Answer</summary>No: the data are compatible with no drift and with every
-#    drift inside the interval. Durability needs an interval that excludes clinically relevant
-#    drifts (e.g. +0.3 % per year), and a control group to tell the infusion from the rest of
-#    the care.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 2.** No: the data are compatible with no drift and with every drift inside the
+# interval. Durability needs an interval that excludes clinically relevant drifts (e.g. +0.3 %
+# per year), and a control group to tell the infusion from the rest of the care.
+
+# %% [markdown] tags=["teaching"]
 # 3. Why does the fixed slope's standard error depend on the number of patients more than on
 #    the number of measurements per patient?
-#    <details><summary>Answer</summary>Patients differ in their own slopes (the random slope's
-#    SD): that between-patient variation only averages out over more patients. More
-#    measurements per patient only sharpen each patient's own line.</details>
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 3.** Patients differ in their own slopes (the random slope's SD): that
+# between-patient variation only averages out over more patients. More measurements per
+# patient only sharpen each patient's own line.
