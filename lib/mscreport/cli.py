@@ -1,7 +1,9 @@
 """The ``mscreport`` command line: build, validate, synth (see interface.md).
 
-Bad input or a bad parameter: one readable line per problem on stderr and exit code 2,
-never a Python traceback. Heavy libraries are imported only when needed, so that an
+Exit codes: 0 success; 2 bad input or a bad parameter (one readable line per problem on
+stderr, never a Python traceback; also an output folder that cannot be written or holds
+files mscreport did not write); 3 a chapter failed while the build ran it (its executed
+notebook and traceback are kept in ``DIR/failed/``); 130 interrupted. Heavy libraries are imported only when needed, so that an
 up-to-date rebuild answers in well under a second.
 """
 
@@ -11,7 +13,7 @@ import argparse
 import os
 import sys
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, safe_field
 
 EXIT_OK, EXIT_INPUT = 0, 2
 
@@ -148,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except OSError as exc:  # e.g. an output folder that cannot be written
-        where = exc.filename or "-"
-        print(f"{where}:-:-: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # e.g. an output folder that cannot be written; the path is always named
+        where = exc.filename or getattr(args, "output", None) or "-"
+        print(f"{safe_field(where)}:-:-: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
 
 

@@ -92,28 +92,23 @@ def parse_value(spec: ParamSpec, value: Any) -> Any:
 
 
 def resolve_params(params_file: str | Path | None = None,
-                   overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-    """Defaults, then a YAML file, then ``NAME=VALUE`` overrides; validated.
+                   overrides: list[str] | tuple[str, ...] = (), values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then a YAML file, then typed ``values``, then ``NAME=VALUE`` overrides; validated.
 
     Raises InputError listing every problem (unknown names come with the list of known ones).
     """
     problems: list[Problem] = []
     raw: dict[str, tuple[Any, str]] = {}  # name -> (value, where it came from)
     if params_file is not None:
-        where = str(params_file)
-        try:
-            import yaml
+        from .yamlfile import load_mapping
 
-            text = Path(params_file).read_text(encoding="utf-8")
-            loaded = yaml.safe_load(text) or {}
-            if not isinstance(loaded, dict):
-                raise ValueError("expected a mapping of NAME: VALUE")
-            for name, value in loaded.items():
-                raw[str(name)] = (value, where)
-        except FileNotFoundError:
-            problems.append(Problem(where, None, None, "parameter file not found"))
-        except Exception as exc:  # yaml errors, decoding errors
-            problems.append(Problem(where, None, None, "cannot read parameter file: " + " ".join(str(exc).split())))
+        try:
+            for name, value in load_mapping(params_file).items():
+                raw[str(name)] = (value, str(params_file))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    for name, value in (values or {}).items():  # already typed (a notebook's parameters)
+        raw[name] = (value, "parameters")
     for item in overrides:
         if "=" not in item:
             problems.append(Problem("-p", None, None, f"{item!r}: expected NAME=VALUE"))
