@@ -147,7 +147,9 @@ def test_bad_input_exits_2_without_traceback_and_keeps_previous_reports(built_re
     assert _snapshot(out) == before
 
 
-def test_failing_chapter_exits_2_naming_it_and_keeps_previous_reports(built_report, tmp_path):
+def test_failing_chapter_exits_3_keeps_its_notebook_and_traceback_and_the_previous_reports(built_report, tmp_path):
+    """Issue 12.1: the failing cell and error are printed, the executed notebook and the
+    traceback are kept under DIR/failed/, the exit code (3) is not bad input's (2)."""
     out = tmp_path / "reports"
     shutil.copytree(built_report, out)
     before = _snapshot(out)
@@ -157,9 +159,24 @@ def test_failing_chapter_exits_2_naming_it_and_keeps_previous_reports(built_repo
     broken = CHAPTERS[0].source.read_text().replace("cohort = ch.cohort", "cohort = ch.cohort\nraise ValueError('planted failure')")
     (chapters / "02_broken.py").write_text(broken)
     proc = _cli("build", "--output", str(out), env={"MSCREPORT_NOTEBOOKS": str(chapters)})
-    assert proc.returncode == 2
-    assert "02_broken" in proc.stderr and "planted failure" in proc.stderr and "Traceback" not in proc.stderr
-    assert _snapshot(out) == before
+    assert proc.returncode == 3
+    assert "02_broken" in proc.stderr and "ValueError: planted failure" in proc.stderr and "Traceback" not in proc.stderr
+    assert "raise ValueError('planted failure')" in proc.stderr  # the failing cell
+    after = _snapshot(out)
+    failed = {k: after.pop(k) for k in list(after) if k.startswith("failed/")}
+    after.pop(".cache/manifest.json"), before.pop(".cache/manifest.json")
+    assert after == before  # every page and results.json as they were
+    assert set(failed) == {"failed/02_broken.ipynb", "failed/02_broken.traceback.txt"}
+    assert b"planted failure" in failed["failed/02_broken.traceback.txt"]
+    assert b"Traceback" in failed["failed/02_broken.traceback.txt"] or b"ValueError" in failed["failed/02_broken.traceback.txt"]
+    assert json.loads(failed["failed/02_broken.ipynb"])["cells"]  # the executed notebook, outputs and all
+    # the next good build into the same folder is accepted (failed/ is ours) and removes it
+    shutil.rmtree(chapters)
+    chapters.mkdir()
+    shutil.copy(CHAPTERS[0].source, chapters / CHAPTERS[0].source.name)
+    proc = _cli("build", "--output", str(out), env={"MSCREPORT_NOTEBOOKS": str(chapters)})
+    assert proc.returncode == 0, proc.stderr
+    assert not (out / "failed").exists()
 
 
 def test_cached_rebuild_reuses_and_a_parameter_change_reexecutes(built_report, tmp_path):

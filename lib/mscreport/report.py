@@ -18,6 +18,7 @@ from .mime import RESULT_MIME
 from .paths import REPO_ROOT
 from .params import PARAMETERS, resolve_params
 from .results import jsonable
+from .snapshot import snapshot_from_environment
 
 
 def resolve_data_path(path: str) -> Path:
@@ -42,9 +43,8 @@ class Chapter:
     def open(cls, name: str, data_path: str, column_map: dict | None = None, **params) -> "Chapter":
         """Validate parameters, load the cohort (its headers mapped by ``column_map``, as the
         build validated it), show both at the top of the chapter."""
-        overrides = [f"{k}={v}" for k, v in params.items()]
         try:
-            resolved = resolve_params(None, overrides)
+            resolved = resolve_params(values=params)
             cohort = load_cohort(resolve_data_path(data_path), resolved, column_map or None)
         except InputError as exc:
             display(HTML("<pre class=\"msc-error\">" + fmt.escape(str(exc)) + "</pre>"))
@@ -55,9 +55,17 @@ class Chapter:
 
     @classmethod
     def from_parameters(cls, name: str, namespace: dict) -> "Chapter":
-        """Open the chapter with the papermill parameters found in a notebook's namespace."""
+        """Open the chapter with the papermill parameters found in a notebook's namespace; under
+        the build, with the build's validated snapshot of the cohort (see ``snapshot``)."""
         params = {p.name: namespace[p.name] for p in PARAMETERS if p.name in namespace}
-        return cls.open(name, namespace["data_path"], namespace.get("column_map"), **params)
+        cohort = snapshot_from_environment()
+        if cohort is None:
+            return cls.open(name, namespace["data_path"], namespace.get("column_map"), **params)
+        if params != {k: cohort.params[k] for k in params}:
+            raise RuntimeError(f"parameters {params} differ from the build's {cohort.params}")
+        ch = cls(name, cohort, cohort.params)
+        ch.show_parameters()
+        return ch
 
     def show_parameters(self) -> None:
         rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(fmt.fmt_value(self.params[p.name]))}</td>"

@@ -118,6 +118,21 @@ def reconstruction_block(comparisons, alpha: float) -> dict:
             "basis": published.get("basis", [])}
 
 
+def assemble_results(data_block: dict, params: dict, records: list[dict]) -> tuple[dict, dict]:
+    """results.json (without provenance), assembled in this one place: the ``data`` block and
+    the typed ``params`` of the validated cohort, then the chapters' records merged in
+    chapter order (contract keys in the contract's order, then the rest). Returns
+    (results, extras): extras are records that are not results (e.g. the index figure)."""
+    merged: dict = {}
+    for chapter_records in records:
+        merged.update(chapter_records)
+    results = {"data": dict(data_block), "params": dict(params)}
+    for key in TOP_KEYS[2:]:
+        results[key] = merged.get(key)
+    extras = {k: v for k, v in merged.items() if k not in TOP_KEYS}
+    return results, extras
+
+
 def compute_results(cohort) -> dict:
     """The whole results.json content (without provenance) for a cohort."""
     from .change import analyse_change
@@ -128,9 +143,7 @@ def compute_results(cohort) -> dict:
     comparisons = compare_published(cohort, overall, strata, dose)
     change = analyse_change(cohort)
     trust = trust_blocks(cohort, overall, strata, dose)
-    return {
-        "data": cohort.data_block(),
-        "params": dict(cohort.params),
+    records = {
         "overall": overall.interface(),
         "strata": strata_block(strata),
         "dose": dose.interface(),
@@ -144,6 +157,7 @@ def compute_results(cohort) -> dict:
         "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"]),
         "strata_counts": strata_counts_block(cohort),
     }
+    return assemble_results(cohort.data_block(), cohort.params, [records])[0]
 
 
 def jsonable(obj):

@@ -25,7 +25,8 @@ def threshold_sensitivity(cohort, severe_grid=(7.0, 7.5, 8.0, 8.5, 9.0, 10.0),
                           moderate_min: float | None = None) -> pd.DataFrame:
     """How stratum sizes and mean changes move when severe_above moves (NGSP %).
 
-    Rows below moderate_min (default: the cohort's parameter) are already excluded.
+    The grid always contains the cohort's own ``severe_above``. Rows below moderate_min
+    (default: the cohort's parameter) are already excluded.
     """
     from .stats import paired_test
 
@@ -33,7 +34,7 @@ def threshold_sensitivity(cohort, severe_grid=(7.0, 7.5, 8.0, 8.5, 9.0, 10.0),
     b, fu = f["hba1c_baseline"].to_numpy(float), f["hba1c_followup"].to_numpy(float)
     alpha = cohort.params["alpha"]
     rows = []
-    for cut in severe_grid:
+    for cut in sorted({float(c) for c in severe_grid} | {float(cohort.params["severe_above"])}):
         severe = b > cut
         # only the t-test is shown: no rank tests (their Walsh averages are O(n^2))
         rs = paired_test(b[severe], fu[severe], alpha, rank_tests=False)
