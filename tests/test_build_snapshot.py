@@ -115,4 +115,9 @@ def test_severe_above_9_end_to_end(tmp_path):
         text = page.read_text()
         for private in (str(tmp_path), str(REPO_ROOT), "/tmp/", os.path.expanduser("~") + "/"):
             assert private not in text, (page.name, private)
-    assert "severe_above = 9.0" in teaching  # papermill injected the typed value
+    import html
+    import re
+
+    code = html.unescape(re.sub(r"<[^>]+>", "", teaching))
+    assert "severe_above = 9.0" in code  # papermill injected the typed value
+    assert 'data_path = "my cohort.csv"' in code  # its label, not the builder's path

@@ -189,6 +189,12 @@ def test_a_killed_build_leaves_the_old_report_and_no_leftovers(tmp_path, one_cha
     # after SIGKILL the next build cleans the stale staging folder and kernel files
     assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
     assert not list(tmp_path.glob(".F.build-*"))
+    import tempfile
+
+    from mscreport.engine import OWNER_FILE, RUNTIME_PREFIX
+    for d in Path(tempfile.gettempdir()).glob(RUNTIME_PREFIX + "*"):  # kernel folders (connection files, keys)
+        owner = d / OWNER_FILE
+        assert owner.is_file() and psutil.pid_exists(int(owner.read_text())), f"stale kernel folder {d}"
 
 
 @pytest.mark.slow
@@ -209,3 +215,17 @@ def test_two_concurrent_builds_into_one_folder_never_mix(tmp_path, one_chapter):
     assert f"<td>{alpha:g}</td>" in index
     proc = _cli("build", "--output", str(out), "-p", f"alpha={alpha}", env=one_chapter)
     assert "up to date" in proc.stdout
+
+
+def test_a_neighbours_new_title_changes_a_chapters_cache_key(tmp_path):
+    """Issue 14.9: cached neighbouring chapters kept an old chapter title in their navigation."""
+    from mscreport.build import chapter_key
+    from mscreport.chapters import ChapterInfo
+
+    src = tmp_path / "01_a.py"
+    src.write_text("# %% [markdown]\n# # A\n")
+    a = ChapterInfo("01_a", src, "A", "")
+    before = [a, ChapterInfo("02_b", src, "Old title", "")]
+    after = [a, ChapterInfo("02_b", src, "New title", "")]
+    assert chapter_key(a, before, {}, "sha", "lib") != chapter_key(a, after, {}, "sha", "lib")
+    assert chapter_key(a, before, {}, "sha", "lib") == chapter_key(a, list(before), {}, "sha", "lib")

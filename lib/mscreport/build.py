@@ -196,7 +196,8 @@ def report_paths(chapters: list[ChapterInfo]) -> list[str]:
 
 def _up_to_date(plan: BuildPlan) -> bool:
     m = plan.manifest
-    if plan.force or m.get("failed") or m.get("data_path") != plan.shown or not plan.data_path.is_file():
+    if (plan.force or m.get("failed") or m.get("data_path") != plan.shown or not plan.data_path.is_file()
+            or set(m.get("chapters", {})) != {c.name for c in plan.chapters}):
         return False
     from .hashing import file_sha256
 
@@ -252,7 +253,6 @@ def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
 
 
 def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
-    from .engine import run_chapter
     from .render import chapter_nav, write_index
     from .results import assemble_results, dumps
 
@@ -282,10 +282,8 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
         if c.name in cached:
             done += 1
             print(f"[{done}/{total}] {c.name:<14} cached")
-    for res in pool.map(run_chapter, to_run):
+    for res in _results(pool, to_run):
         done += 1
-        for retry in res.get("retries", []):
-            print(f"{res['name']}: kernel died before running code ({retry}); started again", file=sys.stderr)
         if "error" in res:
             failures.append(res)
             print(f"[{done}/{total}] {res['name']:<14} FAILED after {res['elapsed']:.1f} s", file=sys.stderr)
@@ -308,6 +306,21 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     print(f"wrote {plan.out}/index.html, {total} chapters x 2 renderings, results.json "
           f"({ran} executed, {len(cached)} cached) in {plan.elapsed():.1f} s")
     return EXIT_OK
+
+
+def _results(pool, tasks: list[dict]):
+    """The chapters' results in order; a worker that died (killed, out of memory) fails the
+    chapters it had not finished instead of raising."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .engine import run_chapter
+
+    futures = [pool.submit(run_chapter, t) for t in tasks]
+    for task, fut in zip(tasks, futures):
+        try:
+            yield fut.result()
+        except BrokenProcessPool:
+            yield {"name": task["name"], "error": "its worker process died (killed, or out of memory?)", "elapsed": 0.0}
 
 
 def _report_failures(plan: BuildPlan, failures: list[dict]) -> int:
@@ -376,4 +389,14 @@ def provenance(data_shown: str, sha: str, argv, elapsed: float) -> dict:
             "build_seconds": round(elapsed, 2), "git_commit": commit, "git_dirty": dirty,
             "python": platform.python_version(), "platform": platform.platform(), "packages": packages,
             "data_file": data_shown, "data_sha256": sha,
-            "command": "mscreport " + " ".join(argv) if argv else "mscreport build"}
+            "command": rebuild_command(argv)}
+
+
+def rebuild_command(argv) -> str:
+    """The command line as typed, shell-quoted, with absolute paths cut to their file names
+    (the pages never show where on the builder's machine the files were)."""
+    import shlex
+
+    if not argv:
+        return "mscreport build"
+    return "mscreport " + shlex.join(Path(a).name if os.path.isabs(a) else a for a in argv)
