@@ -131,3 +131,18 @@ def test_copy_and_hash_reads_once_and_refuses_non_regular_files(tmp_path):
         with pytest.raises(InputError) as info:
             copy_and_hash(path, str(path), dest)
         assert "regular file" in str(info.value) or "folder" in str(info.value)
+
+
+def test_an_os_error_without_a_path_gets_one(tmp_path, monkeypatch, capsys):
+    """Issue 14.9: "-:-:-: No space left on device" named no path."""
+    from pathlib import Path
+
+    from mscreport import outdir
+
+    def full_disk(self, *a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError) as info:
+        outdir.write_text(tmp_path / "results.json", "{}")
+    assert info.value.filename == str(tmp_path / "results.json")

@@ -138,7 +138,10 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
 
     ``columns``: a ``column_map.ColumnMap`` of the user's headers; the snapshot the chapters
     analyse is the cohort as mapped and validated."""
+    from .snapshot import check_cohort_path
+
     plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns)
+    check_cohort_path(plan.data_path, plan.shown)
     if plan.out.is_symlink():
         plan.out = plan.out.resolve()  # the swap replaces the folder the link points to, not the link
     plan.out.parent.mkdir(parents=True, exist_ok=True)

@@ -145,6 +145,7 @@ def run_chapter(task: dict) -> dict:
     import nbformat
     import papermill as pm
 
+    from .outdir import write_text
     from .render import extract_records, render_pages
 
     t0 = time.perf_counter()
@@ -176,5 +177,5 @@ def run_chapter(task: dict) -> dict:
     for rel, text in pages.items():
         target = work / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        write_text(target, text)
     return {"name": name, "records": records, "pages": sorted(pages), "elapsed": time.perf_counter() - t0}

@@ -31,6 +31,22 @@ META_FILE = "cohort.json"
 PROBLEM_FIELDS = ("notes", "file_notes")  # Cohort fields holding Problems
 
 
+def _require_regular(mode: int, shown: str) -> None:
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe, socket or device)"
+        raise InputError([Problem(shown, None, None, f"{what}: give the path of a CSV, XLSX or Parquet file")])
+
+
+def check_cohort_path(source: Path, shown: str) -> None:
+    """Refuse a missing or non-regular cohort file early (before the build starts anything)."""
+    try:
+        _require_regular(os.stat(source).st_mode, shown)
+    except FileNotFoundError:
+        raise InputError([Problem(shown, None, None, "file not found: check the path")]) from None
+    except OSError as exc:
+        raise InputError([Problem(shown, None, None, f"cannot open the file ({exc.strerror or exc})")]) from None
+
+
 def copy_and_hash(source: Path, shown: str, dest_dir: Path) -> tuple[Path, str]:
     """Copy a regular file into ``dest_dir`` (same base name) while hashing it: one read.
 
@@ -43,10 +59,7 @@ def copy_and_hash(source: Path, shown: str, dest_dir: Path) -> tuple[Path, str]:
     except OSError as exc:
         raise InputError([Problem(shown, None, None, f"cannot open the file ({exc.strerror or exc})")]) from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe, socket or device)"
-            raise InputError([Problem(shown, None, None, f"{what}: give the path of a CSV, XLSX or Parquet file")])
+        _require_regular(os.fstat(fd).st_mode, shown)
         os.set_blocking(fd, True)
         copy = dest_dir / Path(source).name
         digest = hashlib.sha256()
