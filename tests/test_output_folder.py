@@ -229,3 +229,19 @@ def test_a_neighbours_new_title_changes_a_chapters_cache_key(tmp_path):
     after = [a, ChapterInfo("02_b", src, "New title", "")]
     assert chapter_key(a, before, {}, "sha", "lib") != chapter_key(a, after, {}, "sha", "lib")
     assert chapter_key(a, before, {}, "sha", "lib") == chapter_key(a, list(before), {}, "sha", "lib")
+
+
+@pytest.mark.slow
+def test_a_readme_beside_the_report_is_kept_without_force(tmp_path, one_chapter):
+    """The repository ships reports/README.md: a note the build keeps (never deletes, never refuses),
+    while any other foreign file still needs --force."""
+    out = tmp_path / "F"
+    out.mkdir()
+    (out / "README.md").write_text("what this folder is")
+    proc = _cli("build", "--output", str(out), env=one_chapter)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "README.md").read_text() == "what this folder is"
+    assert (out / "index.html").is_file()
+    (out / "notes.txt").write_text("mine")
+    proc = _cli("build", "--output", str(out), env=one_chapter)
+    assert proc.returncode == 2 and "notes.txt" in proc.stderr and "README.md" not in proc.stderr

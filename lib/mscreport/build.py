@@ -176,8 +176,9 @@ def _locked_build(plan: BuildPlan) -> int:
     clean_stale_runtime_dirs()
     plan.manifest = outdir.read_manifest(plan.out)
     plan.foreign = outdir.foreign_entries(plan.out, plan.manifest)
-    if plan.foreign and not plan.force:
-        raise InputError([Problem(str(plan.out), None, None, outdir.describe_foreign(plan.out, plan.foreign))])
+    if set(plan.foreign) - outdir.KEPT_NEIGHBOURS and not plan.force:
+        blocking = [f for f in plan.foreign if f not in outdir.KEPT_NEIGHBOURS]
+        raise InputError([Problem(str(plan.out), None, None, outdir.describe_foreign(plan.out, blocking))])
     clash = sorted(set(plan.foreign) & set(report_paths(plan.chapters)))
     if clash:  # even --force never overwrites a file the build did not write
         raise InputError([Problem(str(plan.out / clash[0]), None, None, outdir.CLASH_MESSAGE)])

@@ -38,6 +38,7 @@ MANIFEST_VERSION = 2
 FAILED_DIRNAME = "failed"
 STAGING_MARKER = ".mscreport-staging"
 OWN_DIRS = {CACHE_DIRNAME, TEACHING_DIRNAME, FAILED_DIRNAME}  # folders the build creates in DIR
+KEPT_NEIGHBOURS = {"README.md"}  # a note beside the report (the repository's reports/README.md): kept, never refused
 CLASH_MESSAGE = ("this file was not written by mscreport and the report would overwrite it: "
                  "move it away or choose another --output")
 _RENAME_EXCHANGE = 2
