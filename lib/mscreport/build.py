@@ -23,7 +23,8 @@ from . import __version__
 from .chapters import ChapterInfo, list_chapters
 from .errors import InputError, Problem
 from .params import resolve_params
-from .paths import CACHE_DIRNAME, DATA_DIR, DEFAULT_COHORT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR, TEACHING_DIRNAME
+from .paths import (CACHE_DIRNAME, DATA_DIR, DEFAULT_COHORT, IN_CHECKOUT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR,
+                    TEACHING_DIRNAME)
 
 MANIFEST = "manifest.json"
 KERNEL_START_ATTEMPTS = 3  # a kernel that dies before running any code is started again
@@ -124,6 +125,8 @@ def run_chapter(task: dict) -> dict:
 
 # ------------------------------------------------------------------ the build
 def _display_path(path: Path) -> str:
+    if path.resolve() == DEFAULT_COHORT.resolve():  # its name in the repository, installed or not
+        return f"data/{DEFAULT_COHORT.name}"
     try:
         return str(path.resolve().relative_to(REPO_ROOT))
     except ValueError:
@@ -284,6 +287,8 @@ def provenance(data_shown: str, sha: str, argv, elapsed: float) -> dict:
     from importlib import metadata
 
     try:
+        if not IN_CHECKOUT:  # an installed package: a git repository around it is not ours
+            raise OSError
         commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
                                 timeout=5).stdout.strip() or None
         dirty = bool(subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
