@@ -15,7 +15,7 @@ from . import display as fmt
 from .cohort import load_cohort
 from .errors import InputError
 from .mime import RESULT_MIME
-from .framing import FRAMING_TEXT, frame_report, inline_html
+from .framing import FRAMING_TEXT, frame_report
 from .paths import is_bundled_cohort, resolve_data_path
 from .params import PARAMETERS, resolve_params
 from .results import jsonable
@@ -57,7 +57,8 @@ class Chapter:
                        f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
         c = self.cohort
         framing = frame_report(self.params, c.sha256, Path(c.path).name)
-        display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}.</strong> {inline_html(framing.description)}</p>"))
+        # the report's title only: the study's description (free text, a citation) is the index's lead
+        display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}</strong></p>"))
         display(HTML(
             "<p class=\"msc-params-line\"><strong>Parameters:</strong> "
             + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(fmt.fmt_value(self.params[p.name]))}" for p in PARAMETERS
