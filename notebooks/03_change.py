@@ -35,6 +35,8 @@ alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
 target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
 aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
+report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
+study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
 
 # %%
 from mscreport import change, exercises, figures

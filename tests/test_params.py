@@ -16,8 +16,10 @@ def problems(*args, **kwargs) -> list[str]:
 
 def test_defaults_are_the_papers():
     assert resolve_params() == DEFAULTS
-    assert DEFAULTS == {"hba1c_unit": "percent", "moderate_min": 6.2, "severe_above": 8.0, "dose_cutoff": 1e9,
-                        "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1}
+    assert DEFAULTS.items() >= {"hba1c_unit": "percent", "moderate_min": 6.2, "severe_above": 8.0, "dose_cutoff": 1e9,
+                                "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1}.items()
+    # framing: the title and the study's description are chosen from the cohort
+    assert DEFAULTS.items() >= {"report_title": "", "study_description": ""}.items()
 
 
 def test_yaml_file(tmp_path):

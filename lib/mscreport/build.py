@@ -36,7 +36,8 @@ from . import __version__, outdir
 from .chapters import ChapterInfo, list_chapters
 from .errors import InputError, Problem
 from .params import resolve_params
-from .paths import DATA_DIR, DEFAULT_COHORT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR, TEACHING_DIRNAME
+from .paths import (DATA_DIR, DEFAULT_COHORT, IN_CHECKOUT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR,
+                    TEACHING_DIRNAME)
 
 EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3  # 2: bad input or parameter; 3: a chapter failed
 
@@ -86,6 +87,8 @@ class BuildPlan:
 
 
 def _display_path(path: Path) -> str:
+    if path.resolve() == DEFAULT_COHORT.resolve():  # its name in the repository, installed or not
+        return f"data/{DEFAULT_COHORT.name}"
     try:
         return str(path.resolve().relative_to(REPO_ROOT))
     except ValueError:
@@ -376,6 +379,8 @@ def provenance(data_shown: str, sha: str, argv, elapsed: float) -> dict:
     from importlib import metadata
 
     try:
+        if not IN_CHECKOUT:  # an installed package: a git repository around it is not ours
+            raise OSError
         commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
                                 timeout=5).stdout.strip() or None
         dirty = bool(subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],

@@ -15,10 +15,11 @@ from scipy import stats as st
 
 from .stats import (MannWhitneyResult, PairedResult, PearsonResult, SpearmanResult, WelchResult,
                     _num, kruskal_wallis, mann_whitney, paired_test, pearson, spearman, welch_test)
+from .tidy import TidyResult
 
 
 @dataclass(frozen=True)
-class DoseResult:
+class DoseResult(TidyResult):
     """Everything the dose chapter reports; ``interface()`` gives results.json's ``dose``."""
 
     available: bool
@@ -75,7 +76,7 @@ def analyse_dose(cohort) -> DoseResult:
 
 
 @dataclass(frozen=True)
-class SourceComparison:
+class SourceComparison(TidyResult):
     """Change compared across MSC sources: one-way ANOVA and Kruskal-Wallis."""
 
     groups: pd.DataFrame  # source, n, mean_change, sd_change
@@ -88,6 +89,7 @@ class SourceComparison:
 
 
 def compare_sources(cohort) -> SourceComparison:
+    """Change compared across MSC sources: one-way ANOVA (R: ``oneway.test(var.equal = TRUE)``) and Kruskal-Wallis."""
     empty = pd.DataFrame(columns=["source", "n", "mean_change", "sd_change"])
     if not cohort.has("msc_source"):
         return SourceComparison(empty, None, None, None, None, None, "the cohort file has no msc_source column")
@@ -106,7 +108,7 @@ def compare_sources(cohort) -> SourceComparison:
 
 
 @dataclass(frozen=True)
-class AdjustedDose:
+class AdjustedDose(TidyResult):
     """change ~ baseline + dose group (OLS) and the partial correlation of dose_cells and
     change given baseline. Coefficients in % points; high vs low dose."""
 
@@ -123,6 +125,7 @@ class AdjustedDose:
 
 
 def adjust_dose_for_baseline(cohort) -> AdjustedDose:
+    """change ~ baseline + high dose (OLS; R: ``lm``) and the partial correlation of dose_cells and change given baseline."""
     import statsmodels.formula.api as smf
 
     alpha = cohort.params["alpha"]

@@ -17,7 +17,13 @@ from .paths import PUBLISHED_RESULTS
 def load_published(path=PUBLISHED_RESULTS) -> dict:
     """The published figures and assumptions (as in the YAML file)."""
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        loaded = yaml.safe_load(fh)
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("figures"), list):
+        from .errors import InputError, Problem
+
+        raise InputError([Problem(str(path), None, None, "not a published-figures file: expected a 'figures' list "
+                                                          "laid out as in data/published_results.yaml")])
+    return loaded
 
 
 def round_sig(x: float, digits: int) -> float:

@@ -186,13 +186,15 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     """index.html: key findings, one figure, the chapters in both renderings, parameters,
     data and provenance, and the command that rebuilds it."""
     e = fmt.escape
+    from .framing import frame_report, inline_html
+
     prov = results.get("provenance", {})
     data = results.get("data", {})
-    synthetic = "reconstructed" in str(data.get("path", "")) or "synth" in str(data.get("path", ""))
+    framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), Path(str(data.get("path", ""))).name)
     banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
               "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
-              "says nothing about real patients beyond what the paper already reports.</p>") if synthetic else ""
+              "says nothing about real patients beyond what the paper already reports.</p>") if data.get("synthetic", framing.bundled) else ""
     fig = extras.get("headline_figure")
     figure = ""
     if fig:
@@ -202,9 +204,13 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
         f"<div class=\"msc-card\"><h3>{i}. {e(c.title)}</h3><p>{e(c.question)}</p>"
         f"<p><a href=\"{e(c.html_name)}\">Read</a> · <a href=\"{TEACHING_DIRNAME}/{e(c.html_name)}\">Teach (code and exercises)</a></p></div>"
         for i, c in enumerate(chapters, 1))
+    synthetic = bool(data.get("synthetic", framing.bundled))
     comp = results.get("published_comparison") or []
     agree = sum(1 for c in comp if c.get("agrees"))
     reproduction_text = index_reproduction_text(results, synthetic, agree, len(comp))
+    # a user's cohort leads with its own results: the paper's figures are for the bundled cohort
+    reproduction = (f"<p>{e(reproduction_text)}\n(<a href=\"06_published.html\">published vs reproduced</a>).</p>"
+                    if framing.bundled and comp else "")
     params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(fmt.fmt_value(v))}</td></tr>"
                           for k, v in results.get("params", {}).items())
     excluded = len(data.get("excluded", []))
@@ -212,16 +218,14 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     command = prov.get("command", "mscreport build")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>HbA1c after a single MSC infusion: report</title><style>{_css()}</style></head>
+<title>{e(framing.title)}: report</title><style>{_css()}</style></head>
 <body class="msc-page">
-<h1>HbA1c after a single intravenous MSC infusion in type 2 diabetes</h1>
-<p>A literate, reproducible reanalysis of Matsuoka et al., <em>J Biomed Res Environ Sci</em> 2025;6(4):320-327
-(doi:10.37871/jbres2087, CC BY 4.0). Change = follow-up \u2212 baseline: a fall in HbA1c is negative.</p>
+<h1>{e(framing.title)}</h1>
+<p>{inline_html(framing.description)} Change = follow-up \u2212 baseline: a fall in HbA1c is negative.</p>
 {banner}
 <h2 id="findings">Key findings</h2>
 {headline_table(results)}
-<p>{e(reproduction_text)}
-(<a href="06_published.html">published vs reproduced</a>).</p>
+{reproduction}
 {figure}
 <h2 id="chapters">Chapters</h2>
 <div class="msc-cards">{cards}</div>

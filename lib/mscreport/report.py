@@ -15,18 +15,11 @@ from . import display as fmt
 from .cohort import load_cohort
 from .errors import InputError
 from .mime import RESULT_MIME
-from .paths import REPO_ROOT
+from .framing import FRAMING_TEXT, frame_report
+from .paths import is_bundled_cohort, resolve_data_path
 from .params import PARAMETERS, resolve_params
 from .results import jsonable
 from .snapshot import snapshot_from_environment
-
-
-def resolve_data_path(path: str) -> Path:
-    """A cohort path as given, else relative to the repository root (notebooks run in notebooks/)."""
-    p = Path(path)
-    if p.is_absolute() or p.exists():
-        return p
-    return REPO_ROOT / p
 
 
 class Chapter:
@@ -71,15 +64,19 @@ class Chapter:
         rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(fmt.fmt_value(self.params[p.name]))}</td>"
                        f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
         c = self.cohort
+        framing = frame_report(self.params, c.sha256, Path(c.path).name)
+        # the report's title only: the study's description (free text, a citation) is the index's lead
+        display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}</strong></p>"))
         display(HTML(
             "<p class=\"msc-params-line\"><strong>Parameters:</strong> "
-            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(fmt.fmt_value(self.params[p.name]))}" for p in PARAMETERS)
+            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(fmt.fmt_value(self.params[p.name]))}" for p in PARAMETERS
+                        if p.name not in FRAMING_TEXT)  # the title and description are shown just above
             + "</p><details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
             f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "
             f"{c.rows_read} rows read, {c.rows_analysed} analysed, {len(c.excluded)} excluded.</p>"
             f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>"))
-        if "synthetic" in Path(c.path).name or "reconstructed" in Path(c.path).name:
+        if is_bundled_cohort(c.sha256):  # by content, never by file name
             display(HTML("<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> This build uses the reconstructed "
                          "cohort: synthetic patients built to reproduce the paper's published summary figures. "
                          "It shows the method, not real patients.</p>"))

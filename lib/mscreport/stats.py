@@ -18,6 +18,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special as _sp
 
+from .tidy import TidyResult
+
 EXACT_BELOW = 50  # R: exact rank tests for n < 50
 HL_MAX_N = 3000  # Hodges-Lehmann needs n(n+1)/2 Walsh averages
 HL_NOTE = f"Hodges-Lehmann estimate and interval not computed for n > {HL_MAX_N} (n(n+1)/2 Walsh averages)"
@@ -154,7 +156,7 @@ def pwilcox(q: float, m: int, n: int) -> float:
 
 # ---------------------------------------------------------------- signed-rank and HL
 @dataclass(frozen=True)
-class SignedRankResult:
+class SignedRankResult(TidyResult):
     """Wilcoxon signed-rank test of paired differences against 0, with the
     Hodges-Lehmann (pseudo)median of the differences and its interval."""
 
@@ -334,7 +336,7 @@ PAIRED_KEYS = ("n", "baseline_mean", "baseline_sd", "followup_mean", "followup_s
 
 
 @dataclass(frozen=True)
-class PairedResult:
+class PairedResult(TidyResult):
     """Paired analysis of HbA1c before and after (NGSP %; change = follow-up - baseline).
 
     The first fourteen fields are interface.md's PAIRED; the rest complete the picture.
@@ -432,7 +434,7 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
 
 # ---------------------------------------------------------------- two groups
 @dataclass(frozen=True)
-class WelchResult:
+class WelchResult(TidyResult):
     """Welch two-sample t-test of x - y (R: ``t.test(x, y)``)."""
 
     t: float | None
@@ -445,6 +447,7 @@ class WelchResult:
 
 
 def welch_test(x, y, alpha: float = 0.05) -> WelchResult:
+    """Welch two-sample t-test of mean(x) - mean(y), with its 1 - alpha interval (R: ``t.test(x, y)``)."""
     x, y = _clean(x), _clean(y)
     if len(x) < 2 or len(y) < 2:
         return WelchResult(None, None, None, None, None, None, "each group needs at least 2 patients")
@@ -460,7 +463,7 @@ def welch_test(x, y, alpha: float = 0.05) -> WelchResult:
 
 
 @dataclass(frozen=True)
-class MannWhitneyResult:
+class MannWhitneyResult(TidyResult):
     """Wilcoxon rank-sum / Mann-Whitney test (R: ``wilcox.test(x, y)``); u is R's W for x."""
 
     u: float | None
@@ -469,6 +472,7 @@ class MannWhitneyResult:
 
 
 def mann_whitney(x, y) -> MannWhitneyResult:
+    """Wilcoxon rank-sum (Mann-Whitney) test, two-sided; u is R's W for x (R: ``wilcox.test(x, y)``)."""
     x, y = _clean(x), _clean(y)
     m, n = len(x), len(y)
     if m == 0 or n == 0:
@@ -493,7 +497,7 @@ def mann_whitney(x, y) -> MannWhitneyResult:
 
 # ---------------------------------------------------------------- correlation
 @dataclass(frozen=True)
-class PearsonResult:
+class PearsonResult(TidyResult):
     """Pearson r with its t-test and Fisher-z interval (R: ``cor.test(x, y)``)."""
 
     n: int
@@ -512,6 +516,7 @@ def _pairs(x, y):
 
 
 def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
+    """Pearson r of the complete pairs, t-test p and Fisher-z 1 - alpha interval (R: ``cor.test(x, y)``)."""
     x, y = _pairs(x, y)
     n = len(x)
     if n < 3 or np.std(x) == 0 or np.std(y) == 0:
@@ -536,7 +541,7 @@ def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
 
 
 @dataclass(frozen=True)
-class SpearmanResult:
+class SpearmanResult(TidyResult):
     """Spearman rho (R: ``cor.test(x, y, method = "spearman")``)."""
 
     n: int
@@ -576,6 +581,7 @@ def _prho(n: int, s: float, lower_tail: bool) -> float:
 
 
 def spearman(x, y) -> SpearmanResult:
+    """Spearman rho of the complete pairs and its p (R: ``cor.test(x, y, method = "spearman")``)."""
     x, y = _pairs(x, y)
     n = len(x)
     if n < 3 or np.std(x) == 0 or np.std(y) == 0:
@@ -599,7 +605,7 @@ def spearman(x, y) -> SpearmanResult:
 
 # ---------------------------------------------------------------- several groups
 @dataclass(frozen=True)
-class KruskalResult:
+class KruskalResult(TidyResult):
     """Kruskal-Wallis rank-sum test (R: ``kruskal.test(x, g)``)."""
 
     h: float | None
@@ -640,7 +646,7 @@ def kruskal_wallis(*groups) -> KruskalResult:
 
 # ---------------------------------------------------------------- proportions, multiplicity
 @dataclass(frozen=True)
-class McNemarResult:
+class McNemarResult(TidyResult):
     """McNemar's test with continuity correction (R: ``mcnemar.test(table(before, after))``)."""
 
     n: int
@@ -654,6 +660,7 @@ class McNemarResult:
 
 
 def mcnemar(before_below, after_below) -> McNemarResult:
+    """McNemar's test of paired yes/no (e.g. below target before and after), continuity-corrected (R: ``mcnemar.test``)."""
     a = np.asarray(before_below, dtype=bool)
     b = np.asarray(after_below, dtype=bool)
     became_below = int(np.sum(~a & b))
