@@ -37,6 +37,7 @@ dropout: float = 0.1  # share of randomised patients lost before the primary HbA
 
 # %%
 from mscreport import exercises, figures, trust
+from mscreport.disclosure import hidden_groups
 from mscreport.dose import analyse_dose
 from mscreport.published import basis_note
 from mscreport.report import Chapter
@@ -118,7 +119,7 @@ ch.say(trust.say_durability(blocks["durability"], alpha))
 
 # %%
 ch.record("holm", blocks["holm"])
-ch.table(trust.format_holm(blocks["holm"]), "Raw and Holm-adjusted p-values: the family adjusted, and only it")
+ch.table(trust.format_holm(blocks["holm"], hidden_groups(cohort.frame)), "Raw and Holm-adjusted p-values: the family adjusted, and only it")
 ch.say(trust.say_holm(blocks["holm"], alpha))
 
 # %% [markdown]

@@ -51,7 +51,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "lowest baseline HbA1c analysed; lower baselines are excluded with a reason",
               _between(3.0, 20.0)),
     ParamSpec("severe_above", float, 8.0, "NGSP %",
-              "baseline HbA1c above this is 'severe'; moderate_min <= HbA1c <= severe_above is 'moderate'",
+              "baseline HbA1c above this is severe; moderate_min <= HbA1c <= severe_above is moderate "
+              "(8.0 itself is moderate)",
               _between(3.0, 20.0)),
     ParamSpec("dose_cutoff", float, 1e9, "cells",
               "high-dose group: dose_cells >= dose_cutoff; low dose otherwise",
@@ -145,3 +146,14 @@ def describe_parameters() -> list[dict[str, Any]]:
     """The parameter table (name, type, default, unit, meaning) for README and reports."""
     return [{"name": p.name, "type": p.type.__name__, "default": p.default,
              "unit": p.unit, "meaning": p.help} for p in PARAMETERS]
+
+
+def render_markdown() -> str:
+    """The parameter table of README.md (name, type, default, unit, meaning), generated from
+    ``PARAMETERS``; ``tests/test_params.py`` checks that the README holds exactly this text."""
+    from .display import fmt_value
+
+    lines = ["| parameter | type | default | unit | meaning |", "|---|---|---|---|---|"]
+    for p in PARAMETERS:
+        lines.append(f"| `{p.name}` | {p.type.__name__} | `{fmt_value(p.default)}` | {p.unit} | {p.help} |")
+    return "\n".join(lines)

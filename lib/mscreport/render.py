@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from . import display as fmt
+from .disclosure import hidden_in_results
 from .mime import RESULT_MIME
 from .paths import TEACHING_DIRNAME, TEMPLATES_DIR
 
@@ -169,10 +170,11 @@ def headline_table(results: dict) -> str:
     import pandas as pd
 
     alpha = (results.get("params") or {}).get("alpha", 0.05)
+    hidden = hidden_in_results(results)
     rows = []
-    for label, r in headline_rows(results):
+    for key, (label, r) in zip(("overall", "moderate", "severe", "high", "low"), headline_rows(results)):
         r = r or {}
-        if fmt.too_small(r.get("n")):
+        if fmt.too_small(r.get("n")) or key in hidden:
             rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.SUPPRESSED,
                          f"{1 - alpha:.0%} CI (% points)": "", "p (paired t)": ""})
             continue
@@ -188,7 +190,7 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     e = fmt.escape
     prov = results.get("provenance", {})
     data = results.get("data", {})
-    synthetic = "reconstructed" in str(data.get("path", "")) or "synth" in str(data.get("path", ""))
+    synthetic = bool(data.get("synthetic"))
     banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
               "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
