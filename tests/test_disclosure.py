@@ -15,7 +15,8 @@ from mscreport.display import fmt_change, fmt_hba1c, fmt_num, html_table
 from mscreport.dose import analyse_dose
 from mscreport.published import compare_published, format_comparison
 from mscreport.render import headline_table
-from mscreport.report import change_sentences, paired_table, pairs_extra_table
+from mscreport.change import say_paired
+from mscreport.report import paired_table, pairs_extra_table
 from mscreport.results import analyse_overall, analyse_strata, compute_results
 from mscreport.units import ngsp_to_ifcc
 
@@ -100,22 +101,21 @@ def _tables(cohort) -> str:
     overall, by_stratum = analyse_overall(cohort), analyse_strata(cohort)
     hidden = disclosure.hidden_groups(cohort.frame)
     counts = strata.count_strata(cohort)
-    rtm = trust.rtm_table(cohort)
+    rtm = trust.rtm_block(cohort)
     frames = [describe.format_table_one(describe.describe_cohort(cohort)),
               paired_table({"all patients": overall, **by_stratum}, hidden),
               pairs_extra_table({"all patients": overall, **by_stratum}, hidden),
               strata.format_counts(counts),
               strata.format_sensitivity(strata.threshold_sensitivity(cohort), cohort.params["severe_above"]),
-              trust.format_rtm(rtm),
-              trust.format_sample_size(trust.sample_size_table(
-                  {k: (r.mean_change, r.sd_change) for k, r in {"all patients": overall, **by_stratum}.items()}, 0.05), hidden)]
+              trust.format_rtm(rtm["rows"]),
+              trust.format_holm(trust.holm_block(trust.subgroup_family(by_stratum, analyse_dose(cohort))), hidden)]
     results = compute_results(cohort)
     comparison = compare_published(cohort, overall, by_stratum, analyse_dose(cohort))
     html = "".join(html_table(f, index=True) for f in frames)
     html += html_table(format_comparison(comparison, cohort))
     html += headline_table(results)
-    html += change_sentences(overall, by_stratum, hidden, 0.05) + strata.counts_sentence(counts, cohort.params)
-    html += trust.rtm_verdict(rtm)
+    html += say_paired(overall, by_stratum, 0.05) + strata.counts_sentence(counts, cohort.params)
+    html += trust.say_rtm(rtm)
     return visible_text(html)
 
 
@@ -135,8 +135,7 @@ def test_a_single_patient_stratum_is_not_shown_nor_recoverable(one_severe):
         assert v not in text, v
     assert f"range {fmt_num(mod['followup_months'].min(), 1)}-{fmt_num(mod['followup_months'].max(), 1)}" not in text
     # the RTM table's expectation from the stratum's mean baseline gives that baseline back
-    rtm = trust.rtm_table(one_severe)
-    for v in rtm["expected_fall_means"]:
+    for v in trust.rtm_table(one_severe)["expected_fall_means"]:
         assert fmt_num(v) not in text
 
 
@@ -172,7 +171,6 @@ def test_index_hides_what_the_chapters_hide(one_severe):
 
 
 def test_a_page_says_why_a_stratum_is_not_shown(one_severe):
-    hidden = disclosure.hidden_groups(one_severe.frame)
-    text = change_sentences(analyse_overall(one_severe), analyse_strata(one_severe), hidden, 0.05)
+    text = say_paired(analyse_overall(one_severe), analyse_strata(one_severe), 0.05)
     assert "The **severe** stratum has n = 1: its summaries are not shown" in text
     assert "The **moderate** stratum (n = 9): its summaries are not shown" in text

@@ -1,7 +1,7 @@
 #!/usr/bin/env Rscript
 # Reference values from base R for tests/test_house_vs_r.py (issue 15.4): the threshold
-# sensitivity table, Table 1, chapter 5 (Oldham, regression to the mean, durability, sample
-# size) and the Holm family the report actually adjusts.
+# sensitivity table, Table 1, chapter 5 (Oldham, regression to the mean, durability) and the
+# Holm family the report actually adjusts.
 #
 #   Rscript tests/r/house.R        (from the repository root)
 #
@@ -20,7 +20,6 @@ ALPHA <- PARAMS$alpha
 OUT <- "tests/fixtures/r_house.json"
 GRID <- c(7.0, 7.5, 8.0, 8.5, 9.0, 10.0)   # strata.SENSITIVITY_GRID (severe_above 8 is in it)
 RHOS <- c(0.5, 0.6, 0.7, 0.8, 0.9)         # trust.rtm_table's rhos
-POWERS <- c(0.8, 0.9)
 
 t_p <- function(b, f) if (length(b) >= 2 && sd(f - b) > 0) num(t.test(f, b, paired = TRUE)$p.value) else NULL
 
@@ -71,16 +70,7 @@ trust_block <- function(a) {
               pearson_r = num(cor.test(fu$followup_months, fu$change)$estimate),
               pearson_p = num(cor.test(fu$followup_months, fu$change)$p.value),
               spearman_rho = num(suppressWarnings(cor.test(fu$followup_months, fu$change, method = "spearman"))$estimate))
-  effects <- list("all patients" = a, moderate = a[a$stratum == "moderate", ], severe = sev)
-  sample_size <- list()
-  for (name in names(effects)) for (share in c(1, 0.5)) {
-    g <- effects[[name]]
-    d <- abs(mean(g$change)) * share / sd(g$change)
-    row <- list(effect_from = name, share = share, d = d)
-    for (power in POWERS)   # power.t.test(delta = d, sd = 1, sig.level = alpha, power = power, strict = TRUE)$n: two-sample, both tails (as statsmodels)
-      row[[sprintf("n_%d", round(100 * power))]] <- power.t.test(delta = d, sd = 1, sig.level = ALPHA, power = power, strict = TRUE)$n
-    sample_size[[length(sample_size) + 1L]] <- row
-  }
+  effects <- list(moderate = a[a$stratum == "moderate", ])
   fd <- a[!is.na(a$dose_cells), ]
   hi <- fd[fd$dose_cells >= PARAMS$dose_cutoff, ]; lo <- fd[fd$dose_cells < PARAMS$dose_cutoff, ]
   # the family trust.subgroup_family names, in its order
@@ -91,14 +81,12 @@ trust_block <- function(a) {
          "high vs low (Welch)" = t.test(hi$change, lo$change)$p.value,
          "dose-change (Pearson)" = cor.test(fd$dose_cells, fd$change)$p.value)
   list(oldham = list(r = num(old$estimate), p = num(old$p.value), ci_low = old$conf.int[1], ci_high = old$conf.int[2]),
-       rtm = rtm, durability = dur, sample_size = sample_size,
+       rtm = rtm, durability = dur,
        holm = list(tests = I(names(p)), p = as.list(p), adjusted = as.list(p.adjust(p, method = "holm"))))  # p.adjust(p, "holm")
 }
 
 datasets <- list(reconstructed_cohort = "data/reconstructed_cohort.csv", teaching = "tests/fixtures/cohort_teaching.csv")
-# trust.power_two_per_arm: power.t.test(n = 2, delta = d, sd = 1, sig.level = alpha, strict = TRUE)$power (both tails, as statsmodels)
-power_n2 <- lapply(c(0.5, 5, 20, 60), function(d) list(d = d, power = power.t.test(n = 2, delta = d, sd = 1, sig.level = ALPHA, strict = TRUE)$power))
-out <- list(r_version = R.version.string, params = PARAMS, grid = I(GRID), rhos = I(RHOS), power_n2 = power_n2,
+out <- list(r_version = R.version.string, params = PARAMS, grid = I(GRID), rhos = I(RHOS),
             datasets = lapply(datasets, function(path) {
               a <- read_cohort(path)$frame
               list(path = path, threshold_sensitivity = sensitivity(a), table1 = table_one(a), trust = trust_block(a))
