@@ -54,15 +54,11 @@ def test_parameters_cell_matches_the_library_defaults(chapter):
         assert "  # " in line, f"parameter without help comment: {line}"
 
 
-# chapters whose code cells still choose sentences or pick rows inline (issue 15.3): owned by the
-# "numbers" helper; drop a name from this list once its chapter is thin
-NOT_YET_THIN = {"03_change", "05_trust", "06_published"}
 CONTROL_FLOW = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.Lambda,
                 ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-@pytest.mark.parametrize("chapter", [pytest.param(c, marks=pytest.mark.xfail(
-    c.name in NOT_YET_THIN, reason="chapter not yet thinned (issue 15.3)", strict=True)) for c in CHAPTERS], ids=IDS)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
 def test_code_cells_have_no_branches_loops_or_lambdas(chapter):
     """Sentence choice, row picking and formatting live in lib/ as named, tested functions: a
     code cell has no if, conditional expression, loop, comprehension or lambda."""
