@@ -120,8 +120,3 @@ def hidden_in_results(results: dict) -> frozenset[str]:
     if too_few(overall):
         hidden.add("overall")
     return frozenset(hidden)
-
-
-def shown(value, hidden: bool, fmt=str):
-    """``fmt(value)``, or SUPPRESSED when the cell is hidden."""
-    return SUPPRESSED if hidden else fmt(value)
