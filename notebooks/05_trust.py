@@ -134,7 +134,7 @@ ch.say(trust.say_holm(blocks["holm"], alpha))
 
 # %%
 ch.record("sample_size", blocks["sample_size"])
-ch.table(trust.format_sample_size(blocks["sample_size"]),
+ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
          f"Patients per arm for a randomised trial (dropout allowance {cohort.params['dropout']:.0%})")
 
 # %% tags=["teaching"]

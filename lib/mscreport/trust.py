@@ -314,11 +314,15 @@ def sample_size_block(mean_change: float | None, sd_cohort: float | None, sd_pap
     return rows
 
 
-def format_sample_size(rows: list[dict]) -> pd.DataFrame:
-    from .display import fmt_int, fmt_num, fmt_percent
+def format_sample_size(rows: list[dict], hidden=()) -> pd.DataFrame:
+    """The trial-size table for display; the effect and this cohort's SD suppressed when the
+    disclosure rule hides the whole cohort (fewer than 3 patients)."""
+    from .display import SUPPRESSED, fmt_int, fmt_num, fmt_percent
 
-    return pd.DataFrame([{"effect (% points)": fmt_num(r["delta"]), "share of observed fall": fmt_percent(r["share_of_effect"], 0),
-                          "SD of change (% points)": f"{fmt_num(r['sd'])} ({r['sd_from']})",
+    def num(r, key):
+        return SUPPRESSED if "overall" in hidden and (key == "delta" or r["sd_from"] == "this cohort") else fmt_num(r[key])
+    return pd.DataFrame([{"effect (% points)": num(r, "delta"), "share of observed fall": fmt_percent(r["share_of_effect"], 0),
+                          "SD of change (% points)": f"{num(r, 'sd')} ({r['sd_from']})",
                           "n per arm, power 80 %": fmt_int(r["power_80_n_per_arm"]),
                           "with dropout, 80 %": fmt_int(r["power_80_n_with_dropout"]),
                           "n per arm, power 90 %": fmt_int(r["power_90_n_per_arm"]),
