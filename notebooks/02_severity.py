@@ -40,7 +40,6 @@ study_description: str = ""  # the study the cohort comes from, shown under the 
 
 # %%
 from mscreport import figures, strata
-from mscreport.display import fmt_hba1c, fmt_num
 from mscreport.report import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
@@ -57,9 +56,7 @@ cohort = ch.cohort
 # %%
 counts = strata.count_strata(cohort)
 ch.record("strata_counts", counts.to_dict("records"))
-ch.say(f"With `moderate_min` = {fmt_hba1c(cohort.params['moderate_min'])} and `severe_above` = "
-       f"{fmt_hba1c(cohort.params['severe_above'])}: "
-       + "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples()) + ".")
+ch.say(strata.counts_sentence(counts, cohort.params))
 ch.table(strata.format_counts(counts), "Patients per severity stratum")
 
 # %% [markdown]
@@ -88,7 +85,7 @@ ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_mi
 # %%
 sens = strata.threshold_sensitivity(cohort)
 ch.record("threshold_sensitivity", sens.to_dict("records"))
-ch.table(strata.format_sensitivity(sens),
+ch.table(strata.format_sensitivity(sens, cohort.params["severe_above"]),
          "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)")
 
 # %% [markdown] tags=["teaching"]
@@ -108,7 +105,7 @@ ch.table(strata.format_sensitivity(sens),
 
 # %% [markdown] tags=["teaching", "solution"]
 # **Answer 2.** Moderate: severe means strictly above `severe_above`.
-# `lib/mscreport/validators.py` assigns the stratum with `hba1c_baseline > severe_above`.
+# `lib/mscreport/strata.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
 
 # %% [markdown] tags=["teaching"]
 # 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?

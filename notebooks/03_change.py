@@ -41,6 +41,7 @@ study_description: str = ""  # the study the cohort comes from, shown under the 
 # %%
 from mscreport import change, exercises, figures
 from mscreport.published import basis_note
+from mscreport.disclosure import hidden_groups
 from mscreport.report import Chapter, pairs_extra_table, paired_table
 from mscreport.results import analyse_overall, analyse_strata, strata_block
 
@@ -69,7 +70,7 @@ overall = analyse_overall(cohort)
 by_stratum = analyse_strata(cohort)
 ch.record("overall", overall.interface())
 ch.record("strata", strata_block(by_stratum))
-ch.table(paired_table({"all patients": overall, **by_stratum}),
+ch.table(paired_table({"all patients": overall, **by_stratum}, hidden_groups(cohort.frame)),
          f"Paired analysis of HbA1c (change = follow-up − baseline, % points; CI at {1 - alpha:.0%})")
 
 # %%
@@ -103,7 +104,7 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
 extra = change.analyse_change(cohort)
 ch.record("normality", extra["normality"])
 ch.record("hodges_lehmann", extra["hodges_lehmann"])
-ch.table(pairs_extra_table({"all patients": overall, **by_stratum}),
+ch.table(pairs_extra_table({"all patients": overall, **by_stratum}, hidden_groups(cohort.frame)),
          "Normality of the change and the rank-based companion tests (shift and CI in % points)")
 ch.say(change.say_normality(extra["normality"], alpha))
 ch.say(change.say_rank_shift(extra["hodges_lehmann"]))

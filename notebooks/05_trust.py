@@ -39,6 +39,7 @@ study_description: str = ""  # the study the cohort comes from, shown under the 
 
 # %%
 from mscreport import exercises, figures, trust
+from mscreport.disclosure import hidden_groups
 from mscreport.dose import analyse_dose
 from mscreport.published import basis_note
 from mscreport.report import Chapter
@@ -120,7 +121,7 @@ ch.say(trust.say_durability(blocks["durability"], alpha))
 
 # %%
 ch.record("holm", blocks["holm"])
-ch.table(trust.format_holm(blocks["holm"]), "Raw and Holm-adjusted p-values: the family adjusted, and only it")
+ch.table(trust.format_holm(blocks["holm"], hidden_groups(cohort.frame)), "Raw and Holm-adjusted p-values: the family adjusted, and only it")
 ch.say(trust.say_holm(blocks["holm"], alpha))
 
 # %% [markdown]
@@ -135,7 +136,7 @@ ch.say(trust.say_holm(blocks["holm"], alpha))
 
 # %%
 ch.record("sample_size", blocks["sample_size"])
-ch.table(trust.format_sample_size(blocks["sample_size"]),
+ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
          f"Patients per arm for a randomised trial (dropout allowance {cohort.params['dropout']:.0%})")
 
 # %% tags=["teaching"]

@@ -18,6 +18,7 @@ from . import dictionary as dd
 from .errors import InputError, Problem
 from .params import DEFAULTS
 from .readers import RawTable, read_cohort_file
+from .synthetic import is_synthetic
 from .validators import check_frame
 
 
@@ -48,6 +49,7 @@ class Cohort:
     def spreadsheet_row(self, row: int) -> int | None:
         """The spreadsheet row of a 1-based data row (None for Parquet)."""
         return None if self.header_row is None else self.header_row + int(row)
+    synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
 
     @property
     def rows_analysed(self) -> int:
@@ -77,7 +79,7 @@ class Cohort:
     def data_block(self) -> dict:
         """The ``data`` block of results.json."""
         block = {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
-                 "rows_analysed": self.rows_analysed,
+                 "rows_analysed": self.rows_analysed, "synthetic": self.synthetic,
                  "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
         if self.column_map:  # dictionary column -> the user's header (--columns / -c)
             block["column_map"] = dict(self.column_map)
@@ -129,4 +131,5 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   excluded=tuple(Exclusion(r, reason) for r, reason in excluded),
                   columns_present=present, params=params, notes=cell_notes,
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
-                  column_map=columns.as_dict() if columns else {})
+                  column_map=columns.as_dict() if columns else {},
+                  synthetic=is_synthetic(raw.sha256, raw.frame))

@@ -63,7 +63,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "lowest baseline HbA1c analysed; lower baselines are excluded with a reason",
               _between(3.0, 20.0)),
     ParamSpec("severe_above", float, 8.0, "NGSP %",
-              "baseline HbA1c above this is 'severe'; moderate_min <= HbA1c <= severe_above is 'moderate'",
+              "baseline HbA1c above this is severe; moderate_min <= HbA1c <= severe_above is moderate "
+              "(8.0 itself is moderate)",
               _between(3.0, 20.0)),
     ParamSpec("dose_cutoff", float, 1e9, "cells",
               "high-dose group: dose_cells >= dose_cutoff; low dose otherwise",
@@ -217,3 +218,15 @@ def params_yaml() -> str:
         lines.append(f"# {p.help}{unit}")
         lines.append(yaml.safe_dump({p.name: p.default}, default_flow_style=False, allow_unicode=True, width=1000).strip())
     return "\n".join(lines) + "\n"
+
+
+def render_markdown() -> str:
+    """The parameter table of README.md (name, type, default, unit, meaning), generated from
+    ``PARAMETERS``; ``tests/test_params.py`` checks that the README holds exactly this text."""
+    from .display import fmt_value
+
+    lines = ["| parameter | type | default | unit | meaning |", "|---|---|---|---|---|"]
+    for p in PARAMETERS:
+        default = fmt_value(p.default) if p.default != "" else '""'  # an empty text shown as such
+        lines.append(f"| `{p.name}` | {p.type.__name__} | `{default}` | {p.unit} | {p.help} |")
+    return "\n".join(lines)

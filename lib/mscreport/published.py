@@ -120,18 +120,20 @@ def compare_published(cohort, overall, strata, dose, published: dict | None = No
 
 
 def format_comparison(comparisons, cohort):
-    """The published-vs-reproduced table for display. A stratum's reproduced mean is
-    suppressed when the stratum has n < 3 (it would show a patient's change)."""
+    """The published-vs-reproduced table for display. A reproduced value is suppressed when the
+    disclosure rule hides its group (``disclosure.hidden_groups``): a stratum's figures when the
+    stratum is hidden, every figure but the count when the cohort has fewer than 3 patients."""
     import pandas as pd
 
-    from .display import SUPPRESSED, fmt_value, too_small
+    from .disclosure import hidden_groups
+    from .display import SUPPRESSED, fmt_value
 
-    sizes = cohort.frame["stratum"].value_counts()
+    hidden = hidden_groups(cohort.frame)
     rows = []
     for c in comparisons:
-        stratum = c.of.split(".")[0]
-        hidden = stratum in ("moderate", "severe") and c.of.endswith("reduction") and too_small(int(sizes.get(stratum, 0)))
-        rows.append({"figure": c.quantity, "published": c.printed, "reproduced": SUPPRESSED if hidden else fmt_value(c.reproduced),
+        group = c.of.split(".")[0] if "." in c.of else "overall"
+        secret = c.of != "n" and ("overall" in hidden or group in hidden)
+        rows.append({"figure": c.quantity, "published": c.printed, "reproduced": SUPPRESSED if secret else fmt_value(c.reproduced),
                      "agrees": {True: "yes", False: "NO", None: "not computable"}[c.agrees]})
     return pd.DataFrame(rows)
 

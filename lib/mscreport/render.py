@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from . import display as fmt
+from .disclosure import hidden_in_results
 from .mime import RESULT_MIME
 from .paths import TEACHING_DIRNAME, TEMPLATES_DIR
 
@@ -169,10 +170,11 @@ def headline_table(results: dict) -> str:
     import pandas as pd
 
     alpha = (results.get("params") or {}).get("alpha", 0.05)
+    hidden = hidden_in_results(results)
     rows = []
-    for label, r in headline_rows(results):
+    for key, (label, r) in zip(("overall", "moderate", "severe", "high", "low"), headline_rows(results)):
         r = r or {}
-        if fmt.too_small(r.get("n")):
+        if fmt.too_small(r.get("n")) or key in hidden:
             rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.SUPPRESSED,
                          f"{1 - alpha:.0%} CI (% points)": "", "p (paired t)": ""})
             continue
@@ -191,10 +193,11 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     prov = results.get("provenance", {})
     data = results.get("data", {})
     framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), Path(str(data.get("path", ""))).name)
+    synthetic = bool(data.get("synthetic", framing.bundled))
     banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
               "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
-              "says nothing about real patients beyond what the paper already reports.</p>") if data.get("synthetic", framing.bundled) else ""
+              "says nothing about real patients beyond what the paper already reports.</p>") if synthetic else ""
     fig = extras.get("headline_figure")
     figure = ""
     if fig:
@@ -204,7 +207,6 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
         f"<div class=\"msc-card\"><h3>{i}. {e(c.title)}</h3><p>{e(c.question)}</p>"
         f"<p><a href=\"{e(c.html_name)}\">Read</a> · <a href=\"{TEACHING_DIRNAME}/{e(c.html_name)}\">Teach (code and exercises)</a></p></div>"
         for i, c in enumerate(chapters, 1))
-    synthetic = bool(data.get("synthetic", framing.bundled))
     comp = results.get("published_comparison") or []
     agree = sum(1 for c in comp if c.get("agrees"))
     reproduction_text = index_reproduction_text(results, synthetic, agree, len(comp))

@@ -16,7 +16,7 @@ from .cohort import load_cohort
 from .errors import InputError
 from .mime import RESULT_MIME
 from .framing import FRAMING_TEXT, frame_report
-from .paths import is_bundled_cohort, resolve_data_path
+from .paths import resolve_data_path
 from .params import PARAMETERS, resolve_params
 from .results import jsonable
 from .snapshot import snapshot_from_environment
@@ -76,7 +76,7 @@ class Chapter:
             f"{c.rows_read} rows read, {c.rows_analysed} analysed, {len(c.excluded)} excluded.</p>"
             f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>"))
-        if is_bundled_cohort(c.sha256):  # by content, never by file name
+        if c.synthetic:
             display(HTML("<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> This build uses the reconstructed "
                          "cohort: synthetic patients built to reproduce the paper's published summary figures. "
                          "It shows the method, not real patients.</p>"))
@@ -93,16 +93,22 @@ class Chapter:
         self.record(key, {"src": figure_data_uri(fig), "caption": caption, "alt": alt})
 
     def figure(self, fig, caption: str, alt: str) -> None:
-        """Embed a matplotlib figure as a numbered, captioned SVG image with alt text."""
+        """Embed a matplotlib figure as a numbered, captioned SVG image with alt text (nothing for
+        None: a figure the data cannot give, whose reason the prose states)."""
         from .figures import figure_data_uri
 
+        if fig is None:
+            return
         self._figures += 1
         display(HTML(f"<figure class=\"msc-figure\" id=\"figure-{self._figures}\"><img src=\"{figure_data_uri(fig)}\" "
                      f"alt=\"{fmt.escape(alt)}\"/><figcaption><strong>Figure {self._figures}.</strong> {fmt.escape(caption)}"
                      "</figcaption></figure>"))
 
     def table(self, frame, caption: str, index: bool = False) -> None:
-        """Show a table of formatted cells with a numbered caption (no row-level data)."""
+        """Show a table of formatted cells with a numbered caption (no row-level data; nothing
+        for None or an empty table: a table the data cannot give, whose reason the prose states)."""
+        if frame is None or not len(frame):
+            return
         self._tables += 1
         display(HTML(fmt.html_table(frame, caption, self._tables, index=index)))
 
@@ -111,13 +117,14 @@ class Chapter:
         display({RESULT_MIME: {"key": key, "value": jsonable(value)}, "text/plain": ""}, raw=True)
 
 
-def paired_table(results: dict) -> "object":
-    """Formatted table of PairedResults keyed by group name (for display)."""
+def paired_table(results: dict, hidden=()) -> "object":
+    """Formatted table of PairedResults keyed by group name (for display). Groups named in
+    ``hidden`` (``disclosure.hidden_groups``) or with fewer than 3 patients show only n."""
     import pandas as pd
 
     rows = []
     for name, r in results.items():
-        if fmt.too_small(r.n):
+        if fmt.too_small(r.n) or name in hidden:
             rows.append({"group": name, "n": fmt.fmt_int(r.n), "baseline, mean (SD)": fmt.SUPPRESSED})
             continue
         rows.append({
@@ -135,13 +142,14 @@ def paired_table(results: dict) -> "object":
     return pd.DataFrame(rows).fillna("")
 
 
-def pairs_extra_table(results: dict) -> "object":
-    """Assumption checks and the rank-based companion of each paired test."""
+def pairs_extra_table(results: dict, hidden=()) -> "object":
+    """Assumption checks and the rank-based companion of each paired test (``hidden`` as in
+    ``paired_table``)."""
     import pandas as pd
 
     rows = []
     for name, r in results.items():
-        if fmt.too_small(r.n):
+        if fmt.too_small(r.n) or name in hidden:
             rows.append({"group": name, "n": fmt.fmt_int(r.n), "Shapiro-Wilk W (p)": fmt.SUPPRESSED})
             continue
         rows.append({"group": name, "n": fmt.fmt_int(r.n),

@@ -90,6 +90,17 @@ def _clean(x) -> np.ndarray:
     return a[~np.isnan(a)]
 
 
+ROUNDING = 1e-10  # relative: values that differ by less are equal up to floating-point rounding
+
+
+def is_constant(a) -> bool:
+    """True when every value is equal up to floating-point rounding (e.g. follow-up = baseline
+    - 2.0 gives changes whose SD is 3.6e-16, not 0): such data have zero variance, and every
+    statistic that divides by a spread is undefined (None), never computed from the noise."""
+    a = _clean(a)
+    return len(a) == 0 or float(np.ptp(a)) <= ROUNDING * max(1.0, float(np.max(np.abs(a))))
+
+
 def _has_ties(a: np.ndarray) -> bool:
     return len(np.unique(a)) != len(a)
 
@@ -400,7 +411,7 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
     if n < 2:
         return PairedResult(**base, sd_change=None, ci_low=None, ci_high=None, t=None, df=None, p=None,
                             wilcoxon_p=None, cohens_dz=None, note="n < 2: no SD, test or interval")
-    sd_d = float(np.std(d, ddof=1))
+    sd_d = 0.0 if is_constant(d) else float(np.std(d, ddof=1))
     df = n - 1
     se = sd_d / math.sqrt(n)
     notes = []
@@ -454,7 +465,7 @@ def welch_test(x, y, alpha: float = 0.05) -> WelchResult:
     vx, vy = np.var(x, ddof=1) / len(x), np.var(y, ddof=1) / len(y)
     se = math.sqrt(vx + vy)
     diff = float(np.mean(x) - np.mean(y))
-    if se == 0:
+    if se == 0 or (is_constant(x) and is_constant(y)):
         return WelchResult(None, None, None, diff, None, None, "no variation in either group")
     t = diff / se
     df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
@@ -519,7 +530,7 @@ def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
     """Pearson r of the complete pairs, t-test p and Fisher-z 1 - alpha interval (R: ``cor.test(x, y)``)."""
     x, y = _pairs(x, y)
     n = len(x)
-    if n < 3 or np.std(x) == 0 or np.std(y) == 0:
+    if n < 3 or is_constant(x) or is_constant(y):
         return PearsonResult(n, None, None, None, None, "needs n >= 3 and variation in both variables")
     r = float(np.corrcoef(x, y)[0, 1])
     r = max(-1.0, min(1.0, r))
@@ -584,7 +595,7 @@ def spearman(x, y) -> SpearmanResult:
     """Spearman rho of the complete pairs and its p (R: ``cor.test(x, y, method = "spearman")``)."""
     x, y = _pairs(x, y)
     n = len(x)
-    if n < 3 or np.std(x) == 0 or np.std(y) == 0:
+    if n < 3 or is_constant(x) or is_constant(y):
         return SpearmanResult(n, None, None, "not computed: needs n >= 3 and variation in both variables")
     rx, ry = rankdata(x), rankdata(y)
     rho = float(np.corrcoef(rx, ry)[0, 1])
