@@ -38,9 +38,10 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
 report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
 study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 
 # %%
-from mscreport import describe
+from mscreport import arms, describe
 from mscreport.report import Chapter
 from mscreport.results import table1_block
 
@@ -61,6 +62,15 @@ ch.figure(describe.flow_figure(cohort),
           describe.flow_alt(cohort))
 ch.say(describe.flow_sentence(cohort))
 ch.table(describe.exclusion_table(cohort), "Excluded rows by reason")
+
+# %% [markdown]
+# ### Participant flow per arm
+#
+# In a controlled study (a cohort file with an `arm` column) the same accounting is given for
+# each arm: an exclusion that hits one arm more than the other can bias the comparison.
+
+# %%
+arms.show_flow(ch)
 
 # %% [markdown]
 # ## Table 1: the patients before the infusion

@@ -37,13 +37,17 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
 report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
 study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 
 # %%
-from mscreport import figures, strata
+from mscreport import arms, figures, strata
 from mscreport.report import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
 cohort = ch.cohort
+
+# %%
+arms.say_pooled(ch)
 
 # %% [markdown]
 # ## The boundary rule
@@ -87,6 +91,17 @@ sens = strata.threshold_sensitivity(cohort)
 ch.record("threshold_sensitivity", sens.to_dict("records"))
 ch.table(strata.format_sensitivity(sens, cohort.params["severe_above"]),
          "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)")
+
+# %% [markdown]
+# ## Per arm: severity strata and the arm-by-severity interaction
+#
+# In a controlled study each arm is split into the same strata. Whether the between-arm
+# difference depends on severity is tested by the **interaction** of arm and stratum in the
+# model of follow-up HbA1c on baseline, arm and stratum (an F-test comparing the models with
+# and without the interaction), not by comparing the strata's p-values.
+
+# %%
+arms.show_strata(ch)
 
 # %% [markdown] tags=["teaching"]
 # ## Exercises

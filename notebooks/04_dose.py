@@ -39,8 +39,10 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
 report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
 study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 
 # %%
+from mscreport import arms
 from mscreport import dose as dosing
 from mscreport.report import Chapter
 from mscreport.results import adjusted_dose_block, source_block
@@ -51,6 +53,9 @@ cohort = ch.cohort
 dose = dosing.analyse_dose(cohort)
 hidden = dosing.hidden_dose(dose, cohort.rows_analysed)
 ch.record("dose", dose.interface())
+
+# %%
+arms.say_pooled(ch)
 
 # %% [markdown]
 # ## Within each dose group

@@ -36,9 +36,10 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
 report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
 study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 
 # %%
-from mscreport import exercises, figures, trust
+from mscreport import arms, exercises, figures, trust
 from mscreport.disclosure import hidden_groups
 from mscreport.dose import analyse_dose
 from mscreport.published import basis_note
@@ -51,6 +52,9 @@ alpha = cohort.params["alpha"]
 overall, by_stratum, dose = analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort)
 blocks = trust_blocks(cohort, overall, by_stratum, dose)
 ch.say(basis_note(cohort, "trust"))
+
+# %%
+arms.say_pooled(ch)
 
 # %% [markdown]
 # ## Regression to the mean

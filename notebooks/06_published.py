@@ -38,6 +38,7 @@ aggregate_above: int = 2000  # patients: per-patient figures switch to aggregate
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
 report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
 study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 
 # %%
 from mscreport import exercises

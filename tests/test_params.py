@@ -20,6 +20,7 @@ def test_defaults_are_the_papers():
                                 "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1}.items()
     # framing: the title and the study's description are chosen from the cohort
     assert DEFAULTS.items() >= {"report_title": "", "study_description": ""}.items()
+    assert DEFAULTS["reference_arm"] == "auto"  # controlled studies: the comparator arm
 
 
 def test_yaml_file(tmp_path):

@@ -123,6 +123,9 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                                   "and try again, and please report this as an mscreport bug")]) from None
     if problems:
         raise InputError([locate(p, raw) for p in problems])
+    from .arms import check_reference_arm
+
+    check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
     notes = [locate(p, raw) if p.row is not None else p for p in notes]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)

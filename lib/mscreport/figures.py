@@ -129,26 +129,12 @@ def paired_plot(frame, aggregate_above: int):
     hidden = hidden_strata(frame)
     for ax, name in zip(axes, ("moderate", "severe")):
         s = frame[frame["stratum"] == name]
-        color = PALETTE[name]
         if len(s) == 0:
             ax.text(0.5, 0.5, "no patients", ha="center", va="center", transform=ax.transAxes)
         elif name in hidden:
             _suppressed_note(ax, f"not drawn: {SUPPRESSED}" if too_few(len(s)) else SECONDARY)
-        elif len(s) <= aggregate_above:
-            # one line per patient, drawn as one collection (not one Line2D per patient)
-            segments = np.zeros((len(s), 2, 2))
-            segments[:, 1, 0] = 1
-            segments[:, 0, 1] = s["hba1c_baseline"].to_numpy(float)
-            segments[:, 1, 1] = s["hba1c_followup"].to_numpy(float)
-            ax.add_collection(LineCollection(segments, colors=color, alpha=0.35, linewidths=1, capstyle="round"))
-            ax.autoscale_view()
-            ax.plot([0, 1], [s["hba1c_baseline"].mean(), s["hba1c_followup"].mean()], color="black", lw=3, marker="o", label="mean")
         else:
-            qb = np.percentile(s["hba1c_baseline"].to_numpy(float), [10, 25, 75, 90])
-            qf = np.percentile(s["hba1c_followup"].to_numpy(float), [10, 25, 75, 90])
-            for (i, j), a in (((0, 3), 0.2), ((1, 2), 0.35)):
-                ax.fill_between([0, 1], [qb[i], qf[i]], [qb[j], qf[j]], color=color, alpha=a, lw=0)
-            ax.plot([0, 1], [s["hba1c_baseline"].median(), s["hba1c_followup"].median()], color="black", lw=3, marker="o", label="median")
+            draw_pairs(ax, s, PALETTE[name], aggregate_above)
         ax.set_xticks([0, 1], ["baseline", "follow-up"])
         ax.set_xlim(-0.2, 1.2)
         ax.set_title(f"{name} (n = {len(s)})")
@@ -156,6 +142,26 @@ def paired_plot(frame, aggregate_above: int):
     _mmol_axis(axes[1], "y")
     fig.tight_layout()
     return fig
+
+
+def draw_pairs(ax, s, color, aggregate_above: int) -> None:
+    """Before/after lines of the rows of ``s`` on ``ax`` (x = 0 baseline, 1 follow-up) with the
+    mean in black; above ``aggregate_above`` rows the median with 10-90 % and 25-75 % bands."""
+    if len(s) <= aggregate_above:
+        # one line per patient, drawn as one collection (not one Line2D per patient)
+        segments = np.zeros((len(s), 2, 2))
+        segments[:, 1, 0] = 1
+        segments[:, 0, 1] = s["hba1c_baseline"].to_numpy(float)
+        segments[:, 1, 1] = s["hba1c_followup"].to_numpy(float)
+        ax.add_collection(LineCollection(segments, colors=color, alpha=0.35, linewidths=1, capstyle="round"))
+        ax.autoscale_view()
+        ax.plot([0, 1], [s["hba1c_baseline"].mean(), s["hba1c_followup"].mean()], color="black", lw=3, marker="o", label="mean")
+    else:
+        qb = np.percentile(s["hba1c_baseline"].to_numpy(float), [10, 25, 75, 90])
+        qf = np.percentile(s["hba1c_followup"].to_numpy(float), [10, 25, 75, 90])
+        for (i, j), a in (((0, 3), 0.2), ((1, 2), 0.35)):
+            ax.fill_between([0, 1], [qb[i], qf[i]], [qb[j], qf[j]], color=color, alpha=a, lw=0)
+        ax.plot([0, 1], [s["hba1c_baseline"].median(), s["hba1c_followup"].median()], color="black", lw=3, marker="o", label="median")
 
 
 def change_distribution(frame):

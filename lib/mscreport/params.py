@@ -89,6 +89,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "a sentence or paragraph on the study the cohort comes from, shown under the title; "
               "empty: the paper for the bundled cohort, the cohort file for yours",
               _text(2000)),
+    ParamSpec("reference_arm", str, "auto", "-",
+              "comparator arm of a controlled study (column arm); auto = the one arm named control, placebo, "
+              "usual_care, standard_care, sham or sham_control",
+              lambda v: None if v.strip() else "must name an arm, or be auto"),
 )
 
 PARAMS_BY_NAME = {p.name: p for p in PARAMETERS}

@@ -160,12 +160,15 @@ def headline_rows(results: dict) -> list[tuple[str, dict | None]]:
     dose = results.get("dose") or {}
     cutoff = dose.get("cutoff_cells")
     cut = fmt.fmt_cells(cutoff) if cutoff else "?"
-    return [("all patients", results.get("overall")), ("moderate stratum", strata.get("moderate")),
-            ("severe stratum", strata.get("severe")), (f"high dose (\u2265 {cut} cells)", dose.get("high")),
-            (f"low dose (< {cut} cells)", dose.get("low"))]
+    from .arms import POOLED, is_controlled
+
+    pooled = f" ({POOLED})" if is_controlled(results.get("arms")) else ""
+    return [("all patients" + pooled, results.get("overall")), ("moderate stratum" + pooled, strata.get("moderate")),
+            ("severe stratum" + pooled, strata.get("severe")), (f"high dose (\u2265 {cut} cells)" + pooled, dose.get("high")),
+            (f"low dose (< {cut} cells)" + pooled, dose.get("low"))]
 
 
-def headline_table(results: dict) -> str:
+def headline_table(results: dict, number: int = 1) -> str:
     """The key findings: n, mean change (both units), CI, p for each group."""
     import pandas as pd
 
@@ -181,7 +184,11 @@ def headline_table(results: dict) -> str:
         rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),
                      f"{1 - alpha:.0%} CI (% points)": fmt.fmt_ci(r.get("ci_low"), r.get("ci_high")),
                      "p (paired t)": fmt.fmt_pvalue(r.get("p"))})
-    return fmt.html_table(pd.DataFrame(rows), "Key findings: change in HbA1c from baseline to last follow-up", 1)
+    from .arms import POOLED, is_controlled
+
+    caption = (f"Within-group change in HbA1c from baseline to last follow-up, {POOLED}: not a treatment effect"
+               if is_controlled(results.get("arms")) else "Key findings: change in HbA1c from baseline to last follow-up")
+    return fmt.html_table(pd.DataFrame(rows), caption, number)
 
 
 def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
@@ -198,11 +205,15 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
               "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
               "says nothing about real patients beyond what the paper already reports.</p>") if synthetic else ""
+    from .arms import POOLED, is_controlled, key_findings_table
+
+    n_arm_tables = int(is_controlled(results.get("arms")))  # the between-arm table leads when arms exist
     fig = extras.get("headline_figure")
     figure = ""
     if fig:
+        caption = fig["caption"].rstrip(".") + f"; {POOLED}." if n_arm_tables else fig["caption"]
         figure = (f"<figure class=\"msc-figure\"><img src=\"{e(fig['src'])}\" alt=\"{e(fig['alt'])}\"/>"
-                  f"<figcaption><strong>Figure 1.</strong> {e(fig['caption'])}</figcaption></figure>")
+                  f"<figcaption><strong>Figure 1.</strong> {e(caption)}</figcaption></figure>")
     cards = "".join(
         f"<div class=\"msc-card\"><h3>{i}. {e(c.title)}</h3><p>{e(c.question)}</p>"
         f"<p><a href=\"{e(c.html_name)}\">Read</a> · <a href=\"{TEACHING_DIRNAME}/{e(c.html_name)}\">Teach (code and exercises)</a></p></div>"
@@ -226,7 +237,8 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
 <p>{inline_html(framing.description)} Change = follow-up \u2212 baseline: a fall in HbA1c is negative.</p>
 {banner}
 <h2 id="findings">Key findings</h2>
-{headline_table(results)}
+{key_findings_table(results, 1)}
+{headline_table(results, 1 + n_arm_tables)}
 {reproduction}
 {figure}
 <h2 id="chapters">Chapters</h2>
@@ -235,7 +247,7 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
 <p>Cohort file <code>{e(Path(str(data.get('path', ''))).name)}</code>, SHA-256 <code>{e(data.get('sha256', ''))}</code>:
 {e(data.get('rows_read'))} rows read, {e(data.get('rows_analysed'))} analysed, {excluded} excluded (reasons in the cohort chapter).
 All numbers are in <a href="results.json">results.json</a>.</p>
-<table class="msc-table"><caption>Table 2. Parameters of this build</caption><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{params_rows}</tbody></table>
+<table class="msc-table"><caption>Table {2 + n_arm_tables}. Parameters of this build</caption><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{params_rows}</tbody></table>
 <h2 id="provenance">Provenance</h2>
 <ul>
 <li>Built: {e(prov.get('built_at'))}</li>

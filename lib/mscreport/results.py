@@ -20,7 +20,7 @@ TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison
             # interface.md "Every number the report shows", then this project's additions
             "normality", "hodges_lehmann", "target", "safety", "durability", "source", "adjusted_dose", "holm",
             "rtm", "sample_size", "threshold_sensitivity", "table1",
-            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts")
+            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts", "arms")
 
 
 def analyse_overall(cohort):
@@ -156,8 +156,17 @@ def compute_results(cohort) -> dict:
         "attrition": change["attrition"], "change_by_followup": change["change_by_followup"],
         "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"]),
         "strata_counts": strata_counts_block(cohort),
+        "arms": arms_block(cohort),
     }
     return assemble_results(cohort.data_block(), cohort.params, [records])[0]
+
+
+def arms_block(cohort) -> dict | None:
+    """The ``arms`` block (None without an ``arm`` column)."""
+    from .arms import analyse_arms
+
+    result = analyse_arms(cohort)
+    return None if result is None else result.interface()
 
 
 def jsonable(obj):
