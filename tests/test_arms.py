@@ -201,3 +201,13 @@ def test_an_arm_whose_rows_are_all_excluded_still_counts_in_the_flow(tmp_path):
     assert flow["gone"] == {"arm": "gone", "rows_read": 2, "excluded": 2, "analysed": 0, "moderate": 0, "severe": 0}
     assert sum(f["rows_read"] for f in flow.values()) == cohort.rows_read
     assert sum(f["excluded"] for f in flow.values()) == len(cohort.excluded)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_arms_results_follow_the_results_schema(name):
+    from results_schema import schema_errors
+
+    from mscreport.results import jsonable
+
+    results = jsonable(compute_results(_cohort(DATASETS[name])))
+    assert results["arms"]["reference"] and schema_errors(results) == []
