@@ -24,8 +24,9 @@ BUNDLED_SHA = bundled_cohort_sha256()
 
 
 def _own_cohort(folder: Path, name: str = "my_cohort.csv") -> Path:
-    """The bundled cohort less its last patient: another file, whatever its name."""
-    frame = pd.read_csv(DEFAULT_COHORT)
+    """The bundled cohort less its last patient and its ``synthetic`` column: a real cohort's
+    file, whatever its name."""
+    frame = pd.read_csv(DEFAULT_COHORT).drop(columns=["synthetic"])
     path = folder / name
     frame.iloc[:-1].to_csv(path, index=False)
     return path

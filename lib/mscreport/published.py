@@ -233,11 +233,9 @@ def format_basis(published: dict | None = None):
 
 
 def is_reconstruction(cohort) -> bool:
-    """Whether the cohort is the bundled reconstruction (by its file name, as the chapters' banner)."""
-    from pathlib import Path
-
-    name = Path(cohort.path).name
-    return "synthetic" in name or "reconstructed" in name
+    """Whether the cohort is a reconstruction (the bundled one, or ``mscreport synth`` output):
+    decided by the data (``synthetic.is_synthetic``), never by the file name."""
+    return bool(cohort.synthetic)
 
 
 def format_severe_range(reconstruction: dict):
