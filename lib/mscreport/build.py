@@ -242,7 +242,7 @@ def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
     runtime = make_runtime_dir()
     n_workers = max(1, min(plan.jobs or os.cpu_count() or 1, len(plan.chapters)))
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_spawn(), initializer=init_worker,
-                               initargs=(str(runtime), str(staging.work / "snapshot")))
+                               initargs=(str(runtime), str((staging.work / "snapshot").absolute())))  # kernels run in the chapters folder
     for _ in range(n_workers):  # workers import papermill and nbconvert while the cohort is validated
         pool.submit(os.getpid)
     interrupted = False
@@ -282,7 +282,7 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
                 shutil.copy2(plan.out / rel, report / rel)
             records[c.name] = plan.manifest["chapters"][c.name]["records"]
         else:  # typed, validated values; the chapter analyses the snapshot, data_path is its label
-            to_run.append({"name": c.name, "source": str(c.source), "workdir": str(work), "cwd": str(NOTEBOOKS_DIR),
+            to_run.append({"name": c.name, "source": str(c.source), "workdir": str(work.absolute()), "cwd": str(NOTEBOOKS_DIR),
                            "parameters": {"data_path": shown_data, **params}, "chapter_nav": chapter_nav(plan.chapters, c)})
     total, done, failures = len(plan.chapters), 0, []
     for c in plan.chapters:
