@@ -15,7 +15,7 @@ help: ## Show this help
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) setuptools -e ".[test]"
 	touch $(STAMP)
 
 report: $(STAMP) ## Build every report from the bundled cohort into reports/
@@ -31,7 +31,7 @@ bench: $(STAMP) ## Print build-time, memory and size figures (medians of several
 	$(BIN)/python scripts/bench.py
 
 notebooks: $(STAMP) ## Regenerate the .ipynb twins paired with the py:percent sources (for contributors; a class uses make workbooks)
-	$(BIN)/jupytext --sync notebooks/*.py
+	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py
 
 workbooks: $(STAMP) ## Student workbooks (unpaired .ipynb, with and without answers) into workbooks/, and the `mscreport` Jupyter kernel
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name mscreport --display-name "Python (mscreport)"

@@ -36,12 +36,15 @@ alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
 target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
 aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
+report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
+study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 
 # %%
-from mscreport import describe, figures
+from mscreport import arms, describe
 from mscreport.report import Chapter
 from mscreport.results import table1_block
 
@@ -57,16 +60,20 @@ cohort = ch.cohort
 # Reasons are counted here; the row numbers are in `results.json`, never in the report.
 
 # %%
-flow = cohort.exclusion_counts()
-strata_n = cohort.frame["stratum"].value_counts().to_dict()
-ch.figure(figures.flow_diagram(cohort.rows_read, list(flow.itertuples(index=False, name=None)), strata_n),
+ch.figure(describe.flow_figure(cohort),
           "Participant flow: rows read, excluded (with reasons), analysed, and per severity stratum.",
-          f"Flow diagram: {cohort.rows_read} rows read, {len(cohort.excluded)} excluded, {cohort.rows_analysed} analysed, "
-          f"{strata_n.get('moderate', 0)} moderate and {strata_n.get('severe', 0)} severe.")
-ch.say(f"Of **{cohort.rows_read}** rows read, **{cohort.rows_analysed}** are analysed and "
-       f"**{len(cohort.excluded)}** excluded; {cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
-if len(flow):
-    ch.table(flow.rename(columns={"n": "patients"}), "Excluded rows by reason")
+          describe.flow_alt(cohort))
+ch.say(describe.flow_sentence(cohort))
+ch.table(describe.exclusion_table(cohort), "Excluded rows by reason")
+
+# %% [markdown]
+# ### Participant flow per arm
+#
+# In a controlled study (a cohort file with an `arm` column) the same accounting is given for
+# each arm: an exclusion that hits one arm more than the other can bias the comparison.
+
+# %%
+arms.show_flow(ch)
 
 # %% [markdown]
 # ## Table 1: the patients before the infusion
@@ -88,16 +95,7 @@ ch.table(describe.format_table_one(table_one), "Patient characteristics overall 
 # between strata would be expected and would confound any dose comparison (chapter 4).
 
 # %%
-absent = [c for c in ("dose_cells", "msc_source", "followup_months") if not cohort.has(c)]
-if absent:
-    ch.say("**Absent study columns:** " + ", ".join(f"`{c}`" for c in absent) +
-           ". The analyses that need them are reported as not possible in later chapters.")
-else:
-    ch.say("All study columns (`dose_cells`, `msc_source`, `followup_months`) are present.")
-if cohort.notes:
-    ch.say("**Optional columns with unreadable values, treated as missing:** "
-           + ", ".join(f"`{col}` ({k} cell{'s' if k > 1 else ''})" for col, k in cohort.note_counts().items())
-           + ". `mscreport validate` lists them by row.")
+ch.say(describe.columns_sentence(cohort))
 
 # %% [markdown] tags=["teaching"]
 # ## Exercises

@@ -35,17 +35,22 @@ alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
 target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
 aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
+report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
+study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 
 # %%
-from mscreport import figures, strata
-from mscreport.display import fmt_hba1c, fmt_num
+from mscreport import arms, figures, strata
 from mscreport.report import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
 cohort = ch.cohort
+
+# %%
+arms.say_pooled(ch)
 
 # %% [markdown]
 # ## The boundary rule
@@ -58,9 +63,7 @@ cohort = ch.cohort
 # %%
 counts = strata.count_strata(cohort)
 ch.record("strata_counts", counts.to_dict("records"))
-ch.say(f"With `moderate_min` = {fmt_hba1c(cohort.params['moderate_min'])} and `severe_above` = "
-       f"{fmt_hba1c(cohort.params['severe_above'])}: "
-       + "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples()) + ".")
+ch.say(strata.counts_sentence(counts, cohort.params))
 ch.table(strata.format_counts(counts), "Patients per severity stratum")
 
 # %% [markdown]
@@ -89,8 +92,19 @@ ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_mi
 # %%
 sens = strata.threshold_sensitivity(cohort)
 ch.record("threshold_sensitivity", sens.to_dict("records"))
-ch.table(strata.format_sensitivity(sens),
+ch.table(strata.format_sensitivity(sens, cohort.params["severe_above"]),
          "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)")
+
+# %% [markdown]
+# ## Per arm: severity strata and the arm-by-severity interaction
+#
+# In a controlled study each arm is split into the same strata. Whether the between-arm
+# difference depends on severity is tested by the **interaction** of arm and stratum in the
+# model of follow-up HbA1c on baseline, arm and stratum (an F-test comparing the models with
+# and without the interaction), not by comparing the strata's p-values.
+
+# %%
+arms.show_strata(ch)
 
 # %% [markdown] tags=["teaching"]
 # ## Exercises
@@ -109,7 +123,7 @@ ch.table(strata.format_sensitivity(sens),
 
 # %% [markdown] tags=["teaching", "solution"]
 # **Answer 2.** Moderate: severe means strictly above `severe_above`.
-# `lib/mscreport/validators.py` assigns the stratum with `hba1c_baseline > severe_above`.
+# `lib/mscreport/strata.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
 
 # %% [markdown] tags=["teaching"]
 # 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?

@@ -35,19 +35,26 @@ alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
 target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
 aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
+report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
+study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 
 # %%
-from mscreport import change, exercises, figures
+from mscreport import arms, change, exercises, figures
 from mscreport.published import basis_note
+from mscreport.disclosure import hidden_groups
 from mscreport.report import Chapter, pairs_extra_table, paired_table
 from mscreport.results import analyse_overall, analyse_strata, strata_block
 
 ch = Chapter.from_parameters("change", globals())
 cohort = ch.cohort
 alpha = cohort.params["alpha"]
+
+# %%
+arms.say_pooled(ch)
 
 # %% [markdown]
 # ## The paired t-test
@@ -70,7 +77,7 @@ overall = analyse_overall(cohort)
 by_stratum = analyse_strata(cohort)
 ch.record("overall", overall.interface())
 ch.record("strata", strata_block(by_stratum))
-ch.table(paired_table({"all patients": overall, **by_stratum}),
+ch.table(paired_table({arms.pooled_label(cohort): overall, **by_stratum}, hidden_groups(cohort.frame)),
          f"Paired analysis of HbA1c (change = follow-up − baseline, % points; CI at {1 - alpha:.0%})")
 
 # %%
@@ -82,6 +89,23 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
           "HbA1c at baseline and at last follow-up by severity stratum; thin lines are patients (or, for large "
           "cohorts, 10-90 % and 25-75 % bands), the thick line the mean (median).",
           "Two panels of before-after lines for moderate and severe strata; most lines slope downwards.")
+
+# %% [markdown]
+# ## Per arm: the controlled comparison
+#
+# With an `arm` column the question is not whether HbA1c fell in the treated arm but whether
+# it fell **more than in the comparator arm** (parameter `reference_arm`). The primary analysis
+# is **ANCOVA**: follow-up HbA1c regressed on baseline HbA1c and arm; the arm's coefficient is
+# the difference between the arms at equal baseline (negative = lower HbA1c in the arm).
+# Beside it, two comparisons of the change itself: **Welch's t-test** (no equal-variance
+# assumption) and the **Mann-Whitney** test (ranks only). The within-arm paired results come
+# first: they describe each arm, they do not compare them.
+
+# %%
+arms.show_paired(ch)
+
+# %%
+arms.show_paired_figure(ch)
 
 # %% [markdown]
 # ## Checking the assumption, and a test without it
@@ -104,7 +128,7 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
 extra = change.analyse_change(cohort)
 ch.record("normality", extra["normality"])
 ch.record("hodges_lehmann", extra["hodges_lehmann"])
-ch.table(pairs_extra_table({"all patients": overall, **by_stratum}),
+ch.table(pairs_extra_table({"all patients": overall, **by_stratum}, hidden_groups(cohort.frame)),
          "Normality of the change and the rank-based companion tests (shift and CI in % points)")
 ch.say(change.say_normality(extra["normality"], alpha))
 ch.say(change.say_rank_shift(extra["hodges_lehmann"]))
@@ -164,6 +188,33 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
 # * **The strata are not randomised groups.** The severe stratum's larger fall does not show
 #   that MSCs work better in severe diabetes: selection on a high first value alone produces
 #   a larger second-visit fall.
+
+# %% [markdown] tags=["teaching"]
+# ## Why the within-arm change is not the treatment effect, and why ANCOVA
+#
+# **Both arms change.** Patients enter a trial when their HbA1c is high; at the next visit it
+# is lower on average even without treatment (regression to the mean, chapter 5), and care
+# itself drifts (more attention, diet, adjusted drugs, a new assay). These act on the placebo
+# arm as much as on the treated arm. The paired test within the treated arm measures
+# *treatment + regression to the mean + drift*; only the difference between randomised arms
+# removes the last two. A "significant fall" in each arm says nothing about the treatment.
+#
+# **Comparing the changes is not the best comparison.** One could compare the mean change
+# between arms (Welch's t-test on the change). Vickers and Altman (*BMJ* 2001;323:1123-4,
+# "Analysing controlled trials with baseline and follow up measurements") explain why
+# ANCOVA, follow-up regressed on baseline and arm, is better:
+#
+# * the change score "over-corrects" for baseline: it subtracts the whole baseline, whereas
+#   the follow-up depends on it only through a correlation r < 1, so a chance baseline
+#   imbalance between arms biases the change-score comparison, and ANCOVA adjusts for it;
+# * ANCOVA has the smaller variance, hence narrower intervals and more power, for any r; the
+#   change score beats the unadjusted follow-up only when r > 0.5, and ANCOVA beats both;
+# * ANCOVA estimates the same between-arm effect (in a randomised trial both are unbiased for
+#   it), so nothing is lost.
+#
+# In the arms table, compare the ANCOVA interval with the Welch interval on the change: the
+# ANCOVA one is usually narrower. The interaction test (severity chapter) asks whether the
+# effect differs by stratum; a difference between two within-stratum p-values does not.
 
 # %% tags=["teaching"]
 ch.say(exercises.change_exercises(overall, by_stratum, alpha))

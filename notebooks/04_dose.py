@@ -37,24 +37,28 @@ alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
 target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
 aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
+report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
+study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 
 # %%
-import pandas as pd
-
-from mscreport import figures
-from mscreport.display import fmt_cells, fmt_change, fmt_ci, fmt_num, fmt_p, fmt_pvalue
-from mscreport.dose import adjust_dose_for_baseline, analyse_dose, compare_sources, format_sources
-from mscreport.report import Chapter, paired_table
+from mscreport import arms
+from mscreport import dose as dosing
+from mscreport.report import Chapter
 from mscreport.results import adjusted_dose_block, source_block
 from mscreport.trust import say_dose_reversal
 
 ch = Chapter.from_parameters("dose", globals())
 cohort = ch.cohort
-dose = analyse_dose(cohort)
+dose = dosing.analyse_dose(cohort)
+hidden = dosing.hidden_dose(dose, cohort.rows_analysed)
 ch.record("dose", dose.interface())
+
+# %%
+arms.say_pooled(ch)
 
 # %% [markdown]
 # ## Within each dose group
@@ -63,14 +67,8 @@ ch.record("dose", dose.interface())
 # groups: did HbA1c fall within each?
 
 # %%
-if not dose.available:
-    ch.say(f"**Dose analyses are not possible:** {dose.note}.")
-else:
-    ch.say(f"High dose: `dose_cells` ≥ {fmt_cells(dose.cutoff_cells)} cells. "
-           f"{dose.n_with_dose} patients have a dose. {dose.note}")
-    ch.table(paired_table({f"high (≥ {fmt_cells(dose.cutoff_cells)})": dose.high,
-                           f"low (< {fmt_cells(dose.cutoff_cells)})": dose.low}),
-             "Paired analysis within each dose group")
+ch.say(dosing.within_sentence(dose))
+ch.table(dosing.within_table(dose, hidden), "Paired analysis within each dose group")
 
 # %% [markdown]
 # ## High against low dose
@@ -84,14 +82,10 @@ else:
 # which differences the data cannot rule out.
 
 # %%
-if dose.available:
-    w = dose.welch
-    ch.say(f"Mean change, high − low dose: **{fmt_change(w.diff)}**, CI {fmt_ci(w.ci_low, w.ci_high)} % points; "
-           f"Welch t = {fmt_num(w.t)} on {fmt_num(w.df, 1)} df, {fmt_p(w.p)}. "
-           f"Mann-Whitney U = {fmt_num(dose.mann_whitney.u, 1)}, {fmt_p(dose.mann_whitney.p)} ({dose.mann_whitney.method}).")
-    ch.figure(figures.group_boxes(cohort.frame, "dose_group", ["low", "high"], aggregate_above=cohort.params["aggregate_above"]),
-              "Change in HbA1c by dose group (boxes: median and quartiles; points: patients when n is small).",
-              "Box plots of HbA1c change for low and high dose groups.")
+ch.say(dosing.between_sentence(dose, hidden))
+ch.figure(dosing.dose_box_figure(cohort, dose),
+          "Change in HbA1c by dose group (boxes: median and quartiles; points: patients when n is small).",
+          "Box plots of HbA1c change for low and high dose groups.")
 
 # %% [markdown]
 # ## Dose-response
@@ -102,17 +96,12 @@ if dose.available:
 # A negative correlation would mean: more cells, larger fall.
 
 # %%
-if dose.available:
-    r, s = dose.pearson, dose.spearman
-    ch.say(f"Dose vs change: Pearson r = {fmt_num(r.r)}, CI {fmt_ci(r.ci_low, r.ci_high)}, {fmt_p(r.p)}; "
-           f"Spearman rho = {fmt_num(s.rho)}, {fmt_p(s.p)} ({s.method}).")
-    ch.figure(figures.scatter_fit(cohort.frame["dose_cells"], cohort.frame["change"], "dose (cells)",
-                                  "change (% points)", cohort.params["aggregate_above"], logx=True,
-                                  hue=cohort.frame["stratum"] if cohort.rows_analysed <= cohort.params["aggregate_above"] else None),
-              "Change in HbA1c against dose (log scale) with the least-squares line of change on log10 dose "
-              "(drawn for the eye; Pearson r above is on the raw dose (the paper does not say which scale its correlation used); Spearman's rho is the same on either scale); "
-              "colour: severity stratum.",
-              "Scatter plot of HbA1c change against log10 dose with a nearly flat fitted line.")
+ch.say(dosing.response_sentence(dose))
+ch.figure(dosing.dose_scatter_figure(cohort, dose),
+          "Change in HbA1c against dose (log scale) with the least-squares line of change on log10 dose "
+          "(drawn for the eye; Pearson r above is on the raw dose (the paper does not say which scale its correlation used); Spearman's rho is the same on either scale); "
+          "colour: severity stratum.",
+          "Scatter plot of HbA1c change against log10 dose with a nearly flat fitted line.")
 
 # %% [markdown]
 # ## MSC source
@@ -122,14 +111,9 @@ if dose.available:
 # Sources were not randomised either, so a difference could reflect who received which.
 
 # %%
-src = compare_sources(cohort)
-if src.anova_p is None:
-    ch.say(f"Source comparison not possible: {src.note}.")
-else:
-    ch.table(format_sources(src),
-             "Change in HbA1c by MSC source")
-    ch.say(f"ANOVA F({src.anova_df[0]}, {src.anova_df[1]}) = {fmt_num(src.anova_f)}, {fmt_p(src.anova_p)}; "
-           f"Kruskal-Wallis H = {fmt_num(src.kruskal_h)}, {fmt_p(src.kruskal_p)}.")
+src = dosing.compare_sources(cohort)
+ch.table(dosing.format_sources(src, cohort.rows_analysed), "Change in HbA1c by MSC source")
+ch.say(dosing.sources_sentence(src))
 
 # %% [markdown]
 # ## Adjusting for baseline HbA1c
@@ -141,20 +125,9 @@ else:
 # Both still cannot remove confounding by anything unmeasured.
 
 # %%
-adj = adjust_dose_for_baseline(cohort)
-if adj.high_vs_low is None:
-    ch.say(f"Baseline-adjusted analysis not possible: {adj.note}.")
-else:
-    ch.table(pd.DataFrame([
-        {"quantity": "high vs low dose, adjusted for baseline (% points)", "estimate": fmt_num(adj.high_vs_low),
-         "CI": fmt_ci(*adj.high_vs_low_ci), "p": fmt_pvalue(adj.high_vs_low_p)},
-        {"quantity": "change per 1 % higher baseline (% points)", "estimate": fmt_num(adj.baseline_slope),
-         "CI": "", "p": fmt_pvalue(adj.baseline_slope_p)},
-        {"quantity": "partial r of dose and change, given baseline", "estimate": fmt_num(adj.partial_r),
-         "CI": "", "p": fmt_pvalue(adj.partial_p)}]),
-        f"Baseline-adjusted dose effect (OLS, n = {adj.n}, R² = {fmt_num(adj.r_squared)})")
-    ch.say(f"At equal baseline HbA1c, the high-dose group's change differs by **{fmt_change(adj.high_vs_low)}** "
-           f"({fmt_p(adj.high_vs_low_p)}) from the low-dose group's.")
+adj = dosing.adjust_dose_for_baseline(cohort)
+ch.table(dosing.adjusted_table(adj, hidden), dosing.adjusted_caption(adj))
+ch.say(dosing.adjusted_sentence(adj, hidden))
 
 # %%
 ch.record("source", source_block(cohort))

@@ -34,12 +34,16 @@ alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
 target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
 aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
+report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
+study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 
 # %%
-from mscreport import exercises, figures, trust
+from mscreport import arms, exercises, figures, trust
+from mscreport.disclosure import hidden_groups
 from mscreport.dose import analyse_dose
 from mscreport.published import basis_note
 from mscreport.report import Chapter
@@ -51,6 +55,9 @@ alpha = cohort.params["alpha"]
 overall, by_stratum, dose = analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort)
 blocks = trust_blocks(cohort, overall, by_stratum, dose)
 ch.say(basis_note(cohort, "trust"))
+
+# %%
+arms.say_pooled(ch)
 
 # %% [markdown]
 # ## Regression to the mean
@@ -121,7 +128,7 @@ ch.say(trust.say_durability(blocks["durability"], alpha))
 
 # %%
 ch.record("holm", blocks["holm"])
-ch.table(trust.format_holm(blocks["holm"]), "Raw and Holm-adjusted p-values: the family adjusted, and only it")
+ch.table(trust.format_holm(blocks["holm"], hidden_groups(cohort.frame)), "Raw and Holm-adjusted p-values: the family adjusted, and only it")
 ch.say(trust.say_holm(blocks["holm"], alpha))
 
 # %% [markdown]
@@ -136,7 +143,7 @@ ch.say(trust.say_holm(blocks["holm"], alpha))
 
 # %%
 ch.record("sample_size", blocks["sample_size"])
-ch.table(trust.format_sample_size(blocks["sample_size"]),
+ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
          f"Patients per arm for a randomised trial (dropout allowance {cohort.params['dropout']:.0%})")
 
 # %% tags=["teaching"]

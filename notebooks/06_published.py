@@ -36,6 +36,9 @@ alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
 target_hba1c: float = 7.0  # NGSP %: glycaemic target for the proportion below it
 aggregate_above: int = 2000  # patients: per-patient figures switch to aggregated forms above this n
 dropout: float = 0.1  # share of randomised patients lost before the primary HbA1c (trial sample size)
+report_title: str = ""  # title of the report; empty: the paper's for the bundled cohort, a neutral one otherwise
+study_description: str = ""  # the study the cohort comes from, shown under the title; empty: chosen from the cohort
+reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm named control, placebo, usual_care, standard_care, sham or sham_control
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be

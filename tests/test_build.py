@@ -17,6 +17,7 @@ import pytest
 from mscreport.chapters import list_chapters
 from mscreport.cli import main
 from mscreport.cohort import load_cohort
+from mscreport.params import DEFAULTS
 from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
 from mscreport.results import compute_results, jsonable
 from mscreport.stats import PAIRED_KEYS
@@ -59,9 +60,10 @@ def test_results_json_has_every_interface_key(built_report):
     assert {"path", "sha256", "rows_read", "rows_analysed", "excluded"} <= set(d)
     assert d["rows_read"] == d["rows_analysed"] + len(d["excluded"])
     assert len(d["sha256"]) == 64
-    assert r["params"] == {"hba1c_unit": "percent", "moderate_min": 6.2, "severe_above": 8.0, "dose_cutoff": 1e9,
-                           "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1,
-                           "baseline_window_months": 3.0, "followup_at_months": "last", "followup_window_months": 3.0}
+    assert r["params"] == DEFAULTS  # every parameter actually used
+    assert r["params"].items() >= {"hba1c_unit": "percent", "moderate_min": 6.2, "severe_above": 8.0, "dose_cutoff": 1e9,
+                                   "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1,
+                                   "baseline_window_months": 3.0, "followup_at_months": "last", "followup_window_months": 3.0}.items()
     _assert_paired(r["overall"])
     _assert_paired(r["strata"]["moderate"])
     _assert_paired(r["strata"]["severe"])
@@ -148,7 +150,9 @@ def test_bad_input_exits_2_without_traceback_and_keeps_previous_reports(built_re
     assert _snapshot(out) == before
 
 
-def test_failing_chapter_exits_2_naming_it_and_keeps_previous_reports(built_report, tmp_path):
+def test_failing_chapter_exits_3_keeps_its_notebook_and_traceback_and_the_previous_reports(built_report, tmp_path):
+    """Issue 12.1: the failing cell and error are printed, the executed notebook and the
+    traceback are kept under DIR/failed/, the exit code (3) is not bad input's (2)."""
     out = tmp_path / "reports"
     shutil.copytree(built_report, out)
     before = _snapshot(out)
@@ -158,9 +162,24 @@ def test_failing_chapter_exits_2_naming_it_and_keeps_previous_reports(built_repo
     broken = CHAPTERS[0].source.read_text().replace("cohort = ch.cohort", "cohort = ch.cohort\nraise ValueError('planted failure')")
     (chapters / "02_broken.py").write_text(broken)
     proc = _cli("build", "--output", str(out), env={"MSCREPORT_NOTEBOOKS": str(chapters)})
-    assert proc.returncode == 2
-    assert "02_broken" in proc.stderr and "planted failure" in proc.stderr and "Traceback" not in proc.stderr
-    assert _snapshot(out) == before
+    assert proc.returncode == 3
+    assert "02_broken" in proc.stderr and "ValueError: planted failure" in proc.stderr and "Traceback" not in proc.stderr
+    assert "raise ValueError('planted failure')" in proc.stderr  # the failing cell
+    after = _snapshot(out)
+    failed = {k: after.pop(k) for k in list(after) if k.startswith("failed/")}
+    after.pop(".cache/manifest.json"), before.pop(".cache/manifest.json")
+    assert after == before  # every page and results.json as they were
+    assert set(failed) == {"failed/02_broken.ipynb", "failed/02_broken.traceback.txt"}
+    assert b"planted failure" in failed["failed/02_broken.traceback.txt"]
+    assert b"Traceback" in failed["failed/02_broken.traceback.txt"] or b"ValueError" in failed["failed/02_broken.traceback.txt"]
+    assert json.loads(failed["failed/02_broken.ipynb"])["cells"]  # the executed notebook, outputs and all
+    # the next good build into the same folder is accepted (failed/ is ours) and removes it
+    shutil.rmtree(chapters)
+    chapters.mkdir()
+    shutil.copy(CHAPTERS[0].source, chapters / CHAPTERS[0].source.name)
+    proc = _cli("build", "--output", str(out), env={"MSCREPORT_NOTEBOOKS": str(chapters)})
+    assert proc.returncode == 0, proc.stderr
+    assert not (out / "failed").exists()
 
 
 def test_cached_rebuild_reuses_and_a_parameter_change_reexecutes(built_report, tmp_path):

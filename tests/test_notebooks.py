@@ -54,6 +54,25 @@ def test_parameters_cell_matches_the_library_defaults(chapter):
         assert "  # " in line, f"parameter without help comment: {line}"
 
 
+CONTROL_FLOW = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.Lambda,
+                ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
+def test_code_cells_have_no_branches_loops_or_lambdas(chapter):
+    """Sentence choice, row picking and formatting live in lib/ as named, tested functions: a
+    code cell has no if, conditional expression, loop, comprehension or lambda."""
+    nb = jupytext.read(chapter.source)
+    found = [f"{type(n).__name__} in cell {i}" for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+             for n in ast.walk(ast.parse(cell.source)) if isinstance(n, CONTROL_FLOW)]
+    assert not found, f"{chapter.name}: move into lib/mscreport: {found}"
+
+
+def test_the_control_flow_check_can_fail():
+    tree = ast.parse("x = [a for a in b]\nif x:\n    y = lambda: 1")
+    assert {type(n) for n in ast.walk(tree) if isinstance(n, CONTROL_FLOW)} == {ast.ListComp, ast.If, ast.Lambda}
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
 def test_notebook_is_thin(chapter):
     """Computation lives in lib/: no function or class is defined in a chapter."""

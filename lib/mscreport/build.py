@@ -1,10 +1,21 @@
-"""``mscreport build``: validate, execute each chapter with papermill (in parallel), render
-each to two self-contained HTML pages (reader: no code; teaching: code, exercises), merge the
-chapters' records into results.json, write index.html, and move everything into place only
-when all of it succeeded (the previous reports stay intact otherwise).
+"""``mscreport build``: validate once, execute each chapter with papermill (in parallel),
+render each to two self-contained HTML pages (reader: no code; teaching: code, exercises),
+assemble results.json, write index.html, and install the whole report in one step.
 
-A chapter whose inputs are unchanged (its source, the parameters, the cohort file's hash,
-the library's source) is reused from the previous build, like Quarto's freeze.
+The steps, in order (see ``outdir`` for the folder rules and ``snapshot`` for the data):
+
+1. parameters resolved and validated (typed); the output folder checked writable;
+2. the output folder locked, stale leftovers of killed builds removed, files the build did
+   not write refused (unless ``--force``, which keeps them);
+3. up to date? A chapter is reused when its source, navigation, the parameters, the data's
+   hash and the library are unchanged and its pages still have the hashes the manifest lists;
+4. the cohort copied and hashed in one read, validated once, saved as a snapshot that every
+   chapter analyses;
+5. chapters executed and rendered into a staging folder beside the output folder; a chapter
+   that fails leaves the previous report as it was and its executed notebook and traceback
+   under ``DIR/failed/`` (exit 3);
+6. results.json, index.html and the manifest (with every file's SHA-256) written, and the
+   staging folder swapped with the output folder in one rename.
 """
 
 from __future__ import annotations
@@ -13,21 +24,88 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
-import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from . import __version__, outdir
 from .chapters import ChapterInfo, list_chapters
 from .errors import InputError, Problem
 from .params import resolve_params
-from .paths import CACHE_DIRNAME, DATA_DIR, DEFAULT_COHORT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR, TEACHING_DIRNAME
+from .paths import (DATA_DIR, DEFAULT_COHORT, IN_CHECKOUT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR,
+                    TEACHING_DIRNAME)
 
-MANIFEST = "manifest.json"
-KERNEL_START_ATTEMPTS = 3  # a kernel that dies before running any code is started again
-RECORD_KEYS = ("overall", "strata", "dose", "published_comparison", "longitudinal")
+EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3  # 2: bad input or parameter; 3: a chapter failed
+
+
+# ------------------------------------------------------------------ the plan
+@dataclass
+class BuildPlan:
+    """Everything one build needs, decided before anything slow runs."""
+
+    data_path: Path  # the user's cohort file
+    shown: str  # how results.json and the pages name it (relative to the repository when inside)
+    params: dict  # typed and validated
+    out: Path
+    chapters: list[ChapterInfo]
+    jobs: int | None = None
+    force: bool = False
+    argv: tuple = ()
+    t_start: float = field(default_factory=time.perf_counter)
+    columns: object = None  # a column_map.ColumnMap of the user's headers, or None
+    manifest: dict = field(default_factory=dict)  # of the current output folder
+    foreign: list[str] = field(default_factory=list)  # files there the build did not write (kept)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t_start
+
+    def keys(self, data_sha: str) -> dict[str, str]:
+        """Cache key of every chapter for a cohort with this hash."""
+        lib_fp = library_fingerprint()
+        column_map = self.columns.as_dict() if self.columns else {}
+        keyed = {**self.params, "column_map": column_map} if column_map else self.params
+        return {c.name: chapter_key(c, self.chapters, keyed, data_sha, lib_fp) for c in self.chapters}
+
+    def cached(self, keys: dict[str, str]) -> set[str]:
+        """Chapters whose pages in the output folder are current and intact (none with --force)."""
+        if self.force or self.manifest.get("version") != outdir.MANIFEST_VERSION:
+            return set()
+        files = self.manifest.get("files", {})
+        entries = self.manifest.get("chapters", {})
+
+        def intact(rel: str) -> bool:
+            p = self.out / rel
+            return files.get(rel) is not None and p.is_file() and outdir.file_sha(p) == files[rel]
+
+        return {c.name for c in self.chapters
+                if entries.get(c.name, {}).get("key") == keys[c.name]
+                and intact(c.html_name) and intact(f"{TEACHING_DIRNAME}/{c.html_name}")}
+
+
+def _display_path(path: Path) -> str:
+    if path.resolve() == DEFAULT_COHORT.resolve():  # its name in the repository, installed or not
+        return f"data/{DEFAULT_COHORT.name}"
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(),
+              columns=None) -> BuildPlan:
+    """Resolve the parameters and the paths (InputError on a bad one). ``columns``: a
+    ``column_map.ColumnMap`` of the user's headers (part of the cache key)."""
+    t0 = time.perf_counter()
+    params = resolve_params(params_file, list(overrides))
+    data_path = Path(data) if data else DEFAULT_COHORT
+    shown = data if data else _display_path(DEFAULT_COHORT)
+    return BuildPlan(data_path=data_path, shown=str(shown), params=params,
+                     out=Path(output) if output else REPORTS_DIR, chapters=list_chapters(), jobs=jobs,
+                     force=force, argv=tuple(argv), t_start=t0, columns=columns)
 
 
 # ------------------------------------------------------------------ cache keys
@@ -46,228 +124,245 @@ def library_fingerprint() -> str:
     return h.hexdigest()
 
 
-def chapter_key(chapter: ChapterInfo, params: dict, data_sha: str, lib_fp: str) -> str:
-    payload = json.dumps({"source": _sha(chapter.source.read_bytes()), "params": params, "data": data_sha,
-                          "lib": lib_fp, "python": sys.version_info[:2]}, sort_keys=True)
+def chapter_key(chapter: ChapterInfo, chapters: list[ChapterInfo], params: dict, data_sha: str, lib_fp: str) -> str:
+    """A chapter's inputs: its source, its navigation (neighbours' titles), the parameters,
+    the data, the library and the Python version."""
+    from .render import chapter_nav
+
+    payload = json.dumps({"source": _sha(chapter.source.read_bytes()), "nav": chapter_nav(chapters, chapter),
+                          "params": params, "data": data_sha, "lib": lib_fp, "python": sys.version_info[:2]},
+                         sort_keys=True)
     return _sha(payload.encode())
 
 
-def read_manifest(out: Path) -> dict:
-    try:
-        return json.loads((out / CACHE_DIRNAME / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-# ------------------------------------------------------------------ one chapter (worker process)
-def warm_worker() -> None:
-    """Import what a chapter run needs and build the HTML exporters, ahead of the first chapter."""
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    import jupytext  # noqa: F401
-    import nbformat  # noqa: F401
-    import papermill  # noqa: F401
-
-    from .render import _exporter
-
-    _exporter(True)
-    _exporter(False)
-
-
-def run_chapter(task: dict) -> dict:
-    """Execute one chapter with papermill and render both HTML pages. Runs in a worker."""
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    import jupytext
-    import nbformat
-    import papermill as pm
-
-    from .render import extract_records, render_pages
-
-    t0 = time.perf_counter()
-    name = task["name"]
-    work = Path(task["workdir"])
-    # kernels' own chatter (e.g. ipykernel's transport warning) goes to a log, not the terminal
-    log = os.open(str(work / f"{name}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(log, 2)
-    nb = jupytext.read(task["source"])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"c{i:03d}"  # stable ids: the same HTML every build
-    in_path, out_path = work / f"{name}.in.ipynb", work / f"{name}.ipynb"
-    nbformat.write(nb, in_path)
-    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-        try:
-            pm.execute_notebook(str(in_path), str(out_path), parameters=task["parameters"], kernel_name="python3",
-                                cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
-                                request_save_on_cell_execute=False,  # written once at the end, not after every cell
-                                shutdown_kernel="immediate")  # the kernel has nothing to save: no graceful wait
-            break
-        except pm.PapermillExecutionError as exc:  # the chapter's own code failed: report it
-            return {"name": name, "error": f"{exc.ename}: {exc.evalue}".strip(), "elapsed": time.perf_counter() - t0}
-        except Exception as exc:  # the kernel died or never answered (e.g. a port taken by a parallel kernel)
-            if attempt == KERNEL_START_ATTEMPTS:
-                return {"name": name, "error": f"{type(exc).__name__}: {exc} (after {attempt} attempts)",
-                        "elapsed": time.perf_counter() - t0}
-            print(f"{name}: kernel failed ({type(exc).__name__}: {exc}); retrying", file=sys.stderr)
-    executed = nbformat.read(out_path, as_version=4)
-    records = extract_records(executed)
-    pages = render_pages(executed, task["chapter_nav"])
-    for rel, text in pages.items():
-        target = work / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    return {"name": name, "records": records, "pages": sorted(pages), "elapsed": time.perf_counter() - t0}
-
-
 # ------------------------------------------------------------------ the build
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
-
-
-def _install(tmp: Path, out: Path) -> None:
-    """Move the finished build into ``out``, item by item (ours only; other files are left)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for item in sorted(tmp.iterdir()):
-        dest = out / item.name
-        if dest.is_dir() and not dest.is_symlink():
-            shutil.rmtree(dest)
-        os.replace(item, dest)
-
-
 def build(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(), columns=None) -> int:
-    """Build every report; returns the exit code (0 success, 2 bad input or failed chapter).
+    """Build every report; returns the exit code (0 success, 2 bad input, 3 a chapter failed).
 
-    ``columns``: a ``column_map.ColumnMap`` of the user's headers (part of the cache key, and
-    handed to every chapter as its ``column_map``)."""
-    t_start = time.perf_counter()
-    params = resolve_params(params_file, list(overrides))
-    data_path = Path(data) if data else DEFAULT_COHORT
-    shown = data if data else _display_path(DEFAULT_COHORT)
-    if not data_path.is_file():
-        raise InputError([Problem(str(shown), None, None, "file not found: check the path" if not data_path.exists()
-                                  else "not a file")])
-    out = Path(output) if output else REPORTS_DIR
-    chapters = list_chapters()
+    ``columns``: a ``column_map.ColumnMap`` of the user's headers; the snapshot the chapters
+    analyse is the cohort as mapped and validated."""
+    from .snapshot import check_cohort_path
+
+    plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns)
+    check_cohort_path(plan.data_path, plan.shown)
+    if plan.out.is_symlink():
+        plan.out = plan.out.resolve()  # the swap replaces the folder the link points to, not the link
+    plan.out.parent.mkdir(parents=True, exist_ok=True)
+    outdir.check_writable(plan.out)  # before any chapter runs
+    lock = outdir.OutputLock(plan.out)
+    lock.acquire()
+    previous = _stop_on_sigterm()
+    try:
+        return _locked_build(plan)
+    finally:
+        lock.release()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stop_on_sigterm():
+    """SIGTERM (``timeout``, ``kill``) unwinds like Ctrl-C: workers, kernels and the staging
+    folder are removed. Returns the previous handler (None outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _locked_build(plan: BuildPlan) -> int:
+    from .engine import clean_stale_runtime_dirs
+
+    outdir.clean_stale_staging(plan.out)
+    clean_stale_runtime_dirs()
+    plan.manifest = outdir.read_manifest(plan.out)
+    plan.foreign = outdir.foreign_entries(plan.out, plan.manifest)
+    if set(plan.foreign) - outdir.KEPT_NEIGHBOURS and not plan.force:
+        blocking = [f for f in plan.foreign if f not in outdir.KEPT_NEIGHBOURS]
+        raise InputError([Problem(str(plan.out), None, None, outdir.describe_foreign(plan.out, blocking))])
+    clash = sorted(set(plan.foreign) & set(report_paths(plan.chapters)))
+    if clash:  # even --force never overwrites a file the build did not write
+        raise InputError([Problem(str(plan.out / clash[0]), None, None, outdir.CLASH_MESSAGE)])
+    if _up_to_date(plan):
+        print(f"{plan.out}: up to date ({len(plan.chapters)} chapters cached; --force rebuilds) in {plan.elapsed():.2f} s")
+        return EXIT_OK
+    staging = outdir.Staging(plan.out)
+    try:
+        return _build_staged(plan, staging)
+    finally:
+        staging.remove()
+
+
+def report_paths(chapters: list[ChapterInfo]) -> list[str]:
+    """Every file a successful build writes into the output folder (relative paths)."""
+    return ["index.html", "results.json", outdir.MANIFEST_REL,
+            *(rel for c in chapters for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"))]
+
+
+def _up_to_date(plan: BuildPlan) -> bool:
+    m = plan.manifest
+    if (plan.force or m.get("failed") or m.get("data_path") != plan.shown or not plan.data_path.is_file()
+            or set(m.get("chapters", {})) != {c.name for c in plan.chapters}):
+        return False
     from .hashing import file_sha256
 
-    data_sha = file_sha256(data_path)
-    lib_fp = library_fingerprint()
-    column_map = columns.as_dict() if columns else {}
-    keyed = {**params, "column_map": column_map} if column_map else params
-    keys = {c.name: chapter_key(c, keyed, data_sha, lib_fp) for c in chapters}
-    manifest = read_manifest(out)
-    cached = manifest.get("chapters", {}) if not force else {}
+    keys = plan.keys(file_sha256(plan.data_path))
+    return plan.cached(keys) == {c.name for c in plan.chapters} and outdir.files_intact(plan.out, m)
 
-    def is_cached(c: ChapterInfo) -> bool:
-        entry = cached.get(c.name)
-        return bool(entry and entry.get("key") == keys[c.name] and (out / c.html_name).is_file()
-                    and (out / TEACHING_DIRNAME / c.html_name).is_file())
 
-    if (not force and all(is_cached(c) for c in chapters) and (out / "index.html").is_file()
-            and (out / "results.json").is_file() and manifest.get("data_path") == str(shown)):
-        print(f"{out}: up to date ({len(chapters)} chapters cached; --force rebuilds) in {time.perf_counter() - t_start:.2f} s")
-        return 0
+def load_snapshot_cohort(plan: BuildPlan, work: Path):
+    """Copy and hash the cohort file in one read, validate the copy once, save the snapshot.
+    Messages and results name the user's file, never the copy."""
+    import dataclasses as dc
 
     from .cohort import load_cohort
+    from .snapshot import copy_and_hash, save_snapshot
 
-    # workers import papermill and nbconvert while the cohort is validated (no kernel starts yet)
-    n_run = sum(1 for c in chapters if not is_cached(c))
-    workers = max(1, min(jobs or os.cpu_count() or 1, n_run or 1))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_spawn())
-    for _ in range(workers):
-        pool.submit(warm_worker)
+    (work / "input").mkdir()
+    copy, sha = copy_and_hash(plan.data_path, plan.shown, work / "input")
+
+    def renamed(p: Problem) -> Problem:
+        return dc.replace(p, file=plan.shown) if p.file == str(copy) else p
+
     try:
-        return _validate_and_build(pool, load_cohort, out, chapters, keys, cached, is_cached, params, shown,
-                                   data_path, argv, t_start, column_map)
+        cohort = load_cohort(copy, plan.params, plan.columns)
+    except InputError as exc:
+        raise InputError([renamed(p) for p in exc.problems]) from None
+    cohort = dc.replace(cohort, path=plan.shown, sha256=sha, notes=tuple(renamed(p) for p in cohort.notes),
+                        file_notes=tuple(renamed(p) for p in cohort.file_notes))
+    save_snapshot(cohort, work / "snapshot")
+    return cohort
+
+
+def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
+    from .engine import init_worker, make_runtime_dir
+
+    runtime = make_runtime_dir()
+    n_workers = max(1, min(plan.jobs or os.cpu_count() or 1, len(plan.chapters)))
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_spawn(), initializer=init_worker,
+                               initargs=(str(runtime), str((staging.work / "snapshot").absolute())))  # kernels run in the chapters folder
+    for _ in range(n_workers):  # workers import papermill and nbconvert while the cohort is validated
+        pool.submit(os.getpid)
+    interrupted = False
+    try:
+        return _run(plan, staging, pool)
+    except BaseException:
+        interrupted = True
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if interrupted:  # stop the running chapters now: the workers kill their kernels
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
-def _validate_and_build(pool, load_cohort, out, chapters, keys, cached, is_cached, params, shown, data_path,
-                        argv, t_start, column_map=None) -> int:
-    cohort = load_cohort(data_path, params, column_map)  # validation: InputError -> exit 2 before any kernel starts
-    print(f"validated {shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, {len(cohort.excluded)} excluded")
+def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
+    from .render import chapter_nav, write_index
+    from .results import assemble_results, dumps
+
+    cohort = load_snapshot_cohort(plan, staging.work)
+    print(f"validated {plan.shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, "
+          f"{len(cohort.excluded)} excluded")
     for note in (*cohort.file_notes, *cohort.notes):  # columns not used, look-alike ids, optional cells treated as missing
         print(note)
-    data_block = cohort.data_block()  # all the build needs of the cohort: its rows are not kept while chapters run
+    data_block, params = cohort.data_block(), cohort.params  # the one source of both
     del cohort
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
-    try:
-        return _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params, shown, data_path, pool, argv, t_start)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _build_into(tmp, out, chapters, keys, cached, is_cached, data_block, params, shown, data_path, pool, argv, t_start) -> int:
-    from .render import chapter_nav, write_index
-    from .results import TOP_KEYS, dumps
-
-    (tmp / TEACHING_DIRNAME).mkdir()
-    (tmp / CACHE_DIRNAME).mkdir()
-    work = Path(tempfile.mkdtemp(prefix="work-", dir=tmp))
-    results_by_chapter: dict[str, dict] = {}
+    keys = plan.keys(data_block["sha256"])
+    cached = plan.cached(keys)
+    report, work = staging.report, staging.work
+    records: dict[str, dict] = {}
     to_run = []
-    for c in chapters:
-        if is_cached(c):
-            shutil.copy2(out / c.html_name, tmp / c.html_name)
-            shutil.copy2(out / TEACHING_DIRNAME / c.html_name, tmp / TEACHING_DIRNAME / c.html_name)
-            results_by_chapter[c.name] = {"name": c.name, "records": cached[c.name]["records"], "elapsed": 0.0, "cached": True}
-        else:
-            to_run.append({"name": c.name, "source": str(c.source), "workdir": str(work),
-                           "parameters": {"data_path": str(data_path.resolve()), **params,  # chapters map as validated
-                                          **({"column_map": data_block["column_map"]} if data_block.get("column_map") else {})},
-                           "chapter_nav": chapter_nav(chapters, c)})
-    failures = []
-    done = 0
-    total = len(chapters)
-    for c in chapters:
-        if c.name in results_by_chapter:
+    shown_data = plan.shown if not Path(plan.shown).is_absolute() else Path(plan.shown).name
+    for c in plan.chapters:
+        if c.name in cached:
+            for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"):
+                shutil.copy2(plan.out / rel, report / rel)
+            records[c.name] = plan.manifest["chapters"][c.name]["records"]
+        else:  # typed, validated values; the chapter analyses the snapshot, data_path is its label
+            to_run.append({"name": c.name, "source": str(c.source), "workdir": str(work.absolute()), "cwd": str(NOTEBOOKS_DIR),
+                           "parameters": {"data_path": shown_data, **params}, "chapter_nav": chapter_nav(plan.chapters, c)})
+    total, done, failures = len(plan.chapters), 0, []
+    for c in plan.chapters:
+        if c.name in cached:
             done += 1
             print(f"[{done}/{total}] {c.name:<14} cached")
-    if to_run:
-        for res in pool.map(run_chapter, to_run):
-            done += 1
-            if "error" in res:
-                failures.append(res)
-                print(f"[{done}/{total}] {res['name']:<14} FAILED after {res['elapsed']:.1f} s", file=sys.stderr)
-                continue
-            for rel in res["pages"]:
-                target = tmp / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(work / rel, target)
-            results_by_chapter[res["name"]] = res
-            print(f"[{done}/{total}] {res['name']:<14} {res['elapsed']:.1f} s")
+    for res in _results(pool, to_run):
+        done += 1
+        if "error" in res:
+            failures.append(res)
+            print(f"[{done}/{total}] {res['name']:<14} FAILED after {res['elapsed']:.1f} s", file=sys.stderr)
+            continue
+        for rel in res["pages"]:
+            os.replace(work / rel, report / rel)
+        records[res["name"]] = res["records"]
+        print(f"[{done}/{total}] {res['name']:<14} {res['elapsed']:.1f} s")
     if failures:
-        for f in failures:
-            print(f"chapter {f['name']} failed: {f['error']}", file=sys.stderr)
-        print(f"build failed; {out} left as it was", file=sys.stderr)
-        return 2
-    shutil.rmtree(work, ignore_errors=True)
-    merged: dict = {}
-    for c in chapters:
-        merged.update(results_by_chapter[c.name]["records"])
-    results = {"data": {**data_block, "path": str(shown)}, "params": dict(params)}
-    for key in TOP_KEYS[2:]:
-        results[key] = merged.get(key)
-    results["provenance"] = provenance(shown, data_block["sha256"], argv, time.perf_counter() - t_start)
-    extras = {k: v for k, v in merged.items() if k not in TOP_KEYS}
-    (tmp / "results.json").write_text(dumps(results), encoding="utf-8")
-    write_index(tmp / "index.html", chapters, results, extras)
-    manifest = {"version": 1, "data_path": str(shown), "chapters": {
-        c.name: {"key": keys[c.name], "records": results_by_chapter[c.name]["records"]} for c in chapters}}
-    (tmp / CACHE_DIRNAME / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-    _install(tmp, out)
-    ran = sum(1 for r in results_by_chapter.values() if not r.get("cached"))
-    print(f"wrote {out}/index.html, {len(chapters)} chapters x 2 renderings, results.json "
-          f"({ran} executed, {len(chapters) - ran} cached) in {time.perf_counter() - t_start:.1f} s")
-    return 0
+        return _report_failures(plan, failures)
+    results, extras = assemble_results(data_block, params, [records[c.name] for c in plan.chapters])
+    results["provenance"] = provenance(plan.shown, data_block["sha256"], plan.argv, plan.elapsed())
+    outdir.write_text(report / "results.json", dumps(results))
+    write_index(report / "index.html", plan.chapters, results, extras)
+    manifest = {"version": outdir.MANIFEST_VERSION, "data_path": plan.shown, "files": outdir.sha_listing(report),
+                "chapters": {c.name: {"key": keys[c.name], "records": records[c.name]} for c in plan.chapters}}
+    outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above
+    outdir.install(staging, plan.out, plan.foreign)
+    ran = len(plan.chapters) - len(cached)
+    print(f"wrote {plan.out}/index.html, {total} chapters x 2 renderings, results.json "
+          f"({ran} executed, {len(cached)} cached) in {plan.elapsed():.1f} s")
+    return EXIT_OK
+
+
+def _results(pool, tasks: list[dict]):
+    """The chapters' results in order; a worker that died (killed, out of memory) fails the
+    chapters it had not finished instead of raising."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .engine import run_chapter
+
+    futures = [pool.submit(run_chapter, t) for t in tasks]
+    for task, fut in zip(tasks, futures):
+        try:
+            yield fut.result()
+        except BrokenProcessPool:
+            yield {"name": task["name"], "error": "its worker process died (killed, or out of memory?)", "elapsed": 0.0}
+
+
+def _report_failures(plan: BuildPlan, failures: list[dict]) -> int:
+    """Keep each failed chapter's executed notebook and traceback under DIR/failed/, say
+    which cell failed and how; the report itself is left as it was."""
+    out = plan.out
+    failed_dir = out / outdir.FAILED_DIRNAME
+    manifest = plan.manifest or {"version": outdir.MANIFEST_VERSION, "files": {}, "chapters": {}}
+    for rel in manifest.get("failed", []):  # the previous failure's files (ours)
+        (out / rel).unlink(missing_ok=True)
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for f in failures:
+        print(f"chapter {f['name']} failed: {f['error']}", file=sys.stderr)
+        if f.get("cell_source") is not None:
+            lines = f["cell_source"].splitlines()
+            print(f"  in cell {f['cell_index']}:", file=sys.stderr)
+            for line in lines[:12]:
+                print(f"    {line}", file=sys.stderr)
+            if len(lines) > 12:
+                print(f"    ... ({len(lines) - 12} more lines)", file=sys.stderr)
+        where = []
+        if f.get("notebook"):
+            shutil.copy2(f["notebook"], failed_dir / f"{f['name']}.ipynb")
+            kept.append(f"{outdir.FAILED_DIRNAME}/{f['name']}.ipynb")
+            where.append(f"executed notebook {failed_dir / (f['name'] + '.ipynb')}")
+        if f.get("traceback"):
+            outdir.write_text(failed_dir / f"{f['name']}.traceback.txt", f"{f['error']}\n\n{f['traceback']}\n")
+            kept.append(f"{outdir.FAILED_DIRNAME}/{f['name']}.traceback.txt")
+            where.append(f"traceback {failed_dir / (f['name'] + '.traceback.txt')}")
+        if where:
+            print("  kept: " + "; ".join(where), file=sys.stderr)
+    outdir.write_manifest(out, {**manifest, "failed": kept})
+    print(f"build failed (exit {EXIT_CHAPTER}); the report in {out} was left as it was", file=sys.stderr)
+    return EXIT_CHAPTER
 
 
 def _spawn():
@@ -284,6 +379,8 @@ def provenance(data_shown: str, sha: str, argv, elapsed: float) -> dict:
     from importlib import metadata
 
     try:
+        if not IN_CHECKOUT:  # an installed package: a git repository around it is not ours
+            raise OSError
         commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
                                 timeout=5).stdout.strip() or None
         dirty = bool(subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
@@ -301,4 +398,14 @@ def provenance(data_shown: str, sha: str, argv, elapsed: float) -> dict:
             "build_seconds": round(elapsed, 2), "git_commit": commit, "git_dirty": dirty,
             "python": platform.python_version(), "platform": platform.platform(), "packages": packages,
             "data_file": data_shown, "data_sha256": sha,
-            "command": "mscreport " + " ".join(argv) if argv else "mscreport build"}
+            "command": rebuild_command(argv)}
+
+
+def rebuild_command(argv) -> str:
+    """The command line as typed, shell-quoted, with absolute paths cut to their file names
+    (the pages never show where on the builder's machine the files were)."""
+    import shlex
+
+    if not argv:
+        return "mscreport build"
+    return "mscreport " + shlex.join(Path(a).name if os.path.isabs(a) else a for a in argv)

@@ -126,8 +126,15 @@ def analyse_change(cohort) -> dict:
 
 # ---------------------------------------------------------------- sentences
 def say_paired(overall, strata: dict, alpha: float) -> str:
-    """The paired t-test overall and per stratum (a stratum of n < 3 is named, not shown)."""
+    """The paired t-test overall and per stratum (a stratum hidden by the disclosure rule, with
+    fewer than 3 patients or recoverable from the overall minus the other, is named, not shown)."""
+    from .disclosure import hidden_parts
+
     level = fmt.fmt_percent(1 - alpha, 0)
+    hidden = hidden_parts(overall.n, {name: r.n for name, r in strata.items()})
+    if fmt.too_small(overall.n):
+        return (f"The cohort has **{overall.n}** analysed patients: its summaries are not shown (with fewer than 3 "
+                "patients they would reveal a patient's values).")
     lines = [f"Across all **{overall.n}** patients, mean HbA1c went from {fmt.fmt_hba1c(overall.baseline_mean)} to "
              f"{fmt.fmt_hba1c(overall.followup_mean)}: a mean change of **{fmt.fmt_change(overall.mean_change)}**, "
              f"{level} CI {fmt.fmt_ci(overall.ci_low, overall.ci_high)} % points, {fmt.fmt_p(overall.p)}, "
@@ -136,6 +143,9 @@ def say_paired(overall, strata: dict, alpha: float) -> str:
         if fmt.too_small(r.n):
             lines.append(f"The **{name}** stratum has n = {r.n}: its summaries are not shown (they would reveal a "
                          "patient's values).")
+        elif name in hidden:
+            lines.append(f"The **{name}** stratum (n = {r.n}): its summaries are not shown, because with the whole "
+                         "cohort's they would reveal the values of the other stratum's fewer than 3 patients.")
         elif r.p is None:
             lines.append(f"In the **{name}** stratum (n = {r.n}) the test cannot be computed: "
                          f"{r.note or 'too few patients'}.")

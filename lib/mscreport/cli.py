@@ -1,25 +1,50 @@
-"""The ``mscreport`` command line: build, validate, synth (see interface.md).
+"""The ``mscreport`` command line: build, validate, synth, params (see interface.md).
 
-Bad input or a bad parameter: one readable line per problem on stderr and exit code 2,
-never a Python traceback. Heavy libraries are imported only when needed, so that an
+Exit codes: 0 success; 2 bad input or a bad parameter (one readable line per problem on
+stderr, never a Python traceback; also an output folder that cannot be written or holds
+files mscreport did not write); 3 a chapter failed while the build ran it (its executed
+notebook and traceback are kept in ``DIR/failed/``); 130 interrupted. Heavy libraries are imported only when needed, so that an
 up-to-date rebuild answers in well under a second.
+
+Also ``python -m mscreport``.
+Conventions: ``--version``; ``-q`` (only problems, on stderr; the exit code tells the rest)
+and ``-v`` (also the resolved parameters and where chapters, data and output are), before or
+after the command; ``-p NAME=VALUE`` accepts decimal commas (``-p severe_above=8,5``) and
+suggests the closest name for a misspelt one; ``--params`` reads papermill-style YAML
+(``data_path`` names the cohort file).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
-from .errors import InputError, Problem
+from . import __version__
+from .errors import InputError, Problem, safe_field
 
-EXIT_OK, EXIT_INPUT = 0, 2
+EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+QUIET, NORMAL, VERBOSE = -1, 0, 1
 
 
 def _add_params(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--params", metavar="FILE.yaml", help="YAML file of NAME: VALUE parameters")
+    p.add_argument("--params", metavar="FILE.yaml",
+                   help="YAML file of NAME: VALUE parameters (papermill style; `data_path` names the cohort "
+                        "file); `mscreport params --format yaml` prints one to edit")
     p.add_argument("-p", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-                   help="set one parameter (repeatable); `mscreport params` lists them")
+                   help="set one parameter (repeatable; decimal commas accepted); `mscreport params` lists them")
+
+
+def _verbosity_options(default) -> argparse.ArgumentParser:
+    """-v / -q, accepted before the command and after it."""
+    p = argparse.ArgumentParser(add_help=False)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=VERBOSE, default=default,
+                       help="say more: the resolved parameters, and where chapters, data and output are")
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=QUIET, default=default,
+                       help="say only what is wrong (on stderr); the exit code tells the rest")
+    return p
 
 
 def _add_columns(p: argparse.ArgumentParser) -> None:
@@ -31,25 +56,35 @@ def _add_columns(p: argparse.ArgumentParser) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mscreport", description="HbA1c after one MSC infusion: literate report.")
+    parser = argparse.ArgumentParser(
+        prog="mscreport", parents=[_verbosity_options(NORMAL)],
+        description="HbA1c before and after treatment: a literate, reproducible report.",
+        epilog="Exit codes: 0 success; 2 bad input or a bad parameter (one FILE:ROW:COLUMN: message per "
+               "problem); 130 interrupted. See the README for the rest.")
+    parser.add_argument("--version", action="version", version=f"mscreport {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="run every chapter and write HTML reports and results.json")
+    common = _verbosity_options(argparse.SUPPRESS)  # after the command; keeps the value given before it
+    b = sub.add_parser("build", parents=[common], help="run every chapter and write HTML reports and results.json")
     b.add_argument("--data", metavar="FILE", help="cohort file (CSV, XLSX, Parquet); default: the bundled reconstructed cohort")
     _add_params(b)
     _add_columns(b)
-    b.add_argument("--output", metavar="DIR", help="output folder (default: reports/)")
+    b.add_argument("--output", metavar="DIR",
+                   help="output folder (default: reports/ of the repository in a checkout, else ./reports)")
     b.add_argument("--jobs", type=int, default=None, metavar="N", help="chapters run in parallel (default: number of cores)")
     b.add_argument("--force", action="store_true", help="ignore the cache and re-execute every chapter")
-    v = sub.add_parser("validate", help="check a cohort file against the data dictionary")
+    v = sub.add_parser("validate", parents=[common], help="check a cohort file against the data dictionary")
     v.add_argument("file", metavar="FILE")
     _add_params(v)
     _add_columns(v)
-    s = sub.add_parser("synth", help="write the reconstructed (synthetic) cohort")
+    s = sub.add_parser("synth", parents=[common], help="write the reconstructed (synthetic) cohort")
     s.add_argument("--seed", type=int, default=2025)
     s.add_argument("--output", metavar="FILE", default=None, help="default: standard output")
     s.add_argument("--long", action="store_true", help="one row per HbA1c measurement (a few per patient)")
-    sub.add_parser("params", help="list the parameters with defaults and units")
-    w = sub.add_parser("workbooks", help="write student notebooks (.ipynb, unpaired) with and without answers")
+    p = sub.add_parser("params", parents=[common], help="list the parameters with defaults and units")
+    p.add_argument("--format", choices=("table", "yaml", "json"), default="table",
+                   help="table (default); yaml: a ready-to-edit parameter file for --params; json")
+    w = sub.add_parser("workbooks", parents=[common],
+                       help="write student notebooks (.ipynb, unpaired) with and without answers")
     w.add_argument("--output", metavar="DIR", default="workbooks", help="output folder (default: workbooks/)")
     return parser
 
@@ -63,6 +98,7 @@ def _report(problems: list[Problem]) -> int:
 def cmd_validate(args) -> int:
     from .params import resolve_params
     params = resolve_params(args.params, args.overrides)
+    _say_params(args, params)
     from .column_map import resolve_column_map
     columns = resolve_column_map(args.columns, args.column_items)
     from .cohort import load_cohort
@@ -92,16 +128,24 @@ def cmd_synth(args) -> int:
     from .synth import make_cohort, make_long_cohort, write_cohort, write_long_cohort
     frame = make_long_cohort(args.seed) if args.long else make_cohort(args.seed)
     (write_long_cohort if args.long else write_cohort)(frame, args.output if args.output else sys.stdout)
-    if args.output:
+    if args.output and args.verbosity > QUIET:
         what = f"{len(frame)} measurements of {frame['patient_id'].nunique()}" if args.long else str(len(frame))
         print(f"wrote {what} synthetic patients to {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
-def cmd_params(_args) -> int:
-    from .params import describe_parameters
+def cmd_params(args) -> int:
+    from .params import describe_parameters, params_yaml
+    if args.format == "yaml":
+        sys.stdout.write(params_yaml())
+        return EXIT_OK
+    if args.format == "json":
+        import json
+        print(json.dumps(describe_parameters(), indent=2))
+        return EXIT_OK
     for p in describe_parameters():
-        print(f"{p['name']:<16} {p['type']:<6} default {p['default']!s:<10} [{p['unit']}]  {p['meaning']}")
+        default = repr(p["default"]) if isinstance(p["default"], str) else f"{p['default']:g}"
+        print(f"{p['name']:<18} {p['type']:<6} default {default:<10} [{p['unit']}]  {p['meaning']}")
     return EXIT_OK
 
 
@@ -117,6 +161,13 @@ def cmd_workbooks(args) -> int:
     return EXIT_OK
 
 
+def _say_params(args, params: dict) -> None:
+    """-v: the parameters actually used, one per line."""
+    if args.verbosity >= VERBOSE:
+        for name, value in params.items():
+            print(f"parameter {name} = {value!r}")
+
+
 def cmd_build(args) -> int:
     from pathlib import Path
 
@@ -129,8 +180,14 @@ def cmd_build(args) -> int:
         raise InputError(problems)
     from .column_map import resolve_column_map
     columns = resolve_column_map(args.columns, args.column_items)
+    from .params import requested_data_path, resolve_params
+    data = args.data or requested_data_path(args.params, args.overrides)  # --data wins over data_path
+    if args.verbosity >= VERBOSE:
+        from .paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
+        _say_params(args, resolve_params(args.params, args.overrides))
+        print(f"chapters from {NOTEBOOKS_DIR}\ncohort {data or DEFAULT_COHORT}\noutput {args.output or REPORTS_DIR}")
     from .build import build
-    return build(data=args.data, params_file=args.params, overrides=args.overrides, output=args.output,
+    return build(data=data, params_file=args.params, overrides=args.overrides, output=args.output,
                  jobs=args.jobs, force=args.force, argv=args.argv, columns=columns)
 
 
@@ -144,19 +201,23 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT if exc.code else EXIT_OK
     handler = {"build": cmd_build, "validate": cmd_validate, "synth": cmd_synth, "params": cmd_params,
                "workbooks": cmd_workbooks}[args.command]
+    # -q: progress and summaries (standard output) are dropped, except what is the command's
+    # product (synth's CSV, the parameter list); problems still go to standard error
+    quiet = args.verbosity <= QUIET and args.command in ("build", "validate")
     try:
-        return handler(args)
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+            return handler(args)
     except InputError as exc:
         return _report(exc.problems)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except OSError as exc:  # e.g. an output folder that cannot be written
-        where = exc.filename or "-"
-        print(f"{where}:-:-: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # e.g. an output folder that cannot be written; the path is always named
+        where = exc.filename or getattr(args, "output", None) or "-"
+        print(f"{safe_field(where)}:-:-: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
 
 

@@ -19,6 +19,7 @@ from .errors import InputError, Problem
 from .params import DEFAULTS
 from .longitudinal import read_long
 from .readers import RawTable, read_cohort_file
+from .synthetic import is_synthetic
 from .validators import check_frame
 
 
@@ -50,6 +51,7 @@ class Cohort:
     def spreadsheet_row(self, row: int) -> int | None:
         """The spreadsheet row of a 1-based data row (None for Parquet)."""
         return None if self.header_row is None else self.header_row + int(row)
+    synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
 
     @property
     def rows_analysed(self) -> int:
@@ -79,7 +81,7 @@ class Cohort:
     def data_block(self) -> dict:
         """The ``data`` block of results.json."""
         block = {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
-                 "rows_analysed": self.rows_analysed,
+                 "rows_analysed": self.rows_analysed, "synthetic": self.synthetic,
                  "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
         if self.column_map:  # dictionary column -> the user's header (--columns / -c)
             block["column_map"] = dict(self.column_map)
@@ -127,6 +129,9 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                                   "and try again, and please report this as an mscreport bug")]) from None
     if problems:
         raise InputError([locate(p, raw) for p in problems])
+    from .arms import check_reference_arm
+
+    check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
     notes = [locate(p, raw) if p.row is not None else p for p in notes]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
@@ -135,4 +140,5 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   excluded=tuple(Exclusion(r, reason) for r, reason in excluded),
                   columns_present=present, params=params, notes=cell_notes,
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
-                  column_map=columns.as_dict() if columns else {}, longitudinal=long)
+                  column_map=columns.as_dict() if columns else {},
+                  synthetic=is_synthetic(raw.sha256, raw.frame), longitudinal=long)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 
+from .disclosure import MIN_VALUES, SUPPRESSED, too_few  # noqa: F401 (re-exported)
 from .labels import readable
 from .units import ngsp_difference_to_ifcc, ngsp_to_ifcc
 
@@ -60,14 +61,9 @@ def fmt_percent_ci(lo, hi, decimals: int = 1) -> str:
     return f"[{fmt_num(100 * lo, decimals)}, {fmt_num(100 * hi, decimals)}] %"
 
 
-MIN_SHOWN_N = 3  # smaller groups: descriptive cells suppressed in pages (they would show a patient's values)
-SUPPRESSED = f"suppressed (n < {MIN_SHOWN_N})"
-
-
-def too_small(n) -> bool:
-    """True when a group is too small for its summaries to be shown without revealing a patient
-    (n = 1 shows the patient's values; n = 2 shows both through mean and SD). results.json keeps them."""
-    return n is not None and 0 < n < MIN_SHOWN_N
+# the disclosure rule lives in disclosure.py; these names are kept for the formatters' callers
+MIN_SHOWN_N = MIN_VALUES
+too_small = too_few
 
 
 def fmt_p(p) -> str:

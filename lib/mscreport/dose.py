@@ -8,17 +8,33 @@ once baseline HbA1c is accounted for.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
-from .stats import (MannWhitneyResult, PairedResult, PearsonResult, SpearmanResult, WelchResult,
-                    _num, kruskal_wallis, mann_whitney, paired_test, pearson, spearman, welch_test)
+from .tidy import TidyResult
+from . import display as fmt
+from .disclosure import DOSE_GROUPS, hidden_parts, too_few
+
+if TYPE_CHECKING:  # the statistics are imported where used: the validators import this module
+    from .stats import MannWhitneyResult, PairedResult, PearsonResult, SpearmanResult, WelchResult
+
+
+def assign_dose_groups(dose_cells, cutoff: float) -> np.ndarray:
+    """The dose-group rule, once: 'high' when dose_cells >= cutoff (cells), 'low' below it,
+    None where the dose is missing."""
+    d = np.asarray(dose_cells, dtype=float)
+    return np.where(np.isnan(d), None, np.where(d >= cutoff, "high", "low")).astype(object)
+
+
+def dose_label(group: str, cutoff: float) -> str:
+    """A dose group as named in pages: 'high (≥ 1e9)' or 'low (< 1e9)'."""
+    return f"{group} ({'≥' if group == 'high' else '<'} {fmt.fmt_cells(cutoff)})"
 
 
 @dataclass(frozen=True)
-class DoseResult:
+class DoseResult(TidyResult):
     """Everything the dose chapter reports; ``interface()`` gives results.json's ``dose``."""
 
     available: bool
@@ -54,14 +70,16 @@ class DoseResult:
 def analyse_dose(cohort) -> DoseResult:
     """Paired tests within high and low dose; Welch and Mann-Whitney on change (high vs low);
     Pearson and Spearman of dose_cells against change."""
+    from .stats import mann_whitney, paired_test, pearson, spearman, welch_test
+
     cutoff = float(cohort.params["dose_cutoff"])
     alpha = cohort.params["alpha"]
     if not cohort.has("dose_cells"):
         return DoseResult(False, "the cohort file has no dose_cells column: dose analyses are not possible",
                           cutoff, 0, cohort.rows_analysed, None, None, None, None, None, None)
-    f = cohort.frame[cohort.frame["dose_cells"].notna()]
-    hi = f[f["dose_cells"] >= cutoff]
-    lo = f[f["dose_cells"] < cutoff]
+    f = cohort.frame[cohort.frame["dose_group"].notna()]
+    hi = f[f["dose_group"] == "high"]
+    lo = f[f["dose_group"] == "low"]
     missing = cohort.rows_analysed - len(f)
     note = f"{missing} analysed patient(s) without a dose are left out of dose analyses" if missing else ""
     return DoseResult(
@@ -75,7 +93,7 @@ def analyse_dose(cohort) -> DoseResult:
 
 
 @dataclass(frozen=True)
-class SourceComparison:
+class SourceComparison(TidyResult):
     """Change compared across MSC sources: one-way ANOVA and Kruskal-Wallis."""
 
     groups: pd.DataFrame  # source, n, mean_change, sd_change
@@ -88,6 +106,9 @@ class SourceComparison:
 
 
 def compare_sources(cohort) -> SourceComparison:
+    """Change compared across MSC sources: one-way ANOVA (R: ``oneway.test(var.equal = TRUE)``) and Kruskal-Wallis."""
+    from .stats import _num, kruskal_wallis
+
     empty = pd.DataFrame(columns=["source", "n", "mean_change", "sd_change"])
     if not cohort.has("msc_source"):
         return SourceComparison(empty, None, None, None, None, None, "the cohort file has no msc_source column")
@@ -98,6 +119,8 @@ def compare_sources(cohort) -> SourceComparison:
     usable = [s for s in samples if len(s) >= 2]
     if len(usable) < 2:
         return SourceComparison(table, None, None, None, None, None, "needs at least two sources with 2+ patients")
+    from scipy import stats as st  # imported where used: validators import this module
+
     a = st.f_oneway(*usable)
     k = kruskal_wallis(*usable)  # R's kruskal.test (its tie correction differs from scipy's)
     n = sum(len(s) for s in usable)
@@ -106,7 +129,7 @@ def compare_sources(cohort) -> SourceComparison:
 
 
 @dataclass(frozen=True)
-class AdjustedDose:
+class AdjustedDose(TidyResult):
     """change ~ baseline + dose group (OLS) and the partial correlation of dose_cells and
     change given baseline. Coefficients in % points; high vs low dose."""
 
@@ -123,7 +146,11 @@ class AdjustedDose:
 
 
 def adjust_dose_for_baseline(cohort) -> AdjustedDose:
+    """change ~ baseline + high dose (OLS; R: ``lm``) and the partial correlation of dose_cells and change given baseline."""
     import statsmodels.formula.api as smf
+    from scipy import stats as st
+
+    from .stats import _num, is_constant
 
     alpha = cohort.params["alpha"]
     if not cohort.has("dose_cells"):
@@ -143,7 +170,7 @@ def adjust_dose_for_baseline(cohort) -> AdjustedDose:
         return y - X @ beta
     rc, rd = resid(data["change"].to_numpy()), resid(data["dose_cells"].to_numpy())
     pr = pp = None
-    if np.std(rc) > 0 and np.std(rd) > 0:
+    if not is_constant(rc) and not is_constant(rd):
         pr = float(np.corrcoef(rc, rd)[0, 1])
         dfree = n - 3
         pp = float(2 * st.t.sf(abs(pr) * np.sqrt(dfree / (1 - pr * pr)), dfree)) if abs(pr) < 1 else 0.0
@@ -152,11 +179,126 @@ def adjust_dose_for_baseline(cohort) -> AdjustedDose:
                         pr, pp)
 
 
-def format_sources(src: SourceComparison) -> pd.DataFrame:
-    """The per-source table for display (sources with n < 3 suppressed)."""
-    from .display import SUPPRESSED, fmt_change, fmt_num, too_small
-
+def format_sources(src: SourceComparison, total: int) -> pd.DataFrame | None:
+    """The per-source table for display (None when there is no source column). ``total`` is the
+    analysed cohort's n: patients without a source are the hidden remainder
+    (``disclosure.hidden_parts``), so no source's summary follows from the others'."""
     g = src.groups
+    if not len(g):
+        return None
+    hidden = hidden_parts(total, {str(k): int(n) for k, n in zip(g["source"], g["n"])})
     return pd.DataFrame({"source": g["source"], "n": g["n"],
-                         "mean change": [SUPPRESSED if too_small(n) else fmt_change(v) for v, n in zip(g["mean_change"], g["n"])],
-                         "SD of change": [SUPPRESSED if too_small(n) else fmt_num(v) for v, n in zip(g["sd_change"], g["n"])]})
+                         "mean change": [fmt.SUPPRESSED if str(s) in hidden else fmt.fmt_change(v) for v, s in zip(g["mean_change"], g["source"])],
+                         "SD of change": [fmt.SUPPRESSED if str(s) in hidden else fmt.fmt_num(v) for v, s in zip(g["sd_change"], g["source"])]})
+
+
+def sources_sentence(src: SourceComparison) -> str:
+    """Chapter 4's sentence on the MSC sources: ANOVA and Kruskal-Wallis, or why not."""
+    if src.anova_p is None:
+        return f"Source comparison not possible: {src.note}."
+    return (f"ANOVA F({src.anova_df[0]}, {src.anova_df[1]}) = {fmt.fmt_num(src.anova_f)}, {fmt.fmt_p(src.anova_p)}; "
+            f"Kruskal-Wallis H = {fmt.fmt_num(src.kruskal_h)}, {fmt.fmt_p(src.kruskal_p)}.")
+
+
+# ---------------------------------------------------------------- chapter 4's prose and tables
+def hidden_dose(dose: DoseResult, rows_analysed: int) -> frozenset[str]:
+    """Dose groups whose summaries pages hide; patients without a dose are the remainder."""
+    if not dose.available:
+        return frozenset()
+    return hidden_parts(rows_analysed, {"high": dose.high.n, "low": dose.low.n})
+
+
+def within_sentence(dose: DoseResult) -> str:
+    """What the dose groups are, or why there are none."""
+    if not dose.available:
+        return f"**Dose analyses are not possible:** {dose.note}."
+    return (f"High dose: `dose_cells` ≥ {fmt.fmt_cells(dose.cutoff_cells)} cells. "
+            f"{dose.n_with_dose} patients have a dose. {dose.note}").strip()
+
+
+def within_table(dose: DoseResult, hidden) -> pd.DataFrame | None:
+    """The paired analysis within each dose group (None without doses)."""
+    from .report import paired_table
+
+    if not dose.available:
+        return None
+    groups = {g: getattr(dose, g) for g in DOSE_GROUPS}
+    return paired_table({dose_label(g, dose.cutoff_cells): r for g, r in groups.items()},
+                        {dose_label(g, dose.cutoff_cells) for g in hidden})
+
+
+def between_sentence(dose: DoseResult, hidden) -> str:
+    """High against low dose: Welch's difference with its interval and Mann-Whitney, unless a
+    group is hidden (the difference would give its mean back) or absent."""
+    if not dose.available:
+        return "High and low dose cannot be compared: the cohort file has no doses."
+    if hidden:
+        return ("High and low dose are not compared here: a dose group has fewer than 3 patients, and the "
+                "difference would reveal their values.")
+    w, mw = dose.welch, dose.mann_whitney
+    if w.diff is None:
+        return f"High and low dose cannot be compared: {w.note}."
+    return (f"Mean change, high − low dose: **{fmt.fmt_change(w.diff)}**, CI {fmt.fmt_ci(w.ci_low, w.ci_high)} % points; "
+            f"Welch t = {fmt.fmt_num(w.t)} on {fmt.fmt_num(w.df, 1)} df, {fmt.fmt_p(w.p)}"
+            + (f" ({w.note})" if w.note else "")
+            + f". Mann-Whitney U = {fmt.fmt_num(mw.u, 1)}, {fmt.fmt_p(mw.p)} ({mw.method}).")
+
+
+def response_sentence(dose: DoseResult) -> str:
+    """Dose against change: Pearson with its interval, Spearman."""
+    if not dose.available:
+        return "Dose-response cannot be examined: the cohort file has no doses."
+    r, s = dose.pearson, dose.spearman
+    if too_few(r.n):
+        return f"Dose-response is not shown: only {r.n} patients have a dose."
+    return (f"Dose vs change: Pearson r = {fmt.fmt_num(r.r)}, CI {fmt.fmt_ci(r.ci_low, r.ci_high)}, {fmt.fmt_p(r.p)}; "
+            f"Spearman rho = {fmt.fmt_num(s.rho)}, {fmt.fmt_p(s.p)} ({s.method}).")
+
+
+def dose_box_figure(cohort, dose: DoseResult):
+    """Change by dose group (None without doses)."""
+    from .figures import group_boxes
+
+    if not dose.available:
+        return None
+    return group_boxes(cohort.frame, "dose_group", ["low", "high"], aggregate_above=cohort.params["aggregate_above"])
+
+
+def dose_scatter_figure(cohort, dose: DoseResult):
+    """Change against log10 dose, coloured by stratum for per-patient scatters (None without doses)."""
+    from .figures import scatter_fit
+
+    if not dose.available:
+        return None
+    f = cohort.frame
+    per_patient = cohort.rows_analysed <= cohort.params["aggregate_above"]
+    return scatter_fit(f["dose_cells"], f["change"], "dose (cells)", "change (% points)",
+                       cohort.params["aggregate_above"], logx=True, hue=f["stratum"] if per_patient else None)
+
+
+def adjusted_table(adj: AdjustedDose, hidden) -> pd.DataFrame | None:
+    """The baseline-adjusted dose effect for display (None when not computed or when a dose
+    group is hidden: with one or two patients in a group the coefficient is their residual)."""
+    if adj.high_vs_low is None or hidden:
+        return None
+    return pd.DataFrame([
+        {"quantity": "high vs low dose, adjusted for baseline (% points)", "estimate": fmt.fmt_num(adj.high_vs_low),
+         "CI": fmt.fmt_ci(*adj.high_vs_low_ci), "p": fmt.fmt_pvalue(adj.high_vs_low_p)},
+        {"quantity": "change per 1 % higher baseline (% points)", "estimate": fmt.fmt_num(adj.baseline_slope),
+         "CI": "", "p": fmt.fmt_pvalue(adj.baseline_slope_p)},
+        {"quantity": "partial r of dose and change, given baseline", "estimate": fmt.fmt_num(adj.partial_r),
+         "CI": "", "p": fmt.fmt_pvalue(adj.partial_p)}])
+
+
+def adjusted_caption(adj: AdjustedDose) -> str:
+    return f"Baseline-adjusted dose effect (OLS, n = {adj.n}, R² = {fmt.fmt_num(adj.r_squared)})"
+
+
+def adjusted_sentence(adj: AdjustedDose, hidden) -> str:
+    """The adjusted dose difference in words, or why it is not shown."""
+    if adj.high_vs_low is None:
+        return f"Baseline-adjusted analysis not possible: {adj.note}."
+    if hidden:
+        return "The baseline-adjusted analysis is not shown: a dose group has fewer than 3 patients."
+    return (f"At equal baseline HbA1c, the high-dose group's change differs by **{fmt.fmt_change(adj.high_vs_low)}** "
+            f"({fmt.fmt_p(adj.high_vs_low_p)}) from the low-dose group's.")

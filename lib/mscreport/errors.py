@@ -20,8 +20,20 @@ class Problem:
 
     def __str__(self) -> str:
         row = "-" if self.row is None else str(self.row)
-        column = self.column or "-"
-        return f"{self.file}:{row}:{column}: {self.message}"
+        column = safe_field(self.column or "-")
+        return f"{safe_field(self.file)}:{row}:{column}: {' '.join(str(self.message).splitlines())}"
+
+
+def safe_field(text: str) -> str:
+    """A file or column name as one unambiguous field of ``FILE:ROW:COLUMN: message``: a name
+    with a colon, a line break or another control character is printed JSON-quoted (so a
+    file named ``x.csv:1:id: fake`` or holding a newline cannot forge a message line)."""
+    text = str(text)
+    if ":" in text or '"' in text or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        import json
+
+        return json.dumps(text)
+    return text
 
 
 class InputError(Exception):

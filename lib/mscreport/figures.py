@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
+from .disclosure import SUPPRESSED, hidden_by_column, hidden_parts, hidden_strata, too_few  # noqa: E402
 from .labels import readable  # noqa: E402
 from .units import ifcc_to_ngsp, ngsp_to_ifcc  # noqa: E402
 
@@ -78,12 +79,39 @@ def _mmol_axis(ax, which: str = "y") -> None:
         sec.set_xlabel("mmol/mol")
 
 
+SECONDARY = "not drawn: with the whole cohort it would\nreveal a group of fewer than 3 patients"
+
+
+def _suppressed_note(ax, text: str = f"not drawn: {SUPPRESSED}") -> None:
+    """What a panel shows instead of marks hidden by the disclosure rule."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9)
+
+
+def _hidden_title(ax, hidden) -> None:
+    """A figure's title naming the groups left out by the disclosure rule."""
+    ax.set_title(f"not drawn: {', '.join(sorted(hidden))} (a group of fewer than 3 patients, or its complement)", fontsize=9)
+
+
+def _bins(values, width: float):
+    """Histogram bins of ``width`` covering the values (one bin when all are equal within rounding)."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if hi - lo <= 1e-9 * max(1.0, abs(hi)):
+        return [lo - width / 2, lo + width / 2]
+    return np.arange(np.floor(lo / width) * width, np.ceil(hi / width) * width + width, width)
+
+
 def baseline_distribution(frame, moderate_min: float, severe_above: float):
-    """Histogram of baseline HbA1c with the stratum thresholds drawn."""
+    """Histogram of baseline HbA1c with the stratum thresholds drawn (a stratum hidden by the
+    disclosure rule is left out: its bars would place its patients)."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
-    b = frame["hba1c_baseline"]
-    bins = np.arange(np.floor(b.min() * 5) / 5, np.ceil(b.max() * 5) / 5 + 0.2, 0.2) if len(b) else 10
-    ax.hist(b, bins=bins, color="#8C8C8C", edgecolor="white")
+    hidden = hidden_strata(frame)
+    b = frame.loc[~frame["stratum"].isin(list(hidden)), "hba1c_baseline"]
+    if hidden:
+        _hidden_title(ax, hidden)
+    if too_few(len(frame)):
+        _suppressed_note(ax)
+    elif len(b):
+        ax.hist(b, bins=_bins(b, 0.2), color="#8C8C8C", edgecolor="white")
     for x, label in ((moderate_min, f"moderate_min {moderate_min:g} %"), (severe_above, f"severe_above {severe_above:g} %")):
         ax.axvline(x, color="#333333", ls="--")
         ax.annotate(label, (x, ax.get_ylim()[1] * 0.92), xytext=(4, 0), textcoords="offset points", color="#333333", fontsize=11)
@@ -98,26 +126,15 @@ def paired_plot(frame, aggregate_above: int):
     """Baseline and follow-up HbA1c per stratum: one line per patient, or (large n) the
     median with 10-90 % and 25-75 % bands."""
     fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH_MAX, 3.8), sharey=True)
+    hidden = hidden_strata(frame)
     for ax, name in zip(axes, ("moderate", "severe")):
         s = frame[frame["stratum"] == name]
-        color = PALETTE[name]
         if len(s) == 0:
             ax.text(0.5, 0.5, "no patients", ha="center", va="center", transform=ax.transAxes)
-        elif len(s) <= aggregate_above:
-            # one line per patient, drawn as one collection (not one Line2D per patient)
-            segments = np.zeros((len(s), 2, 2))
-            segments[:, 1, 0] = 1
-            segments[:, 0, 1] = s["hba1c_baseline"].to_numpy(float)
-            segments[:, 1, 1] = s["hba1c_followup"].to_numpy(float)
-            ax.add_collection(LineCollection(segments, colors=color, alpha=0.35, linewidths=1, capstyle="round"))
-            ax.autoscale_view()
-            ax.plot([0, 1], [s["hba1c_baseline"].mean(), s["hba1c_followup"].mean()], color="black", lw=3, marker="o", label="mean")
+        elif name in hidden:
+            _suppressed_note(ax, f"not drawn: {SUPPRESSED}" if too_few(len(s)) else SECONDARY)
         else:
-            qb = np.percentile(s["hba1c_baseline"].to_numpy(float), [10, 25, 75, 90])
-            qf = np.percentile(s["hba1c_followup"].to_numpy(float), [10, 25, 75, 90])
-            for (i, j), a in (((0, 3), 0.2), ((1, 2), 0.35)):
-                ax.fill_between([0, 1], [qb[i], qf[i]], [qb[j], qf[j]], color=color, alpha=a, lw=0)
-            ax.plot([0, 1], [s["hba1c_baseline"].median(), s["hba1c_followup"].median()], color="black", lw=3, marker="o", label="median")
+            draw_pairs(ax, s, PALETTE[name], aggregate_above)
         ax.set_xticks([0, 1], ["baseline", "follow-up"])
         ax.set_xlim(-0.2, 1.2)
         ax.set_title(f"{name} (n = {len(s)})")
@@ -127,6 +144,26 @@ def paired_plot(frame, aggregate_above: int):
     return fig
 
 
+def draw_pairs(ax, s, color, aggregate_above: int) -> None:
+    """Before/after lines of the rows of ``s`` on ``ax`` (x = 0 baseline, 1 follow-up) with the
+    mean in black; above ``aggregate_above`` rows the median with 10-90 % and 25-75 % bands."""
+    if len(s) <= aggregate_above:
+        # one line per patient, drawn as one collection (not one Line2D per patient)
+        segments = np.zeros((len(s), 2, 2))
+        segments[:, 1, 0] = 1
+        segments[:, 0, 1] = s["hba1c_baseline"].to_numpy(float)
+        segments[:, 1, 1] = s["hba1c_followup"].to_numpy(float)
+        ax.add_collection(LineCollection(segments, colors=color, alpha=0.35, linewidths=1, capstyle="round"))
+        ax.autoscale_view()
+        ax.plot([0, 1], [s["hba1c_baseline"].mean(), s["hba1c_followup"].mean()], color="black", lw=3, marker="o", label="mean")
+    else:
+        qb = np.percentile(s["hba1c_baseline"].to_numpy(float), [10, 25, 75, 90])
+        qf = np.percentile(s["hba1c_followup"].to_numpy(float), [10, 25, 75, 90])
+        for (i, j), a in (((0, 3), 0.2), ((1, 2), 0.35)):
+            ax.fill_between([0, 1], [qb[i], qf[i]], [qb[j], qf[j]], color=color, alpha=a, lw=0)
+        ax.plot([0, 1], [s["hba1c_baseline"].median(), s["hba1c_followup"].median()], color="black", lw=3, marker="o", label="median")
+
+
 def change_distribution(frame):
     """Distribution of change (follow-up − baseline) per stratum (seaborn histplot, one
     histogram per stratum on shared bins), zero line drawn."""
@@ -134,12 +171,19 @@ def change_distribution(frame):
 
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_MAX, 3.4))
     counts = frame["stratum"].value_counts()
-    labels = {k: f"{k} (n = {int(counts.get(k, 0))})" for k in ("moderate", "severe")}
-    data = frame[["change", "stratum"]].assign(stratum=frame["stratum"].map(labels))
+    hidden = hidden_strata(frame)
+    labels = {k: f"{k} (n = {int(counts.get(k, 0))})" for k in ("moderate", "severe") if k not in hidden}
+    shown = frame[frame["stratum"].isin(list(labels))]
+    data = shown[["change", "stratum"]].assign(stratum=shown["stratum"].map(labels))
     palette = {labels[k]: PALETTE[k] for k in labels}
+    if hidden:
+        _hidden_title(ax, hidden)
     if len(data):
+        c = data["change"].to_numpy(float)
+        k = min(40, max(8, int(np.sqrt(len(data))) * 2))
+        bins = _bins(c, 0.1) if np.ptp(c) <= 1e-9 * max(1.0, float(np.max(np.abs(c)))) else k
         sns.histplot(data=data, x="change", hue="stratum", hue_order=[h for h in palette if h in set(data["stratum"])],
-                     palette=palette, bins=min(40, max(8, int(np.sqrt(len(data))) * 2)), alpha=0.6, ax=ax)
+                     palette=palette, bins=bins, alpha=0.6, ax=ax)
     ax.axvline(0, color="black", lw=1)
     ax.set_xlabel("change in HbA1c, follow-up − baseline (% points)")
     ax.set_ylabel("patients")
@@ -156,7 +200,9 @@ def qq_plot(changes, aggregate_above: int = 2000):
     c = np.asarray(changes, dtype=float)
     c = np.sort(c[~np.isnan(c)])
     n = len(c)
-    if n >= 3:
+    if too_few(n):
+        _suppressed_note(ax)
+    elif n >= 3:
         slope, intercept = np.std(c, ddof=1), np.mean(c)  # reference line from all patients
         idx = np.arange(n) if n <= aggregate_above else np.unique(np.linspace(0, n - 1, QUANTILES_SHOWN).astype(int))
         q = norm_ppf((idx + 0.5) / n)
@@ -176,10 +222,16 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
     keep = ~np.isnan(x) & ~np.isnan(y)
     x, y = x[keep], y[keep]
     xs = np.log10(x) if logx else x
-    if len(x) > aggregate_above:
+    if hue is not None:
+        hue = np.asarray(hue)[keep]
+        levels, sizes = np.unique(hue, return_counts=True)
+        if hidden_parts(len(hue), {str(k): int(n) for k, n in zip(levels, sizes)}):
+            hue = None  # a colour would single out a group of fewer than 3 patients
+    if too_few(len(x)):
+        _suppressed_note(ax)
+    elif len(x) > aggregate_above:
         ax.hexbin(xs, y, gridsize=40, cmap="Blues", mincnt=1)
     elif hue is not None:
-        hue = np.asarray(hue)[keep]
         for name in np.unique(hue):
             m = hue == name
             ax.scatter(xs[m], y[m], s=22, alpha=0.75, color=PALETTE.get(str(name)), label=readable(str(name)))
@@ -203,8 +255,11 @@ def group_boxes(frame, by: str, order, ylabel: str = "change (% points)", aggreg
     import seaborn as sns  # imported where used: only this chapter pays for it
 
     fig, ax = plt.subplots(figsize=(6, 3.8))
+    hidden = hidden_by_column(frame, by)
     data = frame.loc[frame[by].notna() & frame["change"].notna(), [by, "change"]]
-    order = [o for o in order if (data[by] == o).any()]
+    order = [o for o in order if (data[by] == o).any() and str(o) not in hidden]
+    if hidden:
+        _hidden_title(ax, hidden)
     if order:
         sns.boxplot(data=data, x=by, y="change", order=order, ax=ax, color="#DDDDDD", fliersize=0, linecolor="#555555")
         if len(data) <= aggregate_above:
@@ -241,6 +296,7 @@ def flow_diagram(rows_read: int, exclusions, strata_counts: dict):
 
 def oldham_plot(frame, aggregate_above: int):
     """Oldham plot: change against the mean of baseline and follow-up."""
-    mean = (frame["hba1c_baseline"] + frame["hba1c_followup"]) / 2
-    return scatter_fit(mean, frame["change"], "mean of baseline and follow-up HbA1c (%)",
+    from .trust import oldham_mean
+
+    return scatter_fit(oldham_mean(frame), frame["change"], "mean of baseline and follow-up HbA1c (%)",
                        "change (% points)", aggregate_above, hue=frame["stratum"] if len(frame) <= aggregate_above else None)

@@ -7,7 +7,9 @@ Parameters are validated here, before any kernel starts.
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -41,7 +43,17 @@ def _between(lo: float, hi: float, *, lo_open: bool = False) -> Callable[[Any], 
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
-    return lambda v: None if v in choices else f"must be one of {', '.join(choices)}"
+    return lambda v: None if v in choices else f"must be one of {', '.join(choices)}{did_you_mean(v, choices)}"
+
+
+def _text(max_chars: int) -> Callable[[Any], str | None]:
+    return lambda v: None if len(v) <= max_chars else f"at most {max_chars} characters, please ({len(v)} given)"
+
+
+def did_you_mean(word: str, known) -> str:
+    """``"; did you mean 'alpha'?"`` for the closest known word, or "" when none is close."""
+    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _last_or_months(v: str) -> str | None:
@@ -63,7 +75,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "lowest baseline HbA1c analysed; lower baselines are excluded with a reason",
               _between(3.0, 20.0)),
     ParamSpec("severe_above", float, 8.0, "NGSP %",
-              "baseline HbA1c above this is 'severe'; moderate_min <= HbA1c <= severe_above is 'moderate'",
+              "baseline HbA1c above this is severe; moderate_min <= HbA1c <= severe_above is moderate "
+              "(8.0 itself is moderate)",
               _between(3.0, 20.0)),
     ParamSpec("dose_cutoff", float, 1e9, "cells",
               "high-dose group: dose_cells >= dose_cutoff; low dose otherwise",
@@ -81,6 +94,17 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "share of randomised patients expected to be lost before the primary HbA1c; the trial's "
               "sample size is inflated by 1 / (1 - dropout)",
               _between(0.0, 0.9)),
+    ParamSpec("report_title", str, "", "-",
+              "title of the report; empty: the paper's for the bundled cohort, a neutral one for yours",
+              _text(200)),
+    ParamSpec("study_description", str, "", "-",
+              "a sentence or paragraph on the study the cohort comes from, shown under the title; "
+              "empty: the paper for the bundled cohort, the cohort file for yours",
+              _text(2000)),
+    ParamSpec("reference_arm", str, "auto", "-",
+              "comparator arm of a controlled study (column arm); auto = the one arm named control, placebo, "
+              "usual_care, standard_care, sham or sham_control",
+              lambda v: None if v.strip() else "must name an arm, or be auto"),
     ParamSpec("baseline_window_months", float, 3.0, "months",
               "long files: the baseline is the last HbA1c at a time in [-window, 0]; none there excludes the patient",
               _between(0.0, 120.0)),
@@ -95,6 +119,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 
 PARAMS_BY_NAME = {p.name: p for p in PARAMETERS}
 DEFAULTS = {p.name: p.default for p in PARAMETERS}
+# Not a parameter of the analysis, but accepted in a parameter file (papermill's name): the
+# cohort file, as --data gives it (a relative path is relative to the parameter file's folder).
+DATA_PATH_KEY = "data_path"
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
 
 
 def parse_value(spec: ParamSpec, value: Any) -> Any:
@@ -107,6 +135,10 @@ def parse_value(spec: ParamSpec, value: Any) -> Any:
         return value.strip()
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, str) and "," in value:
+        if spec.type is int or not _DECIMAL_COMMA.match(value):
+            raise ValueError(f"expected a number without separators, got {value!r}")
+        value = value.replace(",", ".")  # a decimal comma, as cohort files accept (8,5 = 8.5)
     if spec.type is int:
         number = float(value)
         if not number.is_integer():
@@ -115,41 +147,64 @@ def parse_value(spec: ParamSpec, value: Any) -> Any:
     return float(value)
 
 
-def resolve_params(params_file: str | Path | None = None,
-                   overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-    """Defaults, then a YAML file, then ``NAME=VALUE`` overrides; validated.
-
-    Raises InputError listing every problem (unknown names come with the list of known ones).
-    """
+def _collect(params_file, overrides, values=None) -> tuple[dict[str, tuple[Any, str]], list[Problem]]:
+    """name -> (value, where it came from): the file first, then typed ``values``, then the ``-p`` overrides."""
+    raw: dict[str, tuple[Any, str]] = {}
     problems: list[Problem] = []
-    raw: dict[str, tuple[Any, str]] = {}  # name -> (value, where it came from)
     if params_file is not None:
-        where = str(params_file)
-        try:
-            import yaml
+        from .yamlfile import load_mapping
 
-            text = Path(params_file).read_text(encoding="utf-8")
-            loaded = yaml.safe_load(text) or {}
-            if not isinstance(loaded, dict):
-                raise ValueError("expected a mapping of NAME: VALUE")
-            for name, value in loaded.items():
-                raw[str(name)] = (value, where)
-        except FileNotFoundError:
-            problems.append(Problem(where, None, None, "parameter file not found"))
-        except Exception as exc:  # yaml errors, decoding errors
-            problems.append(Problem(where, None, None, "cannot read parameter file: " + " ".join(str(exc).split())))
+        try:
+            for name, value in load_mapping(params_file).items():
+                raw[str(name)] = (value, str(params_file))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    for name, value in (values or {}).items():  # already typed (a notebook's parameters)
+        raw[name] = (value, "parameters")
     for item in overrides:
         if "=" not in item:
             problems.append(Problem("-p", None, None, f"{item!r}: expected NAME=VALUE"))
             continue
         name, value = item.split("=", 1)
         raw[name.strip()] = (value.strip(), "-p")
+    return raw, problems
+
+
+def requested_data_path(params_file: str | Path | None = None,
+                        overrides: list[str] | tuple[str, ...] = ()) -> str | None:
+    """The cohort file named by ``data_path`` in a parameter file or a ``-p``, if any.
+
+    A relative path in a file is relative to that file's folder; from ``-p``, to the current one.
+    """
+    raw, _ = _collect(params_file, overrides)
+    if DATA_PATH_KEY not in raw:
+        return None
+    value, where = raw[DATA_PATH_KEY]
+    if not isinstance(value, str) or not value.strip():
+        raise InputError([Problem(where, None, DATA_PATH_KEY, f"{DATA_PATH_KEY}={value!r}: expected a file name")])
+    path = Path(value.strip()).expanduser()
+    if where != "-p" and not path.is_absolute():
+        path = Path(where).parent / path
+    return str(path)
+
+
+def resolve_params(params_file: str | Path | None = None,
+                   overrides: list[str] | tuple[str, ...] = (), values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then a YAML file, then typed ``values`` (a notebook's parameters), then
+    ``NAME=VALUE`` overrides; validated.
+
+    Raises InputError listing every problem (an unknown name comes with the closest known one).
+    ``data_path`` (papermill's name for the cohort file) is accepted and left to
+    ``requested_data_path``.
+    """
+    raw, problems = _collect(params_file, overrides, values)
+    raw.pop(DATA_PATH_KEY, None)
     resolved = dict(DEFAULTS)
-    known = ", ".join(PARAMS_BY_NAME)
     for name, (value, where) in raw.items():
         spec = PARAMS_BY_NAME.get(name)
         if spec is None:
-            problems.append(Problem(where, None, name, f"unknown parameter {name!r}; known parameters: {known}"))
+            hint = did_you_mean(name, [*PARAMS_BY_NAME, DATA_PATH_KEY]) or f"; known parameters: {', '.join(PARAMS_BY_NAME)}"
+            problems.append(Problem(where, None, name, f"unknown parameter {name!r}{hint}"))
             continue
         try:
             parsed = parse_value(spec, value)
@@ -174,3 +229,32 @@ def describe_parameters() -> list[dict[str, Any]]:
     """The parameter table (name, type, default, unit, meaning) for README and reports."""
     return [{"name": p.name, "type": p.type.__name__, "default": p.default,
              "unit": p.unit, "meaning": p.help} for p in PARAMETERS]
+
+
+def params_yaml() -> str:
+    """A ready-to-edit parameter file: every parameter at its default, with its meaning and
+    unit as comments (``mscreport params --format yaml``; read back by ``--params``)."""
+    import yaml
+
+    lines = ["# mscreport parameters: edit, then `mscreport build --params THIS_FILE.yaml`.",
+             "# Thresholds are in NGSP %, whatever the input unit. -p NAME=VALUE overrides a value here.",
+             "#",
+             f"# {DATA_PATH_KEY}: my_cohort.csv  # cohort file (papermill's name), relative to this file's folder;"
+             " --data overrides it", ""]
+    for p in PARAMETERS:
+        unit = "" if p.unit == "-" else f" [{p.unit}]"
+        lines.append(f"# {p.help}{unit}")
+        lines.append(yaml.safe_dump({p.name: p.default}, default_flow_style=False, allow_unicode=True, width=1000).strip())
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown() -> str:
+    """The parameter table of README.md (name, type, default, unit, meaning), generated from
+    ``PARAMETERS``; ``tests/test_params.py`` checks that the README holds exactly this text."""
+    from .display import fmt_value
+
+    lines = ["| parameter | type | default | unit | meaning |", "|---|---|---|---|---|"]
+    for p in PARAMETERS:
+        default = fmt_value(p.default) if p.default != "" else '""'  # an empty text shown as such
+        lines.append(f"| `{p.name}` | {p.type.__name__} | `{default}` | {p.unit} | {p.help} |")
+    return "\n".join(lines)

@@ -17,7 +17,13 @@ from .paths import PUBLISHED_RESULTS
 def load_published(path=PUBLISHED_RESULTS) -> dict:
     """The published figures and assumptions (as in the YAML file)."""
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        loaded = yaml.safe_load(fh)
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("figures"), list):
+        from .errors import InputError, Problem
+
+        raise InputError([Problem(str(path), None, None, "not a published-figures file: expected a 'figures' list "
+                                                          "laid out as in data/published_results.yaml")])
+    return loaded
 
 
 def round_sig(x: float, digits: int) -> float:
@@ -114,18 +120,20 @@ def compare_published(cohort, overall, strata, dose, published: dict | None = No
 
 
 def format_comparison(comparisons, cohort):
-    """The published-vs-reproduced table for display. A stratum's reproduced mean is
-    suppressed when the stratum has n < 3 (it would show a patient's change)."""
+    """The published-vs-reproduced table for display. A reproduced value is suppressed when the
+    disclosure rule hides its group (``disclosure.hidden_groups``): a stratum's figures when the
+    stratum is hidden, every figure but the count when the cohort has fewer than 3 patients."""
     import pandas as pd
 
-    from .display import SUPPRESSED, fmt_value, too_small
+    from .disclosure import hidden_groups
+    from .display import SUPPRESSED, fmt_value
 
-    sizes = cohort.frame["stratum"].value_counts()
+    hidden = hidden_groups(cohort.frame)
     rows = []
     for c in comparisons:
-        stratum = c.of.split(".")[0]
-        hidden = stratum in ("moderate", "severe") and c.of.endswith("reduction") and too_small(int(sizes.get(stratum, 0)))
-        rows.append({"figure": c.quantity, "published": c.printed, "reproduced": SUPPRESSED if hidden else fmt_value(c.reproduced),
+        group = c.of.split(".")[0] if "." in c.of else "overall"
+        secret = c.of != "n" and ("overall" in hidden or group in hidden)
+        rows.append({"figure": c.quantity, "published": c.printed, "reproduced": SUPPRESSED if secret else fmt_value(c.reproduced),
                      "agrees": {True: "yes", False: "NO", None: "not computable"}[c.agrees]})
     return pd.DataFrame(rows)
 
@@ -225,11 +233,9 @@ def format_basis(published: dict | None = None):
 
 
 def is_reconstruction(cohort) -> bool:
-    """Whether the cohort is the bundled reconstruction (by its file name, as the chapters' banner)."""
-    from pathlib import Path
-
-    name = Path(cohort.path).name
-    return "synthetic" in name or "reconstructed" in name
+    """Whether the cohort is a reconstruction (the bundled one, or ``mscreport synth`` output):
+    decided by the data (``synthetic.is_synthetic``), never by the file name."""
+    return bool(cohort.synthetic)
 
 
 def format_severe_range(reconstruction: dict):

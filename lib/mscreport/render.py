@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from . import display as fmt
+from .disclosure import hidden_in_results
 from .mime import RESULT_MIME
 from .paths import TEACHING_DIRNAME, TEMPLATES_DIR
 
@@ -159,45 +160,60 @@ def headline_rows(results: dict) -> list[tuple[str, dict | None]]:
     dose = results.get("dose") or {}
     cutoff = dose.get("cutoff_cells")
     cut = fmt.fmt_cells(cutoff) if cutoff else "?"
-    return [("all patients", results.get("overall")), ("moderate stratum", strata.get("moderate")),
-            ("severe stratum", strata.get("severe")), (f"high dose (\u2265 {cut} cells)", dose.get("high")),
-            (f"low dose (< {cut} cells)", dose.get("low"))]
+    from .arms import POOLED, is_controlled
+
+    pooled = f" ({POOLED})" if is_controlled(results.get("arms")) else ""
+    return [("all patients" + pooled, results.get("overall")), ("moderate stratum" + pooled, strata.get("moderate")),
+            ("severe stratum" + pooled, strata.get("severe")), (f"high dose (\u2265 {cut} cells)" + pooled, dose.get("high")),
+            (f"low dose (< {cut} cells)" + pooled, dose.get("low"))]
 
 
-def headline_table(results: dict) -> str:
+def headline_table(results: dict, number: int = 1) -> str:
     """The key findings: n, mean change (both units), CI, p for each group."""
     import pandas as pd
 
     alpha = (results.get("params") or {}).get("alpha", 0.05)
+    hidden = hidden_in_results(results)
     rows = []
-    for label, r in headline_rows(results):
+    for key, (label, r) in zip(("overall", "moderate", "severe", "high", "low"), headline_rows(results)):
         r = r or {}
-        if fmt.too_small(r.get("n")):
+        if fmt.too_small(r.get("n")) or key in hidden:
             rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.SUPPRESSED,
                          f"{1 - alpha:.0%} CI (% points)": "", "p (paired t)": ""})
             continue
         rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),
                      f"{1 - alpha:.0%} CI (% points)": fmt.fmt_ci(r.get("ci_low"), r.get("ci_high")),
                      "p (paired t)": fmt.fmt_pvalue(r.get("p"))})
-    return fmt.html_table(pd.DataFrame(rows), "Key findings: change in HbA1c from baseline to last follow-up", 1)
+    from .arms import POOLED, is_controlled
+
+    caption = (f"Within-group change in HbA1c from baseline to last follow-up, {POOLED}: not a treatment effect"
+               if is_controlled(results.get("arms")) else "Key findings: change in HbA1c from baseline to last follow-up")
+    return fmt.html_table(pd.DataFrame(rows), caption, number)
 
 
 def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     """index.html: key findings, one figure, the chapters in both renderings, parameters,
     data and provenance, and the command that rebuilds it."""
     e = fmt.escape
+    from .framing import frame_report, inline_html
+
     prov = results.get("provenance", {})
     data = results.get("data", {})
-    synthetic = "reconstructed" in str(data.get("path", "")) or "synth" in str(data.get("path", ""))
+    framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), Path(str(data.get("path", ""))).name)
+    synthetic = bool(data.get("synthetic", framing.bundled))
     banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
               "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
               "says nothing about real patients beyond what the paper already reports.</p>") if synthetic else ""
+    from .arms import POOLED, is_controlled, key_findings_table
+
+    n_arm_tables = int(is_controlled(results.get("arms")))  # the between-arm table leads when arms exist
     fig = extras.get("headline_figure")
     figure = ""
     if fig:
+        caption = fig["caption"].rstrip(".") + f"; {POOLED}." if n_arm_tables else fig["caption"]
         figure = (f"<figure class=\"msc-figure\"><img src=\"{e(fig['src'])}\" alt=\"{e(fig['alt'])}\"/>"
-                  f"<figcaption><strong>Figure 1.</strong> {e(fig['caption'])}</figcaption></figure>")
+                  f"<figcaption><strong>Figure 1.</strong> {e(caption)}</figcaption></figure>")
     cards = "".join(
         f"<div class=\"msc-card\"><h3>{i}. {e(c.title)}</h3><p>{e(c.question)}</p>"
         f"<p><a href=\"{e(c.html_name)}\">Read</a> · <a href=\"{TEACHING_DIRNAME}/{e(c.html_name)}\">Teach (code and exercises)</a></p></div>"
@@ -205,6 +221,9 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     comp = results.get("published_comparison") or []
     agree = sum(1 for c in comp if c.get("agrees"))
     reproduction_text = index_reproduction_text(results, synthetic, agree, len(comp))
+    # a user's cohort leads with its own results: the paper's figures are for the bundled cohort
+    reproduction = (f"<p>{e(reproduction_text)}\n(<a href=\"06_published.html\">published vs reproduced</a>).</p>"
+                    if framing.bundled and comp else "")
     params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(fmt.fmt_value(v))}</td></tr>"
                           for k, v in results.get("params", {}).items())
     excluded = len(data.get("excluded", []))
@@ -212,16 +231,15 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     command = prov.get("command", "mscreport build")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>HbA1c after a single MSC infusion: report</title><style>{_css()}</style></head>
+<title>{e(framing.title)}: report</title><style>{_css()}</style></head>
 <body class="msc-page">
-<h1>HbA1c after a single intravenous MSC infusion in type 2 diabetes</h1>
-<p>A literate, reproducible reanalysis of Matsuoka et al., <em>J Biomed Res Environ Sci</em> 2025;6(4):320-327
-(doi:10.37871/jbres2087, CC BY 4.0). Change = follow-up \u2212 baseline: a fall in HbA1c is negative.</p>
+<h1>{e(framing.title)}</h1>
+<p>{inline_html(framing.description)} Change = follow-up \u2212 baseline: a fall in HbA1c is negative.</p>
 {banner}
 <h2 id="findings">Key findings</h2>
-{headline_table(results)}
-<p>{e(reproduction_text)}
-(<a href="06_published.html">published vs reproduced</a>).</p>
+{key_findings_table(results, 1)}
+{headline_table(results, 1 + n_arm_tables)}
+{reproduction}
 {figure}
 <h2 id="chapters">Chapters</h2>
 <div class="msc-cards">{cards}</div>
@@ -229,7 +247,7 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
 <p>Cohort file <code>{e(Path(str(data.get('path', ''))).name)}</code>, SHA-256 <code>{e(data.get('sha256', ''))}</code>:
 {e(data.get('rows_read'))} rows read, {e(data.get('rows_analysed'))} analysed, {excluded} excluded (reasons in the cohort chapter).
 All numbers are in <a href="results.json">results.json</a>.</p>
-<table class="msc-table"><caption>Table 2. Parameters of this build</caption><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{params_rows}</tbody></table>
+<table class="msc-table"><caption>Table {2 + n_arm_tables}. Parameters of this build</caption><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{params_rows}</tbody></table>
 <h2 id="provenance">Provenance</h2>
 <ul>
 <li>Built: {e(prov.get('built_at'))}</li>

@@ -15,17 +15,11 @@ from . import display as fmt
 from .cohort import load_cohort
 from .errors import InputError
 from .mime import RESULT_MIME
-from .paths import REPO_ROOT
+from .framing import FRAMING_TEXT, frame_report
+from .paths import resolve_data_path
 from .params import PARAMETERS, resolve_params
 from .results import jsonable
-
-
-def resolve_data_path(path: str) -> Path:
-    """A cohort path as given, else relative to the repository root (notebooks run in notebooks/)."""
-    p = Path(path)
-    if p.is_absolute() or p.exists():
-        return p
-    return REPO_ROOT / p
+from .snapshot import snapshot_from_environment
 
 
 class Chapter:
@@ -42,9 +36,8 @@ class Chapter:
     def open(cls, name: str, data_path: str, column_map: dict | None = None, **params) -> "Chapter":
         """Validate parameters, load the cohort (its headers mapped by ``column_map``, as the
         build validated it), show both at the top of the chapter."""
-        overrides = [f"{k}={v}" for k, v in params.items()]
         try:
-            resolved = resolve_params(None, overrides)
+            resolved = resolve_params(values=params)
             cohort = load_cohort(resolve_data_path(data_path), resolved, column_map or None)
         except InputError as exc:
             display(HTML("<pre class=\"msc-error\">" + fmt.escape(str(exc)) + "</pre>"))
@@ -55,23 +48,35 @@ class Chapter:
 
     @classmethod
     def from_parameters(cls, name: str, namespace: dict) -> "Chapter":
-        """Open the chapter with the papermill parameters found in a notebook's namespace."""
+        """Open the chapter with the papermill parameters found in a notebook's namespace; under
+        the build, with the build's validated snapshot of the cohort (see ``snapshot``)."""
         params = {p.name: namespace[p.name] for p in PARAMETERS if p.name in namespace}
-        return cls.open(name, namespace["data_path"], namespace.get("column_map"), **params)
+        cohort = snapshot_from_environment()
+        if cohort is None:
+            return cls.open(name, namespace["data_path"], namespace.get("column_map"), **params)
+        if params != {k: cohort.params[k] for k in params}:
+            raise RuntimeError(f"parameters {params} differ from the build's {cohort.params}")
+        ch = cls(name, cohort, cohort.params)
+        ch.show_parameters()
+        return ch
 
     def show_parameters(self) -> None:
         rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(fmt.fmt_value(self.params[p.name]))}</td>"
                        f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
         c = self.cohort
+        framing = frame_report(self.params, c.sha256, Path(c.path).name)
+        # the report's title only: the study's description (free text, a citation) is the index's lead
+        display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}</strong></p>"))
         display(HTML(
             "<p class=\"msc-params-line\"><strong>Parameters:</strong> "
-            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(fmt.fmt_value(self.params[p.name]))}" for p in PARAMETERS)
+            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(fmt.fmt_value(self.params[p.name]))}" for p in PARAMETERS
+                        if p.name not in FRAMING_TEXT)  # the title and description are shown just above
             + "</p><details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
             f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "
             f"{c.rows_read} rows read, {c.rows_analysed} analysed, {len(c.excluded)} excluded.</p>"
             f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>"))
-        if "synthetic" in Path(c.path).name or "reconstructed" in Path(c.path).name:
+        if c.synthetic:
             display(HTML("<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> This build uses the reconstructed "
                          "cohort: synthetic patients built to reproduce the paper's published summary figures. "
                          "It shows the method, not real patients.</p>"))
@@ -88,16 +93,22 @@ class Chapter:
         self.record(key, {"src": figure_data_uri(fig), "caption": caption, "alt": alt})
 
     def figure(self, fig, caption: str, alt: str) -> None:
-        """Embed a matplotlib figure as a numbered, captioned SVG image with alt text."""
+        """Embed a matplotlib figure as a numbered, captioned SVG image with alt text (nothing for
+        None: a figure the data cannot give, whose reason the prose states)."""
         from .figures import figure_data_uri
 
+        if fig is None:
+            return
         self._figures += 1
         display(HTML(f"<figure class=\"msc-figure\" id=\"figure-{self._figures}\"><img src=\"{figure_data_uri(fig)}\" "
                      f"alt=\"{fmt.escape(alt)}\"/><figcaption><strong>Figure {self._figures}.</strong> {fmt.escape(caption)}"
                      "</figcaption></figure>"))
 
     def table(self, frame, caption: str, index: bool = False) -> None:
-        """Show a table of formatted cells with a numbered caption (no row-level data)."""
+        """Show a table of formatted cells with a numbered caption (no row-level data; nothing
+        for None or an empty table: a table the data cannot give, whose reason the prose states)."""
+        if frame is None or not len(frame):
+            return
         self._tables += 1
         display(HTML(fmt.html_table(frame, caption, self._tables, index=index)))
 
@@ -106,13 +117,14 @@ class Chapter:
         display({RESULT_MIME: {"key": key, "value": jsonable(value)}, "text/plain": ""}, raw=True)
 
 
-def paired_table(results: dict) -> "object":
-    """Formatted table of PairedResults keyed by group name (for display)."""
+def paired_table(results: dict, hidden=()) -> "object":
+    """Formatted table of PairedResults keyed by group name (for display). Groups named in
+    ``hidden`` (``disclosure.hidden_groups``) or with fewer than 3 patients show only n."""
     import pandas as pd
 
     rows = []
     for name, r in results.items():
-        if fmt.too_small(r.n):
+        if fmt.too_small(r.n) or name in hidden:
             rows.append({"group": name, "n": fmt.fmt_int(r.n), "baseline, mean (SD)": fmt.SUPPRESSED})
             continue
         rows.append({
@@ -130,13 +142,14 @@ def paired_table(results: dict) -> "object":
     return pd.DataFrame(rows).fillna("")
 
 
-def pairs_extra_table(results: dict) -> "object":
-    """Assumption checks and the rank-based companion of each paired test."""
+def pairs_extra_table(results: dict, hidden=()) -> "object":
+    """Assumption checks and the rank-based companion of each paired test (``hidden`` as in
+    ``paired_table``)."""
     import pandas as pd
 
     rows = []
     for name, r in results.items():
-        if fmt.too_small(r.n):
+        if fmt.too_small(r.n) or name in hidden:
             rows.append({"group": name, "n": fmt.fmt_int(r.n), "Shapiro-Wilk W (p)": fmt.SUPPRESSED})
             continue
         rows.append({"group": name, "n": fmt.fmt_int(r.n),

@@ -21,7 +21,7 @@ TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison
             # interface.md "Every number the report shows", then this project's additions
             "normality", "hodges_lehmann", "target", "safety", "durability", "source", "adjusted_dose", "holm",
             "rtm", "sample_size", "threshold_sensitivity", "table1",
-            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts", "longitudinal")
+            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts", "arms", "longitudinal")
 
 
 def analyse_overall(cohort):
@@ -119,6 +119,21 @@ def reconstruction_block(comparisons, alpha: float) -> dict:
             "basis": published.get("basis", [])}
 
 
+def assemble_results(data_block: dict, params: dict, records: list[dict]) -> tuple[dict, dict]:
+    """results.json (without provenance), assembled in this one place: the ``data`` block and
+    the typed ``params`` of the validated cohort, then the chapters' records merged in
+    chapter order (contract keys in the contract's order, then the rest). Returns
+    (results, extras): extras are records that are not results (e.g. the index figure)."""
+    merged: dict = {}
+    for chapter_records in records:
+        merged.update(chapter_records)
+    results = {"data": dict(data_block), "params": dict(params)}
+    for key in TOP_KEYS[2:]:
+        results[key] = merged.get(key)
+    extras = {k: v for k, v in merged.items() if k not in TOP_KEYS}
+    return results, extras
+
+
 def compute_results(cohort) -> dict:
     """The whole results.json content (without provenance) for a cohort."""
     from .change import analyse_change
@@ -129,9 +144,7 @@ def compute_results(cohort) -> dict:
     comparisons = compare_published(cohort, overall, strata, dose)
     change = analyse_change(cohort)
     trust = trust_blocks(cohort, overall, strata, dose)
-    return {
-        "data": cohort.data_block(),
-        "params": dict(cohort.params),
+    records = {
         "overall": overall.interface(),
         "strata": strata_block(strata),
         "dose": dose.interface(),
@@ -144,8 +157,18 @@ def compute_results(cohort) -> dict:
         "attrition": change["attrition"], "change_by_followup": change["change_by_followup"],
         "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"]),
         "strata_counts": strata_counts_block(cohort),
+        "arms": arms_block(cohort),
         "longitudinal": interface_block(analyse_trajectory(cohort)),
     }
+    return assemble_results(cohort.data_block(), cohort.params, [records])[0]
+
+
+def arms_block(cohort) -> dict | None:
+    """The ``arms`` block (None without an ``arm`` column)."""
+    from .arms import analyse_arms
+
+    result = analyse_arms(cohort)
+    return None if result is None else result.interface()
 
 
 def jsonable(obj):

@@ -18,6 +18,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special as _sp
 
+from .tidy import TidyResult
+
 EXACT_BELOW = 50  # R: exact rank tests for n < 50
 HL_MAX_N = 3000  # Hodges-Lehmann needs n(n+1)/2 Walsh averages
 HL_NOTE = f"Hodges-Lehmann estimate and interval not computed for n > {HL_MAX_N} (n(n+1)/2 Walsh averages)"
@@ -88,6 +90,17 @@ def _clean(x) -> np.ndarray:
     return a[~np.isnan(a)]
 
 
+ROUNDING = 1e-10  # relative: values that differ by less are equal up to floating-point rounding
+
+
+def is_constant(a) -> bool:
+    """True when every value is equal up to floating-point rounding (e.g. follow-up = baseline
+    - 2.0 gives changes whose SD is 3.6e-16, not 0): such data have zero variance, and every
+    statistic that divides by a spread is undefined (None), never computed from the noise."""
+    a = _clean(a)
+    return len(a) == 0 or float(np.ptp(a)) <= ROUNDING * max(1.0, float(np.max(np.abs(a))))
+
+
 def _has_ties(a: np.ndarray) -> bool:
     return len(np.unique(a)) != len(a)
 
@@ -154,7 +167,7 @@ def pwilcox(q: float, m: int, n: int) -> float:
 
 # ---------------------------------------------------------------- signed-rank and HL
 @dataclass(frozen=True)
-class SignedRankResult:
+class SignedRankResult(TidyResult):
     """Wilcoxon signed-rank test of paired differences against 0, with the
     Hodges-Lehmann (pseudo)median of the differences and its interval."""
 
@@ -334,7 +347,7 @@ PAIRED_KEYS = ("n", "baseline_mean", "baseline_sd", "followup_mean", "followup_s
 
 
 @dataclass(frozen=True)
-class PairedResult:
+class PairedResult(TidyResult):
     """Paired analysis of HbA1c before and after (NGSP %; change = follow-up - baseline).
 
     The first fourteen fields are interface.md's PAIRED; the rest complete the picture.
@@ -398,7 +411,7 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
     if n < 2:
         return PairedResult(**base, sd_change=None, ci_low=None, ci_high=None, t=None, df=None, p=None,
                             wilcoxon_p=None, cohens_dz=None, note="n < 2: no SD, test or interval")
-    sd_d = float(np.std(d, ddof=1))
+    sd_d = 0.0 if is_constant(d) else float(np.std(d, ddof=1))
     df = n - 1
     se = sd_d / math.sqrt(n)
     notes = []
@@ -432,7 +445,7 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
 
 # ---------------------------------------------------------------- two groups
 @dataclass(frozen=True)
-class WelchResult:
+class WelchResult(TidyResult):
     """Welch two-sample t-test of x - y (R: ``t.test(x, y)``)."""
 
     t: float | None
@@ -445,13 +458,14 @@ class WelchResult:
 
 
 def welch_test(x, y, alpha: float = 0.05) -> WelchResult:
+    """Welch two-sample t-test of mean(x) - mean(y), with its 1 - alpha interval (R: ``t.test(x, y)``)."""
     x, y = _clean(x), _clean(y)
     if len(x) < 2 or len(y) < 2:
         return WelchResult(None, None, None, None, None, None, "each group needs at least 2 patients")
     vx, vy = np.var(x, ddof=1) / len(x), np.var(y, ddof=1) / len(y)
     se = math.sqrt(vx + vy)
     diff = float(np.mean(x) - np.mean(y))
-    if se == 0:
+    if se == 0 or (is_constant(x) and is_constant(y)):
         return WelchResult(None, None, None, diff, None, None, "no variation in either group")
     t = diff / se
     df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
@@ -460,7 +474,7 @@ def welch_test(x, y, alpha: float = 0.05) -> WelchResult:
 
 
 @dataclass(frozen=True)
-class MannWhitneyResult:
+class MannWhitneyResult(TidyResult):
     """Wilcoxon rank-sum / Mann-Whitney test (R: ``wilcox.test(x, y)``); u is R's W for x."""
 
     u: float | None
@@ -469,6 +483,7 @@ class MannWhitneyResult:
 
 
 def mann_whitney(x, y) -> MannWhitneyResult:
+    """Wilcoxon rank-sum (Mann-Whitney) test, two-sided; u is R's W for x (R: ``wilcox.test(x, y)``)."""
     x, y = _clean(x), _clean(y)
     m, n = len(x), len(y)
     if m == 0 or n == 0:
@@ -493,7 +508,7 @@ def mann_whitney(x, y) -> MannWhitneyResult:
 
 # ---------------------------------------------------------------- correlation
 @dataclass(frozen=True)
-class PearsonResult:
+class PearsonResult(TidyResult):
     """Pearson r with its t-test and Fisher-z interval (R: ``cor.test(x, y)``)."""
 
     n: int
@@ -512,9 +527,10 @@ def _pairs(x, y):
 
 
 def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
+    """Pearson r of the complete pairs, t-test p and Fisher-z 1 - alpha interval (R: ``cor.test(x, y)``)."""
     x, y = _pairs(x, y)
     n = len(x)
-    if n < 3 or np.std(x) == 0 or np.std(y) == 0:
+    if n < 3 or is_constant(x) or is_constant(y):
         return PearsonResult(n, None, None, None, None, "needs n >= 3 and variation in both variables")
     r = float(np.corrcoef(x, y)[0, 1])
     r = max(-1.0, min(1.0, r))
@@ -536,7 +552,7 @@ def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
 
 
 @dataclass(frozen=True)
-class SpearmanResult:
+class SpearmanResult(TidyResult):
     """Spearman rho (R: ``cor.test(x, y, method = "spearman")``)."""
 
     n: int
@@ -576,9 +592,10 @@ def _prho(n: int, s: float, lower_tail: bool) -> float:
 
 
 def spearman(x, y) -> SpearmanResult:
+    """Spearman rho of the complete pairs and its p (R: ``cor.test(x, y, method = "spearman")``)."""
     x, y = _pairs(x, y)
     n = len(x)
-    if n < 3 or np.std(x) == 0 or np.std(y) == 0:
+    if n < 3 or is_constant(x) or is_constant(y):
         return SpearmanResult(n, None, None, "not computed: needs n >= 3 and variation in both variables")
     rx, ry = rankdata(x), rankdata(y)
     rho = float(np.corrcoef(rx, ry)[0, 1])
@@ -599,7 +616,7 @@ def spearman(x, y) -> SpearmanResult:
 
 # ---------------------------------------------------------------- several groups
 @dataclass(frozen=True)
-class KruskalResult:
+class KruskalResult(TidyResult):
     """Kruskal-Wallis rank-sum test (R: ``kruskal.test(x, g)``)."""
 
     h: float | None
@@ -640,7 +657,7 @@ def kruskal_wallis(*groups) -> KruskalResult:
 
 # ---------------------------------------------------------------- proportions, multiplicity
 @dataclass(frozen=True)
-class McNemarResult:
+class McNemarResult(TidyResult):
     """McNemar's test with continuity correction (R: ``mcnemar.test(table(before, after))``)."""
 
     n: int
@@ -654,6 +671,7 @@ class McNemarResult:
 
 
 def mcnemar(before_below, after_below) -> McNemarResult:
+    """McNemar's test of paired yes/no (e.g. below target before and after), continuity-corrected (R: ``mcnemar.test``)."""
     a = np.asarray(before_below, dtype=bool)
     b = np.asarray(after_below, dtype=bool)
     became_below = int(np.sum(~a & b))

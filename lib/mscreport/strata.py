@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STRATA = ("moderate", "severe")
+from .disclosure import STRATA, hidden_parts, shown_nested
+
+SENSITIVITY_GRID = (7.0, 7.5, 8.0, 8.5, 9.0, 10.0)  # NGSP %: severe_above values recomputed in chapter 2
+
+
+def assign_strata(baseline, severe_above: float) -> np.ndarray:
+    """The stratum rule, once: 'severe' when baseline HbA1c > severe_above (NGSP %), else
+    'moderate' (baselines below moderate_min are excluded before this)."""
+    return np.where(np.asarray(baseline, dtype=float) > severe_above, "severe", "moderate")
 
 
 def count_strata(cohort) -> pd.DataFrame:
@@ -21,11 +29,11 @@ def count_strata(cohort) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def threshold_sensitivity(cohort, severe_grid=(7.0, 7.5, 8.0, 8.5, 9.0, 10.0),
-                          moderate_min: float | None = None) -> pd.DataFrame:
-    """How stratum sizes and mean changes move when severe_above moves (NGSP %).
+def threshold_sensitivity(cohort, severe_grid=SENSITIVITY_GRID) -> pd.DataFrame:
+    """How stratum sizes and mean changes move when severe_above moves (NGSP %): one row per
+    cut-off of ``severe_grid`` plus the cohort's own ``severe_above`` (always a row), ascending.
 
-    Rows below moderate_min (default: the cohort's parameter) are already excluded.
+    Rows below moderate_min are already excluded from the cohort.
     """
     from .stats import paired_test
 
@@ -33,8 +41,8 @@ def threshold_sensitivity(cohort, severe_grid=(7.0, 7.5, 8.0, 8.5, 9.0, 10.0),
     b, fu = f["hba1c_baseline"].to_numpy(float), f["hba1c_followup"].to_numpy(float)
     alpha = cohort.params["alpha"]
     rows = []
-    for cut in severe_grid:
-        severe = b > cut
+    for cut in sorted(set(map(float, severe_grid)) | {float(cohort.params["severe_above"])}):
+        severe = assign_strata(b, cut) == "severe"
         # only the t-test is shown: no rank tests (their Walsh averages are O(n^2))
         rs = paired_test(b[severe], fu[severe], alpha, rank_tests=False)
         rm = paired_test(b[~severe], fu[~severe], alpha, rank_tests=False)
@@ -44,25 +52,43 @@ def threshold_sensitivity(cohort, severe_grid=(7.0, 7.5, 8.0, 8.5, 9.0, 10.0),
     return pd.DataFrame(rows)
 
 
-def format_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
-    """The threshold table for display: means of groups with n < 3 suppressed (they would
-    show a patient's change), p-values as in the rest of the report."""
-    from .display import SUPPRESSED, fmt_num, fmt_pvalue, too_small
+def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) -> pd.DataFrame:
+    """The threshold table for display, p-values as in the rest of the report. The severe
+    groups at rising cut-offs are nested, so a row's means and p-values are shown only when
+    the row differs from every other shown row, from the whole cohort and from nothing by 0
+    or at least 3 patients (``disclosure.shown_nested``); the row of ``severe_above`` (whose
+    strata chapter 3 shows) is decided first."""
+    from .display import SUPPRESSED, fmt_num, fmt_pvalue
 
     out = sens.copy()
+    total = int(sens["n_moderate"].iloc[0] + sens["n_severe"].iloc[0]) if len(sens) else 0
+    cuts = list(sens["severe_above"])
+    first = cuts.index(float(severe_above)) if severe_above is not None and float(severe_above) in cuts else None
+    shown = shown_nested(total, list(sens["n_severe"]), first)
     for side in ("moderate", "severe"):
-        n = sens[f"n_{side}"]
-        out[f"mean_change_{side}"] = [SUPPRESSED if too_small(k) else fmt_num(v) for v, k in zip(sens[f"mean_change_{side}"], n)]
-        out[f"p_{side}"] = [fmt_pvalue(v) for v in sens[f"p_{side}"]]
-    out["severe_above"] = out["severe_above"].map(lambda v: f"{v:g}")
+        out[f"mean_change_{side}"] = [fmt_num(v) if ok else SUPPRESSED for v, ok in zip(sens[f"mean_change_{side}"], shown)]
+        out[f"p_{side}"] = [fmt_pvalue(v) if ok else SUPPRESSED for v, ok in zip(sens[f"p_{side}"], shown)]
+    out["severe_above"] = [f"{v:g}" for v in out["severe_above"]]
     return out
 
 
 def format_counts(counts: pd.DataFrame) -> pd.DataFrame:
-    """The per-stratum counts for display (the baseline range of a stratum with n < 3 suppressed)."""
-    from .display import SUPPRESSED, fmt_hba1c, fmt_num, too_small
+    """The per-stratum counts for display (the baseline range of a hidden stratum suppressed,
+    ``disclosure.hidden_parts``)."""
+    from .display import SUPPRESSED, fmt_hba1c, fmt_num
 
+    sizes = dict(zip(counts["stratum"], counts["n"]))
+    hidden = hidden_parts(sum(sizes.values()), sizes)
     return pd.DataFrame({
-        "stratum": counts["stratum"], "n": counts["n"], "% of analysed": counts["percent"].map(lambda v: fmt_num(v, 1)),
-        "lowest baseline": [SUPPRESSED if too_small(n) else fmt_hba1c(v) for v, n in zip(counts["baseline_min"], counts["n"])],
-        "highest baseline": [SUPPRESSED if too_small(n) else fmt_hba1c(v) for v, n in zip(counts["baseline_max"], counts["n"])]})
+        "stratum": counts["stratum"], "n": counts["n"], "% of analysed": [fmt_num(v, 1) for v in counts["percent"]],
+        "lowest baseline": [SUPPRESSED if s in hidden else fmt_hba1c(v) for v, s in zip(counts["baseline_min"], counts["stratum"])],
+        "highest baseline": [SUPPRESSED if s in hidden else fmt_hba1c(v) for v, s in zip(counts["baseline_max"], counts["stratum"])]})
+
+
+def counts_sentence(counts: pd.DataFrame, params: dict) -> str:
+    """Chapter 2's sentence on the boundary rule and the stratum sizes."""
+    from .display import fmt_hba1c, fmt_num
+
+    sizes = "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples())
+    return (f"With `moderate_min` = {fmt_hba1c(params['moderate_min'])} and `severe_above` = "
+            f"{fmt_hba1c(params['severe_above'])}: {sizes}.")

@@ -24,17 +24,34 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-N_MODERATE, N_SEVERE = 48, 13
+from .display import fmt_cells
+from .dose import assign_dose_groups
+from .params import DEFAULTS
+from .published import load_published
+from .stats import paired_test
+
+
+def _figures() -> dict:
+    """The published figures (by id) and the assumptions (by id), from data/published_results.yaml:
+    the one place they are written down."""
+    pub = load_published()
+    return ({f["id"]: f["value"] for f in pub["figures"]}, {a["id"]: a["value"] for a in pub["assumed"]})
+
+
+PUBLISHED, ASSUMED = _figures()
+N_MODERATE, N_SEVERE = ASSUMED["stratum_sizes"]["moderate"], ASSUMED["stratum_sizes"]["severe"]
 N = N_MODERATE + N_SEVERE
-BASELINE_SUM = round(7.49 * N * 10)  # tenths of %: mean 7.4902, prints 7.49
-SEVERE_BASELINE_SUM = round(9.3 * N_SEVERE * 10)
-MODERATE_CHANGE_SUM = round(-0.58 * N_MODERATE * 10)  # -278 tenths: mean -0.579, prints -0.58
-SEVERE_CHANGE_SUM = round(-1.55 * N_SEVERE * 10)  # -202 (python rounds -201.5 to even)
-SEVERE_P = 0.0122
+BASELINE_SUM = round(PUBLISHED["baseline_mean"] * N * 10)  # tenths of %: mean 7.4902, prints 7.49
+SEVERE_BASELINE_SUM = round(ASSUMED["baseline_distribution"]["severe_mean"] * N_SEVERE * 10)
+MODERATE_CHANGE_SUM = round(-PUBLISHED["moderate_reduction"] * N_MODERATE * 10)  # -278 tenths: mean -0.579, prints -0.58
+SEVERE_CHANGE_SUM = round(-PUBLISHED["severe_reduction"] * N_SEVERE * 10)  # -202 (python rounds -201.5 to even)
+SEVERE_P = PUBLISHED["severe_p"]
 FOLLOWUP_FLOOR = 50  # tenths of %: no synthetic follow-up HbA1c below 5.0 %
-DOSE_LEVELS = np.array([1e8, 2e8, 3e8, 5e8, 1e9, 1.5e9, 2e9])
-FOLLOWUP_MIN, FOLLOWUP_MEDIAN, FOLLOWUP_MAX = 6, 35, 68
-SOURCES = ["umbilical_cord"] * 30 + ["bone_marrow"] * 16 + ["adipose"] * 15
+# assumed dose_distribution, "1e8, 2e8, ... cells; ...": the round figures clinics use
+DOSE_LEVELS = np.array([float(x) for x in ASSUMED["dose_distribution"].split(" cells")[0].split(",")])
+DOSE_CUTOFF = DEFAULTS["dose_cutoff"]  # the paper's high-dose threshold, 1e9 cells
+FOLLOWUP_MIN, FOLLOWUP_MEDIAN, FOLLOWUP_MAX = PUBLISHED["followup_min"], PUBLISHED["followup_median"], PUBLISHED["followup_max"]
+SOURCES = [name for name, k in ASSUMED["source_mix"].items() for _ in range(k)]
 
 
 def _tenths(values: np.ndarray, total: int, lo, hi) -> np.ndarray:
@@ -62,9 +79,9 @@ def _moment_match(z: np.ndarray, mean: float, sd: float) -> np.ndarray:
 
 
 def _paired_p(change_tenths: np.ndarray) -> float:
+    """The paired t-test p of changes given in tenths of % (the report's own test)."""
     d = change_tenths / 10
-    t = d.mean() / (d.std(ddof=1) / math.sqrt(len(d)))
-    return float(2 * st.t.sf(abs(t), len(d) - 1))
+    return paired_test(np.zeros(len(d)), d, rank_tests=False).p
 
 
 def _tune_sd(change: np.ndarray, baseline: np.ndarray, p_target: float, lo_fu: int = FOLLOWUP_FLOOR) -> np.ndarray:
@@ -97,15 +114,9 @@ def _tune_sd(change: np.ndarray, baseline: np.ndarray, p_target: float, lo_fu: i
         _, i, j = best
         c[i] += 1
         c[j] -= 1
-        ss_target = ss_target if abs(p - p_target) > 0 else ss_target
         if abs(((c - c.mean()) ** 2).sum() - ss_target) >= abs(ss - ss_target):
             ss_target += 1.0 if p > p_target else -1.0  # nudge past a plateau
     raise RuntimeError("could not reach the published severe-stratum p-value")
-
-
-def _format_dose(d: float) -> str:
-    exp = int(math.floor(math.log10(d)))
-    return f"{d / 10**exp:g}e{exp}"
 
 
 def _assign_doses(rng, severe: np.ndarray, change: np.ndarray) -> np.ndarray:
@@ -116,11 +127,11 @@ def _assign_doses(rng, severe: np.ndarray, change: np.ndarray) -> np.ndarray:
                     rng.choice(DOSE_LEVELS[:4], len(severe), p=[0.2, 0.3, 0.2, 0.3]))
     from .stats import pearson, welch_test  # the same tests the report runs
     for _ in range(200):
-        hi = dose >= 1e9
+        hi = assign_dose_groups(dose, DOSE_CUTOFF) == "high"
         welch = welch_test(change[hi], change[~hi])
         r = pearson(dose, change)
         larger = change[hi].mean() < change[~hi].mean()
-        if larger and welch.p >= 0.05 and r.p >= 0.05:
+        if larger and welch.p >= DEFAULTS["alpha"] and r.p >= DEFAULTS["alpha"]:
             break
         # too strong: swap the largest-reduction high-dose patient with a mid low-dose one; too weak: reverse
         hi_idx, lo_idx = np.flatnonzero(hi), np.flatnonzero(~hi)
@@ -133,10 +144,10 @@ def _assign_doses(rng, severe: np.ndarray, change: np.ndarray) -> np.ndarray:
         raise RuntimeError("could not meet the published dose findings")
     # the published range: smallest 1e8 and largest 2e9 present
     if not (dose == DOSE_LEVELS[0]).any():
-        lo_idx = np.flatnonzero(dose < 1e9)
+        lo_idx = np.flatnonzero(assign_dose_groups(dose, DOSE_CUTOFF) == "low")
         dose[lo_idx[np.argmin(dose[lo_idx])]] = DOSE_LEVELS[0]
     if not (dose == DOSE_LEVELS[-1]).any():
-        hi_idx = np.flatnonzero(dose >= 1e9)
+        hi_idx = np.flatnonzero(assign_dose_groups(dose, DOSE_CUTOFF) == "high")
         dose[hi_idx[np.argmax(dose[hi_idx])]] = DOSE_LEVELS[-1]
     return dose
 
@@ -194,7 +205,7 @@ def write_cohort(frame: pd.DataFrame, path) -> None:
     out = frame.copy()
     out["hba1c_baseline"] = out["hba1c_baseline"].map(lambda v: f"{v:.1f}")
     out["hba1c_followup"] = out["hba1c_followup"].map(lambda v: f"{v:.1f}")
-    out["dose_cells"] = out["dose_cells"].map(_format_dose)
+    out["dose_cells"] = out["dose_cells"].map(fmt_cells)
     out.to_csv(path, index=False, lineterminator="\n")
 
 

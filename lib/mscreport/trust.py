@@ -11,13 +11,18 @@ import pandas as pd
 from .stats import holm, norm_sf, pearson, spearman
 
 
+def oldham_mean(frame):
+    """Oldham's x-axis, once: the mean of baseline and follow-up HbA1c (NGSP %)."""
+    return (frame["hba1c_baseline"] + frame["hba1c_followup"]) / 2
+
+
 def oldham(cohort):
     """Oldham's test: Pearson r of change with the mean of baseline and follow-up.
 
     Unlike r(change, baseline), which regression to the mean biases negative, this r is 0
     when baseline and follow-up have equal variance (Oldham, J Chronic Dis 1962)."""
     f = cohort.frame
-    return pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 2, f["change"], cohort.params["alpha"])
+    return pearson(oldham_mean(f), f["change"], cohort.params["alpha"])
 
 
 def expected_rtm(mean: float, sd: float, cutoff: float, rho: float) -> float:
@@ -58,7 +63,8 @@ def rtm_table(cohort, rhos=CITED_RHO) -> pd.DataFrame:
         means = (1 - rho) * excess
         rows.append({"rho": rho, "source": source, "expected_fall_model": model, "expected_fall_means": means,
                      "observed_fall": observed, "share_model": _share(model, observed),
-                     "share_means": _share(means, observed), "n_severe": len(sev)})
+                     "share_means": _share(means, observed), "n_severe": len(sev),
+                     "n_analysed": len(f)})
     return pd.DataFrame(rows)
 
 
@@ -78,17 +84,27 @@ def rtm_block(cohort) -> dict:
             "rows": rtm_table(cohort).to_dict("records")}
 
 
+def rtm_hidden(row: dict) -> bool:
+    """Whether the severe stratum's numbers in an RTM row are hidden by the disclosure rule
+    (``disclosure.hidden_parts``: with the cohort's, the moderate stratum's would give them back)."""
+    from .disclosure import hidden_parts
+
+    n_sev, n = int(row["n_severe"]), int(row.get("n_analysed", row["n_severe"]))
+    return "severe" in hidden_parts(n, {"severe": n_sev, "moderate": n - n_sev})
+
+
 def format_rtm(rows: list[dict]) -> pd.DataFrame:
-    """The regression-to-the-mean table for display (the observed fall of a severe stratum with
-    n < 3 suppressed)."""
-    from .display import SUPPRESSED, fmt_num, fmt_percent, too_small
+    """The regression-to-the-mean table for display. When the severe stratum is hidden, so are
+    its observed fall and the expectation from its mean baseline (which, with the cohort's mean,
+    gives that mean back)."""
+    from .display import SUPPRESSED, fmt_num, fmt_percent
 
     out = []
     for r in rows:
-        hidden = too_small(r["n_severe"])
+        hidden = rtm_hidden(r)
         out.append({"ρ": f"{r['rho']:g}" if r["source"] == "assumed" else f"{fmt_num(r['rho'])} (this cohort's r)",
                     "expected fall, normal model (lower bound)": fmt_num(r["expected_fall_model"]),
-                    "expected fall, from the stratum's mean": fmt_num(r["expected_fall_means"]),
+                    "expected fall, from the stratum's mean": SUPPRESSED if hidden else fmt_num(r["expected_fall_means"]),
                     "observed fall": SUPPRESSED if hidden else fmt_num(r["observed_fall"]),
                     "share of observed (model, means)": "" if hidden else
                     f"{fmt_percent(r['share_model'], 0)}, {fmt_percent(r['share_means'], 0)}"})
@@ -103,11 +119,13 @@ def say_rtm(block: dict) -> str:
     if not obs:
         return "**Verdict:** the cohort's baseline-follow-up correlation cannot be computed, so none is given."
     r = obs[0]
-    share = ("" if too_small(r["n_severe"]) or not np.isfinite(r["share_means"]) else
+    hidden = rtm_hidden(r)  # the stratum's own numbers are not shown (disclosure rule)
+    share = ("" if hidden or too_small(r["n_severe"]) or not np.isfinite(r["share_means"]) else
              f", {fmt_percent(r['share_model'], 0)} to {fmt_percent(r['share_means'], 0)} of the observed fall")
+    size = (f"at least **{fmt_num(r['expected_fall_model'])} % points** (normal model)" if hidden else
+            f"about **{fmt_num(r['expected_fall_model'])} to {fmt_num(r['expected_fall_means'])} % points**")
     return (f"**Verdict:** with this cohort's own baseline-follow-up correlation (r = {fmt_num(block['observed_rho'])}), "
-            f"regression to the mean alone would lower the severe stratum's HbA1c by about "
-            f"**{fmt_num(r['expected_fall_model'])} to {fmt_num(r['expected_fall_means'])} % points**{share}. "
+            f"regression to the mean alone would lower the severe stratum's HbA1c by {size}{share}. "
             "That r is lowered by any treatment effect that differs between patients, and it spans follow-up of "
             "months to years, not one year, so it is a rough guide; the other rows show how the answer moves "
             "with the correlation (no published test-retest value is assumed). Without a control group, this part "
@@ -241,10 +259,20 @@ def holm_block(family: dict[str, float | None]) -> list[dict]:
     return [{"test": k, "p": v, "p_holm": adjusted[k]} for k, v in family.items()]
 
 
-def format_holm(rows: list[dict]) -> pd.DataFrame:
-    from .display import fmt_pvalue
+# which groups each test of the family is computed from (disclosure: a hidden group's test is not shown)
+FAMILY_GROUPS = {"moderate paired t": ("moderate",), "severe paired t": ("severe",),
+                 "high-dose paired t": ("high",), "low-dose paired t": ("low",),
+                 "high vs low (Welch)": ("high", "low"), "dose-change (Pearson)": ()}
 
-    return pd.DataFrame([{"test": r["test"], "p": fmt_pvalue(r["p"]), "p (Holm)": fmt_pvalue(r["p_holm"])} for r in rows])
+
+def format_holm(rows: list[dict], hidden=()) -> pd.DataFrame:
+    """The Holm table for display; the p-values of a test on a group hidden by the disclosure
+    rule (``disclosure.hidden_groups``) suppressed."""
+    from .display import SUPPRESSED, fmt_pvalue
+
+    def cell(r, key):
+        return SUPPRESSED if set(FAMILY_GROUPS.get(r["test"], ())) & set(hidden) else fmt_pvalue(r[key])
+    return pd.DataFrame([{"test": r["test"], "p": cell(r, "p"), "p (Holm)": cell(r, "p_holm")} for r in rows])
 
 
 def say_holm(rows: list[dict], alpha: float) -> str:
@@ -286,11 +314,15 @@ def sample_size_block(mean_change: float | None, sd_cohort: float | None, sd_pap
     return rows
 
 
-def format_sample_size(rows: list[dict]) -> pd.DataFrame:
-    from .display import fmt_int, fmt_num, fmt_percent
+def format_sample_size(rows: list[dict], hidden=()) -> pd.DataFrame:
+    """The trial-size table for display; the effect and this cohort's SD suppressed when the
+    disclosure rule hides the whole cohort (fewer than 3 patients)."""
+    from .display import SUPPRESSED, fmt_int, fmt_num, fmt_percent
 
-    return pd.DataFrame([{"effect (% points)": fmt_num(r["delta"]), "share of observed fall": fmt_percent(r["share_of_effect"], 0),
-                          "SD of change (% points)": f"{fmt_num(r['sd'])} ({r['sd_from']})",
+    def num(r, key):
+        return SUPPRESSED if "overall" in hidden and (key == "delta" or r["sd_from"] == "this cohort") else fmt_num(r[key])
+    return pd.DataFrame([{"effect (% points)": num(r, "delta"), "share of observed fall": fmt_percent(r["share_of_effect"], 0),
+                          "SD of change (% points)": f"{num(r, 'sd')} ({r['sd_from']})",
                           "n per arm, power 80 %": fmt_int(r["power_80_n_per_arm"]),
                           "with dropout, 80 %": fmt_int(r["power_80_n_with_dropout"]),
                           "n per arm, power 90 %": fmt_int(r["power_90_n_per_arm"]),

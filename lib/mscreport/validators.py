@@ -29,8 +29,10 @@ import pandas as pd
 
 from . import dictionary as dd
 from .column_map import closest, map_hint
+from .dose import assign_dose_groups
 from .errors import InputError, Problem
 from .readers import MAX_PER_COLUMN, limited, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
+from .strata import assign_strata
 from .units import UNIT_LABELS, to_ngsp
 
 _limited = limited  # the name other modules import
@@ -405,10 +407,9 @@ def assign_exclusions(out: pd.DataFrame, rows: np.ndarray, params: dict) -> tupl
 def derive_columns(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
     """change = follow-up - baseline; severity stratum; dose group (when dose_cells is present)."""
     analysed["change"] = analysed["hba1c_followup"] - analysed["hba1c_baseline"]
-    analysed["stratum"] = np.where(analysed["hba1c_baseline"] > params["severe_above"], "severe", "moderate")
+    analysed["stratum"] = assign_strata(analysed["hba1c_baseline"], params["severe_above"])
     if "dose_cells" in analysed:
-        dose = analysed["dose_cells"]
-        analysed["dose_group"] = np.where(dose.isna(), None, np.where(dose >= params["dose_cutoff"], "high", "low"))
+        analysed["dose_group"] = assign_dose_groups(analysed["dose_cells"], params["dose_cutoff"])
     return analysed
 
 

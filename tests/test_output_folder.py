@@ -1,0 +1,247 @@
+"""The output folder is owned (issue 14.1) and installed atomically under a lock (14.3).
+
+Fast tests: the refusals happen before validation, so no chapter runs. The tests that build
+use a one-chapter notebook folder (MSCREPORT_NOTEBOOKS) to stay quick.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mscreport import outdir
+from mscreport.chapters import list_chapters
+from mscreport.cli import main
+from mscreport.paths import REPO_ROOT
+
+CHAPTERS = list_chapters()
+
+
+def _cli(*args, env=None, **kw):
+    return subprocess.run([sys.executable, "-m", "mscreport.cli", *args], capture_output=True, text=True,
+                          cwd=REPO_ROOT, env={**os.environ, **(env or {})}, **kw)
+
+
+def _tree(out: Path) -> dict:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def one_chapter(tmp_path):
+    """A notebook folder with the cohort chapter only (a quick real build)."""
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    shutil.copy(CHAPTERS[0].source, d / CHAPTERS[0].source.name)
+    return {"MSCREPORT_NOTEBOOKS": str(d)}
+
+
+# ------------------------------------------------------------------ 14.1 data loss
+@pytest.mark.parametrize("folder", [".cache", "teaching"])
+def test_foreign_cache_or_teaching_folder_is_refused_and_kept(tmp_path, folder):
+    """Issue 14.1: `--output F` deleted an existing F/.cache or F/teaching it did not create."""
+    out = tmp_path / "F"
+    (out / folder).mkdir(parents=True)
+    (out / folder / "thesis.docx").write_text("three years of work")
+    (out / "notes.txt").write_text("mine")
+    before = _tree(out)
+    proc = _cli("build", "--output", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "did not write" in proc.stderr and "--force" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _tree(out) == before
+
+
+@pytest.mark.slow
+def test_force_builds_but_keeps_foreign_files(tmp_path, one_chapter):
+    out = tmp_path / "F"
+    (out / "teaching").mkdir(parents=True)
+    (out / "teaching" / "lesson.md").write_text("mine")
+    (out / ".cache").mkdir()
+    (out / ".cache" / "thesis.docx").write_text("three years of work")
+    proc = _cli("build", "--output", str(out), "--force", env=one_chapter)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "teaching" / "lesson.md").read_text() == "mine"
+    assert (out / ".cache" / "thesis.docx").read_text() == "three years of work"
+    assert (out / "index.html").is_file() and (out / "teaching" / f"{CHAPTERS[0].name}.html").is_file()
+    # a rebuild still refuses without --force: those files are still not ours
+    proc = _cli("build", "--output", str(out), env=one_chapter)
+    assert proc.returncode == 2 and "lesson.md" in proc.stderr
+
+
+def test_force_never_overwrites_a_foreign_file_at_a_report_path(tmp_path):
+    out = tmp_path / "F"
+    out.mkdir()
+    (out / "index.html").write_text("my own home page")
+    proc = _cli("build", "--output", str(out), "--force")
+    assert proc.returncode == 2 and "index.html" in proc.stderr
+    assert (out / "index.html").read_text() == "my own home page"
+
+
+@pytest.mark.slow
+def test_an_empty_existing_folder_is_fine_and_a_rebuild_reuses(tmp_path, one_chapter):
+    out = tmp_path / "F"
+    out.mkdir()
+    assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
+    manifest = json.loads((out / ".cache" / "manifest.json").read_text())
+    assert set(manifest["files"]) == {p for p in _tree(out) if p != ".cache/manifest.json"}
+    proc = _cli("build", "--output", str(out), env=one_chapter)
+    assert proc.returncode == 0 and "up to date" in proc.stdout
+
+
+@pytest.mark.slow
+def test_a_changed_page_is_not_up_to_date(tmp_path, one_chapter):
+    """The cache check verifies the manifest's hashes: a page changed since is rebuilt."""
+    out = tmp_path / "F"
+    assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
+    page = out / f"{CHAPTERS[0].name}.html"
+    good = page.read_bytes()
+    page.write_bytes(good.replace(b"</body>", b"<p>from another build</p></body>"))
+    proc = _cli("build", "--output", str(out), env=one_chapter)
+    assert proc.returncode == 0 and "up to date" not in proc.stdout
+    assert page.read_bytes() == good
+
+
+# ------------------------------------------------------------------ 14.3 atomic install
+@pytest.mark.slow
+def test_failed_install_leaves_the_old_report_whole(tmp_path, one_chapter, monkeypatch):
+    """Issue 14.3: an install failing half-way (a file not writable) left old and new pages mixed."""
+    out = tmp_path / "F"
+    assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
+    before = _tree(out)
+    monkeypatch.setenv("MSCREPORT_NOTEBOOKS", one_chapter["MSCREPORT_NOTEBOOKS"])
+
+    def not_writable(src, dst):
+        raise PermissionError(13, "Permission denied", str(dst))
+
+    monkeypatch.setattr(outdir, "_exchange", not_writable)
+    assert main(["build", "--output", str(out), "-p", "alpha=0.01"]) == 2
+    assert _tree(out) == before
+    assert not list(tmp_path.glob(".F.build-*")), "the staging folder is removed"
+    monkeypatch.undo()
+    proc = _cli("build", "--output", str(out), env=one_chapter)
+    assert proc.returncode == 0 and "up to date" in proc.stdout  # the old report is whole and still current
+
+
+def test_unwritable_output_is_found_before_any_chapter_runs(tmp_path, monkeypatch, capsys):
+    """Issue 14.9: a read-only output folder was discovered only after every chapter ran."""
+    out = tmp_path / "F"
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(outdir, "_probe_writable", refuse)
+    t0 = time.perf_counter()
+    assert main(["build", "--output", str(out)]) == 2
+    err = capsys.readouterr()
+    assert "Permission denied" in err.err and str(tmp_path) in err.err
+    assert "validated" not in err.out and "[1/" not in err.out
+    assert time.perf_counter() - t0 < 5
+
+
+@pytest.mark.slow
+def test_stale_staging_folders_of_a_killed_build_are_cleaned(tmp_path, one_chapter):
+    out = tmp_path / "F"
+    stale = tmp_path / ".F.build-dead1234"
+    (stale / "report").mkdir(parents=True)
+    (stale / outdir.STAGING_MARKER).write_text("999999999")
+    foreign = tmp_path / ".F.build-notours"
+    foreign.mkdir()  # no marker: not ours, kept
+    assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
+    assert not stale.exists() and foreign.exists()
+
+
+@pytest.mark.slow
+def test_a_killed_build_leaves_the_old_report_and_no_leftovers(tmp_path, one_chapter):
+    """Issue 14.3/14.7: SIGKILL or SIGTERM in the middle of a build."""
+    import signal
+
+    import psutil
+
+    out = tmp_path / "F"
+    assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
+    before = _tree(out)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        proc = subprocess.Popen([sys.executable, "-m", "mscreport.cli", "build", "--output", str(out), "--force"],
+                                cwd=REPO_ROOT, env={**os.environ, **one_chapter}, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        kernel_seen = False
+        deadline = time.time() + 60
+        while time.time() < deadline and not kernel_seen:  # kill while a kernel runs the chapter
+            time.sleep(0.1)
+            kids = psutil.Process(proc.pid).children(recursive=True)
+            kernel_seen = any("ipykernel" in " ".join(k.cmdline()) for k in kids if k.is_running())
+        assert kernel_seen
+        kids = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(sig)
+        proc.wait(30)
+        gone, alive = psutil.wait_procs(kids, timeout=10)
+        assert not alive, f"{sig.name}: orphans left: {[p.cmdline() for p in alive]}"
+        assert _tree(out) == before, sig.name
+        if sig == signal.SIGTERM:
+            assert not list(tmp_path.glob(".F.build-*")), "SIGTERM: staging removed"
+    # after SIGKILL the next build cleans the stale staging folder and kernel files
+    assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
+    assert not list(tmp_path.glob(".F.build-*"))
+    import tempfile
+
+    from mscreport.engine import OWNER_FILE, RUNTIME_PREFIX
+    for d in Path(tempfile.gettempdir()).glob(RUNTIME_PREFIX + "*"):  # kernel folders (connection files, keys)
+        owner = d / OWNER_FILE
+        assert owner.is_file() and psutil.pid_exists(int(owner.read_text())), f"stale kernel folder {d}"
+
+
+@pytest.mark.slow
+def test_two_concurrent_builds_into_one_folder_never_mix(tmp_path, one_chapter):
+    """Issue 14.3: two builds at once (different alpha) ended with an index at 95 % and every
+    chapter at 99 %, then served as "up to date". Now the second waits for the first."""
+    out = tmp_path / "F"
+    procs = [subprocess.Popen([sys.executable, "-m", "mscreport.cli", "build", "--output", str(out), "-p", f"alpha={a}"],
+                              cwd=REPO_ROOT, env={**os.environ, **one_chapter}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for a in (0.05, 0.01)]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert sum("waiting for it" in o for o, _ in outputs) == 1, outputs
+    alpha = json.loads((out / "results.json").read_text())["params"]["alpha"]
+    page = (out / f"{CHAPTERS[0].name}.html").read_text()
+    assert f"<code>alpha</code> = {alpha:g}" in page
+    index = (out / "index.html").read_text()
+    assert f"<td>{alpha:g}</td>" in index
+    proc = _cli("build", "--output", str(out), "-p", f"alpha={alpha}", env=one_chapter)
+    assert "up to date" in proc.stdout
+
+
+def test_a_neighbours_new_title_changes_a_chapters_cache_key(tmp_path):
+    """Issue 14.9: cached neighbouring chapters kept an old chapter title in their navigation."""
+    from mscreport.build import chapter_key
+    from mscreport.chapters import ChapterInfo
+
+    src = tmp_path / "01_a.py"
+    src.write_text("# %% [markdown]\n# # A\n")
+    a = ChapterInfo("01_a", src, "A", "")
+    before = [a, ChapterInfo("02_b", src, "Old title", "")]
+    after = [a, ChapterInfo("02_b", src, "New title", "")]
+    assert chapter_key(a, before, {}, "sha", "lib") != chapter_key(a, after, {}, "sha", "lib")
+    assert chapter_key(a, before, {}, "sha", "lib") == chapter_key(a, list(before), {}, "sha", "lib")
+
+
+@pytest.mark.slow
+def test_a_readme_beside_the_report_is_kept_without_force(tmp_path, one_chapter):
+    """The repository ships reports/README.md: a note the build keeps (never deletes, never refuses),
+    while any other foreign file still needs --force."""
+    out = tmp_path / "F"
+    out.mkdir()
+    (out / "README.md").write_text("what this folder is")
+    proc = _cli("build", "--output", str(out), env=one_chapter)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "README.md").read_text() == "what this folder is"
+    assert (out / "index.html").is_file()
+    (out / "notes.txt").write_text("mine")
+    proc = _cli("build", "--output", str(out), env=one_chapter)
+    assert proc.returncode == 2 and "notes.txt" in proc.stderr and "README.md" not in proc.stderr
