@@ -251,5 +251,5 @@ def write_long_cohort(frame: pd.DataFrame, path) -> None:
     """CSV with HbA1c to 0.1 % and doses written as e.g. 1.5e9."""
     out = frame.copy()
     out["hba1c"] = out["hba1c"].map(lambda v: f"{v:.1f}")
-    out["dose_cells"] = out["dose_cells"].map(_format_dose)
+    out["dose_cells"] = out["dose_cells"].map(fmt_cells)
     out.to_csv(path, index=False, lineterminator="\n")
