@@ -61,6 +61,18 @@ def test_snapshot_round_trip_is_exact(tmp_path):
     assert as_json[0] == as_json[1]  # (compared as JSON: NaN != NaN in a dict comparison)
 
 
+def test_snapshot_round_trip_of_a_long_file(tmp_path):
+    """A long cohort file's derivation (``Cohort.longitudinal``, data frames) survives the snapshot:
+    the build failed with 'LongCohort is not JSON serializable' before."""
+    cohort = load_cohort(REPO_ROOT / "data" / "reconstructed_cohort_long.csv")
+    assert cohort.longitudinal is not None
+    back = load_snapshot(save_snapshot(cohort, tmp_path / "snap"))
+    pd.testing.assert_frame_equal(back.frame, cohort.frame)
+    pd.testing.assert_frame_equal(back.longitudinal.measurements, cohort.longitudinal.measurements)
+    as_json = [json.dumps(jsonable(compute_results(c)), sort_keys=True) for c in (back, cohort)]
+    assert as_json[0] == as_json[1]
+
+
 def test_threshold_grid_contains_the_users_severe_above():
     cohort = load_cohort(DEFAULT_COHORT, {"severe_above": 8.3})
     grid = threshold_sensitivity(cohort)["severe_above"].tolist()

@@ -26,6 +26,7 @@ from pathlib import Path
 from .errors import InputError, Problem
 
 SNAPSHOT_ENV = "MSCREPORT_SNAPSHOT"
+PICKLED_FIELDS = ("frame", "longitudinal")  # data frames (exact dtypes) and the long file's derivation
 FRAME_FILE = "cohort.pickle"
 META_FILE = "cohort.json"
 PROBLEM_FIELDS = ("notes", "file_notes")  # Cohort fields holding Problems
@@ -76,8 +77,8 @@ def save_snapshot(cohort, folder: Path) -> Path:
     """Write a validated Cohort into ``folder``; returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / FRAME_FILE, "wb") as fh:
-        pickle.dump(cohort.frame, fh, protocol=5)
-    meta = {f.name: getattr(cohort, f.name) for f in dataclasses.fields(cohort) if f.name != "frame"}
+        pickle.dump({name: getattr(cohort, name) for name in PICKLED_FIELDS}, fh, protocol=5)
+    meta = {f.name: getattr(cohort, f.name) for f in dataclasses.fields(cohort) if f.name not in PICKLED_FIELDS}
     meta["excluded"] = [dataclasses.asdict(e) for e in cohort.excluded]
     for key in PROBLEM_FIELDS:
         meta[key] = [dataclasses.asdict(p) for p in getattr(cohort, key)]
@@ -93,12 +94,12 @@ def load_snapshot(folder: str | Path):
     folder = Path(folder)
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     with open(folder / FRAME_FILE, "rb") as fh:
-        frame = pickle.load(fh)  # our own file, written by this build into its private folder
+        pickled = pickle.load(fh)  # our own file, written by this build into its private folder
     meta["excluded"] = tuple(Exclusion(**e) for e in meta["excluded"])
     for key in PROBLEM_FIELDS:
         meta[key] = tuple(Problem(**p) for p in meta[key])
     meta["columns_present"] = tuple(meta["columns_present"])
-    return Cohort(frame=frame, **meta)
+    return Cohort(**pickled, **meta)
 
 
 def snapshot_from_environment():
