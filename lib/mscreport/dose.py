@@ -119,13 +119,12 @@ def compare_sources(cohort) -> SourceComparison:
     usable = [s for s in samples if len(s) >= 2]
     if len(usable) < 2:
         return SourceComparison(table, None, None, None, None, None, "needs at least two sources with 2+ patients")
-    from scipy import stats as st  # imported where used: validators import this module
+    from .stats import oneway_anova
 
-    a = st.f_oneway(*usable)
+    a = oneway_anova(*usable)  # R's oneway.test(var.equal = TRUE), the same test the source block records
     k = kruskal_wallis(*usable)  # R's kruskal.test (its tie correction differs from scipy's)
     n = sum(len(s) for s in usable)
-    return SourceComparison(table, _num(a.statistic), (len(usable) - 1, n - len(usable)), _num(a.pvalue),
-                            _num(k.h), _num(k.p))
+    return SourceComparison(table, _num(a.f), (len(usable) - 1, n - len(usable)), _num(a.p), _num(k.h), _num(k.p))
 
 
 @dataclass(frozen=True)
@@ -148,9 +147,7 @@ class AdjustedDose(TidyResult):
 def adjust_dose_for_baseline(cohort) -> AdjustedDose:
     """change ~ baseline + high dose (OLS; R: ``lm``) and the partial correlation of dose_cells and change given baseline."""
     import statsmodels.formula.api as smf
-    from scipy import stats as st
-
-    from .stats import _num, is_constant
+    from .stats import _num, is_constant, t_sf
 
     alpha = cohort.params["alpha"]
     if not cohort.has("dose_cells"):
@@ -173,7 +170,7 @@ def adjust_dose_for_baseline(cohort) -> AdjustedDose:
     if not is_constant(rc) and not is_constant(rd):
         pr = float(np.corrcoef(rc, rd)[0, 1])
         dfree = n - 3
-        pp = float(2 * st.t.sf(abs(pr) * np.sqrt(dfree / (1 - pr * pr)), dfree)) if abs(pr) < 1 else 0.0
+        pp = 2 * t_sf(abs(pr) * np.sqrt(dfree / (1 - pr * pr)), dfree) if abs(pr) < 1 else 0.0
     return AdjustedDose(n, _num(fit.params["high"]), (float(ci.iloc[0]), float(ci.iloc[1])), _num(fit.pvalues["high"]),
                         _num(fit.params["hba1c_baseline"]), _num(fit.pvalues["hba1c_baseline"]), _num(fit.rsquared),
                         pr, pp)
