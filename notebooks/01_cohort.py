@@ -42,9 +42,10 @@ reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm n
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
+published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import arms, describe
+from mscreport import arms, basis, describe
 from mscreport.report import Chapter
 from mscreport.results import table1_block
 
@@ -63,8 +64,8 @@ cohort = ch.cohort
 ch.figure(describe.flow_figure(cohort),
           "Participant flow: rows read, excluded (with reasons), analysed, and per severity stratum.",
           describe.flow_alt(cohort))
-ch.say(describe.flow_sentence(cohort))
-ch.table(describe.exclusion_table(cohort), "Excluded rows by reason")
+ch.say(describe.flow_sentence(cohort), basis="data")
+ch.table(describe.exclusion_table(cohort), "Excluded rows by reason", basis="data")
 
 # %% [markdown]
 # ### Participant flow per arm
@@ -86,7 +87,8 @@ arms.show_flow(ch)
 # %%
 table_one = describe.describe_cohort(cohort)
 ch.record("table1", table1_block(cohort))
-ch.table(describe.format_table_one(table_one), "Patient characteristics overall and by severity stratum", index=True)
+shown = describe.format_table_one(table_one)
+ch.table(shown, "Patient characteristics overall and by severity stratum", index=True, basis=basis.table_one_keys(shown))
 
 # %% [markdown]
 # How to read it: the strata are defined *by* baseline HbA1c, so their baseline means must

@@ -41,9 +41,10 @@ reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm n
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
+published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import arms, figures, strata
+from mscreport import arms, basis, figures, strata
 from mscreport.report import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
@@ -63,8 +64,8 @@ arms.say_pooled(ch)
 # %%
 counts = strata.count_strata(cohort)
 ch.record("strata_counts", counts.to_dict("records"))
-ch.say(strata.counts_sentence(counts, cohort.params))
-ch.table(strata.format_counts(counts), "Patients per severity stratum")
+ch.say(strata.counts_sentence(counts, cohort.params), basis="strata_counts")
+ch.table(strata.format_counts(counts), "Patients per severity stratum", basis="strata_counts")
 
 # %% [markdown]
 # ## Baseline distribution
@@ -92,8 +93,9 @@ ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_mi
 # %%
 sens = strata.threshold_sensitivity(cohort)
 ch.record("threshold_sensitivity", sens.to_dict("records"))
-ch.table(strata.format_sensitivity(sens, cohort.params["severe_above"]),
-         "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)")
+shown = strata.format_sensitivity(sens, cohort.params["severe_above"])
+ch.table(shown, "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)",
+         basis=basis.sensitivity_keys(shown, cohort.params["severe_above"]))
 
 # %% [markdown]
 # ## Per arm: severity strata and the arm-by-severity interaction

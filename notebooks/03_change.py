@@ -41,10 +41,10 @@ reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm n
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
+published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
 from mscreport import arms, change, exercises, figures
-from mscreport.published import basis_note
 from mscreport.disclosure import hidden_groups
 from mscreport.report import Chapter, pairs_extra_table, paired_table
 from mscreport.results import analyse_overall, analyse_strata, strata_block
@@ -78,11 +78,11 @@ by_stratum = analyse_strata(cohort)
 ch.record("overall", overall.interface())
 ch.record("strata", strata_block(by_stratum))
 ch.table(paired_table({arms.pooled_label(cohort): overall, **by_stratum}, hidden_groups(cohort.frame)),
-         f"Paired analysis of HbA1c (change = follow-up − baseline, % points; CI at {1 - alpha:.0%})")
+         f"Paired analysis of HbA1c (change = follow-up − baseline, % points; CI at {1 - alpha:.0%})",
+         basis=["overall", "strata.moderate", "strata.severe"])
 
 # %%
-ch.say(change.say_paired(overall, by_stratum, alpha))
-ch.say(basis_note(cohort, "change"))
+ch.say(change.say_paired(overall, by_stratum, alpha), basis="paired")
 
 # %%
 ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
@@ -129,9 +129,9 @@ extra = change.analyse_change(cohort)
 ch.record("normality", extra["normality"])
 ch.record("hodges_lehmann", extra["hodges_lehmann"])
 ch.table(pairs_extra_table({"all patients": overall, **by_stratum}, hidden_groups(cohort.frame)),
-         "Normality of the change and the rank-based companion tests (shift and CI in % points)")
-ch.say(change.say_normality(extra["normality"], alpha))
-ch.say(change.say_rank_shift(extra["hodges_lehmann"]))
+         "Normality of the change and the rank-based companion tests (shift and CI in % points)", basis="rank_tests")
+ch.say(change.say_normality(extra["normality"], alpha), basis="rank_tests")
+ch.say(change.say_rank_shift(extra["hodges_lehmann"]), basis="rank_tests")
 ch.figure(figures.change_distribution(cohort.frame),
           "Distribution of the change in HbA1c by stratum (negative = improvement); the line marks no change.",
           "Overlaid histograms of HbA1c change for moderate and severe strata, mostly below zero.")
@@ -151,7 +151,7 @@ ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above
 
 # %%
 ch.record("target", extra["target"])
-ch.say(change.say_target(extra["target"], alpha))
+ch.say(change.say_target(extra["target"], alpha), basis="target")
 
 # %% [markdown]
 # ## Safety, completers and follow-up time
@@ -167,10 +167,11 @@ ch.say(change.say_target(extra["target"], alpha))
 ch.record("safety", extra["safety"])
 ch.record("attrition", extra["attrition"])
 ch.record("change_by_followup", extra["change_by_followup"])
-ch.say(change.say_safety(extra["safety"], alpha))
-ch.say(change.say_attrition(extra["attrition"], alpha))
+ch.say(change.say_safety(extra["safety"], alpha), basis="safety")
+ch.say(change.say_attrition(extra["attrition"], alpha), basis="attrition")
 ch.table(change.format_windows(extra["change_by_followup"]),
-         f"Change in HbA1c by follow-up window (% points; one-sample t interval at {1 - alpha:.0%})")
+         f"Change in HbA1c by follow-up window (% points; one-sample t interval at {1 - alpha:.0%})",
+         basis="change_by_followup")
 
 # %%
 ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),

@@ -43,6 +43,7 @@ reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm n
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
+published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
 from mscreport import arms
@@ -67,8 +68,8 @@ arms.say_pooled(ch)
 # groups: did HbA1c fall within each?
 
 # %%
-ch.say(dosing.within_sentence(dose))
-ch.table(dosing.within_table(dose, hidden), "Paired analysis within each dose group")
+ch.say(dosing.within_sentence(dose), basis="dose.groups")
+ch.table(dosing.within_table(dose, hidden), "Paired analysis within each dose group", basis="dose.groups")
 
 # %% [markdown]
 # ## High against low dose
@@ -82,7 +83,7 @@ ch.table(dosing.within_table(dose, hidden), "Paired analysis within each dose gr
 # which differences the data cannot rule out.
 
 # %%
-ch.say(dosing.between_sentence(dose, hidden))
+ch.say(dosing.between_sentence(dose, hidden), basis="dose")
 ch.figure(dosing.dose_box_figure(cohort, dose),
           "Change in HbA1c by dose group (boxes: median and quartiles; points: patients when n is small).",
           "Box plots of HbA1c change for low and high dose groups.")
@@ -96,7 +97,7 @@ ch.figure(dosing.dose_box_figure(cohort, dose),
 # A negative correlation would mean: more cells, larger fall.
 
 # %%
-ch.say(dosing.response_sentence(dose))
+ch.say(dosing.response_sentence(dose), basis="dose")
 ch.figure(dosing.dose_scatter_figure(cohort, dose),
           "Change in HbA1c against dose (log scale) with the least-squares line of change on log10 dose "
           "(drawn for the eye; Pearson r above is on the raw dose (the paper does not say which scale its correlation used); Spearman's rho is the same on either scale); "
@@ -112,8 +113,8 @@ ch.figure(dosing.dose_scatter_figure(cohort, dose),
 
 # %%
 src = dosing.compare_sources(cohort)
-ch.table(dosing.format_sources(src, cohort.rows_analysed), "Change in HbA1c by MSC source")
-ch.say(dosing.sources_sentence(src))
+ch.table(dosing.format_sources(src, cohort.rows_analysed), "Change in HbA1c by MSC source", basis="source")
+ch.say(dosing.sources_sentence(src), basis="source")
 
 # %% [markdown]
 # ## Adjusting for baseline HbA1c
@@ -126,13 +127,13 @@ ch.say(dosing.sources_sentence(src))
 
 # %%
 adj = dosing.adjust_dose_for_baseline(cohort)
-ch.table(dosing.adjusted_table(adj, hidden), dosing.adjusted_caption(adj))
-ch.say(dosing.adjusted_sentence(adj, hidden))
+ch.table(dosing.adjusted_table(adj, hidden), dosing.adjusted_caption(adj), basis="adjusted_dose")
+ch.say(dosing.adjusted_sentence(adj, hidden), basis="adjusted_dose")
 
 # %%
 ch.record("source", source_block(cohort))
 ch.record("adjusted_dose", adjusted_dose_block(cohort))
-ch.say(say_dose_reversal(dose, adjusted_dose_block(cohort), cohort.params["alpha"]))
+ch.say(say_dose_reversal(dose, adjusted_dose_block(cohort), cohort.params["alpha"]), basis="adjusted_dose")
 
 # %% [markdown]
 # ## Common misreadings

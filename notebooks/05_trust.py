@@ -40,12 +40,12 @@ reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm n
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
+published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import arms, exercises, figures, trust
+from mscreport import arms, basis, exercises, figures, trust
 from mscreport.disclosure import hidden_groups
 from mscreport.dose import analyse_dose
-from mscreport.published import basis_note
 from mscreport.report import Chapter
 from mscreport.results import analyse_overall, analyse_strata, trust_blocks
 
@@ -54,7 +54,6 @@ cohort = ch.cohort
 alpha = cohort.params["alpha"]
 overall, by_stratum, dose = analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort)
 blocks = trust_blocks(cohort, overall, by_stratum, dose)
-ch.say(basis_note(cohort, "trust"))
 
 # %%
 arms.say_pooled(ch)
@@ -78,7 +77,7 @@ ch.record("oldham", blocks["oldham"])
 ch.figure(figures.oldham_plot(cohort.frame, cohort.params["aggregate_above"]),
           "Oldham plot: change against the mean of baseline and follow-up HbA1c, with the least-squares line.",
           "Scatter of HbA1c change against the mean of baseline and follow-up HbA1c, coloured by stratum.")
-ch.say(trust.say_oldham(blocks["oldham"], alpha))
+ch.say(trust.say_oldham(blocks["oldham"], alpha), basis="oldham")
 
 # %% [markdown]
 # **How much fall would RTM alone produce?** Barnett, van der Pols and Dobson (Int J
@@ -98,8 +97,9 @@ ch.say(trust.say_oldham(blocks["oldham"], alpha))
 # %%
 ch.record("rtm", blocks["rtm"])
 ch.table(trust.format_rtm(blocks["rtm"]["rows"]),
-         f"Expected fall from regression to the mean alone in the severe stratum (> {cohort.params['severe_above']:g} %), % points")
-ch.say(trust.say_rtm(blocks["rtm"]))
+         f"Expected fall from regression to the mean alone in the severe stratum (> {cohort.params['severe_above']:g} %), % points",
+         basis="rtm")
+ch.say(trust.say_rtm(blocks["rtm"]), basis="rtm")
 
 # %% [markdown]
 # ## Durability
@@ -112,7 +112,7 @@ ch.say(trust.say_rtm(blocks["rtm"]))
 # %%
 ch.record("durability", blocks["durability"])
 trust.show_durability_figure(ch, cohort)
-ch.say(trust.say_durability(blocks["durability"], alpha))
+ch.say(trust.say_durability(blocks["durability"], alpha), basis="durability")
 
 # %% [markdown]
 # ## Multiplicity
@@ -128,8 +128,9 @@ ch.say(trust.say_durability(blocks["durability"], alpha))
 
 # %%
 ch.record("holm", blocks["holm"])
-ch.table(trust.format_holm(blocks["holm"], hidden_groups(cohort.frame)), "Raw and Holm-adjusted p-values: the family adjusted, and only it")
-ch.say(trust.say_holm(blocks["holm"], alpha))
+ch.table(trust.format_holm(blocks["holm"], hidden_groups(cohort.frame)), "Raw and Holm-adjusted p-values: the family adjusted, and only it",
+         basis=basis.holm_keys(blocks["holm"]))
+ch.say(trust.say_holm(blocks["holm"], alpha), basis="holm")
 
 # %% [markdown]
 # ## The randomised trial the paper calls for
@@ -144,7 +145,8 @@ ch.say(trust.say_holm(blocks["holm"], alpha))
 # %%
 ch.record("sample_size", blocks["sample_size"])
 ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
-         f"Patients per arm for a randomised trial (dropout allowance {cohort.params['dropout']:.0%})")
+         f"Patients per arm for a randomised trial (dropout allowance {cohort.params['dropout']:.0%})",
+         basis=basis.sample_size_keys(blocks["sample_size"]))
 
 # %% tags=["teaching"]
 ch.say(exercises.trust_exercises(blocks["holm"], alpha))

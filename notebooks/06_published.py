@@ -15,16 +15,16 @@
 # ---
 
 # %% [markdown]
-# # Published vs reproduced: does this cohort give the paper's figures?
+# # Published vs reproduced: does this cohort give the published figures?
 #
-# **Question:** does the analysed cohort reproduce every figure Matsuoka et al. publish, at
-# the paper's own rounding?
+# **Question:** does the analysed cohort reproduce the published figures it is compared
+# with, each at its own rounding?
 #
-# The paper's patient-level data are not public. The bundled cohort is a **reconstruction**:
-# synthetic patients built so that every published figure comes out at the published
-# rounding (`data/README.md` tells how). This chapter checks that claim figure by figure. For
-# a user's own cohort the same table shows where a new cohort agrees with the paper and where
-# it does not; disagreement is then a finding, not an error.
+# The figures compared with come from a published-figures file (parameter `published_path`):
+# by default the paper's `data/published_results.yaml` for the bundled **reconstruction**
+# (synthetic patients built so that every figure Matsuoka et al. publish comes out at the
+# published rounding; `data/README.md` tells how), and none for a user's own cohort, which can
+# give its own file. For a real cohort, disagreement is a finding, not an error.
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
@@ -42,21 +42,20 @@ reference_arm: str = "auto"  # comparator arm (column arm); auto = the one arm n
 baseline_window_months: float = 3.0  # months, long files: the baseline is the last HbA1c in [-window, 0]
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
+published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
 from mscreport import exercises
 from mscreport.dose import analyse_dose
-from mscreport.published import (compare_published, format_assumptions, format_basis, format_comparison,
-                                 format_severe_range, is_reconstruction, load_published, say_bounds,
-                                 say_reproduction)
+from mscreport.published import compare_published, published_for, show_assumptions, show_basis, show_comparison, show_implied
 from mscreport.report import Chapter
 from mscreport.results import analyse_overall, analyse_strata, comparison_block, reconstruction_block
 
 ch = Chapter.from_parameters("published", globals())
 cohort = ch.cohort
-published = load_published()
+published = published_for(cohort)  # parameter published_path; None: nothing to compare with
 comparison = compare_published(cohort, analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort), published)
-reconstruction = reconstruction_block(comparison, cohort.params["alpha"])
+reconstruction = reconstruction_block(comparison, cohort.params["alpha"], published)
 ch.record("published_comparison", comparison_block(comparison))
 ch.record("reconstruction", reconstruction)
 
@@ -68,8 +67,7 @@ ch.record("reconstruction", reconstruction)
 # significant" as p ≥ `alpha`).
 
 # %%
-ch.table(format_comparison(comparison, cohort), "Each published figure and its reproduction")
-ch.say(say_reproduction(reconstruction["summary"], is_reconstruction(cohort)))
+show_comparison(ch, comparison, reconstruction)
 
 # %% [markdown]
 # ## What the printed figures imply
@@ -82,30 +80,29 @@ ch.say(say_reproduction(reconstruction["summary"], is_reconstruction(cohort)))
 # across this range.
 
 # %%
-ch.table(format_severe_range(reconstruction), "Severe stratum sizes that reproduce the printed follow-up mean, "
-         "and the SD of change and CI of the mean change (% points) that the printed severe p implies at each")
-ch.say(say_bounds(reconstruction))
+show_implied(ch, reconstruction)
 
 # %% [markdown]
-# ## Pinned or assumed
+# ## Pinned, derived or assumed
 #
-# Which of the reconstructed cohort's numbers a published figure pins down, and which rest on
-# an assumption of the reconstruction. For the bundled cohort, read every number in chapters
-# 1 to 5 with this table: only the pinned ones say something about the paper's patients.
+# For a reconstruction, which numbers a published figure pins down (P), which are derived
+# from pinned and assumed inputs (D), and which are assumptions of the reconstruction (A).
+# Every table and generated sentence of chapters 1 to 6 and of the index carries these
+# marks: only the pinned numbers say something about the paper's patients.
 
 # %%
-ch.table(format_basis(published), "The reconstructed cohort's numbers: pinned by a published figure, or assumed")
+show_basis(ch)
 
 # %% [markdown]
 # ## What had to be assumed
 #
 # The paper publishes no standard deviations, stratum sizes, dose or source distributions.
 # The reconstruction had to assume them; each assumption and its reasoning is listed here
-# (from `data/published_results.yaml`). Anything in this report that depends only on an
+# (from the published-figures file). Anything in this report that depends only on an
 # assumption, such as the exact dose-response scatter, is illustrative, not evidence.
 
 # %%
-ch.table(format_assumptions(published), "Assumptions of the reconstructed cohort")
+show_assumptions(ch, published)
 
 # %% tags=["teaching"]
 ch.say(exercises.published_exercises(reconstruction, published))

@@ -196,13 +196,7 @@ def test_trust_exercises_render_the_holm_answer():
     assert exercises.holm_answer(rows, 0.05) in text and text.count("<details>") == 3
 
 
-def test_basis_notes_only_for_the_reconstruction(tmp_path):
-    from mscreport.published import basis_note
-
-    assert "pinned by published figures" in basis_note(bundled(), "change")
-    assert "assumptions of the reconstruction" in basis_note(bundled(), "trust")
-    other = load_cohort(ROOT / "tests" / "fixtures" / "cohort_teaching.csv")
-    assert basis_note(other, "change") == "" and basis_note(other, "trust") == ""
+# the reconstruction's basis marks (which numbers are pinned, derived, assumed): tests/test_basis.py
 
 
 def test_blocks_are_null_without_their_columns(tmp_path):

@@ -66,8 +66,13 @@ class BuildPlan:
     def keys(self, data_sha: str) -> dict[str, str]:
         """Cache key of every chapter for a cohort with this hash."""
         lib_fp = library_fingerprint()
+        from .published import published_fingerprint
+
         column_map = self.columns.as_dict() if self.columns else {}
-        keyed = {**self.params, "column_map": column_map} if column_map else self.params
+        keyed = {**self.params, "column_map": column_map} if column_map else dict(self.params)
+        figures = published_fingerprint(self.params)
+        if figures:  # a user's published-figures file: its content, not only its name
+            keyed["published_sha256"] = figures
         return {c.name: chapter_key(c, self.chapters, keyed, data_sha, lib_fp) for c in self.chapters}
 
     def cached(self, keys: dict[str, str]) -> set[str]:
@@ -101,6 +106,9 @@ def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None,
     ``column_map.ColumnMap`` of the user's headers (part of the cache key)."""
     t0 = time.perf_counter()
     params = resolve_params(params_file, list(overrides))
+    from .published import check_published_path
+
+    check_published_path(params)  # a bad published-figures file is bad input (exit 2), before any chapter
     data_path = Path(data) if data else DEFAULT_COHORT
     shown = data if data else _display_path(DEFAULT_COHORT)
     return BuildPlan(data_path=data_path, shown=str(shown), params=params,

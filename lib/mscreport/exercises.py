@@ -76,8 +76,19 @@ def trust_exercises(holm_rows: list[dict], alpha: float) -> str:
     ])
 
 
-def published_exercises(bounds: dict, published: dict) -> str:
-    """Chapter 6: the stratum-size arithmetic and the SD the severe p implies, from the printed figures."""
+def published_exercises(bounds: dict | None, published: dict | None) -> str:
+    """Chapter 6: the stratum-size arithmetic and the SD the severe p implies, from the printed
+    figures; without the paper's stratum figures, an exercise on writing a published-figures file."""
+    if not bounds or bounds.get("severe_n_min") is None or published is None:
+        return "\n".join([
+            "## Exercises", "",
+            _answer("Write a published-figures file for a study you know: which of its printed figures can this "
+                    "report reproduce, and which check fits a figure printed as \"p < 0.001\"?",
+                    "Each figure names one of the quantities listed in `data/README.md` (\"Published-figures files\"), "
+                    "such as the number analysed or the mean follow-up; a figure printed as a bound is compared with "
+                    "`check: below`, one printed as a rounded value with `round(d)` or `sig(k)`. Rebuild with "
+                    "`-p published_path=FILE.yaml`.", 1),
+        ])
     fig = {f["id"]: f["value"] for f in published["figures"]}
     sizes = next(a["value"] for a in published["assumed"] if a["id"] == "stratum_sizes")
     nm, ns, n = sizes["moderate"], sizes["severe"], fig["n"]

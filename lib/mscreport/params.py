@@ -29,6 +29,7 @@ class ParamSpec:
     help: str
     check: Callable[[Any], str | None] = lambda v: None
     numbers_as_text: bool = False  # a str parameter that may be given as a YAML number (e.g. a month: 12)
+    is_file: bool = False  # a file name: made absolute (relative to a parameter file's folder, else the current one)
 
 
 def _between(lo: float, hi: float, *, lo_open: bool = False) -> Callable[[Any], str | None]:
@@ -65,6 +66,13 @@ def _last_or_months(v: str) -> str | None:
     except ValueError:
         return "must be 'last' or a number of months (e.g. 12)"
     return None if math.isfinite(months) and 0 < months <= 600 else "must be 'last' or a number of months > 0 and <= 600"
+
+
+def _published_file(v: str) -> str | None:
+    """Empty, none, or an existing file (already made absolute by ``resolve_params``)."""
+    if v in ("", "none") or Path(v).is_file():
+        return None
+    return "file not found (give a YAML file of published figures, none, or leave it empty)"
 
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -115,6 +123,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("followup_window_months", float, 3.0, "months",
               "long files: how far from followup_at_months the follow-up HbA1c may be",
               _between(0.0, 120.0)),
+    ParamSpec("published_path", str, "", "-",
+              "YAML file of published figures that chapter 6 compares with, laid out as data/published_results.yaml; "
+              "empty: the paper's for the reconstructed cohort, none for yours; none: no comparison",
+              _published_file, is_file=True),
 )
 
 PARAMS_BY_NAME = {p.name: p for p in PARAMETERS}
@@ -211,6 +223,8 @@ def resolve_params(params_file: str | Path | None = None,
         except (TypeError, ValueError):
             problems.append(Problem(where, None, name, f"{name}={value!r}: expected {spec.type.__name__}"))
             continue
+        if spec.is_file:
+            parsed = absolute_file(parsed, where)
         message = spec.check(parsed)
         if message:
             problems.append(Problem(where, None, name, f"{name}={value!r}: {message}"))
@@ -223,6 +237,20 @@ def resolve_params(params_file: str | Path | None = None,
     if problems:
         raise InputError(problems)
     return resolved
+
+
+def absolute_file(value: str, where: str) -> str:
+    """A file parameter as an absolute path (the chapters' kernels run in their own folder):
+    relative to the parameter file's folder when it came from one, else as ``resolve_data_path``
+    finds it (the current folder, then the repository). Empty and ``none`` stay as they are."""
+    from .paths import resolve_data_path
+
+    if value.lower() in ("", "none"):
+        return value.lower()
+    path = Path(value).expanduser()
+    if where not in ("-p", "parameters") and not path.is_absolute():
+        path = Path(where).parent / path
+    return str(resolve_data_path(path).absolute())
 
 
 def describe_parameters() -> list[dict[str, Any]]:

@@ -1,6 +1,9 @@
-"""Published vs reproduced: each figure the paper prints, compared at its own rounding.
+"""Published vs reproduced: each figure a published-figures file prints, compared at its own rounding.
 
-The figures and the assumptions live in ``data/published_results.yaml``.
+The paper's figures and the reconstruction's assumptions live in ``data/published_results.yaml``.
+Parameter ``published_path`` chooses the file a build compares with: empty, the paper's for a
+reconstruction (a synthetic cohort) and none for any other cohort; ``none``, no comparison;
+otherwise a YAML file laid out as the paper's (``data/README.md``, "Published-figures files").
 """
 
 from __future__ import annotations
@@ -8,22 +11,95 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import yaml
 
 from .paths import PUBLISHED_RESULTS
 
 
-def load_published(path=PUBLISHED_RESULTS) -> dict:
-    """The published figures and assumptions (as in the YAML file)."""
-    with open(path, encoding="utf-8") as fh:
-        loaded = yaml.safe_load(fh)
-    if not isinstance(loaded, dict) or not isinstance(loaded.get("figures"), list):
-        from .errors import InputError, Problem
+# the quantities a figure's ``of`` may name (``reproduced_values``)
+REPRODUCIBLE = ("n", "baseline_min", "overall.baseline_mean", "overall.followup_mean", "overall.p",
+                "moderate.reduction", "moderate.p", "severe.reduction", "severe.p", "dose_min", "dose_max", "sources",
+                "followup_median", "followup_min", "followup_max", "high_dose_larger", "dose.welch_p", "dose.pearson_p",
+                "sae_count")
+FIGURE_FIELDS = ("id", "quantity", "printed", "value", "status", "check", "of")
+NO_COMPARISON = "none"  # published_path value: compare with nothing
+_CHECK = re.compile(r"(round|sig)\(\d+\)|below|at_least|not_below|true|equal")
 
+
+def load_published(path=PUBLISHED_RESULTS) -> dict:
+    """The published figures and assumptions of a YAML file laid out as
+    ``data/published_results.yaml``; InputError (``FILE:-:figures[i].FIELD: message``) for
+    anything else, before a chapter runs."""
+    from .errors import InputError, Problem
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            loaded = yaml.safe_load(fh)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError([Problem(str(path), None, None, f"cannot read the published-figures file: {exc}")]) from None
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("figures"), list):
         raise InputError([Problem(str(path), None, None, "not a published-figures file: expected a 'figures' list "
                                                           "laid out as in data/published_results.yaml")])
+    problems = []
+    for i, fig in enumerate(loaded["figures"]):
+        where = f"figures[{i}]"
+        if not isinstance(fig, dict):
+            problems.append(Problem(str(path), None, where, "expected a mapping with " + ", ".join(FIGURE_FIELDS)))
+            continue
+        missing = [k for k in FIGURE_FIELDS if k not in fig]
+        if missing:
+            problems.append(Problem(str(path), None, where, "missing " + ", ".join(missing)))
+        elif fig["of"] not in REPRODUCIBLE:
+            problems.append(Problem(str(path), None, f"{where}.of", f"unknown quantity {fig['of']!r}; known: "
+                                    + ", ".join(REPRODUCIBLE)))
+        elif not _CHECK.fullmatch(str(fig["check"])):
+            problems.append(Problem(str(path), None, f"{where}.check", f"unknown check {fig['check']!r}; known: "
+                                    "round(d), sig(k), below, at_least, not_below, true, equal"))
+    if problems:
+        raise InputError(problems)
+    loaded.setdefault("assumed", [])
+    loaded["file"] = Path(path).name
+    loaded["paper"] = Path(path).resolve() == Path(PUBLISHED_RESULTS).resolve()
     return loaded
+
+
+def published_file(published_path: str, synthetic: bool) -> Path | None:
+    """The published-figures file a build compares with (None: none): ``published_path`` as
+    given, ``none`` for none, empty for the paper's figures when the cohort is a
+    reconstruction (synthetic) and none otherwise."""
+    from .paths import resolve_data_path
+
+    value = (published_path or "").strip()
+    if value.lower() == NO_COMPARISON:
+        return None
+    if not value:
+        return Path(PUBLISHED_RESULTS) if synthetic else None
+    return resolve_data_path(value)
+
+
+def check_published_path(params: dict) -> None:
+    """Load a user's published-figures file (parameter ``published_path``) once, so that a bad
+    one is reported as bad input before any chapter runs (InputError)."""
+    value = params.get("published_path", "")
+    if value not in ("", NO_COMPARISON):
+        load_published(value)
+
+
+def published_fingerprint(params: dict) -> str | None:
+    """SHA-256 of a user's published-figures file (None for empty or none: the paper's file
+    is part of the library's fingerprint), for the chapters' cache key."""
+    from .hashing import file_sha256
+
+    value = params.get("published_path", "")
+    return None if value in ("", NO_COMPARISON) else file_sha256(value)
+
+
+def published_for(cohort) -> dict | None:
+    """The published figures this cohort is compared with (parameter ``published_path``), or None."""
+    path = published_file(cohort.params.get("published_path", ""), bool(cohort.synthetic))
+    return None if path is None else load_published(path)
 
 
 def round_sig(x: float, digits: int) -> float:
@@ -104,9 +180,11 @@ def _agrees(check: str, published, reproduced) -> tuple[object, bool | None]:
     raise ValueError(f"unknown check {check!r} in published_results.yaml")
 
 
-def compare_published(cohort, overall, strata, dose, published: dict | None = None) -> list[Comparison]:
-    """Each published figure with its reproduced value and whether they agree."""
-    published = published or load_published()
+def compare_published(cohort, overall, strata, dose, published: dict | None) -> list[Comparison] | None:
+    """Each published figure with its reproduced value and whether they agree (None without
+    a published-figures file: nothing to compare with)."""
+    if published is None:
+        return None
     values = reproduced_values(cohort, overall, strata, dose)
     alpha = cohort.params["alpha"]
     out = []
@@ -143,6 +221,19 @@ def _figure(published: dict, fid: str):
     return next(f["value"] for f in published["figures"] if f["id"] == fid)
 
 
+PAPER_IDS = ("n", "baseline_mean", "followup_mean", "moderate_reduction", "severe_reduction", "severe_p", "moderate_p",
+             "overall_p")
+
+
+def implies_bounds(published: dict | None) -> bool:
+    """Whether a published-figures file holds what ``derived_bounds`` needs (the paper's
+    overall and stratum figures and the assumed stratum sizes)."""
+    if published is None:
+        return False
+    ids = {f.get("id") for f in published["figures"]}
+    return set(PAPER_IDS) <= ids and any(a.get("id") == "stratum_sizes" for a in published.get("assumed") or [])
+
+
 def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_sizes=range(2, 31)) -> dict:
     """What the printed figures imply, derived in code (scipy's t quantile, not by hand):
 
@@ -156,7 +247,7 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
     """
     from .stats import t_bound_sd, t_ppf
 
-    published = published or load_published()
+    published = published if published is not None else load_published()
     n = _figure(published, "n")
     base, fu = _figure(published, "baseline_mean"), _figure(published, "followup_mean")
     mod_red, sev_red = _figure(published, "moderate_reduction"), _figure(published, "severe_reduction")
@@ -180,12 +271,11 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
             "overall_sd_bound": t_bound_sd(base - fu, n, all_p)}
 
 
-def reproduction_summary(comparisons, published: dict | None = None) -> dict:
+def reproduction_summary(comparisons, published: dict) -> dict:
     """An honest count of the published-vs-reproduced table: how many agree, and of those how
     many hold by construction of the reconstructed cohort (its synthesis targeted them) and how
     many are bounds or yes/no checks that a cohort with a broadly similar result passes anyway
     (``weak``: 'p < bound', 'not significant', 'a trend', 'none reported')."""
-    published = published or load_published()
     figs = published["figures"]
     weak_checks = {"below", "not_below", "true", "at_least"}
     rows = [{"id": f["id"], "agrees": c.agrees, "weak": c.check in weak_checks, "cannot_fail": bool(f.get("cannot_fail"))}
@@ -194,12 +284,8 @@ def reproduction_summary(comparisons, published: dict | None = None) -> dict:
             "cannot_fail": [f["quantity"] for f in figs if f.get("cannot_fail")],
             "weak_checks": sum(1 for r in rows if r["weak"]),
             "exact_checks": sum(1 for r in rows if not r["weak"]),
-            "exact_agree": sum(1 for r in rows if not r["weak"] and r["agrees"])}
-
-
-BASIS_NOTE = ("In the key findings, the means and p-values of all patients and of the two strata are pinned by "
-              "published figures; the stratum sizes, the intervals, d_z and the dose rows rest on assumptions of the "
-              "reconstruction (chapter 6 lists which).")
+            "exact_agree": sum(1 for r in rows if not r["weak"] and r["agrees"]),
+            "file": published.get("file", ""), "paper": bool(published.get("paper", True))}
 
 
 def say_reproduction(summary: dict, synthetic: bool, markdown: bool = True) -> str:
@@ -209,6 +295,13 @@ def say_reproduction(summary: dict, synthetic: bool, markdown: bool = True) -> s
 
 
 def _say_reproduction(summary: dict, synthetic: bool) -> str:
+    if not summary.get("paper", True):
+        return (f"**{summary['agree']} of {summary['total']}** figures in `{summary['file']}` agree at their own "
+                f"rounding: {summary['exact_agree']} of {summary['exact_checks']} printed values and "
+                f"{summary['agree'] - summary['exact_agree']} of {summary['weak_checks']} bounds or yes/no statements, "
+                "which many different cohorts would pass. Each agreement or disagreement is a finding about this "
+                "cohort" + (" only if it is real data: a synthetic cohort agrees where it was built to." if synthetic
+                            else "."))
     head = (f"**{summary['agree']} of {summary['total']}** published figures agree at the paper's rounding: "
             f"{summary['exact_agree']} of {summary['exact_checks']} printed values (means, counts, ranges, the "
             f"severe p) and {summary['agree'] - summary['exact_agree']} of {summary['weak_checks']} bounds or yes/no "
@@ -221,15 +314,6 @@ def _say_reproduction(summary: dict, synthetic: bool) -> str:
                        "generated until these figures came out. It shows that the analysis reproduces the "
                        "paper's arithmetic, not that the paper's patients looked like these.")
     return head + " For a real cohort, each agreement or disagreement is a finding about that cohort."
-
-
-def format_basis(published: dict | None = None):
-    """The reconstruction's numbers marked as pinned by a published figure or an assumption."""
-    import pandas as pd
-
-    published = published or load_published()
-    return pd.DataFrame([{"quantity": b["quantity"], "basis": b["basis"], "why": b["why"]}
-                         for b in published.get("basis", [])])
 
 
 def is_reconstruction(cohort) -> bool:
@@ -263,24 +347,65 @@ def say_bounds(reconstruction: dict) -> str:
             f"{fmt_num(reconstruction['overall_sd_bound'])} % points overall (both from the t quantile, computed).")
 
 
-def format_assumptions(published: dict):
-    """The assumptions of the reconstruction as a table (quoted from published_results.yaml)."""
+def format_assumptions(published: dict | None):
+    """The assumptions a published-figures file lists, as a table (quoted from the file); None
+    when it lists none."""
     import pandas as pd
 
+    assumed = (published or {}).get("assumed") or []
+    if not assumed:
+        return None
     return pd.DataFrame([{"assumption": a["id"].replace("_", " "), "value": str(a["value"]), "reasoning": a["reasoning"]}
-                         for a in published["assumed"]])
+                         for a in assumed])
 
 
-BASIS_NOTES = {
-    "change": ("**Reconstructed cohort:** the mean baseline and follow-up, the stratum falls and the p-values above are "
-               "pinned by published figures; the stratum sizes, SDs, intervals, d_z and everything below (normality, "
-               "rank tests, target, follow-up windows) rest on assumptions of the reconstruction (chapter 6)."),
-    "trust": ("**Reconstructed cohort:** every number in this chapter (Oldham, the correlations, the durability slope, "
-              "Holm, the trial sizes) rests on assumptions of the reconstruction, not on published figures (chapter 6)."),
-}
+# ------------------------------------------------------------------ chapter 6, one call per section
+HOW_TO_SUPPLY = ("No published figures were given to compare with, so this chapter compares nothing. To compare "
+                 "this cohort with a study's published figures, write them in a YAML file laid out as the paper's "
+                 "`data/published_results.yaml` (`data/README.md`, \"Published-figures files\") and rebuild with "
+                 "`-p published_path=FILE.yaml`.")
 
 
-def basis_note(cohort, chapter: str) -> str:
-    """For the reconstructed cohort, which of a chapter's numbers are pinned and which assumed;
-    empty for any other cohort."""
-    return BASIS_NOTES.get(chapter, "") if is_reconstruction(cohort) else ""
+def show_comparison(ch, comparison, reconstruction) -> None:
+    """Chapter 6's figure-by-figure table and the honest count, or how to supply a file."""
+    if comparison is None:
+        ch.say(HOW_TO_SUPPLY)
+        return
+    ch.table(format_comparison(comparison, ch.cohort), "Each published figure and its reproduction",
+             basis="published_comparison")
+    ch.say(say_reproduction(reconstruction["summary"], is_reconstruction(ch.cohort)), basis="published_comparison")
+
+
+def show_implied(ch, reconstruction) -> None:
+    """The severe sizes that fit the printed figures and the SD bounds the printed p-values
+    imply (only for a file that holds the paper's stratum figures)."""
+    if not reconstruction or reconstruction.get("severe_n_min") is None:
+        ch.say("The figures compared with do not include the paper's stratum means and p-values, so nothing is "
+               "derived from them here.")
+        return
+    ch.table(format_severe_range(reconstruction), "Severe stratum sizes that reproduce the printed follow-up mean, "
+             "and the SD of change and CI of the mean change (% points) that the printed severe p implies at each",
+             basis="reconstruction.severe_range")
+    ch.say(say_bounds(reconstruction), basis="reconstruction.bounds")
+
+
+def show_basis(ch) -> None:
+    """For a reconstruction, every basis entry (what is pinned, derived, assumed); for any
+    other cohort, that its numbers are its own."""
+    from .basis import format_basis
+
+    if not is_reconstruction(ch.cohort):
+        ch.say("This cohort is not a reconstruction: its numbers are its own, and none is marked.")
+        return
+    ch.table(format_basis(), "The reconstructed cohort's numbers: pinned by a published figure, derived, or assumed")
+
+
+def show_assumptions(ch, published) -> None:
+    """The assumptions the published-figures file lists, or a sentence that there are none."""
+    table = format_assumptions(published)
+    if table is None:
+        ch.say("No assumption is listed: " + ("no published figures were given." if published is None
+                                               else "the published-figures file lists none."))
+        return
+    caption = "Assumptions of the reconstructed cohort" if published.get("paper") else f"Assumptions listed in {published['file']}"
+    ch.table(table, caption, basis="assumed")

@@ -72,14 +72,19 @@ def _exporter(reader: bool):
 
 
 def index_reproduction_text(results: dict, synthetic: bool, agree: int, total: int) -> str:
-    """The index's sentence on the published figures: the honest count of chapter 6, plus, for
-    the reconstructed cohort, which of the key findings are pinned and which assumed."""
-    from .published import BASIS_NOTE, say_reproduction
+    """The index's sentence on the published figures: the honest count of chapter 6, marked
+    with its basis for a reconstruction (``mscreport.basis``)."""
+    from .published import say_reproduction
 
     summary = (results.get("reconstruction") or {}).get("summary")
     if not summary:
-        return f"{agree} of {total} figures the paper publishes are reproduced at the paper's own rounding."
-    return say_reproduction(summary, synthetic, markdown=False) + (" " + BASIS_NOTE if synthetic else "")
+        return f"{agree} of {total} published figures agree at their own rounding."
+    text = say_reproduction(summary, synthetic, markdown=False)
+    if synthetic:
+        from .basis import mark
+
+        text += f" [{mark('published_comparison')}]"
+    return text
 
 
 def add_toc(page: str) -> str:
@@ -168,8 +173,9 @@ def headline_rows(results: dict) -> list[tuple[str, dict | None]]:
             (f"low dose (< {cut} cells)" + pooled, dose.get("low"))]
 
 
-def headline_table(results: dict, number: int = 1) -> str:
-    """The key findings: n, mean change (both units), CI, p for each group."""
+def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
+    """The key findings: n, mean change (both units), CI, p for each group; ``marked``: a
+    reconstruction's, with a ``basis`` column (``mscreport.basis``)."""
     import pandas as pd
 
     alpha = (results.get("params") or {}).get("alpha", 0.05)
@@ -188,7 +194,12 @@ def headline_table(results: dict, number: int = 1) -> str:
 
     caption = (f"Within-group change in HbA1c from baseline to last follow-up, {POOLED}: not a treatment effect"
                if is_controlled(results.get("arms")) else "Key findings: change in HbA1c from baseline to last follow-up")
-    return fmt.html_table(pd.DataFrame(rows), caption, number)
+    frame = pd.DataFrame(rows)
+    if marked:
+        from .basis import headline_keys, mark_frame
+
+        frame = mark_frame(frame, headline_keys())
+    return fmt.html_table(frame, caption, number)
 
 
 def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
@@ -201,10 +212,14 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     data = results.get("data", {})
     framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), Path(str(data.get("path", ""))).name)
     synthetic = bool(data.get("synthetic", framing.bundled))
+    from .basis import LEGEND, mark
+
     banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
               "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
-              "says nothing about real patients beyond what the paper already reports.</p>") if synthetic else ""
+              "says nothing about real patients beyond what the paper already reports.</p>"
+              f"<p class=\"msc-basis-legend\">{inline_html(LEGEND.replace('**', '*'))}</p>") if synthetic else ""
+    data_mark = f" [{e(mark('data'))}]" if synthetic else ""
     from .arms import POOLED, is_controlled, key_findings_table
 
     n_arm_tables = int(is_controlled(results.get("arms")))  # the between-arm table leads when arms exist
@@ -221,9 +236,9 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     comp = results.get("published_comparison") or []
     agree = sum(1 for c in comp if c.get("agrees"))
     reproduction_text = index_reproduction_text(results, synthetic, agree, len(comp))
-    # a user's cohort leads with its own results: the paper's figures are for the bundled cohort
-    reproduction = (f"<p>{e(reproduction_text)}\n(<a href=\"06_published.html\">published vs reproduced</a>).</p>"
-                    if framing.bundled and comp else "")
+    # after the key findings: a user's cohort leads with its own results, compared only with a file it gave
+    reproduction = (f"<p>{inline_html(reproduction_text)}\n(<a href=\"06_published.html\">published vs reproduced</a>).</p>"
+                    if comp else "")
     params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(fmt.fmt_value(v))}</td></tr>"
                           for k, v in results.get("params", {}).items())
     excluded = len(data.get("excluded", []))
@@ -238,14 +253,14 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
 {banner}
 <h2 id="findings">Key findings</h2>
 {key_findings_table(results, 1)}
-{headline_table(results, 1 + n_arm_tables)}
+{headline_table(results, 1 + n_arm_tables, marked=synthetic)}
 {reproduction}
 {figure}
 <h2 id="chapters">Chapters</h2>
 <div class="msc-cards">{cards}</div>
 <h2 id="data">Data and parameters</h2>
 <p>Cohort file <code>{e(Path(str(data.get('path', ''))).name)}</code>, SHA-256 <code>{e(data.get('sha256', ''))}</code>:
-{e(data.get('rows_read'))} rows read, {e(data.get('rows_analysed'))} analysed, {excluded} excluded (reasons in the cohort chapter).
+{e(data.get('rows_read'))} rows read, {e(data.get('rows_analysed'))} analysed, {excluded} excluded (reasons in the cohort chapter){data_mark}.
 All numbers are in <a href="results.json">results.json</a>.</p>
 <table class="msc-table"><caption>Table {2 + n_arm_tables}. Parameters of this build</caption><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{params_rows}</tbody></table>
 <h2 id="provenance">Provenance</h2>

@@ -77,13 +77,22 @@ class Chapter:
             f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>"))
         if c.synthetic:
+            from .basis import LEGEND
+
             display(HTML("<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> This build uses the reconstructed "
                          "cohort: synthetic patients built to reproduce the paper's published summary figures. "
                          "It shows the method, not real patients.</p>"))
+            display(Markdown(LEGEND))
 
     # ---- prose, figures, tables
-    def say(self, markdown: str) -> None:
-        """Prose rendered from results (numbers formatted by ``mscreport.display``)."""
+    def say(self, markdown: str, basis: str | None = None) -> None:
+        """Prose rendered from results (numbers formatted by ``mscreport.display``). ``basis``:
+        the sentence's key in the reconstruction's basis list (``mscreport.basis``), marked
+        after it when the cohort is a reconstruction."""
+        if basis and self.cohort.synthetic:
+            from .basis import mark_sentence
+
+            markdown = mark_sentence(markdown, basis)
         display(Markdown(markdown))
 
     def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
@@ -104,11 +113,17 @@ class Chapter:
                      f"alt=\"{fmt.escape(alt)}\"/><figcaption><strong>Figure {self._figures}.</strong> {fmt.escape(caption)}"
                      "</figcaption></figure>"))
 
-    def table(self, frame, caption: str, index: bool = False) -> None:
+    def table(self, frame, caption: str, index: bool = False, basis=None) -> None:
         """Show a table of formatted cells with a numbered caption (no row-level data; nothing
-        for None or an empty table: a table the data cannot give, whose reason the prose states)."""
+        for None or an empty table: a table the data cannot give, whose reason the prose states).
+        ``basis``: the rows' key (or one key per row) in the reconstruction's basis list; a
+        reconstruction's table gets a ``basis`` column of marks (``mscreport.basis``)."""
         if frame is None or not len(frame):
             return
+        if basis is not None and self.cohort.synthetic:
+            from .basis import mark_frame
+
+            frame = mark_frame(frame, basis)
         self._tables += 1
         display(HTML(fmt.html_table(frame, caption, self._tables, index=index)))
 

@@ -12,7 +12,7 @@ import json
 import math
 
 from .dose import analyse_dose
-from .published import compare_published
+from .published import compare_published, published_for
 from .stats import paired_test
 from .strata import STRATA
 from .trajectory import analyse_trajectory, interface_block
@@ -41,7 +41,10 @@ def strata_block(strata: dict) -> dict:
     return {k: v.interface() for k, v in strata.items()}
 
 
-def comparison_block(comparisons) -> list[dict]:
+def comparison_block(comparisons) -> list[dict] | None:
+    """``published_comparison``: one entry per compared figure; None when nothing was compared."""
+    if comparisons is None:
+        return None
     return [{"quantity": c.quantity, "published": c.published, "reproduced": c.reproduced, "agrees": c.agrees,
              "printed": c.printed, "check": c.check, "status": c.status} for c in comparisons]
 
@@ -109,14 +112,17 @@ def trust_blocks(cohort, overall, strata, dose) -> dict:
                                                    cohort.params["dropout"])}
 
 
-def reconstruction_block(comparisons, alpha: float) -> dict:
-    """``reconstruction``: what the paper's figures imply (derived bounds, the severe sizes that
-    fit), the honest reproduction count, and which numbers are pinned or assumed."""
-    from .published import derived_bounds, load_published, reproduction_summary
+def reconstruction_block(comparisons, alpha: float, published: dict | None) -> dict | None:
+    """``reconstruction``: the honest reproduction count of the comparison with ``published``
+    and, when the file holds the paper's stratum figures, what they imply (derived bounds, the
+    severe sizes that fit) and which numbers of a reconstruction are pinned, derived or
+    assumed; None when nothing was compared."""
+    from .published import derived_bounds, implies_bounds, reproduction_summary
 
-    published = load_published()
-    return {**derived_bounds(published, alpha), "summary": reproduction_summary(comparisons, published),
-            "basis": published.get("basis", [])}
+    if published is None or comparisons is None:
+        return None
+    implied = derived_bounds(published, alpha) if implies_bounds(published) else {}
+    return {**implied, "summary": reproduction_summary(comparisons, published), "basis": published.get("basis", [])}
 
 
 def assemble_results(data_block: dict, params: dict, records: list[dict]) -> tuple[dict, dict]:
@@ -141,7 +147,8 @@ def compute_results(cohort) -> dict:
     overall = analyse_overall(cohort)
     strata = analyse_strata(cohort)
     dose = analyse_dose(cohort)
-    comparisons = compare_published(cohort, overall, strata, dose)
+    published = published_for(cohort)
+    comparisons = compare_published(cohort, overall, strata, dose, published)
     change = analyse_change(cohort)
     trust = trust_blocks(cohort, overall, strata, dose)
     records = {
@@ -155,7 +162,7 @@ def compute_results(cohort) -> dict:
         "rtm": trust["rtm"], "sample_size": trust["sample_size"],
         "threshold_sensitivity": threshold_sensitivity_block(cohort), "table1": table1_block(cohort),
         "attrition": change["attrition"], "change_by_followup": change["change_by_followup"],
-        "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"]),
+        "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"], published),
         "strata_counts": strata_counts_block(cohort),
         "arms": arms_block(cohort),
         "longitudinal": interface_block(analyse_trajectory(cohort)),

@@ -417,7 +417,7 @@ def trajectory_caption(traj: Trajectory, aggregate_above: int) -> str:
 # ------------------------------------------------------------------ chapter sections (one call per cell)
 def show_availability(ch, traj: Trajectory | None) -> None:
     """Say where the data come from, or how to supply a long file."""
-    ch.say(HOW_TO_SUPPLY if traj is None else flow_sentence(traj))
+    ch.say(HOW_TO_SUPPLY if traj is None else flow_sentence(traj), basis=None if traj is None else "longitudinal")
 
 
 def show_trajectory(ch, traj: Trajectory | None) -> None:
@@ -427,7 +427,7 @@ def show_trajectory(ch, traj: Trajectory | None) -> None:
     aggregate_above = ch.params["aggregate_above"]
     ch.figure(trajectory_figure(traj, aggregate_above), trajectory_caption(traj, aggregate_above),
               "Line chart of mean HbA1c by months since the infusion with a shaded confidence band.")
-    ch.table(by_time_table(traj), "Mean HbA1c by time bin across patients (NGSP % and mmol/mol)")
+    ch.table(by_time_table(traj), "Mean HbA1c by time bin across patients (NGSP % and mmol/mol)", basis="longitudinal")
 
 
 def show_mixed_model(ch, traj: Trajectory | None) -> None:
@@ -435,13 +435,13 @@ def show_mixed_model(ch, traj: Trajectory | None) -> None:
     if traj is None:
         return
     ch.table(mixed_model_table(traj), "Linear mixed model hba1c ~ years, random intercept and slope per patient "
-                                      f"(REML; {traj.mixed.engine if traj.mixed else 'not estimated'})")
+                                      f"(REML; {traj.mixed.engine if traj.mixed else 'not estimated'})", basis="longitudinal")
 
 
 def show_verdict(ch, traj: Trajectory | None) -> None:
     """The durability verdict, overall and per arm (nothing for a wide file)."""
     if traj is None:
         return
-    ch.say(durability_verdict(traj.mixed, traj.alpha))
+    ch.say(durability_verdict(traj.mixed, traj.alpha), basis="longitudinal")
     for arm, m in (traj.mixed_by_arm or {}).items():
-        ch.say(durability_verdict(m, traj.alpha, label=f"arm {arm}"))
+        ch.say(durability_verdict(m, traj.alpha, label=f"arm {arm}"), basis="longitudinal")

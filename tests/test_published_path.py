@@ -1,0 +1,120 @@
+"""Chapter 6 compares with a published-figures file only when one is given (issue 12.5):
+parameter ``published_path`` (empty: the paper's figures for a reconstruction, none for a
+user's cohort; ``none``; or a YAML file laid out as data/published_results.yaml)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mscreport.build import make_plan
+from mscreport.cli import main
+from mscreport.cohort import load_cohort
+from mscreport.errors import InputError
+from mscreport.params import resolve_params
+from mscreport.paths import DEFAULT_COHORT, PUBLISHED_RESULTS, REPO_ROOT
+from mscreport.published import load_published, published_file, published_for
+from mscreport.results import compute_results
+
+TEACHING = REPO_ROOT / "tests" / "fixtures" / "cohort_teaching.csv"
+# a user's published figures: the teaching cohort has 26 analysed patients, mean baseline 8.3 %
+USER_FIGURES = """\
+source: "A clinic audit (made up for this test)"
+figures:
+  - {id: n, quantity: "patients analysed", printed: "26", value: 26, status: published, check: equal, of: n}
+  - {id: base, quantity: "mean baseline HbA1c (%)", printed: "8.1 %", value: 8.1, status: published, check: round(1), of: overall.baseline_mean}
+  - {id: p, quantity: "overall paired t-test p", printed: "p < 0.05", value: 0.05, status: published, check: below, of: overall.p}
+"""
+
+
+@pytest.fixture()
+def user_figures(tmp_path) -> Path:
+    path = tmp_path / "figures.yaml"
+    path.write_text(USER_FIGURES, encoding="utf-8")
+    return path
+
+
+def test_which_file_is_compared_with(user_figures):
+    assert published_file("", synthetic=True) == PUBLISHED_RESULTS
+    assert published_file("", synthetic=False) is None
+    assert published_file("none", synthetic=True) is None and published_file("NONE", synthetic=False) is None
+    assert published_file(str(user_figures), synthetic=False) == user_figures
+
+
+def test_a_relative_file_is_relative_to_the_parameter_file(tmp_path, user_figures):
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text("published_path: figures.yaml\n", encoding="utf-8")
+    assert resolve_params(params_file)["published_path"] == str(user_figures.absolute())
+    with pytest.raises(InputError, match="published_path.*file not found"):
+        resolve_params(overrides=["published_path=/no/such/figures.yaml"])
+    assert resolve_params(overrides=["published_path=None"])["published_path"] == "none"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("figures: [{id: n, quantity: q, printed: '1', value: 1, status: published, check: equal}]", "figures[0]: missing of"),
+    ("figures: [{id: n, quantity: q, printed: '1', value: 1, status: published, check: equal, of: nn}]",
+     "figures[0].of: unknown quantity 'nn'"),
+    ("figures: [{id: n, quantity: q, printed: '1', value: 1, status: published, check: about, of: n}]",
+     "figures[0].check: unknown check 'about'"),
+    ("just: text", "not a published-figures file"),
+])
+def test_a_bad_figures_file_is_bad_input_before_any_chapter(tmp_path, capsys, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
+        load_published(path)
+    assert main(["build", "--output", str(tmp_path / "out"), "-p", f"published_path={path}"]) == 2
+    assert message in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_the_cache_key_follows_the_files_content(tmp_path, user_figures):
+    plan = make_plan(overrides=[f"published_path={user_figures}"], output=tmp_path / "out")
+    before = plan.keys("0" * 64)
+    user_figures.write_text(USER_FIGURES.replace('printed: "8.1 %", value: 8.1', 'printed: "8.3 %", value: 8.3'),
+                            encoding="utf-8")
+    after = plan.keys("0" * 64)
+    assert all(before[c] != after[c] for c in before)
+    assert make_plan(output=tmp_path / "out").keys("0" * 64) != after
+
+
+def test_results_without_and_with_a_users_file(user_figures):
+    own = load_cohort(TEACHING)
+    assert published_for(own) is None
+    r = compute_results(own)
+    assert r["published_comparison"] is None and r["reconstruction"] is None
+    given = load_cohort(TEACHING, resolve_params(overrides=[f"published_path={user_figures}"]))
+    r = compute_results(given)
+    assert [c["agrees"] for c in r["published_comparison"]] == [True, False, True]
+    summary = r["reconstruction"]["summary"]
+    assert (summary["agree"], summary["total"], summary["file"], summary["paper"]) == (2, 3, "figures.yaml", False)
+    assert "severe_range" not in r["reconstruction"]  # the paper's stratum arithmetic needs the paper's figures
+    bundled = compute_results(load_cohort(DEFAULT_COHORT))
+    assert len(bundled["published_comparison"]) == 19 and bundled["reconstruction"]["severe_n_min"] == 11
+
+
+@pytest.mark.slow
+def test_a_users_cohort_without_figures_builds_chapter_6_without_a_comparison(built_teaching_report):
+    r = json.loads((built_teaching_report / "results.json").read_text(encoding="utf-8"))
+    assert r["params"]["published_path"] == "" and r["published_comparison"] is None and r["reconstruction"] is None
+    chapter = (built_teaching_report / "06_published.html").read_text(encoding="utf-8")
+    assert "No published figures were given to compare with" in chapter and "published_path=FILE.yaml" in chapter
+    assert "Each published figure and its reproduction" not in chapter
+    index = (built_teaching_report / "index.html").read_text(encoding="utf-8")
+    assert "published vs reproduced" not in index and "Matsuoka" not in index and "agree at" not in index
+
+
+@pytest.mark.slow
+def test_a_users_cohort_with_its_figures_file_is_compared(tmp_path, user_figures):
+    out = tmp_path / "out"
+    assert main(["build", "--data", str(TEACHING), "--output", str(out), "-p", f"published_path={user_figures}"]) == 0
+    r = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [c["quantity"] for c in r["published_comparison"]] == ["patients analysed", "mean baseline HbA1c (%)",
+                                                                 "overall paired t-test p"]
+    assert r["reconstruction"]["summary"]["agree"] == 2
+    chapter = (out / "06_published.html").read_text(encoding="utf-8")
+    assert "Each published figure and its reproduction" in chapter and "figures in <code>figures.yaml</code>" in chapter
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.index("Key findings") < index.index("figures in <code>figures.yaml</code> agree")
+    assert "Matsuoka" not in index and "basis" not in index
