@@ -16,9 +16,10 @@ Loading: ``load_cohort`` (validates; raises ``InputError`` listing every problem
 ``make_cohort`` (the reconstructed cohort), ``is_bundled_cohort``.
 Analyses: ``analyse_overall``, ``analyse_strata``, ``analyse_dose``, ``compare_sources``,
 ``adjust_dose_for_baseline``, ``threshold_sensitivity``, ``describe_cohort``,
-``compare_published``, ``compute_results``; and the tests themselves: ``paired_test``,
-``welch_test``, ``mann_whitney``, ``pearson``, ``spearman``, ``kruskal_wallis``, ``mcnemar``,
-``holm``, ``signed_rank_test``, ``shapiro_wilk``.
+``compare_published`` (with ``published_for``: the figures a cohort is compared with),
+``compute_results``; and the tests themselves: ``paired_test``, ``welch_test``,
+``mann_whitney``, ``pearson``, ``spearman``, ``kruskal_wallis``, ``mcnemar``, ``holm``,
+``signed_rank_test``, ``shapiro_wilk``.
 Results: frozen dataclasses with ``to_frame()`` (``to_frame(result)`` too); ``build_report``
 writes the whole report (as ``mscreport build``; returns the exit code).
 
@@ -46,7 +47,7 @@ _API = {
     "analyse_overall": "results", "analyse_strata": "results", "compute_results": "results",
     "analyse_dose": "dose", "compare_sources": "dose", "adjust_dose_for_baseline": "dose",
     "threshold_sensitivity": "strata", "describe_cohort": "describe", "compare_published": "published",
-    "load_published": "published",
+    "load_published": "published", "published_for": "published",
     # the tests, on arrays
     "paired_test": "stats", "welch_test": "stats", "mann_whitney": "stats", "pearson": "stats",
     "spearman": "stats", "kruskal_wallis": "stats", "mcnemar": "stats", "holm": "stats",

@@ -180,9 +180,15 @@ def _agrees(check: str, published, reproduced) -> tuple[object, bool | None]:
     raise ValueError(f"unknown check {check!r} in published_results.yaml")
 
 
-def compare_published(cohort, overall, strata, dose, published: dict | None) -> list[Comparison] | None:
-    """Each published figure with its reproduced value and whether they agree (None without
-    a published-figures file: nothing to compare with)."""
+PAPER = "paper"  # compare_published's default: the paper's figures (data/published_results.yaml)
+
+
+def compare_published(cohort, overall, strata, dose, published: dict | str | None = PAPER) -> list[Comparison] | None:
+    """Each published figure with its reproduced value and whether they agree. ``published``:
+    the loaded figures (``load_published``, ``published_for``), the paper's by default; None:
+    nothing to compare with, and None is returned."""
+    if isinstance(published, str) and published == PAPER:
+        published = load_published()
     if published is None:
         return None
     values = reproduced_values(cohort, overall, strata, dose)
