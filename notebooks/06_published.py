@@ -87,8 +87,9 @@ show_implied(ch, reconstruction)
 #
 # For a reconstruction, which numbers a published figure pins down (P), which are derived
 # from pinned and assumed inputs (D), and which are assumptions of the reconstruction (A).
-# Every table and generated sentence of chapters 1 to 6 and of the index carries these
-# marks: only the pinned numbers say something about the paper's patients.
+# Every table and generated sentence of every chapter and of the index carries these marks:
+# only the pinned numbers say something about the paper's patients. A real cohort's numbers
+# are its own and carry no mark.
 
 # %%
 show_basis(ch)
