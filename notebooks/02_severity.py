@@ -97,6 +97,24 @@ shown = strata.format_sensitivity(sens, cohort.params["severe_above"])
 ch.table(shown, "Stratum sizes, mean change (% points) and paired t-test p for other severe_above cut-offs (NGSP %)",
          basis=basis.sensitivity_keys(shown, cohort.params["severe_above"]))
 
+# %% [markdown] tags=["teaching"]
+# **The call behind a row.** Each row of the table above is a paired t-test in the patients
+# above that cut-off, and one in those at or below it. At your own `severe_above` the
+# patients above it are the severe stratum, and its severe columns come from this call on
+# their two HbA1c columns (`f` is the table of analysed patients, one row each;
+# `rank_tests=False`: the t-test alone, as in the table; R:
+# `t.test(severe$hba1c_followup, severe$hba1c_baseline, paired = TRUE)`):
+
+# %% tags=["teaching"]
+from mscreport import lesson, stats
+
+f = cohort.frame
+severe = f[f["stratum"] == "severe"]
+t_severe = stats.paired_test(severe["hba1c_baseline"], severe["hba1c_followup"], cohort.params["alpha"],
+                             rank_tests=False)
+lesson.print_result(t_severe, cohort, groups=("severe",),
+                    fields=("n", "mean_change", "ci_low", "ci_high", "t", "df", "p"))
+
 # %% [markdown]
 # ## Per arm: severity strata and the arm-by-severity interaction
 #

@@ -78,11 +78,25 @@ by_stratum = analyse_strata(cohort)
 ch.record("overall", overall.interface())
 ch.record("strata", strata_block(by_stratum))
 ch.table(paired_table({arms.pooled_label(cohort): overall, **by_stratum}, hidden_groups(cohort.frame)),
-         f"Paired analysis of HbA1c (change = follow-up − baseline, % points; CI at {1 - alpha:.0%})",
-         basis=["overall", "strata.moderate", "strata.severe"])
+         change.paired_caption(alpha), basis=["overall", "strata.moderate", "strata.severe"])
 
 # %%
 ch.say(change.say_paired(overall, by_stratum, alpha), basis="paired")
+
+# %% [markdown] tags=["teaching"]
+# **The call behind the table.** `analyse_overall(cohort)` above is one call of the paired
+# t-test on the cohort's two HbA1c columns (`f` is the table of analysed patients, one row
+# each; R: `t.test(f$hba1c_followup, f$hba1c_baseline, paired = TRUE)`). The table's first
+# row and the sentence above come from its result; these are its t-test numbers (change =
+# follow-up − baseline, % points; `cohens_dz` is d_z):
+
+# %% tags=["teaching"]
+from mscreport import lesson, stats
+
+f = cohort.frame
+t_test = stats.paired_test(f["hba1c_baseline"], f["hba1c_followup"], alpha)
+lesson.print_result(t_test, cohort,
+                    fields=("n", "mean_change", "sd_change", "ci_low", "ci_high", "t", "df", "p", "cohens_dz"))
 
 # %%
 ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
@@ -140,6 +154,15 @@ ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above
           "near the line mean roughly normal changes.",
           "Normal quantile-quantile plot of HbA1c change with a reference line.")
 
+# %% [markdown] tags=["teaching"]
+# **The call behind the rank columns.** The Wilcoxon signed-rank test and the Hodges-Lehmann
+# shift with its interval, in the table's "all patients" row, are one call on the changes
+# (R: `wilcox.test(f$change, conf.int = TRUE)`; `v` is R's V). The Shapiro-Wilk columns are
+# `stats.shapiro_wilk(f["change"])` (R: `shapiro.test(f$change)`).
+
+# %% tags=["teaching"]
+lesson.print_result(stats.signed_rank_test(f["change"], alpha), cohort)
+
 # %% [markdown]
 # ## Reaching the glycaemic target
 #
@@ -169,9 +192,7 @@ ch.record("attrition", extra["attrition"])
 ch.record("change_by_followup", extra["change_by_followup"])
 ch.say(change.say_safety(extra["safety"], alpha), basis="safety")
 ch.say(change.say_attrition(extra["attrition"], alpha), basis="attrition")
-ch.table(change.format_windows(extra["change_by_followup"]),
-         f"Change in HbA1c by follow-up window (% points; one-sample t interval at {1 - alpha:.0%})",
-         basis="change_by_followup")
+ch.table(change.format_windows(extra["change_by_followup"]), change.windows_caption(alpha), basis="change_by_followup")
 
 # %%
 ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),

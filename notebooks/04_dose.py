@@ -88,6 +88,22 @@ ch.figure(dosing.dose_box_figure(cohort, dose),
           "Change in HbA1c by dose group (boxes: median and quartiles; points: patients when n is small).",
           "Box plots of HbA1c change for low and high dose groups.")
 
+# %% [markdown] tags=["teaching"]
+# **The calls behind the sentence.** Welch's test and the Mann-Whitney test above are two
+# calls on the changes of the two dose groups (`f` is the table of analysed patients, one
+# row each; R: `t.test(high, low)` and `wilcox.test(high, low)`). `diff` is high − low in %
+# points; `u` is the high-dose group's statistic (R's W):
+
+# %% tags=["teaching"]
+from mscreport import lesson, stats
+
+alpha = cohort.params["alpha"]
+f = lesson.analysed_frame(cohort)
+high = f.loc[f["dose_group"] == "high", "change"]
+low = f.loc[f["dose_group"] == "low", "change"]
+lesson.print_result(stats.welch_test(high, low, alpha), cohort, groups=("high", "low"))
+lesson.print_result(stats.mann_whitney(high, low), cohort, groups=("high", "low"))
+
 # %% [markdown]
 # ## Dose-response
 #
@@ -103,6 +119,16 @@ ch.figure(dosing.dose_scatter_figure(cohort, dose),
           "(drawn for the eye; Pearson r above is on the raw dose (the paper does not say which scale its correlation used); Spearman's rho is the same on either scale); "
           "colour: severity stratum.",
           "Scatter plot of HbA1c change against log10 dose with a nearly flat fitted line.")
+
+# %% [markdown] tags=["teaching"]
+# **The calls behind the correlations.** Pearson's r with its Fisher-z interval, and
+# Spearman's rho, of the dose with the change, over the patients who have a dose (a missing
+# dose drops the pair; R: `cor.test(f$dose_cells, f$change)` and
+# `cor.test(f$dose_cells, f$change, method = "spearman")`):
+
+# %% tags=["teaching"]
+lesson.print_result(stats.pearson(f["dose_cells"], f["change"], alpha), cohort)
+lesson.print_result(stats.spearman(f["dose_cells"], f["change"]), cohort)
 
 # %% [markdown]
 # ## MSC source

@@ -79,6 +79,17 @@ ch.figure(figures.oldham_plot(cohort.frame, cohort.params["aggregate_above"]),
           "Scatter of HbA1c change against the mean of baseline and follow-up HbA1c, coloured by stratum.")
 ch.say(trust.say_oldham(blocks["oldham"], alpha), basis="oldham")
 
+# %% [markdown] tags=["teaching"]
+# **The call behind Oldham's r.** Pearson's correlation of the change with the mean of the
+# two measurements (`f` is the table of analysed patients, one row each; R:
+# `cor.test((f$hba1c_baseline + f$hba1c_followup) / 2, f$change)`):
+
+# %% tags=["teaching"]
+from mscreport import lesson, stats
+
+f = lesson.analysed_frame(cohort)
+lesson.print_result(stats.pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 2, f["change"], alpha), cohort)
+
 # %% [markdown]
 # **How much fall would RTM alone produce?** Barnett, van der Pols and Dobson (Int J
 # Epidemiol 2005;34:215-20) give the expected regression to the mean for patients selected
@@ -96,9 +107,7 @@ ch.say(trust.say_oldham(blocks["oldham"], alpha), basis="oldham")
 
 # %%
 ch.record("rtm", blocks["rtm"])
-ch.table(trust.format_rtm(blocks["rtm"]["rows"]),
-         f"Expected fall from regression to the mean alone in the severe stratum (> {cohort.params['severe_above']:g} %), % points",
-         basis="rtm")
+ch.table(trust.format_rtm(blocks["rtm"]["rows"]), trust.rtm_caption(cohort.params), basis="rtm")
 ch.say(trust.say_rtm(blocks["rtm"]), basis="rtm")
 
 # %% [markdown]
@@ -113,6 +122,14 @@ ch.say(trust.say_rtm(blocks["rtm"]), basis="rtm")
 ch.record("durability", blocks["durability"])
 trust.show_durability_figure(ch, cohort)
 ch.say(trust.say_durability(blocks["durability"], alpha), basis="durability")
+
+# %% [markdown] tags=["teaching"]
+# **The call behind the durability slope.** The least-squares line of the change on years of
+# follow-up, over the patients whose follow-up time is known (R:
+# `lm(change ~ I(followup_months / 12), data = f)`); `slope` is in % points per year:
+
+# %% tags=["teaching"]
+lesson.print_result(stats.linear_slope(f["followup_months"] / 12, f["change"], alpha), cohort)
 
 # %% [markdown]
 # ## Multiplicity
@@ -145,8 +162,7 @@ ch.say(trust.say_holm(blocks["holm"], alpha), basis="holm")
 # %%
 ch.record("sample_size", blocks["sample_size"])
 ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
-         f"Patients per arm for a randomised trial (dropout allowance {cohort.params['dropout']:.0%})",
-         basis=basis.sample_size_keys(blocks["sample_size"]))
+         trust.sample_size_caption(cohort.params), basis=basis.sample_size_keys(blocks["sample_size"]))
 
 # %% tags=["teaching"]
 ch.say(exercises.trust_exercises(blocks["holm"], alpha))

@@ -87,6 +87,19 @@ trajectory.show_trajectory(ch, traj)
 # %%
 trajectory.show_mixed_model(ch, traj)
 
+# %% [markdown] tags=["teaching"]
+# **The call behind the table.** The model is one call on the measurements `m`, one row per
+# HbA1c (R: `nlme::lme(hba1c ~ years, random = ~ years | patient_id, data = m,
+# method = "REML")`). `slope_per_year` is the fixed slope; the `sd_*` are how much patients
+# differ in level and in drift, and how far single measurements scatter. A file with one row
+# per patient has no repeated measurements: the call then returns None.
+
+# %% tags=["teaching"]
+from mscreport import lesson
+
+m = lesson.measurements(ch.cohort)
+lesson.print_result(trajectory.fit_mixed_model(m, ch.params["alpha"]), ch.cohort)
+
 # %% [markdown]
 # ## Is the fall durable?
 

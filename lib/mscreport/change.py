@@ -230,6 +230,16 @@ def say_attrition(a: dict, alpha: float) -> str:
             f"{fmt.fmt_ci(a['bcf_ci_low'], a['bcf_ci_high'])}, {fmt.fmt_p(a['bcf_p'])}.")
 
 
+def paired_caption(alpha: float) -> str:
+    """Caption of the paired-analysis table (its interval level from ``alpha``)."""
+    return f"Paired analysis of HbA1c (change = follow-up − baseline, % points; CI at {1 - alpha:.0%})"
+
+
+def windows_caption(alpha: float) -> str:
+    """Caption of the change-by-follow-up-window table (its interval level from ``alpha``)."""
+    return f"Change in HbA1c by follow-up window (% points; one-sample t interval at {1 - alpha:.0%})"
+
+
 def format_windows(rows: list[dict]):
     """The change-by-follow-up-window table for display (groups of n < 3 suppressed); one
     explanatory row when the cohort has no followup_months."""

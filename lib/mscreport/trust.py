@@ -93,6 +93,11 @@ def rtm_hidden(row: dict) -> bool:
     return "severe" in hidden_parts(n, {"severe": n_sev, "moderate": n - n_sev})
 
 
+def rtm_caption(params: dict) -> str:
+    """Caption of the regression-to-the-mean table (the severe cut-off, NGSP %)."""
+    return f"Expected fall from regression to the mean alone in the severe stratum (> {params['severe_above']:g} %), % points"
+
+
 def format_rtm(rows: list[dict]) -> pd.DataFrame:
     """The regression-to-the-mean table for display. When the severe stratum is hidden, so are
     its observed fall and the expectation from its mean baseline (which, with the cohort's mean,
@@ -312,6 +317,11 @@ def sample_size_block(mean_change: float | None, sd_cohort: float | None, sd_pap
                 row[f"power_{key}_n_with_dropout"] = None if n is None else math.ceil(math.ceil(n) / (1 - dropout))
             rows.append(row)
     return rows
+
+
+def sample_size_caption(params: dict) -> str:
+    """Caption of the trial-size table (the dropout allowance as a percentage)."""
+    return f"Patients per arm for a randomised trial (dropout allowance {params['dropout']:.0%})"
 
 
 def format_sample_size(rows: list[dict], hidden=()) -> pd.DataFrame:
