@@ -67,8 +67,10 @@ def kill_children() -> None:
 
 
 def _die(signum=None, _frame=None) -> None:
-    kill_children()
-    os._exit(128 + (signum or signal.SIGTERM))
+    try:
+        kill_children()
+    finally:  # exit quietly even when the signal came mid-import (e.g. psutil half-initialised)
+        os._exit(128 + (signum or signal.SIGTERM))
 
 
 def _watch_parent(parent: int) -> None:
