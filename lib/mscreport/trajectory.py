@@ -321,14 +321,14 @@ def durability_verdict(mixed: MixedModelResult | None, alpha: float = 0.05, labe
         head = f"**Not durable{who}:** after the infusion HbA1c drifted back up, by {slope}."
     elif s["ci_high"] < 0:
         head = (f"**Falling over follow-up{who}:** on a straight line through every measurement from the baseline "
-                f"on, HbA1c decreased by {slope}. An early fall followed by a plateau also gives a negative slope: "
+                f"on, HbA1c changed by {slope}. An early fall followed by a plateau also gives a negative slope: "
                 "the figure shows which it is.")
     else:
         head = (f"**No detectable drift{who}:** the slope of HbA1c over time is {slope}; the data are compatible "
                 "with a stable HbA1c, and also with any drift inside that interval.")
     tail = ("" if mixed.converged else " The fit did not converge cleanly: read these figures with caution.")
     return head + " The slope is the average within-patient change per year from the baseline on; it says "\
-        "nothing of what would have happened without the infusion (no control group)." + tail
+        "nothing of what would have happened without the infusion (only a control group can)." + tail
 
 
 def flow_sentence(traj: Trajectory) -> str:
