@@ -23,29 +23,17 @@ from mscreport.cohort import load_cohort
 from mscreport.params import resolve_params
 from mscreport.paths import REPO_ROOT
 
+from nlme_check import assert_matches_nlme  # tests/nlme_check.py
+
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 STENO2 = FIXTURES / "long_steno2.csv"
 R = json.loads((FIXTURES / "r_steno2.json").read_text())
-REL = 1e-4  # as for the constructed cohort (tests/test_longitudinal.py): nlme and we optimise differently
 PARAMS = ["hba1c_unit=mmol_mol", "reference_arm=conventional"]  # the file is in IFCC mmol/mol
 
 
 @pytest.fixture(scope="module")
 def cohort():
     return load_cohort(STENO2, resolve_params(None, PARAMS))
-
-
-def _assert_matches_r(got: dict, ref: dict):
-    assert got["n_patients"] == ref["n_patients"] and got["n_measurements"] == ref["n_measurements"]
-    for term in ("intercept", "slope_per_year"):
-        assert got[term]["df"] == ref[term]["df"]
-        for key in ("estimate", "se", "ci_low", "ci_high"):
-            assert got[term][key] == pytest.approx(ref[term][key], rel=REL), (term, key)
-        if ref[term]["p"] > 1e-12:  # beyond that a relative error in t is multiplied by t^2
-            assert got[term]["p"] == pytest.approx(ref[term]["p"], rel=10 * REL), (term, "p")
-    for key in ("sd_intercept", "sd_slope", "sd_residual"):
-        assert got[key] == pytest.approx(ref[key], rel=REL), key
-    assert got["converged"] is True
 
 
 def _subset(frame, arm):
@@ -82,7 +70,7 @@ def test_closed_form_matches_nlme(cohort, arm, key):
     ref = R["all"] if arm is None else R["by_arm"][arm]
     frame = _subset(cohort.longitudinal.model_frame(), arm)
     fit = tr.fit_mixed_model(frame, engine=tr.ENGINE_CLOSED_FORM)
-    _assert_matches_r(fit.interface(), ref)
+    assert_matches_nlme(fit.interface(), ref)
     assert fit.reml_loglik == pytest.approx(ref["reml_loglik"], rel=1e-8)
     assert fit.corr == pytest.approx(ref["corr_intercept_slope"], abs=1e-6)
 
@@ -100,14 +88,14 @@ def test_the_r_reference_is_the_maximum():
 
 def test_statsmodels_matches_nlme_where_the_maximum_is_interior(cohort):
     frame = _subset(cohort.longitudinal.model_frame(), "intensive")
-    _assert_matches_r(tr.fit_mixed_model(frame, engine=tr.ENGINE_STATSMODELS).interface(), R["by_arm"]["intensive"])
+    assert_matches_nlme(tr.fit_mixed_model(frame, engine=tr.ENGINE_STATSMODELS).interface(), R["by_arm"]["intensive"])
 
 
 def test_the_engine_chosen_by_size_matches_nlme(cohort):
     """What results.json's mixed_model holds: at this size the engine is MixedLM, which does not
     converge on this boundary, so the closed form takes over (per arm: the slow build test)."""
     fit = tr.fit_mixed_model(cohort.longitudinal.model_frame())
-    _assert_matches_r(fit.interface(), R["all"])
+    assert_matches_nlme(fit.interface(), R["all"])
     assert fit.engine == tr.ENGINE_CLOSED_FORM
 
 
@@ -122,9 +110,9 @@ def test_a_full_report_builds_on_the_public_data(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["data"]["rows_analysed"] == 84
     assert results["arms"]["reference"] == "conventional"
-    _assert_matches_r(results["longitudinal"]["mixed_model"], R["all"])
+    assert_matches_nlme(results["longitudinal"]["mixed_model"], R["all"])
     for arm in ("conventional", "intensive"):
-        _assert_matches_r(results["longitudinal"]["mixed_model_by_arm"][arm], R["by_arm"][arm])
+        assert_matches_nlme(results["longitudinal"]["mixed_model_by_arm"][arm], R["by_arm"][arm])
     index = (out / "index.html").read_text()
     chapter = (out / "07_trajectory.html").read_text()
     # simulated by Epi's authors: labelled synthetic, but its banner does not call it the paper's reconstruction
