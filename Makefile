@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help report test test-fast bench browser-deps notebooks workbooks clean
+.PHONY: help report test test-fast test-pythons bench browser-deps notebooks workbooks clean
 
 help: ## Show this help
 	@echo "mscreport - make targets:"
@@ -26,6 +26,9 @@ test: $(STAMP) browser-deps ## Run the whole test suite (pytest on lib/, nbval o
 
 test-fast: $(STAMP) ## Unit tests only (no notebook execution, no browser)
 	$(BIN)/python -m pytest -m "not slow and not browser"
+
+test-pythons: ## Fast tests on Python 3.12 and 3.13 too, each in .venv-3.X with the same pins (skipped, with the reason, where not installed)
+	bash .ci/pythons.sh
 
 bench: $(STAMP) ## Print build-time, memory and size figures (medians of several runs)
 	$(BIN)/python scripts/bench.py
@@ -48,4 +51,4 @@ browser-deps: ## Install headless Chromium and pdftotext (poppler-utils) for the
 	  else echo "$$missing not available and not root: the browser tests that need it will be skipped"; fi; fi
 
 clean: ## Remove the virtual environment and rendered reports
-	rm -rf $(VENV) workbooks reports/*.html reports/results.json reports/teaching reports/.cache
+	rm -rf $(VENV) .venv-3.* workbooks reports/*.html reports/results.json reports/teaching reports/.cache

@@ -28,12 +28,13 @@ from mscreport.params import DEFAULTS, resolve_params
 from mscreport.paths import REPO_ROOT
 from mscreport.results import compute_results
 
+from nlme_check import REL, assert_matches_nlme  # tests/nlme_check.py
+
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 CONSTRUCTED = FIXTURES / "long_constructed.csv"
 LONG_SYNTHETIC = REPO_ROOT / "data" / "reconstructed_cohort_long.csv"
 WIDE_SYNTHETIC = REPO_ROOT / "data" / "reconstructed_cohort.csv"
 R = json.loads((FIXTURES / "r_longitudinal.json").read_text())
-REL = 1e-4  # nlme and statsmodels optimise differently (issue 10)
 
 
 def _csv(tmp_path: Path, text: str, name: str = "long.csv") -> Path:
@@ -215,31 +216,18 @@ def test_followup_at_months_from_yaml_number(tmp_path):
 
 
 # ------------------------------------------------------------------ the mixed model against nlme
-def _assert_matches_r(got: dict, ref: dict):
-    assert got["n_patients"] == ref["n_patients"] and got["n_measurements"] == ref["n_measurements"]
-    for term in ("intercept", "slope_per_year"):
-        assert got[term]["df"] == ref[term]["df"]
-        for key in ("estimate", "se", "ci_low", "ci_high"):
-            assert got[term][key] == pytest.approx(ref[term][key], rel=REL), (term, key)
-        if ref[term]["p"] > 1e-12:  # beyond that a relative error in t is multiplied by t^2
-            assert got[term]["p"] == pytest.approx(ref[term]["p"], rel=10 * REL), (term, "p")
-    for key in ("sd_intercept", "sd_slope", "sd_residual"):
-        assert got[key] == pytest.approx(ref[key], rel=REL), key
-    assert got["converged"] is True
-
-
 @pytest.mark.parametrize("engine", [tr.ENGINE_STATSMODELS, tr.ENGINE_CLOSED_FORM])
 @pytest.mark.parametrize("name, path", [("constructed", CONSTRUCTED), ("synthetic", LONG_SYNTHETIC)])
 def test_mixed_model_matches_nlme(name, path, engine):
     frame = load_cohort(path).longitudinal.model_frame()
-    _assert_matches_r(tr.fit_mixed_model(frame, engine=engine).interface(), R[name])
+    assert_matches_nlme(tr.fit_mixed_model(frame, engine=engine).interface(), R[name])
 
 
 @pytest.mark.parametrize("arm", ["A", "control"])
 def test_mixed_model_by_arm_matches_nlme(arm):
     traj = tr.analyse_trajectory(load_cohort(CONSTRUCTED))
     assert traj.arms == ["A", "control"]
-    _assert_matches_r(traj.interface()["mixed_model_by_arm"][arm], R["constructed_by_arm"][arm])
+    assert_matches_nlme(traj.interface()["mixed_model_by_arm"][arm], R["constructed_by_arm"][arm])
 
 
 def test_closed_form_reml_is_the_nlme_likelihood():

@@ -217,8 +217,11 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
               "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
-              "says nothing about real patients beyond what the paper already reports.</p>"
-              f"<p class=\"msc-basis-legend\">{inline_html(LEGEND.replace('**', '*'))}</p>") if synthetic else ""
+              "says nothing about real patients beyond what the paper already reports.</p>") if framing.bundled \
+        else ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> Every row of this cohort file is marked "
+              "synthetic (column <code>synthetic</code>): invented patients. The report demonstrates the analysis; it "
+              "says nothing about real patients.</p>")
+    banner = (banner + f"<p class=\"msc-basis-legend\">{inline_html(LEGEND.replace('**', '*'))}</p>") if synthetic else ""
     data_mark = f" [{e(mark('data'))}]" if synthetic else ""
     from .arms import POOLED, is_controlled, key_findings_table
 

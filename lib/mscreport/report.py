@@ -79,8 +79,11 @@ class Chapter:
         if c.synthetic:
             from .basis import LEGEND
 
-            display(HTML("<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> This build uses the reconstructed "
-                         "cohort: synthetic patients built to reproduce the paper's published summary figures. "
+            what = ("This build uses the reconstructed cohort: synthetic patients built to reproduce the paper's "
+                    "published summary figures." if framing.bundled else
+                    "Every row of this cohort file is marked synthetic (column <code>synthetic</code>): invented "
+                    "patients.")
+            display(HTML(f"<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> {what} "
                          "It shows the method, not real patients.</p>"))
             display(Markdown(LEGEND))
 

@@ -12,7 +12,11 @@ Engine: statsmodels ``MixedLM`` (REML) up to ``MIXEDLM_MAX_PATIENTS`` patients. 
 statsmodels' group-by-group Python loop takes minutes (10,000 patients: about a minute per
 fit), so the same REML criterion is maximised with every group's 2 x 2 algebra vectorised
 (``reml_closed_form``); the two engines agree (tests/test_longitudinal.py) and both agree
-with nlme (tests/fixtures/r_longitudinal.json). ``engine`` in the results names the one used.
+with nlme (tests/fixtures/r_longitudinal.json). Where MixedLM does not converge (it stalls when
+the REML maximum lies on the boundary, a random-effects correlation of -1 or +1, as in the
+public Steno-2 example data: tests/fixtures/r_steno2.json), the closed form is used instead
+when it converges to a REML likelihood at least as high. ``engine`` in the results names the
+one used.
 
 Time bins (``by_time``): the baseline measurement is bin 0; a measurement at t > 0 months
 goes to the bin centred on the nearest multiple of the bin width w (at least w): w = 3 months
@@ -152,10 +156,11 @@ def _fit_statsmodels(y, years, codes) -> dict:
     psi = np.asarray(res.cov_re_unscaled)
     # SEs as nlme reports them, sigma^2 (X'V^-1 X)^-1 at the estimates (statsmodels' own come from
     # the joint information of fixed and covariance parameters and differ in the 3rd digit)
-    _, _, sigma2, xvx, _ = _reml_parts(_theta_of(psi), _group_sums(np.asarray(y, float), np.asarray(years, float),
-                                                                     np.asarray(codes), int(np.max(codes)) + 1), len(y))
+    minus2, _, sigma2, xvx, _ = _reml_parts(_theta_of(psi), _group_sums(np.asarray(y, float), np.asarray(years, float),
+                                                                          np.asarray(codes), int(np.max(codes)) + 1), len(y))
     return {"beta": np.asarray(res.fe_params), "cov_beta": float(res.scale) * np.linalg.inv(xvx),
-            "sigma2": float(res.scale), "psi": psi, "reml_loglik": float(res.llf), "converged": bool(res.converged)}
+            "sigma2": float(res.scale), "psi": psi, "reml_loglik": float(res.llf), "converged": bool(res.converged),
+            "reml_criterion": -minus2 / 2}  # nlme's REML log-likelihood at these estimates
 
 
 def _theta_of(psi: np.ndarray) -> np.ndarray:
@@ -181,10 +186,17 @@ def fit_mixed_model(frame: pd.DataFrame, alpha: float = 0.05, engine: str | None
     df = n_obs - n_groups - 1  # nlme's denominator df for both fixed effects here
     if n_groups < 3 or df < 1 or frame["years"].nunique() < 2:
         return None
+    chosen_by_size = engine is None
     engine = engine or (ENGINE_STATSMODELS if n_groups <= MIXEDLM_MAX_PATIENTS else ENGINE_CLOSED_FORM)
     y, years = frame["hba1c"].to_numpy(float), frame["years"].to_numpy(float)
     try:
         fit = (_fit_statsmodels if engine == ENGINE_STATSMODELS else reml_closed_form)(y, years, codes)
+        if chosen_by_size and engine == ENGINE_STATSMODELS and not fit["converged"]:
+            # MixedLM stalls where the REML maximum is on the boundary (intercept-slope
+            # correlation -1 or +1; tests/test_steno2.py): the closed form reaches it
+            other = reml_closed_form(y, years, codes)
+            if other["converged"] and other["reml_loglik"] >= fit["reml_criterion"]:
+                fit, engine = other, ENGINE_CLOSED_FORM
     except (np.linalg.LinAlgError, ValueError):
         return None
     q = t_ppf(1 - alpha / 2, df)
@@ -309,14 +321,14 @@ def durability_verdict(mixed: MixedModelResult | None, alpha: float = 0.05, labe
         head = f"**Not durable{who}:** after the infusion HbA1c drifted back up, by {slope}."
     elif s["ci_high"] < 0:
         head = (f"**Falling over follow-up{who}:** on a straight line through every measurement from the baseline "
-                f"on, HbA1c decreased by {slope}. An early fall followed by a plateau also gives a negative slope: "
+                f"on, HbA1c changed by {slope}. An early fall followed by a plateau also gives a negative slope: "
                 "the figure shows which it is.")
     else:
         head = (f"**No detectable drift{who}:** the slope of HbA1c over time is {slope}; the data are compatible "
                 "with a stable HbA1c, and also with any drift inside that interval.")
     tail = ("" if mixed.converged else " The fit did not converge cleanly: read these figures with caution.")
     return head + " The slope is the average within-patient change per year from the baseline on; it says "\
-        "nothing of what would have happened without the infusion (no control group)." + tail
+        "nothing of what would have happened without the infusion (only a control group can)." + tail
 
 
 def flow_sentence(traj: Trajectory) -> str:
