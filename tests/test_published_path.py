@@ -37,10 +37,10 @@ def user_figures(tmp_path) -> Path:
 
 
 def test_which_file_is_compared_with(user_figures):
-    assert published_file("", synthetic=True) == PUBLISHED_RESULTS
-    assert published_file("", synthetic=False) is None
-    assert published_file("none", synthetic=True) is None and published_file("NONE", synthetic=False) is None
-    assert published_file(str(user_figures), synthetic=False) == user_figures
+    assert published_file("", reconstruction=True) == PUBLISHED_RESULTS
+    assert published_file("", reconstruction=False) is None
+    assert published_file("none", reconstruction=True) is None and published_file("NONE", reconstruction=False) is None
+    assert published_file(str(user_figures), reconstruction=False) == user_figures
 
 
 def test_a_relative_file_is_relative_to_the_parameter_file(tmp_path, user_figures):
@@ -118,3 +118,24 @@ def test_a_users_cohort_with_its_figures_file_is_compared(tmp_path, user_figures
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.index("Key findings") < index.index("figures in <code>figures.yaml</code> agree")
     assert "Matsuoka" not in index and "basis" not in index
+
+
+def test_only_a_reconstruction_of_the_paper_is_compared_with_it():
+    """A synthetic cohort is compared with the paper (and marked pinned/derived/assumed) only
+    when it is a reconstruction of the paper's cohort: the bundled bytes or `mscreport synth`
+    output (SYN- pseudonyms). A simulated trial (Steno-2, synthetic in every row) is not."""
+    import pandas as pd
+
+    from mscreport.paths import DEFAULT_COHORT
+    from mscreport.synthetic import is_reconstruction, is_synthetic
+
+    synth = pd.DataFrame({"patient_id": ["SYN-001", "SYN-002"], "synthetic": ["yes", "yes"]})
+    steno = pd.read_csv(Path(__file__).parent / "fixtures" / "long_steno2.csv", dtype=str)
+    real = pd.DataFrame({"patient_id": ["SYN-001", "SYN-002"]})
+    assert is_reconstruction("", synth)
+    assert is_synthetic("", steno) and not is_reconstruction("", steno)
+    assert not is_reconstruction("", real)
+    assert not is_reconstruction("", synth.assign(patient_id=["SYN-001", "P-2"]))
+    from mscreport.hashing import file_sha256
+
+    assert is_reconstruction(file_sha256(DEFAULT_COHORT), None)

@@ -6,7 +6,7 @@ The entries live in ``data/published_results.yaml`` (``basis``), one per results
 synthetic cohort: the bundled one or ``mscreport synth`` output) every table of the chapters
 and the index gets a ``basis`` column, one mark per row, and every generated sentence a
 bracketed mark; for any other cohort nothing is marked (``Chapter.table``/``Chapter.say``
-and the index call ``mark_frame``/``mark_sentence`` only when ``cohort.synthetic``).
+and the index call ``mark_frame``/``mark_sentence`` only when ``cohort.reconstruction``).
 
 A mark reads ``P: n, mean change · D: CI, t · A: SDs``: P = pinned by a published figure,
 D = derived from pinned and assumed inputs, A = an assumption of the reconstruction.

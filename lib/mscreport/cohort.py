@@ -19,7 +19,7 @@ from .errors import InputError, Problem
 from .params import DEFAULTS
 from .longitudinal import read_long
 from .readers import RawTable, read_cohort_file
-from .synthetic import is_synthetic
+from .synthetic import is_reconstruction, is_synthetic
 from .validators import check_frame
 
 
@@ -52,6 +52,7 @@ class Cohort:
         """The spreadsheet row of a 1-based data row (None for Parquet)."""
         return None if self.header_row is None else self.header_row + int(row)
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
+    reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
 
     @property
     def rows_analysed(self) -> int:
@@ -82,6 +83,7 @@ class Cohort:
         """The ``data`` block of results.json."""
         block = {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
                  "rows_analysed": self.rows_analysed, "synthetic": self.synthetic,
+                 "reconstruction": self.reconstruction,
                  "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
         if self.column_map:  # dictionary column -> the user's header (--columns / -c)
             block["column_map"] = dict(self.column_map)
@@ -141,4 +143,5 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   columns_present=present, params=params, notes=cell_notes,
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
                   column_map=columns.as_dict() if columns else {},
-                  synthetic=is_synthetic(raw.sha256, raw.frame), longitudinal=long)
+                  synthetic=is_synthetic(raw.sha256, raw.frame),
+                  reconstruction=is_reconstruction(raw.sha256, raw.frame), longitudinal=long)

@@ -65,17 +65,17 @@ def load_published(path=PUBLISHED_RESULTS) -> dict:
     return loaded
 
 
-def published_file(published_path: str, synthetic: bool) -> Path | None:
+def published_file(published_path: str, reconstruction: bool) -> Path | None:
     """The published-figures file a build compares with (None: none): ``published_path`` as
     given, ``none`` for none, empty for the paper's figures when the cohort is a
-    reconstruction (synthetic) and none otherwise."""
+    reconstruction of the paper (``synthetic.is_reconstruction``) and none otherwise."""
     from .paths import resolve_data_path
 
     value = (published_path or "").strip()
     if value.lower() == NO_COMPARISON:
         return None
     if not value:
-        return Path(PUBLISHED_RESULTS) if synthetic else None
+        return Path(PUBLISHED_RESULTS) if reconstruction else None
     return resolve_data_path(value)
 
 
@@ -98,7 +98,7 @@ def published_fingerprint(params: dict) -> str | None:
 
 def published_for(cohort) -> dict | None:
     """The published figures this cohort is compared with (parameter ``published_path``), or None."""
-    path = published_file(cohort.params.get("published_path", ""), bool(cohort.synthetic))
+    path = published_file(cohort.params.get("published_path", ""), is_reconstruction(cohort))
     return None if path is None else load_published(path)
 
 
@@ -323,9 +323,9 @@ def _say_reproduction(summary: dict, synthetic: bool) -> str:
 
 
 def is_reconstruction(cohort) -> bool:
-    """Whether the cohort is a reconstruction (the bundled one, or ``mscreport synth`` output):
-    decided by the data (``synthetic.is_synthetic``), never by the file name."""
-    return bool(cohort.synthetic)
+    """Whether the cohort is a reconstruction of the paper's (the bundled one, or ``mscreport
+    synth`` output): decided by the data (``synthetic.is_reconstruction``), never by the file name."""
+    return bool(getattr(cohort, "reconstruction", False))
 
 
 def format_severe_range(reconstruction: dict):

@@ -71,7 +71,7 @@ def _exporter(reader: bool):
     return HTMLExporter(config=c)
 
 
-def index_reproduction_text(results: dict, synthetic: bool, agree: int, total: int) -> str:
+def index_reproduction_text(results: dict, reconstruction: bool, agree: int, total: int) -> str:
     """The index's sentence on the published figures: the honest count of chapter 6, marked
     with its basis for a reconstruction (``mscreport.basis``)."""
     from .published import say_reproduction
@@ -79,8 +79,8 @@ def index_reproduction_text(results: dict, synthetic: bool, agree: int, total: i
     summary = (results.get("reconstruction") or {}).get("summary")
     if not summary:
         return f"{agree} of {total} published figures agree at their own rounding."
-    text = say_reproduction(summary, synthetic, markdown=False)
-    if synthetic:
+    text = say_reproduction(summary, reconstruction, markdown=False)
+    if reconstruction:
         from .basis import mark
 
         text += f" [{mark('published_comparison')}]"
@@ -212,17 +212,19 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     data = results.get("data", {})
     framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), Path(str(data.get("path", ""))).name)
     synthetic = bool(data.get("synthetic", framing.bundled))
+    reconstruction = bool(data.get("reconstruction", framing.bundled))  # marks and the paper's wording
     from .basis import LEGEND, mark
 
     banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
               "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
-              "says nothing about real patients beyond what the paper already reports.</p>") if framing.bundled \
+              "says nothing about real patients beyond what the paper already reports.</p>") if reconstruction \
         else ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> Every row of this cohort file is marked "
               "synthetic (column <code>synthetic</code>): invented patients. The report demonstrates the analysis; it "
               "says nothing about real patients.</p>")
-    banner = (banner + f"<p class=\"msc-basis-legend\">{inline_html(LEGEND.replace('**', '*'))}</p>") if synthetic else ""
-    data_mark = f" [{e(mark('data'))}]" if synthetic else ""
+    legend = f"<p class=\"msc-basis-legend\">{inline_html(LEGEND.replace('**', '*'))}</p>" if reconstruction else ""
+    banner = banner + legend if synthetic else ""
+    data_mark = f" [{e(mark('data'))}]" if reconstruction else ""
     from .arms import POOLED, is_controlled, key_findings_table
 
     n_arm_tables = int(is_controlled(results.get("arms")))  # the between-arm table leads when arms exist
@@ -238,7 +240,7 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
         for i, c in enumerate(chapters, 1))
     comp = results.get("published_comparison") or []
     agree = sum(1 for c in comp if c.get("agrees"))
-    reproduction_text = index_reproduction_text(results, synthetic, agree, len(comp))
+    reproduction_text = index_reproduction_text(results, reconstruction, agree, len(comp))
     # after the key findings: a user's cohort leads with its own results, compared only with a file it gave
     reproduction = (f"<p>{inline_html(reproduction_text)}\n(<a href=\"06_published.html\">published vs reproduced</a>).</p>"
                     if comp else "")
@@ -256,7 +258,7 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
 {banner}
 <h2 id="findings">Key findings</h2>
 {key_findings_table(results, 1)}
-{headline_table(results, 1 + n_arm_tables, marked=synthetic)}
+{headline_table(results, 1 + n_arm_tables, marked=reconstruction)}
 {reproduction}
 {figure}
 <h2 id="chapters">Chapters</h2>

@@ -77,14 +77,15 @@ class Chapter:
             f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>"))
         if c.synthetic:
-            from .basis import LEGEND
-
             what = ("This build uses the reconstructed cohort: synthetic patients built to reproduce the paper's "
-                    "published summary figures." if framing.bundled else
+                    "published summary figures." if c.reconstruction else
                     "Every row of this cohort file is marked synthetic (column <code>synthetic</code>): invented "
                     "patients.")
             display(HTML(f"<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> {what} "
                          "It shows the method, not real patients.</p>"))
+        if c.reconstruction:
+            from .basis import LEGEND
+
             display(Markdown(LEGEND))
 
     # ---- prose, figures, tables
@@ -92,7 +93,7 @@ class Chapter:
         """Prose rendered from results (numbers formatted by ``mscreport.display``). ``basis``:
         the sentence's key in the reconstruction's basis list (``mscreport.basis``), marked
         after it when the cohort is a reconstruction."""
-        if basis and self.cohort.synthetic:
+        if basis and self.cohort.reconstruction:
             from .basis import mark_sentence
 
             markdown = mark_sentence(markdown, basis)
@@ -123,7 +124,7 @@ class Chapter:
         reconstruction's table gets a ``basis`` column of marks (``mscreport.basis``)."""
         if frame is None or not len(frame):
             return
-        if basis is not None and self.cohort.synthetic:
+        if basis is not None and self.cohort.reconstruction:
             from .basis import mark_frame
 
             frame = mark_frame(frame, basis)

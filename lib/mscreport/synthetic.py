@@ -3,9 +3,17 @@
 A cohort is synthetic when its bytes are the bundled reconstructed cohort's (same SHA-256),
 or when it has a ``synthetic`` column that says yes in every row (``mscreport synth`` writes
 one). A real cohort whose file name contains "synth" is not labelled synthetic.
+
+A synthetic cohort is a *reconstruction of the paper* (compared with its published figures,
+its numbers marked pinned/derived/assumed by ``mscreport.basis``) when it is the bundled
+cohort's bytes, or when it is synthetic in every row and every pseudonym is one that
+``mscreport synth`` writes (``SYN-001``, ...; wide or ``--long``). Any other synthetic cohort
+(a simulated trial, say) is only synthetic: it is not compared with the paper.
 """
 
 from __future__ import annotations
+
+import re
 
 from .dictionary import YES_NO_ALIASES
 from .paths import is_bundled_cohort
@@ -19,3 +27,16 @@ def is_synthetic(sha256: str, raw_frame) -> bool:
         return False
     flags = [YES_NO_ALIASES.get(str(v).strip().lower()) for v in raw_frame["synthetic"]]
     return all(f is True for f in flags)
+
+
+SYNTH_ID = re.compile(r"SYN-\d{3,}")  # the pseudonyms `mscreport synth` writes
+
+
+def is_reconstruction(sha256: str, raw_frame) -> bool:
+    """True for the bundled cohort's bytes, or a synthetic cohort whose every pseudonym is
+    one that ``mscreport synth`` writes (a reconstruction of the paper's cohort)."""
+    if is_bundled_cohort(sha256):
+        return True
+    if not is_synthetic(sha256, raw_frame) or "patient_id" not in raw_frame.columns:
+        return False
+    return all(SYNTH_ID.fullmatch(str(v).strip()) for v in raw_frame["patient_id"])
