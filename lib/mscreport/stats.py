@@ -5,8 +5,9 @@ compares).
 
 What is ours is only what chooses R's variant where the libraries' defaults differ (each
 choice is written where it is made, with the R documentation it follows) and what R has
-that the libraries do not: the Hodges-Lehmann estimate and interval, AS 89 for Spearman's
-exact p, Shapiro-Wilk in double precision, Kruskal-Wallis's tie count by ``table()``.
+that the libraries do not (or not to 1e-9): the Hodges-Lehmann estimate and interval, AS 89
+for Spearman's exact p, Shapiro-Wilk as R's swilk.c, Kruskal-Wallis's tie count by
+``table()``. ``tests/test_stats_library_defaults.py`` shows each library default missing R.
 
 Conventions: change = follow-up - baseline (a fall is negative); all tests two-sided;
 intervals at 1 - alpha. A statistic that cannot be computed is ``None`` with the reason in
@@ -109,7 +110,8 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     ties = _has_ties(r)
     # R's default (exact = NULL): exact for n < 50 without ties or zeros; otherwise the normal
     # approximation with tie correction and, by correct = TRUE, continuity correction.
-    # scipy's method="auto" differs (exact up to n = 50, and a permutation test with ties).
+    # scipy's method="auto" differs: exact up to n = 50 (R: below 50), and with ties or zeros
+    # a permutation test for n <= 13.
     exact = n < EXACT_BELOW and not ties and not zeros
     if exact:
         method = "exact"
@@ -402,7 +404,7 @@ def mann_whitney(x, y) -> MannWhitneyResult:
     # R's default (exact = NULL): exact when both samples have fewer than 50 values and there
     # are no ties; otherwise the normal approximation with tie correction and, by
     # correct = TRUE, continuity correction (scipy's use_continuity=True). scipy's
-    # method="auto" differs (exact up to 8 values per sample only).
+    # method="auto" differs: asymptotic as soon as both samples have more than 8 values.
     exact = m < EXACT_BELOW and n < EXACT_BELOW and not ties
     if len(np.unique(both)) == 1:  # R: p NA (zero variance of W)
         return MannWhitneyResult(m * n / 2, None, "not computed: all values tied")
