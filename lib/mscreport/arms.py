@@ -138,7 +138,7 @@ def _design(frame: pd.DataFrame, arms: list[str], reference: str, stratum: bool 
 def fit_ancova(frame: pd.DataFrame, arms: list[str], reference: str, alpha: float = 0.05) -> dict[str, Coefficient]:
     """Each non-reference arm's coefficient in ``lm(hba1c_followup ~ hba1c_baseline + arm)``
     (reference = base level): the between-arm difference in follow-up HbA1c at equal baseline."""
-    from .stats import t_ppf, t_sf
+    from scipy import stats as st
 
     others = [a for a in arms if a != reference]
     X = _design(frame, arms, reference)
@@ -153,7 +153,7 @@ def fit_ancova(frame: pd.DataFrame, arms: list[str], reference: str, alpha: floa
     sigma2 = float(resid @ resid) / df
     r_inv = np.linalg.solve(r, np.eye(k))
     cov = sigma2 * (r_inv @ r_inv.T)
-    crit = t_ppf(1 - alpha / 2, df)
+    crit = float(st.t.ppf(1 - alpha / 2, df))
     out = {}
     for j, a in enumerate(others, start=2):
         est, se = float(beta[j]), math.sqrt(cov[j, j])
@@ -161,7 +161,7 @@ def fit_ancova(frame: pd.DataFrame, arms: list[str], reference: str, alpha: floa
             out[a] = Coefficient(est, 0.0, None, None, None, float(df), None)
             continue
         t = est / se
-        out[a] = Coefficient(est, se, est - crit * se, est + crit * se, t, float(df), 2 * t_sf(abs(t), df))
+        out[a] = Coefficient(est, se, est - crit * se, est + crit * se, t, float(df), 2 * float(st.t.sf(abs(t), df)))
     return out
 
 
@@ -175,7 +175,7 @@ def fit_interaction(frame: pd.DataFrame, arms: list[str], reference: str) -> dic
     """Arm-by-severity interaction given both main effects: R ``anova(lm(f ~ b + arm + stratum),
     lm(f ~ b + arm * stratum))``; {f, df1, df2, p}, or None when it cannot be tested (one
     stratum only, no estimable interaction, or no residual degrees of freedom)."""
-    from scipy import special
+    from scipy import stats as st
 
     if frame["stratum"].nunique() < 2:
         return None
@@ -186,7 +186,7 @@ def fit_interaction(frame: pd.DataFrame, arms: list[str], reference: str) -> dic
     if df1 <= 0 or df2 <= 0 or rss1 <= 0:
         return None
     f = ((rss0 - rss1) / df1) / (rss1 / df2)
-    return {"f": f, "df1": float(df1), "df2": float(df2), "p": float(special.fdtrc(df1, df2, f))}
+    return {"f": f, "df1": float(df1), "df2": float(df2), "p": float(st.f.sf(f, df1, df2))}
 
 
 # ---------------------------------------------------------------- the arms block

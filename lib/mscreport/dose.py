@@ -147,7 +147,9 @@ class AdjustedDose(TidyResult):
 def adjust_dose_for_baseline(cohort) -> AdjustedDose:
     """change ~ baseline + high dose (OLS; R: ``lm``) and the partial correlation of dose_cells and change given baseline."""
     import statsmodels.formula.api as smf
-    from .stats import _num, is_constant, t_sf
+    from scipy import stats as st
+
+    from .stats import _num, is_constant
 
     alpha = cohort.params["alpha"]
     if not cohort.has("dose_cells"):
@@ -170,7 +172,7 @@ def adjust_dose_for_baseline(cohort) -> AdjustedDose:
     if not is_constant(rc) and not is_constant(rd):
         pr = float(np.corrcoef(rc, rd)[0, 1])
         dfree = n - 3
-        pp = 2 * t_sf(abs(pr) * np.sqrt(dfree / (1 - pr * pr)), dfree) if abs(pr) < 1 else 0.0
+        pp = 2 * float(st.t.sf(abs(pr) * np.sqrt(dfree / (1 - pr * pr)), dfree)) if abs(pr) < 1 else 0.0
     return AdjustedDose(n, _num(fit.params["high"]), (float(ci.iloc[0]), float(ci.iloc[1])), _num(fit.pvalues["high"]),
                         _num(fit.params["hba1c_baseline"]), _num(fit.pvalues["hba1c_baseline"]), _num(fit.rsquared),
                         pr, pp)

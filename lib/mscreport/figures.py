@@ -194,7 +194,7 @@ def change_distribution(frame):
 def qq_plot(changes, aggregate_above: int = 2000):
     """Normal Q-Q plot of the change (checks the t-test's normality assumption): one point
     per patient, or above ``aggregate_above`` patients 500 evenly spaced order statistics."""
-    from .stats import norm_ppf
+    from scipy import stats as st
 
     fig, ax = plt.subplots(figsize=(4.2, 4))
     c = np.asarray(changes, dtype=float)
@@ -205,7 +205,7 @@ def qq_plot(changes, aggregate_above: int = 2000):
     elif n >= 3:
         slope, intercept = np.std(c, ddof=1), np.mean(c)  # reference line from all patients
         idx = np.arange(n) if n <= aggregate_above else np.unique(np.linspace(0, n - 1, QUANTILES_SHOWN).astype(int))
-        q = norm_ppf((idx + 0.5) / n)
+        q = st.norm.ppf((idx + 0.5) / n)
         ax.plot(q, c[idx], "o", ms=3, color=PALETTE["severe"])
         ax.plot(q, intercept + slope * q, color="black", lw=1)
     ax.set_xlabel("normal quantile")

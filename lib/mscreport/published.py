@@ -251,7 +251,9 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
       p < 2e-7 holds, at the assumed moderate size;
     * ``overall_sd_bound``: the same for the overall p < 0.0001 with n = 61 and the fall 7.49 - 6.7.
     """
-    from .stats import t_bound_sd, t_ppf
+    from scipy import stats as st
+
+    from .stats import t_bound_sd
 
     published = published if published is not None else load_published()
     n = _figure(published, "n")
@@ -263,7 +265,7 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
     for ns in severe_sizes:
         fu_mean = base - ((n - ns) * mod_red + ns * sev_red) / n
         sd = t_bound_sd(sev_red, ns, sev_p)
-        half = t_ppf(1 - alpha / 2, ns - 1) * sd / math.sqrt(ns)
+        half = float(st.t.ppf(1 - alpha / 2, ns - 1)) * sd / math.sqrt(ns)
         rows.append({"n_severe": ns, "n_moderate": n - ns, "followup_mean": fu_mean,
                      "prints_as_published": bool(math.isclose(round(fu_mean, digits), fu, abs_tol=1e-12)),
                      "sd_change": sd, "ci_low": -sev_red - half, "ci_high": -sev_red + half})

@@ -1,80 +1,37 @@
-"""Statistical tests, written to agree with base R 4.2 (``t.test``, ``wilcox.test``,
-``cor.test``, ``mcnemar.test``) to 1e-9 relative; ``tests/r/reference.R`` makes the fixtures.
+"""Statistical tests from scipy.stats and statsmodels, called with base R 4.2's defaults
+(``t.test``, ``wilcox.test``, ``cor.test``, ``mcnemar.test``, ...) and checked against R to
+1e-9 relative (``tests/r/reference.R`` makes the fixtures, ``tests/test_stats_vs_r.py``
+compares).
+
+What is ours is only what chooses R's variant where the libraries' defaults differ (each
+choice is written where it is made, with the R documentation it follows) and what R has
+that the libraries do not (or not to 1e-9): the Hodges-Lehmann estimate and interval, AS 89
+for Spearman's exact p, Shapiro-Wilk as R's swilk.c, Kruskal-Wallis's tie count by
+``table()``. ``tests/test_stats_library_defaults.py`` shows each library default missing R.
 
 Conventions: change = follow-up - baseline (a fall is negative); all tests two-sided;
 intervals at 1 - alpha. A statistic that cannot be computed is ``None`` with the reason in
-``note``: never a made-up number. Rank tests follow R's defaults: exact only for n < 50 with
-no ties (and, for the signed-rank test, no zero differences), otherwise the normal
-approximation with tie and continuity correction.
+``note``: never a made-up number (the cases where R stops or gives NA are guarded before the
+library is called).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import special as _sp
+from scipy import stats as st
 
 from .tidy import TidyResult
 
-EXACT_BELOW = 50  # R: exact rank tests for n < 50
+EXACT_BELOW = 50  # ?wilcox.test: "an exact p-value is computed if the samples contain less than 50 finite values and there are no ties"
 HL_MAX_N = 3000  # Hodges-Lehmann needs n(n+1)/2 Walsh averages
 HL_NOTE = f"Hodges-Lehmann estimate and interval not computed for n > {HL_MAX_N} (n(n+1)/2 Walsh averages)"
 SW_NOTE = "Shapiro-Wilk not computed for n > 5000 (as R's shapiro.test)"
-
-
-# ---------------------------------------------------------------- distribution functions
-# The scipy.special functions that scipy.stats' t, norm and chi2 call for these values
-# (scipy 1.17: t.sf = stdtr(df, -x), t.ppf = stdtrit, norm.cdf = ndtr, norm.ppf = ndtri,
-# chi2.sf = chdtrc), called directly: the same numbers, without importing scipy.stats
-# (~0.4 s in every chapter's kernel) or its per-call argument checking.
-def t_sf(x: float, df: float) -> float:
-    return float(_sp.stdtr(df, -x))
-
-
-def t_cdf(x: float, df: float) -> float:
-    return float(_sp.stdtr(df, x))
-
-
-def t_ppf(q: float, df: float) -> float:
-    return float(_sp.stdtrit(df, q))
-
-
-def norm_cdf(x: float) -> float:
-    return float(_sp.ndtr(x))
-
-
-def norm_sf(x: float) -> float:
-    return float(_sp.ndtr(-x))
-
-
-def norm_ppf(q):
-    """Standard normal quantiles (scalar or array)."""
-    return _sp.ndtri(q) if np.ndim(q) else float(_sp.ndtri(q))
-
-
-def chi2_sf(x: float, df: float) -> float:
-    return float(_sp.chdtrc(df, x))
-
-
-def rankdata(a) -> np.ndarray:
-    """Average ranks (1-based; ties share the mean of their ranks), as scipy.stats.rankdata."""
-    a = np.asarray(a, dtype="float64")
-    n = len(a)
-    if n == 0:
-        return np.empty(0, dtype="float64")
-    order = np.argsort(a, kind="stable")
-    y = a[order]
-    first = np.concatenate([[True], y[:-1] != y[1:]])
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, n))
-    mid = (starts + 1) + (counts - 1) / 2  # average of ranks starts+1 .. starts+counts
-    ranks = np.empty(n, dtype="float64")
-    ranks[order] = np.repeat(mid, counts)
-    return ranks
 
 
 def _num(x) -> float | None:
@@ -105,66 +62,6 @@ def _has_ties(a: np.ndarray) -> bool:
     return len(np.unique(a)) != len(a)
 
 
-# ---------------------------------------------------------------- exact null distributions
-@lru_cache(maxsize=None)
-def _signrank_counts(n: int) -> tuple[int, ...]:
-    """Number of subsets of {1..n} with each sum 0..n(n+1)/2 (R's csignrank)."""
-    top = n * (n + 1) // 2
-    c = [1] + [0] * top
-    for k in range(1, n + 1):
-        for s in range(top, k - 1, -1):
-            c[s] += c[s - k]
-    return tuple(c)
-
-
-def psignrank(q: float, n: int) -> float:
-    """P(V <= q) for the signed-rank statistic V with n non-zero differences."""
-    c = _signrank_counts(n)
-    q = math.floor(q + 1e-7)
-    if q < 0:
-        return 0.0
-    return sum(c[: q + 1]) / 2.0**n
-
-
-def qsignrank(p: float, n: int) -> int:
-    """Smallest q with P(V <= q) >= p (R's qsignrank, with its 10 * DBL_EPSILON fuzz)."""
-    c = _signrank_counts(n)
-    target = p - 10 * np.finfo(float).eps
-    cum = 0.0
-    for q, count in enumerate(c):
-        cum += count / 2.0**n
-        if cum >= target:
-            return q
-    return len(c) - 1
-
-
-@lru_cache(maxsize=None)
-def _wilcox_counts(m: int, n: int) -> tuple[int, ...]:
-    """Number of ways each Mann-Whitney U = 0..m*n arises (R's cwilcox)."""
-    # f[k][s]: subsets of size k of {1..N} with rank sum s
-    N = m + n
-    top = N * (N + 1) // 2
-    f = [[0] * (top + 1) for _ in range(m + 1)]
-    f[0][0] = 1
-    for item in range(1, N + 1):
-        for k in range(min(item, m), 0, -1):
-            row, prev = f[k], f[k - 1]
-            for s in range(top, item - 1, -1):
-                if prev[s - item]:
-                    row[s] += prev[s - item]
-    base = m * (m + 1) // 2
-    return tuple(f[m][base: base + m * n + 1])
-
-
-def pwilcox(q: float, m: int, n: int) -> float:
-    """P(U <= q) for the Mann-Whitney U of samples of sizes m and n."""
-    c = _wilcox_counts(m, n)
-    q = math.floor(q + 1e-7)
-    if q < 0:
-        return 0.0
-    return sum(c[: q + 1]) / math.comb(m + n, m)
-
-
 # ---------------------------------------------------------------- signed-rank and HL
 @dataclass(frozen=True)
 class SignedRankResult(TidyResult):
@@ -181,35 +78,47 @@ class SignedRankResult(TidyResult):
     hl_method: str
 
 
+@lru_cache(maxsize=None)
+def _signrank_cdf(n: int) -> np.ndarray:
+    """P(V <= q), q = 0..n(n+1)/2, for the signed-rank statistic of n differences (R's
+    csignrank). Neither scipy nor statsmodels has the signed-rank quantile (R's qsignrank)
+    that R's Hodges-Lehmann interval needs."""
+    top = n * (n + 1) // 2
+    c = [1] + [0] * top
+    for k in range(1, n + 1):
+        for s in range(top, k - 1, -1):
+            c[s] += c[s - k]
+    return np.cumsum(np.array(c, dtype="float64") / 2.0**n)  # summed in R's order, as R
+
+
+def qsignrank(p: float, n: int) -> int:
+    """Smallest q with P(V <= q) >= p (R's qsignrank, with its 10 * DBL_EPSILON fuzz)."""
+    return int(np.searchsorted(_signrank_cdf(n), p - 10 * np.finfo(float).eps))
+
+
 def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
-    """R's ``wilcox.test(d, conf.int = TRUE)`` (two-sided, mu = 0, correct = TRUE)."""
+    """R's ``wilcox.test(d, conf.int = TRUE)`` (two-sided, mu = 0, correct = TRUE):
+    scipy.stats.wilcoxon for the test, the Walsh averages for Hodges-Lehmann."""
     d = _clean(d)
-    x = d[d != 0]
+    x = d[d != 0]  # ?wilcox.test: zero differences are dropped (scipy's zero_method="wilcox")
     zeros = len(x) < len(d)
     n = len(x)
     if n == 0:
         return SignedRankResult(0, None, None, "not computed: every difference is 0", None, None, None, "not computed")
-    r = rankdata(np.abs(x))
+    r = st.rankdata(np.abs(x))
     v = float(r[x > 0].sum())
     ties = _has_ties(r)
-    if n < EXACT_BELOW and not ties and not zeros:
+    # R's default (exact = NULL): exact for n < 50 without ties or zeros; otherwise the normal
+    # approximation with tie correction and, by correct = TRUE, continuity correction.
+    # scipy's method="auto" differs: exact up to n = 50 (R: below 50), and with ties or zeros
+    # a permutation test for n <= 13.
+    exact = n < EXACT_BELOW and not ties and not zeros
+    if exact:
         method = "exact"
-        if v > n * (n + 1) / 4:
-            p1 = 1 - psignrank(v - 1, n)
-        else:
-            p1 = psignrank(v, n)
-        p = min(2 * p1, 1.0)
     else:
         method = "normal approximation with continuity correction" + (" (ties)" if ties else "") + (
             " (zeros dropped)" if zeros else "")
-        _, counts = np.unique(r, return_counts=True)
-        z = v - n * (n + 1) / 4
-        sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float(np.sum(counts**3 - counts)) / 48)
-        if sigma == 0:
-            p = None
-        else:
-            z = (z - math.copysign(0.5, z) * (z != 0)) / sigma
-            p = 2 * min(norm_cdf(z), norm_sf(z))
+    p = st.wilcoxon(x, zero_method="wilcox", correction=True, method="exact" if exact else "asymptotic").pvalue
     est = lo = hi = None
     hl_method = "not computed"
     if n <= HL_MAX_N:
@@ -217,15 +126,17 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
         walsh = (x[i] + x[j]) / 2
         del i, j
         m = len(walsh)
-        if method == "exact":
-            qu = qsignrank(alpha / 2, n)
-            if qu == 0:
-                qu = 1
+        if exact:
+            # wilcox.test(conf.int = TRUE), exact: the Walsh averages at qsignrank(alpha / 2, n)
+            qu = max(qsignrank(alpha / 2, n), 1)
             ql = n * (n + 1) // 2 - qu
             kth = (qu - 1, ql)
             hl_method = "exact (Walsh averages at signed-rank quantiles)"
         else:
-            k = int(math.floor(m / 2 - norm_ppf(1 - alpha / 2) * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
+            # R finds this interval with uniroot on the normal approximation; the Walsh-average
+            # order statistics at the normal quantile approximate it (the estimate, their
+            # median, is the same)
+            k = int(math.floor(m / 2 - st.norm.ppf(1 - alpha / 2) * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
             k = max(k, 0)
             kth = (k, m - 1 - k)
             hl_method = "normal approximation (Walsh-average order statistics)"
@@ -235,13 +146,13 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
         est = float(walsh[half]) if m % 2 else float((walsh[half - 1] + walsh[half]) / 2)
         lo, hi = float(walsh[kth[0]]), float(walsh[kth[1]])
     return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method)
-
-
 # ---------------------------------------------------------------- Shapiro-Wilk
 # Royston's algorithm AS R94 (Appl. Statist. 1995;44:547-551) in double precision, as R's
-# shapiro.test (src/library/stats/src/swilk.c). scipy.stats.shapiro implements the same
-# algorithm but differed from R 4.2 by up to ~5e-9 relative in W and p (scipy 1.17), beyond
-# the 1e-9 agreement tests/test_stats_vs_r.py requires.
+# shapiro.test (src/library/stats/src/swilk.c). Kept rather than scipy.stats.shapiro, which
+# runs its own translation of AS R94 on the data minus their median (scipy gh-15777) and
+# differs from R 4.2 on the fixture's shapiro_grid by up to 7e-9 relative in p for n <= 120
+# and 4.6e-7 at n = 5000 (scipy 1.17.1): beyond the 1e-9 agreement tests/test_stats_vs_r.py
+# requires (test_scipy_shapiro_still_differs_from_r shows it).
 _SW_C1 = (0.0, 0.221157, -0.147981, -2.07119, 4.434685, -2.706056)
 _SW_C2 = (0.0, 0.042981, -0.293762, -1.752461, 5.682633, -3.582633)
 _SW_C3 = (0.544, -0.39978, 0.025054, -6.714e-4)
@@ -268,10 +179,9 @@ def _sw_coefficients(n: int) -> list[float]:
     if n == 3:
         a[1] = 0.70710678  # sqrt(1/2) to AS R94's 8 digits, as R
         return a
-    an25 = n + 0.25
+    a[1:] = st.norm.ppf((np.arange(1, nn2 + 1) - 0.375) / (n + 0.25)).tolist()
     summ2 = 0.0
-    for i in range(1, nn2 + 1):
-        a[i] = float(_sp.ndtri((i - 0.375) / an25))
+    for i in range(1, nn2 + 1):  # summed in swilk.c's order
         summ2 += a[i] * a[i]
     summ2 *= 2.0
     ssumm2 = math.sqrt(summ2)
@@ -337,7 +247,7 @@ def shapiro_wilk(x) -> tuple[float | None, float | None]:
     else:
         m = _sw_poly(_SW_C5, math.log(n))
         s = math.exp(_sw_poly(_SW_C6, math.log(n)))
-    return w, norm_sf((y - m) / s)
+    return w, float(st.norm.sf((y - m) / s))
 
 
 # ---------------------------------------------------------------- paired analysis
@@ -415,14 +325,13 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
     df = n - 1
     se = sd_d / math.sqrt(n)
     notes = []
-    if sd_d == 0:
+    if sd_d == 0:  # R's t.test stops: "data are essentially constant"
         t = p = lo = hi = dz = None
         notes.append("every change is identical (SD 0): t and d_z undefined")
     else:
-        t = mean_d / se
-        p = 2 * t_sf(abs(t), df)
-        half = t_ppf(1 - alpha / 2, df) * se
-        lo, hi = mean_d - half, mean_d + half
+        res = st.ttest_rel(f, b)
+        t, p = res.statistic, res.pvalue
+        lo, hi = res.confidence_interval(1 - alpha)
         dz = mean_d / sd_d
     sw_w = sw_p = None
     if not rank_tests:
@@ -458,19 +367,21 @@ class WelchResult(TidyResult):
 
 
 def welch_test(x, y, alpha: float = 0.05) -> WelchResult:
-    """Welch two-sample t-test of mean(x) - mean(y), with its 1 - alpha interval (R: ``t.test(x, y)``)."""
+    """Welch two-sample t-test of mean(x) - mean(y), with its 1 - alpha interval (R: ``t.test(x, y)``,
+    whose default var.equal = FALSE is scipy's ``equal_var=False``)."""
     x, y = _clean(x), _clean(y)
-    if len(x) < 2 or len(y) < 2:
+    if len(x) < 2 or len(y) < 2:  # R: "not enough 'x' observations"
         return WelchResult(None, None, None, None, None, None, "each group needs at least 2 patients")
-    vx, vy = np.var(x, ddof=1) / len(x), np.var(y, ddof=1) / len(y)
-    se = math.sqrt(vx + vy)
     diff = float(np.mean(x) - np.mean(y))
-    if se == 0 or (is_constant(x) and is_constant(y)):
+    if is_constant(x) and is_constant(y):  # R: "data are essentially constant"
         return WelchResult(None, None, None, diff, None, None, "no variation in either group")
-    t = diff / se
-    df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
-    half = t_ppf(1 - alpha / 2, df) * se
-    return WelchResult(t, float(df), float(2 * t_sf(abs(t), df)), diff, diff - half, diff + half)
+    with warnings.catch_warnings():
+        # one group without variation (e.g. every change 0.5) is fine for Welch's t, whose SE
+        # then comes from the other group (as R's t.test); scipy warns of precision loss for it
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        res = st.ttest_ind(x, y, equal_var=False)
+    lo, hi = res.confidence_interval(1 - alpha)
+    return WelchResult(float(res.statistic), float(res.df), float(res.pvalue), diff, float(lo), float(hi))
 
 
 @dataclass(frozen=True)
@@ -488,22 +399,21 @@ def mann_whitney(x, y) -> MannWhitneyResult:
     m, n = len(x), len(y)
     if m == 0 or n == 0:
         return MannWhitneyResult(None, None, "not computed: a group is empty")
-    r = rankdata(np.concatenate([x, y]))
-    u = float(r[:m].sum() - m * (m + 1) / 2)
-    ties = _has_ties(r)
-    if m < EXACT_BELOW and n < EXACT_BELOW and not ties:
-        p1 = 1 - pwilcox(u - 1, m, n) if u > m * n / 2 else pwilcox(u, m, n)
-        return MannWhitneyResult(u, min(2 * p1, 1.0), "exact")
-    _, counts = np.unique(r, return_counts=True)
-    z = u - m * n / 2
-    N = m + n
-    tie_term = float(np.sum(counts**3 - counts)) / (N * (N - 1)) if N > 1 else 0.0
-    sigma = math.sqrt((m * n / 12) * ((N + 1) - tie_term))
-    if sigma == 0:
-        return MannWhitneyResult(u, None, "not computed: all values tied")
-    z = (z - math.copysign(0.5, z) * (z != 0)) / sigma
-    p = 2 * min(norm_cdf(z), norm_sf(z))
-    return MannWhitneyResult(u, float(p), "normal approximation with continuity correction" + (" (ties)" if ties else ""))
+    both = np.concatenate([x, y])
+    ties = _has_ties(both)
+    # R's default (exact = NULL): exact when both samples have fewer than 50 values and there
+    # are no ties; otherwise the normal approximation with tie correction and, by
+    # correct = TRUE, continuity correction (scipy's use_continuity=True). scipy's
+    # method="auto" differs: asymptotic as soon as both samples have more than 8 values.
+    exact = m < EXACT_BELOW and n < EXACT_BELOW and not ties
+    if len(np.unique(both)) == 1:  # R: p NA (zero variance of W)
+        return MannWhitneyResult(m * n / 2, None, "not computed: all values tied")
+    res = st.mannwhitneyu(x, y, use_continuity=True, alternative="two-sided",
+                          method="exact" if exact else "asymptotic")
+    if exact:
+        return MannWhitneyResult(float(res.statistic), float(res.pvalue), "exact")
+    return MannWhitneyResult(float(res.statistic), float(res.pvalue),
+                             "normal approximation with continuity correction" + (" (ties)" if ties else ""))
 
 
 # ---------------------------------------------------------------- correlation
@@ -527,28 +437,17 @@ def _pairs(x, y):
 
 
 def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
-    """Pearson r of the complete pairs, t-test p and Fisher-z 1 - alpha interval (R: ``cor.test(x, y)``)."""
+    """Pearson r of the complete pairs, t-test p and Fisher-z 1 - alpha interval (R: ``cor.test(x, y)``;
+    scipy.stats.pearsonr's p and its default confidence interval are the same test and interval)."""
     x, y = _pairs(x, y)
     n = len(x)
-    if n < 3 or is_constant(x) or is_constant(y):
+    if n < 3 or is_constant(x) or is_constant(y):  # R: "not enough finite observations" / NA
         return PearsonResult(n, None, None, None, None, "needs n >= 3 and variation in both variables")
-    r = float(np.corrcoef(x, y)[0, 1])
-    r = max(-1.0, min(1.0, r))
-    df = n - 2
-    if abs(r) == 1:
-        p = 0.0
-    else:
-        t = r * math.sqrt(df / (1 - r * r))
-        p = float(2 * t_sf(abs(t), df))
-    lo = hi = None
-    note = ""
-    if n > 3:
-        z = math.atanh(r) if abs(r) < 1 else math.copysign(math.inf, r)
-        half = norm_ppf(1 - alpha / 2) / math.sqrt(n - 3)
-        lo, hi = math.tanh(z - half), math.tanh(z + half)
-    else:
-        note = "interval needs n > 3"
-    return PearsonResult(n, r, p, lo, hi, note)
+    res = st.pearsonr(x, y)
+    if n <= 3:  # cor.test gives an interval only for n > 3
+        return PearsonResult(n, float(res.statistic), float(res.pvalue), None, None, "interval needs n > 3")
+    lo, hi = res.confidence_interval(1 - alpha)
+    return PearsonResult(n, float(res.statistic), float(res.pvalue), float(lo), float(hi))
 
 
 @dataclass(frozen=True)
@@ -571,7 +470,8 @@ def _prho_exact(n: int, s: float, lower_tail: bool) -> float:
 
 
 def _prho(n: int, s: float, lower_tail: bool) -> float:
-    """AS 89 (R's prho.c): P(S >= s), or P(S < s) with lower_tail; S = sum (i - r_i)^2."""
+    """AS 89 (R's prho.c): P(S >= s), or P(S < s) with lower_tail; S = sum (i - r_i)^2.
+    Neither scipy nor statsmodels has it (scipy.stats.spearmanr's p is the t approximation)."""
     pv = 0.0 if lower_tail else 1.0
     if n <= 1 or s <= 0:
         return pv
@@ -587,7 +487,7 @@ def _prho(n: int, s: float, lower_tail: bool) -> float:
     u = x * b * (c[0] + b * (c[1] + c[2] * b) + y * (-c[3] + b * (c[4] + c[5] * b)
                  - y * b * (c[6] + c[7] * b - y * (c[8] - c[9] * b + y * b * (c[10] - c[11] * y)))))
     y = u / math.exp(y / 2)
-    pv = (-y if lower_tail else y) + (norm_cdf(x) if lower_tail else norm_sf(x))
+    pv = (-y if lower_tail else y) + float(st.norm.cdf(x) if lower_tail else st.norm.sf(x))
     return min(max(pv, 0.0), 1.0)
 
 
@@ -597,11 +497,14 @@ def spearman(x, y) -> SpearmanResult:
     n = len(x)
     if n < 3 or is_constant(x) or is_constant(y):
         return SpearmanResult(n, None, None, "not computed: needs n >= 3 and variation in both variables")
-    rx, ry = rankdata(x), rankdata(y)
-    rho = float(np.corrcoef(rx, ry)[0, 1])
-    ties = _has_ties(rx) or _has_ties(ry)
-    q = (n**3 - n) * (1 - rho) / 6
-    if n <= 1290 and not ties:  # R 4.2 cor.test: AS 89 ``if (n <= 1290 && exact)``
+    res = st.spearmanr(x, y)
+    rho = float(res.statistic)
+    ties = _has_ties(x) or _has_ties(y)
+    # ?cor.test: exact = NULL computes an exact p for n < 1290 without ties; R 4.2's code
+    # (cor.test.default) runs AS 89 ``if (n <= 1290 && exact)``; otherwise the t approximation,
+    # which is scipy.stats.spearmanr's p.
+    if n <= 1290 and not ties:
+        q = (n**3 - n) * (1 - rho) / 6
         if q > (n**3 - n) / 6:
             p1 = _prho(n, round(q), lower_tail=False)
         else:
@@ -609,9 +512,7 @@ def spearman(x, y) -> SpearmanResult:
         return SpearmanResult(n, rho, min(2 * p1, 1.0), "exact (AS 89)" if n > 9 else "exact")
     if abs(rho) == 1:
         return SpearmanResult(n, rho, 0.0, "t approximation")
-    t = rho / math.sqrt((1 - rho * rho) / (n - 2))
-    p = 2 * min(t_cdf(t, n - 2), t_sf(t, n - 2))
-    return SpearmanResult(n, rho, float(min(p, 1.0)), "t approximation" + (" (ties)" if ties else ""))
+    return SpearmanResult(n, rho, float(res.pvalue), "t approximation" + (" (ties)" if ties else ""))
 
 
 # ---------------------------------------------------------------- several groups
@@ -630,7 +531,7 @@ def kruskal_wallis(*groups) -> KruskalResult:
     changes equal in decimal but not in binary (7.7 - 8.2 = -0.49999999999999911 and
     7.8 - 8.3 = -0.50000000000000089) are ranked apart but corrected for as a tie.
     scipy.stats.kruskal counts only exact ties (up to 5e-5 relative difference in H on the
-    bundled cohort)."""
+    bundled cohort), so H is computed here from scipy's ranks with R's tie count."""
     samples = [_clean(g) for g in groups]
     samples = [g for g in samples if len(g)]
     k = len(samples)
@@ -638,7 +539,7 @@ def kruskal_wallis(*groups) -> KruskalResult:
     n = len(x)
     if k < 2 or n < 2:
         return KruskalResult(None, None, None)
-    r = rankdata(x)
+    r = st.rankdata(x)
     total, start = 0.0, 0
     for g in samples:
         total += r[start:start + len(g)].sum() ** 2 / len(g)
@@ -652,7 +553,7 @@ def kruskal_wallis(*groups) -> KruskalResult:
     if correction == 0:
         return KruskalResult(None, k - 1, None)
     h = (12 * total / (n * (n + 1)) - 3 * (n + 1)) / correction
-    return KruskalResult(float(h), k - 1, chi2_sf(h, k - 1))
+    return KruskalResult(float(h), k - 1, float(st.chi2.sf(h, k - 1)))
 
 
 # ---------------------------------------------------------------- proportions, multiplicity
@@ -672,35 +573,35 @@ class McNemarResult(TidyResult):
 
 def mcnemar(before_below, after_below) -> McNemarResult:
     """McNemar's test of paired yes/no (e.g. below target before and after), continuity-corrected (R: ``mcnemar.test``)."""
+    from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
     a = np.asarray(before_below, dtype=bool)
     b = np.asarray(after_below, dtype=bool)
     became_below = int(np.sum(~a & b))
     became_above = int(np.sum(a & ~b))
-    k = became_below + became_above
     stat = p = None
     note = ""
-    if k == 0:
+    if became_below + became_above == 0:  # R: statistic NaN, p NA
         note = "no patient changed side of the target: test undefined"
     else:
-        # mcnemar.test corrects for continuity only when the discordant counts differ
-        diff = abs(became_below - became_above)
-        stat = (diff - 1) ** 2 / k if diff > 0 else 0.0
-        p = chi2_sf(stat, 1)
-    return McNemarResult(len(a), int(a.sum()), int(b.sum()), became_below, became_above, _num(stat), p, note)
+        table = [[int(np.sum(a & b)), became_above], [became_below, int(np.sum(~a & ~b))]]
+        # mcnemar.test(correct = TRUE) subtracts 1 from |b - c| only when the discordant counts
+        # differ (its code: YATES <- if (correct && r == 2 && any(x - t(x) != 0)) 1 else 0);
+        # statsmodels' correction=True subtracts it always, giving 1 / (b + c) instead of 0.
+        res = sm_mcnemar(table, exact=False, correction=became_below != became_above)
+        stat, p = res.statistic, res.pvalue
+    return McNemarResult(len(a), int(a.sum()), int(b.sum()), became_below, became_above, _num(stat), _num(p), note)
 
 
 def holm(pvalues: dict[str, float | None]) -> dict[str, float | None]:
-    """Holm-adjusted p-values (R: ``p.adjust(p, "holm")``); None stays None."""
-    names = [k for k, v in pvalues.items() if v is not None]
-    ps = np.array([pvalues[k] for k in names], dtype=float)
+    """Holm-adjusted p-values (R: ``p.adjust(p, "holm")``; statsmodels' multipletests); None stays None."""
+    from statsmodels.stats.multitest import multipletests
+
     out: dict[str, float | None] = {k: None for k in pvalues}
-    m = len(ps)
-    if m == 0:
-        return out
-    order = np.argsort(ps, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * ps[order]))
-    for idx, val in zip(order, adj):
-        out[names[idx]] = float(val)
+    names = [k for k, v in pvalues.items() if v is not None]
+    if names:
+        adjusted = multipletests([pvalues[k] for k in names], method="holm")[1]
+        out.update({k: float(v) for k, v in zip(names, adjusted)})
     return out
 
 
@@ -719,30 +620,33 @@ class ProportionResult:
 
 def wilson_interval(k: int, n: int, alpha: float = 0.05) -> ProportionResult:
     """Wilson score interval, as R's ``prop.test(k, n, correct = FALSE)$conf.int``
-    (without continuity correction; the bounds are clipped to [0, 1] as R does)."""
+    (statsmodels' ``proportion_confint(method="wilson")``: without continuity correction)."""
+    from statsmodels.stats.proportion import proportion_confint
+
     k, n = int(k), int(n)
     if n <= 0:
         return ProportionResult(n, k, None, None, None, "not computed: n = 0")
-    p = k / n
-    z = norm_ppf(1 - alpha / 2)
-    z22n = z * z / (2 * n)
-    center = (p + z22n) / (1 + 2 * z22n)
-    half = z * math.sqrt(p * (1 - p) / n + z22n / (2 * n)) / (1 + 2 * z22n)
-    lo = max(center - half, 0.0) if p > 0 else 0.0
-    hi = min(center + half, 1.0) if p < 1 else 1.0
-    return ProportionResult(n, k, p, lo, hi, "Wilson score interval (no continuity correction)")
+    lo, hi = proportion_confint(k, n, alpha, method="wilson")
+    # prop.test sets the bound to exactly 0 when k = 0 and 1 when k = n (statsmodels' is
+    # within rounding of it)
+    lo = 0.0 if k == 0 else float(lo)
+    hi = 1.0 if k == n else float(hi)
+    return ProportionResult(n, k, k / n, lo, hi, "Wilson score interval (no continuity correction)")
 
 
 def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> ProportionResult:
-    """Exact (Clopper-Pearson) interval, as R's ``binom.test(k, n)$conf.int``:
-    lower = qbeta(alpha/2, k, n - k + 1) (0 when k = 0), upper = qbeta(1 - alpha/2, k + 1, n - k)
-    (1 when k = n). With k = 0 the upper bound is 1 - (alpha/2)^(1/n) (0/61: 5.9 %)."""
+    """Exact (Clopper-Pearson) interval, as R's ``binom.test(k, n)$conf.int`` (statsmodels'
+    ``proportion_confint(method="beta")``): lower = qbeta(alpha/2, k, n - k + 1) (0 when k = 0),
+    upper = qbeta(1 - alpha/2, k + 1, n - k) (1 when k = n). With k = 0 the upper bound is
+    1 - (alpha/2)^(1/n) (0/61: 5.9 %)."""
+    from statsmodels.stats.proportion import proportion_confint
+
     k, n = int(k), int(n)
     if n <= 0:
         return ProportionResult(n, k, None, None, None, "not computed: n = 0")
-    lo = 0.0 if k == 0 else float(_sp.betaincinv(k, n - k + 1, alpha / 2))
-    hi = 1.0 if k == n else float(_sp.betaincinv(k + 1, n - k, 1 - alpha / 2))
-    return ProportionResult(n, k, k / n, lo, hi, "exact (Clopper-Pearson)")
+    lo, hi = proportion_confint(k, n, alpha, method="beta")
+    return ProportionResult(n, k, k / n, 0.0 if k == 0 else float(lo), 1.0 if k == n else float(hi),
+                            "exact (Clopper-Pearson)")
 
 
 # ---------------------------------------------------------------- straight line
@@ -764,25 +668,26 @@ class SlopeResult:
 
 
 def linear_slope(x, y, alpha: float = 0.05) -> SlopeResult:
-    """``summary(lm(y ~ x))$coefficients['x', ]`` and ``confint(lm(y ~ x), level = 1 - alpha)['x', ]``."""
+    """``summary(lm(y ~ x))$coefficients['x', ]`` and ``confint(lm(y ~ x), level = 1 - alpha)['x', ]``,
+    by statsmodels' OLS. (scipy.stats.linregress takes the SE from 1 - r^2, which loses digits
+    as the points near a line: 2.6e-9 relative in the SE at r = 0.9999999 where OLS agrees
+    with R's lm to 5e-13.)"""
+    from statsmodels.regression.linear_model import OLS
+
     x, y = _pairs(x, y)
     n = len(x)
     if n < 3 or np.ptp(x) == 0:
         return SlopeResult(n, None, None, None, None, None, None, None, None,
                            "needs n >= 3 and at least two different x values")
-    xm, ym = float(np.mean(x)), float(np.mean(y))
-    sxx = float(np.sum((x - xm) ** 2))
-    slope = float(np.sum((x - xm) * (y - ym))) / sxx
-    intercept = ym - slope * xm
-    resid = y - intercept - slope * x
     df = n - 2
-    s2 = float(np.sum(resid**2)) / df
-    se = math.sqrt(s2 / sxx)
+    if is_constant(y):  # a flat line with SE 0 (OLS would divide 0 by 0 for t)
+        return SlopeResult(n, float(np.mean(y)), 0.0, 0.0, None, None, None, df, None, "the points lie on a line: no test")
+    fit = OLS(y, np.column_stack([np.ones(n), x])).fit()
+    intercept, slope, se = float(fit.params[0]), float(fit.params[1]), float(fit.bse[1])
     if se == 0:
         return SlopeResult(n, intercept, slope, 0.0, None, None, None, df, None, "the points lie on a line: no test")
-    t = slope / se
-    half = t_ppf(1 - alpha / 2, df) * se
-    return SlopeResult(n, intercept, slope, se, slope - half, slope + half, t, df, 2 * t_sf(abs(t), df))
+    lo, hi = fit.conf_int(alpha)[1]
+    return SlopeResult(n, intercept, slope, se, float(lo), float(hi), float(fit.tvalues[1]), df, float(fit.pvalues[1]))
 
 
 # ---------------------------------------------------------------- one-way ANOVA
@@ -797,37 +702,38 @@ class AnovaResult:
 
 
 def oneway_anova(*groups) -> AnovaResult:
+    """The F test of ``oneway.test(y ~ g, var.equal = TRUE)``: scipy.stats.f_oneway."""
     samples = [_clean(g) for g in groups]
     samples = [g for g in samples if len(g)]
     k = len(samples)
     n = sum(len(g) for g in samples)
     if k < 2 or n - k < 1:
         return AnovaResult(None, None, None, None)
-    grand = float(np.mean(np.concatenate(samples)))
-    between = sum(len(g) * (float(np.mean(g)) - grand) ** 2 for g in samples) / (k - 1)
-    within = sum(float(np.sum((g - np.mean(g)) ** 2)) for g in samples) / (n - k)
-    if within == 0:
+    if all(is_constant(g) for g in samples):  # no variation within groups: F undefined
         return AnovaResult(None, k - 1, n - k, None)
-    f = between / within
-    return AnovaResult(f, k - 1, n - k, float(_sp.fdtrc(k - 1, n - k, f)))
+    res = st.f_oneway(*samples)
+    return AnovaResult(_num(res.statistic), k - 1, n - k, _num(res.pvalue))
 
 
 # ---------------------------------------------------------------- sample size
 def power_two_sample(n: float, delta: float, sd: float, alpha: float = 0.05) -> float:
-    """Power of a two-sided two-sample t-test with n per arm, as R's ``power.t.test``
-    (strict = FALSE: the far tail is ignored, as R's default)."""
-    df = 2 * (n - 1)
-    ncp = math.sqrt(n / 2) * delta / sd
-    crit = t_ppf(1 - alpha / 2, df)
-    return float(1 - _sp.nctdtr(df, ncp, crit))
+    """Power of a two-sided two-sample t-test with n per arm, as R's ``power.t.test``.
+    Its default strict = FALSE counts only the tail in the direction of the effect: that is
+    statsmodels' one-sided power at alpha / 2 (its two-sided power adds the far tail, as
+    strict = TRUE)."""
+    from statsmodels.stats.power import TTestIndPower
+
+    return float(TTestIndPower().power(abs(delta) / sd, n, alpha / 2, ratio=1.0, alternative="larger"))
 
 
 def n_per_arm(delta: float, sd: float, alpha: float = 0.05, power: float = 0.8) -> float | None:
     """Patients per arm (not rounded up) for a two-arm trial: R's
-    ``power.t.test(delta = delta, sd = sd, sig.level = alpha, power = power)$n``."""
+    ``power.t.test(delta = delta, sd = sd, sig.level = alpha, power = power)$n`` (its uniroot
+    from n = 2 upwards; here scipy's brentq on the same power function, to 1e-12 relative)."""
+    from scipy.optimize import brentq
+
     if not delta or not sd or not math.isfinite(delta) or not math.isfinite(sd) or sd <= 0:
         return None
-    delta = abs(delta)
     f = lambda n: power_two_sample(n, delta, sd, alpha) - power  # noqa: E731
     lo, hi = 2.0, 4.0
     if f(lo) >= 0:
@@ -836,20 +742,12 @@ def n_per_arm(delta: float, sd: float, alpha: float = 0.05, power: float = 0.8) 
         lo, hi = hi, hi * 2
         if hi > 1e9:
             return None
-    for _ in range(200):  # bisection to machine precision
-        mid = (lo + hi) / 2
-        if f(mid) < 0:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-12 * hi:
-            break
-    return (lo + hi) / 2
+    return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12))
 
 
 def t_bound_sd(mean_change: float, n: int, p_below: float) -> float | None:
     """The largest SD of change with which a paired t-test of ``n`` patients and this mean
-    change still gives two-sided p < ``p_below``: |mean| sqrt(n) / t.isf(p_below / 2, n - 1)."""
+    change still gives two-sided p < ``p_below``: |mean| sqrt(n) / qt(1 - p_below / 2, n - 1)."""
     if n is None or n < 2 or mean_change is None or not p_below:
         return None
-    return abs(mean_change) * math.sqrt(n) / t_ppf(1 - p_below / 2, n - 1)
+    return abs(mean_change) * math.sqrt(n) / float(st.t.ppf(1 - p_below / 2, n - 1))

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scipy import stats as st
+
 from . import display as fmt
-from .stats import t_ppf, t_sf
 
 MIXEDLM_MAX_PATIENTS = 1500
 ENGINE_STATSMODELS = "statsmodels MixedLM (REML)"
@@ -199,13 +200,13 @@ def fit_mixed_model(frame: pd.DataFrame, alpha: float = 0.05, engine: str | None
                 fit, engine = other, ENGINE_CLOSED_FORM
     except (np.linalg.LinAlgError, ValueError):
         return None
-    q = t_ppf(1 - alpha / 2, df)
+    q = float(st.t.ppf(1 - alpha / 2, df))
 
     def fixed(i: int) -> dict:
         est, se = float(fit["beta"][i]), float(math.sqrt(fit["cov_beta"][i, i]))
         t = est / se
         return {"estimate": est, "se": se, "df": df, "ci_low": est - q * se, "ci_high": est + q * se,
-                "t": t, "p": 2 * t_sf(abs(t), df)}
+                "t": t, "p": 2 * float(st.t.sf(abs(t), df))}
 
     cov_re = fit["psi"] * fit["sigma2"]
     sd0, sd1 = math.sqrt(max(cov_re[0, 0], 0.0)), math.sqrt(max(cov_re[1, 1], 0.0))
@@ -236,7 +237,7 @@ def by_time(frame: pd.DataFrame, width: float, alpha: float = 0.05) -> pd.DataFr
     n = per["count"].to_numpy(int)
     sd = per["std"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = np.array([t_ppf(1 - alpha / 2, k - 1) if k > 1 else np.nan for k in n]) * sd / np.sqrt(n)
+        half = np.array([st.t.ppf(1 - alpha / 2, k - 1) if k > 1 else np.nan for k in n]) * sd / np.sqrt(n)
     return pd.DataFrame({"months": per.index.to_numpy(float), "n": n, "mean": per["mean"].to_numpy(float),
                          "sd": sd, "ci_low": per["mean"].to_numpy(float) - half,
                          "ci_high": per["mean"].to_numpy(float) + half})

@@ -8,7 +8,9 @@ import math
 
 import numpy as np
 import pandas as pd
-from .stats import holm, norm_sf, pearson, spearman
+from scipy import stats as st
+
+from .stats import holm, pearson, spearman
 
 
 def oldham_mean(frame):
@@ -30,7 +32,7 @@ def expected_rtm(mean: float, sd: float, cutoff: float, rho: float) -> float:
     patients selected with a first measurement above ``cutoff``, in % points (positive = a fall
     that would happen with no treatment): sd * (1 - rho) * phi(z) / (1 - Phi(z)), z = (cutoff - mean) / sd."""
     z = (cutoff - mean) / sd
-    return sd * (1 - rho) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi) / norm_sf(z)
+    return sd * (1 - rho) * float(np.exp(st.norm.logpdf(z) - st.norm.logsf(z)))  # phi / (1 - Phi), on the log scale: finite far out
 
 
 CITED_RHO = (0.5, 0.6, 0.7, 0.8, 0.9)  # a span of test-retest correlations to show (not a cited range)
