@@ -59,6 +59,7 @@ class BuildPlan:
     columns: object = None  # a column_map.ColumnMap of the user's headers, or None
     manifest: dict = field(default_factory=dict)  # of the current output folder
     foreign: list[str] = field(default_factory=list)  # files there the build did not write (kept)
+    fresh_kernels: bool = False  # a fresh kernel per chapter instead of one reused kernel per worker
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t_start
@@ -101,9 +102,12 @@ def _display_path(path: Path) -> str:
 
 
 def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(),
-              columns=None) -> BuildPlan:
+              columns=None, fresh_kernels=False) -> BuildPlan:
     """Resolve the parameters and the paths (InputError on a bad one). ``columns``: a
-    ``column_map.ColumnMap`` of the user's headers (part of the cache key)."""
+    ``column_map.ColumnMap`` of the user's headers (part of the cache key). ``fresh_kernels``
+    (or the environment variable ``MSCREPORT_FRESH_KERNELS=1``): one fresh kernel per chapter."""
+    from .engine import fresh_kernels_requested
+
     t0 = time.perf_counter()
     params = resolve_params(params_file, list(overrides))
     from .published import check_published_path
@@ -113,7 +117,8 @@ def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None,
     shown = data if data else _display_path(DEFAULT_COHORT)
     return BuildPlan(data_path=data_path, shown=str(shown), params=params,
                      out=Path(output) if output else REPORTS_DIR, chapters=list_chapters(), jobs=jobs,
-                     force=force, argv=tuple(argv), t_start=t0, columns=columns)
+                     force=force, argv=tuple(argv), t_start=t0, columns=columns,
+                     fresh_kernels=bool(fresh_kernels) or fresh_kernels_requested())
 
 
 # ------------------------------------------------------------------ cache keys
@@ -144,14 +149,16 @@ def chapter_key(chapter: ChapterInfo, chapters: list[ChapterInfo], params: dict,
 
 
 # ------------------------------------------------------------------ the build
-def build(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(), columns=None) -> int:
+def build(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(), columns=None,
+          fresh_kernels=False) -> int:
     """Build every report; returns the exit code (0 success, 2 bad input, 3 a chapter failed).
 
     ``columns``: a ``column_map.ColumnMap`` of the user's headers; the snapshot the chapters
-    analyse is the cohort as mapped and validated."""
+    analyse is the cohort as mapped and validated. ``fresh_kernels``: one fresh kernel per
+    chapter (the fallback) instead of one kernel per worker reused for its chapters."""
     from .snapshot import check_cohort_path
 
-    plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns)
+    plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
     check_cohort_path(plan.data_path, plan.shown)
     if plan.out.is_symlink():
         plan.out = plan.out.resolve()  # the swap replaces the folder the link points to, not the link
@@ -249,9 +256,10 @@ def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
 
     runtime = make_runtime_dir()
     n_workers = max(1, min(plan.jobs or os.cpu_count() or 1, len(plan.chapters)))
+    kernel_cwd = None if plan.fresh_kernels else str(NOTEBOOKS_DIR)  # kernels run in the chapters folder
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_spawn(), initializer=init_worker,
-                               initargs=(str(runtime), str((staging.work / "snapshot").absolute())))  # kernels run in the chapters folder
-    for _ in range(n_workers):  # workers import papermill and nbconvert while the cohort is validated
+                               initargs=(str(runtime), str((staging.work / "snapshot").absolute()), kernel_cwd))
+    for _ in range(n_workers):  # workers start their kernels and import while the cohort is validated
         pool.submit(os.getpid)
     interrupted = False
     try:
