@@ -326,8 +326,9 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above
     outdir.install(staging, plan.out, plan.foreign)
     ran = len(plan.chapters) - len(cached)
+    kernels = "a fresh kernel per chapter" if plan.fresh_kernels else "one reused kernel per worker"
     print(f"wrote {plan.out}/index.html, {total} chapters x 2 renderings, results.json "
-          f"({ran} executed, {len(cached)} cached) in {plan.elapsed():.1f} s")
+          f"({ran} executed, {len(cached)} cached; {kernels}) in {plan.elapsed():.1f} s")
     return EXIT_OK
 
 
