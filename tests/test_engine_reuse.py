@@ -167,3 +167,33 @@ def test_reused_kernels_give_the_report_of_fresh_kernels(built_report, tmp_path,
             assert pages[rel] == data, f"{rel}: reused kernels ({out.name}) differ from fresh kernels"
         assert _index(out) == _index(fresh)
         assert _results(out) == _results(fresh)
+
+
+def test_a_big_cohort_file_is_validated_in_a_process_of_its_own(tmp_path, monkeypatch):
+    """Above VALIDATE_APART_BYTES the validation runs in a short-lived process: the same
+    summary and snapshot as in the build's own process, and its problems still exit 2."""
+    from mscreport import build as b
+    from mscreport.errors import InputError
+    from mscreport.paths import DEFAULT_COHORT
+    from mscreport.snapshot import load_snapshot
+
+    plan = b.make_plan()
+    here, apart = tmp_path / "here", tmp_path / "apart"
+    here.mkdir(), apart.mkdir()
+    monkeypatch.setattr(b, "VALIDATE_APART_BYTES", 10**15)
+    in_process = b.validate_once(plan, here)
+    monkeypatch.setattr(b, "VALIDATE_APART_BYTES", 0)
+
+    def not_here(*_a):
+        raise AssertionError("validated in the build's own process")
+
+    monkeypatch.setattr(b, "load_snapshot_cohort", not_here)  # the child imports its own
+    assert b.validate_once(plan, apart) == in_process
+    assert load_snapshot(apart / "snapshot").frame.equals(load_snapshot(here / "snapshot").frame)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(DEFAULT_COHORT.read_text().replace("\n", "\nP-X,not-a-number,7.0,1e9,adipose,12,50,male,28,5,no,yes\n", 1))
+    bad_plan = b.make_plan(data=str(bad))
+    (tmp_path / "bad_work").mkdir()
+    with pytest.raises(InputError) as err:
+        b.validate_once(bad_plan, tmp_path / "bad_work")
+    assert any("not a number" in str(p) for p in err.value.problems)

@@ -251,6 +251,36 @@ def load_snapshot_cohort(plan: BuildPlan, work: Path):
     return cohort
 
 
+VALIDATE_APART_BYTES = 64 << 20  # a cohort file this big is validated in a process of its own (its memory returned)
+
+
+def _validate_summary(plan: BuildPlan, work: Path) -> dict:
+    """``load_snapshot_cohort`` and what the build keeps of it (the rows stay in the snapshot);
+    an InputError comes back as its problems (it does not pickle whole)."""
+    try:
+        cohort = load_snapshot_cohort(plan, work)
+    except InputError as exc:
+        return {"problems": exc.problems}
+    return {"line": f"validated {plan.shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, "
+                    f"{len(cohort.excluded)} excluded",
+            "notes": [*cohort.file_notes, *cohort.notes], "data_block": cohort.data_block(), "params": cohort.params}
+
+
+def validate_once(plan: BuildPlan, work: Path) -> dict:
+    """Validate the cohort once and write the snapshot (``load_snapshot_cohort``). A file of
+    ``VALIDATE_APART_BYTES`` or more is validated in a short-lived process, so that the
+    gigabytes its validation takes are returned before the chapters run (a process keeps what
+    it once allocated); a smaller one in this process (no process start to pay)."""
+    if plan.data_path.stat().st_size >= VALIDATE_APART_BYTES:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as ex:
+            summary = ex.submit(_validate_summary, plan, work).result()
+    else:
+        summary = _validate_summary(plan, work)
+    if "problems" in summary:
+        raise InputError(summary["problems"])
+    return summary
+
+
 def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
     from .engine import init_worker, make_runtime_dir
 
@@ -279,13 +309,11 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     from .render import chapter_nav, write_index
     from .results import assemble_results, dumps
 
-    cohort = load_snapshot_cohort(plan, staging.work)
-    print(f"validated {plan.shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, "
-          f"{len(cohort.excluded)} excluded")
-    for note in (*cohort.file_notes, *cohort.notes):  # columns not used, look-alike ids, optional cells treated as missing
+    summary = validate_once(plan, staging.work)
+    print(summary["line"])
+    for note in summary["notes"]:  # columns not used, look-alike ids, optional cells treated as missing
         print(note)
-    data_block, params = cohort.data_block(), cohort.params  # the one source of both
-    del cohort
+    data_block, params = summary["data_block"], summary["params"]  # the one source of both
     keys = plan.keys(data_block["sha256"])
     cached = plan.cached(keys)
     report, work = staging.report, staging.work
