@@ -79,7 +79,8 @@ class ReusedKernel:
 
         self._sync = run_sync
         self.km = _ipc_kernel_manager()(kernel_name="python3")
-        run_sync(self.km.start_kernel)(cwd=cwd)
+        # history in memory, as nbclient starts its kernels: no shared SQLite file to lock and write
+        run_sync(self.km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
         self.kc = self.km.client()
         self.kc.start_channels()
 
