@@ -270,7 +270,7 @@ def _failure(task: dict, exc, out_path: Path, t0: float) -> dict:
             "elapsed": time.perf_counter() - t0}
 
 
-def _kernel_for_chapter(cwd: str) -> dict:
+def _kernel_for_chapter() -> dict:
     """papermill's arguments for this chapter: the worker's kept kernel, restored to its
     baseline (a new one if it died), or, without reuse, a fresh kernel that papermill starts."""
     global _KERNEL
@@ -306,7 +306,7 @@ def run_chapter(task: dict) -> dict:
     in_path, out_path = work / f"{name}.in.ipynb", work / f"{name}.ipynb"
     nbformat.write(nb, in_path)
     try:
-        how = _kernel_for_chapter(task["cwd"])
+        how = _kernel_for_chapter()
         pm.execute_notebook(str(in_path), str(out_path), parameters=task["parameters"], kernel_name="python3",
                             cwd=task["cwd"], progress_bar=False, log_output=False,
                             request_save_on_cell_execute=False,  # written once at the end
