@@ -59,6 +59,7 @@ class BuildPlan:
     columns: object = None  # a column_map.ColumnMap of the user's headers, or None
     manifest: dict = field(default_factory=dict)  # of the current output folder
     foreign: list[str] = field(default_factory=list)  # files there the build did not write (kept)
+    fresh_kernels: bool = False  # a fresh kernel per chapter instead of one reused kernel per worker
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t_start
@@ -101,9 +102,12 @@ def _display_path(path: Path) -> str:
 
 
 def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(),
-              columns=None) -> BuildPlan:
+              columns=None, fresh_kernels=False) -> BuildPlan:
     """Resolve the parameters and the paths (InputError on a bad one). ``columns``: a
-    ``column_map.ColumnMap`` of the user's headers (part of the cache key)."""
+    ``column_map.ColumnMap`` of the user's headers (part of the cache key). ``fresh_kernels``
+    (or the environment variable ``MSCREPORT_FRESH_KERNELS=1``): one fresh kernel per chapter."""
+    from .engine import fresh_kernels_requested
+
     t0 = time.perf_counter()
     params = resolve_params(params_file, list(overrides))
     from .published import check_published_path
@@ -113,7 +117,8 @@ def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None,
     shown = data if data else _display_path(DEFAULT_COHORT)
     return BuildPlan(data_path=data_path, shown=str(shown), params=params,
                      out=Path(output) if output else REPORTS_DIR, chapters=list_chapters(), jobs=jobs,
-                     force=force, argv=tuple(argv), t_start=t0, columns=columns)
+                     force=force, argv=tuple(argv), t_start=t0, columns=columns,
+                     fresh_kernels=bool(fresh_kernels) or fresh_kernels_requested())
 
 
 # ------------------------------------------------------------------ cache keys
@@ -144,14 +149,16 @@ def chapter_key(chapter: ChapterInfo, chapters: list[ChapterInfo], params: dict,
 
 
 # ------------------------------------------------------------------ the build
-def build(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(), columns=None) -> int:
+def build(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(), columns=None,
+          fresh_kernels=False) -> int:
     """Build every report; returns the exit code (0 success, 2 bad input, 3 a chapter failed).
 
     ``columns``: a ``column_map.ColumnMap`` of the user's headers; the snapshot the chapters
-    analyse is the cohort as mapped and validated."""
+    analyse is the cohort as mapped and validated. ``fresh_kernels``: one fresh kernel per
+    chapter (the fallback) instead of one kernel per worker reused for its chapters."""
     from .snapshot import check_cohort_path
 
-    plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns)
+    plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
     check_cohort_path(plan.data_path, plan.shown)
     if plan.out.is_symlink():
         plan.out = plan.out.resolve()  # the swap replaces the folder the link points to, not the link
@@ -244,14 +251,45 @@ def load_snapshot_cohort(plan: BuildPlan, work: Path):
     return cohort
 
 
+VALIDATE_APART_BYTES = 64 << 20  # a cohort file this big is validated in a process of its own (its memory returned)
+
+
+def _validate_summary(plan: BuildPlan, work: Path) -> dict:
+    """``load_snapshot_cohort`` and what the build keeps of it (the rows stay in the snapshot);
+    an InputError comes back as its problems (it does not pickle whole)."""
+    try:
+        cohort = load_snapshot_cohort(plan, work)
+    except InputError as exc:
+        return {"problems": exc.problems}
+    return {"line": f"validated {plan.shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, "
+                    f"{len(cohort.excluded)} excluded",
+            "notes": [*cohort.file_notes, *cohort.notes], "data_block": cohort.data_block(), "params": cohort.params}
+
+
+def validate_once(plan: BuildPlan, work: Path) -> dict:
+    """Validate the cohort once and write the snapshot (``load_snapshot_cohort``). A file of
+    ``VALIDATE_APART_BYTES`` or more is validated in a short-lived process, so that the
+    gigabytes its validation takes are returned before the chapters run (a process keeps what
+    it once allocated); a smaller one in this process (no process start to pay)."""
+    if plan.data_path.stat().st_size >= VALIDATE_APART_BYTES:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as ex:
+            summary = ex.submit(_validate_summary, plan, work).result()
+    else:
+        summary = _validate_summary(plan, work)
+    if "problems" in summary:
+        raise InputError(summary["problems"])
+    return summary
+
+
 def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
     from .engine import init_worker, make_runtime_dir
 
     runtime = make_runtime_dir()
     n_workers = max(1, min(plan.jobs or os.cpu_count() or 1, len(plan.chapters)))
+    kernel_cwd = None if plan.fresh_kernels else str(NOTEBOOKS_DIR)  # kernels run in the chapters folder
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_spawn(), initializer=init_worker,
-                               initargs=(str(runtime), str((staging.work / "snapshot").absolute())))  # kernels run in the chapters folder
-    for _ in range(n_workers):  # workers import papermill and nbconvert while the cohort is validated
+                               initargs=(str(runtime), str((staging.work / "snapshot").absolute()), kernel_cwd))
+    for _ in range(n_workers):  # workers start their kernels and import while the cohort is validated
         pool.submit(os.getpid)
     interrupted = False
     try:
@@ -271,13 +309,11 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     from .render import chapter_nav, write_index
     from .results import assemble_results, dumps
 
-    cohort = load_snapshot_cohort(plan, staging.work)
-    print(f"validated {plan.shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, "
-          f"{len(cohort.excluded)} excluded")
-    for note in (*cohort.file_notes, *cohort.notes):  # columns not used, look-alike ids, optional cells treated as missing
+    summary = validate_once(plan, staging.work)
+    print(summary["line"])
+    for note in summary["notes"]:  # columns not used, look-alike ids, optional cells treated as missing
         print(note)
-    data_block, params = cohort.data_block(), cohort.params  # the one source of both
-    del cohort
+    data_block, params = summary["data_block"], summary["params"]  # the one source of both
     keys = plan.keys(data_block["sha256"])
     cached = plan.cached(keys)
     report, work = staging.report, staging.work
@@ -318,8 +354,9 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above
     outdir.install(staging, plan.out, plan.foreign)
     ran = len(plan.chapters) - len(cached)
+    kernels = "a fresh kernel per chapter" if plan.fresh_kernels else "one reused kernel per worker"
     print(f"wrote {plan.out}/index.html, {total} chapters x 2 renderings, results.json "
-          f"({ran} executed, {len(cached)} cached) in {plan.elapsed():.1f} s")
+          f"({ran} executed, {len(cached)} cached; {kernels}) in {plan.elapsed():.1f} s")
     return EXIT_OK
 
 

@@ -72,6 +72,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="output folder (default: reports/ of the repository in a checkout, else ./reports)")
     b.add_argument("--jobs", type=int, default=None, metavar="N", help="chapters run in parallel (default: number of cores)")
     b.add_argument("--force", action="store_true", help="ignore the cache and re-execute every chapter")
+    b.add_argument("--fresh-kernels", action="store_true",
+                   help="a fresh kernel per chapter (slower) instead of one kernel per worker reused for its "
+                        "chapters; also MSCREPORT_FRESH_KERNELS=1")
     v = sub.add_parser("validate", parents=[common], help="check a cohort file against the data dictionary")
     v.add_argument("file", metavar="FILE")
     _add_params(v)
@@ -188,7 +191,7 @@ def cmd_build(args) -> int:
         print(f"chapters from {NOTEBOOKS_DIR}\ncohort {data or DEFAULT_COHORT}\noutput {args.output or REPORTS_DIR}")
     from .build import build
     return build(data=data, params_file=args.params, overrides=args.overrides, output=args.output,
-                 jobs=args.jobs, force=args.force, argv=args.argv, columns=columns)
+                 jobs=args.jobs, force=args.force, argv=args.argv, columns=columns, fresh_kernels=args.fresh_kernels)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -182,7 +182,8 @@ def change_distribution(frame):
         c = data["change"].to_numpy(float)
         k = min(40, max(8, int(np.sqrt(len(data))) * 2))
         bins = _bins(c, 0.1) if np.ptp(c) <= 1e-9 * max(1.0, float(np.max(np.abs(c)))) else k
-        sns.histplot(data=data, x="change", hue="stratum", hue_order=[h for h in palette if h in set(data["stratum"])],
+        present = set(data["stratum"].unique())  # once: not once per label over every row
+        sns.histplot(data=data, x="change", hue="stratum", hue_order=[h for h in palette if h in present],
                      palette=palette, bins=bins, alpha=0.6, ax=ax)
     ax.axvline(0, color="black", lw=1)
     ax.set_xlabel("change in HbA1c, follow-up − baseline (% points)")
