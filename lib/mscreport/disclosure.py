@@ -120,3 +120,69 @@ def hidden_in_results(results: dict) -> frozenset[str]:
     if too_few(overall):
         hidden.add("overall")
     return frozenset(hidden)
+
+
+# ---------------------------------------------------------------- crossed splits (arm x stratum, arm x dose group)
+def hidden_cells(cells: dict[tuple[str, str], int], row_totals: dict[str, int], column_totals: dict[str, int],
+                 hidden_rows=(), hidden_columns=()) -> frozenset[tuple[str, str]]:
+    """The cells of a crossed split (e.g. arm x stratum) whose summaries a page must hide, when
+    the row totals (each arm) and the column totals (each pooled stratum) are shown too.
+
+    Every row and every column is a partition of its total, so ``hidden_parts``' rule applies
+    to each line: a cell of 1 or 2 values is hidden, and while a line's hidden cells and its
+    remainder (the line's patients in no cell, e.g. without a dose) hold 1 or 2 values, its
+    smallest shown cell is hidden too. A hidden row or column (``hidden_rows``,
+    ``hidden_columns``: hidden in its own partition) hides all its cells. And a line may not
+    hold a single hidden cell without a remainder: that cell would be its total minus the shown
+    cells, and, hidden for another line, it could give a small cell back there (the standard
+    cell-suppression rule: at least two suppressed cells in every line that has one). Repeated
+    until no line changes, since a cell hidden for its row can expose its column."""
+    hidden = {c for c, n in cells.items() if too_few(n) or c[0] in hidden_rows or c[1] in hidden_columns}
+    lines = ([(total, [c for c in cells if c[0] == r]) for r, total in row_totals.items()]
+             + [(total, [c for c in cells if c[1] == k]) for k, total in column_totals.items()])
+    changed = True
+    while changed:
+        changed = False
+        for total, line in lines:
+            if too_few(total):
+                new = set(line) - hidden
+                hidden |= new
+                changed |= bool(new)
+                continue
+            remainder = max(0, int(total) - sum(int(cells[c]) for c in line))
+
+            def exposed() -> bool:  # the hidden values together, or a lone hidden cell, recoverable
+                in_line = [c for c in line if c in hidden]
+                return (too_few(remainder + sum(int(cells[c]) for c in in_line))
+                        or (len(in_line) == 1 and not remainder and cells[in_line[0]] > 0))
+            while exposed():
+                shown = sorted((int(cells[c]), c) for c in line if c not in hidden and cells[c] > 0)
+                if not shown:
+                    break
+                hidden.add(shown[0][1])
+                changed = True
+    return frozenset(hidden)
+
+
+def hidden_arms(frame) -> frozenset[str]:
+    """Arms of an analysed cohort frame whose summaries pages hide: the arms partition the
+    pooled cohort, whose summaries are shown (secondary suppression as in ``hidden_parts``)."""
+    if "arm" not in frame:
+        return frozenset()
+    counts = frame["arm"].astype(str).value_counts()
+    return hidden_parts(len(frame), {str(k): int(v) for k, v in counts.items()})
+
+
+def hidden_arm_cells(frame, column: str, levels, hidden_levels=()) -> frozenset[tuple[str, str]]:
+    """(arm, level) cells of the split of each arm by ``column`` (``stratum`` or ``dose_group``)
+    that pages hide, with each arm's total and each pooled level's total shown; patients with
+    no level (no dose) are each arm's hidden remainder. ``hidden_levels``: pooled levels the
+    pages hide anyway (``hidden_strata``, ``hidden_dose_groups``)."""
+    if "arm" not in frame or column not in frame:
+        return frozenset()
+    arm = frame["arm"].astype(str)
+    arms = sorted(set(arm))
+    cells = {(a, g): int(((arm == a) & (frame[column] == g)).sum()) for a in arms for g in levels}
+    rows = {a: int((arm == a).sum()) for a in arms}
+    columns = {g: int((frame[column] == g).sum()) for g in levels}
+    return hidden_cells(cells, rows, columns, hidden_arms(frame), hidden_levels)

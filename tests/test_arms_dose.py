@@ -1,0 +1,197 @@
+"""Controlled studies, chapters 4 and 5: dose and the trust analyses within each arm
+(results.json ``arms.dose``, ``arms.trust``) against R (tests/r/arms_dose.R ->
+tests/fixtures/r_arms_dose.json, rel 1e-9), what the pages say per arm, and the disclosure
+rule across arms (an arm x stratum or arm x dose-group cell of 1 or 2 patients, and its
+complements, hidden; tests/test_disclosure.py's pattern: a planted patient's values appear
+nowhere in the page text)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from pagetext import visible_text
+from test_arms import DATASETS, FIX, _cohort, assert_close
+
+from mscreport import arm_dose, arm_trust, disclosure
+from mscreport.arms import analyse_arms
+from mscreport.display import SUPPRESSED, fmt_change, fmt_hba1c, fmt_num
+
+R = json.loads((FIX / "r_arms_dose.json").read_text())
+DOSE_DATA = {"dose": FIX / "arms_dose.csv", "two": DATASETS["two"]}
+
+
+# ------------------------------------------------------------------ against R
+@pytest.mark.parametrize("name", DOSE_DATA)
+def test_dose_and_trust_per_arm_agree_with_r(name):
+    block = analyse_arms(_cohort(DOSE_DATA[name])).interface()
+    assert list(block["dose"]) == list(R[name]["dose"]) == list(block["groups"])  # reference first
+    assert_close(block["dose"], R[name]["dose"], f"{name}.dose")
+    assert_close(block["trust"], R[name]["trust"], f"{name}.trust")
+
+
+def test_the_fixture_covers_what_the_pages_show():
+    """The constructed data set exercises every new number: a comparator without a dose, an
+    active arm with both dose groups, events in both arms, durability in both."""
+    d, t = R["dose"]["dose"], R["dose"]["trust"]
+    assert d["placebo"]["n_with_dose"] == 0 and not d["placebo"]["varies"]
+    assert d["msc"]["varies"] and d["msc"]["high"]["n"] >= 3 and d["msc"]["low"]["n"] >= 3
+    assert d["msc"]["adjusted"]["partial_p"] is not None
+    assert all(t[a]["safety"]["events"] >= 1 for a in t) and t["placebo"]["safety"]["not_recorded"] == 1
+    assert all(t[a]["durability"]["slope_per_year"] is not None for a in t)
+    assert R["two"]["trust"]["msc"]["safety"] is None and R["two"]["dose"]["msc"]["n_with_dose"] == 0
+
+
+def test_a_single_dose_or_no_dose_is_said_per_arm(tmp_path):
+    rows = [(f"P{i}", "placebo" if i < 6 else "msc", 7.0 + 0.3 * i, 6.9 + 0.2 * i, None if i < 6 else 1e9)
+            for i in range(12)]
+    path = tmp_path / "single.csv"
+    pd.DataFrame(rows, columns=["patient_id", "arm", "hba1c_baseline", "hba1c_followup", "dose_cells"]).to_csv(path, index=False)
+    block = analyse_arms(_cohort(path)).interface()["dose"]
+    assert block["msc"]["single_dose_cells"] == 1e9 and not block["msc"]["varies"] and block["msc"]["pearson"] is None
+    assert "same dose (1e9 cells)" in arm_dose.say_arm_dose("msc", block["msc"], 1e9)
+    assert "no patient has a dose" in arm_dose.say_arm_dose("placebo", block["placebo"], 1e9)
+    assert arm_dose.say_arm_dose_tests("msc", block["msc"], frozenset(), 0.05) == ""
+
+
+# ------------------------------------------------------------------ the crossed-split rule
+def test_crossed_cells_hide_small_cells_and_their_complements():
+    # arms x strata with every margin shown: placebo has 1 severe patient
+    cells = {("placebo", "moderate"): 10, ("placebo", "severe"): 1, ("msc", "moderate"): 12, ("msc", "severe"): 9}
+    hidden = disclosure.hidden_cells(cells, {"placebo": 11, "msc": 21}, {"moderate": 22, "severe": 10})
+    # the lone cell; its row complement (placebo moderate = placebo - lone); then its column
+    # complement (msc severe = pooled severe - lone), and that one's row complement (msc moderate)
+    assert hidden == set(cells)
+    # 3 or more everywhere: nothing hidden
+    cells3 = {("placebo", "moderate"): 10, ("placebo", "severe"): 3, ("msc", "moderate"): 12, ("msc", "severe"): 9}
+    assert disclosure.hidden_cells(cells3, {"placebo": 13, "msc": 21}, {"moderate": 22, "severe": 12}) == set()
+
+
+def test_a_remainder_without_a_dose_counts_in_its_row():
+    # msc: 1 patient without a dose; its high and low cells shown would give that patient back
+    cells = {("msc", "high"): 8, ("msc", "low"): 6, ("placebo", "high"): 0, ("placebo", "low"): 0}
+    hidden = disclosure.hidden_cells(cells, {"msc": 15, "placebo": 10}, {"high": 8, "low": 6})
+    assert ("msc", "low") in hidden
+    # an arm without any dose: its whole row is the remainder, there is nothing to hide
+    assert ("placebo", "high") not in hidden and ("placebo", "low") not in hidden
+
+
+def test_stratum_by_dose_group_cells_follow_the_same_rule():
+    """The crossed split stratum x dose group (pooled): a cell of 2 and its complements."""
+    cells = {("moderate", "high"): 2, ("moderate", "low"): 9, ("severe", "high"): 7, ("severe", "low"): 5}
+    hidden = disclosure.hidden_cells(cells, {"moderate": 11, "severe": 12}, {"high": 9, "low": 14})
+    assert ("moderate", "high") in hidden and ("moderate", "low") in hidden and ("severe", "high") in hidden
+
+
+# ------------------------------------------------------------------ planted small cells in pages
+PLANTED = ("Z1", "placebo", 10.43, 7.77, 43, None, "no")  # the one severe placebo patient
+
+
+def _planted(tmp_path) -> "object":
+    rows = [(f"P{i}", "placebo", 6.6 + 0.13 * i, 6.5 + 0.11 * i + 0.01 * i * i, 6 + 3 * i, None, "no") for i in range(10)]
+    rows += [(f"M{i}", "msc", 6.5 + 0.31 * i, 6.2 + 0.24 * i - 0.006 * i * i, 8 + 2 * i,
+              1e9 if i % 3 else 5e8, "yes" if i == 4 else "no") for i in range(14)]
+    rows += [PLANTED]
+    path = tmp_path / "planted.csv"
+    pd.DataFrame(rows, columns=["patient_id", "arm", "hba1c_baseline", "hba1c_followup", "followup_months",
+                                "dose_cells", "serious_adverse_event"]).to_csv(path, index=False)
+    return _cohort(path)
+
+
+class _Page:
+    """A Chapter stand-in that keeps what a chapter cell shows, as HTML."""
+
+    def __init__(self, cohort):
+        from mscreport.params import DEFAULTS
+
+        self.cohort, self.params, self.parts = cohort, dict(DEFAULTS), []
+
+    def say(self, markdown):
+        import mistune
+
+        self.parts.append(mistune.html(markdown))
+
+    def table(self, frame, caption, index=False):
+        from mscreport.display import html_table
+
+        if frame is not None and len(frame):
+            self.parts.append(html_table(frame, caption))
+
+    def figure(self, *args, **kwargs):
+        pass
+
+    def record(self, *args):
+        pass
+
+    def text(self):
+        return visible_text("".join(self.parts))
+
+
+def _per_arm_pages(cohort) -> str:
+    from mscreport import arms
+
+    page = _Page(cohort)
+    for show in (arms.show_strata, arms.show_paired, arm_dose.show_dose, arm_trust.show_trust):
+        show(page)
+    return page.text()
+
+
+def test_a_lone_severe_patient_in_one_arm_is_in_no_per_arm_page(tmp_path):
+    cohort = _planted(tmp_path)
+    text = _per_arm_pages(cohort)
+    f = cohort.frame
+    assert ((f["arm"] == "placebo") & (f["stratum"] == "severe")).sum() == 1
+    lone = [fmt_hba1c(10.43), fmt_hba1c(7.77), fmt_num(7.77 - 10.43), fmt_num(10.43 - 7.77)]
+    for v in lone:
+        assert v not in text, v
+    # the complement in the arm (placebo moderate = placebo minus the lone patient) is hidden too
+    mod = f[(f["arm"] == "placebo") & (f["stratum"] == "moderate")]
+    for v in (fmt_hba1c(mod["hba1c_baseline"].mean()), fmt_change(mod["change"].mean())):
+        assert v not in text, v
+    # and the other arm's severe cell (pooled severe minus the lone patient)
+    sev = f[(f["arm"] == "msc") & (f["stratum"] == "severe")]
+    assert fmt_change(sev["change"].mean()) not in text
+    assert SUPPRESSED in text and "placebo: severe" in text
+
+
+def test_an_arm_dose_group_of_two_and_its_complement_are_hidden(tmp_path):
+    cohort = _planted(tmp_path)
+    # two msc patients below the cut-off, every other msc patient above: an msc low-dose cell of 2
+    frame = pd.read_csv(cohort.path)
+    msc = frame.index[frame["arm"] == "msc"]
+    frame.loc[msc, "dose_cells"] = 1e9
+    frame.loc[msc[:2], "dose_cells"] = 2e8
+    path = tmp_path / "low_two.csv"
+    frame.to_csv(path, index=False)
+    cohort = _cohort(path)
+    rows = cohort.frame
+    two = rows.index[rows["dose_cells"] == 2e8]
+    assert len(two) == 2
+    hidden = arm_dose.hidden_dose_cells(cohort)
+    assert ("msc", "low") in hidden and ("msc", "high") in hidden
+    page = _Page(cohort)
+    arm_dose.show_dose(page)
+    text = page.text()
+    low = rows.loc[two]
+    for v in (fmt_hba1c(low["hba1c_baseline"].mean()), fmt_change(low["change"].mean()),
+              fmt_hba1c(low["hba1c_baseline"].iloc[0]), fmt_hba1c(low["hba1c_baseline"].iloc[1])):
+        assert v not in text, v
+    assert "Welch" not in text  # the high-vs-low comparison would give the pair's mean back
+    assert re.search(r"msc: high \(≥ 1e9\)\s+\d+\s+" + re.escape(SUPPRESSED), text)
+
+
+def test_an_arm_of_two_patients_is_hidden_with_its_complement(tmp_path):
+    rows = [(f"M{i}", "msc", 6.5 + 0.31 * i, 6.2 + 0.24 * i, 8 + 2 * i, 1e9, "no") for i in range(12)]
+    rows += [("C1", "placebo", 9.37, 8.81, 12, None, "no"), ("C2", "placebo", 7.19, 7.23, 30, None, "yes")]
+    path = tmp_path / "two.csv"
+    pd.DataFrame(rows, columns=["patient_id", "arm", "hba1c_baseline", "hba1c_followup", "followup_months",
+                                "dose_cells", "serious_adverse_event"]).to_csv(path, index=False)
+    cohort = _cohort(path)
+    assert disclosure.hidden_arms(cohort.frame) == {"placebo", "msc"}
+    text = _per_arm_pages(cohort)
+    for v in (fmt_hba1c(9.37), fmt_hba1c(7.19), fmt_hba1c((9.37 + 7.19) / 2), fmt_change(((8.81 - 9.37) + (7.23 - 7.19)) / 2)):
+        assert v not in text, v
+    msc = cohort.frame[cohort.frame["arm"] == "msc"]
+    assert fmt_change(msc["change"].mean()) not in text and fmt_hba1c(msc["hba1c_baseline"].mean()) not in text
