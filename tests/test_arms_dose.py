@@ -195,3 +195,39 @@ def test_an_arm_of_two_patients_is_hidden_with_its_complement(tmp_path):
         assert v not in text, v
     msc = cohort.frame[cohort.frame["arm"] == "msc"]
     assert fmt_change(msc["change"].mean()) not in text and fmt_hba1c(msc["hba1c_baseline"].mean()) not in text
+
+
+# ------------------------------------------------------------------ the built report
+@pytest.mark.slow
+def test_two_arm_dose_build_shows_chapters_4_and_5_per_arm(tmp_path):
+    from mscreport.cli import main
+
+    out = tmp_path / "reports"
+    assert main(["build", "--data", str(DOSE_DATA["dose"]), "--output", str(out), "--force"]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert_close(r["arms"]["dose"], R["dose"]["dose"], "results.json arms.dose")
+    assert_close(r["arms"]["trust"], R["dose"]["trust"], "results.json arms.trust")
+    dose = visible_text((out / "04_dose.html").read_text())
+    assert "placebo : no patient has a dose" in dose and "Paired analysis within each dose group of each arm" in dose
+    assert "msc: high (≥ 1e9)" in dose and "all arms pooled" in dose
+    trust = visible_text((out / "05_trust.html").read_text())
+    for caption in ("Normality of the change within each arm", "Serious adverse events per arm",
+                    "Durability within each arm", "Regression to the mean acts on every arm alike"):
+        assert caption in trust, caption
+    assert "No arm column" not in dose + trust
+
+
+def test_the_per_arm_flow_does_not_reread_the_cohort_file(tmp_path):
+    """Chapters run in another folder than the one the file was named from (a relative --data
+    path) and must use the build's snapshot: the arm of an excluded row is kept at load time."""
+    import shutil
+
+    from mscreport.arms import arm_flow
+
+    path = tmp_path / "moved.csv"
+    shutil.copy(DOSE_DATA["dose"], path)
+    cohort = _cohort(path)
+    path.unlink()
+    flow = arm_flow(cohort).set_index("arm")
+    assert flow.loc["placebo", "excluded"] == 1 and flow.loc["msc", "excluded"] == 1
+    assert int(flow["rows read"].sum()) == cohort.rows_read == 37

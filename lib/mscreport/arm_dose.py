@@ -147,9 +147,6 @@ def show_dose(ch) -> None:
     by_arm = analyse_dose_by_arm(cohort)
     cutoff, alpha = float(ch.params["dose_cutoff"]), ch.params["alpha"]
     hidden = hidden_dose_cells(cohort)
-    ch.say("**Dose within each arm.** In a controlled trial the dose usually varies only in the active arm; the "
-           "comparator gets none. A dose effect *within* an arm compares patients who were not randomised to "
-           "their dose, so it is no substitute for the between-arm comparison (chapter 3).")
     ch.say("\n\n".join(f"* {say_arm_dose(a, b, cutoff)}" for a, b in by_arm.items()))
     rows, hide = arm_dose_rows(by_arm, cutoff, hidden)
     ch.table(paired_table(rows, hide) if rows else None,

@@ -343,31 +343,15 @@ def key_findings_table(results: dict, number: int = 1) -> str:
                           "(ANCOVA of follow-up on baseline and arm; negative = lower HbA1c in the arm)", number)
 
 
-def _arm_of_rows(cohort) -> pd.Series:
-    """The arm of every row read (index: 1-based data row), re-read from the file (with the
-    build's column mapping) because excluded rows are not in the analysed frame."""
-    from .readers import read_cohort_file
-
-    columns = None
-    if cohort.column_map:
-        from .column_map import resolve_column_map
-
-        columns = resolve_column_map(None, [f"{k}={v}" for k, v in cohort.column_map.items()])
-    raw = read_cohort_file(cohort.path, columns).frame
-    return pd.Series(raw["arm"].astype("string").fillna("").str.strip().to_numpy(dtype=object),
-                     index=raw.index.to_numpy())
-
-
 def arm_flow(cohort) -> pd.DataFrame:
     """Participant flow per arm: rows read, excluded, analysed, and per severity stratum
     (counts only), the reference arm first."""
-    arm_of = _arm_of_rows(cohort)
-    excluded = pd.Series([arm_of.get(e.row, "") for e in cohort.excluded], dtype=object)
+    excluded = pd.Series([e.arm for e in cohort.excluded], dtype=object)
     f = cohort.frame
     analysed = ordered_arms(cohort)[1]
-    names = analysed + sorted(set(arm_of) - set(analysed) - {""})
+    names = analysed + sorted(set(excluded) - set(analysed) - {""})
     return pd.DataFrame({"arm": names,
-                         "rows read": [int((arm_of == a).sum()) for a in names],
+                         "rows read": [int((excluded == a).sum() + (f["arm"] == a).sum()) for a in names],
                          "excluded": [int((excluded == a).sum()) for a in names],
                          "analysed": [int((f["arm"] == a).sum()) for a in names],
                          "moderate": [int(((f["arm"] == a) & (f["stratum"] == "moderate")).sum()) for a in names],
