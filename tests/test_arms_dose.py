@@ -231,3 +231,12 @@ def test_the_per_arm_flow_does_not_reread_the_cohort_file(tmp_path):
     flow = arm_flow(cohort).set_index("arm")
     assert flow.loc["placebo", "excluded"] == 1 and flow.loc["msc", "excluded"] == 1
     assert int(flow["rows read"].sum()) == cohort.rows_read == 37
+
+
+def test_dose_tests_of_an_arm_whose_dose_groups_are_all_hidden_are_not_shown():
+    block = {"varies": True, "high": {"n": 5}, "low": {"n": 4}, "welch": None, "mann_whitney": None,
+             "pearson": {"r": 0.123456, "p": 0.5, "ci_low": -0.2, "ci_high": 0.4}, "spearman": None,
+             "adjusted": None, "n_with_dose": 9}
+    text = arm_dose.say_arm_dose_tests("msc", block, {("msc", "high"), ("msc", "low")}, 0.05)
+    assert "not shown" in text and "0.12" not in text
+    assert "0.12" in arm_dose.say_arm_dose_tests("msc", block, frozenset(), 0.05)

@@ -107,6 +107,8 @@ def say_arm_dose_tests(arm: str, block: dict, hidden, alpha: float) -> str:
     if not block["varies"]:
         return ""
     name = f"**{md_name(arm)}**"
+    if all((arm, g) in hidden for g in DOSE_GROUPS):
+        return f"Within {name}: the dose tests are not shown (the arm's dose groups are hidden by the disclosure rule)."
     if any((arm, g) in hidden for g in DOSE_GROUPS) or not (block["high"] and block["low"]):
         compare = "high and low dose are not compared (a dose group is empty, or too small to show)"
     else:
