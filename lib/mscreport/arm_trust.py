@@ -103,53 +103,52 @@ def say_rtm_by_arm(block: dict) -> str:
             "fall, is the answer. " + effect)
 
 
-def format_normality_by_arm(by_arm: dict, hidden) -> pd.DataFrame:
-    """Shapiro-Wilk on each arm's change (an arm hidden by the disclosure rule suppressed)."""
-    rows = []
-    for a, b in by_arm.items():
-        n = b["normality"]
-        if a in hidden or fmt.too_small(n["n"]) or n["w"] is None:
-            rows.append({"arm": a, "n": fmt.fmt_int(n["n"]), "Shapiro-Wilk W (p)": fmt.SUPPRESSED
-                         if a in hidden or fmt.too_small(n["n"]) else "not computed"})
-            continue
-        rows.append({"arm": a, "n": fmt.fmt_int(n["n"]),
-                     "Shapiro-Wilk W (p)": f"{n['w']:.3f} ({fmt.fmt_pvalue(n['p'])})",
-                     "power": "low (n < 30): a large p is no evidence of normality" if n["low_power"] else "adequate"})
-    return pd.DataFrame(rows).fillna("")
-
-
-def format_safety_by_arm(by_arm: dict, hidden, alpha: float) -> pd.DataFrame | None:
-    """Serious adverse events per arm with the exact interval; None without the column."""
-    if all(b["safety"] is None for b in by_arm.values()):
+def _per_arm_table(by_arm: dict, key: str, hidden, value: str, cells) -> pd.DataFrame | None:
+    """A table with one row per arm of the ``key`` block (None when no arm has it): n, and the
+    cells that ``cells(block)`` formats (None: not computed); an arm hidden by the disclosure
+    rule, or under 3 patients, shows only n."""
+    if all(b[key] is None for b in by_arm.values()):
         return None
     rows = []
     for a, b in by_arm.items():
-        s = b["safety"]
-        if a in hidden or fmt.too_small(s["n"]):
-            rows.append({"arm": a, "patients with an entry": fmt.fmt_int(s["n"]), "events": fmt.SUPPRESSED})
-            continue
-        rows.append({"arm": a, "patients with an entry": fmt.fmt_int(s["n"]), "events": fmt.fmt_int(s["events"]),
-                     "proportion": fmt.fmt_percent(s["proportion"]),
-                     f"exact {1 - alpha:.0%} CI": fmt.fmt_percent_ci(s["ci_low"], s["ci_high"]),
-                     "no entry": fmt.fmt_int(s["not_recorded"])})
+        x = b[key]
+        row = {"arm": a, "n": fmt.fmt_int(x["n"])}
+        shown = None if a in hidden or fmt.too_small(x["n"]) else cells(x)
+        rows.append({**row, **(shown or {value: fmt.SUPPRESSED if a in hidden or fmt.too_small(x["n"]) else "not computed"})})
     return pd.DataFrame(rows).fillna("")
+
+
+def _normality_cells(n: dict) -> dict | None:
+    if n["w"] is None:
+        return None
+    return {"Shapiro-Wilk W (p)": f"{n['w']:.3f} ({fmt.fmt_pvalue(n['p'])})",
+            "power": "low (n < 30): a large p is no evidence of normality" if n["low_power"] else "adequate"}
+
+
+def format_normality_by_arm(by_arm: dict, hidden) -> pd.DataFrame | None:
+    """Shapiro-Wilk on each arm's change (an arm hidden by the disclosure rule suppressed)."""
+    return _per_arm_table(by_arm, "normality", hidden, "Shapiro-Wilk W (p)", _normality_cells)
+
+
+def format_safety_by_arm(by_arm: dict, hidden, alpha: float) -> pd.DataFrame | None:
+    """Serious adverse events per arm (n = patients with an entry) with the exact interval;
+    None without the column."""
+    def cells(s: dict) -> dict:
+        return {"events": fmt.fmt_int(s["events"]), "proportion": fmt.fmt_percent(s["proportion"]),
+                f"exact {1 - alpha:.0%} CI": fmt.fmt_percent_ci(s["ci_low"], s["ci_high"]),
+                "no entry": fmt.fmt_int(s["not_recorded"])}
+    return _per_arm_table(by_arm, "safety", hidden, "events", cells)
 
 
 def format_durability_by_arm(by_arm: dict, hidden, alpha: float) -> pd.DataFrame | None:
     """The durability slope per arm (% points per year of follow-up); None without follow-up time."""
-    if all(b["durability"] is None for b in by_arm.values()):
-        return None
-    rows = []
-    for a, b in by_arm.items():
-        d = b["durability"]
-        if a in hidden or fmt.too_small(d["n"]) or d["slope_per_year"] is None:
-            rows.append({"arm": a, "n": fmt.fmt_int(d["n"]), "slope per year (% points)":
-                         fmt.SUPPRESSED if a in hidden or fmt.too_small(d["n"]) else "not computed"})
-            continue
-        rows.append({"arm": a, "n": fmt.fmt_int(d["n"]), "slope per year (% points)": fmt.fmt_change(d["slope_per_year"]),
-                     f"{1 - alpha:.0%} CI": fmt.fmt_ci(d["ci_low"], d["ci_high"]), "p": fmt.fmt_pvalue(d["p"]),
-                     "Pearson r": fmt.fmt_num(d["pearson"]["r"])})
-    return pd.DataFrame(rows).fillna("")
+    def cells(d: dict) -> dict | None:
+        if d["slope_per_year"] is None:
+            return None
+        return {"slope per year (% points)": fmt.fmt_change(d["slope_per_year"]),
+                f"{1 - alpha:.0%} CI": fmt.fmt_ci(d["ci_low"], d["ci_high"]), "p": fmt.fmt_pvalue(d["p"]),
+                "Pearson r": fmt.fmt_num(d["pearson"]["r"])}
+    return _per_arm_table(by_arm, "durability", hidden, "slope per year (% points)", cells)
 
 
 def show_trust(ch) -> None:

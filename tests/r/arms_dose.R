@@ -26,14 +26,8 @@ SHAPIRO_SMALL_N <- 30   # chapter 3's low-power flag (n < 30)
 LOSS_YEARS <- 5         # chapter 5's horizon for a complete loss of the mean fall
 OUT <- "tests/fixtures/r_arms_dose.json"
 
-# The JSON writer and paired() of tests/r/reference.R (their definitions only; see tests/r/arms.R).
-SHARED <- c("json_string", "json_scalar", "to_json", "num", "attempt", "walsh_median", "paired")
-for (e in parse("tests/r/reference.R"))
-  if (is.call(e) && identical(e[[1]], as.name("<-")) && as.character(e[[2]])[1] %in% SHARED)
-    eval(e)
-stopifnot(all(vapply(SHARED, exists, TRUE)))
-PAIRED_KEYS <- c("n", "baseline_mean", "baseline_sd", "followup_mean", "followup_sd", "mean_change", "sd_change",
-                 "ci_low", "ci_high", "t", "df", "p", "wilcoxon_p", "cohens_dz")
+# The JSON writer (to_json, num, attempt) and paired() of tests/r/reference.R, and PAIRED_KEYS.
+source("tests/r/reference_defs.R")
 
 # ------------------------------------------------------------------ dose within one arm
 dose_block <- function(s, has_dose) {
