@@ -22,7 +22,7 @@ from .disclosure import DOSE_GROUPS, hidden_arm_cells, hidden_dose_groups, too_f
 
 def dose_of_arm(cohort) -> dict:
     """``arms.dose[ARM]`` for one arm's cohort (``arms.arm_cohort``): how many patients have a
-    dose and how many distinct doses; with two or more distinct doses also the pooled
+    dose, in each dose group (``n_high``, ``n_low``) and how many distinct doses; with two or more distinct doses also the pooled
     chapter's ``dose`` block (PAIRED per dose group, Welch, Mann-Whitney, Pearson, Spearman) and
     ``adjusted`` (R: lm(change ~ hba1c_baseline + high)) on this arm alone, else those null."""
     from .dose import analyse_dose
@@ -31,7 +31,9 @@ def dose_of_arm(cohort) -> dict:
     f = cohort.frame
     doses = f["dose_cells"].dropna() if cohort.has("dose_cells") else pd.Series([], dtype=float)
     distinct = sorted(set(float(d) for d in doses))
+    groups = f["dose_group"] if "dose_group" in f else pd.Series([], dtype=object)
     block = {"n": len(f), "n_with_dose": int(len(doses)), "n_without_dose": int(len(f) - len(doses)),
+             **{f"n_{g}": int((groups == g).sum()) for g in DOSE_GROUPS},
              "distinct_doses": len(distinct), "single_dose_cells": distinct[0] if len(distinct) == 1 else None,
              "varies": len(distinct) >= 2}
     empty = {"high": None, "low": None, "welch": None, "mann_whitney": None, "pearson": None, "spearman": None,

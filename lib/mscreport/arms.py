@@ -295,11 +295,11 @@ def say_pooled(ch) -> None:
 
 def hidden_arms_of(block: dict | None) -> frozenset[str]:
     """Arms of an ``arms`` block (results.json layout) whose summaries pages hide: the arms
-    partition the pooled cohort, which pages show (``disclosure.hidden_parts``)."""
-    from .disclosure import hidden_parts
+    partition the pooled cohort, which pages show, and the crossed splits by stratum and dose
+    group may hide more (``disclosure.solve_arms_block``)."""
+    from .disclosure import solve_arms_block
 
-    sizes = {a: (g.get("overall") or {}).get("n") or 0 for a, g in ((block or {}).get("groups") or {}).items()}
-    return hidden_parts(sum(sizes.values()), sizes)
+    return solve_arms_block(block)["arms"]
 
 
 def comparisons_frame(block: dict | None, alpha: float = 0.05) -> pd.DataFrame:

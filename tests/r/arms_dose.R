@@ -34,6 +34,7 @@ dose_block <- function(s, has_dose) {
   dosed <- if (has_dose) s[!is.na(s$dose_cells), ] else s[0, ]
   distinct <- sort(unique(dosed$dose_cells))
   out <- list(n = nrow(s), n_with_dose = nrow(dosed), n_without_dose = nrow(s) - nrow(dosed),
+              n_high = sum(dosed$dose_cells >= DOSE_CUTOFF), n_low = sum(dosed$dose_cells < DOSE_CUTOFF),
               distinct_doses = length(distinct),
               single_dose_cells = if (length(distinct) == 1) distinct[1],
               varies = length(distinct) >= 2)
