@@ -342,7 +342,7 @@ def test_a_pooled_dose_group_that_is_one_arms_is_hidden_when_the_arm_total_would
     assert fmt_hba1c(9.61) not in text and fmt_hba1c(7.13) not in text
 
 
-def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_and_the_index(tmp_path):
+def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_table_1_and_the_index(tmp_path):
     """Placebo has only moderate patients and msc one: pooled moderate minus placebo's total
     would be that patient."""
     from mscreport.render import headline_table
@@ -359,6 +359,9 @@ def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_and
     page.table(paired_table({"all": analyse_overall(cohort), **analyse_strata(cohort)},
                             disclosure.hidden_groups(cohort.frame)), "pooled")
     page.parts.append(headline_table(results))
+    from mscreport.describe import describe_cohort, format_table_one
+
+    page.table(format_table_one(describe_cohort(cohort)), "Table 1")
     text = page.text() + _per_arm_pages(cohort)
     mod = cohort.stratum("moderate")
     assert fmt_change(mod["change"].mean()) not in text and fmt_hba1c(mod["hba1c_baseline"].mean()) not in text
