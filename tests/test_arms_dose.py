@@ -362,9 +362,13 @@ def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_tab
     from mscreport.describe import describe_cohort, format_table_one
 
     page.table(format_table_one(describe_cohort(cohort)), "Table 1")
+    from mscreport.strata import format_sensitivity, threshold_sensitivity
+
+    page.table(format_sensitivity(threshold_sensitivity(cohort), 8.0), "thresholds")
     text = page.text() + _per_arm_pages(cohort)
     mod = cohort.stratum("moderate")
     assert fmt_change(mod["change"].mean()) not in text and fmt_hba1c(mod["hba1c_baseline"].mean()) not in text
+    assert fmt_num(mod["change"].mean()) not in text  # the threshold table's row at severe_above
     assert fmt_change(cohort.frame.loc[cohort.frame["arm"] == "placebo", "change"].mean()) in text
 
 
