@@ -62,6 +62,18 @@ ch.record("dose", dose.interface())
 arms.say_pooled(ch)
 
 # %% [markdown]
+# ## Per arm: dose within each arm
+#
+# In a controlled study the sections below pool the arms. Dose usually varies only in the
+# active arm (the comparator receives none, and an arm may have one fixed dose), so dose
+# subgroups and the dose-response are examined **within each arm whose dose varies**, with
+# the same tests as below. Within an arm, dose is still not randomised: a dose effect within
+# an arm is no substitute for the comparison between the randomised arms (chapter 3).
+
+# %%
+arms.show_dose(ch)
+
+# %% [markdown]
 # ## Within each dose group
 #
 # First the same paired analysis as in chapter 3, separately for the high- and low-dose

@@ -59,6 +59,18 @@ blocks = trust_blocks(cohort, overall, by_stratum, dose)
 arms.say_pooled(ch)
 
 # %% [markdown]
+# ## Per arm: regression to the mean, normality, safety and durability
+#
+# With an `arm` column the questions of this chapter are asked of each arm: how strongly
+# baseline and follow-up go together, whether the changes look normal, how many serious
+# adverse events each arm had (with an exact interval), and whether the change depends on the
+# length of follow-up. Regression to the mean is the reason a controlled trial has a
+# comparator arm: it acts on both arms alike, so the comparison between them removes it.
+
+# %%
+arms.show_trust(ch)
+
+# %% [markdown]
 # ## Regression to the mean
 #
 # HbA1c varies from one measurement to the next. Patients selected because their first

@@ -93,6 +93,11 @@ def ordered_arms(cohort) -> tuple[str | None, list[str]]:
     return reference, ([reference] if reference else []) + [a for a in names if a != reference]
 
 
+def arm_cohort(cohort, arm: str):
+    """The cohort restricted to one arm's analysed patients (same file, parameters and notes)."""
+    return replace(cohort, frame=cohort.frame[cohort.frame["arm"] == arm])
+
+
 def check_reference_arm(frame: pd.DataFrame, params: dict, where: str) -> None:
     """Raise InputError (exit 2 before any chapter runs) when the reference arm cannot be chosen."""
     choose_reference(list_arms(frame), params.get("reference_arm", AUTO), where)
@@ -222,6 +227,8 @@ class ArmsResult:
     interaction: dict | None
     note: str = ""
     flow: tuple = ()  # arm_flow rows as dicts: arm, rows_read, excluded, analysed, moderate, severe
+    dose: dict | None = field(default=None, repr=False)  # arm -> arm_dose.dose_of_arm (chapter 4)
+    trust: dict | None = field(default=None, repr=False)  # arm -> arm_trust.trust_of_arm (chapter 5)
 
     def interface(self) -> dict:
         """The ``arms`` block of results.json."""
@@ -231,12 +238,14 @@ class ArmsResult:
                            for a, g in self.groups.items()},
                 "comparisons": [c.interface() for c in self.comparisons],
                 "interaction_severity": self.interaction,
-                "flow": list(self.flow), "note": self.note}
+                "flow": list(self.flow), "note": self.note, "dose": self.dose, "trust": self.trust}
 
 
 def analyse_arms(cohort) -> ArmsResult | None:
     """Per-arm paired analyses and strata, and each arm vs the reference; None without an
     ``arm`` column. One arm only: its paired results, no comparison (``note`` says so)."""
+    from .arm_dose import analyse_dose_by_arm
+    from .arm_trust import analyse_trust_by_arm
     from .results import analyse_overall, analyse_strata
     from .stats import mann_whitney, welch_test
 
@@ -247,19 +256,20 @@ def analyse_arms(cohort) -> ArmsResult | None:
     alpha = cohort.params["alpha"]
     groups = {}
     for a in arms:
-        sub = replace(cohort, frame=frame[frame["arm"] == a])
+        sub = arm_cohort(cohort, a)
         groups[a] = {"overall": analyse_overall(sub), "strata": analyse_strata(sub)}
     flow = tuple(arm_flow(cohort).rename(columns=lambda c: c.replace(" ", "_")).to_dict("records"))
+    per_arm = {"dose": analyse_dose_by_arm(cohort), "trust": analyse_trust_by_arm(cohort)}
     if reference is None:
         note = ONE_ARM_NOTE.format(arm=repr(arms[0])) if arms else "The `arm` column is empty: no arm to analyse."
-        return ArmsResult(tuple(arms), None, groups, (), None, note.replace("**", "").replace("`", ""), flow)
+        return ArmsResult(tuple(arms), None, groups, (), None, note.replace("**", "").replace("`", ""), flow, **per_arm)
     ancova = fit_ancova(frame, arms, reference, alpha)
     change = {a: frame.loc[frame["arm"] == a, "change"].to_numpy(float) for a in arms}
     comparisons = tuple(ArmComparison(a, reference, len(change[a]), len(change[reference]), ancova[a],
                                       welch_test(change[a], change[reference], alpha),
                                       mann_whitney(change[a], change[reference])) for a in arms[1:])
     return ArmsResult(tuple(arms), reference, groups, comparisons, fit_interaction(frame, arms, reference),
-                      flow=flow)
+                      flow=flow, **per_arm)
 
 
 # ---------------------------------------------------------------- display (the chapters' one-line cells)
@@ -283,18 +293,29 @@ def say_pooled(ch) -> None:
                "the between-arm comparison is in the change chapter and leads the key findings.")
 
 
+def hidden_arms_of(block: dict | None) -> frozenset[str]:
+    """Arms of an ``arms`` block (results.json layout) whose summaries pages hide: the arms
+    partition the pooled cohort, which pages show, and the crossed splits by stratum and dose
+    group may hide more (``disclosure.solve_arms_block``)."""
+    from .disclosure import solve_arms_block
+
+    return solve_arms_block(block)["arms"]
+
+
 def comparisons_frame(block: dict | None, alpha: float = 0.05) -> pd.DataFrame:
     """The between-arm table from an ``arms`` block (results.json layout): per non-reference
     arm the ANCOVA difference in follow-up (CI, p), with the Welch difference in change and
-    the Mann-Whitney test beside it. A comparison with an arm under 3 patients is suppressed."""
+    the Mann-Whitney test beside it. A comparison with an arm under 3 patients, or an arm the
+    disclosure rule hides (``hidden_arms_of``), is suppressed."""
     from . import display as fmt
 
     level = f"{1 - alpha:.0%} CI"
     rows = []
+    hidden = hidden_arms_of(block)
     for c in (block or {}).get("comparisons", []):
         a, w, m = c["ancova"], c["welch_change"], c["mann_whitney"]
         row = {"comparison": f"{c['arm']} vs {c['reference']}", "n": f"{c['n_arm']} vs {c['n_reference']}"}
-        if fmt.too_small(c["n_arm"]) or fmt.too_small(c["n_reference"]):
+        if fmt.too_small(c["n_arm"]) or fmt.too_small(c["n_reference"]) or {c["arm"], c["reference"]} & hidden:
             rows.append({**row, "ANCOVA: difference in follow-up at equal baseline": fmt.SUPPRESSED})
             continue
         rows.append({**row,
@@ -322,31 +343,15 @@ def key_findings_table(results: dict, number: int = 1) -> str:
                           "(ANCOVA of follow-up on baseline and arm; negative = lower HbA1c in the arm)", number)
 
 
-def _arm_of_rows(cohort) -> pd.Series:
-    """The arm of every row read (index: 1-based data row), re-read from the file (with the
-    build's column mapping) because excluded rows are not in the analysed frame."""
-    from .readers import read_cohort_file
-
-    columns = None
-    if cohort.column_map:
-        from .column_map import resolve_column_map
-
-        columns = resolve_column_map(None, [f"{k}={v}" for k, v in cohort.column_map.items()])
-    raw = read_cohort_file(cohort.path, columns).frame
-    return pd.Series(raw["arm"].astype("string").fillna("").str.strip().to_numpy(dtype=object),
-                     index=raw.index.to_numpy())
-
-
 def arm_flow(cohort) -> pd.DataFrame:
     """Participant flow per arm: rows read, excluded, analysed, and per severity stratum
     (counts only), the reference arm first."""
-    arm_of = _arm_of_rows(cohort)
-    excluded = pd.Series([arm_of.get(e.row, "") for e in cohort.excluded], dtype=object)
+    excluded = pd.Series([e.arm for e in cohort.excluded], dtype=object)
     f = cohort.frame
     analysed = ordered_arms(cohort)[1]
-    names = analysed + sorted(set(arm_of) - set(analysed) - {""})
+    names = analysed + sorted(set(excluded) - set(analysed) - {""})
     return pd.DataFrame({"arm": names,
-                         "rows read": [int((arm_of == a).sum()) for a in names],
+                         "rows read": [int((excluded == a).sum() + (f["arm"] == a).sum()) for a in names],
                          "excluded": [int((excluded == a).sum()) for a in names],
                          "analysed": [int((f["arm"] == a).sum()) for a in names],
                          "moderate": [int(((f["arm"] == a) & (f["stratum"] == "moderate")).sum()) for a in names],
@@ -381,11 +386,16 @@ def show_strata(ch) -> None:
     from . import display as fmt
     from .report import paired_table
 
+    from .disclosure import STRATA, hidden_arm_cells, hidden_strata
+
     result = analyse_arms(ch.cohort)
     if result is None:
         ch.say(NO_ARM_NOTE)
         return
-    ch.table(paired_table({f"{a}: {s}": r for a, g in result.groups.items() for s, r in g["strata"].items()}),
+    f = ch.cohort.frame
+    hidden = hidden_arm_cells(f, "stratum", STRATA, hidden_strata(f))
+    ch.table(paired_table({f"{a}: {s}": r for a, g in result.groups.items() for s, r in g["strata"].items()},
+                          {f"{a}: {s}" for a, s in hidden}),
              f"Paired analysis per arm and severity stratum (CI at {1 - ch.params['alpha']:.0%})")
     if _note_if_uncontrolled(ch, result):
         return
@@ -412,15 +422,17 @@ def show_paired(ch) -> None:
         ch.say(NO_ARM_NOTE)
         return
     alpha = ch.params["alpha"]
-    ch.table(paired_table({a: g["overall"] for a, g in result.groups.items()}),
+    hidden = hidden_arms_of(result.interface())
+    ch.table(paired_table({a: g["overall"] for a, g in result.groups.items()}, hidden),
              f"Paired analysis within each arm (change = follow-up \u2212 baseline; CI at {1 - alpha:.0%})")
     if _note_if_uncontrolled(ch, result):
         return
     block = result.interface()
     ch.table(comparisons_frame(block, alpha), f"Between-arm effect, each arm vs {result.reference!r}")
     for c in result.comparisons:
-        if fmt.too_small(c.n_arm) or fmt.too_small(c.n_reference):
-            ch.say(f"**{md_name(c.arm)}** vs **{md_name(c.reference)}**: an arm has fewer than 3 patients; summaries suppressed.")
+        if fmt.too_small(c.n_arm) or fmt.too_small(c.n_reference) or {c.arm, c.reference} & hidden:
+            ch.say(f"**{md_name(c.arm)}** vs **{md_name(c.reference)}**: an arm has fewer than 3 patients (or its "
+                   "summaries would give such an arm back); summaries suppressed.")
             continue
         a, w = c.ancova, c.welch
         ch.say(f"At equal baseline HbA1c, follow-up HbA1c in **{md_name(c.arm)}** (n = {c.n_arm}) differed from "
@@ -430,8 +442,9 @@ def show_paired(ch) -> None:
                f"{fmt.fmt_p(w.p)} (Welch); Mann-Whitney {fmt.fmt_p(c.mann_whitney.p)}.")
 
 
-def paired_by_arm_figure(frame: pd.DataFrame, arms: list[str], aggregate_above: int):
-    """Baseline and follow-up HbA1c, one panel per arm (lines per patient, or quantile bands)."""
+def paired_by_arm_figure(frame: pd.DataFrame, arms: list[str], aggregate_above: int, hidden=()):
+    """Baseline and follow-up HbA1c, one panel per arm (lines per patient, or quantile bands); an
+    arm in ``hidden`` (``disclosure.hidden_arms``) or under 3 patients gets no panel content."""
     import matplotlib.pyplot as plt
 
     from .display import SUPPRESSED, too_small
@@ -440,7 +453,7 @@ def paired_by_arm_figure(frame: pd.DataFrame, arms: list[str], aggregate_above: 
     fig, axes = plt.subplots(1, len(arms), figsize=(max(4.0 * len(arms), 6.0), 4), sharey=True, squeeze=False)
     for i, (ax, a) in enumerate(zip(axes[0], arms)):
         s = frame[frame["arm"] == a]
-        if too_small(len(s)):
+        if too_small(len(s)) or a in hidden:
             ax.text(0.5, 0.5, SUPPRESSED, ha="center", va="center", transform=ax.transAxes)
         else:
             draw_pairs(ax, s, _DEEP[i % len(_DEEP)], aggregate_above)
@@ -459,8 +472,25 @@ def show_paired_figure(ch) -> None:
     arms = ordered_arms(ch.cohort)[1]
     if not arms:
         return
-    ch.figure(paired_by_arm_figure(ch.cohort.frame, arms, ch.params["aggregate_above"]),
+    from .disclosure import hidden_arms
+
+    ch.figure(paired_by_arm_figure(ch.cohort.frame, arms, ch.params["aggregate_above"], hidden_arms(ch.cohort.frame)),
               "HbA1c at baseline and at last follow-up in each arm; thin lines are patients (or, for large arms, "
               "10-90 % and 25-75 % bands), the thick line the mean (median). Both arms usually fall: the "
               "treatment effect is the difference between the arms, not the fall within one.",
               "One panel per arm of before-after lines of HbA1c.")
+
+
+def show_dose(ch) -> None:
+    """Chapter 4: dose within each arm (``arm_dose.show_dose``), or the 'no arm column' note."""
+    from .arm_dose import show_dose as show
+
+    show(ch)
+
+
+def show_trust(ch) -> None:
+    """Chapter 5: regression to the mean, normality, safety and durability within each arm
+    (``arm_trust.show_trust``), or the 'no arm column' note."""
+    from .arm_trust import show_trust as show
+
+    show(ch)

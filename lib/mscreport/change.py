@@ -131,7 +131,7 @@ def say_paired(overall, strata: dict, alpha: float) -> str:
     from .disclosure import hidden_parts
 
     level = fmt.fmt_percent(1 - alpha, 0)
-    hidden = hidden_parts(overall.n, {name: r.n for name, r in strata.items()})
+    hidden = hidden_parts(overall.n, {name: r.n for name, r in strata.items()}) | getattr(strata, "hidden_by_arms", frozenset())
     if fmt.too_small(overall.n):
         return (f"The cohort has **{overall.n}** analysed patients: its summaries are not shown (with fewer than 3 "
                 "patients they would reveal a patient's values).")

@@ -29,6 +29,7 @@ class Exclusion:
 
     row: int
     reason: str
+    arm: str = ""  # the row's arm (column arm), so a per-arm flow needs no re-reading of the file
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,14 @@ def locate(problem: Problem, raw: RawTable) -> Problem:
     return Problem(problem.file, problem.row, problem.column, f"{problem.message} ({', '.join(where)})")
 
 
+def row_arm(frame, row: int) -> str:
+    """The arm of a data row of the file's frame ('' without an arm column or for an unknown row)."""
+    if "arm" not in frame.columns or row not in frame.index:
+        return ""
+    value = frame.at[row, "arm"]
+    return "" if value is None or value != value else str(value).strip()
+
+
 def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> Cohort:
     """Read and validate a cohort file; raise InputError listing every problem.
 
@@ -139,7 +148,7 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
     present = tuple(c.name for c in dd.COLUMNS if c.name in analysed.columns or c.name in raw.frame.columns)
     return Cohort(path=str(path), sha256=raw.sha256, rows_read=long.n_patients if long else len(raw.frame), frame=analysed,
-                  excluded=tuple(Exclusion(r, reason) for r, reason in excluded),
+                  excluded=tuple(Exclusion(r, reason, row_arm(frame, r)) for r, reason in excluded),
                   columns_present=present, params=params, notes=cell_notes,
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
                   column_map=columns.as_dict() if columns else {},

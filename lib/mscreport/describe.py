@@ -58,7 +58,12 @@ def describe_cohort(cohort) -> pd.DataFrame:
                              "percent": 100 * count / n if n else np.nan})
             rows.append({"variable": col, "level": "missing", "group": group, "n": int(v.isna().sum()), "denominator": n,
                          "percent": 100 * v.isna().sum() / n if n else np.nan})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    from .disclosure import solve_arms
+
+    # a controlled study's crossed split (arm x stratum) may hide a pooled stratum (not a results.json key)
+    table.attrs["hidden_by_arms"] = solve_arms(cohort.frame)["stratum"][0]
+    return table
 
 
 def hidden_cells(block: pd.DataFrame, count: str = "n") -> frozenset[str]:
@@ -91,7 +96,8 @@ def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
         cells = {}
         categorical = "percent" in block and block["percent"].notna().any()
         # a summary counts its non-missing values; a category count, its group's patients
-        hidden = hidden_cells(block, "denominator" if categorical else "n") if variable != "patients" else frozenset()
+        hidden = (hidden_cells(block, "denominator" if categorical else "n") | tidy.attrs.get("hidden_by_arms", frozenset())
+                  if variable != "patients" else frozenset())
         for _, r in block.iterrows():
             if variable == "patients":
                 cell = fmt.fmt_int(r["n"])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .tidy import TidyResult
 from . import display as fmt
-from .disclosure import DOSE_GROUPS, hidden_parts, too_few
+from .disclosure import DOSE_GROUPS, hidden_parts, solve_arms, too_few
 
 if TYPE_CHECKING:  # the statistics are imported where used: the validators import this module
     from .stats import MannWhitneyResult, PairedResult, PearsonResult, SpearmanResult, WelchResult
@@ -48,6 +48,7 @@ class DoseResult(TidyResult):
     mann_whitney: MannWhitneyResult | None
     pearson: PearsonResult | None
     spearman: SpearmanResult | None
+    hidden_by_arms: frozenset = frozenset()  # dose groups a controlled study's crossed splits hide (disclosure.solve_arms)
 
     def interface(self) -> dict:
         def paired(r):
@@ -89,7 +90,8 @@ def analyse_dose(cohort) -> DoseResult:
         welch_test(hi["change"], lo["change"], alpha),
         mann_whitney(hi["change"], lo["change"]),
         pearson(f["dose_cells"], f["change"], alpha),
-        spearman(f["dose_cells"], f["change"]))
+        spearman(f["dose_cells"], f["change"]),
+        solve_arms(cohort.frame)["dose_group"][0])
 
 
 @dataclass(frozen=True)
@@ -201,10 +203,11 @@ def sources_sentence(src: SourceComparison) -> str:
 
 # ---------------------------------------------------------------- chapter 4's prose and tables
 def hidden_dose(dose: DoseResult, rows_analysed: int) -> frozenset[str]:
-    """Dose groups whose summaries pages hide; patients without a dose are the remainder."""
+    """Dose groups whose summaries pages hide; patients without a dose are the remainder (and,
+    in a controlled study, what the crossed arm x dose-group split hides: ``hidden_by_arms``)."""
     if not dose.available:
         return frozenset()
-    return hidden_parts(rows_analysed, {"high": dose.high.n, "low": dose.low.n})
+    return hidden_parts(rows_analysed, {"high": dose.high.n, "low": dose.low.n}) | dose.hidden_by_arms
 
 
 def within_sentence(dose: DoseResult) -> str:

@@ -30,10 +30,21 @@ def analyse_overall(cohort):
     return paired_test(f["hba1c_baseline"], f["hba1c_followup"], cohort.params["alpha"])
 
 
+class Strata(dict):
+    """{stratum: PairedResult}, with ``hidden_by_arms``: the strata a controlled study's crossed
+    split (arm x stratum) hides in pages (``disclosure.solve_arms``; empty without arms)."""
+
+    hidden_by_arms: frozenset = frozenset()
+
+
 def analyse_strata(cohort) -> dict:
-    """Paired analysis within each severity stratum."""
-    return {name: paired_test(cohort.stratum(name)["hba1c_baseline"], cohort.stratum(name)["hba1c_followup"],
-                              cohort.params["alpha"]) for name in STRATA}
+    """Paired analysis within each severity stratum (a ``Strata`` dict)."""
+    from .disclosure import solve_arms
+
+    out = Strata({name: paired_test(cohort.stratum(name)["hba1c_baseline"], cohort.stratum(name)["hba1c_followup"],
+                                    cohort.params["alpha"]) for name in STRATA})
+    out.hidden_by_arms = solve_arms(cohort.frame)["stratum"][0]
+    return out
 
 
 def strata_block(strata: dict) -> dict:

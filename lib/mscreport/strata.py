@@ -49,7 +49,12 @@ def threshold_sensitivity(cohort, severe_grid=SENSITIVITY_GRID) -> pd.DataFrame:
         rows.append({"severe_above": float(cut), "n_moderate": int((~severe).sum()), "n_severe": int(severe.sum()),
                      "mean_change_moderate": rm.mean_change, "p_moderate": rm.p,
                      "mean_change_severe": rs.mean_change, "p_severe": rs.p})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    from .disclosure import solve_arms
+
+    # a controlled study's crossed split (arm x stratum) may hide the strata at severe_above
+    table.attrs["hidden_by_arms"] = solve_arms(cohort.frame)["stratum"][0]
+    return table
 
 
 def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) -> pd.DataFrame:
@@ -57,7 +62,8 @@ def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) ->
     groups at rising cut-offs are nested, so a row's means and p-values are shown only when
     the row differs from every other shown row, from the whole cohort and from nothing by 0
     or at least 3 patients (``disclosure.shown_nested``); the row of ``severe_above`` (whose
-    strata chapter 3 shows) is decided first."""
+    strata chapter 3 shows) is decided first, and hidden, with every row of the same groups,
+    when a controlled study's crossed split hides those strata (``sens.attrs``)."""
     from .display import SUPPRESSED, fmt_num, fmt_pvalue
 
     out = sens.copy()
@@ -65,6 +71,8 @@ def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) ->
     cuts = list(sens["severe_above"])
     first = cuts.index(float(severe_above)) if severe_above is not None and float(severe_above) in cuts else None
     shown = shown_nested(total, list(sens["n_severe"]), first)
+    if first is not None and sens.attrs.get("hidden_by_arms"):  # and every row of the same groups
+        shown = [ok and n != sens["n_severe"].iloc[first] for ok, n in zip(shown, sens["n_severe"])]
     for side in ("moderate", "severe"):
         out[f"mean_change_{side}"] = [fmt_num(v) if ok else SUPPRESSED for v, ok in zip(sens[f"mean_change_{side}"], shown)]
         out[f"p_{side}"] = [fmt_pvalue(v) if ok else SUPPRESSED for v, ok in zip(sens[f"p_{side}"], shown)]

@@ -57,6 +57,9 @@ def rtm_table(cohort, rhos=CITED_RHO) -> pd.DataFrame:
     mu, sd = b.mean(), b.std()
     excess = sev["hba1c_baseline"].mean() - mu if len(sev) else np.nan
     pairs = [(r, "assumed") for r in rhos] + [(observed_rho(cohort), "observed")]
+    from .disclosure import solve_arms
+
+    by_arms = "severe" in solve_arms(f)["stratum"][0]  # a controlled study's crossed split may hide it
     rows = []
     for rho, source in pairs:
         if rho is None:
@@ -66,7 +69,7 @@ def rtm_table(cohort, rhos=CITED_RHO) -> pd.DataFrame:
         rows.append({"rho": rho, "source": source, "expected_fall_model": model, "expected_fall_means": means,
                      "observed_fall": observed, "share_model": _share(model, observed),
                      "share_means": _share(means, observed), "n_severe": len(sev),
-                     "n_analysed": len(f)})
+                     "n_analysed": len(f), **({"severe_hidden_by_arms": True} if by_arms else {})})
     return pd.DataFrame(rows)
 
 
@@ -92,7 +95,7 @@ def rtm_hidden(row: dict) -> bool:
     from .disclosure import hidden_parts
 
     n_sev, n = int(row["n_severe"]), int(row.get("n_analysed", row["n_severe"]))
-    return "severe" in hidden_parts(n, {"severe": n_sev, "moderate": n - n_sev})
+    return "severe" in hidden_parts(n, {"severe": n_sev, "moderate": n - n_sev}) or bool(row.get("severe_hidden_by_arms"))
 
 
 def rtm_caption(params: dict) -> str:

@@ -24,18 +24,8 @@ SEVERE_ABOVE <- 8.0
 CONF <- 0.95
 OUT <- "tests/fixtures/r_arms.json"
 
-# ------------------------------------------------------------------ JSON writer and PAIRED
-# From tests/r/reference.R, without running it: only its definitions of the JSON writer
-# (sprintf("%.17g"): full double precision) and of paired() (t.test(followup, baseline,
-# paired = TRUE), wilcox.test(followup, baseline, paired = TRUE), ...; the R call behind each
-# PAIRED value is written next to it there) are evaluated.
-SHARED <- c("json_string", "json_scalar", "to_json", "num", "attempt", "walsh_median", "paired")
-for (e in parse("tests/r/reference.R"))
-  if (is.call(e) && identical(e[[1]], as.name("<-")) && as.character(e[[2]])[1] %in% SHARED)
-    eval(e)
-stopifnot(all(vapply(SHARED, exists, TRUE)))
-PAIRED_KEYS <- c("n", "baseline_mean", "baseline_sd", "followup_mean", "followup_sd", "mean_change", "sd_change",
-                 "ci_low", "ci_high", "t", "df", "p", "wilcoxon_p", "cohens_dz")
+# The JSON writer (to_json, num, attempt) and paired() of tests/r/reference.R, and PAIRED_KEYS.
+source("tests/r/reference_defs.R")
 paired_block <- function(baseline, followup) paired(baseline, followup, conf = CONF)[PAIRED_KEYS]  # interface.md PAIRED
 
 # ------------------------------------------------------------------ one data set
