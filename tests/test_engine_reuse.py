@@ -43,7 +43,7 @@ _state = {
     "mscreport_modules": sorted(m for m in _sys.modules if m.startswith("mscreport")),
 }
 from mscreport import stats as _stats
-_state["cached"] = _stats._signrank_counts.cache_info().currsize
+_state["cached"] = _stats._signrank_cdf.cache_info().currsize
 print(_json.dumps(_state, default=str))
 '''
 
@@ -51,7 +51,7 @@ POLLUTE = r'''
 import os, sys, random, warnings, logging
 import matplotlib, matplotlib.pyplot as plt, numpy as np, pandas as pd
 from mscreport import figures, stats  # module state: imported, caches filled
-stats._signrank_counts(12)  # an lru_cache filled
+stats._signrank_cdf(12)  # an lru_cache filled
 leaked_global = 42
 matplotlib.rcParams["lines.linewidth"] = 9.0
 matplotlib.rcParams["font.size"] = 3.0
