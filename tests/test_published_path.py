@@ -118,6 +118,9 @@ def test_a_users_cohort_with_its_figures_file_is_compared(tmp_path, user_figures
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.index("Key findings") < index.index("figures in <code>figures.yaml</code> agree")
     assert "Matsuoka" not in index and "basis" not in index
+    folder = str(user_figures.parent)  # the builder's folders never reach a page (issue 15.2)
+    pages = [index, *(p.read_text(encoding="utf-8") for p in out.rglob("*.html") if p.name != "index.html")]
+    assert not [p for p in pages if folder in p], "a page shows the published file's absolute path"
 
 
 def test_only_a_reconstruction_of_the_paper_is_compared_with_it():

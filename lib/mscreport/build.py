@@ -453,4 +453,13 @@ def rebuild_command(argv) -> str:
 
     if not argv:
         return "mscreport build"
-    return "mscreport " + shlex.join(Path(a).name if os.path.isabs(a) else a for a in argv)
+    return "mscreport " + shlex.join(_without_folders(a) for a in argv)
+
+
+def _without_folders(arg: str) -> str:
+    """An argument with an absolute path cut to its file name: ``/a/b/c.csv`` and
+    ``published_path=/a/b/f.yaml`` become ``c.csv`` and ``published_path=f.yaml``."""
+    name, sep, value = arg.partition("=")
+    if sep and os.path.isabs(value):
+        return f"{name}={Path(value).name}"
+    return Path(arg).name if os.path.isabs(arg) else arg

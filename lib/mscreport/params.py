@@ -253,6 +253,17 @@ def absolute_file(value: str, where: str) -> str:
     return str(resolve_data_path(path).absolute())
 
 
+def shown_value(name: str, value: Any) -> str:
+    """A parameter's value as the pages show it: a file parameter by its file name only (the
+    pages never show the builder's folders; results.json keeps the full path)."""
+    from .display import fmt_value
+
+    spec = PARAMS_BY_NAME.get(name)
+    if spec is not None and spec.is_file and value not in ("", "none"):
+        return Path(str(value)).name
+    return fmt_value(value)
+
+
 def describe_parameters() -> list[dict[str, Any]]:
     """The parameter table (name, type, default, unit, meaning) for README and reports."""
     return [{"name": p.name, "type": p.type.__name__, "default": p.default,

@@ -24,6 +24,7 @@ _HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\">(.*?)</h\1>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
 # "< 0.001", "≥ 1e9", "p = 0.03": the relation and its number never split across lines
 _RELATION_SPACE = re.compile(r"(&lt;|&gt;|[<>=≤≥]) (?=[\d−\-.])")
+_ABSOLUTE_STRING = re.compile(r"([\"'])(/[^\"'\n]*/)([^/\"'\n]+)\1")  # "/any/folder/name.yaml"
 _VERBATIM = re.compile(r"(<(pre|style|code|textarea)\b.*?</\2>|<[^>]+>)", re.S)
 
 
@@ -35,6 +36,8 @@ def extract_records(nb) -> dict:
         cell["id"] = f"c{i:03d}"  # papermill's injected cell gets a random id: renumber all
         if cell.get("cell_type") != "code":
             continue
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):  # a file parameter by its name:
+            cell["source"] = _ABSOLUTE_STRING.sub(r"\1\3\1", cell["source"])  # no builder's folder on a page
         kept = []
         for out in cell.get("outputs", []):
             data = out.get("data", {})
@@ -244,7 +247,9 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     # after the key findings: a user's cohort leads with its own results, compared only with a file it gave
     reproduction = (f"<p>{inline_html(reproduction_text)}\n(<a href=\"06_published.html\">published vs reproduced</a>).</p>"
                     if comp else "")
-    params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(fmt.fmt_value(v))}</td></tr>"
+    from .params import shown_value
+
+    params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(shown_value(k, v))}</td></tr>"
                           for k, v in results.get("params", {}).items())
     excluded = len(data.get("excluded", []))
     pkgs = ", ".join(f"{e(k)} {e(v)}" for k, v in (prov.get("packages") or {}).items())

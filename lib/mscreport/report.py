@@ -17,7 +17,7 @@ from .errors import InputError
 from .mime import RESULT_MIME
 from .framing import FRAMING_TEXT, frame_report
 from .paths import resolve_data_path
-from .params import PARAMETERS, resolve_params
+from .params import PARAMETERS, resolve_params, shown_value
 from .results import jsonable
 from .snapshot import snapshot_from_environment
 
@@ -61,7 +61,7 @@ class Chapter:
         return ch
 
     def show_parameters(self) -> None:
-        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(fmt.fmt_value(self.params[p.name]))}</td>"
+        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(shown_value(p.name, self.params[p.name]))}</td>"
                        f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
         c = self.cohort
         framing = frame_report(self.params, c.sha256, Path(c.path).name)
@@ -69,7 +69,7 @@ class Chapter:
         display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}</strong></p>"))
         display(HTML(
             "<p class=\"msc-params-line\"><strong>Parameters:</strong> "
-            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(fmt.fmt_value(self.params[p.name]))}" for p in PARAMETERS
+            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(shown_value(p.name, self.params[p.name]))}" for p in PARAMETERS
                         if p.name not in FRAMING_TEXT)  # the title and description are shown just above
             + "</p><details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
             f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "
