@@ -29,8 +29,7 @@ from scipy import stats as st
 from .tidy import TidyResult
 
 EXACT_BELOW = 50  # ?wilcox.test: "an exact p-value is computed if the samples contain less than 50 finite values and there are no ties"
-HL_MAX_N = 3000  # Hodges-Lehmann needs n(n+1)/2 Walsh averages
-HL_NOTE = f"Hodges-Lehmann estimate and interval not computed for n > {HL_MAX_N} (n(n+1)/2 Walsh averages)"
+HL_MAX_N = 3000  # above this many differences, Walsh-average order statistics by selection, not by listing
 SW_NOTE = "Shapiro-Wilk not computed for n > 5000 (as R's shapiro.test)"
 
 
@@ -96,6 +95,71 @@ def qsignrank(p: float, n: int) -> int:
     return int(np.searchsorted(_signrank_cdf(n), p - 10 * np.finfo(float).eps))
 
 
+def walsh_order_statistics(x, ks) -> list[float]:
+    """The ``ks``-th smallest (0-based) Walsh averages (x_i + x_j) / 2, i <= j, of ``x``: the
+    values Hodges-Lehmann needs. Up to HL_MAX_N values they are listed (n(n+1)/2 of them) and
+    selected with np.partition. Above, they are selected without listing them (O(n log n)
+    per step): bisection on the pair sum narrows a band of at most a few million candidate
+    pairs, which are then listed; the band is verified exactly (no pair below it sums to
+    more, none above to less), so the values are the same as by listing."""
+    x = np.sort(np.asarray(x, dtype=float))
+    n = len(x)
+    if n <= HL_MAX_N:
+        i, j = np.triu_indices(n)
+        walsh = (x[i] + x[j]) / 2
+        del i, j
+        walsh = np.partition(walsh, sorted(set(ks)))
+        return [float(walsh[k]) for k in ks]
+    return [_walsh_select(x, k) for k in ks]
+
+
+def _walsh_select(x, k: int, band: int = 2_000_000) -> float:
+    """The k-th smallest (0-based) Walsh average of sorted ``x`` without listing all pairs.
+
+    Pair sums are compared as computed (x_i + x_j in floating point, as the listing computes
+    them), so the counts are exact and the value is the one listing would give; a band of
+    equal sums (tied data) ends the search at once."""
+    n = len(x)
+    rows = np.arange(n)
+
+    def upto(s):  # per row i: one past the last j >= i with x_i + x_j <= s
+        j = np.searchsorted(x, s - x, side="right")
+        for _ in range(4):  # s - x_i is rounded: settle the boundary on the sums themselves
+            up = (j < n) & (x + x[np.minimum(j, n - 1)] <= s)
+            down = (j > 0) & (x + x[np.maximum(j - 1, 0)] > s)
+            if not (up.any() or down.any()):
+                break
+            j[up] = np.searchsorted(x, x[j[up]], side="right")
+            down &= ~up
+            j[down] = np.searchsorted(x, x[j[down] - 1], side="left")
+        return np.maximum(j, rows)
+
+    lo, hi = 2 * x[0] - 1.0, 2 * x[-1] + 1.0  # pair sums: none <= lo, all <= hi
+    a, b = upto(lo), upto(hi)
+    interpolate = True
+    while True:
+        below, inside = int((a - rows).sum()), int((b - a).sum())
+        has = b > a
+        low_sum, high_sum = (x + x[np.minimum(a, n - 1)])[has].min(), (x + x[np.maximum(b - 1, 0)])[has].max()
+        if low_sum == high_sum:  # every candidate pair has the same sum (ties)
+            return float(low_sum / 2)
+        if inside <= band:
+            sums = np.concatenate([x[i] + x[a[i]:b[i]] for i in np.flatnonzero(has)])
+            return float(np.partition(sums, k - below)[k - below] / 2)
+        # the next cut: interpolated on the rank (few steps on smooth data), or halfway when
+        # the last interpolated cut did not halve the band
+        share = (k - below + 0.5) / inside if interpolate else 0.5
+        mid = low_sum + (high_sum - low_sum) * min(max(share, 0.001), 0.999)
+        mid = low_sum if mid >= high_sum else mid  # adjacent floats: split off the smallest sum
+        m = upto(mid)
+        count = int((m - rows).sum())
+        if count > k:
+            b = m
+        else:
+            a = m
+        interpolate = not interpolate or 2 * int((b - a).sum()) <= inside
+
+
 def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     """R's ``wilcox.test(d, conf.int = TRUE)`` (two-sided, mu = 0, correct = TRUE):
     scipy.stats.wilcoxon for the test, the Walsh averages for Hodges-Lehmann."""
@@ -119,32 +183,25 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
         method = "normal approximation with continuity correction" + (" (ties)" if ties else "") + (
             " (zeros dropped)" if zeros else "")
     p = st.wilcoxon(x, zero_method="wilcox", correction=True, method="exact" if exact else "asymptotic").pvalue
-    est = lo = hi = None
-    hl_method = "not computed"
-    if n <= HL_MAX_N:
-        i, j = np.triu_indices(n)
-        walsh = (x[i] + x[j]) / 2
-        del i, j
-        m = len(walsh)
-        if exact:
-            # wilcox.test(conf.int = TRUE), exact: the Walsh averages at qsignrank(alpha / 2, n)
-            qu = max(qsignrank(alpha / 2, n), 1)
-            ql = n * (n + 1) // 2 - qu
-            kth = (qu - 1, ql)
-            hl_method = "exact (Walsh averages at signed-rank quantiles)"
-        else:
-            # R finds this interval with uniroot on the normal approximation; the Walsh-average
-            # order statistics at the normal quantile approximate it (the estimate, their
-            # median, is the same)
-            k = int(math.floor(m / 2 - st.norm.ppf(1 - alpha / 2) * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
-            k = max(k, 0)
-            kth = (k, m - 1 - k)
-            hl_method = "normal approximation (Walsh-average order statistics)"
-        # the order statistics by selection (np.partition) rather than a full sort: same values
-        half = m // 2
-        walsh = np.partition(walsh, sorted({*kth, half, max(half - 1, 0)}))
-        est = float(walsh[half]) if m % 2 else float((walsh[half - 1] + walsh[half]) / 2)
-        lo, hi = float(walsh[kth[0]]), float(walsh[kth[1]])
+    m = n * (n + 1) // 2  # Walsh averages (x_i + x_j) / 2, i <= j
+    if exact:
+        # wilcox.test(conf.int = TRUE), exact: the Walsh averages at qsignrank(alpha / 2, n)
+        qu = max(qsignrank(alpha / 2, n), 1)
+        kth = (qu - 1, m - qu)
+        hl_method = "exact (Walsh averages at signed-rank quantiles)"
+    else:
+        # R finds this interval with uniroot on the normal approximation; the Walsh-average
+        # order statistics at the normal quantile approximate it (the estimate, their
+        # median, is the same)
+        k = int(math.floor(m / 2 - st.norm.ppf(1 - alpha / 2) * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
+        k = max(k, 0)
+        kth = (k, m - 1 - k)
+        hl_method = "normal approximation (Walsh-average order statistics)"
+    half = m // 2
+    wanted = sorted({*kth, half, max(half - 1, 0)})
+    got = dict(zip(wanted, walsh_order_statistics(x, wanted)))
+    est = got[half] if m % 2 else (got[half - 1] + got[half]) / 2
+    lo, hi = got[kth[0]], got[kth[1]]
     return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method)
 # ---------------------------------------------------------------- Shapiro-Wilk
 # Royston's algorithm AS R94 (Appl. Statist. 1995;44:547-551) in double precision, as R's
@@ -343,8 +400,6 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
     elif n > 5000:
         notes.append(SW_NOTE)
     sr = signed_rank_test(d, alpha)
-    if sr.n_nonzero > HL_MAX_N:
-        notes.append(HL_NOTE)
     return PairedResult(**base, sd_change=sd_d, ci_low=_num(lo), ci_high=_num(hi), t=_num(t), df=float(df),
                         p=_num(p), wilcoxon_p=sr.p, cohens_dz=_num(dz), se_change=se,
                         shapiro_w=sw_w, shapiro_p=sw_p, wilcoxon_v=sr.v, wilcoxon_method=sr.method,
