@@ -94,13 +94,16 @@ def say_rtm_by_arm(block: dict) -> str:
                      f"CI {fmt.fmt_ci(a['ci_low'], a['ci_high'])}, {fmt.fmt_p(a['p'])}")
     effect = ("The between-arm effect at equal baseline (ANCOVA, chapter 3) is " + "; ".join(parts) + "."
               if parts else "No between-arm effect can be shown here (an arm is too small).")
-    return ("**Regression to the mean acts on every arm alike.** Patients enter a trial with a raised HbA1c whatever "
-            f"arm they are then randomised to, so the comparator arm (**{md_name(ref)}**) is expected to fall too, "
-            "the more the higher it started, with no active treatment: such a fall is regression to the mean, drift "
-            "in care and the attention of a trial. None of this is a treatment effect, and none of it can be estimated within "
-            "one arm. Comparing the arms removes it: ANCOVA compares follow-up HbA1c at *equal baseline*, where "
-            "both arms expect the same regression to the mean, which is exactly why it, and not the within-arm "
-            "fall, is the answer. " + effect)
+    return ("**Regression to the mean acts on every arm alike.** Patients enter a study with a raised HbA1c whatever "
+            f"their arm, so the comparator arm (**{md_name(ref)}**) is expected to fall too, the more the higher it "
+            "started, with no active treatment: such a fall is regression to the mean, drift in care and the "
+            "attention of a study. None of this is a treatment effect, and none of it can be estimated within one "
+            "arm. Comparing the arms removes it: ANCOVA compares follow-up HbA1c at *equal baseline*, where both "
+            "arms expect the same regression to the mean, which is why it, and not the within-arm fall, is the "
+            "answer. It assumes that follow-up depends on baseline alike in every arm (one common slope; chapter 3 "
+            "does not test this; its arm-by-severity interaction is the nearest check) and, without random "
+            "allocation, it removes only this "
+            "difference between the arms, not others. " + effect)
 
 
 def _per_arm_table(by_arm: dict, key: str, hidden, value: str, cells) -> pd.DataFrame | None:
