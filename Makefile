@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help report test test-fast test-pythons bench browser-deps notebooks workbooks clean
+.PHONY: help bytecode report test test-fast test-pythons bench browser-deps notebooks workbooks clean
 
 help: ## Show this help
 	@echo "mscreport - make targets:"
@@ -16,21 +16,28 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) setuptools -e ".[test]"
+	$(MAKE) --no-print-directory bytecode
 	touch $(STAMP)
 
-report: $(STAMP) ## Build every report from the bundled cohort into reports/
+# The editable install leaves lib/ without compiled bytecode, and with PYTHONDONTWRITEBYTECODE
+# set (as on our CI machines) Python would compile every module of ours again in every process
+# and every chapter: compile them once, as pip does for installed packages.
+bytecode:
+	$(BIN)/python -m compileall -q lib/mscreport
+
+report: $(STAMP) bytecode ## Build every report from the bundled cohort into reports/
 	$(BIN)/mscreport build
 
-test: $(STAMP) browser-deps ## Run the whole test suite (pytest on lib/, nbval on notebooks, end-to-end, browser)
+test: $(STAMP) bytecode browser-deps ## Run the whole test suite (pytest on lib/, nbval on notebooks, end-to-end, browser)
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP) ## Unit tests only (no notebook execution, no browser)
+test-fast: $(STAMP) bytecode ## Unit tests only (no notebook execution, no browser)
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
 test-pythons: ## Fast tests on Python 3.12 and 3.13 too, each in .venv-3.X with the same pins (skipped, with the reason, where not installed)
 	bash .ci/pythons.sh
 
-bench: $(STAMP) ## Print build-time, memory and size figures (medians of several runs)
+bench: $(STAMP) bytecode ## Print build-time, memory and size figures (medians of several runs)
 	$(BIN)/python scripts/bench.py
 
 notebooks: $(STAMP) ## Regenerate the .ipynb twins paired with the py:percent sources (for contributors; a class uses make workbooks)

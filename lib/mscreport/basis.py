@@ -29,10 +29,10 @@ LEGEND = ("**Reconstructed cohort: every number is marked.** P = pinned by a fig
 def basis_entries() -> dict[str, dict]:
     """key -> basis entry (quantity, pinned, derived, assumed, why), from the paper's
     published-figures file, with ``{severe_sizes}`` replaced by the sizes that fit."""
-    from .published import derived_bounds, load_published
+    from .published import load_published, severe_splits
 
-    b = derived_bounds()
-    sizes = f"{b['severe_n_min']} to {b['severe_n_max']}"
+    fit = [s["n_severe"] for s in severe_splits() if s["prints_as_published"]]  # derived_bounds' severe_n_min/max
+    sizes = f"{min(fit)} to {max(fit)}"
     out = {}
     for e in load_published().get("basis", []):
         entry = {k: (v.replace("{severe_sizes}", sizes) if isinstance(v, str) else v) for k, v in e.items()}

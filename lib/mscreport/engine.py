@@ -214,6 +214,7 @@ def init_worker(runtime_dir: str, snapshot_dir: str, kernel_cwd: str | None = No
         kernel = ReusedKernel(kernel_cwd)  # starts importing while we do
         multiprocessing.util.Finalize(None, _stop_kernel, exitpriority=100)
         _KERNEL = kernel
+    skip_slow_optional_imports()
     import jupytext  # noqa: F401
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
@@ -228,6 +229,24 @@ def init_worker(runtime_dir: str, snapshot_dir: str, kernel_cwd: str | None = No
             kernel.prepare()
         except Exception:  # noqa: BLE001 - the first chapter starts a new one and reports its failure
             _stop_kernel()
+
+
+SKIPPED_OPTIONAL_IMPORTS = ("rfc3987_syntax",)
+
+
+def skip_slow_optional_imports() -> None:
+    """Keep optional modules this worker never uses from being imported.
+
+    nbformat imports jsonschema, whose format checkers import ``rfc3987_syntax`` when it is
+    installed (jupyter_server's ``jsonschema[format-nongpl]`` brings it); that module compiles
+    about 40 lark grammars at import: 1.2 CPU s per process, more than papermill and
+    nbconvert together. nbformat validates with fastjsonschema and never checks the "iri"
+    formats it serves, so jsonschema is told it is absent (``sys.modules[name] = None`` makes
+    ``import name`` raise ImportError, which jsonschema expects for an optional checker)."""
+    import sys
+
+    for name in SKIPPED_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)
 
 
 def make_runtime_dir() -> Path:

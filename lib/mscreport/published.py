@@ -24,6 +24,7 @@ REPRODUCIBLE = ("n", "baseline_min", "overall.baseline_mean", "overall.followup_
                 "followup_median", "followup_min", "followup_max", "high_dose_larger", "dose.welch_p", "dose.pearson_p",
                 "sae_count")
 FIGURE_FIELDS = ("id", "quantity", "printed", "value", "status", "check", "of")
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader: 10x faster, same data
 NO_COMPARISON = "none"  # published_path value: compare with nothing
 _CHECK = re.compile(r"(round|sig)\(\d+\)|below|at_least|not_below|true|equal")
 
@@ -36,7 +37,7 @@ def load_published(path=PUBLISHED_RESULTS) -> dict:
 
     try:
         with open(path, encoding="utf-8") as fh:
-            loaded = yaml.safe_load(fh)
+            loaded = yaml.load(fh, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError([Problem(str(path), None, None, f"cannot read the published-figures file: {exc}")]) from None
     if not isinstance(loaded, dict) or not isinstance(loaded.get("figures"), list):
@@ -240,6 +241,24 @@ def implies_bounds(published: dict | None) -> bool:
     return set(PAPER_IDS) <= ids and any(a.get("id") == "stratum_sizes" for a in published.get("assumed") or [])
 
 
+def severe_splits(published: dict | None = None, severe_sizes=range(2, 31)) -> list[dict]:
+    """For each severe-stratum size n_s: the follow-up mean the stratum reductions give
+    (7.49 - (n_m x 0.58 + n_s x 1.55) / 61) and whether it prints as the paper's follow-up
+    mean at the paper's rounding (``prints_as_published``). Arithmetic only (no scipy): the
+    pages' basis marks name the sizes that fit (``basis``)."""
+    published = published if published is not None else load_published()
+    n = _figure(published, "n")
+    base, fu = _figure(published, "baseline_mean"), _figure(published, "followup_mean")
+    mod_red, sev_red = _figure(published, "moderate_reduction"), _figure(published, "severe_reduction")
+    digits = len(str(fu).split(".")[1]) if "." in str(fu) else 0
+    rows = []
+    for ns in severe_sizes:
+        fu_mean = base - ((n - ns) * mod_red + ns * sev_red) / n
+        rows.append({"n_severe": ns, "n_moderate": n - ns, "followup_mean": fu_mean,
+                     "prints_as_published": bool(math.isclose(round(fu_mean, digits), fu, abs_tol=1e-12))})
+    return rows
+
+
 def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_sizes=range(2, 31)) -> dict:
     """What the printed figures imply, derived in code (scipy's t quantile, not by hand):
 
@@ -260,15 +279,12 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
     base, fu = _figure(published, "baseline_mean"), _figure(published, "followup_mean")
     mod_red, sev_red = _figure(published, "moderate_reduction"), _figure(published, "severe_reduction")
     sev_p, mod_p, all_p = _figure(published, "severe_p"), _figure(published, "moderate_p"), _figure(published, "overall_p")
-    digits = len(str(fu).split(".")[1]) if "." in str(fu) else 0
     rows = []
-    for ns in severe_sizes:
-        fu_mean = base - ((n - ns) * mod_red + ns * sev_red) / n
+    for split in severe_splits(published, severe_sizes):
+        ns = split["n_severe"]
         sd = t_bound_sd(sev_red, ns, sev_p)
         half = float(st.t.ppf(1 - alpha / 2, ns - 1)) * sd / math.sqrt(ns)
-        rows.append({"n_severe": ns, "n_moderate": n - ns, "followup_mean": fu_mean,
-                     "prints_as_published": bool(math.isclose(round(fu_mean, digits), fu, abs_tol=1e-12)),
-                     "sd_change": sd, "ci_low": -sev_red - half, "ci_high": -sev_red + half})
+        rows.append({**split, "sd_change": sd, "ci_low": -sev_red - half, "ci_high": -sev_red + half})
     assumed_sizes = next(a["value"] for a in published["assumed"] if a["id"] == "stratum_sizes")
     consistent = [r["n_severe"] for r in rows if r["prints_as_published"]]
     return {"severe_range": [r for r in rows if r["prints_as_published"]],

@@ -28,6 +28,16 @@ _ABSOLUTE_STRING = re.compile(r"([\"'])(/[^\"'\n]*/)([^/\"'\n]+)\1")  # "/any/fo
 _VERBATIM = re.compile(r"(<(pre|style|code|textarea)\b.*?</\2>|<[^>]+>)", re.S)
 
 
+def plain(value):
+    """``value`` with nbformat's ``NotebookNode`` dicts made plain dicts, recursively: records
+    travel to the build process, which then need not import nbformat to unpickle them."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def extract_records(nb) -> dict:
     """Pull every ``Chapter.record`` result out of an executed notebook, and drop those
     outputs (and papermill's volatile metadata) from it, in place."""
@@ -43,7 +53,7 @@ def extract_records(nb) -> dict:
             data = out.get("data", {})
             if RESULT_MIME in data:
                 rec = data[RESULT_MIME]
-                records[rec["key"]] = rec["value"]
+                records[rec["key"]] = plain(rec["value"])
             else:
                 kept.append(out)
         cell["outputs"] = kept

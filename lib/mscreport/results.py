@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import math
 
-from .dose import analyse_dose
-from .published import compare_published, published_for
-from .stats import paired_test
 from .strata import STRATA
-from .trajectory import analyse_trajectory, interface_block
+
+# The analyses (scipy, statsmodels) are imported where they run: the build process only
+# assembles the chapters' records (``assemble_results``, ``dumps``) and need not import them.
 
 TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison",
             # interface.md "Every number the report shows", then this project's additions
@@ -26,6 +25,8 @@ TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison
 
 def analyse_overall(cohort):
     """Paired analysis of every analysed patient."""
+    from .stats import paired_test
+
     f = cohort.frame
     return paired_test(f["hba1c_baseline"], f["hba1c_followup"], cohort.params["alpha"])
 
@@ -40,6 +41,7 @@ class Strata(dict):
 def analyse_strata(cohort) -> dict:
     """Paired analysis within each severity stratum (a ``Strata`` dict)."""
     from .disclosure import solve_arms
+    from .stats import paired_test
 
     out = Strata({name: paired_test(cohort.stratum(name)["hba1c_baseline"], cohort.stratum(name)["hba1c_followup"],
                                     cohort.params["alpha"]) for name in STRATA})
@@ -154,6 +156,9 @@ def assemble_results(data_block: dict, params: dict, records: list[dict]) -> tup
 def compute_results(cohort) -> dict:
     """The whole results.json content (without provenance) for a cohort."""
     from .change import analyse_change
+    from .dose import analyse_dose
+    from .published import compare_published, published_for
+    from .trajectory import analyse_trajectory, interface_block
 
     overall = analyse_overall(cohort)
     strata = analyse_strata(cohort)
