@@ -178,7 +178,8 @@ def resolve_column_map(map_file: str | Path | None = None, items=()) -> ColumnMa
         bad = _check_target(column, sources[column])
         if bad:
             problems.append(bad)
-    from .readers import normalise_column
+    if pairs:
+        from .readers import normalise_column  # imports pandas: not before the build has started its workers
 
     by_header: dict[str, list[str]] = {}
     for column, header in pairs.items():
