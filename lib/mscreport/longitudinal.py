@@ -80,9 +80,11 @@ def followup_target(params: dict) -> float | None:
 class LongCohort:
     """A validated long file: measurements in NGSP %, per-patient derivation, row accounting.
 
-    ``measurements``: row, patient_id, months, hba1c (NGSP %; NaN for an empty cell).
-    ``patients``: one row per patient (first_row, baseline/follow-up rows, times and values,
-    ``reason`` of an exclusion by the derivation, or None).
+    ``measurements``: row, patient_id, months, hba1c (NGSP %; NaN for an empty cell), patient
+    (the patient's position in ``patients``, so that per-patient facts reach every measurement
+    by indexing, not by matching pseudonyms).
+    ``patients``: one row per patient in order of first appearance (first_row, baseline/follow-up
+    rows, times and values, ``reason`` of an exclusion by the derivation, or None).
     """
 
     path: str
@@ -92,6 +94,10 @@ class LongCohort:
     wide: pd.DataFrame = field(repr=False)  # the derived wide frame, only patients the derivation keeps
     params: dict = field(repr=False)
     notes: list = field(default_factory=list, repr=False)  # columns not used (FILE:-:COLUMN: note: ...)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # model frame, computed once
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_cache": {}}  # the snapshot holds the data, not what is derived from it
 
     @property
     def n_patients(self) -> int:
@@ -103,15 +109,20 @@ class LongCohort:
         out = self.patients[self.patients["reason"].notna()]
         return list(zip(out["first_row"].astype(int).tolist(), out["reason"].tolist()))
 
+    def _model_mask(self) -> np.ndarray:
+        """Per patient: whether the baseline exists and passes moderate_min."""
+        p = self.patients
+        return (p["baseline"].notna() & (p["baseline"] >= self.params["moderate_min"])).to_numpy()
+
     def measurement_use(self, analysed_ids=None) -> pd.Series:
         """What each measurement row is used for (indexed by row). ``analysed_ids``: patients
         the wide cohort analyses (default: those the derivation keeps and whose baseline
         passes ``moderate_min``)."""
         m = self.measurements
-        p = self.patients.set_index("patient_id")
-        if analysed_ids is None:
-            analysed_ids = self.model_patients()
-        in_model = m["patient_id"].isin(set(analysed_ids)).to_numpy()
+        p = self.patients
+        per_patient = (self._model_mask() if analysed_ids is None
+                       else p["patient_id"].isin(set(analysed_ids)).to_numpy())
+        in_model = per_patient[m["patient"].to_numpy()]
         use = np.full(len(m), USE_BEFORE, dtype=object)
         use[(m["months"] > 0).to_numpy()] = USE_OTHER
         rows = m["row"].to_numpy()
@@ -123,23 +134,32 @@ class LongCohort:
 
     def model_patients(self) -> list[str]:
         """Patients whose baseline exists and passes moderate_min (the mixed model's patients)."""
-        p = self.patients
-        ok = p["baseline"].notna() & (p["baseline"] >= self.params["moderate_min"])
-        return p.loc[ok, "patient_id"].tolist()
+        return self.patients.loc[self._model_mask(), "patient_id"].tolist()
 
     def model_frame(self) -> pd.DataFrame:
         """Measurements for the mixed model: each included patient's baseline measurement and every
-        measurement after time 0 (empty cells dropped); years = months / 12."""
-        m = self.measurements
-        keep = set(self.model_patients())
-        base_rows = self.patients["baseline_row"].dropna().to_numpy()
-        sel = (m["patient_id"].isin(keep) & m["hba1c"].notna()
-               & ((m["months"] > 0) | m["row"].isin(base_rows)))
-        out = m.loc[sel, ["row", "patient_id", "months", "hba1c"]].copy()
+        measurement after time 0 (empty cells dropped); years = months / 12. Sorted by
+        patient_id (as text), then months. Computed once per cohort; each call returns a copy."""
+        if "model_frame" not in self._cache:
+            self._cache["model_frame"] = self._model_frame()
+        return self._cache["model_frame"].copy()
+
+    def _model_frame(self) -> pd.DataFrame:
+        m, p = self.measurements, self.patients
+        patient = m["patient"].to_numpy()
+        months = m["months"].to_numpy()
+        base_rows = p["baseline_row"].dropna().to_numpy()
+        sel = (self._model_mask()[patient] & m["hba1c"].notna().to_numpy()
+               & ((months > 0) | np.isin(m["row"].to_numpy(), base_rows)))
+        at = np.flatnonzero(sel)
+        rank = np.empty(len(p), dtype="int64")  # each patient's place in the order of patient_id as text
+        rank[np.argsort(p["patient_id"].to_numpy(dtype=object), kind="stable")] = np.arange(len(p))
+        at = at[np.lexsort((months[at], rank[patient[at]]))]  # by patient_id, then months (stable)
+        out = m[["row", "patient_id", "months", "hba1c"]].take(at).reset_index(drop=True)
         out["years"] = out["months"] / 12.0
-        if "arm" in self.patients:
-            out["arm"] = out["patient_id"].map(self.patients.set_index("patient_id")["arm"])
-        return out.sort_values(["patient_id", "months"], kind="stable").reset_index(drop=True)
+        if "arm" in p:
+            out["arm"] = p["arm"].take(patient[at]).to_numpy()
+        return out
 
     def flow(self) -> dict:
         """Where every measurement and every patient went (counts only: safe to show)."""
@@ -204,21 +224,21 @@ def _patient_columns(frame: pd.DataFrame, patient: np.ndarray, n_patients: int, 
             number = pd.to_numeric(texts.str.replace(",", ".", regex=False), errors="coerce")
             keys = keys.where(number.isna(), number.map(repr))
         codes = pd.factorize(keys)[0][cells]
-        raw = texts.to_numpy(dtype=object)[cells]
-        nonempty = (raw != "") & (patient >= 0)
+        distinct_text = texts.to_numpy(dtype=object)  # a row's text is distinct_text[cells[row]]
+        nonempty = (distinct_text != "")[cells] & (patient >= 0)
         at = np.flatnonzero(nonempty)
         first = np.full(n_patients, n, dtype="int64")
         np.minimum.at(first, patient[at], at)  # each patient's first non-empty position (n: none)
         ref = np.where(nonempty, first[np.maximum(patient, 0)], 0)
         differ = nonempty & (codes != codes[ref])
         problems += _limited([Problem(name, int(rows[i]), column,
-                                      f"{column} differs within the patient ({raw[i]!r} here, "
-                                      f"{raw[ref[i]]!r} in row {int(rows[ref[i]])}): a patient-level "
-                                      "column must be the same on every row of the patient")
+                                      f"{column} differs within the patient ({distinct_text[cells[i]]!r} here, "
+                                      f"{distinct_text[cells[ref[i]]]!r} in row {int(rows[ref[i]])}): a "
+                                      "patient-level column must be the same on every row of the patient")
                               for i in np.flatnonzero(differ)], name, column)
         values = np.full(n_patients, "", dtype=object)
         has = first < n
-        values[has] = raw[first[has]]
+        values[has] = distinct_text[cells[first[has]]]
         out[column] = values
     return out, problems
 
@@ -278,6 +298,9 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
     at = pd.Index(order).get_indexer(patients["patient_id"])
     for column, values in per_patient.items():
         patients[column] = values[at]
+    position = np.empty(len(at), dtype="int64")
+    position[at] = np.arange(len(at))
+    measurements["patient"] = position[patient]  # each measurement's row in ``patients``
     notes = unknown_column_notes(frame.drop(columns=[c for c in LONG_COLUMNS if c in frame.columns]), name)
     return LongCohort(path=name, rows_read=n, measurements=measurements.drop(columns="hba1c_raw"),
                       patients=patients.drop(columns=["baseline_raw", "followup_raw"]),

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from .dictionary import YES_NO_ALIASES
 from .paths import is_bundled_cohort
 
@@ -25,8 +27,15 @@ def is_synthetic(sha256: str, raw_frame) -> bool:
         return True
     if raw_frame is None or "synthetic" not in raw_frame.columns or not len(raw_frame):
         return False
-    flags = [YES_NO_ALIASES.get(str(v).strip().lower()) for v in raw_frame["synthetic"]]
+    flags = [YES_NO_ALIASES.get(str(v).strip().lower()) for v in _distinct(raw_frame["synthetic"])]
     return all(f is True for f in flags)
+
+
+def _distinct(column):
+    """A column of text cells: its distinct cells (missing ones included), each once, since a
+    long file repeats ``synthetic`` and ``patient_id`` on every measurement row. Any other
+    column cell by cell (True and 1.0 are one value to ``unique`` but not to ``str``)."""
+    return column.unique() if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty") else column
 
 
 SYNTH_ID = re.compile(r"SYN-\d{3,}")  # the pseudonyms `mscreport synth` writes
@@ -39,4 +48,4 @@ def is_reconstruction(sha256: str, raw_frame) -> bool:
         return True
     if not is_synthetic(sha256, raw_frame) or "patient_id" not in raw_frame.columns:
         return False
-    return all(SYNTH_ID.fullmatch(str(v).strip()) for v in raw_frame["patient_id"])
+    return all(SYNTH_ID.fullmatch(str(v).strip()) for v in _distinct(raw_frame["patient_id"]))
