@@ -35,6 +35,8 @@ CONSTRUCTED = FIXTURES / "long_constructed.csv"
 LONG_SYNTHETIC = REPO_ROOT / "data" / "reconstructed_cohort_long.csv"
 WIDE_SYNTHETIC = REPO_ROOT / "data" / "reconstructed_cohort.csv"
 R = json.loads((FIXTURES / "r_longitudinal.json").read_text())
+BALANCED = FIXTURES / "long_balanced.csv"  # a shared visit schedule: tests/r/long_balanced.R
+R_BALANCED = json.loads((FIXTURES / "r_long_balanced.json").read_text())
 
 
 def _csv(tmp_path: Path, text: str, name: str = "long.csv") -> Path:
@@ -254,6 +256,72 @@ def test_engines_agree_on_a_larger_cohort():
     for key in ("sd_intercept", "sd_slope", "sd_residual"):
         assert a[key] == pytest.approx(b[key], rel=REL)
     assert b["slope_per_year"]["ci_low"] < 0.2 < b["slope_per_year"]["ci_high"]
+
+
+def _sums(frame: pd.DataFrame) -> tuple:
+    codes = pd.factorize(frame["patient_id"])[0]
+    return tr._group_sums(frame["hba1c"].to_numpy(float), frame["years"].to_numpy(float), codes, codes.max() + 1)
+
+
+def test_pooled_designs_match_nlme():
+    """Patients sharing a visit schedule are pooled by design (one likelihood evaluation costs
+    O(designs)); the fit is still nlme's (tests/r/long_balanced.R)."""
+    frame = load_cohort(BALANCED).longitudinal.model_frame()
+    pooled = tr._design_sums(_sums(frame))
+    assert pooled is not None and len(pooled[0]) == R_BALANCED["designs"]  # the pooled path is the one tested
+    fit = tr.fit_mixed_model(frame, engine=tr.ENGINE_CLOSED_FORM).interface()
+    assert_matches_nlme(fit, R_BALANCED["balanced"])
+    assert fit["reml_loglik"] == pytest.approx(R_BALANCED["balanced"]["reml_loglik"], rel=1e-9)
+    assert_matches_nlme(tr.fit_mixed_model(frame, engine=tr.ENGINE_STATSMODELS).interface(), R_BALANCED["balanced"])
+
+
+@pytest.mark.parametrize("theta", [(1.0, 0.0, 0.5), (2.6, -0.4, 0.9), (0.3, 0.2, 1e-4), (1.0, -1.0, 0.0)])
+def test_pooled_criterion_is_the_sum_over_patients(theta):
+    """Pooling by design is algebra, not an approximation: the same -2 REML, beta, sigma^2 and
+    X'V^-1X as summing patient by patient."""
+    sums = _sums(load_cohort(BALANCED).longitudinal.model_frame())
+    n_obs = int(sums[0].sum())
+    per_patient = tr._reml_parts(np.array(theta), sums, n_obs)
+    pooled = tr._reml_parts(np.array(theta), tr._design_sums(sums), n_obs)
+    for a, b in zip(per_patient, pooled):
+        assert np.allclose(a, b, rtol=1e-11, atol=0)
+
+
+def test_no_pooling_when_every_patient_has_a_design_of_their_own():
+    """Irregular visits (the constructed cohort, Steno-2): summed patient by patient as before."""
+    assert tr._design_sums(_sums(load_cohort(CONSTRUCTED).longitudinal.model_frame())) is None
+
+
+def test_a_fit_of_the_same_data_is_kept_and_handed_out_as_a_copy():
+    frame = load_cohort(CONSTRUCTED).longitudinal.model_frame()
+    first = tr.fit_mixed_model(frame)
+    first.slope_per_year["estimate"] = 99.0  # a caller changing its result changes no later one
+    again = tr.fit_mixed_model(frame.copy())
+    assert again.slope_per_year["estimate"] != 99.0
+    assert again.interface()["slope_per_year"]["estimate"] == pytest.approx(R["constructed"]["slope_per_year"]["estimate"], rel=REL)
+    assert tr.fit_mixed_model(frame, alpha=0.1).slope_per_year["ci_low"] > again.slope_per_year["ci_low"]  # alpha is part of the key
+    changed = frame.assign(hba1c=frame["hba1c"] + 1.0)
+    assert tr.fit_mixed_model(changed).intercept["estimate"] == pytest.approx(again.intercept["estimate"] + 1.0)
+
+
+def test_model_frame_is_sorted_by_pseudonym_then_time_and_each_call_is_a_copy(tmp_path):
+    long = _load(_csv(tmp_path, """
+patient_id,months,hba1c,arm
+b,12,7.0,msc
+c10,0,8.0,control
+b,0,8.0,msc
+c9,0,8.5,msc
+a,6,7.5,control
+c10,3,7.8,
+a,0,8.1,control
+c9,6,8.0,msc
+""")).longitudinal
+    m = long.model_frame()
+    assert list(zip(m["patient_id"], m["months"])) == [("a", 0), ("a", 6), ("b", 0), ("b", 12), ("c10", 0), ("c10", 3),
+                                                      ("c9", 0), ("c9", 6)]
+    assert m["arm"].tolist() == ["control", "control", "msc", "msc", "control", "control", "msc", "msc"]
+    m.loc[0, "hba1c"] = 1.0
+    assert long.model_frame()["hba1c"].iloc[0] == 8.1
 
 
 def test_too_few_patients_gives_no_model():

@@ -27,8 +27,10 @@ across patients.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -87,6 +89,29 @@ def _group_sums(y: np.ndarray, t: np.ndarray, codes: np.ndarray, m: int) -> tupl
             np.bincount(codes, y, m), np.bincount(codes, t * y, m), np.bincount(codes, y * y, m))
 
 
+def _design_sums(sums: tuple) -> tuple | None:
+    """``_group_sums`` pooled over the groups that share a design X_i'X_i = [[n, sum t], [sum t,
+    sum t^2]]: the REML criterion depends on a group's times only through it (M_i, K_i and
+    |V_i| below are the same for all of them), so with a visit schedule that many patients
+    share, one likelihood evaluation costs O(designs), not O(patients).
+
+    Per design: n, sum t, sum t^2; w (its number of groups); the sums over its groups of
+    u = sum y, v = sum t y, s = y'y, u^2, u v and v^2. None when pooling saves little (fewer
+    than 4 groups per design on average): the criterion is then summed group by group."""
+    a, b, c, u, v, s = sums
+    designs, inverse = np.unique(np.column_stack([a, b, c]), axis=0, return_inverse=True)
+    k = len(designs)
+    if 4 * k > len(a):
+        return None
+    inverse = inverse.ravel()
+
+    def pool(x):
+        return np.bincount(inverse, x, k)
+
+    return (designs[:, 0].copy(), designs[:, 1].copy(), designs[:, 2].copy(), np.bincount(inverse, minlength=k).astype(float),
+            pool(u), pool(v), pool(s), pool(u * u), pool(u * v), pool(v * v))
+
+
 def _reml_parts(theta: np.ndarray, sums: tuple, n_obs: int):
     """-2 REML log-likelihood (profiled over sigma^2) and its parts, for the relative covariance
     Psi = L L' of the random effects, L = [[l0, 0], [l1, l2]] = theta.
@@ -94,8 +119,13 @@ def _reml_parts(theta: np.ndarray, sums: tuple, n_obs: int):
     Every group's 2 x 2 algebra is written out on arrays of length m (no per-group loop):
     M_i = I + L'A_i L, K_i = L M_i^-1 L', X_i'V_i^-1 X_i = A_i - A_i K_i A_i,
     X_i'V_i^-1 y_i = c_i - A_i K_i c_i, y_i'V_i^-1 y_i = s_i - c_i'K_i c_i, log|V_i| = log|M_i|
-    (A_i = X_i'X_i = [[a, b], [b, c]], c_i = X_i'y_i = (u, v), s_i = y_i'y_i)."""
-    a, b, c, u, v, s = sums
+    (A_i = X_i'X_i = [[a, b], [b, c]], c_i = X_i'y_i = (u, v), s_i = y_i'y_i). ``sums``: per
+    group (``_group_sums``) or per design (``_design_sums``: the same terms, each design's
+    weighted by its number of groups w, c_i'K_i c_i summed through the pooled u^2, u v, v^2)."""
+    if len(sums) == 6:
+        a, b, c, u, v, s = sums
+    else:
+        a, b, c, w, u, v, s, uu, uv, vv = sums
     l0, l1, l2 = theta
     al0, al1, al2 = a * l0 + b * l1, b * l0 + c * l1, b * l2  # columns of A L: (al0, al1), (al2, c l2)
     m00 = 1 + l0 * al0 + l1 * al1
@@ -107,16 +137,23 @@ def _reml_parts(theta: np.ndarray, sums: tuple, n_obs: int):
     k1 = l0 * (l1 * i00 + l2 * i01)
     k2 = l1 * l1 * i00 + 2 * l1 * l2 * i01 + l2 * l2 * i11
     p00, p01, p10, p11 = a * k0 + b * k1, a * k1 + b * k2, b * k0 + c * k1, b * k1 + c * k2  # A K
-    xvx = np.array([[np.sum(a - (p00 * a + p01 * b)), np.sum(b - (p00 * b + p01 * c))],
-                    [np.sum(b - (p10 * a + p11 * b)), np.sum(c - (p10 * b + p11 * c))]])
     xvy = np.array([np.sum(u - (p00 * u + p01 * v)), np.sum(v - (p10 * u + p11 * v))])
-    yvy = np.sum(s - (k0 * u * u + 2 * k1 * u * v + k2 * v * v))
+    if len(sums) == 6:
+        xvx = np.array([[np.sum(a - (p00 * a + p01 * b)), np.sum(b - (p00 * b + p01 * c))],
+                        [np.sum(b - (p10 * a + p11 * b)), np.sum(c - (p10 * b + p11 * c))]])
+        yvy = np.sum(s - (k0 * u * u + 2 * k1 * u * v + k2 * v * v))
+        logdet_v = np.sum(np.log(det))
+    else:
+        xvx = np.array([[np.sum(w * (a - (p00 * a + p01 * b))), np.sum(w * (b - (p00 * b + p01 * c)))],
+                        [np.sum(w * (b - (p10 * a + p11 * b))), np.sum(w * (c - (p10 * b + p11 * c)))]])
+        yvy = np.sum(s - (k0 * uu + 2 * k1 * uv + k2 * vv))
+        logdet_v = np.sum(w * np.log(det))
     beta = np.linalg.solve(xvx, xvy)
     rss = yvy - xvy @ beta
     dof = n_obs - 2
     sigma2 = rss / dof
     _, logdet_xvx = np.linalg.slogdet(xvx)
-    minus2 = dof * (1 + math.log(2 * math.pi * sigma2)) + np.sum(np.log(det)) + logdet_xvx
+    minus2 = dof * (1 + math.log(2 * math.pi * sigma2)) + logdet_v + logdet_xvx
     lower = np.array([[l0, 0.0], [l1, l2]])
     return minus2, beta, sigma2, xvx, lower @ lower.T
 
@@ -132,6 +169,7 @@ def reml_closed_form(y, years, codes) -> dict:
 
     y, years, codes = np.asarray(y, float), np.asarray(years, float), np.asarray(codes)
     sums = _group_sums(y, years, codes, int(codes.max()) + 1)
+    sums = _design_sums(sums) or sums
 
     def objective(theta):  # per observation, so that tolerances mean the same at any n
         return _reml_parts(theta, sums, len(y))[0] / len(y)
@@ -175,21 +213,48 @@ def _theta_of(psi: np.ndarray) -> np.ndarray:
     return np.array([lower[0, 0], lower[1, 0], lower[1, 1]])
 
 
+_FITS: OrderedDict = OrderedDict()  # fit_mixed_model's last results, by a digest of their inputs
+FITS_KEPT = 4
+
+
+def _fit_key(y: np.ndarray, years: np.ndarray, codes: np.ndarray, alpha: float, engine: str | None) -> bytes:
+    """A digest of everything a fit depends on: the values, the times, which measurements
+    share a patient (the codes, in order of appearance), alpha and the engine asked for."""
+    h = hashlib.blake2b(repr((len(y), float(alpha), engine)).encode(), digest_size=32)
+    for a in (y, years, codes):
+        h.update(np.ascontiguousarray(a).view(np.uint8))
+    return h.digest()
+
+
 def fit_mixed_model(frame: pd.DataFrame, alpha: float = 0.05, engine: str | None = None) -> MixedModelResult | None:
     """Fit hba1c ~ years, random intercept and slope per patient_id, by REML.
 
     ``frame``: patient_id, years, hba1c (NGSP %). None when the model cannot be estimated
     (fewer than 3 patients, or no residual degrees of freedom). ``engine``: None = by size
-    (see the module docstring), or ENGINE_STATSMODELS / ENGINE_CLOSED_FORM.
+    (see the module docstring), or ENGINE_STATSMODELS / ENGINE_CLOSED_FORM. The same data
+    fitted again (chapter 7's teaching cell refits the table's model) return the result
+    kept from the first fit (a copy): the fit is deterministic.
     """
     codes, uniques = pd.factorize(frame["patient_id"])
-    n_obs, n_groups = len(frame), len(uniques)
+    y, years = frame["hba1c"].to_numpy(float), frame["years"].to_numpy(float)
+    key = _fit_key(y, years, codes, alpha, engine)
+    if key not in _FITS:
+        _FITS[key] = _fit_mixed_model(y, years, codes, len(uniques), alpha, engine)
+        while len(_FITS) > FITS_KEPT:
+            _FITS.popitem(last=False)
+    kept = _FITS[key]
+    return None if kept is None else replace(kept, intercept=dict(kept.intercept),
+                                             slope_per_year=dict(kept.slope_per_year))
+
+
+def _fit_mixed_model(y: np.ndarray, years: np.ndarray, codes: np.ndarray, n_groups: int, alpha: float,
+                     engine: str | None) -> MixedModelResult | None:
+    n_obs = len(y)
     df = n_obs - n_groups - 1  # nlme's denominator df for both fixed effects here
-    if n_groups < 3 or df < 1 or frame["years"].nunique() < 2:
+    if n_groups < 3 or df < 1 or len(np.unique(years[~np.isnan(years)])) < 2:  # as pandas' nunique
         return None
     chosen_by_size = engine is None
     engine = engine or (ENGINE_STATSMODELS if n_groups <= MIXEDLM_MAX_PATIENTS else ENGINE_CLOSED_FORM)
-    y, years = frame["hba1c"].to_numpy(float), frame["years"].to_numpy(float)
     try:
         fit = (_fit_statsmodels if engine == ENGINE_STATSMODELS else reml_closed_form)(y, years, codes)
         if chosen_by_size and engine == ENGINE_STATSMODELS and not fit["converged"]:
@@ -397,9 +462,9 @@ def trajectory_figure(traj: Trajectory, aggregate_above: int):
         xs, ys = np.insert(x, breaks, np.nan), np.insert(order["hba1c"].to_numpy(float), breaks, np.nan)
         ax.plot(xs, ys, color="0.6", lw=0.6, alpha=0.5, label="one patient")
     else:
-        grouped = frame.assign(bin=time_bins(frame, traj.width)).groupby("bin")
-        bins = grouped["hba1c"].quantile([0.1, 0.9]).unstack()
-        bins = bins[grouped["patient_id"].nunique() >= fmt.MIN_SHOWN_N]  # no band from fewer than 3 patients
+        bins = frame.groupby(time_bins(frame, traj.width))["hba1c"].quantile([0.1, 0.9]).unstack()
+        patients = pd.Series(traj.by_time["n"].to_numpy(), index=traj.by_time["months"].to_numpy())  # per bin
+        bins = bins[patients.reindex(bins.index) >= fmt.MIN_SHOWN_N]  # no band from fewer than 3 patients
         ax.fill_between(bins.index, bins[0.1], bins[0.9], color="0.85", label="10th-90th percentile of values")
     for k, (name, table) in enumerate(groups.items()):
         shown = table[table["n"] >= fmt.MIN_SHOWN_N]
