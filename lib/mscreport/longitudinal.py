@@ -172,15 +172,34 @@ class LongCohort:
                 "patients_excluded_by_derivation": [{"reason": k, "n": int(v)} for k, v in reasons.items()]}
 
 
+def parse_repeated_numbers(column: pd.Series, name: str, column_name: str, rows: np.ndarray
+                           ) -> tuple[pd.Series, list[Problem]]:
+    """``validators.parse_numbers`` for a text column whose cells repeat (a long file: a few
+    visit months, HbA1c to one decimal): each distinct cell parsed once, its value copied to
+    every row that has it (parsing is cell by cell, so the values are the same). A column
+    with a problem in it is parsed row by row, so that every problem names its row."""
+    from .validators import parse_numbers
+
+    if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):  # numbers, or mixed cells
+        return parse_numbers(column, name, column_name, rows)
+    cells, distinct = pd.factorize(column, use_na_sentinel=False)
+    if 2 * len(distinct) > len(column):
+        return parse_numbers(column, name, column_name, rows)
+    values, problems = parse_numbers(pd.Series(distinct, dtype=object), name, column_name)
+    if problems:
+        return parse_numbers(column, name, column_name, rows)
+    return pd.Series(values.to_numpy()[cells]), []
+
+
 def _months(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[np.ndarray, list[Problem]]:
     """Time since the infusion in months from every time column present (they must agree)."""
-    from .validators import _limited, _parse_dates, parse_numbers
+    from .validators import _limited, _parse_dates
 
     problems: list[Problem] = []
     found: list[tuple[str, np.ndarray]] = []
     for column in ("months", "weeks", "days"):
         if column in frame.columns:
-            values, probs = parse_numbers(frame[column], name, column, rows)
+            values, probs = parse_repeated_numbers(frame[column], name, column, rows)
             problems += probs
             found.append((column, values.to_numpy() * MONTHS_PER[column]))
     if "date" in frame.columns:
@@ -250,7 +269,7 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
     a non-number or implausible HbA1c, two measurements of a patient at the same time, a
     patient-level column that differs within a patient, time columns that disagree.
     """
-    from .validators import _hba1c_hint, _limited, _text, fmt_number, parse_numbers, unknown_column_notes
+    from .validators import _hba1c_hint, _limited, _text, fmt_number, unknown_column_notes
 
     n = len(frame)
     rows = (frame.index.to_numpy(dtype="int64") if frame.index.name == "row"
@@ -262,7 +281,7 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
     problems += _limited([Problem(name, int(rows[i]), "patient_id", "empty patient_id: every measurement needs "
                                   "the patient's pseudonym") for i in np.flatnonzero(empty_id)], name, "patient_id")
     unit = params["hba1c_unit"]
-    values, probs = parse_numbers(frame["hba1c"], name, "hba1c", rows)
+    values, probs = parse_repeated_numbers(frame["hba1c"], name, "hba1c", rows)
     problems += probs
     v = values.to_numpy()
     lo, hi = dd.HBA1C_RANGE[unit]
