@@ -235,7 +235,17 @@ def _patient_columns(frame: pd.DataFrame, patient: np.ndarray, n_patients: int, 
     problems: list[Problem] = []
     out: dict[str, np.ndarray] = {}
     n = len(frame)
+    head = None  # each patient's first row, when every row has a patient
+    if n and (patient >= 0).all():
+        head = np.full(n_patients, n, dtype="int64")
+        np.minimum.at(head, patient, np.arange(n))
     for column in [c for c in PATIENT_COLUMNS + ("infusion_date",) if c in frame.columns]:
+        raw = frame[column].to_numpy(dtype=object)
+        if head is not None and pd.api.types.infer_dtype(raw, skipna=True) == "string":
+            first_text = raw[head]
+            if (raw == first_text[patient]).all():  # the usual long file: the same text on every row of a patient
+                out[column] = np.array(["" if pd.isna(x) else str(x).strip() for x in first_text], dtype=object)
+                continue
         cells, distinct = pd.factorize(frame[column], use_na_sentinel=False)  # each distinct cell handled once
         texts = pd.Series(distinct, dtype=object).map(lambda x: "" if pd.isna(x) else str(x).strip())
         keys = texts.str.lower()
