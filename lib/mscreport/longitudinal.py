@@ -191,6 +191,17 @@ def parse_repeated_numbers(column: pd.Series, name: str, column_name: str, rows:
     return pd.Series(values.to_numpy()[cells]), []
 
 
+def patient_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's patient as a number 0, 1, ... in order of first appearance (-1 for an empty
+    pseudonym), and the pseudonyms in that order. ``ids``: stripped text, '' where empty."""
+    codes, order = pd.factorize(ids)
+    empty = order.get_indexer([""])[0]
+    if empty >= 0:  # an empty pseudonym is no patient
+        codes = np.where(codes == empty, -1, codes - (codes > empty))
+        order = order.delete(empty)
+    return codes, order
+
+
 def _months(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[np.ndarray, list[Problem]]:
     """Time since the infusion in months from every time column present (they must agree)."""
     from .validators import _limited, _parse_dates
@@ -303,18 +314,18 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
     months, probs = _months(frame, name, rows)
     problems += probs
     id_arr = ids.to_numpy(dtype=object)
+    patient, order = patient_codes(ids)
     measured = ~np.isnan(v) & ~np.isnan(months) & ~empty_id
-    key = pd.DataFrame({"id": id_arr, "t": np.round(months, 9)})
+    key = pd.DataFrame({"patient": patient, "t": np.round(months, 9)})
     dup = key.duplicated(keep=False).to_numpy() & measured
     if dup.any():
-        firsts = key[dup].reset_index().groupby(["id", "t"], sort=False)["index"].transform("first").to_numpy()
+        firsts = key[dup].reset_index().groupby(["patient", "t"], sort=False)["index"].transform("first").to_numpy()
         at = np.flatnonzero(dup)
         later = at[firsts != at]
         first_of = dict(zip(at, firsts))
         problems += _limited([Problem(name, int(rows[i]), "hba1c", f"a second HbA1c of this patient at the same time "
                                       f"(as row {int(rows[first_of[i]])}): keep one")
                               for i in later], name, "hba1c")
-    patient, order = pd.factorize(pd.Series(np.where(empty_id, None, id_arr)))  # codes in order of appearance
     per_patient, probs = _patient_columns(frame, patient, len(order), name, rows)
     problems += probs
     if problems:
