@@ -11,8 +11,10 @@ denominator df, n_measurements - n_patients - 1.
 Engine: statsmodels ``MixedLM`` (REML) up to ``MIXEDLM_MAX_PATIENTS`` patients. Above that,
 statsmodels' group-by-group Python loop takes minutes (10,000 patients: about a minute per
 fit), so the same REML criterion is maximised with every group's 2 x 2 algebra vectorised
-(``reml_closed_form``); the two engines agree (tests/test_longitudinal.py) and both agree
-with nlme (tests/fixtures/r_longitudinal.json). Where MixedLM does not converge (it stalls when
+(``reml_closed_form``; patients who share a visit schedule are pooled by design, so one
+likelihood evaluation costs O(designs): ``_design_sums``); the two engines agree
+(tests/test_longitudinal.py) and both agree with nlme (tests/fixtures/r_longitudinal.json,
+r_long_balanced.json). Where MixedLM does not converge (it stalls when
 the REML maximum lies on the boundary, a random-effects correlation of -1 or +1, as in the
 public Steno-2 example data: tests/fixtures/r_steno2.json), the closed form is used instead
 when it converges to a REML likelihood at least as high. ``engine`` in the results names the
