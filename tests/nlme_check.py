@@ -1,6 +1,6 @@
 """One comparison of a mixed-model result (``MixedModelResult.interface()`` or results.json's
 ``mixed_model``) with an nlme reference block written by tests/r/longitudinal.R or
-tests/r/steno2.R."""
+tests/r/steno2.R or tests/r/long_balanced.R."""
 
 from __future__ import annotations
 

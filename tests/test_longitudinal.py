@@ -1,6 +1,7 @@
 """Long cohort files (one row per HbA1c measurement): reading, the derivation rules (checked
 on hand-worked examples), row accounting, the mixed model against nlme
-(tests/r/longitudinal.R -> tests/fixtures/r_longitudinal.json), time bins, the durability
+(tests/r/longitudinal.R -> tests/fixtures/r_longitudinal.json; tests/r/long_balanced.R ->
+r_long_balanced.json for pooled designs), time bins, the durability
 verdict, ``synth --long`` and chapter 07's shape."""
 
 from __future__ import annotations
