@@ -52,6 +52,7 @@ USE_OTHER = "other measurement after time 0 (mixed model only)"
 USE_BEFORE = "before time 0, not the baseline (not used)"
 USE_EMPTY = "empty hba1c cell (not a measurement)"
 USE_PATIENT_OUT = "patient not analysed (see the patient's exclusion)"
+USES = (USE_BASELINE, USE_FOLLOWUP, USE_OTHER, USE_BEFORE, USE_PATIENT_OUT, USE_EMPTY)  # in the flow's order
 
 
 def is_long_layout(columns) -> bool:
@@ -118,19 +119,24 @@ class LongCohort:
         """What each measurement row is used for (indexed by row). ``analysed_ids``: patients
         the wide cohort analyses (default: those the derivation keeps and whose baseline
         passes ``moderate_min``)."""
+        labels = np.array(USES, dtype=object)[self._use_codes(analysed_ids)]
+        return pd.Series(labels, index=pd.Index(self.measurements["row"].to_numpy(), name="row"), name="use")
+
+    def _use_codes(self, analysed_ids=None) -> np.ndarray:
+        """``measurement_use`` as positions in ``USES``, one per measurement row."""
         m = self.measurements
         p = self.patients
         per_patient = (self._model_mask() if analysed_ids is None
                        else p["patient_id"].isin(set(analysed_ids)).to_numpy())
         in_model = per_patient[m["patient"].to_numpy()]
-        use = np.full(len(m), USE_BEFORE, dtype=object)
-        use[(m["months"] > 0).to_numpy()] = USE_OTHER
+        use = np.full(len(m), USES.index(USE_BEFORE), dtype=np.int8)
+        use[(m["months"] > 0).to_numpy()] = USES.index(USE_OTHER)
         rows = m["row"].to_numpy()
-        use[np.isin(rows, p["baseline_row"].dropna().to_numpy())] = USE_BASELINE
-        use[np.isin(rows, p["followup_row"].dropna().to_numpy())] = USE_FOLLOWUP
-        use[~in_model] = USE_PATIENT_OUT
-        use[m["hba1c"].isna().to_numpy()] = USE_EMPTY
-        return pd.Series(use, index=pd.Index(rows, name="row"), name="use")
+        use[np.isin(rows, p["baseline_row"].dropna().to_numpy())] = USES.index(USE_BASELINE)
+        use[np.isin(rows, p["followup_row"].dropna().to_numpy())] = USES.index(USE_FOLLOWUP)
+        use[~in_model] = USES.index(USE_PATIENT_OUT)
+        use[m["hba1c"].isna().to_numpy()] = USES.index(USE_EMPTY)
+        return use
 
     def model_patients(self) -> list[str]:
         """Patients whose baseline exists and passes moderate_min (the mixed model's patients)."""
@@ -163,11 +169,10 @@ class LongCohort:
 
     def flow(self) -> dict:
         """Where every measurement and every patient went (counts only: safe to show)."""
-        use = self.measurement_use().value_counts()
+        counts = np.bincount(self._use_codes(), minlength=len(USES))
         reasons = self.patients["reason"].dropna().value_counts()
         return {"rows_read": self.rows_read,
-                "measurements": [{"use": k, "n": int(use.get(k, 0))} for k in
-                                 (USE_BASELINE, USE_FOLLOWUP, USE_OTHER, USE_BEFORE, USE_PATIENT_OUT, USE_EMPTY)],
+                "measurements": [{"use": k, "n": int(n)} for k, n in zip(USES, counts)],
                 "patients_read": self.n_patients,
                 "patients_excluded_by_derivation": [{"reason": k, "n": int(v)} for k, v in reasons.items()]}
 
