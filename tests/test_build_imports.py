@@ -81,3 +81,19 @@ def test_the_build_process_imports_no_analysis_and_no_nbformat(tmp_path):
     assert (out / "index.html").is_file()
     assert seen["pandas"]  # control: the probe sees what the build imported (validation needs pandas)
     assert seen == {"scipy": False, "statsmodels": False, "nbformat": False, "rfc3987_syntax": False, "pandas": True}
+
+
+def test_printed_text_split_across_messages_is_one_output_area():
+    """A kernel may deliver one cell's printed text in one message or several (timing):
+    the page must not depend on it."""
+    from mscreport.render import coalesce_streams
+
+    def stream(name, text):
+        return nbformat.from_dict({"output_type": "stream", "name": name, "text": text})
+
+    display = nbformat.from_dict({"output_type": "display_data", "metadata": {}, "data": {"text/plain": "x"}})
+    split = [stream("stdout", "a\n"), stream("stdout", "b\n"), stream("stderr", "w\n"), display, stream("stdout", "c\n")]
+    whole = [stream("stdout", "a\nb\n"), stream("stderr", "w\n"), display, stream("stdout", "c\n")]
+    assert len(split) != len(whole)  # control: the split form is what a kernel may send
+    assert coalesce_streams(split) == whole
+    assert coalesce_streams(whole) == whole

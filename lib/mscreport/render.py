@@ -38,6 +38,21 @@ def plain(value):
     return value
 
 
+def coalesce_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive stream outputs of one stream (stdout, stderr)
+    joined into one: how a kernel splits printed text into messages depends on timing, so
+    the same cell would otherwise give one output area in one build and two in the next."""
+    out: list = []
+    for o in outputs:
+        if (o.get("output_type") == "stream" and out and out[-1].get("output_type") == "stream"
+                and out[-1].get("name") == o.get("name")):
+            prev = out[-1]
+            prev["text"] = "".join(prev["text"]) + "".join(o["text"])
+            continue
+        out.append(o)
+    return out
+
+
 def extract_records(nb) -> dict:
     """Pull every ``Chapter.record`` result out of an executed notebook, and drop those
     outputs (and papermill's volatile metadata) from it, in place."""
@@ -56,7 +71,7 @@ def extract_records(nb) -> dict:
                 records[rec["key"]] = plain(rec["value"])
             else:
                 kept.append(out)
-        cell["outputs"] = kept
+        cell["outputs"] = coalesce_streams(kept)
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
         if "execution_count" in cell:
