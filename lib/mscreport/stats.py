@@ -98,10 +98,16 @@ def qsignrank(p: float, n: int) -> int:
 def walsh_order_statistics(x, ks) -> list[float]:
     """The ``ks``-th smallest (0-based) Walsh averages (x_i + x_j) / 2, i <= j, of ``x``: the
     values Hodges-Lehmann needs. Up to HL_MAX_N values they are listed (n(n+1)/2 of them) and
-    selected with np.partition. Above, they are selected without listing them (O(n log n)
-    per step): bisection on the pair sum narrows a band of at most a few million candidate
-    pairs, which are then listed; the band is verified exactly (no pair below it sums to
-    more, none above to less), so the values are the same as by listing."""
+    selected with np.partition. Above, without listing them, and always the same values as
+    listing gives:
+
+    * data with at most HL_MAX_N distinct values (HbA1c in tenths of a %: a few hundred
+      distinct changes at any n) by the distinct values and their counts
+      (``_walsh_by_counts``: each distinct pair sum once, with its number of pairs);
+    * otherwise by one search for all ``ks`` together (``_walsh_select_many``: O(n log n)
+      per step): bisection on the pair sum narrows bands of at most a few million candidate
+      pairs, which are then listed; each band is verified exactly (no pair below it sums to
+      more, none above to less)."""
     x = np.sort(np.asarray(x, dtype=float))
     n = len(x)
     if n <= HL_MAX_N:
@@ -110,15 +116,45 @@ def walsh_order_statistics(x, ks) -> list[float]:
         del i, j
         walsh = np.partition(walsh, sorted(set(ks)))
         return [float(walsh[k]) for k in ks]
-    return [_walsh_select(x, k) for k in ks]
+    starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])  # first index of each distinct value
+    if len(starts) <= HL_MAX_N:
+        return _walsh_by_counts(x[starts], np.diff(np.r_[starts, n]), ks)
+    got = _walsh_select_many(x, sorted(set(ks)))
+    return [got[k] for k in ks]
+
+
+def _walsh_by_counts(values, counts, ks) -> list[float]:
+    """The ``ks``-th smallest (0-based) Walsh averages of data given as sorted distinct
+    ``values`` with their ``counts``. Every pair of equal values has the same sum, computed
+    as listing computes it (v_a + v_b in floating point), so the multiset of pair sums is
+    each distinct pair sum with its number of pairs: c_a c_b for a < b, c_a (c_a + 1) / 2
+    for a = b. Sorted once; each order statistic is then a search in the cumulated counts."""
+    a, b = np.triu_indices(len(values))
+    counts = np.asarray(counts, dtype=np.int64)
+    sums = values[a] + values[b]
+    pairs = np.where(a == b, counts[a] * (counts[a] + 1) // 2, counts[a] * counts[b])
+    del a, b
+    order = np.argsort(sums, kind="stable")
+    sums, cum = sums[order], np.cumsum(pairs[order])
+    return [float(sums[int(np.searchsorted(cum, k, side="right"))] / 2) for k in ks]
 
 
 def _walsh_select(x, k: int, band: int = 2_000_000) -> float:
-    """The k-th smallest (0-based) Walsh average of sorted ``x`` without listing all pairs.
+    """The k-th smallest (0-based) Walsh average of sorted ``x`` without listing all pairs
+    (``_walsh_select_many`` for one rank)."""
+    return _walsh_select_many(x, [k], band)[k]
 
-    Pair sums are compared as computed (x_i + x_j in floating point, as the listing computes
-    them), so the counts are exact and the value is the one listing would give; a band of
-    equal sums (tied data) ends the search at once."""
+
+def _walsh_select_many(x, ks, band: int = 2_000_000) -> dict[int, float]:
+    """The ks-th smallest (0-based) Walsh averages of sorted ``x`` without listing all pairs,
+    as {k: value}.
+
+    One search serves every rank: a band of pair sums holding several wanted ranks is cut
+    once for all of them, and split into one band per side when a cut falls between them
+    (so the estimate's two middle ranks share every cut, and the interval's bounds the first
+    ones). Pair sums are compared as computed (x_i + x_j in floating point, as the listing
+    computes them), so the counts are exact and each value is the one listing would give; a
+    band of equal sums (tied data) ends its search at once."""
     n = len(x)
     rows = np.arange(n)
 
@@ -135,29 +171,40 @@ def _walsh_select(x, k: int, band: int = 2_000_000) -> float:
         return np.maximum(j, rows)
 
     lo, hi = 2 * x[0] - 1.0, 2 * x[-1] + 1.0  # pair sums: none <= lo, all <= hi
-    a, b = upto(lo), upto(hi)
-    interpolate = True
-    while True:
+    out: dict[int, float] = {}
+    # bands still to narrow: (a, b, ranks in the band, last cut interpolated, size before it)
+    todo = [(upto(lo), upto(hi), sorted(set(ks)), None, None)]
+    while todo:
+        a, b, group, interpolated, before = todo.pop()
         below, inside = int((a - rows).sum()), int((b - a).sum())
+        # the next cut: interpolated on the rank (few steps on smooth data), or halfway when
+        # the last interpolated cut did not halve the band
+        interpolate = interpolated is None or not interpolated or 2 * inside <= before
         has = b > a
         low_sum, high_sum = (x + x[np.minimum(a, n - 1)])[has].min(), (x + x[np.maximum(b - 1, 0)])[has].max()
         if low_sum == high_sum:  # every candidate pair has the same sum (ties)
-            return float(low_sum / 2)
+            out.update({k: float(low_sum / 2) for k in group})
+            continue
         if inside <= band:
-            sums = np.concatenate([x[i] + x[a[i]:b[i]] for i in np.flatnonzero(has)])
-            return float(np.partition(sums, k - below)[k - below] / 2)
-        # the next cut: interpolated on the rank (few steps on smooth data), or halfway when
-        # the last interpolated cut did not halve the band
-        share = (k - below + 0.5) / inside if interpolate else 0.5
+            row = np.repeat(np.flatnonzero(has), (b - a)[has])  # each candidate pair's i ...
+            col = np.arange(inside) - np.repeat(np.cumsum((b - a)[has]) - (b - a)[has], (b - a)[has])
+            sums = x[row] + x[a[row] + col]  # ... and its j, listed in row order
+            del row, col
+            sums = np.partition(sums, [k - below for k in group])
+            out.update({k: float(sums[k - below] / 2) for k in group})
+            continue
+        target = (group[0] + group[-1]) / 2  # the middle of the wanted ranks
+        share = (target - below + 0.5) / inside if interpolate else 0.5
         mid = low_sum + (high_sum - low_sum) * min(max(share, 0.001), 0.999)
         mid = low_sum if mid >= high_sum else mid  # adjacent floats: split off the smallest sum
         m = upto(mid)
-        count = int((m - rows).sum())
-        if count > k:
-            b = m
-        else:
-            a = m
-        interpolate = not interpolate or 2 * int((b - a).sum()) <= inside
+        count = int((m - rows).sum())  # pairs with sum <= mid: ranks 0 .. count - 1
+        lower, upper = [k for k in group if k < count], [k for k in group if k >= count]
+        if upper:
+            todo.append((m, b, upper, interpolate, inside))
+        if lower:
+            todo.append((a, m, lower, interpolate, inside))
+    return out
 
 
 def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
