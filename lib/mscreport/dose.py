@@ -148,8 +148,8 @@ class AdjustedDose(TidyResult):
 
 def adjust_dose_for_baseline(cohort) -> AdjustedDose:
     """change ~ baseline + high dose (OLS; R: ``lm``) and the partial correlation of dose_cells and change given baseline."""
-    import statsmodels.formula.api as smf
     from scipy import stats as st
+    from statsmodels.regression.linear_model import OLS
 
     from .stats import _num, is_constant
 
@@ -162,8 +162,15 @@ def adjust_dose_for_baseline(cohort) -> AdjustedDose:
         return AdjustedDose(n, None, None, None, None, None, None, None, None,
                             "needs at least 5 patients with a dose, in both dose groups")
     data = f.assign(high=(f["dose_group"] == "high").astype(float))
-    fit = smf.ols("change ~ hba1c_baseline + high", data=data).fit()
-    ci = fit.conf_int(alpha).loc["high"]
+    # R's lm(change ~ hba1c_baseline + high): the design matrix built here (intercept, baseline,
+    # high) is the one a formula would build, without the formula machinery (seconds at 1e6)
+    design = data[["hba1c_baseline", "high"]].to_numpy(dtype="float64")
+    y = data["change"].to_numpy(dtype="float64")
+    complete = ~np.isnan(y) & ~np.isnan(design).any(axis=1)  # as the formula's missing='drop'
+    names = ["Intercept", "hba1c_baseline", "high"]
+    fit = OLS(y[complete], np.column_stack([np.ones(int(complete.sum())), design[complete]])).fit()
+    params, pvalues = dict(zip(names, fit.params)), dict(zip(names, fit.pvalues))
+    ci = fit.conf_int(alpha)[names.index("high")]
     # partial correlation: residuals of change and of dose after regressing each on baseline
     X = np.column_stack([np.ones(n), data["hba1c_baseline"]])
     def resid(y):
@@ -175,8 +182,8 @@ def adjust_dose_for_baseline(cohort) -> AdjustedDose:
         pr = float(np.corrcoef(rc, rd)[0, 1])
         dfree = n - 3
         pp = 2 * float(st.t.sf(abs(pr) * np.sqrt(dfree / (1 - pr * pr)), dfree)) if abs(pr) < 1 else 0.0
-    return AdjustedDose(n, _num(fit.params["high"]), (float(ci.iloc[0]), float(ci.iloc[1])), _num(fit.pvalues["high"]),
-                        _num(fit.params["hba1c_baseline"]), _num(fit.pvalues["hba1c_baseline"]), _num(fit.rsquared),
+    return AdjustedDose(n, _num(params["high"]), (float(ci[0]), float(ci[1])), _num(pvalues["high"]),
+                        _num(params["hba1c_baseline"]), _num(pvalues["hba1c_baseline"]), _num(fit.rsquared),
                         pr, pp)
 
 
