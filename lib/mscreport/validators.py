@@ -73,6 +73,41 @@ def _number_hint(cell: str) -> str:
     return ""
 
 
+# 7, 7.5, -0.5, .5, 7., 1.5e9, 2E-6 (exponent up to 22 or down to -9); no comma or space
+PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE](?:\+?(?:[0-9]|1[0-9]|2[0-2])|-[0-9]))?$"
+PLAIN_MAX_CHARS = 15  # so at most 15 digits: the same double from any correct parser (see parse_plain_numbers)
+
+
+def parse_plain_numbers(series: pd.Series) -> np.ndarray | None:
+    """Text cells -> floats (NaN for empty) by pyarrow's cast, when every cell is empty or a
+    plain decimal (``PLAIN_NUMBER``) of at most ``PLAIN_MAX_CHARS`` characters; else None,
+    and ``parse_numbers`` takes its general path (decimal commas, messages for bad cells).
+
+    The same numbers as that path's ``pd.to_numeric``: a decimal of at most 15 digits is an
+    integer below 2**53 times or divided by a power of ten up to 1e22 (15 characters leave at
+    most 20 decimal places with the exponent), all exact doubles, so both parsers return the
+    one correctly rounded product or quotient. The one difference, "-0" (-0.0 here,
+    0.0 from pandas when the whole column is integers), also takes the general path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return None
+    try:
+        cells = pc.fill_null(pa.array(series.to_numpy(dtype=object), type=pa.string(), from_pandas=True), "")
+        empty = pc.equal(cells, "")
+        plain = pc.and_(pc.match_substring_regex(cells, PLAIN_NUMBER), pc.less_equal(pc.utf8_length(cells), PLAIN_MAX_CHARS))
+        if not pc.all(pc.or_(empty, plain)).as_py():
+            return None
+        values = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), cells), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    values = values.to_numpy(zero_copy_only=False)  # nulls (empty cells) -> NaN
+    if np.any((values == 0) & np.signbit(values)):
+        return None
+    return values
+
+
 def parse_numbers(series: pd.Series, name: str, column: str,
                   rows: np.ndarray | None = None) -> tuple[pd.Series, list[Problem]]:
     """Cells -> floats (NaN for empty). Accepts decimal commas. Problems for non-numbers.
@@ -86,6 +121,9 @@ def parse_numbers(series: pd.Series, name: str, column: str,
         problems = [Problem(name, int(rows[i]), column, f"not a number: {values.iloc[i]!r}") for i in np.flatnonzero(bad)]
         values[bad] = np.nan
         return values, limited(problems, name, column)
+    plain = parse_plain_numbers(series)
+    if plain is not None:  # the usual file: every cell a plain decimal or empty, nothing to word
+        return pd.Series(plain, name=series.name), []
     text = series.astype("string").fillna("").str.strip().reset_index(drop=True)
     # the decimal-comma pattern tried only on the cells that contain a comma
     comma = text.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
