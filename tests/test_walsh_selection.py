@@ -89,3 +89,24 @@ def test_by_counts_equals_a_full_sort_at_every_rank():
     walsh = _sorted_walsh(x)
     values, counts = np.unique(x, return_counts=True)
     assert stats._walsh_by_counts(values, counts, range(len(walsh))) == [float(w) for w in walsh]
+
+
+@pytest.mark.parametrize("kind", ["continuous", "tenths", "few_values", "changes_of_tenths", "one_value"])
+def test_signed_rank_sum_equals_summing_scipy_ranks(kind):
+    """V from the sorted |x| (mid-rank x count of positive values) is exactly the sum of
+    scipy.stats.rankdata(|x|) over the positive x, and the tie flag is whether |x| has ties."""
+    from scipy import stats as st
+
+    rng = np.random.default_rng(13)
+    n = 20_001
+    base = np.round(rng.normal(8.5, 1.2, n), 1)
+    x = {"continuous": rng.normal(-0.3, 1.0, n),
+         "tenths": np.round(rng.normal(-0.3, 1.0, n), 1),
+         "few_values": rng.choice([-0.3, -0.1, 0.1, 0.2, 0.3], n),
+         "changes_of_tenths": np.round(base + np.round(rng.normal(-0.8, 1.0, n), 1), 1) - base,
+         "one_value": np.full(n, -0.5)}[kind]
+    x = x[x != 0]
+    r = st.rankdata(np.abs(x))
+    v, ties = stats.signed_rank_sum(x)
+    assert v == float(r[x > 0].sum())
+    assert ties == (len(np.unique(np.abs(x))) < len(x))

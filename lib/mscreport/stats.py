@@ -207,6 +207,27 @@ def _walsh_select_many(x, ks, band: int = 2_000_000) -> dict[int, float]:
     return out
 
 
+def signed_rank_sum(x) -> tuple[float, bool]:
+    """(V, ties): V = the sum of the ranks of |x| (mid-ranks for ties) over the positive x
+    (R's V), and whether |x| has ties. From the sorted |x|: each distinct value's mid-rank
+    times the number of positive x with that value; mid-ranks are half-integers and V is
+    below 2**52, so every product and sum is exact: the same V as summing
+    ``scipy.stats.rankdata(abs(x))[x > 0]``, which is used above that size."""
+    x = np.asarray(x, dtype="float64")
+    n = len(x)
+    if n * (n + 1) // 2 >= 2**52:
+        r = st.rankdata(np.abs(x))
+        return float(r[x > 0].sum()), _has_ties(r)
+    a = np.sort(np.abs(x))
+    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    mid_rank = starts + (counts + 1) / 2  # 1-based ranks start + 1 .. start + count, averaged
+    positive = np.sort(x[x > 0])
+    n_positive = (np.searchsorted(positive, a[starts + counts - 1], side="right")
+                  - np.searchsorted(positive, a[starts], side="left"))
+    return float(np.sum(n_positive * mid_rank)), bool(np.any(counts > 1))
+
+
 def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     """R's ``wilcox.test(d, conf.int = TRUE)`` (two-sided, mu = 0, correct = TRUE):
     scipy.stats.wilcoxon for the test, the Walsh averages for Hodges-Lehmann."""
@@ -216,9 +237,7 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     n = len(x)
     if n == 0:
         return SignedRankResult(0, None, None, "not computed: every difference is 0", None, None, None, "not computed")
-    r = st.rankdata(np.abs(x))
-    v = float(r[x > 0].sum())
-    ties = _has_ties(r)
+    v, ties = signed_rank_sum(x)
     # R's default (exact = NULL): exact for n < 50 without ties or zeros; otherwise the normal
     # approximation with tie correction and, by correct = TRUE, continuity correction.
     # scipy's method="auto" differs: exact up to n = 50 (R: below 50), and with ties or zeros
