@@ -55,6 +55,17 @@ class Cohort:
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
 
+    def once(self, key: str, compute):
+        """``compute()`` the first time ``key`` is asked of this cohort, the same result after:
+        for analyses that several cells of a chapter ask for (seconds each at 1e6 patients).
+        A Cohort does not change (frozen; its frame is not modified after validation), so an
+        analysis of it is computed once; ``dataclasses.replace`` makes a new cohort, with no
+        results kept."""
+        kept = self.__dict__.setdefault("_once", {})
+        if key not in kept:
+            kept[key] = compute()
+        return kept[key]
+
     @property
     def rows_analysed(self) -> int:
         return len(self.frame)

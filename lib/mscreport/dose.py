@@ -108,7 +108,12 @@ class SourceComparison(TidyResult):
 
 
 def compare_sources(cohort) -> SourceComparison:
-    """Change compared across MSC sources: one-way ANOVA (R: ``oneway.test(var.equal = TRUE)``) and Kruskal-Wallis."""
+    """Change compared across MSC sources: one-way ANOVA (R: ``oneway.test(var.equal = TRUE)``) and Kruskal-Wallis
+    (computed once per cohort: chapter 4 shows it and records it)."""
+    return cohort.once("compare_sources", lambda: _compare_sources(cohort))
+
+
+def _compare_sources(cohort) -> SourceComparison:
     from .stats import _num, kruskal_wallis
 
     empty = pd.DataFrame(columns=["source", "n", "mean_change", "sd_change"])
@@ -147,7 +152,12 @@ class AdjustedDose(TidyResult):
 
 
 def adjust_dose_for_baseline(cohort) -> AdjustedDose:
-    """change ~ baseline + high dose (OLS; R: ``lm``) and the partial correlation of dose_cells and change given baseline."""
+    """change ~ baseline + high dose (OLS; R: ``lm``) and the partial correlation of dose_cells and change given baseline
+    (computed once per cohort: chapter 4 shows it, records it and words the dose reversal from it)."""
+    return cohort.once("adjust_dose_for_baseline", lambda: _adjust_dose_for_baseline(cohort))
+
+
+def _adjust_dose_for_baseline(cohort) -> AdjustedDose:
     from scipy import stats as st
     from statsmodels.regression.linear_model import OLS
 
