@@ -2,8 +2,9 @@
 
 The build copies the cohort file into its private work folder while hashing it (one read of
 the user's file), validates the copy, and writes the validated cohort there
-(``cohort.pickle``: the frame with its exact dtypes; ``cohort.json``: everything else,
-including the typed, validated parameters). Every chapter loads that snapshot instead of
+(``cohort.pickle``: the frame with its exact dtypes, without the pseudonyms and row numbers
+that no chapter reads (``NOT_FOR_CHAPTERS``); ``cohort.json``: everything else, including the
+typed, validated parameters). Every chapter loads that snapshot instead of
 re-reading the user's file, so a file replaced during a build cannot change the numbers,
 and nothing is validated twice. The snapshot lives in the build's own staging folder
 (mode 0700), is written and read by the same build, and is removed with it.
@@ -30,6 +31,11 @@ PICKLED_FIELDS = ("frame", "longitudinal")  # data frames (exact dtypes) and the
 FRAME_FILE = "cohort.pickle"
 META_FILE = "cohort.json"
 PROBLEM_FIELDS = ("notes", "file_notes")  # Cohort fields holding Problems
+# columns of the validated frame that no chapter reads, left out of the chapters' snapshot: the
+# pseudonyms (nothing leaked: the chapters never see who a patient is) and the file's row numbers
+# (the exclusions keep theirs in ``Cohort.excluded``). At 1e7 patients they are a quarter of the
+# frame, and every selection of patients (a stratum, a dose group) copied them again.
+NOT_FOR_CHAPTERS = ("patient_id", "row")
 
 
 def _require_regular(mode: int, shown: str) -> None:
@@ -76,8 +82,10 @@ def copy_and_hash(source: Path, shown: str, dest_dir: Path) -> tuple[Path, str]:
 def save_snapshot(cohort, folder: Path) -> Path:
     """Write a validated Cohort into ``folder``; returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
+    pickled = {name: getattr(cohort, name) for name in PICKLED_FIELDS}
+    pickled["frame"] = cohort.frame.drop(columns=[c for c in NOT_FOR_CHAPTERS if c in cohort.frame.columns])
     with open(folder / FRAME_FILE, "wb") as fh:
-        pickle.dump({name: getattr(cohort, name) for name in PICKLED_FIELDS}, fh, protocol=5)
+        pickle.dump(pickled, fh, protocol=5)
     meta = {f.name: getattr(cohort, f.name) for f in dataclasses.fields(cohort) if f.name not in PICKLED_FIELDS}
     meta["excluded"] = [dataclasses.asdict(e) for e in cohort.excluded]
     for key in PROBLEM_FIELDS:
@@ -88,7 +96,8 @@ def save_snapshot(cohort, folder: Path) -> Path:
 
 
 def load_snapshot(folder: str | Path):
-    """The Cohort saved by ``save_snapshot`` (no re-reading, no re-validation)."""
+    """The Cohort saved by ``save_snapshot`` (no re-reading, no re-validation), its frame
+    without the columns ``NOT_FOR_CHAPTERS``."""
     from .cohort import Cohort, Exclusion
 
     folder = Path(folder)
