@@ -242,6 +242,10 @@ def check_ids(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[pd.Seri
     ids = _text(frame, "patient_id")
     empty = (ids == "").to_numpy(dtype=bool)
     problems = _located(empty, rows, name, "patient_id", lambda i: "empty patient_id: every row needs a study pseudonym")
+    key = _lookalike_key(ids)
+    key_shared = key.duplicated(keep=False).to_numpy()
+    if not key_shared.any():  # no two ids fold to the same key, so no two are equal: one pass, not two
+        return ids, problems, []
     dup = ids.duplicated(keep="first").to_numpy() & ~empty
     first_row: dict[str, int] = {}
     if dup.any():
@@ -251,8 +255,7 @@ def check_ids(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[pd.Seri
                              lambda i: f"duplicate patient_id (same as row {first_row[ids.iloc[i]]}): "
                                        "pseudonyms must be unique")
     notes: list[Problem] = []
-    key = _lookalike_key(ids)
-    alike = ~empty & ~dup & key.duplicated(keep=False).to_numpy()  # first occurrences sharing a folded key
+    alike = ~empty & ~dup & key_shared  # first occurrences sharing a folded key
     first_of_key: dict[str, int] = {}
     for i in np.flatnonzero(alike):  # in row order: the first of each key is kept, the later ones noted
         j = first_of_key.setdefault(key.iloc[i], i)
@@ -444,11 +447,11 @@ def assign_exclusions(out: pd.DataFrame, rows: np.ndarray, params: dict) -> tupl
     no_baseline = out["hba1c_baseline"].isna().to_numpy()
     no_followup = out["hba1c_followup"].isna().to_numpy()
     below = (out["hba1c_baseline"] < params["moderate_min"]).to_numpy()
-    reasons = np.select([no_baseline & no_followup, no_baseline, below, no_followup],
-                        [REASON_NO_HBA1C, REASON_NO_BASELINE, REASON_BELOW_MIN.format(params["moderate_min"]),
-                         REASON_NO_FOLLOWUP], default="")
-    excluded = [(int(rows[i]), str(reasons[i])) for i in np.flatnonzero(reasons != "")]
-    return reasons == "", excluded
+    texts = ["", REASON_NO_HBA1C, REASON_NO_BASELINE, REASON_BELOW_MIN.format(params["moderate_min"]), REASON_NO_FOLLOWUP]
+    # the reason's number per row (0: analysed), not its text: n short integers, not n long strings
+    reasons = np.select([no_baseline & no_followup, no_baseline, below, no_followup], [1, 2, 3, 4], default=0)
+    excluded = [(int(rows[i]), texts[reasons[i]]) for i in np.flatnonzero(reasons)]
+    return reasons == 0, excluded
 
 
 def derive_columns(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
