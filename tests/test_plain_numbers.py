@@ -52,3 +52,9 @@ def test_parse_numbers_is_unchanged_for_a_plain_column():
     values, problems = v.parse_numbers(pd.Series(cells, dtype=object, name="hba1c_baseline"), "f.csv", "hba1c_baseline")
     assert problems == [] and values.name == "hba1c_baseline"
     assert np.array_equal(values.to_numpy().view("u8"), _to_numeric(cells).view("u8"))
+
+
+@pytest.mark.parametrize("cells", [[b"7.5", "7.5"], [7.5, "7.5"], [pd.Timestamp("2020-01-01"), "7"], [True, "7"]])
+def test_cells_that_are_not_text_take_the_general_path(cells):
+    """Bytes (a Parquet binary column), numbers or dates among text cells (a spreadsheet)."""
+    assert v.parse_plain_numbers(pd.Series(cells, dtype=object)) is None

@@ -215,6 +215,8 @@ def signed_rank_sum(x) -> tuple[float, bool]:
     ``scipy.stats.rankdata(abs(x))[x > 0]``, which is used above that size."""
     x = np.asarray(x, dtype="float64")
     n = len(x)
+    if n == 0:
+        return 0.0, False
     if n * (n + 1) // 2 >= 2**52:
         r = st.rankdata(np.abs(x))
         return float(r[x > 0].sum()), _has_ties(r)

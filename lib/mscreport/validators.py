@@ -94,7 +94,10 @@ def parse_plain_numbers(series: pd.Series) -> np.ndarray | None:
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return None
     try:
-        cells = pc.fill_null(pa.array(series.to_numpy(dtype=object), type=pa.string(), from_pandas=True), "")
+        cells = pa.array(series.to_numpy(dtype=object), from_pandas=True)  # its type inferred: text only, not bytes
+        if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+            return None
+        cells = pc.fill_null(cells, "")
         empty = pc.equal(cells, "")
         plain = pc.and_(pc.match_substring_regex(cells, PLAIN_NUMBER), pc.less_equal(pc.utf8_length(cells), PLAIN_MAX_CHARS))
         if not pc.all(pc.or_(empty, plain)).as_py():
