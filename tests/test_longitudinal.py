@@ -430,3 +430,27 @@ def test_trajectory_chapter_cells_are_thin():
             assert not found, f"computation belongs in lib/: {found} in {cell.source[:60]!r}"
     teaching = [c.source for c in nb.cells if "teaching" in c.metadata.get("tags", [])]
     assert any("t-test" in s and "mixed model" in s for s in teaching)
+
+
+def test_a_parquet_long_file_with_missing_patient_level_text_loads_and_names_its_rows(tmp_path):
+    """pandas' "string" dtype (what read_parquet gives back) holds pd.NA for a missing cell:
+    the patient-level checks treat it as an empty cell, as they do in a CSV (review finding)."""
+    frame = pd.read_csv(FIXTURES / "long_constructed.csv", dtype=str)
+    first = frame["patient_id"].iloc[0]
+    frame["dose_cells"] = frame["dose_cells"].astype("string")
+    frame.loc[frame["patient_id"] == first, "dose_cells"] = pd.NA
+    path = tmp_path / "long.parquet"
+    frame.to_parquet(path)
+    cohort = load_cohort(path, dict(DEFAULTS))
+    csv = tmp_path / "long.csv"
+    frame.to_csv(csv, index=False)
+    same = load_cohort(csv, dict(DEFAULTS))
+    assert cohort.rows_analysed == same.rows_analysed
+    assert [e.reason for e in cohort.excluded] == [e.reason for e in same.excluded]
+
+    frame["arm"] = pd.Series(["msc"] * len(frame), dtype="string")
+    frame.loc[frame["patient_id"] == first, "arm"] = pd.NA
+    frame.to_parquet(path)
+    with pytest.raises(InputError) as err:
+        load_cohort(path, dict(DEFAULTS))
+    assert any(p.column == "arm" and p.row is not None for p in err.value.problems)

@@ -257,7 +257,8 @@ def _patient_columns(frame: pd.DataFrame, patient: np.ndarray, n_patients: int, 
         np.minimum.at(head, patient, np.arange(n))
     for column in [c for c in PATIENT_COLUMNS + ("infusion_date",) if c in frame.columns]:
         raw = frame[column].to_numpy(dtype=object)
-        if head is not None and pd.api.types.infer_dtype(raw, skipna=True) == "string":
+        if (head is not None and pd.api.types.infer_dtype(raw, skipna=True) == "string"
+                and not pd.isna(raw).any()):  # a missing cell (pd.NA compares as NA) takes the general path
             first_text = raw[head]
             if (raw == first_text[patient]).all():  # the usual long file: the same text on every row of a patient
                 out[column] = np.array(["" if pd.isna(x) else str(x).strip() for x in first_text], dtype=object)
