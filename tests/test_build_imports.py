@@ -20,7 +20,8 @@ import nbformat
 import pytest
 
 from mscreport.paths import REPO_ROOT
-from mscreport.render import extract_records, plain
+from mscreport.jsondata import jsonable
+from mscreport.render import extract_records
 
 
 def _python(code: str) -> dict:
@@ -32,7 +33,7 @@ def _python(code: str) -> dict:
 def test_records_leave_the_worker_as_plain_data():
     node = nbformat.from_dict({"a": [{"b": 1.5, "c": {"d": None}}], "e": "x"})
     assert type(node) is not dict and type(node["a"][0]) is not dict  # control: nbformat's own type
-    out = plain(node)
+    out = jsonable(node)
     assert out == {"a": [{"b": 1.5, "c": {"d": None}}], "e": "x"}
     assert type(out) is dict and type(out["a"][0]) is dict and type(out["a"][0]["c"]) is dict
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import display as fmt
 from .disclosure import hidden_in_results
+from .jsondata import jsonable
 from .mime import RESULT_MIME
 from .paths import TEACHING_DIRNAME, TEMPLATES_DIR
 
@@ -26,16 +27,6 @@ _TAGS = re.compile(r"<[^>]+>")
 _RELATION_SPACE = re.compile(r"(&lt;|&gt;|[<>=≤≥]) (?=[\d−\-.])")
 _ABSOLUTE_STRING = re.compile(r"([\"'])(/[^\"'\n]*/)([^/\"'\n]+)\1")  # "/any/folder/name.yaml"
 _VERBATIM = re.compile(r"(<(pre|style|code|textarea)\b.*?</\2>|<[^>]+>)", re.S)
-
-
-def plain(value):
-    """``value`` with nbformat's ``NotebookNode`` dicts made plain dicts, recursively: records
-    travel to the build process, which then need not import nbformat to unpickle them."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 def coalesce_streams(outputs: list) -> list:
@@ -68,7 +59,7 @@ def extract_records(nb) -> dict:
             data = out.get("data", {})
             if RESULT_MIME in data:
                 rec = data[RESULT_MIME]
-                records[rec["key"]] = plain(rec["value"])
+                records[rec["key"]] = jsonable(rec["value"])  # plain dicts, not NotebookNode: the build need not import nbformat
             else:
                 kept.append(out)
         cell["outputs"] = coalesce_streams(kept)

@@ -9,8 +9,8 @@ build merges the records (``merge_records``). ``compute_results`` does it in one
 from __future__ import annotations
 
 import json
-import math
 
+from .jsondata import jsonable
 from .strata import STRATA
 
 # The analyses (scipy, statsmodels) are imported where they run: the build process only
@@ -192,19 +192,6 @@ def arms_block(cohort) -> dict | None:
 
     result = analyse_arms(cohort)
     return None if result is None else result.interface()
-
-
-def jsonable(obj):
-    """Replace NaN/inf by None and numpy scalars by Python numbers, recursively."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def dumps(results: dict) -> str:
