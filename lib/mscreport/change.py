@@ -22,13 +22,15 @@ BASELINE_LEVELS = (7.0, 6.5)  # NGSP %: how many started below each (clinical re
 
 
 def _changes(cohort, group: str):
-    f = cohort.frame if group == "overall" else cohort.stratum(group)
-    return f["change"].to_numpy(float)
+    c = cohort.frame["change"].to_numpy(float)
+    return c if group == "overall" else c[cohort.stratum_mask(group)]
 
 
-def _paired(cohort, group: str):
-    f = cohort.frame if group == "overall" else cohort.stratum(group)
-    return paired_test(f["hba1c_baseline"], f["hba1c_followup"], cohort.params["alpha"])
+def _paired(cohort) -> dict:
+    """The paired analyses of chapter 3, overall and per stratum (the same results, computed once)."""
+    from .results import analyse_overall, analyse_strata
+
+    return {"overall": analyse_overall(cohort), **analyse_strata(cohort)}
 
 
 def normality_block(paired: dict) -> dict:
@@ -105,12 +107,12 @@ def windows_block(cohort) -> list[dict] | None:
     over 36), each with its one-sample t interval; None without followup_months."""
     if not cohort.has("followup_months"):
         return None
-    f = cohort.frame[cohort.frame["followup_months"].notna()]
+    f = cohort.frame
+    months, base, follow = (f[c].to_numpy(float) for c in ("followup_months", "hba1c_baseline", "hba1c_followup"))
     rows = []
-    for lo, hi in FOLLOWUP_WINDOWS:
-        k = (f["followup_months"] > lo) & ((f["followup_months"] <= hi) if hi is not None else True)
-        g = f[k]
-        r = paired_test(g["hba1c_baseline"], g["hba1c_followup"], cohort.params["alpha"], rank_tests=False)
+    for lo, hi in FOLLOWUP_WINDOWS:  # a missing follow-up time (NaN) is in no window
+        k = (months > lo) & ((months <= hi) if hi is not None else True)
+        r = paired_test(base[k], follow[k], cohort.params["alpha"], rank_tests=False)
         rows.append({"from_months": lo, "to_months": hi, "n": r.n, "mean_change": r.mean_change,
                      "sd_change": r.sd_change, "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p})
     return rows
@@ -118,7 +120,7 @@ def windows_block(cohort) -> list[dict] | None:
 
 def analyse_change(cohort) -> dict:
     """Every block of the change chapter beyond PAIRED, keyed as in results.json."""
-    paired = {g: _paired(cohort, g) for g in GROUPS}
+    paired = _paired(cohort)
     return {"normality": normality_block(paired), "hodges_lehmann": hodges_lehmann_block(cohort, paired),
             "target": target_block(cohort), "safety": safety_block(cohort), "attrition": attrition_block(cohort),
             "change_by_followup": windows_block(cohort)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import dictionary as dd
@@ -76,7 +77,12 @@ class Cohort:
 
     def stratum(self, name: str) -> pd.DataFrame:
         """Rows of one severity stratum ('moderate' or 'severe')."""
-        return self.frame[self.frame["stratum"] == name]
+        return self.frame[self.stratum_mask(name)]
+
+    def stratum_mask(self, name: str) -> np.ndarray:
+        """Boolean array: which rows of ``frame`` are in one severity stratum (computed once;
+        select the columns needed with it rather than copying the whole frame per stratum)."""
+        return self.once(f"stratum_mask:{name}", lambda: (self.frame["stratum"] == name).to_numpy(dtype=bool))
 
     def exclusion_counts(self) -> pd.DataFrame:
         """Excluded rows counted by reason (no row numbers: safe to show in a report)."""

@@ -78,20 +78,23 @@ def analyse_dose(cohort) -> DoseResult:
     if not cohort.has("dose_cells"):
         return DoseResult(False, "the cohort file has no dose_cells column: dose analyses are not possible",
                           cutoff, 0, cohort.rows_analysed, None, None, None, None, None, None)
-    f = cohort.frame[cohort.frame["dose_group"].notna()]
-    hi = f[f["dose_group"] == "high"]
-    lo = f[f["dose_group"] == "low"]
-    missing = cohort.rows_analysed - len(f)
+    f = cohort.frame
+    group = f["dose_group"]
+    dosed, hi, lo = group.notna().to_numpy(), (group == "high").to_numpy(), (group == "low").to_numpy()
+    # the columns tested, selected by masks (not the whole frame copied per group)
+    base, follow, change, cells = (f[c].to_numpy() for c in ("hba1c_baseline", "hba1c_followup", "change", "dose_cells"))
+    n_dosed = int(dosed.sum())
+    missing = cohort.rows_analysed - n_dosed
     note = f"{missing} analysed patient(s) without a dose are left out of dose analyses" if missing else ""
     return DoseResult(
-        True, note, cutoff, len(f), missing,
-        paired_test(hi["hba1c_baseline"], hi["hba1c_followup"], alpha),
-        paired_test(lo["hba1c_baseline"], lo["hba1c_followup"], alpha),
-        welch_test(hi["change"], lo["change"], alpha),
-        mann_whitney(hi["change"], lo["change"]),
-        pearson(f["dose_cells"], f["change"], alpha),
-        spearman(f["dose_cells"], f["change"]),
-        solve_arms(cohort.frame)["dose_group"][0])
+        True, note, cutoff, n_dosed, missing,
+        paired_test(base[hi], follow[hi], alpha),
+        paired_test(base[lo], follow[lo], alpha),
+        welch_test(change[hi], change[lo], alpha),
+        mann_whitney(change[hi], change[lo]),
+        pearson(cells[dosed], change[dosed], alpha),
+        spearman(cells[dosed], change[dosed]),
+        solve_arms(f)["dose_group"][0])
 
 
 @dataclass(frozen=True)

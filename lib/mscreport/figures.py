@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 from .disclosure import SUPPRESSED, hidden_by_column, hidden_parts, hidden_strata, too_few  # noqa: E402
@@ -183,8 +184,10 @@ def change_distribution(frame):
         k = min(40, max(8, int(np.sqrt(len(data))) * 2))
         bins = _bins(c, 0.1) if np.ptp(c) <= 1e-9 * max(1.0, float(np.max(np.abs(c)))) else k
         present = set(data["stratum"].unique())  # once: not once per label over every row
-        sns.histplot(data=data, x="change", hue="stratum", hue_order=[h for h in palette if h in present],
-                     palette=palette, bins=bins, alpha=0.6, ax=ax)
+        edges = np.histogram_bin_edges(c, bins)  # seaborn's shared bins (common_bins), computed once
+        sns.histplot(data=histogram_counts(data, "change", "stratum", edges), x="change", weights="count",
+                     hue="stratum", hue_order=[h for h in palette if h in present],
+                     palette=palette, bins=list(edges), alpha=0.6, ax=ax)  # a list: seaborn compares bins to "auto"
     ax.axvline(0, color="black", lw=1)
     ax.set_xlabel("change in HbA1c, follow-up − baseline (% points)")
     ax.set_ylabel("patients")
@@ -250,6 +253,36 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
     return fig
 
 
+def histogram_counts(data, value: str, by: str, edges) -> pd.DataFrame:
+    """Per group, the count of ``value`` in each bin of ``edges`` (``np.histogram``, as seaborn's
+    histplot counts) at the bin's centre, column ``count``: a histogram of these weighted by
+    ``count`` on the same edges has exactly the bars of the histogram of every row, without
+    seaborn handling a row (and a group label) per patient."""
+    centres = (edges[:-1] + edges[1:]) / 2
+    parts = [pd.DataFrame({value: centres, by: group, "count": np.histogram(v.to_numpy(float), bins=edges)[0]})
+             for group, v in data.groupby(by, sort=True)[value]]
+    return pd.concat(parts, ignore_index=True)
+
+
+def box_samples(data, by: str, value: str, order) -> pd.DataFrame:
+    """Per group of ``order``, nine values with the box plot statistics of all its ``value``s
+    (``matplotlib.cbook.boxplot_stats``, what seaborn's boxplot draws: quartiles by linear
+    interpolation, whiskers at the most extreme values within 1.5 IQR): min, low whisker, Q1
+    twice, median, Q3 twice, high whisker, max. Their 25th, 50th and 75th percentiles are
+    exactly Q1, the median and Q3, so seaborn draws the same box, whiskers and caps, and the
+    minimum and maximum keep the axis range; only outliers beyond them (drawn with size 0)
+    are not passed. Seaborn then handles nine rows per group instead of a row per patient."""
+    from matplotlib.cbook import boxplot_stats
+
+    parts = []
+    for group in order:
+        v = data.loc[data[by] == group, value].to_numpy(float)
+        st = boxplot_stats(v, whis=1.5)[0]
+        sample = [v.min(), st["whislo"], st["q1"], st["q1"], st["med"], st["q3"], st["q3"], st["whishi"], v.max()]
+        parts.append(pd.DataFrame({by: group, value: sample}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def group_boxes(frame, by: str, order, ylabel: str = "change (% points)", aggregate_above: int = 2000):
     """Change by group: seaborn box plot (median, quartiles, whiskers to 1.5 IQR), with one
     point per patient up to ``aggregate_above`` patients."""
@@ -258,11 +291,13 @@ def group_boxes(frame, by: str, order, ylabel: str = "change (% points)", aggreg
     fig, ax = plt.subplots(figsize=(6, 3.8))
     hidden = hidden_by_column(frame, by)
     data = frame.loc[frame[by].notna() & frame["change"].notna(), [by, "change"]]
-    order = [o for o in order if (data[by] == o).any() and str(o) not in hidden]
+    present = set(data[by].unique())  # once: not once per group over every row
+    order = [o for o in order if o in present and str(o) not in hidden]
     if hidden:
         _hidden_title(ax, hidden)
     if order:
-        sns.boxplot(data=data, x=by, y="change", order=order, ax=ax, color="#DDDDDD", fliersize=0, linecolor="#555555")
+        sns.boxplot(data=box_samples(data, by, "change", order), x=by, y="change", order=order, ax=ax,
+                    color="#DDDDDD", fliersize=0, linecolor="#555555")
         if len(data) <= aggregate_above:
             sns.stripplot(data=data, x=by, y="change", order=order, ax=ax, color=PALETTE["severe"], size=4, jitter=False, alpha=0.7)
         ax.xaxis.grid(False)

@@ -24,11 +24,12 @@ TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison
 
 
 def analyse_overall(cohort):
-    """Paired analysis of every analysed patient."""
+    """Paired analysis of every analysed patient (computed once per cohort: chapters 3, 5 and 6 use it)."""
     from .stats import paired_test
 
     f = cohort.frame
-    return paired_test(f["hba1c_baseline"], f["hba1c_followup"], cohort.params["alpha"])
+    return cohort.once("analyse_overall", lambda: paired_test(f["hba1c_baseline"], f["hba1c_followup"],
+                                                               cohort.params["alpha"]))
 
 
 class Strata(dict):
@@ -39,12 +40,20 @@ class Strata(dict):
 
 
 def analyse_strata(cohort) -> dict:
-    """Paired analysis within each severity stratum (a ``Strata`` dict)."""
+    """Paired analysis within each severity stratum (a ``Strata`` dict; computed once per cohort)."""
+    return cohort.once("analyse_strata", lambda: _analyse_strata(cohort))
+
+
+def _analyse_strata(cohort) -> dict:
     from .disclosure import solve_arms
     from .stats import paired_test
 
-    out = Strata({name: paired_test(cohort.stratum(name)["hba1c_baseline"], cohort.stratum(name)["hba1c_followup"],
-                                    cohort.params["alpha"]) for name in STRATA})
+    f = cohort.frame
+    base, follow = f["hba1c_baseline"].to_numpy(), f["hba1c_followup"].to_numpy()
+    out = Strata()
+    for name in STRATA:
+        rows = cohort.stratum_mask(name)  # the two columns tested, not the whole frame, selected
+        out[name] = paired_test(base[rows], follow[rows], cohort.params["alpha"])
     out.hidden_by_arms = solve_arms(cohort.frame)["stratum"][0]
     return out
 
