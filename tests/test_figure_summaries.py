@@ -88,3 +88,38 @@ def test_the_large_cohort_figures_use_the_summaries(monkeypatch):
     plt.close(figures.group_boxes(frame, "dose_group", ["low", "high"]))
     plt.close(figures.change_distribution(frame))
     assert calls == ["box_samples", "histogram_counts"]
+
+
+def _hexbin(ax):
+    coll = [c for c in ax.collections if c.get_array() is not None][0]
+    return np.asarray(coll.get_offsets()).round(12).tolist(), np.asarray(coll.get_array()).tolist()
+
+
+@pytest.mark.parametrize("logx", [False, True])
+def test_a_hexbin_of_the_distinct_points_equals_one_of_every_patient(logx):
+    rng = np.random.default_rng(8)
+    n = 30_000
+    x = rng.choice([1e8, 3e8, 5e8, 1e9, 2e9], n)
+    y = np.round(rng.normal(-0.5, 1.0, n), 1)
+    x[:5] = np.nan  # dropped, as by scatter_fit
+    xs = np.log10(x) if logx else x
+    keep = ~np.isnan(x)
+    fig, (a, b) = plt.subplots(1, 2)
+    a.hexbin(xs[keep], y[keep], gridsize=40, cmap="Blues", mincnt=1)
+    drawn = figures.scatter_fit(x, y, "dose", "change", aggregate_above=2000, logx=logx)
+    offsets, counts = _hexbin(drawn.axes[0])
+    assert (offsets, counts) == _hexbin(a) and sum(counts) == n - 5
+    slope, intercept = np.polyfit(xs[keep], y[keep], 1)
+    line = drawn.axes[0].lines[0].get_xydata()  # the least-squares line, from the weighted distinct points
+    assert np.allclose(line[:, 1], intercept + slope * line[:, 0], rtol=0, atol=1e-9)
+    plt.close(fig)
+    plt.close(drawn)
+
+
+def test_distinct_pairs_counts_and_its_limit(monkeypatch):
+    x = np.array([1.0, 2.0, 1.0, 1.0, 2.0, 3.0])
+    y = np.array([0.5, 0.5, 0.5, -1.0, 0.5, 0.5])
+    px, py, count = figures.distinct_pairs(x, y)
+    assert sorted(zip(px.tolist(), py.tolist(), count.tolist())) == [(1.0, -1.0, 1), (1.0, 0.5, 2), (2.0, 0.5, 2), (3.0, 0.5, 1)]
+    monkeypatch.setattr(figures, "DISTINCT_PAIRS_MAX", 3)
+    assert figures.distinct_pairs(x, y) is None  # 4 distinct points: every patient binned instead

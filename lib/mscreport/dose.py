@@ -21,11 +21,12 @@ if TYPE_CHECKING:  # the statistics are imported where used: the validators impo
     from .stats import MannWhitneyResult, PairedResult, PearsonResult, SpearmanResult, WelchResult
 
 
-def assign_dose_groups(dose_cells, cutoff: float) -> np.ndarray:
+def assign_dose_groups(dose_cells, cutoff: float) -> pd.Categorical:
     """The dose-group rule, once: 'high' when dose_cells >= cutoff (cells), 'low' below it,
-    None where the dose is missing."""
+    missing where the dose is missing; a categorical of ``DOSE_GROUPS`` (one byte per patient)."""
     d = np.asarray(dose_cells, dtype=float)
-    return np.where(np.isnan(d), None, np.where(d >= cutoff, "high", "low")).astype(object)
+    codes = np.where(np.isnan(d), -1, np.where(d >= cutoff, DOSE_GROUPS.index("high"), DOSE_GROUPS.index("low")))
+    return pd.Categorical.from_codes(codes.astype("int8"), categories=list(DOSE_GROUPS))
 
 
 def dose_label(group: str, cutoff: float) -> str:
@@ -169,27 +170,31 @@ def _adjust_dose_for_baseline(cohort) -> AdjustedDose:
     alpha = cohort.params["alpha"]
     if not cohort.has("dose_cells"):
         return AdjustedDose(0, None, None, None, None, None, None, None, None, "no dose_cells column")
-    f = cohort.frame[cohort.frame["dose_cells"].notna()][["change", "hba1c_baseline", "dose_cells", "dose_group"]]
-    n = len(f)
-    if n < 5 or f["dose_group"].nunique() < 2:
+    f = cohort.frame
+    cells = f["dose_cells"].to_numpy(dtype="float64")
+    dosed = ~np.isnan(cells)
+    n = int(dosed.sum())
+    # the four columns used, of the patients with a dose (selected by mask: no copy of the frame)
+    cells, base, change = cells[dosed], f["hba1c_baseline"].to_numpy(dtype="float64")[dosed], f["change"].to_numpy(dtype="float64")[dosed]
+    high = (f["dose_group"] == "high").to_numpy(dtype=bool)[dosed]
+    if n < 5 or f["dose_group"][dosed].nunique() < 2:
         return AdjustedDose(n, None, None, None, None, None, None, None, None,
                             "needs at least 5 patients with a dose, in both dose groups")
-    data = f.assign(high=(f["dose_group"] == "high").astype(float))
     # R's lm(change ~ hba1c_baseline + high): the design matrix built here (intercept, baseline,
     # high) is the one a formula would build, without the formula machinery (seconds at 1e6)
-    design = data[["hba1c_baseline", "high"]].to_numpy(dtype="float64")
-    y = data["change"].to_numpy(dtype="float64")
-    complete = ~np.isnan(y) & ~np.isnan(design).any(axis=1)  # as the formula's missing='drop'
+    complete = ~np.isnan(change) & ~np.isnan(base)  # as the formula's missing='drop' (high is never missing)
+    design = np.empty((int(complete.sum()), 3))  # C order, as np.column_stack builds it: the same fit, bit for bit
+    design[:, 0], design[:, 1], design[:, 2] = 1.0, base[complete], high[complete]
     names = ["Intercept", "hba1c_baseline", "high"]
-    fit = OLS(y[complete], np.column_stack([np.ones(int(complete.sum())), design[complete]])).fit()
+    fit = OLS(change[complete], design).fit()
     params, pvalues = dict(zip(names, fit.params)), dict(zip(names, fit.pvalues))
     ci = fit.conf_int(alpha)[names.index("high")]
     # partial correlation: residuals of change and of dose after regressing each on baseline
-    X = np.column_stack([np.ones(n), data["hba1c_baseline"]])
+    X = np.column_stack([np.ones(n), base])
     def resid(y):
         beta, *_ = np.linalg.lstsq(X, y, rcond=None)
         return y - X @ beta
-    rc, rd = resid(data["change"].to_numpy()), resid(data["dose_cells"].to_numpy())
+    rc, rd = resid(change), resid(cells)
     pr = pp = None
     if not is_constant(rc) and not is_constant(rd):
         pr = float(np.corrcoef(rc, rd)[0, 1])

@@ -218,32 +218,63 @@ def qq_plot(changes, aggregate_above: int = 2000):
     return fig
 
 
+DISTINCT_PAIRS_MAX = 100_000  # distinct (x, y) points up to which a hexbin is drawn from them and their counts
+
+
+def distinct_pairs(x: np.ndarray, y: np.ndarray):
+    """(x, y, count) of each distinct point of the pairs (x[i], y[i]), or None when there are
+    more than ``DISTINCT_PAIRS_MAX`` of them. HbA1c in tenths and a few dose levels give a few
+    thousand distinct points for millions of patients; a hexbin of the distinct points with
+    C = count summed per hexagon has the same hexagons (the data's extent is the same) and
+    the same counts as one of every patient, without binning every patient in float64."""
+    cx, ux = pd.factorize(x, sort=False)
+    cy, uy = pd.factorize(y, sort=False)
+    if len(ux) * len(uy) > 50 * DISTINCT_PAIRS_MAX:  # (nearly) continuous data: no gain
+        return None
+    counts = np.bincount(cx.astype(np.int64) * len(uy) + cy, minlength=len(ux) * len(uy))
+    seen = np.flatnonzero(counts)
+    if len(seen) > DISTINCT_PAIRS_MAX:
+        return None
+    return ux[seen // len(uy)], uy[seen % len(uy)], counts[seen]
+
+
 def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool = False, hue=None):
-    """Scatter with a least-squares line (hexbin above aggregate_above points)."""
+    """Scatter with a least-squares line (hexbin above aggregate_above points). Above
+    aggregate_above, when the points take few distinct values (``distinct_pairs``), the hexbin
+    and the line come from each distinct point weighted by its count: the same hexagons and
+    counts, and the same least-squares line (weights sqrt(count) on the residuals)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = ~np.isnan(x) & ~np.isnan(y)
     x, y = x[keep], y[keep]
-    xs = np.log10(x) if logx else x
+    n = len(x)
+    pairs = distinct_pairs(x, y) if n > aggregate_above and not too_few(n) else None
+    if pairs is None:
+        xs, ys, count = (np.log10(x) if logx else x), y, None
+    else:
+        xs, ys, count = (np.log10(pairs[0]) if logx else pairs[0]), pairs[1], pairs[2]
     if hue is not None:
         hue = np.asarray(hue)[keep]
         levels, sizes = np.unique(hue, return_counts=True)
         if hidden_parts(len(hue), {str(k): int(n) for k, n in zip(levels, sizes)}):
             hue = None  # a colour would single out a group of fewer than 3 patients
-    if too_few(len(x)):
+    if too_few(n):
         _suppressed_note(ax)
-    elif len(x) > aggregate_above:
-        ax.hexbin(xs, y, gridsize=40, cmap="Blues", mincnt=1)
+    elif n > aggregate_above:
+        if count is None:
+            ax.hexbin(xs, ys, gridsize=40, cmap="Blues", mincnt=1)
+        else:
+            ax.hexbin(xs, ys, C=count, reduce_C_function=np.sum, gridsize=40, cmap="Blues", mincnt=1)
     elif hue is not None:
         for name in np.unique(hue):
             m = hue == name
-            ax.scatter(xs[m], y[m], s=22, alpha=0.75, color=PALETTE.get(str(name)), label=readable(str(name)))
+            ax.scatter(xs[m], ys[m], s=22, alpha=0.75, color=PALETTE.get(str(name)), label=readable(str(name)))
         ax.legend(frameon=False)
     else:
-        ax.scatter(xs, y, s=22, alpha=0.75, color=PALETTE["severe"])
-    if len(x) >= 3 and np.std(xs) > 0:
-        b1, b0 = np.polyfit(xs, y, 1)
+        ax.scatter(xs, ys, s=22, alpha=0.75, color=PALETTE["severe"])
+    if n >= 3 and np.std(xs) > 0:
+        b1, b0 = np.polyfit(xs, ys, 1, w=None if count is None else np.sqrt(count))
         grid = np.linspace(xs.min(), xs.max(), 50)
         ax.plot(grid, b0 + b1 * grid, color="black", lw=1.5)
     ax.axhline(0, color="grey", lw=0.8)

@@ -11,17 +11,24 @@ from .disclosure import STRATA, hidden_parts, shown_nested
 SENSITIVITY_GRID = (7.0, 7.5, 8.0, 8.5, 9.0, 10.0)  # NGSP %: severe_above values recomputed in chapter 2
 
 
-def assign_strata(baseline, severe_above: float) -> np.ndarray:
-    """The stratum rule, once: 'severe' when baseline HbA1c > severe_above (NGSP %), else
-    'moderate' (baselines below moderate_min are excluded before this)."""
-    return np.where(np.asarray(baseline, dtype=float) > severe_above, "severe", "moderate")
+def is_severe(baseline, severe_above: float) -> np.ndarray:
+    """The stratum rule, once: True (severe) when baseline HbA1c > severe_above (NGSP %),
+    False (moderate) otherwise (baselines below moderate_min are excluded before this)."""
+    return np.asarray(baseline, dtype=float) > severe_above
+
+
+def assign_strata(baseline, severe_above: float) -> pd.Categorical:
+    """Each baseline's stratum by ``is_severe``: 'moderate' or 'severe', as a categorical of the
+    two (one byte per patient: a text per patient is 15 bytes, and grouping by it hashes each)."""
+    return pd.Categorical.from_codes(is_severe(baseline, severe_above).astype("int8"), categories=list(STRATA))
 
 
 def count_strata(cohort) -> pd.DataFrame:
     """Patients per stratum with baseline HbA1c range (NGSP %), in reading order."""
     rows = []
+    baseline = cohort.frame["hba1c_baseline"]
     for name in STRATA:
-        b = cohort.stratum(name)["hba1c_baseline"]
+        b = baseline[cohort.stratum_mask(name)]
         rows.append({"stratum": name, "n": int(len(b)),
                      "percent": 100 * len(b) / cohort.rows_analysed if cohort.rows_analysed else np.nan,
                      "baseline_min": b.min() if len(b) else np.nan,
@@ -42,7 +49,7 @@ def threshold_sensitivity(cohort, severe_grid=SENSITIVITY_GRID) -> pd.DataFrame:
     alpha = cohort.params["alpha"]
     rows = []
     for cut in sorted(set(map(float, severe_grid)) | {float(cohort.params["severe_above"])}):
-        severe = assign_strata(b, cut) == "severe"
+        severe = is_severe(b, cut)
         # only the t-test is shown: no rank tests (their Walsh averages are O(n^2))
         rs = paired_test(b[severe], fu[severe], alpha, rank_tests=False)
         rm = paired_test(b[~severe], fu[~severe], alpha, rank_tests=False)
