@@ -96,8 +96,11 @@ def hidden_dose_groups(frame) -> frozenset[str]:
 def hidden_by_column(frame, column: str) -> frozenset[str]:
     """Levels of a grouping column (e.g. msc_source) whose summaries are hidden; rows with the
     column missing are the hidden remainder."""
-    counts = frame[column].dropna().astype(str).value_counts()
-    return hidden_parts(len(frame), {str(k): int(v) for k, v in counts.items()})
+    sizes: dict[str, int] = {}
+    for level, count in frame[column].value_counts(dropna=True).items():  # counted first, named after
+        if count:  # a categorical's unused levels are no group
+            sizes[str(level)] = sizes.get(str(level), 0) + int(count)
+    return hidden_parts(len(frame), sizes)
 
 
 def hidden_groups(frame) -> frozenset[str]:
