@@ -646,7 +646,7 @@ def mann_whitney(x, y) -> MannWhitneyResult:
     exact = m < EXACT_BELOW and n < EXACT_BELOW and not ties
     if distinct == 1:  # R: p NA (zero variance of W)
         return MannWhitneyResult(m * n / 2, None, "not computed: all values tied")
-    if large:  # scipy's formula without its re-sort (module docstring)
+    if large and not exact:  # scipy's formula without its re-sort (module docstring)
         u, p = _rank_sum_normal(x, runs)
     else:
         res = st.mannwhitneyu(x, y, use_continuity=True, alternative="two-sided",
