@@ -100,13 +100,13 @@ def test_rank_sum_large_path_keeps_the_exact_test_small(monkeypatch):
 def test_spearman_large_path_equals_scipy(kind, monkeypatch):
     """Above n = 1290 (the t approximation, as at large n) and below (rho only; the exact
     p stays AS 89), with continuous and tied partners, and with many distinct values (the
-    argsort branch of mid_ranks) and few (the search branch)."""
+    argsort branch of mid_ranks) and few (the lookup branch)."""
     rng = np.random.default_rng(KINDS.index(kind) + 100)
     for n in (40, 1291, 5000):
         x = _sample(kind, n, rng)
         for y in (np.round(0.5 * x + rng.normal(0, 1, n), 1), rng.normal(0, 1, n) - 0.2 * x):
-            for search_max in (stats.MID_RANK_SEARCH_MAX, 3):
-                monkeypatch.setattr(stats, "MID_RANK_SEARCH_MAX", search_max)
+            for search_max in (stats.MID_RANK_LOOKUP_MAX, 3):
+                monkeypatch.setattr(stats, "MID_RANK_LOOKUP_MAX", search_max)
                 large, reference = _both_paths(monkeypatch, lambda: stats.spearman(x, y))
                 _assert_same(_fields(large), _fields(reference))
 
@@ -147,7 +147,7 @@ def test_the_large_path_gives_the_same_floats_on_hba1c_like_data(monkeypatch):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("search_max", [65_536, 3])
 def test_mid_ranks_equal_scipy_rankdata(kind, search_max, monkeypatch):
-    monkeypatch.setattr(stats, "MID_RANK_SEARCH_MAX", search_max)
+    monkeypatch.setattr(stats, "MID_RANK_LOOKUP_MAX", search_max)
     rng = np.random.default_rng(5)
     for n in (1, 2, 10, 2001):
         x = _sample(kind, n, rng)
@@ -216,3 +216,8 @@ def test_is_constant_as_before():
     cases += [rng.normal(0, 10.0 ** rng.integers(-12, 3), 5) for _ in range(200)]
     for a in cases:
         assert stats.is_constant(a) == reference(a), a
+
+
+def test_mid_ranks_refuse_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        stats.mid_ranks([1.0, np.nan, 2.0])

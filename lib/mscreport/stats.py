@@ -120,9 +120,10 @@ class RankRuns:
         elsewhere (scipy's ``_rankdata(return_ties=True)``). numpy's pairwise summation makes
         the layout matter once t^3 exceeds 2**53 (t > 208,063), so it is rebuilt, not a sum
         over the runs."""
-        t = np.zeros(self.n)
-        t[self.starts] = self.counts
-        return np.sum(t**3 - t)
+        t = self.counts.astype("float64")
+        terms = np.zeros(self.n)
+        terms[self.starts] = t**3 - t  # scipy's t**3 - t, whose other entries are 0**3 - 0 = 0
+        return np.sum(terms)
 
     def rank_sum(self, part) -> np.float64:
         """The sum of the mid-ranks of ``part``, sorted values of the sample (a group's values
@@ -134,20 +135,25 @@ class RankRuns:
         return np.sum(inside * self.mid)
 
 
-MID_RANK_SEARCH_MAX = 65_536  # up to this many distinct values, mid_ranks looks each value up
+MID_RANK_LOOKUP_MAX = 65_536  # up to this many distinct values, mid_ranks looks each value up
 
 
 def mid_ranks(x, runs: RankRuns | None = None) -> np.ndarray:
     """The mid-ranks of ``x`` (1-based, ties get the average of their ranks) in the order of
-    ``x``: the same array as ``scipy.stats.rankdata(x)`` for data without NaN, value for value
+    ``x``, which has no NaN: the same array as ``scipy.stats.rankdata(x)``, value for value
     (half-integers are exact), without its stable argsort. With few distinct values (HbA1c in
-    tenths: a few hundred) each value's run is found by binary search in the distinct values;
-    otherwise by an (unstable: mid-ranks do not depend on the order among equal values)
-    argsort. ``runs`` = ``RankRuns(x)`` when the caller has them already."""
+    tenths: a few hundred) each value's run is looked up by hashing (pandas.factorize: one
+    pass, no sort); otherwise found by an argsort (unstable: mid-ranks do not depend on the
+    order among equal values). ``runs`` = ``RankRuns(x)`` when the caller has them already."""
     x = np.asarray(x, dtype="float64")
     runs = RankRuns(x) if runs is None else runs
-    if len(runs.values) <= MID_RANK_SEARCH_MAX:
-        return runs.mid[np.searchsorted(runs.values, x)]
+    if runs.n and np.isnan(runs.values[-1]):  # np.sort puts NaN last
+        raise ValueError("mid_ranks: x has NaN")
+    if len(runs.values) <= MID_RANK_LOOKUP_MAX:
+        import pandas as pd
+
+        codes, distinct = pd.factorize(x)  # x[i] == distinct[codes[i]] (-0.0 and 0.0 alike)
+        return runs.mid[np.searchsorted(runs.values, distinct)][codes]
     ranks = np.empty(len(x))
     ranks[np.argsort(x)] = np.repeat(runs.mid, runs.counts)
     return ranks
