@@ -193,7 +193,7 @@ def qsignrank(p: float, n: int) -> int:
     return int(np.searchsorted(_signrank_cdf(n), p - 10 * np.finfo(float).eps))
 
 
-def walsh_order_statistics(x, ks) -> list[float]:
+def walsh_order_statistics(x, ks, presorted: bool = False) -> list[float]:
     """The ``ks``-th smallest (0-based) Walsh averages (x_i + x_j) / 2, i <= j, of ``x``: the
     values Hodges-Lehmann needs. Up to HL_MAX_N values they are listed (n(n+1)/2 of them) and
     selected with np.partition. Above, without listing them, and always the same values as
@@ -205,8 +205,10 @@ def walsh_order_statistics(x, ks) -> list[float]:
     * otherwise by one search for all ``ks`` together (``_walsh_select_many``: O(n log n)
       per step): bisection on the pair sum narrows bands of at most a few million candidate
       pairs, which are then listed; each band is verified exactly (no pair below it sums to
-      more, none above to less)."""
-    x = np.sort(np.asarray(x, dtype=float))
+      more, none above to less).
+
+    ``presorted``: x is sorted already (not sorted again)."""
+    x = np.asarray(x, dtype=float) if presorted else np.sort(np.asarray(x, dtype=float))
     n = len(x)
     if n <= HL_MAX_N:
         i, j = np.triu_indices(n)
@@ -305,15 +307,21 @@ def _walsh_select_many(x, ks, band: int = 2_000_000) -> dict[int, float]:
     return out
 
 
-def _signed_ranks(x) -> tuple[float, RankRuns | None]:
-    """(V, the runs of |x|) for ``signed_rank_sum``; runs None above EXACT_RANK_SUMS."""
+def _signed_ranks(x, presorted: bool = False) -> tuple[float, RankRuns | None]:
+    """(V, the runs of |x|) for ``signed_rank_sum``; runs None above EXACT_RANK_SUMS. From the
+    sorted x: the positive x are its tail, and |x| sorted is a merge of two sorted runs (the
+    negative x reversed and negated, then the rest), which a stable sort (timsort) does in
+    one pass."""
     x = np.asarray(x, dtype="float64")
     n = len(x)
     if n * (n + 1) // 2 >= EXACT_RANK_SUMS:
         r = st.rankdata(np.abs(x))
         return float(r[x > 0].sum()), None
-    runs = RankRuns(np.abs(x))
-    return float(runs.rank_sum(np.sort(x[x > 0]))), runs
+    xs = x if presorted else np.sort(x)
+    negative, positive = np.searchsorted(xs, 0.0, side="left"), np.searchsorted(xs, 0.0, side="right")
+    absolute = np.sort(np.concatenate([-xs[:negative][::-1], np.abs(xs[negative:])]), kind="stable")
+    runs = RankRuns(absolute, presorted=True)
+    return float(runs.rank_sum(xs[positive:])), runs
 
 
 def signed_rank_sum(x) -> tuple[float, bool]:
@@ -348,12 +356,16 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     """R's ``wilcox.test(d, conf.int = TRUE)`` (two-sided, mu = 0, correct = TRUE):
     scipy.stats.wilcoxon for the test, the Walsh averages for Hodges-Lehmann."""
     d = _clean(d)
-    x = d[d != 0]  # ?wilcox.test: zero differences are dropped (scipy's zero_method="wilcox")
+    ds = np.sort(d)  # one sort serves the signed ranks and Hodges-Lehmann
+    # ?wilcox.test: zero differences are dropped (scipy's zero_method="wilcox")
+    first_zero, past_zero = np.searchsorted(ds, 0.0, side="left"), np.searchsorted(ds, 0.0, side="right")
+    x = np.concatenate([ds[:first_zero], ds[past_zero:]])  # the non-zero differences, sorted
+    del ds
     zeros = len(x) < len(d)
     n = len(x)
     if n == 0:
         return SignedRankResult(0, None, None, "not computed: every difference is 0", None, None, None, "not computed")
-    v, runs = _signed_ranks(x)
+    v, runs = _signed_ranks(x, presorted=True)
     ties = _has_ties(np.abs(x)) if runs is None else runs.ties
     # R's default (exact = NULL): exact for n < 50 without ties or zeros; otherwise the normal
     # approximation with tie correction and, by correct = TRUE, continuity correction.
@@ -368,7 +380,9 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     if not exact and runs is not None and takes_large_n_path(n):
         p = _signed_rank_normal_p(v, runs)  # scipy's formula without its re-sort
     else:
-        p = st.wilcoxon(x, zero_method="wilcox", correction=True, method="exact" if exact else "asymptotic").pvalue
+        # in the data's order, as before
+        p = st.wilcoxon(d[d != 0], zero_method="wilcox", correction=True,
+                        method="exact" if exact else "asymptotic").pvalue
     m = n * (n + 1) // 2  # Walsh averages (x_i + x_j) / 2, i <= j
     if exact:
         # wilcox.test(conf.int = TRUE), exact: the Walsh averages at qsignrank(alpha / 2, n)
@@ -385,7 +399,7 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
         hl_method = "normal approximation (Walsh-average order statistics)"
     half = m // 2
     wanted = sorted({*kth, half, max(half - 1, 0)})
-    got = dict(zip(wanted, walsh_order_statistics(x, wanted)))
+    got = dict(zip(wanted, walsh_order_statistics(x, wanted, presorted=True)))
     est = got[half] if m % 2 else (got[half - 1] + got[half]) / 2
     lo, hi = got[kth[0]], got[kth[1]]
     return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method)
@@ -550,10 +564,7 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
 
     ``rank_tests=False`` leaves out Shapiro-Wilk, Wilcoxon and Hodges-Lehmann (None, said
     in ``note``), for callers that use only the t-test (e.g. the threshold sensitivity table)."""
-    b = np.asarray(baseline, dtype="float64")
-    f = np.asarray(followup, dtype="float64")
-    keep = ~np.isnan(b) & ~np.isnan(f)
-    b, f = b[keep], f[keep]
+    b, f = _pairs(baseline, followup)
     d = f - b
     n = len(d)
     if n == 0:
@@ -698,10 +709,13 @@ class PearsonResult(TidyResult):
 
 
 def _pairs(x, y):
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    keep = ~np.isnan(x) & ~np.isnan(y)
-    return x[keep], y[keep]
+    """The complete pairs of ``x`` and ``y`` (neither NaN) as contiguous float64 arrays: ``x``
+    and ``y`` themselves, not copies, when none is missing (nothing here writes into its
+    input)."""
+    x = np.asarray(x, dtype="float64").ravel()  # a view when contiguous, else a copy
+    y = np.asarray(y, dtype="float64").ravel()
+    keep = ~(np.isnan(x) | np.isnan(y))
+    return (x, y) if keep.all() else (x[keep], y[keep])
 
 
 def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
