@@ -19,12 +19,14 @@ argsort(kind="stable") + take_along_axis + put_along_axis, ~1.5 s per call at 1e
 the 2-core build machine, where np.sort takes ~0.1 s), and a 1e7-patient report ranks the
 same changes dozens of times. So from LARGE_N values on, the signed-rank, rank-sum,
 Spearman and Kruskal-Wallis tests take a large-n path: the ranks from one np.sort of the
-sample (``rank_runs``: each distinct value with its count and mid-rank) and the normal
-approximation computed from them with scipy 1.17's own formulas, operation for operation
-(every rank sum is an exact half-integer below 2**52, and tie terms are summed in scipy's
-array layout), so the numbers are scipy's, not merely close to them:
-``tests/test_rank_large_n.py`` compares both paths on random samples with LARGE_N lowered.
-Below LARGE_N scipy is called as before and stays the reference.
+sample (``RankRuns``: each distinct value with its count and mid-rank; ``mid_ranks`` where
+each value's rank is needed) and the normal approximation computed from them with scipy
+1.17's own formulas, operation for operation (every rank sum is an exact half-integer below
+2**52, and tie terms are summed in scipy's array layout), so the numbers are scipy's, not
+merely close to them: ``tests/test_rank_large_n.py`` compares both paths on random samples
+with LARGE_N lowered, and fails if scipy's ranking is reached at LARGE_N. Below LARGE_N
+(and above about 9.5e7 values, where rank sums could round) scipy is called as before and
+stays the reference; R's exact tests (fewer than 50 values) are never on the large-n path.
 """
 
 from __future__ import annotations
