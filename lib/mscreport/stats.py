@@ -13,6 +13,20 @@ Conventions: change = follow-up - baseline (a fall is negative); all tests two-s
 intervals at 1 - alpha. A statistic that cannot be computed is ``None`` with the reason in
 ``note``: never a made-up number (the cases where R stops or gives NA are guarded before the
 library is called).
+
+Large samples: scipy ranks with a stable argsort (``scipy.stats._stats_py._rankdata``:
+argsort(kind="stable") + take_along_axis + put_along_axis, ~1.5 s per call at 1e7 values on
+the 2-core build machine, where np.sort takes ~0.1 s), and a 1e7-patient report ranks the
+same changes dozens of times. So from LARGE_N values on, the signed-rank, rank-sum,
+Spearman and Kruskal-Wallis tests take a large-n path: the ranks from one np.sort of the
+sample (``RankRuns``: each distinct value with its count and mid-rank; ``mid_ranks`` where
+each value's rank is needed) and the normal approximation computed from them with scipy
+1.17's own formulas, operation for operation (every rank sum is an exact half-integer below
+2**52, and tie terms are summed in scipy's array layout), so the numbers are scipy's, not
+merely close to them: ``tests/test_rank_large_n.py`` compares both paths on random samples
+with LARGE_N lowered, and fails if scipy's ranking is reached at LARGE_N. Below LARGE_N
+(and above about 9.5e7 values, where rank sums could round) scipy is called as before and
+stays the reference; R's exact tests (fewer than 50 values) are never on the large-n path.
 """
 
 from __future__ import annotations
@@ -24,12 +38,15 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import special
 from scipy import stats as st
 
 from .tidy import TidyResult
 
 EXACT_BELOW = 50  # ?wilcox.test: "an exact p-value is computed if the samples contain less than 50 finite values and there are no ties"
 HL_MAX_N = 3000  # above this many differences, Walsh-average order statistics by selection, not by listing
+LARGE_N = 50_000  # from this many values on, the rank tests' large-n path (module docstring)
+EXACT_RANK_SUMS = 2**52  # rank sums up to n(n + 1) / 2 below this are exact half-integers in float64
 SW_NOTE = "Shapiro-Wilk not computed for n > 5000 (as R's shapiro.test)"
 
 
@@ -42,8 +59,11 @@ def _num(x) -> float | None:
 
 
 def _clean(x) -> np.ndarray:
-    a = np.asarray(x, dtype="float64")
-    return a[~np.isnan(a)]
+    """The values of ``x`` as a contiguous float64 array without its NaNs (``x`` itself, not a
+    copy, when it already is one without NaN: nothing here writes into its input)."""
+    a = np.asarray(x, dtype="float64").ravel()  # a view when contiguous, else a copy
+    nan = np.isnan(a)
+    return a[~nan] if nan.any() else a
 
 
 ROUNDING = 1e-10  # relative: values that differ by less are equal up to floating-point rounding
@@ -52,13 +72,93 @@ ROUNDING = 1e-10  # relative: values that differ by less are equal up to floatin
 def is_constant(a) -> bool:
     """True when every value is equal up to floating-point rounding (e.g. follow-up = baseline
     - 2.0 gives changes whose SD is 3.6e-16, not 0): such data have zero variance, and every
-    statistic that divides by a spread is undefined (None), never computed from the noise."""
-    a = _clean(a)
-    return len(a) == 0 or float(np.ptp(a)) <= ROUNDING * max(1.0, float(np.max(np.abs(a))))
+    statistic that divides by a spread is undefined (None), never computed from the noise.
+    NaNs are ignored (np.fmin / np.fmax skip them; all NaN counts as empty)."""
+    a = np.asarray(a, dtype="float64")
+    if a.size == 0:
+        return True
+    lo, hi = float(np.fmin.reduce(a, axis=None)), float(np.fmax.reduce(a, axis=None))
+    if math.isnan(lo):  # every value NaN
+        return True
+    return hi - lo <= ROUNDING * max(1.0, abs(lo), abs(hi))  # max |a| is |min| or |max|
 
 
 def _has_ties(a: np.ndarray) -> bool:
     return len(np.unique(a)) != len(a)
+
+
+# ---------------------------------------------------------------- ranks (large-n path)
+def takes_large_n_path(n: int) -> bool:
+    """Whether a rank test of ``n`` values takes the large-n path: LARGE_N <= n, and
+    n(n + 1) / 2 < 2**52 (about 9.5e7 values), so that every rank sum is an exact
+    half-integer in float64 whatever the order it is summed in (above, scipy again)."""
+    return LARGE_N <= n and n * (n + 1) // 2 < EXACT_RANK_SUMS
+
+
+class RankRuns:
+    """A sample's distinct values, sorted (``values``), each with how many times it occurs
+    (``counts``), the index of its first occurrence in the sorted sample (``starts``) and its
+    mid-rank (``mid``: the 1-based average rank of tied values, as R's ``rank`` and
+    ``scipy.stats.rankdata`` give them, a half-integer and exact) -- everything a rank test
+    needs, from one np.sort. ``n`` is the sample size."""
+
+    def __init__(self, x, presorted: bool = False):
+        s = np.asarray(x, dtype="float64") if presorted else np.sort(np.asarray(x, dtype="float64"))
+        self.n = n = len(s)
+        self.starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if n else np.zeros(0, dtype=np.int64)
+        self.counts = np.diff(np.r_[self.starts, n])
+        self.values = s[self.starts]
+        # as scipy's _rankdata: the ordinal rank of the first (start + 1) + (count - 1) / 2
+        self.mid = (self.starts + 1).astype("float64") + (self.counts.astype("float64") - 1) / 2
+
+    @property
+    def ties(self) -> bool:
+        """Whether any value occurs more than once."""
+        return len(self.values) < self.n
+
+    def tie_term(self) -> np.float64:
+        """sum(t^3 - t) over the tie counts t, as scipy's wilcoxon and mannwhitneyu sum it: over
+        an array of length n holding each count at its run's first sorted position and 0
+        elsewhere (scipy's ``_rankdata(return_ties=True)``). numpy's pairwise summation makes
+        the layout matter once t^3 exceeds 2**53 (t > 208,063), so it is rebuilt, not a sum
+        over the runs."""
+        t = self.counts.astype("float64")
+        terms = np.zeros(self.n)
+        terms[self.starts] = t**3 - t  # scipy's t**3 - t, whose other entries are 0**3 - 0 = 0
+        return np.sum(terms)
+
+    def rank_sum(self, part) -> np.float64:
+        """The sum of the mid-ranks of ``part``, sorted values of the sample (a group's values
+        within the pooled sample, the positive differences within |d|): each distinct value's
+        mid-rank times its count in ``part``. Products and partial sums are half-integers
+        below 2**52 (``takes_large_n_path``), so exact: the same number as summing
+        ``scipy.stats.rankdata(sample)`` over the part, in any order."""
+        inside = np.searchsorted(part, self.values, side="right") - np.searchsorted(part, self.values, side="left")
+        return np.sum(inside * self.mid)
+
+
+MID_RANK_LOOKUP_MAX = 65_536  # up to this many distinct values, mid_ranks looks each value up
+
+
+def mid_ranks(x, runs: RankRuns | None = None) -> np.ndarray:
+    """The mid-ranks of ``x`` (1-based, ties get the average of their ranks) in the order of
+    ``x``, which has no NaN: the same array as ``scipy.stats.rankdata(x)``, value for value
+    (half-integers are exact), without its stable argsort. With few distinct values (HbA1c in
+    tenths: a few hundred) each value's run is looked up by hashing (pandas.factorize: one
+    pass, no sort); otherwise found by an argsort (unstable: mid-ranks do not depend on the
+    order among equal values). ``runs`` = ``RankRuns(x)`` when the caller has them already."""
+    x = np.asarray(x, dtype="float64")
+    runs = RankRuns(x) if runs is None else runs
+    if runs.n and np.isnan(runs.values[-1]):  # np.sort puts NaN last
+        raise ValueError("mid_ranks: x has NaN")
+    if len(runs.values) <= MID_RANK_LOOKUP_MAX:
+        import pandas as pd
+
+        codes, distinct = pd.factorize(x)  # x[i] == distinct[codes[i]] (-0.0 and 0.0 alike)
+        return runs.mid[np.searchsorted(runs.values, distinct)][codes]
+    ranks = np.empty(len(x))
+    ranks[np.argsort(x)] = np.repeat(runs.mid, runs.counts)
+    return ranks
 
 
 # ---------------------------------------------------------------- signed-rank and HL
@@ -95,7 +195,7 @@ def qsignrank(p: float, n: int) -> int:
     return int(np.searchsorted(_signrank_cdf(n), p - 10 * np.finfo(float).eps))
 
 
-def walsh_order_statistics(x, ks) -> list[float]:
+def walsh_order_statistics(x, ks, presorted: bool = False) -> list[float]:
     """The ``ks``-th smallest (0-based) Walsh averages (x_i + x_j) / 2, i <= j, of ``x``: the
     values Hodges-Lehmann needs. Up to HL_MAX_N values they are listed (n(n+1)/2 of them) and
     selected with np.partition. Above, without listing them, and always the same values as
@@ -107,8 +207,10 @@ def walsh_order_statistics(x, ks) -> list[float]:
     * otherwise by one search for all ``ks`` together (``_walsh_select_many``: O(n log n)
       per step): bisection on the pair sum narrows bands of at most a few million candidate
       pairs, which are then listed; each band is verified exactly (no pair below it sums to
-      more, none above to less)."""
-    x = np.sort(np.asarray(x, dtype=float))
+      more, none above to less).
+
+    ``presorted``: x is sorted already (not sorted again)."""
+    x = np.asarray(x, dtype=float) if presorted else np.sort(np.asarray(x, dtype=float))
     n = len(x)
     if n <= HL_MAX_N:
         i, j = np.triu_indices(n)
@@ -207,39 +309,66 @@ def _walsh_select_many(x, ks, band: int = 2_000_000) -> dict[int, float]:
     return out
 
 
-def signed_rank_sum(x) -> tuple[float, bool]:
-    """(V, ties): V = the sum of the ranks of |x| (mid-ranks for ties) over the positive x
-    (R's V), and whether |x| has ties. From the sorted |x|: each distinct value's mid-rank
-    times the number of positive x with that value; mid-ranks are half-integers and V is
-    below 2**52, so every product and sum is exact: the same V as summing
-    ``scipy.stats.rankdata(abs(x))[x > 0]``, which is used above that size."""
+def _signed_ranks(x, presorted: bool = False) -> tuple[float, RankRuns | None]:
+    """(V, the runs of |x|) for ``signed_rank_sum``; runs None above EXACT_RANK_SUMS. From the
+    sorted x: the positive x are its tail, and |x| sorted is a merge of two sorted runs (the
+    negative x reversed and negated, then the rest), which a stable sort (timsort) does in
+    one pass."""
     x = np.asarray(x, dtype="float64")
     n = len(x)
-    if n == 0:
-        return 0.0, False
-    if n * (n + 1) // 2 >= 2**52:
+    if n * (n + 1) // 2 >= EXACT_RANK_SUMS:
         r = st.rankdata(np.abs(x))
-        return float(r[x > 0].sum()), _has_ties(r)
-    a = np.sort(np.abs(x))
-    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
-    counts = np.diff(np.r_[starts, n])
-    mid_rank = starts + (counts + 1) / 2  # 1-based ranks start + 1 .. start + count, averaged
-    positive = np.sort(x[x > 0])
-    n_positive = (np.searchsorted(positive, a[starts + counts - 1], side="right")
-                  - np.searchsorted(positive, a[starts], side="left"))
-    return float(np.sum(n_positive * mid_rank)), bool(np.any(counts > 1))
+        return float(r[x > 0].sum()), None
+    xs = x if presorted else np.sort(x)
+    negative, positive = np.searchsorted(xs, 0.0, side="left"), np.searchsorted(xs, 0.0, side="right")
+    absolute = np.sort(np.concatenate([-xs[:negative][::-1], np.abs(xs[negative:])]), kind="stable")
+    runs = RankRuns(absolute, presorted=True)
+    return float(runs.rank_sum(xs[positive:])), runs
+
+
+def signed_rank_sum(x) -> tuple[float, bool]:
+    """(V, ties): V = the sum of the ranks of |x| (mid-ranks for ties) over the positive x
+    (R's V), and whether |x| has ties. From the sorted |x| (``RankRuns.rank_sum``: each
+    distinct value's mid-rank times the number of positive x with that value; mid-ranks are
+    half-integers and V is below 2**52, so every product and sum is exact): the same V as
+    summing ``scipy.stats.rankdata(abs(x))[x > 0]``, which is used above that size."""
+    x = np.asarray(x, dtype="float64")
+    v, runs = _signed_ranks(x)
+    return v, (_has_ties(np.abs(x)) if runs is None else runs.ties)
+
+
+def _signed_rank_normal_p(v: float, runs: RankRuns) -> float:
+    """Two-sided p of the signed-rank statistic V of ``runs.n`` non-zero differences by the
+    normal approximation with tie and continuity correction: R's wilcox.test (correct =
+    TRUE), in the operations and order of scipy 1.17's ``wilcoxon(zero_method="wilcox",
+    correction=True, method="asymptotic")`` (scipy/stats/_wilcoxon.py: _wilcoxon_statistic,
+    _wilcoxon_nd, _get_pvalue), so the same float: z = (V - n(n+1)/4) / sigma,
+    sigma = sqrt((n(n+1)(2n+1) - sum(t^3 - t) / 2) / 24), z -= sign(z) 0.5 / sigma,
+    p = 2 Phi(-|z|). For the large-n path only (scipy re-sorts: module docstring)."""
+    count = np.float64(runs.n)
+    mn = count * (count + 1.) * 0.25
+    se = count * (count + 1.) * (2. * count + 1.)
+    se = np.sqrt((se - runs.tie_term() / 2) / 24)
+    z = (np.float64(v) - mn) / se
+    z = z - np.sign(z) * 0.5 / se
+    return float(2 * special.ndtr(-np.abs(z)))
 
 
 def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     """R's ``wilcox.test(d, conf.int = TRUE)`` (two-sided, mu = 0, correct = TRUE):
     scipy.stats.wilcoxon for the test, the Walsh averages for Hodges-Lehmann."""
     d = _clean(d)
-    x = d[d != 0]  # ?wilcox.test: zero differences are dropped (scipy's zero_method="wilcox")
+    ds = np.sort(d)  # one sort serves the signed ranks and Hodges-Lehmann
+    # ?wilcox.test: zero differences are dropped (scipy's zero_method="wilcox")
+    first_zero, past_zero = np.searchsorted(ds, 0.0, side="left"), np.searchsorted(ds, 0.0, side="right")
+    x = np.concatenate([ds[:first_zero], ds[past_zero:]])  # the non-zero differences, sorted
+    del ds
     zeros = len(x) < len(d)
     n = len(x)
     if n == 0:
         return SignedRankResult(0, None, None, "not computed: every difference is 0", None, None, None, "not computed")
-    v, ties = signed_rank_sum(x)
+    v, runs = _signed_ranks(x, presorted=True)
+    ties = _has_ties(np.abs(x)) if runs is None else runs.ties
     # R's default (exact = NULL): exact for n < 50 without ties or zeros; otherwise the normal
     # approximation with tie correction and, by correct = TRUE, continuity correction.
     # scipy's method="auto" differs: exact up to n = 50 (R: below 50), and with ties or zeros
@@ -250,7 +379,12 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     else:
         method = "normal approximation with continuity correction" + (" (ties)" if ties else "") + (
             " (zeros dropped)" if zeros else "")
-    p = st.wilcoxon(x, zero_method="wilcox", correction=True, method="exact" if exact else "asymptotic").pvalue
+    if not exact and runs is not None and takes_large_n_path(n):
+        p = _signed_rank_normal_p(v, runs)  # scipy's formula without its re-sort
+    else:
+        # in the data's order, as before
+        p = st.wilcoxon(d[d != 0], zero_method="wilcox", correction=True,
+                        method="exact" if exact else "asymptotic").pvalue
     m = n * (n + 1) // 2  # Walsh averages (x_i + x_j) / 2, i <= j
     if exact:
         # wilcox.test(conf.int = TRUE), exact: the Walsh averages at qsignrank(alpha / 2, n)
@@ -267,7 +401,7 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
         hl_method = "normal approximation (Walsh-average order statistics)"
     half = m // 2
     wanted = sorted({*kth, half, max(half - 1, 0)})
-    got = dict(zip(wanted, walsh_order_statistics(x, wanted)))
+    got = dict(zip(wanted, walsh_order_statistics(x, wanted, presorted=True)))
     est = got[half] if m % 2 else (got[half - 1] + got[half]) / 2
     lo, hi = got[kth[0]], got[kth[1]]
     return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method)
@@ -432,10 +566,7 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
 
     ``rank_tests=False`` leaves out Shapiro-Wilk, Wilcoxon and Hodges-Lehmann (None, said
     in ``note``), for callers that use only the t-test (e.g. the threshold sensitivity table)."""
-    b = np.asarray(baseline, dtype="float64")
-    f = np.asarray(followup, dtype="float64")
-    keep = ~np.isnan(b) & ~np.isnan(f)
-    b, f = b[keep], f[keep]
+    b, f = _pairs(baseline, followup)
     d = f - b
     n = len(d)
     if n == 0:
@@ -523,20 +654,47 @@ def mann_whitney(x, y) -> MannWhitneyResult:
     if m == 0 or n == 0:
         return MannWhitneyResult(None, None, "not computed: a group is empty")
     both = np.concatenate([x, y])
-    ties = _has_ties(both)
+    large = takes_large_n_path(m + n)
+    runs = RankRuns(both) if large else None
+    distinct = len(runs.values) if large else len(np.unique(both))
+    ties = distinct < m + n
     # R's default (exact = NULL): exact when both samples have fewer than 50 values and there
     # are no ties; otherwise the normal approximation with tie correction and, by
     # correct = TRUE, continuity correction (scipy's use_continuity=True). scipy's
     # method="auto" differs: asymptotic as soon as both samples have more than 8 values.
     exact = m < EXACT_BELOW and n < EXACT_BELOW and not ties
-    if len(np.unique(both)) == 1:  # R: p NA (zero variance of W)
+    if distinct == 1:  # R: p NA (zero variance of W)
         return MannWhitneyResult(m * n / 2, None, "not computed: all values tied")
-    res = st.mannwhitneyu(x, y, use_continuity=True, alternative="two-sided",
-                          method="exact" if exact else "asymptotic")
+    if large and not exact:  # scipy's formula without its re-sort (module docstring)
+        u, p = _rank_sum_normal(x, runs)
+    else:
+        res = st.mannwhitneyu(x, y, use_continuity=True, alternative="two-sided",
+                              method="exact" if exact else "asymptotic")
+        u, p = float(res.statistic), float(res.pvalue)
     if exact:
-        return MannWhitneyResult(float(res.statistic), float(res.pvalue), "exact")
-    return MannWhitneyResult(float(res.statistic), float(res.pvalue),
-                             "normal approximation with continuity correction" + (" (ties)" if ties else ""))
+        return MannWhitneyResult(u, p, "exact")
+    return MannWhitneyResult(u, p, "normal approximation with continuity correction" + (" (ties)" if ties else ""))
+
+
+def _rank_sum_normal(x, runs: RankRuns) -> tuple[float, float]:
+    """(U of x, two-sided p) of the rank-sum test of ``x`` against the rest of the pooled
+    sample ``runs``, by the normal approximation with tie and continuity correction: R's
+    wilcox.test(x, y) (correct = TRUE), in the operations and order of scipy 1.17's
+    ``mannwhitneyu(use_continuity=True, method="asymptotic")`` (scipy/stats/_mannwhitneyu.py:
+    mannwhitneyu, _get_mwu_z), so the same floats: U1 = R1 - m(m+1)/2, U = max(U1, mn - U1),
+    sigma = sqrt(mn/12 ((N+1) - sum(t^3 - t) / (N(N-1)))), z = (U - mn/2 - 0.5) / sigma,
+    p = 2 Phi(-z) clipped to [0, 1]. For the large-n path only (scipy re-sorts)."""
+    n1 = len(x)
+    n2 = runs.n - n1
+    r1 = runs.rank_sum(np.sort(x))
+    u1 = r1 - n1 * (n1 + 1) / 2
+    u = np.maximum(u1, n1 * n2 - u1)
+    mu = n1 * n2 / 2
+    big_n = n1 + n2
+    s = np.sqrt(n1 * n2 / 12 * ((big_n + 1) - runs.tie_term() / (big_n * (big_n - 1))))
+    z = (u - mu - 0.5) / s
+    p = special.ndtr(-z) * 2
+    return float(u1), float(np.clip(p, 0., 1.))
 
 
 # ---------------------------------------------------------------- correlation
@@ -553,10 +711,13 @@ class PearsonResult(TidyResult):
 
 
 def _pairs(x, y):
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    keep = ~np.isnan(x) & ~np.isnan(y)
-    return x[keep], y[keep]
+    """The complete pairs of ``x`` and ``y`` (neither NaN) as contiguous float64 arrays: ``x``
+    and ``y`` themselves, not copies, when none is missing (nothing here writes into its
+    input)."""
+    x = np.asarray(x, dtype="float64").ravel()  # a view when contiguous, else a copy
+    y = np.asarray(y, dtype="float64").ravel()
+    keep = ~(np.isnan(x) | np.isnan(y))
+    return (x, y) if keep.all() else (x[keep], y[keep])
 
 
 def pearson(x, y, alpha: float = 0.05) -> PearsonResult:
@@ -620,9 +781,12 @@ def spearman(x, y) -> SpearmanResult:
     n = len(x)
     if n < 3 or is_constant(x) or is_constant(y):
         return SpearmanResult(n, None, None, "not computed: needs n >= 3 and variation in both variables")
-    res = st.spearmanr(x, y)
-    rho = float(res.statistic)
-    ties = _has_ties(x) or _has_ties(y)
+    if takes_large_n_path(n):  # scipy's formula without its re-sorts (module docstring)
+        rho, p_t, ties = _spearman_large(x, y)
+    else:
+        res = st.spearmanr(x, y)
+        rho, p_t = float(res.statistic), float(res.pvalue)
+        ties = _has_ties(x) or _has_ties(y)
     # ?cor.test: exact = NULL computes an exact p for n < 1290 without ties; R 4.2's code
     # (cor.test.default) runs AS 89 ``if (n <= 1290 && exact)``; otherwise the t approximation,
     # which is scipy.stats.spearmanr's p.
@@ -635,7 +799,27 @@ def spearman(x, y) -> SpearmanResult:
         return SpearmanResult(n, rho, min(2 * p1, 1.0), "exact (AS 89)" if n > 9 else "exact")
     if abs(rho) == 1:
         return SpearmanResult(n, rho, 0.0, "t approximation")
-    return SpearmanResult(n, rho, float(res.pvalue), "t approximation" + (" (ties)" if ties else ""))
+    return SpearmanResult(n, rho, p_t, "t approximation" + (" (ties)" if ties else ""))
+
+
+def _spearman_large(x, y) -> tuple[float, float, bool]:
+    """(rho, t-approximation p, whether x or y has ties) for ``spearman``'s large-n path, as
+    scipy 1.17's ``spearmanr(x, y)`` computes them (scipy/stats/_stats_py.py: spearmanr,
+    _get_pvalue, _SimpleStudentT): rho = np.corrcoef of the mid-ranks, laid out as scipy
+    lays them out (a (2, n) C-ordered array reaches the covariance's dot product there too),
+    t = rho sqrt(df / ((rho + 1)(1 - rho))), p = 2 P(T_df > |t|), df = n - 2. The mid-ranks
+    are scipy's exactly (``mid_ranks``), so rho and p are the same floats."""
+    n = len(x)
+    rx, ry = RankRuns(x), RankRuns(y)
+    ranked = np.empty((2, n))
+    ranked[0], ranked[1] = mid_ranks(x, rx), mid_ranks(y, ry)
+    rs = np.corrcoef(ranked)[1, 0]
+    del ranked
+    dof = n - 2
+    with np.errstate(divide="ignore"):
+        t = rs * np.sqrt(np.clip(dof / ((rs + 1.0) * (1.0 - rs)), 0, None))
+    p = 2 * special.stdtr(dof, -np.abs(t))
+    return float(rs), float(p), rx.ties or ry.ties
 
 
 # ---------------------------------------------------------------- several groups
@@ -662,14 +846,21 @@ def kruskal_wallis(*groups) -> KruskalResult:
     n = len(x)
     if k < 2 or n < 2:
         return KruskalResult(None, None, None)
-    r = st.rankdata(x)
-    total, start = 0.0, 0
-    for g in samples:
-        total += r[start:start + len(g)].sum() ** 2 / len(g)
-        start += len(g)
+    total = 0.0
+    if takes_large_n_path(n):  # rank sums from one sort, not scipy's argsort (module docstring)
+        runs = RankRuns(x)
+        for g in samples:
+            total += runs.rank_sum(np.sort(g)) ** 2 / len(g)
+        values, counts = runs.values, runs.counts
+    else:
+        r = st.rankdata(x)
+        start = 0
+        for g in samples:
+            total += r[start:start + len(g)].sum() ** 2 / len(g)
+            start += len(g)
+        values, counts = np.unique(x, return_counts=True)
     # R's table(x): values grouped by their 15-significant-digit text; formatted once per
     # distinct value (not once per patient), the counts of values sharing a text added up
-    values, counts = np.unique(x, return_counts=True)
     _, label = np.unique(np.array([f"{v + 0.0:.15g}" for v in values]), return_inverse=True)
     ties = np.bincount(label, weights=counts)
     correction = 1 - float(np.sum(ties**3 - ties)) / (n**3 - n)
