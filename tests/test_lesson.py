@@ -202,3 +202,16 @@ def _numbers(obj) -> list[float]:
     if isinstance(obj, list):
         return [v for x in obj for v in _numbers(x)]
     return [float(obj)] if isinstance(obj, (int, float)) and not isinstance(obj, bool) and math.isfinite(obj) else []
+
+
+def test_the_class_frame_can_be_changed_without_changing_the_cohort():
+    """analysed_frame is a lazy copy (copy-on-write): a student's assignments reach only it."""
+    cohort = load_cohort(DEFAULT_COHORT)
+    before = cohort.frame.copy(deep=True)
+    f = lesson.analysed_frame(cohort)
+    f["change"] = 0.0
+    f.loc[f.index[0], "hba1c_baseline"] = 99.0
+    f["hba1c_followup"] *= 2
+    f.drop(columns=["stratum"], inplace=True)
+    pd.testing.assert_frame_equal(cohort.frame, before)
+    assert lesson.analysed_frame(cohort)["change"].equals(before["change"])
