@@ -29,6 +29,12 @@ def assign_dose_groups(dose_cells, cutoff: float) -> pd.Categorical:
     return pd.Categorical.from_codes(codes.astype("int8"), categories=list(DOSE_GROUPS))
 
 
+def _selected(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` for a boolean ``rows``; ``values`` itself (no copy: at 1e7 patients a
+    column is 80 MB) when every row is selected. Read only: the caller never writes into it."""
+    return values if rows.all() else values[rows]
+
+
 def dose_label(group: str, cutoff: float) -> str:
     """A dose group as named in pages: 'high (≥ 1e9)' or 'low (< 1e9)'."""
     return f"{group} ({'≥' if group == 'high' else '<'} {fmt.fmt_cells(cutoff)})"
@@ -93,8 +99,8 @@ def analyse_dose(cohort) -> DoseResult:
         paired_test(base[lo], follow[lo], alpha),
         welch_test(change[hi], change[lo], alpha),
         mann_whitney(change[hi], change[lo]),
-        pearson(cells[dosed], change[dosed], alpha),
-        spearman(cells[dosed], change[dosed]),
+        pearson(_selected(cells, dosed), _selected(change, dosed), alpha),
+        spearman(_selected(cells, dosed), _selected(change, dosed)),
         solve_arms(f)["dose_group"][0])
 
 
@@ -175,8 +181,9 @@ def _adjust_dose_for_baseline(cohort) -> AdjustedDose:
     dosed = ~np.isnan(cells)
     n = int(dosed.sum())
     # the four columns used, of the patients with a dose (selected by mask: no copy of the frame)
-    cells, base, change = cells[dosed], f["hba1c_baseline"].to_numpy(dtype="float64")[dosed], f["change"].to_numpy(dtype="float64")[dosed]
-    high = (f["dose_group"] == "high").to_numpy(dtype=bool)[dosed]
+    cells, base, change = (_selected(v, dosed) for v in (cells, f["hba1c_baseline"].to_numpy(dtype="float64"),
+                                                         f["change"].to_numpy(dtype="float64")))
+    high = _selected((f["dose_group"] == "high").to_numpy(dtype=bool), dosed)
     if n < 5 or f["dose_group"][dosed].nunique() < 2:
         return AdjustedDose(n, None, None, None, None, None, None, None, None,
                             "needs at least 5 patients with a dose, in both dose groups")
@@ -184,11 +191,12 @@ def _adjust_dose_for_baseline(cohort) -> AdjustedDose:
     # high) is the one a formula would build, without the formula machinery (seconds at 1e6)
     complete = ~np.isnan(change) & ~np.isnan(base)  # as the formula's missing='drop' (high is never missing)
     design = np.empty((int(complete.sum()), 3))  # C order, as np.column_stack builds it: the same fit, bit for bit
-    design[:, 0], design[:, 1], design[:, 2] = 1.0, base[complete], high[complete]
+    design[:, 0], design[:, 1], design[:, 2] = 1.0, _selected(base, complete), _selected(high, complete)
     names = ["Intercept", "hba1c_baseline", "high"]
-    fit = OLS(change[complete], design).fit()
+    fit = OLS(_selected(change, complete), design).fit()
     params, pvalues = dict(zip(names, fit.params)), dict(zip(names, fit.pvalues))
-    ci = fit.conf_int(alpha)[names.index("high")]
+    ci, r_squared = fit.conf_int(alpha)[names.index("high")], fit.rsquared
+    del fit, design, complete  # the fit holds n x 3 arrays (its pseudo-inverse among them): freed before the next step
     # partial correlation: residuals of change and of dose after regressing each on baseline
     X = np.column_stack([np.ones(n), base])
     def resid(y):
@@ -201,7 +209,7 @@ def _adjust_dose_for_baseline(cohort) -> AdjustedDose:
         dfree = n - 3
         pp = 2 * float(st.t.sf(abs(pr) * np.sqrt(dfree / (1 - pr * pr)), dfree)) if abs(pr) < 1 else 0.0
     return AdjustedDose(n, _num(params["high"]), (float(ci[0]), float(ci[1])), _num(pvalues["high"]),
-                        _num(params["hba1c_baseline"]), _num(pvalues["hba1c_baseline"]), _num(fit.rsquared),
+                        _num(params["hba1c_baseline"]), _num(pvalues["hba1c_baseline"]), _num(r_squared),
                         pr, pp)
 
 
