@@ -56,15 +56,26 @@ class Cohort:
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
 
-    def once(self, key: str, compute):
+    def once(self, key: str, compute, shared: bool = False):
         """``compute()`` the first time ``key`` is asked of this cohort, the same result after:
         for analyses that several cells of a chapter ask for (seconds each at 1e6 patients).
         A Cohort does not change (frozen; its frame is not modified after validation), so an
         analysis of it is computed once; ``dataclasses.replace`` makes a new cohort, with no
-        results kept."""
+        results kept.
+
+        ``shared``: an analysis several chapters ask for. The cohort a build's chapter loads
+        from the build's snapshot keeps such a result for the build's other chapters
+        (``snapshot.shared_result``: computed by the first chapter that asks, loaded by the
+        later ones, with the warnings it gave shown again); elsewhere it is kept like any other."""
         kept = self.__dict__.setdefault("_once", {})
         if key not in kept:
-            kept[key] = compute()
+            folder = self.__dict__.get("_shared_results") if shared else None
+            if folder is None:
+                kept[key] = compute()
+            else:
+                from .snapshot import shared_result
+
+                kept[key] = shared_result(folder, key, compute)
         return kept[key]
 
     @property

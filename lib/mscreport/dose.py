@@ -77,7 +77,12 @@ class DoseResult(TidyResult):
 
 def analyse_dose(cohort) -> DoseResult:
     """Paired tests within high and low dose; Welch and Mann-Whitney on change (high vs low);
-    Pearson and Spearman of dose_cells against change."""
+    Pearson and Spearman of dose_cells against change (computed once per cohort and build:
+    chapters 4, 5 and 6 use it)."""
+    return cohort.once("analyse_dose", lambda: _analyse_dose(cohort), shared=True)
+
+
+def _analyse_dose(cohort) -> DoseResult:
     from .stats import mann_whitney, paired_test, pearson, spearman, welch_test
 
     cutoff = float(cohort.params["dose_cutoff"])

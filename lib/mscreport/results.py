@@ -24,12 +24,12 @@ TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison
 
 
 def analyse_overall(cohort):
-    """Paired analysis of every analysed patient (computed once per cohort: chapters 3, 5 and 6 use it)."""
+    """Paired analysis of every analysed patient (computed once per cohort and build: chapters 3, 5 and 6 use it)."""
     from .stats import paired_test
 
     f = cohort.frame
     return cohort.once("analyse_overall", lambda: paired_test(f["hba1c_baseline"], f["hba1c_followup"],
-                                                               cohort.params["alpha"]))
+                                                               cohort.params["alpha"]), shared=True)
 
 
 class Strata(dict):
@@ -40,8 +40,8 @@ class Strata(dict):
 
 
 def analyse_strata(cohort) -> dict:
-    """Paired analysis within each severity stratum (a ``Strata`` dict; computed once per cohort)."""
-    return cohort.once("analyse_strata", lambda: _analyse_strata(cohort))
+    """Paired analysis within each severity stratum (a ``Strata`` dict; computed once per cohort and build)."""
+    return cohort.once("analyse_strata", lambda: _analyse_strata(cohort), shared=True)
 
 
 def _analyse_strata(cohort) -> dict:

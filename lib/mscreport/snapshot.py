@@ -108,7 +108,40 @@ def load_snapshot(folder: str | Path):
     for key in PROBLEM_FIELDS:
         meta[key] = tuple(Problem(**p) for p in meta[key])
     meta["columns_present"] = tuple(meta["columns_present"])
-    return Cohort(**pickled, **meta)
+    cohort = Cohort(**pickled, **meta)
+    shared = folder / SHARED_DIR
+    shared.mkdir(exist_ok=True)
+    cohort.__dict__["_shared_results"] = shared  # Cohort.once(..., shared=True) keeps results there
+    return cohort
+
+
+SHARED_DIR = "shared"  # analyses several chapters of one build ask for (Cohort.once(..., shared=True))
+
+
+def shared_result(folder: Path, key: str, compute):
+    """The result of ``compute()`` kept in ``folder`` (the build's private snapshot folder) for
+    every chapter of the build: loaded when a chapter before computed it, else computed and
+    written (atomically: two chapters computing it at once write the same result). The
+    warnings ``compute`` gave are kept with it and given again each time, so a page shows the
+    same whichever chapter happened to compute it first."""
+    import warnings
+
+    path = Path(folder) / f"{key}.pickle"
+    try:
+        with open(path, "rb") as fh:
+            value, given = pickle.load(fh)  # our own file, written by this build into its private folder
+    except FileNotFoundError:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # every warning recorded; the chapter's own filters decide below
+            value = compute()
+        given = list(dict.fromkeys((str(w.message), w.category, w.filename, w.lineno) for w in caught))
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        with open(temporary, "wb") as fh:
+            pickle.dump((value, given), fh, protocol=5)
+        os.replace(temporary, path)
+    for message, category, filename, lineno in given:
+        warnings.warn_explicit(message, category, filename, lineno)
+    return value
 
 
 def snapshot_from_environment():

@@ -1,0 +1,63 @@
+"""Analyses several chapters ask for (overall, strata, dose) are computed once per build:
+the cohort a chapter loads from the build's snapshot keeps them in the snapshot folder
+(``snapshot.shared_result``) for the chapters after it, with the warnings they gave."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import pytest
+
+from mscreport import dose, results
+from mscreport.cohort import load_cohort
+from mscreport.paths import DEFAULT_COHORT
+from mscreport.snapshot import SHARED_DIR, load_snapshot, save_snapshot, shared_result
+
+
+@pytest.fixture()
+def snapshot(tmp_path):
+    return save_snapshot(load_cohort(DEFAULT_COHORT), tmp_path / "snapshot")
+
+
+def test_a_later_chapter_loads_what_an_earlier_one_computed(snapshot, monkeypatch):
+    calls = []
+    real = dose._analyse_dose
+    monkeypatch.setattr(dose, "_analyse_dose", lambda c: calls.append(1) or real(c))
+    first_chapter, second_chapter = load_snapshot(snapshot), load_snapshot(snapshot)
+    computed = dose.analyse_dose(first_chapter)
+    loaded = dose.analyse_dose(second_chapter)
+    assert calls == [1] and loaded == computed and loaded is not computed
+    assert (snapshot / SHARED_DIR / "analyse_dose.pickle").is_file()
+    for analyse in (results.analyse_overall, results.analyse_strata):
+        one, two = analyse(first_chapter), analyse(second_chapter)
+        assert one == two and sorted(p.name for p in (snapshot / SHARED_DIR).iterdir()).count(
+            f"{analyse.__name__}.pickle") == 1
+    strata = results.analyse_strata(second_chapter)
+    assert strata.hidden_by_arms == results.analyse_strata(first_chapter).hidden_by_arms
+    assert strata == results.analyse_strata(load_cohort(DEFAULT_COHORT))  # the same as without a build
+
+
+def test_a_cohort_outside_a_build_or_replaced_keeps_its_results_to_itself(snapshot, monkeypatch):
+    calls = []
+    real = dose._analyse_dose
+    monkeypatch.setattr(dose, "_analyse_dose", lambda c: calls.append(1) or real(c))
+    dose.analyse_dose(load_cohort(DEFAULT_COHORT))
+    dose.analyse_dose(load_cohort(DEFAULT_COHORT))
+    chapter = load_snapshot(snapshot)
+    severe = dataclasses.replace(chapter, frame=chapter.frame[chapter.frame["stratum"] == "severe"])
+    assert dose.analyse_dose(severe).n_with_dose < dose.analyse_dose(chapter).n_with_dose  # one arm, one stratum...
+    assert len(calls) == 4 and [p.name for p in (snapshot / SHARED_DIR).iterdir()] == ["analyse_dose.pickle"]
+
+
+def test_the_warnings_of_a_shared_analysis_are_given_in_every_chapter(tmp_path):
+    def compute():
+        for _ in range(3):  # the same warning from one place: shown once, as Python's default filter does
+            warnings.warn("few patients in one group", RuntimeWarning)
+        return 42
+
+    for _chapter in range(2):  # the first computes, the second loads: both give the warning once
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            assert shared_result(tmp_path, "k", compute) == 42
+        assert [(str(w.message), w.category) for w in caught] == [("few patients in one group", RuntimeWarning)]
