@@ -47,11 +47,12 @@ def _describe_cohort(cohort) -> pd.DataFrame:
                      "mean": g["hba1c_baseline"].mean() if n else np.nan, "sd": g["hba1c_baseline"].std() if n > 1 else np.nan})
         for col in numeric:
             v = g[col].dropna()
+            q1, q3 = v.quantile([0.25, 0.75]).to_numpy() if len(v) else (np.nan, np.nan)  # one partial sort for both
             rows.append({"variable": col, "level": "", "group": group, "n": len(v), "denominator": n,
                          "missing": n - len(v), "mean": v.mean() if len(v) else np.nan,
                          "sd": v.std() if len(v) > 1 else np.nan,
-                         "median": v.median() if len(v) else np.nan, "q1": v.quantile(0.25) if len(v) else np.nan,
-                         "q3": v.quantile(0.75) if len(v) else np.nan, "min": v.min() if len(v) else np.nan,
+                         "median": v.median() if len(v) else np.nan, "q1": q1,
+                         "q3": q3, "min": v.min() if len(v) else np.nan,
                          "max": v.max() if len(v) else np.nan})
         for col in categories:
             v = g[col]
