@@ -94,7 +94,10 @@ def parse_plain_numbers(series: pd.Series) -> np.ndarray | None:
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return None
     try:
-        cells = pa.array(series.to_numpy(dtype=object), from_pandas=True)  # its type inferred: text only, not bytes
+        if isinstance(series.array, pd.arrays.ArrowStringArray):  # already Arrow text (readers.read_arrow_csv): no copy
+            cells = pa.array(series.array)
+        else:
+            cells = pa.array(series.to_numpy(dtype=object), from_pandas=True)  # its type inferred: text only, not bytes
         if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
             return None
         cells = pc.fill_null(cells, "")
@@ -238,6 +241,55 @@ def _lookalike_key(ids: pd.Series) -> pd.Series:
     return key
 
 
+_ASCII_LOWER = np.arange(256, dtype=np.uint8)
+_ASCII_LOWER[ord("A"):ord("Z") + 1] += 32
+
+
+def _folded_hashes(ids: pd.Series) -> np.ndarray | None:
+    """A 64-bit hash of each id's ``_lookalike_key`` when every id is printable ASCII without
+    spaces (its key is then its ASCII lower case), computed on pyarrow's bytes without a
+    Python string per id; None for any other column (no nulls, Arrow-backed text only)."""
+    import pyarrow as pa
+
+    if not isinstance(ids.array, pd.arrays.ArrowStringArray):
+        return None
+    column = pa.array(ids.array)
+    column = pa.chunked_array([column]) if isinstance(column, pa.Array) else column
+    if column.null_count or not pa.types.is_large_string(column.type):
+        return None
+    out = []
+    for chunk in column.chunks:
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        text = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
+        if not ((text >= 0x21) & (text <= 0x7E)).all():
+            return None
+        lengths = np.diff(offsets)
+        folded = np.concatenate([_ASCII_LOWER[text], np.zeros(8, np.uint8)])  # 8 bytes readable past the end
+        words = np.ndarray(shape=(len(folded) - 7,), dtype="<u8", buffer=folded, strides=(1,))  # 8 bytes from each byte on
+        starts = offsets[:-1] - offsets[0]
+        h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        for k in range(0, int(lengths.max(initial=0)), 8):
+            left = np.clip(lengths - k, 0, 8).astype(np.uint64)  # bytes of this word inside the id
+            mask = np.where(left == 8, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << (left * np.uint64(8))) - np.uint64(1))
+            word = words[np.minimum(starts + k, len(words) - 1)] & mask
+            h = (h ^ word) * np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(31)
+        out.append(h)
+    return np.concatenate(out) if out else np.zeros(0, np.uint64)
+
+
+def _no_shared_key(ids: pd.Series) -> bool:
+    """True when certainly no two ids share a ``_lookalike_key``: all their folded hashes differ
+    (the usual file, tested in one sort of n integers); False when that is not known (the
+    caller then compares the keys themselves)."""
+    h = _folded_hashes(ids)
+    if h is None:
+        return False
+    h = np.sort(h)
+    return not (h[1:] == h[:-1]).any()
+
+
 def check_ids(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem], list[Problem]]:
     """(stripped ids, problems, notes): empty and duplicate ids are problems (the later row
     names the first); ids equal up to case, spaces or invisible characters are notes. No id
@@ -245,9 +297,11 @@ def check_ids(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[pd.Seri
     ids = _text(frame, "patient_id")
     empty = (ids == "").to_numpy(dtype=bool)
     problems = _located(empty, rows, name, "patient_id", lambda i: "empty patient_id: every row needs a study pseudonym")
+    if _no_shared_key(ids):  # no two ids fold to the same key, so no two are equal: one pass, not two
+        return ids, problems, []
     key = _lookalike_key(ids)
     key_shared = key.duplicated(keep=False).to_numpy()
-    if not key_shared.any():  # no two ids fold to the same key, so no two are equal: one pass, not two
+    if not key_shared.any():
         return ids, problems, []
     dup = ids.duplicated(keep="first").to_numpy() & ~empty
     first_row: dict[str, int] = {}
@@ -457,12 +511,43 @@ def assign_exclusions(out: pd.DataFrame, rows: np.ndarray, params: dict) -> tupl
     return reasons == 0, excluded
 
 
+def labels_by_value(rule, values: pd.Series, *args) -> pd.Series:
+    """``rule(values, *args)`` (a row-by-row rule turning a float into a label or None, such as
+    ``assign_strata``) as the text column pandas makes of its result (dtype ``str``, NaN
+    where None), computed on the distinct values only (NaN one of them; 0.0 and -0.0 one
+    value, which no comparison tells apart) and built by pyarrow from their labels: no
+    label array of n Python strings or fixed-width text to convert. When no value gets a
+    label, the rule's own result (pandas' dtype for it)."""
+    import pyarrow as pa
+
+    codes, distinct = pd.factorize(values.to_numpy(dtype="float64"), use_na_sentinel=False)
+    named = np.asarray(rule(distinct, *args), dtype=object)
+    if not all(isinstance(x, str) or x is None for x in named) or all(x is None for x in named):
+        return rule(values, *args)  # not text, or no label at all (pandas infers another dtype): as it comes
+    labels = pa.array(named, type=pa.large_string(), from_pandas=True)
+    column = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)), labels).cast(pa.large_string())
+    text = pd.arrays.ArrowStringArray(pa.chunked_array([column]), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    return pd.Series(text, index=values.index, name=values.name, copy=False)
+
+
+def _select_rows(out: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """``out.loc[mask].reset_index(drop=True)`` (out indexed 0..n-1), taken column by column and
+    emptying ``out`` as it goes, so that a large frame and its copy are never both held whole;
+    ``out`` itself when every row is kept."""
+    if mask.all():
+        return out
+    kept = {}
+    for column in list(out.columns):
+        kept[column] = out.pop(column)[mask].reset_index(drop=True)
+    return pd.DataFrame(kept, copy=False)
+
+
 def derive_columns(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
     """change = follow-up - baseline; severity stratum; dose group (when dose_cells is present)."""
     analysed["change"] = analysed["hba1c_followup"] - analysed["hba1c_baseline"]
-    analysed["stratum"] = assign_strata(analysed["hba1c_baseline"], params["severe_above"])
+    analysed["stratum"] = labels_by_value(assign_strata, analysed["hba1c_baseline"], params["severe_above"])
     if "dose_cells" in analysed:
-        analysed["dose_group"] = assign_dose_groups(analysed["dose_cells"], params["dose_cutoff"])
+        analysed["dose_group"] = labels_by_value(assign_dose_groups, analysed["dose_cells"], params["dose_cutoff"])
     return analysed
 
 
@@ -506,6 +591,7 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict, headers: dict | No
             out[column] = followup
         elif column in design:
             out[column] = design[column]
+    del ids, hba1c, values, followup, design  # held by ``out`` now: not twice
 
     cell_notes = [Problem(p.file, p.row, p.column, f"note: {p.message}; treated as missing (optional column)")
                   for p in problems if p.column in OPTIONAL_COLUMNS]
@@ -521,5 +607,5 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict, headers: dict | No
         why = "; ".join(f"{k}: {reason}" for reason, k in counts.items())
         return out.iloc[0:0], excluded, [Problem(name, None, None, f"no patient left to analyse: all {n} rows are "
                                                                    f"excluded ({why})")], notes
-    analysed = derive_columns(out.loc[analysed_mask].reset_index(drop=True), params)
+    analysed = derive_columns(_select_rows(out, analysed_mask), params)
     return analysed, excluded, problems, notes
