@@ -207,3 +207,24 @@ def test_select_rows_is_loc_and_reset_index():
     for mask in (np.array([True, False, True, True, False, True]), np.ones(6, bool), np.zeros(6, bool)):
         expected = out.loc[mask].reset_index(drop=True)
         pd.testing.assert_frame_equal(validators._select_rows(out.copy(), mask), expected)
+
+
+@pytest.mark.parametrize("distinct", [20, 100_000])
+def test_all_plain_decides_as_the_regular_expression_on_every_cell(distinct):
+    import re
+
+    import pyarrow as pa
+
+    rng = np.random.default_rng(5)
+    alphabet = list("0123456789") * 2 + list(".eE+-") * 2 + ["x", " ", "é", ","]
+    pool = ["".join(rng.choice(alphabet, rng.integers(0, 18))) for _ in range(distinct)]
+    pattern = re.compile(validators.PLAIN_NUMBER)
+    plain = [c for c in pool if c == "" or (pattern.match(c) and len(c) <= validators.PLAIN_MAX_CHARS)]
+    allowed = set(plain)
+    odd = [c for c in pool if c not in allowed]
+    assert plain and odd
+    for cells in (rng.choice(plain, 100_000).tolist(), rng.choice(plain, 100_000).tolist() + [odd[0]],
+                  [odd[-1]] + rng.choice(plain, 100_000).tolist(), rng.choice(plain, 50).tolist()):
+        whole = pa.array(["header"] + cells, pa.large_string())
+        column = pa.chunked_array([whole.slice(1 + i, 30_000) for i in range(0, len(cells), 30_000)])  # sliced, as read
+        assert validators._all_plain(column) == all(c in allowed for c in cells)
