@@ -210,21 +210,37 @@ def test_select_rows_is_loc_and_reset_index():
 
 
 @pytest.mark.parametrize("distinct", [20, 100_000])
-def test_all_plain_decides_as_the_regular_expression_on_every_cell(distinct):
+def test_plain_numbers_decide_as_the_regular_expression_on_every_cell(distinct):
+    """Few distinct cells (checked and cast per distinct cell) or many (per cell): the same
+    decision as the expression on every cell, and the same doubles as the object path."""
     import re
-
-    import pyarrow as pa
 
     rng = np.random.default_rng(5)
     alphabet = list("0123456789") * 2 + list(".eE+-") * 2 + ["x", " ", "é", ","]
-    pool = ["".join(rng.choice(alphabet, rng.integers(0, 18))) for _ in range(distinct)]
+    pool = ["".join(rng.choice(alphabet, rng.integers(0, 16))) for _ in range(distinct)]
     pattern = re.compile(validators.PLAIN_NUMBER)
-    plain = [c for c in pool if c == "" or (pattern.match(c) and len(c) <= validators.PLAIN_MAX_CHARS)]
+    plain = [c for c in pool if c == "" or (pattern.match(c) and len(c) <= validators.PLAIN_MAX_CHARS
+                                            and not (c.startswith("-") and float(c) == 0))]
     allowed = set(plain)
     odd = [c for c in pool if c not in allowed]
-    assert plain and odd
+    assert len(plain) > 3 and odd
     for cells in (rng.choice(plain, 100_000).tolist(), rng.choice(plain, 100_000).tolist() + [odd[0]],
                   [odd[-1]] + rng.choice(plain, 100_000).tolist(), rng.choice(plain, 50).tolist()):
-        whole = pa.array(["header"] + cells, pa.large_string())
-        column = pa.chunked_array([whole.slice(1 + i, 30_000) for i in range(0, len(cells), 30_000)])  # sliced, as read
-        assert validators._all_plain(column) == all(c in allowed for c in cells)
+        text = pd.Series(["header"] + cells, dtype="string[pyarrow]").iloc[1:]  # sliced, as read
+        got = validators.parse_plain_numbers(text)
+        assert (got is not None) == all(c in allowed for c in cells)
+        if got is not None:
+            want = validators.parse_plain_numbers(pd.Series(cells, dtype=object))
+            assert np.array_equal(got.view("u8"), want.view("u8"))
+
+
+@pytest.mark.parametrize("cells", [["a", "b c", "", "x"], [" a", "b"], ["a ", "b"], ["a\u3000", "b"], ["\u3000a", "b"],
+                                   ["é", "a"], ["a\t", "b"], ["", ""], ["ab\u200b", "c"]])
+def test_text_is_stripped_text_whether_or_not_a_copy_is_made(cells):
+    for dtype in ("string[pyarrow]", object):
+        frame = pd.DataFrame({"c": pd.Series(["header", *cells], dtype=dtype)}).iloc[1:]  # sliced, as read
+        got = validators._text(frame, "c")
+        pd.testing.assert_series_equal(got, frame["c"].astype("string").fillna("").str.strip().reset_index(drop=True))
+    plain = all(c == "" or (c[0].isascii() and c[-1].isascii() and c[0].isprintable() and c[-1].isprintable()
+                            and not c[0].isspace() and not c[-1].isspace()) for c in cells)
+    assert validators._nothing_to_strip(pd.Series(cells, dtype="string[pyarrow]")) == plain

@@ -80,17 +80,52 @@ PLAIN_MAX_CHARS = 15  # so at most 15 digits: the same double from any correct p
 
 def _all_plain(cells) -> bool:
     """Whether every cell of a pyarrow text column without nulls is empty or ``PLAIN_NUMBER``
-    of at most ``PLAIN_MAX_CHARS`` characters. A column of few distinct cells (the usual one:
-    HbA1c to one decimal, doses, months) is decided on its distinct cells, found by one hash
-    pass, instead of a regular expression run on each of n cells; the same answer either way."""
+    of at most ``PLAIN_MAX_CHARS`` characters."""
+    import pyarrow.compute as pc
+
+    plain = pc.and_(pc.match_substring_regex(cells, PLAIN_NUMBER), pc.less_equal(pc.utf8_length(cells), PLAIN_MAX_CHARS))
+    return bool(pc.all(pc.or_(pc.equal(cells, ""), plain)).as_py())
+
+
+def _cast_plain(cells) -> np.ndarray:
+    """Plain or empty text cells -> float64 (NaN where empty) by pyarrow's cast."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    first = cells.chunk(0) if isinstance(cells, pa.ChunkedArray) and cells.num_chunks else cells
-    if len(cells) > 4096 and len(pc.unique(first[:65536])) * 8 < min(len(first), 65536):
-        cells = pc.unique(cells)
-    plain = pc.and_(pc.match_substring_regex(cells, PLAIN_NUMBER), pc.less_equal(pc.utf8_length(cells), PLAIN_MAX_CHARS))
-    return bool(pc.all(pc.or_(pc.equal(cells, ""), plain)).as_py())
+    empty = pc.equal(cells, "")
+    if pc.any(empty).as_py():
+        cells = pc.if_else(empty, pa.scalar(None, pa.string()), cells)
+    return pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)  # nulls (empty cells) -> NaN
+
+
+def _few_distinct(cells) -> bool:
+    """Whether a long text column looks like one of few distinct cells (HbA1c to one decimal,
+    doses, months): its first 65,536 cells hold fewer than one distinct cell in eight."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    first = (cells.chunk(0) if cells.num_chunks else pa.array([], cells.type)) if isinstance(cells, pa.ChunkedArray) else cells
+    head = first[:65536]
+    return len(cells) > 4096 and len(pc.unique(head)) * 8 < len(head)
+
+
+def _plain_values(cells) -> np.ndarray | None:
+    """The floats of a text column without nulls when every cell is empty or plain (else None).
+    A column of few distinct cells is checked and cast one distinct cell at a time (a
+    dictionary per chunk, its numbers spread back by index): the same doubles, since the cast
+    of a text is one double wherever the text stands."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not _few_distinct(cells):
+        return _cast_plain(cells) if _all_plain(cells) else None
+    parts = []
+    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
+        encoded = pc.dictionary_encode(chunk)
+        if not _all_plain(encoded.dictionary):
+            return None
+        parts.append(_cast_plain(encoded.dictionary)[encoded.indices.to_numpy(zero_copy_only=False)])
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def parse_plain_numbers(series: pd.Series) -> np.ndarray | None:
@@ -115,13 +150,9 @@ def parse_plain_numbers(series: pd.Series) -> np.ndarray | None:
             cells = pa.array(series.to_numpy(dtype=object), from_pandas=True)  # its type inferred: text only, not bytes
         if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
             return None
-        cells = pc.fill_null(cells, "")
-        if not _all_plain(cells):
+        values = _plain_values(pc.fill_null(cells, ""))
+        if values is None:
             return None
-        empty = pc.equal(cells, "")
-        if pc.any(empty).as_py():
-            cells = pc.if_else(empty, pa.scalar(None, pa.string()), cells)
-        values = pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)  # nulls (empty cells) -> NaN
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     if np.any((values == 0) & np.signbit(values)):
@@ -192,7 +223,34 @@ def _located(mask: np.ndarray, rows: np.ndarray, name: str, column: str, message
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     """A column as stripped text ('' where empty), indexed 0..n-1."""
-    return frame[column].astype("string").fillna("").str.strip().reset_index(drop=True)
+    text = frame[column].astype("string").fillna("")
+    return (text if _nothing_to_strip(text) else text.str.strip()).reset_index(drop=True)
+
+
+def _nothing_to_strip(text: pd.Series) -> bool:
+    """True when no cell of an Arrow-backed text column begins or ends with a space (every
+    non-empty cell's first and last bytes are printable ASCII other than space), so that
+    ``.str.strip()`` would return the same cells: found from two bytes per cell, not by a
+    stripped copy of the column. False when not known."""
+    import pyarrow as pa
+
+    if not isinstance(text.array, pd.arrays.ArrowStringArray):
+        return False
+    column = pa.array(text.array)
+    column = pa.chunked_array([column]) if isinstance(column, pa.Array) else column
+    if column.null_count or not pa.types.is_large_string(column.type):
+        return False
+    for chunk in column.chunks:
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        cells = np.flatnonzero(np.diff(offsets) > 0)
+        if not len(cells):
+            continue
+        data = np.frombuffer(data, dtype=np.uint8)
+        for ends in (data[offsets[cells]], data[offsets[cells + 1] - 1]):
+            if not ((ends >= 0x21) & (ends <= 0x7E)).all():
+                return False
+    return True
 
 
 # --------------------------------------------------------------------------- columns
@@ -540,7 +598,8 @@ def labels_by_value(rule, values: pd.Series, *args) -> pd.Series:
     if not all(isinstance(x, str) or x is None for x in named) or all(x is None for x in named):
         return rule(values, *args)  # not text, or no label at all (pandas infers another dtype): as it comes
     labels = pa.array(named, type=pa.large_string(), from_pandas=True)
-    column = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)), labels).cast(pa.large_string())
+    column = pa.DictionaryArray.from_arrays(pa.array(codes), labels).cast(pa.large_string())
+    del codes
     text = pd.arrays.ArrowStringArray(pa.chunked_array([column]), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
     return pd.Series(text, index=values.index, name=values.name, copy=False)
 
@@ -553,7 +612,8 @@ def _select_rows(out: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
         return out
     kept = {}
     for column in list(out.columns):
-        kept[column] = out.pop(column)[mask].reset_index(drop=True)
+        series = out.pop(column)
+        kept[column] = pd.Series(series.array[mask], dtype=series.dtype, copy=False)  # the dtype kept (object stays object)
     return pd.DataFrame(kept, copy=False)
 
 
