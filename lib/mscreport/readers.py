@@ -395,7 +395,7 @@ def _plain_table(raw: pd.DataFrame) -> pd.DataFrame | None:
     return frame
 
 
-ARROW_BLOCK_BYTES = 16 << 20  # pyarrow's CSV block: a row longer than this takes the general path
+ARROW_BLOCK_BYTES = (1 << 20, 16 << 20)  # pyarrow's CSV block, from 1 MiB (small files) to 16 MiB (fewer chunks)
 
 
 def read_arrow_csv(data: bytes) -> pd.DataFrame | None:
@@ -433,10 +433,11 @@ def read_arrow_csv(data: bytes) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    block = min(max(len(data) // 32, ARROW_BLOCK_BYTES[0]), ARROW_BLOCK_BYTES[1])  # a longer row: the general path
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=ARROW_BLOCK_BYTES),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=block),
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False, escape_char=False, double_quote=False,
                                              newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={f"f{j}": pa.large_string() for j in range(width)},
