@@ -244,3 +244,26 @@ def test_text_is_stripped_text_whether_or_not_a_copy_is_made(cells):
     plain = all(c == "" or (c[0].isascii() and c[-1].isascii() and c[0].isprintable() and c[-1].isprintable()
                             and not c[0].isspace() and not c[-1].isspace()) for c in cells)
     assert validators._nothing_to_strip(pd.Series(cells, dtype="string[pyarrow]")) == plain
+
+
+def _sliced_chunks(cells, size=3):
+    """An Arrow-backed text Series of ``cells`` in several sliced chunks, as the reader gives."""
+    import pyarrow as pa
+
+    whole = pa.array(["header", *cells], pa.large_string())
+    chunks = [whole.slice(1 + i, size) for i in range(0, len(cells), size)] or [whole.slice(1, 0)]
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string())))
+
+
+@pytest.mark.parametrize("cells", [["a", " a", "", "\u3000", "x ", "\t", "é", " ", "b", "\x1c", "-", "\u2028"], ["", ""], []])
+def test_has_text_of_chunked_arrow_cells(cells):
+    expected = np.array([bool(c.strip()) for c in cells], dtype=bool)
+    assert (readers._has_text(_sliced_chunks(cells)) == expected).all()
+
+
+@pytest.mark.parametrize("cells", [["bone marrow", "", "adipose", "bone marrow", "Adipose", "é", ""], ["x"], []])
+def test_factorize_text_gives_codes_of_the_cells(cells):
+    for text in (_sliced_chunks(cells), pd.Series(cells, dtype=object).astype("string")):
+        codes, distinct = validators._factorize_text(text)
+        assert [distinct[k] for k in codes] == cells
+        assert sorted(distinct) == sorted(set(cells))

@@ -358,7 +358,23 @@ def _has_text(cells: pd.Series) -> np.ndarray:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        return pc.invert(pc.match_substring_regex(pa.array(cells.array), _BLANK_CELL)).to_numpy(zero_copy_only=False)
+        column = pa.array(cells.array)
+        column = pa.chunked_array([column]) if isinstance(column, pa.Array) else column
+        if column.null_count or not pa.types.is_large_string(column.type):
+            return pc.invert(pc.match_substring_regex(column, _BLANK_CELL)).to_numpy(zero_copy_only=False)
+        out = []
+        for chunk in column.chunks:  # a cell starting with printable ASCII other than space has text, surely
+            _, offsets, data = chunk.buffers()
+            offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+            data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+            first = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] if len(data) else np.zeros(len(chunk), np.uint8)
+            text = (np.diff(offsets) > 0) & (first >= 0x21) & (first <= 0x7E)
+            rest = np.flatnonzero(~text)  # empty, or starting otherwise: the expression decides
+            if len(rest):
+                blank = pc.match_substring_regex(chunk.take(pa.array(rest)), _BLANK_CELL).to_numpy(zero_copy_only=False)
+                text[rest] = ~blank
+            out.append(text)
+        return np.concatenate(out) if out else np.zeros(0, bool)
     return ((cells != "") & ~cells.str.isspace()).to_numpy(dtype=bool)
 
 

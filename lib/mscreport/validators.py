@@ -446,10 +446,29 @@ def _check_number(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.ndarr
     return values.where((values >= col.low) & (values <= col.high)), problems
 
 
+def _factorize_text(text: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes, distinct cells) of a text column without nulls, as ``pd.factorize`` (the codes
+    may number the cells in another order); an Arrow-backed column by pyarrow's dictionary
+    encoding, one dictionary unified over its chunks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(text.array, pd.arrays.ArrowStringArray) or text.hasnans:
+        codes, distinct = pd.factorize(text)
+        return codes, list(distinct)
+    cells = pa.array(text.array)
+    cells = pa.chunked_array([cells]) if isinstance(cells, pa.Array) else cells
+    encoded = pc.dictionary_encode(cells).unify_dictionaries()
+    if not encoded.num_chunks:
+        return np.zeros(0, np.intp), []
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks])
+    return codes, encoded.chunk(0).dictionary.to_pylist()
+
+
 def _check_category(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem]]:
     aliases = dd.YES_NO_ALIASES if col.kind == "yesno" else dd.CATEGORY_ALIASES[col.name]
     raw = frame[col.name].astype("string").fillna("").reset_index(drop=True)
-    codes, distinct = pd.factorize(raw)  # each distinct cell text looked up once, not once per row
+    codes, distinct = _factorize_text(raw)  # each distinct cell text looked up once, not once per row
     keys = [re.sub(r"[\s\-]+", " ", str(c).strip().lower()) for c in distinct]
     mapped = np.empty(len(keys), dtype=object)
     mapped[:] = [aliases.get(k, aliases.get(k.replace(" ", "_"))) if k else None for k in keys]
