@@ -18,6 +18,12 @@ The one job here is to turn a path into rows and named columns, or into a readab
   as the user wrote it, for messages. A column mapping (``column_map.ColumnMap``) renames the
   user's headers to dictionary columns before the duplicate-column check. Every step is
   linear in the number of columns (a 5-row file with 60,000 columns reads in about a second).
+* Three CSV paths, one table: a plain UTF-8 file (no quote, BOM, NUL or bare CR, rows as wide
+  as the header) is read by pyarrow straight from its bytes into Arrow text columns
+  (``read_arrow_csv``: no Python string per cell, so 1e7 rows take seconds and about twice the
+  file in memory); a plain file pyarrow refuses, by pandas' C parser; anything else by
+  ``csv.reader``, which words the problems. tests/test_arrow_reader.py holds them to the same
+  cells, rows, headers and validated cohort.
 """
 
 from __future__ import annotations
@@ -351,6 +357,26 @@ _SPACE_CLASS = "".join(f"\\x{{{i:x}}}" for i in SPACE_CODEPOINTS)
 _BLANK_CELL = f"^[{_SPACE_CLASS}]*$"
 
 
+def arrow_text_chunks(cells: pd.Series) -> list | None:
+    """An Arrow-backed text column without nulls as its chunks, each (chunk, offsets, bytes):
+    numpy views of pyarrow's buffers (cell i of the chunk is ``bytes[offsets[i]:offsets[i + 1]]``),
+    for tests on the bytes without a Python string per cell; None for any other column."""
+    import pyarrow as pa
+
+    if not isinstance(cells.array, pd.arrays.ArrowStringArray):
+        return None
+    column = pa.array(cells.array)
+    column = pa.chunked_array([column]) if isinstance(column, pa.Array) else column
+    if column.null_count or not pa.types.is_large_string(column.type):
+        return None
+    out = []
+    for chunk in column.chunks:
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        out.append((chunk, offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)))
+    return out
+
+
 def _has_text(cells: pd.Series) -> np.ndarray:
     """cell.strip() != "" for each cell, without a Python string per cell (text cells: object
     or pyarrow-backed)."""
@@ -358,15 +384,11 @@ def _has_text(cells: pd.Series) -> np.ndarray:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        column = pa.array(cells.array)
-        column = pa.chunked_array([column]) if isinstance(column, pa.Array) else column
-        if column.null_count or not pa.types.is_large_string(column.type):
-            return pc.invert(pc.match_substring_regex(column, _BLANK_CELL)).to_numpy(zero_copy_only=False)
+        chunks = arrow_text_chunks(cells)
+        if chunks is None:
+            return pc.invert(pc.match_substring_regex(pa.array(cells.array), _BLANK_CELL)).to_numpy(zero_copy_only=False)
         out = []
-        for chunk in column.chunks:  # a cell starting with printable ASCII other than space has text, surely
-            _, offsets, data = chunk.buffers()
-            offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
-            data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+        for chunk, offsets, data in chunks:  # a cell starting with printable ASCII other than space has text, surely
             first = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] if len(data) else np.zeros(len(chunk), np.uint8)
             text = (np.diff(offsets) > 0) & (first >= 0x21) & (first <= 0x7E)
             rest = np.flatnonzero(~text)  # empty, or starting otherwise: the expression decides

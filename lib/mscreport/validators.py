@@ -31,7 +31,7 @@ from . import dictionary as dd
 from .column_map import closest, map_hint
 from .dose import assign_dose_groups
 from .errors import InputError, Problem
-from .readers import MAX_PER_COLUMN, limited, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
+from .readers import MAX_PER_COLUMN, arrow_text_chunks, limited, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
 from .strata import assign_strata
 from .units import UNIT_LABELS, to_ngsp
 
@@ -232,21 +232,13 @@ def _nothing_to_strip(text: pd.Series) -> bool:
     non-empty cell's first and last bytes are printable ASCII other than space), so that
     ``.str.strip()`` would return the same cells: found from two bytes per cell, not by a
     stripped copy of the column. False when not known."""
-    import pyarrow as pa
-
-    if not isinstance(text.array, pd.arrays.ArrowStringArray):
+    chunks = arrow_text_chunks(text)
+    if chunks is None:
         return False
-    column = pa.array(text.array)
-    column = pa.chunked_array([column]) if isinstance(column, pa.Array) else column
-    if column.null_count or not pa.types.is_large_string(column.type):
-        return False
-    for chunk in column.chunks:
-        _, offsets, data = chunk.buffers()
-        offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+    for _, offsets, data in chunks:
         cells = np.flatnonzero(np.diff(offsets) > 0)
         if not len(cells):
             continue
-        data = np.frombuffer(data, dtype=np.uint8)
         for ends in (data[offsets[cells]], data[offsets[cells + 1] - 1]):
             if not ((ends >= 0x21) & (ends <= 0x7E)).all():
                 return False
@@ -322,19 +314,12 @@ def _folded_hashes(ids: pd.Series) -> np.ndarray | None:
     """A 64-bit hash of each id's ``_lookalike_key`` when every id is printable ASCII without
     spaces (its key is then its ASCII lower case), computed on pyarrow's bytes without a
     Python string per id; None for any other column (no nulls, Arrow-backed text only)."""
-    import pyarrow as pa
-
-    if not isinstance(ids.array, pd.arrays.ArrowStringArray):
-        return None
-    column = pa.array(ids.array)
-    column = pa.chunked_array([column]) if isinstance(column, pa.Array) else column
-    if column.null_count or not pa.types.is_large_string(column.type):
+    chunks = arrow_text_chunks(ids)
+    if chunks is None:
         return None
     out = []
-    for chunk in column.chunks:
-        _, offsets, data = chunk.buffers()
-        offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
-        text = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
+    for _, offsets, data in chunks:
+        text = data[offsets[0]:offsets[-1]]
         if not ((text >= 0x21) & (text <= 0x7E)).all():
             return None
         lengths = np.diff(offsets)
