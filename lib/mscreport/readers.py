@@ -18,6 +18,12 @@ The one job here is to turn a path into rows and named columns, or into a readab
   as the user wrote it, for messages. A column mapping (``column_map.ColumnMap``) renames the
   user's headers to dictionary columns before the duplicate-column check. Every step is
   linear in the number of columns (a 5-row file with 60,000 columns reads in about a second).
+* Three CSV paths, one table: a plain UTF-8 file (no quote, BOM, NUL or bare CR, rows as wide
+  as the header) is read by pyarrow straight from its bytes into Arrow text columns
+  (``read_arrow_csv``: no Python string per cell, so 1e7 rows take seconds and about twice the
+  file in memory); a plain file pyarrow refuses, by pandas' C parser; anything else by
+  ``csv.reader``, which words the problems. tests/test_arrow_reader.py holds them to the same
+  cells, rows, headers and validated cohort.
 """
 
 from __future__ import annotations
@@ -169,7 +175,7 @@ def read_cohort_file(path: str | Path, columns=None) -> RawTable:
     name = str(path)
     p = Path(path)
     data = read_file_bytes(p)
-    if not data.strip():
+    if not data[:1 << 16].strip() and not data.strip():  # the whole file stripped (a copy) only when its start is blank
         raise _fail(name, "file is empty: expected a header row and one row per patient")
     kind = file_kind(p, data[:16])
     if kind == "xls":
@@ -181,12 +187,14 @@ def read_cohort_file(path: str | Path, columns=None) -> RawTable:
     if kind == "parquet" and not data.startswith(_PARQUET):
         raise _fail(name, f"named {p.suffix} but it is not a Parquet file: "
                           "if it is a CSV file, rename it to .csv; otherwise " + WHAT_TO_SAVE)
+    sha256 = hashlib.sha256(data).hexdigest()
     if kind == "xlsx":
         frame = _read_xlsx(data, name)
     elif kind == "parquet":
         frame = _read_parquet(data, name)
     else:
         frame = _read_csv(data, name)
+    del data  # the bytes are no longer needed: not held while the table is checked
     if len(frame) == 0:
         raise _fail(name, "header only: the file has no data rows")
     header_row = frame.attrs.get("header_row")
@@ -199,7 +207,7 @@ def read_cohort_file(path: str | Path, columns=None) -> RawTable:
         frame = frame.set_axis(names, axis=1)
     _check_unique_columns(names, headers, name)
     frame.attrs = {}
-    return RawTable(path=name, frame=frame, sha256=hashlib.sha256(data).hexdigest(), header_row=header_row,
+    return RawTable(path=name, frame=frame, sha256=sha256, header_row=header_row,
                     headers=dict(zip(names, headers)))
 
 
@@ -306,6 +314,9 @@ def _first_line(text: str, name: str) -> str:
 
 
 def _read_csv(data: bytes, name: str) -> pd.DataFrame:
+    frame = read_arrow_csv(data)
+    if frame is not None:
+        return frame
     text = _decode(data, name)
     first_line = _first_line(text, name)
     counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
@@ -337,19 +348,72 @@ def _read_plain_csv(text: str, sep: str) -> pd.DataFrame | None:
                           na_filter=False, skip_blank_lines=False, quoting=csv.QUOTE_NONE, index_col=False, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         return None
+    return _plain_table(raw)
+
+
+# the characters of Python's str.isspace (a test checks the list), as a class of RE2, pyarrow's regular expressions
+SPACE_CODEPOINTS = (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288)
+_SPACE_CLASS = "".join(f"\\x{{{i:x}}}" for i in SPACE_CODEPOINTS)
+_BLANK_CELL = f"^[{_SPACE_CLASS}]*$"
+
+
+def arrow_text_chunks(cells: pd.Series) -> list | None:
+    """An Arrow-backed text column without nulls as its chunks, each (chunk, offsets, bytes):
+    numpy views of pyarrow's buffers (cell i of the chunk is ``bytes[offsets[i]:offsets[i + 1]]``),
+    for tests on the bytes without a Python string per cell; None for any other column."""
+    import pyarrow as pa
+
+    if not isinstance(cells.array, pd.arrays.ArrowStringArray):
+        return None
+    column = pa.array(cells.array)
+    column = pa.chunked_array([column]) if isinstance(column, pa.Array) else column
+    if column.null_count or not pa.types.is_large_string(column.type):
+        return None
+    out = []
+    for chunk in column.chunks:
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        out.append((chunk, offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)))
+    return out
+
+
+def _has_text(cells: pd.Series) -> np.ndarray:
+    """cell.strip() != "" for each cell, without a Python string per cell (text cells: object
+    or pyarrow-backed)."""
+    if isinstance(cells.array, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        chunks = arrow_text_chunks(cells)
+        if chunks is None:
+            return pc.invert(pc.match_substring_regex(pa.array(cells.array), _BLANK_CELL)).to_numpy(zero_copy_only=False)
+        out = []
+        for chunk, offsets, data in chunks:  # a cell starting with printable ASCII other than space has text, surely
+            first = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] if len(data) else np.zeros(len(chunk), np.uint8)
+            text = (np.diff(offsets) > 0) & (first >= 0x21) & (first <= 0x7E)
+            rest = np.flatnonzero(~text)  # empty, or starting otherwise: the expression decides
+            if len(rest):
+                blank = pc.match_substring_regex(chunk.take(pa.array(rest)), _BLANK_CELL).to_numpy(zero_copy_only=False)
+                text[rest] = ~blank
+            out.append(text)
+        return np.concatenate(out) if out else np.zeros(0, bool)
+    return ((cells != "") & ~cells.str.isspace()).to_numpy(dtype=bool)
+
+
+def _plain_table(raw: pd.DataFrame) -> pd.DataFrame | None:
+    """The table of a plain CSV file read record by record into ``raw`` (text cells, header
+    included, blank records kept): what ``_table_from_records`` builds from the same records;
+    None when the first record is blank (the general reader finds the header)."""
     if raw.shape[0] == 0 or raw.shape[1] == 0:
         return None
-
-    def has_text(cells: pd.Series) -> np.ndarray:  # cell.strip() != "", without new strings
-        return ((cells != "") & ~cells.str.isspace()).to_numpy(dtype=bool)
-
     # blank record: no cell with a non-space character; tested column by column, only on rows still blank
     blank = np.ones(len(raw), dtype=bool)
     for j in range(raw.shape[1]):
         idx = np.flatnonzero(blank)
         if not len(idx):
             break
-        blank[idx[has_text(raw.iloc[idx, j])]] = False
+        column = raw.iloc[:, j]
+        blank[idx[_has_text(column if len(idx) == len(raw) else column.iloc[idx])]] = False
     if blank[0]:
         return None
     header = [str(c).strip() for c in raw.iloc[0]]
@@ -359,7 +423,7 @@ def _read_plain_csv(text: str, sep: str) -> pd.DataFrame | None:
     frame = frame.set_axis(columns, axis=1)
     # a column without a name and without any value (trailing separators, formatted Excel cells) is no column
     unnamed = [j for j, h in enumerate(header) if not h]
-    drop = [j for j in unnamed if not has_text(frame.iloc[:, j]).any()]
+    drop = [j for j in unnamed if not _has_text(frame.iloc[:, j]).any()]
     if drop:
         kept = np.setdiff1d(np.arange(len(columns)), drop)
         frame = frame.iloc[:, kept]
@@ -367,6 +431,62 @@ def _read_plain_csv(text: str, sep: str) -> pd.DataFrame | None:
     frame.index = pd.Index(keep.astype("int64"), dtype="int64", name="row")  # 1-based data rows after the header
     frame.attrs = {"headers": [h or c for h, c in zip(header, frame.columns)], "header_row": 1}
     return frame
+
+
+ARROW_BLOCK_BYTES = (1 << 20, 16 << 20)  # pyarrow's CSV block, from 1 MiB (small files) to 16 MiB (fewer chunks)
+
+
+def read_arrow_csv(data: bytes) -> pd.DataFrame | None:
+    """A plain UTF-8 CSV file read by pyarrow's CSV reader straight from its bytes into
+    pyarrow-backed text columns (``string`` dtype: what ``.astype("string")`` makes of the
+    general path's cells), no Python string per cell: the same cells, rows, headers and
+    columns as ``_read_plain_csv`` (see ``_plain_table``). None (the general path then reads,
+    decodes and words the problems exactly as before) unless the file is plain: UTF-8 without
+    BOM, no NUL, quote or bare CR, no binary content, a header on the first line naming fewer
+    than ``WIDE_COLUMNS`` columns, every row exactly as wide as the header (so no blank line
+    between rows of a file of several columns)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")) or b"\x00" in data or b'"' in data:
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):  # a bare CR
+        return None
+    # _decode's test for binary content, on the same first 65,536 characters
+    sample = data[:1 << 18].decode("utf-8", errors="ignore")[:1 << 16]  # exact when the file is UTF-8 (checked below)
+    if sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f") > max(2, len(sample) // 100):
+        return None
+    end = data.find(b"\n")
+    try:
+        line = (data if end < 0 else data[:end]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    line = line[:-1] if line.endswith("\r") else line
+    if not line.strip() or len(line) > MAX_HEADER_CHARS or line.splitlines() != [line]:
+        return None  # _first_line would find another first line
+    counts = {s: line.count(s) for s in (",", ";", "\t")}
+    sep = max(counts, key=counts.get)
+    if counts[sep] == 0:
+        sep = ","
+    width = line.count(sep) + 1
+    if width > WIDE_COLUMNS:
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    block = min(max(len(data) // 32, ARROW_BLOCK_BYTES[0]), ARROW_BLOCK_BYTES[1])  # a longer row: the general path
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=block),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False, escape_char=False, double_quote=False,
+                                             newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={f"f{j}": pa.large_string() for j in range(width)},
+                                                 null_values=[], strings_can_be_null=False, check_utf8=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+        return None  # a ragged row, invalid UTF-8, ...
+    if table.num_columns != width:
+        return None
+    raw = pd.DataFrame({j: pd.arrays.ArrowStringArray(table.column(j)) for j in range(width)}, copy=False)
+    del table
+    return _plain_table(raw)
 
 
 def _too_many_fields(saw: int, expected: int, line: list[str], sep: str) -> str:

@@ -31,7 +31,7 @@ from . import dictionary as dd
 from .column_map import closest, map_hint
 from .dose import assign_dose_groups
 from .errors import InputError, Problem
-from .readers import MAX_PER_COLUMN, limited, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
+from .readers import MAX_PER_COLUMN, arrow_text_chunks, limited, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
 from .strata import assign_strata
 from .units import UNIT_LABELS, to_ngsp
 
@@ -78,6 +78,56 @@ PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE](?:\+?(?:[0-9]|1[0-9]|
 PLAIN_MAX_CHARS = 15  # so at most 15 digits: the same double from any correct parser (see parse_plain_numbers)
 
 
+def _all_plain(cells) -> bool:
+    """Whether every cell of a pyarrow text column without nulls is empty or ``PLAIN_NUMBER``
+    of at most ``PLAIN_MAX_CHARS`` characters."""
+    import pyarrow.compute as pc
+
+    plain = pc.and_(pc.match_substring_regex(cells, PLAIN_NUMBER), pc.less_equal(pc.utf8_length(cells), PLAIN_MAX_CHARS))
+    return bool(pc.all(pc.or_(pc.equal(cells, ""), plain)).as_py())
+
+
+def _cast_plain(cells) -> np.ndarray:
+    """Plain or empty text cells -> float64 (NaN where empty) by pyarrow's cast."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    empty = pc.equal(cells, "")
+    if pc.any(empty).as_py():
+        cells = pc.if_else(empty, pa.scalar(None, pa.string()), cells)
+    return pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)  # nulls (empty cells) -> NaN
+
+
+def _few_distinct(cells) -> bool:
+    """Whether a long text column looks like one of few distinct cells (HbA1c to one decimal,
+    doses, months): its first 65,536 cells hold fewer than one distinct cell in eight."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    first = (cells.chunk(0) if cells.num_chunks else pa.array([], cells.type)) if isinstance(cells, pa.ChunkedArray) else cells
+    head = first[:65536]
+    return len(cells) > 4096 and len(pc.unique(head)) * 8 < len(head)
+
+
+def _plain_values(cells) -> np.ndarray | None:
+    """The floats of a text column without nulls when every cell is empty or plain (else None).
+    A column of few distinct cells is checked and cast one distinct cell at a time (a
+    dictionary per chunk, its numbers spread back by index): the same doubles, since the cast
+    of a text is one double wherever the text stands."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not _few_distinct(cells):
+        return _cast_plain(cells) if _all_plain(cells) else None
+    parts = []
+    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
+        encoded = pc.dictionary_encode(chunk)
+        if not _all_plain(encoded.dictionary):
+            return None
+        parts.append(_cast_plain(encoded.dictionary)[encoded.indices.to_numpy(zero_copy_only=False)])
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def parse_plain_numbers(series: pd.Series) -> np.ndarray | None:
     """Text cells -> floats (NaN for empty) by pyarrow's cast, when every cell is empty or a
     plain decimal (``PLAIN_NUMBER``) of at most ``PLAIN_MAX_CHARS`` characters; else None,
@@ -94,18 +144,17 @@ def parse_plain_numbers(series: pd.Series) -> np.ndarray | None:
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return None
     try:
-        cells = pa.array(series.to_numpy(dtype=object), from_pandas=True)  # its type inferred: text only, not bytes
+        if isinstance(series.array, pd.arrays.ArrowStringArray):  # already Arrow text (readers.read_arrow_csv): no copy
+            cells = pa.array(series.array)
+        else:
+            cells = pa.array(series.to_numpy(dtype=object), from_pandas=True)  # its type inferred: text only, not bytes
         if not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
             return None
-        cells = pc.fill_null(cells, "")
-        empty = pc.equal(cells, "")
-        plain = pc.and_(pc.match_substring_regex(cells, PLAIN_NUMBER), pc.less_equal(pc.utf8_length(cells), PLAIN_MAX_CHARS))
-        if not pc.all(pc.or_(empty, plain)).as_py():
+        values = _plain_values(pc.fill_null(cells, ""))
+        if values is None:
             return None
-        values = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), cells), pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
-    values = values.to_numpy(zero_copy_only=False)  # nulls (empty cells) -> NaN
     if np.any((values == 0) & np.signbit(values)):
         return None
     return values
@@ -174,7 +223,26 @@ def _located(mask: np.ndarray, rows: np.ndarray, name: str, column: str, message
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     """A column as stripped text ('' where empty), indexed 0..n-1."""
-    return frame[column].astype("string").fillna("").str.strip().reset_index(drop=True)
+    text = frame[column].astype("string").fillna("")
+    return (text if _nothing_to_strip(text) else text.str.strip()).reset_index(drop=True)
+
+
+def _nothing_to_strip(text: pd.Series) -> bool:
+    """True when no cell of an Arrow-backed text column begins or ends with a space (every
+    non-empty cell's first and last bytes are printable ASCII other than space), so that
+    ``.str.strip()`` would return the same cells: found from two bytes per cell, not by a
+    stripped copy of the column. False when not known."""
+    chunks = arrow_text_chunks(text)
+    if chunks is None:
+        return False
+    for _, offsets, data in chunks:
+        cells = np.flatnonzero(np.diff(offsets) > 0)
+        if not len(cells):
+            continue
+        for ends in (data[offsets[cells]], data[offsets[cells + 1] - 1]):
+            if not ((ends >= 0x21) & (ends <= 0x7E)).all():
+                return False
+    return True
 
 
 # --------------------------------------------------------------------------- columns
@@ -238,6 +306,48 @@ def _lookalike_key(ids: pd.Series) -> pd.Series:
     return key
 
 
+_ASCII_LOWER = np.arange(256, dtype=np.uint8)
+_ASCII_LOWER[ord("A"):ord("Z") + 1] += 32
+
+
+def _folded_hashes(ids: pd.Series) -> np.ndarray | None:
+    """A 64-bit hash of each id's ``_lookalike_key`` when every id is printable ASCII without
+    spaces (its key is then its ASCII lower case), computed on pyarrow's bytes without a
+    Python string per id; None for any other column (no nulls, Arrow-backed text only)."""
+    chunks = arrow_text_chunks(ids)
+    if chunks is None:
+        return None
+    out = []
+    for _, offsets, data in chunks:
+        text = data[offsets[0]:offsets[-1]]
+        if not ((text >= 0x21) & (text <= 0x7E)).all():
+            return None
+        lengths = np.diff(offsets)
+        folded = np.concatenate([_ASCII_LOWER[text], np.zeros(8, np.uint8)])  # 8 bytes readable past the end
+        words = np.ndarray(shape=(len(folded) - 7,), dtype="<u8", buffer=folded, strides=(1,))  # 8 bytes from each byte on
+        starts = offsets[:-1] - offsets[0]
+        h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        for k in range(0, int(lengths.max(initial=0)), 8):
+            left = np.clip(lengths - k, 0, 8).astype(np.uint64)  # bytes of this word inside the id
+            mask = np.where(left == 8, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << (left * np.uint64(8))) - np.uint64(1))
+            word = words[np.minimum(starts + k, len(words) - 1)] & mask
+            h = (h ^ word) * np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(31)
+        out.append(h)
+    return np.concatenate(out) if out else np.zeros(0, np.uint64)
+
+
+def _no_shared_key(ids: pd.Series) -> bool:
+    """True when certainly no two ids share a ``_lookalike_key``: all their folded hashes differ
+    (the usual file, tested in one sort of n integers); False when that is not known (the
+    caller then compares the keys themselves)."""
+    h = _folded_hashes(ids)
+    if h is None:
+        return False
+    h = np.sort(h)
+    return not (h[1:] == h[:-1]).any()
+
+
 def check_ids(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem], list[Problem]]:
     """(stripped ids, problems, notes): empty and duplicate ids are problems (the later row
     names the first); ids equal up to case, spaces or invisible characters are notes. No id
@@ -245,9 +355,11 @@ def check_ids(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[pd.Seri
     ids = _text(frame, "patient_id")
     empty = (ids == "").to_numpy(dtype=bool)
     problems = _located(empty, rows, name, "patient_id", lambda i: "empty patient_id: every row needs a study pseudonym")
+    if _no_shared_key(ids):  # no two ids fold to the same key, so no two are equal: one pass, not two
+        return ids, problems, []
     key = _lookalike_key(ids)
     key_shared = key.duplicated(keep=False).to_numpy()
-    if not key_shared.any():  # no two ids fold to the same key, so no two are equal: one pass, not two
+    if not key_shared.any():
         return ids, problems, []
     dup = ids.duplicated(keep="first").to_numpy() & ~empty
     first_row: dict[str, int] = {}
@@ -319,10 +431,29 @@ def _check_number(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.ndarr
     return values.where((values >= col.low) & (values <= col.high)), problems
 
 
+def _factorize_text(text: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes, distinct cells) of a text column without nulls, as ``pd.factorize`` (the codes
+    may number the cells in another order); an Arrow-backed column by pyarrow's dictionary
+    encoding, one dictionary unified over its chunks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(text.array, pd.arrays.ArrowStringArray) or text.hasnans:
+        codes, distinct = pd.factorize(text)
+        return codes, list(distinct)
+    cells = pa.array(text.array)
+    cells = pa.chunked_array([cells]) if isinstance(cells, pa.Array) else cells
+    encoded = pc.dictionary_encode(cells).unify_dictionaries()
+    if not encoded.num_chunks:
+        return np.zeros(0, np.intp), []
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks])
+    return codes, encoded.chunk(0).dictionary.to_pylist()
+
+
 def _check_category(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem]]:
     aliases = dd.YES_NO_ALIASES if col.kind == "yesno" else dd.CATEGORY_ALIASES[col.name]
     raw = frame[col.name].astype("string").fillna("").reset_index(drop=True)
-    codes, distinct = pd.factorize(raw)  # each distinct cell text looked up once, not once per row
+    codes, distinct = _factorize_text(raw)  # each distinct cell text looked up once, not once per row
     keys = [re.sub(r"[\s\-]+", " ", str(c).strip().lower()) for c in distinct]
     mapped = np.empty(len(keys), dtype=object)
     mapped[:] = [aliases.get(k, aliases.get(k.replace(" ", "_"))) if k else None for k in keys]
@@ -457,12 +588,45 @@ def assign_exclusions(out: pd.DataFrame, rows: np.ndarray, params: dict) -> tupl
     return reasons == 0, excluded
 
 
+def labels_by_value(rule, values: pd.Series, *args) -> pd.Series:
+    """``rule(values, *args)`` (a row-by-row rule turning a float into a label or None, such as
+    ``assign_strata``) as the text column pandas makes of its result (dtype ``str``, NaN
+    where None), computed on the distinct values only (NaN one of them; 0.0 and -0.0 one
+    value, which no comparison tells apart) and built by pyarrow from their labels: no
+    label array of n Python strings or fixed-width text to convert. When no value gets a
+    label, the rule's own result (pandas' dtype for it)."""
+    import pyarrow as pa
+
+    codes, distinct = pd.factorize(values.to_numpy(dtype="float64"), use_na_sentinel=False)
+    named = np.asarray(rule(distinct, *args), dtype=object)
+    if not all(isinstance(x, str) or x is None for x in named) or all(x is None for x in named):
+        return rule(values, *args)  # not text, or no label at all (pandas infers another dtype): as it comes
+    labels = pa.array(named, type=pa.large_string(), from_pandas=True)
+    column = pa.DictionaryArray.from_arrays(pa.array(codes), labels).cast(pa.large_string())
+    del codes
+    text = pd.arrays.ArrowStringArray(pa.chunked_array([column]), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    return pd.Series(text, index=values.index, name=values.name, copy=False)
+
+
+def _select_rows(out: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """``out.loc[mask].reset_index(drop=True)`` (out indexed 0..n-1), taken column by column and
+    emptying ``out`` as it goes, so that a large frame and its copy are never both held whole;
+    ``out`` itself when every row is kept."""
+    if mask.all():
+        return out
+    kept = {}
+    for column in list(out.columns):
+        series = out.pop(column)
+        kept[column] = pd.Series(series.array[mask], dtype=series.dtype, copy=False)  # the dtype kept (object stays object)
+    return pd.DataFrame(kept, copy=False)
+
+
 def derive_columns(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
     """change = follow-up - baseline; severity stratum; dose group (when dose_cells is present)."""
     analysed["change"] = analysed["hba1c_followup"] - analysed["hba1c_baseline"]
-    analysed["stratum"] = assign_strata(analysed["hba1c_baseline"], params["severe_above"])
+    analysed["stratum"] = labels_by_value(assign_strata, analysed["hba1c_baseline"], params["severe_above"])
     if "dose_cells" in analysed:
-        analysed["dose_group"] = assign_dose_groups(analysed["dose_cells"], params["dose_cutoff"])
+        analysed["dose_group"] = labels_by_value(assign_dose_groups, analysed["dose_cells"], params["dose_cutoff"])
     return analysed
 
 
@@ -506,6 +670,7 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict, headers: dict | No
             out[column] = followup
         elif column in design:
             out[column] = design[column]
+    del ids, hba1c, values, followup, design  # held by ``out`` now: not twice
 
     cell_notes = [Problem(p.file, p.row, p.column, f"note: {p.message}; treated as missing (optional column)")
                   for p in problems if p.column in OPTIONAL_COLUMNS]
@@ -521,5 +686,5 @@ def check_frame(frame: pd.DataFrame, name: str, params: dict, headers: dict | No
         why = "; ".join(f"{k}: {reason}" for reason, k in counts.items())
         return out.iloc[0:0], excluded, [Problem(name, None, None, f"no patient left to analyse: all {n} rows are "
                                                                    f"excluded ({why})")], notes
-    analysed = derive_columns(out.loc[analysed_mask].reset_index(drop=True), params)
+    analysed = derive_columns(_select_rows(out, analysed_mask), params)
     return analysed, excluded, problems, notes
