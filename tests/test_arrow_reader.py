@@ -190,21 +190,6 @@ def test_no_shared_key_is_never_claimed_for_ids_that_share_one():
     assert not validators._no_shared_key(pd.Series(["ab", "ab"], dtype=object))  # not known: compared the slow way
 
 
-@pytest.mark.parametrize("values", [[7.0, 8.0, 8.0000001, 6.5, -0.0, 0.0, 9.5], [1e9, np.nan, 5e8, 1e9, -0.0], [],
-                                    [np.nan, np.nan], [np.inf, -np.inf, 1e9]])
-def test_labels_by_value_is_the_rule_assigned_as_before(values):
-    from mscreport.dose import assign_dose_groups
-    from mscreport.strata import assign_strata
-
-    s = pd.Series(np.array(values, dtype=float))
-    for rule, cut in ((assign_strata, 8.0), (assign_dose_groups, 1e9)):
-        before, after = pd.DataFrame({"x": s}), pd.DataFrame({"x": s})
-        before["y"] = rule(s, cut)
-        after["y"] = validators.labels_by_value(rule, s, cut)
-        pd.testing.assert_frame_equal(before, after)
-        assert before["y"].dtype == after["y"].dtype
-
-
 def test_select_rows_is_loc_and_reset_index():
     out = pd.DataFrame({"row": np.arange(1, 7), "patient_id": pd.Series(list("abcdef"), dtype="string"),
                         "x": np.linspace(0, 1, 6), "c": pd.Series(["u", None, "v", "w", None, "u"], dtype=object)})

@@ -59,6 +59,7 @@ def _describe_cohort(cohort) -> pd.DataFrame:
             missing = v.isna()
             known = v[~missing]
             raw = known.value_counts()  # labelled per distinct value, not per patient
+            raw = raw[raw > 0]  # a categorical's levels absent from this group are no row
             labels = pd.Series(raw.to_numpy(), index=[_label(x) for x in raw.index], dtype="int64")
             for level, count in labels.groupby(level=0, sort=True).sum().items():
                 rows.append({"variable": col, "level": level, "group": group, "n": int(count), "denominator": n,

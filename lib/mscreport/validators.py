@@ -460,7 +460,12 @@ def _check_category(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.nda
     unknown = np.array([bool(k) and m is None for k, m in zip(keys, mapped)], dtype=bool)
     bad = unknown[codes] if len(keys) else np.zeros(len(raw), dtype=bool)
     problems = _located(bad, rows, name, col.name, lambda i: f"unknown value {raw.iloc[i].strip()!r}: allowed are {col.allowed}")
-    # None where empty; plain Python values
+    if col.kind == "category":  # a categorical of the levels present (sorted): one byte per patient, missing where empty
+        levels = sorted({m for m in mapped if m is not None})
+        level_codes = np.array([-1 if m is None else levels.index(m) for m in mapped], dtype="int16")
+        return pd.Series(pd.Categorical.from_codes(level_codes[codes] if len(keys) else np.full(len(raw), -1, "int16"),
+                                                   categories=levels)), problems
+    # yes/no: None where empty; plain Python values
     return pd.Series(mapped[codes] if len(keys) else [None] * len(raw), dtype=object), problems
 
 
@@ -588,26 +593,6 @@ def assign_exclusions(out: pd.DataFrame, rows: np.ndarray, params: dict) -> tupl
     return reasons == 0, excluded
 
 
-def labels_by_value(rule, values: pd.Series, *args) -> pd.Series:
-    """``rule(values, *args)`` (a row-by-row rule turning a float into a label or None, such as
-    ``assign_strata``) as the text column pandas makes of its result (dtype ``str``, NaN
-    where None), computed on the distinct values only (NaN one of them; 0.0 and -0.0 one
-    value, which no comparison tells apart) and built by pyarrow from their labels: no
-    label array of n Python strings or fixed-width text to convert. When no value gets a
-    label, the rule's own result (pandas' dtype for it)."""
-    import pyarrow as pa
-
-    codes, distinct = pd.factorize(values.to_numpy(dtype="float64"), use_na_sentinel=False)
-    named = np.asarray(rule(distinct, *args), dtype=object)
-    if not all(isinstance(x, str) or x is None for x in named) or all(x is None for x in named):
-        return rule(values, *args)  # not text, or no label at all (pandas infers another dtype): as it comes
-    labels = pa.array(named, type=pa.large_string(), from_pandas=True)
-    column = pa.DictionaryArray.from_arrays(pa.array(codes), labels).cast(pa.large_string())
-    del codes
-    text = pd.arrays.ArrowStringArray(pa.chunked_array([column]), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
-    return pd.Series(text, index=values.index, name=values.name, copy=False)
-
-
 def _select_rows(out: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     """``out.loc[mask].reset_index(drop=True)`` (out indexed 0..n-1), taken column by column and
     emptying ``out`` as it goes, so that a large frame and its copy are never both held whole;
@@ -624,9 +609,9 @@ def _select_rows(out: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
 def derive_columns(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
     """change = follow-up - baseline; severity stratum; dose group (when dose_cells is present)."""
     analysed["change"] = analysed["hba1c_followup"] - analysed["hba1c_baseline"]
-    analysed["stratum"] = labels_by_value(assign_strata, analysed["hba1c_baseline"], params["severe_above"])
+    analysed["stratum"] = assign_strata(analysed["hba1c_baseline"], params["severe_above"])
     if "dose_cells" in analysed:
-        analysed["dose_group"] = labels_by_value(assign_dose_groups, analysed["dose_cells"], params["dose_cutoff"])
+        analysed["dose_group"] = assign_dose_groups(analysed["dose_cells"], params["dose_cutoff"])
     return analysed
 
 
