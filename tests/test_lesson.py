@@ -212,6 +212,6 @@ def test_the_class_frame_can_be_changed_without_changing_the_cohort():
     f["change"] = 0.0
     f.loc[f.index[0], "hba1c_baseline"] = 99.0
     f["hba1c_followup"] *= 2
-    f.drop(columns=["stratum"], inplace=True)
+    del f["stratum"]
     pd.testing.assert_frame_equal(cohort.frame, before)
     assert lesson.analysed_frame(cohort)["change"].equals(before["change"])
