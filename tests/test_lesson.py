@@ -215,3 +215,15 @@ def test_the_class_frame_can_be_changed_without_changing_the_cohort():
     del f["stratum"]
     pd.testing.assert_frame_equal(cohort.frame, before)
     assert lesson.analysed_frame(cohort)["change"].equals(before["change"])
+
+
+def test_the_class_frame_groups_are_categoricals_as_documented():
+    """analysed_frame's docstring: categoricals with fixed levels; a new label after astype(object)."""
+    f = lesson.analysed_frame(load_cohort(DEFAULT_COHORT))
+    for column in ("stratum", "dose_group", "msc_source"):
+        assert f[column].dtype == "category", column
+    severe = f[f["stratum"] == "severe"]
+    assert severe["stratum"].value_counts().to_dict() == {"severe": len(severe), "moderate": 0}
+    relabelled = f["msc_source"].astype(object).where(f["msc_source"] != "adipose", "fat")
+    assert (relabelled == "fat").sum() == (f["msc_source"] == "adipose").sum() > 0
+    assert "astype(object)" in lesson.analysed_frame.__doc__  # the way to a new label is documented

@@ -28,10 +28,10 @@ def test_a_later_chapter_loads_what_an_earlier_one_computed(snapshot, monkeypatc
     computed = dose.analyse_dose(first_chapter)
     loaded = dose.analyse_dose(second_chapter)
     assert calls == [1] and loaded == computed and loaded is not computed
-    assert (snapshot / SHARED_DIR / "analyse_dose.pickle").is_file()
+    assert [p.name for p in (snapshot / SHARED_DIR).glob("*/*.pickle")] == ["analyse_dose.pickle"]
     for analyse in (results.analyse_overall, results.analyse_strata):
         one, two = analyse(first_chapter), analyse(second_chapter)
-        assert one == two and sorted(p.name for p in (snapshot / SHARED_DIR).iterdir()).count(
+        assert one == two and [p.name for p in (snapshot / SHARED_DIR).glob("*/*.pickle")].count(
             f"{analyse.__name__}.pickle") == 1
     strata = results.analyse_strata(second_chapter)
     assert strata.hidden_by_arms == results.analyse_strata(first_chapter).hidden_by_arms
@@ -47,7 +47,7 @@ def test_a_cohort_outside_a_build_or_replaced_keeps_its_results_to_itself(snapsh
     chapter = load_snapshot(snapshot)
     severe = dataclasses.replace(chapter, frame=chapter.frame[chapter.frame["stratum"] == "severe"])
     assert dose.analyse_dose(severe).n_with_dose < dose.analyse_dose(chapter).n_with_dose  # one arm, one stratum...
-    assert len(calls) == 4 and [p.name for p in (snapshot / SHARED_DIR).iterdir()] == ["analyse_dose.pickle"]
+    assert len(calls) == 4 and [p.name for p in (snapshot / SHARED_DIR).glob("*/*")] == ["analyse_dose.pickle"]
 
 
 def test_the_warnings_of_a_shared_analysis_are_given_in_every_chapter(tmp_path):
@@ -61,3 +61,39 @@ def test_the_warnings_of_a_shared_analysis_are_given_in_every_chapter(tmp_path):
             warnings.simplefilter("default")
             assert shared_result(tmp_path, "k", compute) == 42
         assert [(str(w.message), w.category) for w in caught] == [("few patients in one group", RuntimeWarning)]
+
+
+def test_a_snapshot_written_again_never_serves_the_results_of_the_one_before(tmp_path):
+    """Reviewer's finding: the same folder, another cohort (other parameters), must not find the
+    first cohort's strata."""
+    from mscreport.params import resolve_params
+
+    folder = tmp_path / "snapshot"
+    save_snapshot(load_cohort(DEFAULT_COHORT), folder)
+    first = results.analyse_strata(load_snapshot(folder))
+    other = load_cohort(DEFAULT_COHORT, resolve_params(values={"severe_above": 10.0}))
+    save_snapshot(other, folder)
+    served = results.analyse_strata(load_snapshot(folder))
+    assert served == results.analyse_strata(other) and served["severe"].n != first["severe"].n
+    assert len(list((folder / SHARED_DIR).iterdir())) == 1  # the first snapshot's results were removed
+
+
+def _warns():
+    warnings.warn("few patients in one group", RuntimeWarning)
+
+
+def test_a_replayed_warning_counts_as_shown_in_its_module(tmp_path):
+    """Python's default filter shows a warning once per place: after the replay, the same warning
+    from the same place is not shown again, as after the computation itself."""
+    def compute():
+        _warns()
+        return 1
+
+    for _chapter in range(2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.resetwarnings()
+            warnings.simplefilter("default")
+            globals().pop("__warningregistry__", None)
+            shared_result(tmp_path, "w", compute)
+            _warns()  # the chapter's own later call from the same place
+        assert len(caught) == 1, [str(w.message) for w in caught]

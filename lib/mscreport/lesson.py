@@ -29,7 +29,12 @@ _SIZE_FIELDS = ("n", "n_nonzero", "n_patients")
 def analysed_frame(cohort) -> pd.DataFrame:
     """The analysed patients, one row each (HbA1c in NGSP %, ``change`` = follow-up -
     baseline, ``stratum``, ``dose_group``...), with every study column present: a column the
-    cohort file lacks is all missing."""
+    cohort file lacks is all missing.
+
+    ``stratum``, ``dose_group`` and the category columns (``msc_source``, ``sex``...) are
+    pandas categoricals (one byte per patient; missing is NaN). Their levels are fixed: a
+    subset's ``value_counts()`` lists a level with 0 patients, and a new label needs the
+    column as text first, e.g. ``f["sex"].astype(object).fillna("unknown")``."""
     # a lazy copy (pandas' copy-on-write): a class may change it freely, and the cohort's frame
     # stays as it was, without a second copy of every column held (half a gigabyte at 1e7)
     frame = cohort.frame.copy(deep=False)

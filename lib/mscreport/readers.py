@@ -282,11 +282,24 @@ def _decode(data: bytes, name: str) -> str:
             break
         except UnicodeDecodeError:
             continue
-    sample = text[:65536]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f")
-    if controls > max(2, len(sample) // 100):
+    if looks_binary(text[:65536]):
         raise _fail(name, "not a table (binary content): " + WHAT_TO_SAVE)
     return text
+
+
+def looks_binary(sample: str) -> bool:
+    """The binary-content rule, once: more control characters (other than tab, CR, LF and form
+    feed) than 2 or 1 % of ``sample`` (the file's first 65,536 characters)."""
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f")
+    return controls > max(2, len(sample) // 100)
+
+
+def choose_separator(header: str) -> str:
+    """The separator rule, once: whichever of ',', ';' and tab the header line has most of
+    (',' on a tie and when it has none)."""
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    sep = max(counts, key=counts.get)
+    return sep if counts[sep] else ","
 
 
 def _first_line(text: str, name: str) -> str:
@@ -318,11 +331,7 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
     if frame is not None:
         return frame
     text = _decode(data, name)
-    first_line = _first_line(text, name)
-    counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
-    sep = max(counts, key=counts.get)
-    if counts[sep] == 0:
-        sep = ","
+    sep = choose_separator(_first_line(text, name))
     frame = _read_plain_csv(text, sep)
     if frame is not None:
         return frame
@@ -355,6 +364,12 @@ def _read_plain_csv(text: str, sep: str) -> pd.DataFrame | None:
 SPACE_CODEPOINTS = (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288)
 _SPACE_CLASS = "".join(f"\\x{{{i:x}}}" for i in SPACE_CODEPOINTS)
 _BLANK_CELL = f"^[{_SPACE_CLASS}]*$"
+
+
+def printable(codes: np.ndarray) -> np.ndarray:
+    """Which UTF-8 bytes are printable ASCII other than space (0x21-0x7E): a cell starting or
+    ending with one has text that no strip removes, and an id made only of them folds by ASCII."""
+    return (codes >= 0x21) & (codes <= 0x7E)
 
 
 def arrow_text_chunks(cells: pd.Series) -> list | None:
@@ -390,7 +405,7 @@ def _has_text(cells: pd.Series) -> np.ndarray:
         out = []
         for chunk, offsets, data in chunks:  # a cell starting with printable ASCII other than space has text, surely
             first = data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] if len(data) else np.zeros(len(chunk), np.uint8)
-            text = (np.diff(offsets) > 0) & (first >= 0x21) & (first <= 0x7E)
+            text = (np.diff(offsets) > 0) & printable(first)
             rest = np.flatnonzero(~text)  # empty, or starting otherwise: the expression decides
             if len(rest):
                 blank = pc.match_substring_regex(chunk.take(pa.array(rest)), _BLANK_CELL).to_numpy(zero_copy_only=False)
@@ -451,7 +466,7 @@ def read_arrow_csv(data: bytes) -> pd.DataFrame | None:
         return None
     # _decode's test for binary content, on the same first 65,536 characters
     sample = data[:1 << 18].decode("utf-8", errors="ignore")[:1 << 16]  # exact when the file is UTF-8 (checked below)
-    if sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f") > max(2, len(sample) // 100):
+    if looks_binary(sample):
         return None
     end = data.find(b"\n")
     try:
@@ -461,10 +476,7 @@ def read_arrow_csv(data: bytes) -> pd.DataFrame | None:
     line = line[:-1] if line.endswith("\r") else line
     if not line.strip() or len(line) > MAX_HEADER_CHARS or line.splitlines() != [line]:
         return None  # _first_line would find another first line
-    counts = {s: line.count(s) for s in (",", ";", "\t")}
-    sep = max(counts, key=counts.get)
-    if counts[sep] == 0:
-        sep = ","
+    sep = choose_separator(line)
     width = line.count(sep) + 1
     if width > WIDE_COLUMNS:
         return None

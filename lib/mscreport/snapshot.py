@@ -22,6 +22,7 @@ import json
 import os
 import pickle
 import stat
+import sys
 from pathlib import Path
 
 from .errors import InputError, Problem
@@ -80,8 +81,13 @@ def copy_and_hash(source: Path, shown: str, dest_dir: Path) -> tuple[Path, str]:
 
 
 def save_snapshot(cohort, folder: Path) -> Path:
-    """Write a validated Cohort into ``folder``; returns the folder."""
+    """Write a validated Cohort into ``folder``; returns the folder. Results kept there for an
+    earlier snapshot (``SHARED_DIR``) are removed: they belong to another cohort."""
+    import shutil
+    import uuid
+
     folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder / SHARED_DIR, ignore_errors=True)
     pickled = {name: getattr(cohort, name) for name in PICKLED_FIELDS}
     pickled["frame"] = cohort.frame.drop(columns=[c for c in NOT_FOR_CHAPTERS if c in cohort.frame.columns])
     with open(folder / FRAME_FILE, "wb") as fh:
@@ -91,6 +97,7 @@ def save_snapshot(cohort, folder: Path) -> Path:
     for key in PROBLEM_FIELDS:
         meta[key] = [dataclasses.asdict(p) for p in getattr(cohort, key)]
     meta["columns_present"] = list(cohort.columns_present)
+    meta[SNAPSHOT_ID] = uuid.uuid4().hex  # names this snapshot's shared results (shared_result)
     (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     return folder
 
@@ -108,14 +115,18 @@ def load_snapshot(folder: str | Path):
     for key in PROBLEM_FIELDS:
         meta[key] = tuple(Problem(**p) for p in meta[key])
     meta["columns_present"] = tuple(meta["columns_present"])
+    snapshot_id = meta.pop(SNAPSHOT_ID)
     cohort = Cohort(**pickled, **meta)
-    shared = folder / SHARED_DIR
-    shared.mkdir(exist_ok=True)
-    cohort.__dict__["_shared_results"] = shared  # Cohort.once(..., shared=True) keeps results there
+    # Cohort.once(..., shared=True) keeps results in a folder named after this very snapshot:
+    # a snapshot written again into the folder (another cohort, other parameters) never finds them
+    shared = folder / SHARED_DIR / snapshot_id
+    shared.mkdir(parents=True, exist_ok=True)
+    cohort.__dict__["_shared_results"] = shared
     return cohort
 
 
 SHARED_DIR = "shared"  # analyses several chapters of one build ask for (Cohort.once(..., shared=True))
+SNAPSHOT_ID = "snapshot_id"  # cohort.json's key for the random name of one written snapshot
 
 
 def shared_result(folder: Path, key: str, compute):
@@ -134,14 +145,26 @@ def shared_result(folder: Path, key: str, compute):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # every warning recorded; the chapter's own filters decide below
             value = compute()
-        given = list(dict.fromkeys((str(w.message), w.category, w.filename, w.lineno) for w in caught))
+        given = list(dict.fromkeys((str(w.message), w.category, w.filename, w.lineno, _module_of(w.filename))
+                                   for w in caught))
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
         with open(temporary, "wb") as fh:
             pickle.dump((value, given), fh, protocol=5)
         os.replace(temporary, path)
-    for message, category, filename, lineno in given:
-        warnings.warn_explicit(message, category, filename, lineno)
+    for message, category, filename, lineno, module in given:
+        # given as the code that warned gives it: its module's name (for filters) and its
+        # "already shown" registry (a later identical warning there is not shown again)
+        registry = vars(sys.modules[module]).setdefault("__warningregistry__", {}) if module in sys.modules else None
+        warnings.warn_explicit(message, category, filename, lineno, module=module, registry=registry)
     return value
+
+
+def _module_of(filename: str) -> str | None:
+    """The name of the imported module whose source is ``filename`` (None if none is)."""
+    for name, module in list(sys.modules.items()):
+        if getattr(module, "__file__", None) == filename:
+            return name
+    return None
 
 
 def snapshot_from_environment():

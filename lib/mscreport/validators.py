@@ -31,7 +31,7 @@ from . import dictionary as dd
 from .column_map import closest, map_hint
 from .dose import assign_dose_groups
 from .errors import InputError, Problem
-from .readers import MAX_PER_COLUMN, arrow_text_chunks, limited, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
+from .readers import MAX_PER_COLUMN, arrow_text_chunks, limited, printable, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
 from .strata import assign_strata
 from .units import UNIT_LABELS, to_ngsp
 
@@ -240,7 +240,7 @@ def _nothing_to_strip(text: pd.Series) -> bool:
         if not len(cells):
             continue
         for ends in (data[offsets[cells]], data[offsets[cells + 1] - 1]):
-            if not ((ends >= 0x21) & (ends <= 0x7E)).all():
+            if not printable(ends).all():
                 return False
     return True
 
@@ -320,7 +320,7 @@ def _folded_hashes(ids: pd.Series) -> np.ndarray | None:
     out = []
     for _, offsets, data in chunks:
         text = data[offsets[0]:offsets[-1]]
-        if not ((text >= 0x21) & (text <= 0x7E)).all():
+        if not printable(text).all():
             return None
         lengths = np.diff(offsets)
         folded = np.concatenate([_ASCII_LOWER[text], np.zeros(8, np.uint8)])  # 8 bytes readable past the end
