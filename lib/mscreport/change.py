@@ -13,10 +13,8 @@ import numpy as np
 
 from . import display as fmt
 from .stats import clopper_pearson, paired_test, wilson_interval
-from .strata import STRATA
 from .validators import REASON_NO_FOLLOWUP
 
-GROUPS = ("overall",) + STRATA
 FOLLOWUP_WINDOWS = ((0.0, 12.0), (12.0, 36.0), (36.0, None))  # months: (from, to]; None = open
 BASELINE_LEVELS = (7.0, 6.5)  # NGSP %: how many started below each (clinical reference levels)
 
