@@ -260,12 +260,18 @@ def _cell_text(v) -> str:
 
 
 def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
-    try:
-        raw = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object)
-    except Exception as exc:  # openpyxl / zipfile errors
-        raise _fail(name, f"cannot read this file as an Excel workbook ({_short(exc)}): {WHAT_TO_SAVE}") from None
-    records = [[_cell_text(v) for v in row] for row in raw.itertuples(index=False, name=None)]
-    return _table_from_records(records, name, sep=None)
+    """The first sheet, read within the limits of ``xlsx_reader`` (checked before the sheet is
+    parsed); a formula cell without a stored value is an error naming the cell."""
+    from .xlsx_reader import formula_problems, sheet_records
+
+    records, formulas = sheet_records(data, name, _cell_text)
+    frame = _table_from_records(records, name, sep=None)
+    if formulas:
+        header_row = frame.attrs["header_row"]
+        header = [str(c).strip() for c in records[header_row - 1]]
+        columns = [normalise_column(h) if h else f"unnamed_{j + 1}" for j, h in enumerate(header)]
+        raise InputError(limited(formula_problems(formulas, header_row, columns, name), name, None))
+    return frame
 
 
 def _decode(data: bytes, name: str) -> str:
