@@ -48,9 +48,11 @@ def list_arms(frame: pd.DataFrame) -> list[str]:
 
 
 def md_name(name: str) -> str:
-    """An arm name (text from the data) safe inside Markdown prose: HTML-escaped, and Markdown's
-    punctuation as character references, so a name can neither inject HTML nor format text."""
-    return re.sub(r"[\\`*_{}\[\]()#+!|~<>$&\"'-]", lambda m: f"&#{ord(m.group(0))};", name)
+    """An arm name (text from the data) safe inside Markdown prose: every character other than a
+    letter, a digit or a space as a character reference (``&#58;`` for ``:``), so a name can
+    neither inject HTML, nor format text, nor become a link (no ``http://``, ``www.`` or
+    ``a@b`` is left for an autolink to find); the page shows the name as written."""
+    return re.sub(r"[^\w ]|_", lambda m: f"&#{ord(m.group(0))};", name)
 
 
 def _key(name: str) -> str:
@@ -459,7 +461,7 @@ def paired_by_arm_figure(frame: pd.DataFrame, arms: list[str], aggregate_above: 
             draw_pairs(ax, s, _DEEP[i % len(_DEEP)], aggregate_above)
         ax.set_xticks([0, 1], ["baseline", "follow-up"])
         ax.set_xlim(-0.2, 1.2)
-        ax.set_title(f"{a} (n = {len(s)})".replace("$", r"\$"))  # no mathtext from data
+        ax.set_title(f"{a} (n = {len(s)})")  # drawn as written: figures.TEXT_STYLE parses no math text
     axes[0][0].set_ylabel("HbA1c (%)")
     _mmol_axis(axes[0][-1], "y")
     fig.tight_layout()

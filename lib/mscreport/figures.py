@@ -42,8 +42,14 @@ STYLE = {
 # Figures are SVG with text kept as text (crisp at any zoom, readable on a phone, selectable,
 # printed sharp) and a fixed hash salt, so the same figure gives the same bytes every build.
 SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "mscreport", "svg.image_inline": True}
+# Text from the data (arm names above all) reaches titles, legends and tick labels; matplotlib
+# would typeset any text with two dollar signs as math (``$\undefinedcmd$`` stops the figure).
+# No figure of the report uses math text, so none is parsed: every text is drawn as written,
+# whichever function drew it (issue 24.6).
+TEXT_STYLE = {"text.parse_math": False}
 plt.rcParams.update(STYLE)
 plt.rcParams.update(SVG_STYLE)
+plt.rcParams.update(TEXT_STYLE)
 # Okabe-Ito colours, chosen in pairs that differ in lightness (relative luminance ratio > 2),
 # so the two strata and the two dose groups stay apart in greyscale print and for the
 # colour-blind (tests/test_figures_style.py simulates deuteranopia and protanopia).

@@ -188,6 +188,9 @@ def read_cohort_file(path: str | Path, columns=None) -> RawTable:
         raise _fail(name, f"named {p.suffix} but it is not a Parquet file: "
                           "if it is a CSV file, rename it to .csv; otherwise " + WHAT_TO_SAVE)
     sha256 = hashlib.sha256(data).hexdigest()
+    from .hidden_characters import find_refused, may_hold
+
+    search_refused = kind != "csv" or may_hold(data)  # NUL or a text-direction control: searched cell by cell
     if kind == "xlsx":
         frame = _read_xlsx(data, name)
     elif kind == "parquet":
@@ -199,6 +202,10 @@ def read_cohort_file(path: str | Path, columns=None) -> RawTable:
         raise _fail(name, "header only: the file has no data rows")
     header_row = frame.attrs.get("header_row")
     headers = list(frame.attrs.get("headers", list(frame.columns)))
+    if search_refused:
+        refused = find_refused(frame, headers, name, limited)
+        if refused:
+            raise InputError(refused)
     names = [str(c) for c in frame.columns]
     if columns is not None:
         names, problems = columns.apply(names, headers, name)
@@ -280,8 +287,6 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise _fail(name, "cannot decode this UTF-16 text file: save it as UTF-8 CSV") from None
-    if b"\x00" in data[:65536]:
-        raise _fail(name, "not a table (binary content): " + WHAT_TO_SAVE)
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 never fails
         try:
             text = data.decode(encoding)

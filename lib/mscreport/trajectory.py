@@ -522,6 +522,8 @@ def show_verdict(ch, traj: Trajectory | None) -> None:
     """The durability verdict, overall and per arm (nothing for a wide file)."""
     if traj is None:
         return
+    from .arms import md_name  # the arm's name is text from the data: never Markdown
+
     ch.say(durability_verdict(traj.mixed, traj.alpha), basis="longitudinal")
     for arm, m in (traj.mixed_by_arm or {}).items():
-        ch.say(durability_verdict(m, traj.alpha, label=f"arm {arm}"), basis="longitudinal")
+        ch.say(durability_verdict(m, traj.alpha, label=f"arm {md_name(arm)}"), basis="longitudinal")
