@@ -48,6 +48,10 @@ PLAIN = {
     "notes only": _csv([HEADER + ",comment,sex,age_years,bmi", *(r + ",ok,F,54,27.5" for r in ROWS),
                         "P-030,8.0,7.0,1e9,bone_marrow,12,x,female,n/a,31.5", "p-001,8.0,7.0,1e9, Bone Marrow ,12,,x,40,",
                         "P-031,8.0,7.0,1e9,umbilical cord,12,y,M,61 years,22"]).encode(),
+    "missing-value tokens": _csv([HEADER + ",sex", *(r + ",F" for r in ROWS), "P-040,8.0,NA,N/A,n/a,.,-",
+                                  "P-041, NA ,7.0,-,.,12,n/a ", "P-042,-1,.5,-,NA,N/A,NA"]).encode(),
+    "headers matched by their words": _csv(["Patient ID,HbA1c baseline (%),HbA1c follow-up (%),Dose (cells),MSC Source,"
+                                            "Follow-up (months)", *ROWS]).encode(),
     "header spelled differently": _csv(["Patient ID,HbA1c Baseline,hba1c-followup,dose_cells,MSC Source,followup_months",
                                         *ROWS]).encode(),
     "unknown and duplicate columns": _csv([HEADER + ",extra,dose_cells", *(r + ",1,2" for r in ROWS)]).encode(),

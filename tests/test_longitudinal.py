@@ -178,7 +178,7 @@ def test_mmol_mol_long_file_is_converted(tmp_path):
     ("patient_id,months,hba1c\nA,0,8\nA,6,64", ["long.csv:2:hba1c: HbA1c 64 is outside the plausible range"]),
     ("patient_id,months,hba1c\nA,0,8\n,6,7", ["long.csv:2:patient_id: empty patient_id"]),
     ("patient_id,date,hba1c\nA,2024-01-01,8", ["long.csv:-:infusion_date: a 'date' column needs"]),
-    ("patient_id,date,infusion_date,hba1c\nA,01/02/2024,2024-01-01,8", ["long.csv:1:date: not a date in the form YYYY-MM-DD (ISO): '01/02/2024'"]),
+    ("patient_id,date,infusion_date,hba1c\nA,01/02/2024,2024-01-01,8", ["long.csv:1:date: 1 cell of this column is a date written like '01/02/2024' (this row), not YYYY-MM-DD (ISO)"]),
     ("patient_id,months,weeks,hba1c\nA,0,0,8\nA,6,40,7", ["long.csv:2:weeks: weeks disagrees with months"]),
 ])
 def test_refused_with_located_problems(tmp_path, capsys, text, expected):

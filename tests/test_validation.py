@@ -168,7 +168,7 @@ def test_non_numeric_baseline():
     refused(FIX / "non_numeric_baseline.csv", 2, "hba1c_baseline", "not a number", "'seven'")
 
 
-@pytest.mark.parametrize("cell,hint", [("NA", "leave the cell empty"), ("7.5 %", "without a unit")])
+@pytest.mark.parametrize("cell,hint", [("null", "leave the cell empty"), ("7.5 %", "without a unit")])
 def test_non_numeric_hints(tmp_path, cell, hint):
     path = write(tmp_path, "c.csv", f"{HEADER}\nP01,7.5,{cell},1e9,UC,12\n")
     refused(path, 1, "hba1c_followup", "not a number", hint)
@@ -572,7 +572,7 @@ def test_dates_from_an_excel_workbook(tmp_path):
 
 
 @pytest.mark.parametrize("cells,column,fragment", [
-    ("2020-01-15,15/07/2020", "followup_date", "not a date in the form YYYY-MM-DD"),
+    ("2020-01-15,15/07/2020", "followup_date", "written like '15/07/2020' (this row), not YYYY-MM-DD (ISO)"),
     ("2020-07-15,2020-01-15", "followup_date", "before the infusion date 2020-07-15"),
     ("2020-02-30,2020-07-15", "infusion_date", "not a date"),
 ])
@@ -626,11 +626,12 @@ def test_unknown_columns_get_one_note_each():
     path = FIX / "unknown_columns.csv"
     out = accepted(path)
     notes = [line for line in out.splitlines() if "column not used by the analysis" in line]
-    assert notes[:2] == [f"{path}:-:lab_notes: note: column not used by the analysis",
-                         f"{path}:-:visit_site: note: column not used by the analysis"]
+    assert notes[:2] == [f"{path}:-:Lab Notes: note: column not used by the analysis ('Lab Notes')",
+                         f"{path}:-:visit_site: note: column not used by the analysis ('visit_site')"]
     assert len(notes) == 3  # exactly one each
-    assert notes[2].startswith(f"{path}:-:dose_cell: note: column not used by the analysis; is it dose_cells? "
-                               "Map it with -c dose_cells=\"dose_cell\"")
+    assert notes[2].startswith(f"{path}:-:dose_cell: note: column not used by the analysis ('dose_cell'); the "
+                               "closest dictionary column is dose_cells: if it is that, "
+                               "map it with -c dose_cells=\"dose_cell\"")
     assert all(line.count(":") >= 3 for line in notes)
 
 
@@ -676,7 +677,7 @@ def test_mapping_file_for_excel_headers():
     path, mapping = FIX / "excel_headers.csv", FIX / "excel_headers_map.yaml"
     code, out, err = run("validate", path, "--columns", mapping)
     assert code == 0, err
-    assert f"{path}:-:comments: note: column not used by the analysis" in out.splitlines()
+    assert f"{path}:-:Comments: note: column not used by the analysis ('Comments')" in out.splitlines()
     from mscreport.column_map import resolve_column_map
     cohort = load_cohort(path, None, resolve_column_map(mapping))
     assert cohort.frame["hba1c_baseline"].tolist() == [7.5, 8.4, 6.8]
@@ -823,7 +824,7 @@ def test_excel_style_headers_build_with_one_mapping_file(tmp_path):
     out = tmp_path / "reports"
     code, stdout, err = run("build", "--data", data, "--columns", mapping, "--output", out, "--jobs", "2")
     assert code == 0, err
-    assert f"{data}:-:comments: note: column not used by the analysis" in stdout.splitlines()
+    assert f"{data}:-:Comments: note: column not used by the analysis ('Comments')" in stdout.splitlines()
     results = json.loads((out / "results.json").read_text())
     expected = jsonable(compute_results(load_cohort(teaching)))
     assert results["data"]["column_map"] == headers

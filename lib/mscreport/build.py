@@ -71,6 +71,9 @@ class BuildPlan:
 
         column_map = self.columns.as_dict() if self.columns else {}
         keyed = {**self.params, "column_map": column_map} if column_map else dict(self.params)
+        reading = self.columns.reading() if self.columns is not None else {}
+        if reading:  # -p date_format, --values: the cells analysed depend on them
+            keyed["reading"] = reading
         figures = published_fingerprint(self.params)
         if figures:  # a user's published-figures file: its content, not only its name
             keyed["published_sha256"] = figures

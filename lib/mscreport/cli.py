@@ -49,10 +49,35 @@ def _verbosity_options(default) -> argparse.ArgumentParser:
 
 def _add_columns(p: argparse.ArgumentParser) -> None:
     p.add_argument("--columns", metavar="MAP.yaml", help="YAML file of COLUMN: \"your header\" lines mapping your "
-                                                         "headers to the data dictionary's columns")
+                                                         "headers to the data dictionary's columns (and a values: "
+                                                         "section mapping cells, as --values does)")
     p.add_argument("-c", dest="column_items", action="append", default=[], metavar="COLUMN=HEADER",
                    help="map one of your headers to a dictionary column, e.g. -c hba1c_baseline=\"HbA1c (%%)\" "
                         "(repeatable)")
+    p.add_argument("--values", dest="value_items", action="append", default=[], metavar="COLUMN=FROM:TO",
+                   help="read the cells FROM of a column as TO (case and surrounding spaces ignored; an empty TO "
+                        "makes them missing), e.g. --values msc_source=UC-MSC:umbilical_cord (repeatable)")
+
+
+# what a user with a spreadsheet export needs, reachable from `build --help` and `validate --help` alone
+EXPORT_HELP = """\
+reading a spreadsheet export (CSV, XLSX or Parquet):
+  headers         matched as written, ignoring case, spaces and hyphens (Patient ID ->
+                  patient_id), then by their words: "Follow-up date" -> followup_date,
+                  "HbA1c baseline (%)" -> hba1c_baseline (a unit in brackets is ignored);
+                  other headers: -c COLUMN="your header" or --columns MAP.yaml; every unused
+                  column gets a note naming the closest dictionary column
+  missing values  empty, NA, N/A, n/a, . and - are read as missing, in every column
+  values          --values COLUMN=FROM:TO, e.g. --values msc_source=UC-MSC:umbilical_cord
+                  (sources: umbilical_cord, bone_marrow, adipose; sex: female, male, other)
+  dates           YYYY-MM-DD by default; -p date_format=DMY (31/12/2020), MDY (12/31/2020) or
+                  YMD (2020/12/31): an ambiguous date is never guessed
+  HbA1c in mmol/mol  -p hba1c_unit=mmol_mol
+  example         mscreport validate export.csv -p date_format=DMY \\
+                    --values msc_source=UC-MSC:umbilical_cord
+The columns and their allowed values: data/README.md (the data card); every parameter:
+`mscreport params`. Exit codes: 0 success; 2 bad input or a bad parameter (one
+FILE:ROW:COLUMN: message per problem); 3 a chapter failed (build); 130 interrupted."""
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -64,7 +89,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mscreport {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     common = _verbosity_options(argparse.SUPPRESS)  # after the command; keeps the value given before it
-    b = sub.add_parser("build", parents=[common], help="run every chapter and write HTML reports and results.json")
+    b = sub.add_parser("build", parents=[common], help="run every chapter and write HTML reports and results.json",
+                       epilog=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--data", metavar="FILE", help="cohort file (CSV, XLSX, Parquet); default: the bundled reconstructed cohort")
     _add_params(b)
     _add_columns(b)
@@ -75,7 +101,8 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--fresh-kernels", action="store_true",
                    help="a fresh kernel per chapter (slower) instead of one kernel per worker reused for its "
                         "chapters; also MSCREPORT_FRESH_KERNELS=1")
-    v = sub.add_parser("validate", parents=[common], help="check a cohort file against the data dictionary")
+    v = sub.add_parser("validate", parents=[common], help="check a cohort file against the data dictionary",
+                       epilog=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("file", metavar="FILE")
     _add_params(v)
     _add_columns(v)
@@ -98,12 +125,21 @@ def _report(problems: list[Problem]) -> int:
     return EXIT_INPUT
 
 
+def _reading(args):
+    """How the cohort file is read (``column_map.ColumnMap``): --columns, -c, --values and
+    -p date_format (or a parameter file's date_format)."""
+    from .column_map import resolve_column_map
+    from .params import requested_date_format
+
+    return resolve_column_map(args.columns, args.column_items, args.value_items,
+                              requested_date_format(args.params, args.overrides))
+
+
 def cmd_validate(args) -> int:
     from .params import resolve_params
     params = resolve_params(args.params, args.overrides)
     _say_params(args, params)
-    from .column_map import resolve_column_map
-    columns = resolve_column_map(args.columns, args.column_items)
+    columns = _reading(args)
     from .cohort import load_cohort
     cohort = load_cohort(args.file, params, columns)
     for e in cohort.excluded:
@@ -181,8 +217,7 @@ def cmd_build(args) -> int:
         problems.append(Problem(args.output, None, None, "--output must be a folder, and this is a file"))
     if problems:
         raise InputError(problems)
-    from .column_map import resolve_column_map
-    columns = resolve_column_map(args.columns, args.column_items)
+    columns = _reading(args)
     from .params import requested_data_path, resolve_params
     data = args.data or requested_data_path(args.params, args.overrides)  # --data wins over data_path
     if args.verbosity >= VERBOSE:

@@ -55,6 +55,7 @@ class Cohort:
         return None if self.header_row is None else self.header_row + int(row)
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
+    reading: dict = field(default_factory=dict)  # date_format and value mapping when given (ColumnMap.reading)
 
     def once(self, key: str, compute, shared: bool = False):
         """``compute()`` the first time ``key`` is asked of this cohort, the same result after:
@@ -116,6 +117,8 @@ class Cohort:
                  "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
         if self.column_map:  # dictionary column -> the user's header (--columns / -c)
             block["column_map"] = dict(self.column_map)
+        if self.reading:  # how the export was read: -p date_format, --values
+            block["reading"] = dict(self.reading)
         return block
 
 
@@ -171,7 +174,7 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
     from .arms import check_reference_arm
 
     check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
-    notes = [locate(p, raw) if p.row is not None else p for p in notes]
+    notes = [*raw.notes, *(locate(p, raw) if p.row is not None else p for p in notes)]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
     present = tuple(c.name for c in dd.COLUMNS if c.name in analysed.columns or c.name in raw.frame.columns)
@@ -180,5 +183,6 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   columns_present=present, params=params, notes=cell_notes,
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
                   column_map=columns.as_dict() if columns else {},
+                  reading=columns.reading() if columns is not None else {},
                   synthetic=is_synthetic(raw.sha256, raw.frame),
                   reconstruction=is_reconstruction(raw.sha256, raw.frame), longitudinal=long)

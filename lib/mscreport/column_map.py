@@ -6,10 +6,14 @@ usual normalisation (case, surrounding spaces, spaces/hyphens versus underscores
 ``-c hba1c_baseline="HbA1c (%)"`` renames the column headed ``HbA1c (%)``. Later ``-c``
 items override the file's entries for the same column.
 
-map.yaml (a mapping; optionally under a top-level ``columns:`` key)::
+map.yaml (a mapping; optionally under a top-level ``columns:`` key; a ``values:`` section maps
+the cells of a column, as ``--values COLUMN=FROM:TO`` does, see ``value_map``)::
 
     hba1c_baseline: "HbA1c (%)"
     hba1c_followup: A1C_followup
+    values:
+      msc_source:
+        UC-MSC: umbilical_cord
 
 Problems are located at their source (``map.yaml:-:COLUMN:`` or ``-c:-:COLUMN:``) and
 suggest the closest known name (``difflib``). The YAML is read with a size limit, no
@@ -34,6 +38,11 @@ def _key(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", str(name).lower())
 
 
+def _words(text: str) -> list[str]:
+    """Lower-case words of letters and digits; a hyphen inside a word joins it ('follow-up' -> 'followup')."""
+    return re.findall(r"[0-9a-z]+", re.sub(r"(?<=[0-9a-z])-(?=[0-9a-z])", "", str(text).lower()).replace("_", " "))
+
+
 def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
     """The candidate closest to ``name`` (difflib on letters and digits; else one whose letters
     and digits contain the name's or are contained in them), or None."""
@@ -44,6 +53,15 @@ def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
     k = _key(name)
     if not k:
         return None
+    # the same words in another order ('Baseline HbA1c (%)', 'Follow-up HbA1c' for hba1c_baseline,
+    # hba1c_followup), or the first words of a column ('Age' for age_years); a unit in brackets ignored
+    words = _words(re.sub(r"\([^()]*\)", " ", str(name)))
+    for c in candidates:
+        if words and sorted(_words(c)) == sorted(words):
+            return c
+    for c in candidates:
+        if words and _words(c)[:len(words)] == words:
+            return c
     match = difflib.get_close_matches(k, list(keys), n=1, cutoff=cutoff)
     if match:
         return keys[match[0]]
@@ -59,10 +77,14 @@ def map_hint(column: str, header: str) -> str:
 
 @dataclass(frozen=True)
 class ColumnMap:
-    """Dictionary column -> the user's header, with where each entry came from (for messages)."""
+    """How the user's file is read: dictionary column -> the user's header, with where each
+    entry came from (for messages); ``values``: column -> {cell as written: value meant}
+    (``value_map``); ``date_format``: how date cells are written (``date_formats``)."""
 
     pairs: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+    date_format: str = "ISO"
 
     def __bool__(self) -> bool:
         return bool(self.pairs)
@@ -70,6 +92,16 @@ class ColumnMap:
     def as_dict(self) -> dict:
         """The mapping as plain data (for a cache key, results.json or a chapter parameter)."""
         return dict(sorted(self.pairs.items()))
+
+    def reading(self) -> dict:
+        """The value mapping and date format when given ({} otherwise), as plain data: part of
+        the build's cache key and of results.json's ``data`` block."""
+        out = {}
+        if self.date_format != "ISO":
+            out["date_format"] = self.date_format
+        if self.values:
+            out["values"] = {c: dict(sorted(v.items())) for c, v in sorted(self.values.items())}
+        return out
 
     def apply(self, names: list[str], headers: list[str], file: str) -> tuple[list[str], list[Problem]]:
         """Rename the columns whose header an entry names; problems for entries naming no column."""
@@ -135,15 +167,25 @@ def _load_yaml(path: Path) -> object:
     return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
 
 
-def resolve_column_map(map_file: str | Path | None = None, items=()) -> ColumnMap:
-    """The column mapping from a YAML file and ``COLUMN=HEADER`` items (items win); InputError if bad."""
+def resolve_column_map(map_file: str | Path | None = None, items=(), value_items=(), date_format: str = "ISO"
+                       ) -> ColumnMap:
+    """How to read the user's file: the column mapping from a YAML file and ``COLUMN=HEADER``
+    items (items win), the value mapping from the file's ``values:`` section and
+    ``COLUMN=FROM:TO`` items (items win), and the date format; InputError if bad."""
+    from .value_map import parse_value_items, parse_value_section
+
     pairs: dict[str, str] = {}
     sources: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
     problems: list[Problem] = []
     if map_file is not None:
         where = str(map_file)
         try:
             loaded = _load_yaml(Path(map_file)) or {}
+            if isinstance(loaded, dict) and "values" in loaded:  # the value mapping (no dictionary column is named so)
+                found, value_problems = parse_value_section(loaded.pop("values"), where)
+                values.update(found)
+                problems += value_problems
             if isinstance(loaded, dict) and set(loaded) == {"columns"} and isinstance(loaded["columns"], dict):
                 loaded = loaded["columns"]
             if not isinstance(loaded, dict):
@@ -189,6 +231,10 @@ def resolve_column_map(map_file: str | Path | None = None, items=()) -> ColumnMa
             problems.append(Problem(sources[columns[-1]], None, columns[-1],
                                     f"the header {pairs[columns[-1]]!r} is mapped to {', '.join(columns)}: "
                                     "map each header to one column"))
+    found, value_problems = parse_value_items(value_items)
+    for column, mapped in found.items():
+        values.setdefault(column, {}).update(mapped)
+    problems += value_problems
     if problems:
         raise InputError(problems)
-    return ColumnMap(pairs, sources)
+    return ColumnMap(pairs, sources, values, date_format)

@@ -134,6 +134,7 @@ DEFAULTS = {p.name: p.default for p in PARAMETERS}
 # Not a parameter of the analysis, but accepted in a parameter file (papermill's name): the
 # cohort file, as --data gives it (a relative path is relative to the parameter file's folder).
 DATA_PATH_KEY = "data_path"
+DATE_FORMAT_KEY = "date_format"  # how the cohort file writes dates (requested_date_format): also not an analysis parameter
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
 
 
@@ -200,6 +201,27 @@ def requested_data_path(params_file: str | Path | None = None,
     return str(path)
 
 
+def requested_date_format(params_file: str | Path | None = None,
+                          overrides: list[str] | tuple[str, ...] = ()) -> str:
+    """How the cohort file writes its dates, from ``date_format`` in a parameter file or a
+    ``-p``: ``ISO`` (the default), ``DMY``, ``MDY`` or ``YMD`` (any case; ``date_formats``).
+    Like ``data_path``, it says how the file is read, not how it is analysed: it is not one of
+    ``PARAMETERS`` (the chapters never see it; the build's cache key and results.json's
+    ``data.reading`` record it)."""
+    from .date_formats import DATE_FORMATS, parse_date_format
+
+    raw, _ = _collect(params_file, overrides)
+    if DATE_FORMAT_KEY not in raw:
+        return "ISO"
+    value, where = raw[DATE_FORMAT_KEY]
+    chosen = parse_date_format(value)
+    if chosen is None:
+        raise InputError([Problem(where, None, DATE_FORMAT_KEY, f"{DATE_FORMAT_KEY}={value!r}: must be one of "
+                                                                f"{', '.join(DATE_FORMATS)} (DMY: 31/12/2020, "
+                                                                "MDY: 12/31/2020, YMD: 2020/12/31)")])
+    return chosen
+
+
 def resolve_params(params_file: str | Path | None = None,
                    overrides: list[str] | tuple[str, ...] = (), values: dict[str, Any] | None = None) -> dict[str, Any]:
     """Defaults, then a YAML file, then typed ``values`` (a notebook's parameters), then
@@ -211,11 +233,13 @@ def resolve_params(params_file: str | Path | None = None,
     """
     raw, problems = _collect(params_file, overrides, values)
     raw.pop(DATA_PATH_KEY, None)
+    raw.pop(DATE_FORMAT_KEY, None)  # how the file is read, not a parameter of the analysis: requested_date_format
     resolved = dict(DEFAULTS)
     for name, (value, where) in raw.items():
         spec = PARAMS_BY_NAME.get(name)
         if spec is None:
-            hint = did_you_mean(name, [*PARAMS_BY_NAME, DATA_PATH_KEY]) or f"; known parameters: {', '.join(PARAMS_BY_NAME)}"
+            hint = (did_you_mean(name, [*PARAMS_BY_NAME, DATA_PATH_KEY, DATE_FORMAT_KEY])
+                    or f"; known parameters: {', '.join(PARAMS_BY_NAME)}")
             problems.append(Problem(where, None, name, f"unknown parameter {name!r}{hint}"))
             continue
         try:
@@ -279,7 +303,9 @@ def params_yaml() -> str:
              "# Thresholds are in NGSP %, whatever the input unit. -p NAME=VALUE overrides a value here.",
              "#",
              f"# {DATA_PATH_KEY}: my_cohort.csv  # cohort file (papermill's name), relative to this file's folder;"
-             " --data overrides it", ""]
+             " --data overrides it",
+             f"# {DATE_FORMAT_KEY}: DMY  # how the cohort file writes dates: ISO (YYYY-MM-DD, the default), DMY, MDY"
+             " or YMD", ""]
     for p in PARAMETERS:
         unit = "" if p.unit == "-" else f" [{p.unit}]"
         lines.append(f"# {p.help}{unit}")

@@ -67,6 +67,7 @@ class RawTable:
     sha256: str
     header_row: int | None
     headers: dict = field(repr=False, default_factory=dict)
+    notes: tuple = ()  # Problems of reading that change nothing analysed (headers matched by their words, ...)
 
     def spreadsheet_row(self, row: int) -> int | None:
         """The spreadsheet row of a 1-based data row (None for Parquet)."""
@@ -211,11 +212,36 @@ def read_cohort_file(path: str | Path, columns=None) -> RawTable:
         names, problems = columns.apply(names, headers, name)
         if problems:
             raise InputError(problems)
+    from .header_words import match_by_words
+
+    names, notes = match_by_words(names, headers, name)  # "Follow-up date" -> followup_date
+    if names != [str(c) for c in frame.columns]:
         frame = frame.set_axis(names, axis=1)
     _check_unique_columns(names, headers, name)
     frame.attrs = {}
+    frame, cell_notes = cells_as_meant(frame, name, columns)
     return RawTable(path=name, frame=frame, sha256=sha256, header_row=header_row,
-                    headers=dict(zip(names, headers)))
+                    headers=dict(zip(names, headers)), notes=tuple(notes + cell_notes))
+
+
+def cells_as_meant(frame: pd.DataFrame, name: str, columns=None) -> tuple[pd.DataFrame, list[Problem]]:
+    """The cells as the export meant them, before any check: the missing-value tokens as empty
+    cells (``missing_tokens``), the user's value mapping applied (``value_map``), dates written
+    in the user's ``date_format`` as ISO text (``date_formats``). Returns (frame, notes);
+    InputError for a mapping naming no column or a date not in the format given."""
+    from .date_formats import to_iso_dates
+    from .missing_tokens import blank_missing_tokens
+    from .value_map import apply_value_map
+
+    frame = blank_missing_tokens(frame)
+    if columns is None:
+        return frame, []
+    frame, problems, notes = apply_value_map(frame, getattr(columns, "values", {}), name)
+    if not problems:
+        frame, problems = to_iso_dates(frame, getattr(columns, "date_format", "ISO"), name, limited)
+    if problems:
+        raise InputError(problems)
+    return frame, notes
 
 
 def _check_unique_columns(names: list[str], headers: list[str], name: str) -> None:

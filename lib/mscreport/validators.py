@@ -283,10 +283,11 @@ def unknown_column_notes(frame: pd.DataFrame, name: str, headers: dict | None = 
     lacking = [c for c in dd.KNOWN_COLUMNS if c not in frame.columns] if len(unknown) <= MAX_SUGGESTED else []
     notes = []
     for c in unknown:
-        header = headers.get(str(c), str(c))
-        near = closest(header, lacking, cutoff=0.75) if lacking else None
-        hint = f"; is it {near}? Map it with {map_hint(near, header)}" if near else ""
-        notes.append(Problem(name, None, str(c), NOTE_UNKNOWN_COLUMN + hint))
+        header = headers.get(str(c), str(c))  # the user's own header: located and quoted as written
+        near = closest(header, lacking) if lacking else None
+        hint = f"; the closest dictionary column is {near}: if it is that, map it with {map_hint(near, header)}" \
+            if near else ""
+        notes.append(Problem(name, None, header, f"{NOTE_UNKNOWN_COLUMN} ({header!r}){hint}"))
     return notes
 
 
@@ -459,7 +460,10 @@ def _check_category(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.nda
     mapped[:] = [aliases.get(k, aliases.get(k.replace(" ", "_"))) if k else None for k in keys]
     unknown = np.array([bool(k) and m is None for k, m in zip(keys, mapped)], dtype=bool)
     bad = unknown[codes] if len(keys) else np.zeros(len(raw), dtype=bool)
-    problems = _located(bad, rows, name, col.name, lambda i: f"unknown value {raw.iloc[i].strip()!r}: allowed are {col.allowed}")
+    if col.requirement == dd.OPTIONAL:  # one note per cell (each cell is treated as missing and counted)
+        problems = _located(bad, rows, name, col.name, lambda i: f"unknown value {raw.iloc[i].strip()!r}: allowed are {col.allowed}")
+    else:
+        problems = _unknown_values(codes, bad, raw, rows, name, col)
     if col.kind == "category":  # a categorical of the levels present (sorted): one byte per patient, missing where empty
         levels = sorted({m for m in mapped if m is not None})
         level_codes = np.array([-1 if m is None else levels.index(m) for m in mapped], dtype="int16")
@@ -467,6 +471,26 @@ def _check_category(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.nda
                                                    categories=levels)), problems
     # yes/no: None where empty; plain Python values
     return pd.Series(mapped[codes] if len(keys) else [None] * len(raw), dtype=object), problems
+
+
+def _unknown_values(codes: np.ndarray, bad: np.ndarray, raw: pd.Series, rows: np.ndarray, name: str,
+                    col: dd.Column) -> list[Problem]:
+    """One problem per distinct unknown value of a category column (an export's own word, such
+    as 'UC-MSC', is one problem, not one per row), located at its first row, with its count and
+    how to map it (``--values``)."""
+    if not bad.any():
+        return []
+    distinct, first, count = np.unique(codes[bad], return_index=True, return_counts=True)
+    at = np.flatnonzero(bad)[first]
+    order = np.argsort(at, kind="stable")
+    problems = []
+    for k in order:
+        cell = raw.iloc[at[k]].strip()
+        times = "this row" if count[k] == 1 else f"{count[k]} rows, the first this one"
+        problems.append(Problem(name, int(rows[at[k]]), col.name,
+                                f"unknown value {cell!r} ({times}): allowed are {col.allowed}; if it means one of them, "
+                                f"map it with --values {col.name}={cell}:VALUE"))
+    return limited(problems, name, col.name)
 
 
 def check_values(frame: pd.DataFrame, name: str, rows: np.ndarray, requirements=(dd.STUDY, dd.OPTIONAL)
@@ -499,9 +523,15 @@ def _parse_dates(frame: pd.DataFrame, column: str, name: str, rows: np.ndarray) 
     dates = pd.to_datetime(text.where(shaped, None), format="%Y-%m-%d", errors="coerce")
     empty = (text == "").to_numpy(dtype=bool)
     bad = ~empty & dates.isna().to_numpy()
-    problems = _located(bad, rows, name, column,
-                        lambda i: f"not a date in the form YYYY-MM-DD (ISO): {text.iloc[i]!r}"
-                                  + ("; write it as YYYY-MM-DD" if re.search(r"\d", text.iloc[i]) else ""))
+    problems: list[Problem] = []
+    if bad.any():  # dates written day/month/year (or month/day/year): one problem for the column, with the choice
+        from .date_formats import slashed_dates_problem
+
+        problems, covered = slashed_dates_problem(text, bad, rows, name, column)
+        bad = bad & ~covered
+    problems += _located(bad, rows, name, column,
+                         lambda i: f"not a date in the form YYYY-MM-DD (ISO): {text.iloc[i]!r}"
+                                   + ("; write it as YYYY-MM-DD" if re.search(r"\d", text.iloc[i]) else ""))
     return dates, problems
 
 
