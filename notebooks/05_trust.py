@@ -43,11 +43,13 @@ followup_window_months: float = 3.0  # months, long files: how far from followup
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import arms, basis, exercises, figures, trust
-from mscreport.disclosure import hidden_groups
-from mscreport.dose import analyse_dose
-from mscreport.report import Chapter
-from mscreport.results import analyse_overall, analyse_strata, trust_blocks
+from mscreport.analysis import arms, basis, trust
+from mscreport.report import exercises
+from mscreport.display import figures
+from mscreport.core.disclosure import hidden_groups
+from mscreport.analysis.dose import analyse_dose
+from mscreport.report.chapter import Chapter
+from mscreport.report.results import analyse_overall, analyse_strata, trust_blocks
 
 ch = Chapter.from_parameters("trust", globals())
 cohort = ch.cohort
@@ -97,7 +99,8 @@ ch.say(trust.say_oldham(blocks["oldham"], alpha), basis="oldham")
 # `cor.test((f$hba1c_baseline + f$hba1c_followup) / 2, f$change)`):
 
 # %% tags=["teaching"]
-from mscreport import lesson, stats
+from mscreport.report import lesson
+from mscreport.methods import stats
 
 f = lesson.analysed_frame(cohort)
 lesson.print_result(stats.pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 2, f["change"], alpha), cohort)

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscreport import readers, validators
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.readers import read_cohort_file
+from mscreport.inputs import readers, validators
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.inputs.readers import read_cohort_file
 
 HEADER = "patient_id,hba1c_baseline,hba1c_followup,dose_cells,msc_source,followup_months"
 ROWS = ["P-001,8.4,7.5,1e9,bone_marrow,12", "P-002,7.1,6.8,5e8,umbilical_cord,6",

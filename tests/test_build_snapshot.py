@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mscreport.chapters import list_chapters
-from mscreport.cohort import load_cohort
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.results import compute_results, jsonable
-from mscreport.snapshot import NOT_FOR_CHAPTERS, load_snapshot, save_snapshot
-from mscreport.strata import threshold_sensitivity
+from mscreport.pipeline.chapters import list_chapters
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.report.results import compute_results, jsonable
+from mscreport.inputs.snapshot import NOT_FOR_CHAPTERS, load_snapshot, save_snapshot
+from mscreport.analysis.strata import threshold_sensitivity
 
 CHAPTERS = {c.name: c for c in list_chapters()}
 

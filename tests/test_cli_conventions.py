@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from mscreport.cli import main
-from mscreport.errors import InputError
-from mscreport.params import DEFAULTS, PARAMETERS, params_yaml, requested_data_path, resolve_params
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.core.errors import InputError
+from mscreport.inputs.params import DEFAULTS, PARAMETERS, params_yaml, requested_data_path, resolve_params
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
 
 VERSION = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
 
@@ -91,7 +91,7 @@ def test_yaml_unknown_key_gets_did_you_mean(tmp_path):
 def test_build_takes_the_cohort_from_data_path_and_data_wins(tmp_path, monkeypatch, capsys):
     """`build --params` with data_path hands that file to the build; --data overrides it."""
     seen = {}
-    monkeypatch.setattr("mscreport.build.build", lambda **kw: seen.update(kw) or 0)
+    monkeypatch.setattr("mscreport.pipeline.build.build", lambda **kw: seen.update(kw) or 0)
     f = tmp_path / "p.yaml"
     f.write_text(f"data_path: {DEFAULT_COHORT}\n")
     assert main(["build", "--params", str(f)]) == 0

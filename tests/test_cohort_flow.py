@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.validators import REASON_BELOW_MIN, REASON_NO_BASELINE, REASON_NO_FOLLOWUP, REASON_NO_HBA1C
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.inputs.validators import REASON_BELOW_MIN, REASON_NO_BASELINE, REASON_NO_FOLLOWUP, REASON_NO_HBA1C
 
 COLUMNS = ["patient_id", "hba1c_baseline", "hba1c_followup", "dose_cells", "msc_source", "followup_months"]
 MODERATE_MIN = 6.2

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscreport import figures
-from mscreport.display import html_table
-from mscreport.labels import LABELS, readable
-from mscreport.paths import TEMPLATES_DIR
+from mscreport.display import figures
+from mscreport.display.fmt import html_table
+from mscreport.core.labels import LABELS, readable
+from mscreport.core.paths import TEMPLATES_DIR
 
 CSS = (TEMPLATES_DIR / "mscreport" / "static" / "mscreport.css").read_text(encoding="utf-8")
 

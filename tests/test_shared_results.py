@@ -9,10 +9,11 @@ import warnings
 
 import pytest
 
-from mscreport import dose, results
-from mscreport.cohort import load_cohort
-from mscreport.paths import DEFAULT_COHORT
-from mscreport.snapshot import SHARED_DIR, load_snapshot, save_snapshot, shared_result
+from mscreport.analysis import dose
+from mscreport.report import results
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.paths import DEFAULT_COHORT
+from mscreport.inputs.snapshot import SHARED_DIR, load_snapshot, save_snapshot, shared_result
 
 
 @pytest.fixture()
@@ -66,7 +67,7 @@ def test_the_warnings_of_a_shared_analysis_are_given_in_every_chapter(tmp_path):
 def test_a_snapshot_written_again_never_serves_the_results_of_the_one_before(tmp_path):
     """Reviewer's finding: the same folder, another cohort (other parameters), must not find the
     first cohort's strata."""
-    from mscreport.params import resolve_params
+    from mscreport.inputs.params import resolve_params
 
     folder = tmp_path / "snapshot"
     save_snapshot(load_cohort(DEFAULT_COHORT), folder)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import scipy.stats as st
 
-from mscreport import stats
+from mscreport.methods import stats
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "r_reference.json").read_text("utf-8"))
 REL = 1e-9
