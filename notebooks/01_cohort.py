@@ -46,8 +46,8 @@ published_path: str = ""  # YAML of published figures for chapter 6; empty: the 
 
 # %%
 from mscreport.analysis import arms, basis, table_one as describe
+from mscreport.report.blocks import table1_block
 from mscreport.report.chapter import Chapter
-from mscreport.report.results import table1_block
 
 ch = Chapter.from_parameters("cohort", globals())
 cohort = ch.cohort

@@ -45,11 +45,13 @@ published_path: str = ""  # YAML of published figures for chapter 6; empty: the 
 
 # %%
 from mscreport.analysis import arms, change
-from mscreport.report import exercises
-from mscreport.display import figures
+from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.core.disclosure import hidden_groups
-from mscreport.report.chapter import Chapter, pairs_extra_table, paired_table
-from mscreport.report.results import analyse_overall, analyse_strata, strata_block
+from mscreport.display import figures
+from mscreport.display.tables import paired_table, pairs_extra_table
+from mscreport.report import exercises
+from mscreport.report.blocks import strata_block
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("change", globals())
 cohort = ch.cohort

@@ -44,12 +44,12 @@ published_path: str = ""  # YAML of published figures for chapter 6; empty: the 
 
 # %%
 from mscreport.analysis import arms, basis, trust
-from mscreport.report import exercises
-from mscreport.display import figures
-from mscreport.core.disclosure import hidden_groups
 from mscreport.analysis.dose import analyse_dose
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.core.disclosure import hidden_groups
+from mscreport.report import exercises
+from mscreport.report.blocks import trust_blocks
 from mscreport.report.chapter import Chapter
-from mscreport.report.results import analyse_overall, analyse_strata, trust_blocks
 
 ch = Chapter.from_parameters("trust", globals())
 cohort = ch.cohort
@@ -88,7 +88,7 @@ arms.show_trust(ch)
 
 # %%
 ch.record("oldham", blocks["oldham"])
-ch.figure(figures.oldham_plot(cohort.frame, cohort.params["aggregate_above"]),
+ch.figure(trust.oldham_plot(cohort.frame, cohort.params["aggregate_above"]),
           "Oldham plot: change against the mean of baseline and follow-up HbA1c, with the least-squares line.",
           "Scatter of HbA1c change against the mean of baseline and follow-up HbA1c, coloured by stratum.")
 ch.say(trust.say_oldham(blocks["oldham"], alpha), basis="oldham")

@@ -15,9 +15,9 @@ import pytest
 from pagetext import visible_text
 from test_arms import DATASETS, FIX, _cohort, assert_close
 
-from mscreport.analysis import arm_dose, arm_trust
+from mscreport.analysis import arm_dose, arm_trust, arms
 from mscreport.core import disclosure
-from mscreport.analysis.arms import analyse_arms
+from mscreport.analysis.arm_compare import analyse_arms
 from mscreport.display.fmt import SUPPRESSED, fmt_hba1c
 from mscreport.display.fmt import fmt_change as _fmt_change
 from mscreport.display.fmt import fmt_num as _fmt_num
@@ -149,7 +149,7 @@ def _per_arm_pages(cohort) -> str:
     from mscreport.analysis import arms
 
     page = _Page(cohort)
-    for show in (arms.show_strata, arms.show_paired, arm_dose.show_dose, arm_trust.show_trust):
+    for show in (arms.show_strata, arms.show_paired, arms.show_dose, arms.show_trust):
         show(page)
     return page.text()
 
@@ -168,8 +168,8 @@ def test_a_lone_severe_patient_in_one_arm_is_in_no_per_arm_page(tmp_path):
         assert v not in text, v
     # msc's severe cell is shown, so the pooled severe stratum (msc severe + the lone patient)
     # gives way, in the pooled tables too
-    from mscreport.report.chapter import paired_table
-    from mscreport.report.results import analyse_overall, analyse_strata
+    from mscreport.display.tables import paired_table
+    from mscreport.analysis.paired import analyse_overall, analyse_strata
 
     assert disclosure.hidden_strata(f) == {"moderate", "severe"}
     page = _Page(cohort)
@@ -197,7 +197,7 @@ def test_an_arm_dose_group_of_two_and_its_complement_are_hidden(tmp_path):
     hidden = arm_dose.hidden_dose_cells(cohort)
     assert ("msc", "low") in hidden and ("msc", "high") in hidden
     page = _Page(cohort)
-    arm_dose.show_dose(page)
+    arms.show_dose(page)
     text = page.text()
     low = rows.loc[two]
     for v in (fmt_hba1c(low["hba1c_baseline"].mean()), fmt_change(low["change"].mean()),
@@ -247,7 +247,7 @@ def test_the_per_arm_flow_does_not_reread_the_cohort_file(tmp_path):
     path) and must use the build's snapshot: the arm of an excluded row is kept at load time."""
     import shutil
 
-    from mscreport.analysis.arms import arm_flow
+    from mscreport.analysis.arm_compare import arm_flow
 
     path = tmp_path / "moved.csv"
     shutil.copy(DOSE_DATA["dose"], path)
@@ -320,7 +320,7 @@ def test_a_pooled_dose_group_that_is_one_arms_is_hidden_when_the_arm_total_would
     own total (chapter 3), it would give msc's one low-dose patient back."""
     from mscreport.analysis.dose import analyse_dose, hidden_dose, within_table
     from mscreport.pipeline.render import headline_table
-    from mscreport.report.results import compute_results
+    from mscreport.report.blocks import compute_results
 
     msc = [(6.9 + 0.23 * i, 6.4 + 0.2 * i, 2e9) for i in range(11)] + [(9.61, 7.13, 2e8)]
     placebo = [(7.0 + 0.3 * i, 6.9 + 0.28 * i, None) for i in range(10)]
@@ -347,8 +347,9 @@ def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_tab
     """Placebo has only moderate patients and msc one: pooled moderate minus placebo's total
     would be that patient."""
     from mscreport.pipeline.render import headline_table
-    from mscreport.report.chapter import paired_table
-    from mscreport.report.results import analyse_overall, analyse_strata, compute_results
+    from mscreport.display.tables import paired_table
+    from mscreport.report.blocks import compute_results
+    from mscreport.analysis.paired import analyse_overall, analyse_strata
 
     msc = [(8.4 + 0.2 * i, 7.9 + 0.15 * i, None) for i in range(9)] + [(7.37, 6.11, None)]
     placebo = [(6.5 + 0.12 * i, 6.4 + 0.13 * i, None) for i in range(10)]
@@ -375,7 +376,7 @@ def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_tab
 
 def test_chapter_3_stratum_sentence_follows_the_crossed_rule(tmp_path):
     from mscreport.analysis.change import say_paired
-    from mscreport.report.results import analyse_overall, analyse_strata
+    from mscreport.analysis.paired import analyse_overall, analyse_strata
 
     msc = [(8.4 + 0.2 * i, 7.9 + 0.15 * i, None) for i in range(9)] + [(7.37, 6.11, None)]
     placebo = [(6.5 + 0.12 * i, 6.4 + 0.13 * i, None) for i in range(10)]

@@ -19,7 +19,8 @@ from mscreport.cli import main
 from mscreport.inputs.cohort import load_cohort
 from mscreport.inputs.params import DEFAULTS
 from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.report.results import compute_results, jsonable
+from mscreport.core.jsondata import jsonable
+from mscreport.report.blocks import compute_results
 from mscreport.methods.stats import PAIRED_KEYS
 
 pytestmark = pytest.mark.slow

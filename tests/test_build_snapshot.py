@@ -17,7 +17,8 @@ import pytest
 from mscreport.pipeline.chapters import list_chapters
 from mscreport.inputs.cohort import load_cohort
 from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.report.results import compute_results, jsonable
+from mscreport.core.jsondata import jsonable
+from mscreport.report.blocks import compute_results
 from mscreport.inputs.snapshot import NOT_FOR_CHAPTERS, load_snapshot, save_snapshot
 from mscreport.analysis.strata import threshold_sensitivity
 

@@ -25,7 +25,7 @@ def test_chapter_three_paired_analyses_are_computed_once_and_equal_a_fresh_test(
     """analyse_change reuses analyse_overall / analyse_strata (the same paired tests), and those
     equal paired_test on the rows selected by stratum (Cohort.stratum_mask, Cohort.stratum)."""
     from mscreport.analysis import change
-    from mscreport.report import results
+    from mscreport.analysis import paired
     from mscreport.methods import stats
 
     cohort = load_cohort(DEFAULT_COHORT)
@@ -37,10 +37,11 @@ def test_chapter_three_paired_analyses_are_computed_once_and_equal_a_fresh_test(
 
     monkeypatch.setattr(stats, "paired_test", counted)
     monkeypatch.setattr(change, "paired_test", counted)
-    overall, strata = results.analyse_overall(cohort), results.analyse_strata(cohort)
+    monkeypatch.setattr(paired, "paired_test", counted)
+    overall, strata = paired.analyse_overall(cohort), paired.analyse_strata(cohort)
     assert len(calls) == 3
     change.analyse_change(cohort)
-    assert results.analyse_overall(cohort) is overall and results.analyse_strata(cohort) is strata
+    assert paired.analyse_overall(cohort) is overall and paired.analyse_strata(cohort) is strata
     # analyse_change adds only t-tests without rank tests (attrition, follow-up windows), no paired analysis again
     assert calls[:3] == [True] * 3 and len(calls) > 3 and not any(calls[3:])
     for name, got in strata.items():

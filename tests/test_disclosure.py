@@ -17,8 +17,9 @@ from mscreport.analysis.dose import analyse_dose
 from mscreport.analysis.published import compare_published, format_comparison
 from mscreport.pipeline.render import headline_table
 from mscreport.analysis.change import say_paired
-from mscreport.report.chapter import paired_table, pairs_extra_table
-from mscreport.report.results import analyse_overall, analyse_strata, compute_results
+from mscreport.display.tables import paired_table, pairs_extra_table
+from mscreport.report.blocks import compute_results
+from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.core.units import ngsp_to_ifcc
 
 SUPPRESSED = disclosure.SUPPRESSED

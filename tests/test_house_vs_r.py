@@ -18,7 +18,7 @@ from mscreport.analysis import table_one as describe, strata, trust
 from mscreport.inputs.cohort import load_cohort
 from mscreport.analysis.dose import analyse_dose
 from mscreport.inputs.params import DEFAULTS
-from mscreport.report.results import analyse_overall, analyse_strata
+from mscreport.analysis.paired import analyse_overall, analyse_strata
 
 HOUSE = json.loads((FIXTURES / "r_house.json").read_text(encoding="utf-8"))
 

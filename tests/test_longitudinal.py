@@ -27,7 +27,7 @@ from mscreport.core.errors import InputError
 from mscreport.inputs.longitudinal import DAYS_PER_MONTH, is_long_layout
 from mscreport.inputs.params import DEFAULTS, resolve_params
 from mscreport.core.paths import REPO_ROOT
-from mscreport.report.results import compute_results
+from mscreport.report.blocks import compute_results
 
 from nlme_check import REL, assert_matches_nlme  # tests/nlme_check.py
 

@@ -16,7 +16,7 @@ from mscreport.core.errors import InputError
 from mscreport.inputs.params import resolve_params
 from mscreport.core.paths import DEFAULT_COHORT, PUBLISHED_RESULTS, REPO_ROOT
 from mscreport.analysis.published import load_published, published_file, published_for
-from mscreport.report.results import compute_results
+from mscreport.report.blocks import compute_results
 
 TEACHING = REPO_ROOT / "tests" / "fixtures" / "cohort_teaching.csv"
 # a user's published figures: the teaching cohort has 26 analysed patients, mean baseline 8.3 %

@@ -17,7 +17,8 @@ from results_schema import SCHEMA_PATH, assert_valid_results, schema_errors
 from mscreport.inputs.cohort import load_cohort
 from mscreport.inputs.params import DEFAULTS
 from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.report.results import compute_results, dumps
+from mscreport.report.results import dumps
+from mscreport.report.blocks import compute_results
 from mscreport.methods.stats import PAIRED_KEYS
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())

@@ -10,10 +10,11 @@ import warnings
 import pytest
 
 from mscreport.analysis import dose
-from mscreport.report import results
+from mscreport.analysis import paired
 from mscreport.inputs.cohort import load_cohort
 from mscreport.core.paths import DEFAULT_COHORT
-from mscreport.inputs.snapshot import SHARED_DIR, load_snapshot, save_snapshot, shared_result
+from mscreport.inputs.snapshot import SHARED_DIR, load_snapshot, save_snapshot
+from mscreport.inputs.shared import shared_result
 
 
 @pytest.fixture()
@@ -30,13 +31,13 @@ def test_a_later_chapter_loads_what_an_earlier_one_computed(snapshot, monkeypatc
     loaded = dose.analyse_dose(second_chapter)
     assert calls == [1] and loaded == computed and loaded is not computed
     assert [p.name for p in (snapshot / SHARED_DIR).glob("*/*.pickle")] == ["analyse_dose.pickle"]
-    for analyse in (results.analyse_overall, results.analyse_strata):
+    for analyse in (paired.analyse_overall, paired.analyse_strata):
         one, two = analyse(first_chapter), analyse(second_chapter)
         assert one == two and [p.name for p in (snapshot / SHARED_DIR).glob("*/*.pickle")].count(
             f"{analyse.__name__}.pickle") == 1
-    strata = results.analyse_strata(second_chapter)
-    assert strata.hidden_by_arms == results.analyse_strata(first_chapter).hidden_by_arms
-    assert strata == results.analyse_strata(load_cohort(DEFAULT_COHORT))  # the same as without a build
+    strata = paired.analyse_strata(second_chapter)
+    assert strata.hidden_by_arms == paired.analyse_strata(first_chapter).hidden_by_arms
+    assert strata == paired.analyse_strata(load_cohort(DEFAULT_COHORT))  # the same as without a build
 
 
 def test_a_cohort_outside_a_build_or_replaced_keeps_its_results_to_itself(snapshot, monkeypatch):
@@ -71,11 +72,11 @@ def test_a_snapshot_written_again_never_serves_the_results_of_the_one_before(tmp
 
     folder = tmp_path / "snapshot"
     save_snapshot(load_cohort(DEFAULT_COHORT), folder)
-    first = results.analyse_strata(load_snapshot(folder))
+    first = paired.analyse_strata(load_snapshot(folder))
     other = load_cohort(DEFAULT_COHORT, resolve_params(values={"severe_above": 10.0}))
     save_snapshot(other, folder)
-    served = results.analyse_strata(load_snapshot(folder))
-    assert served == results.analyse_strata(other) and served["severe"].n != first["severe"].n
+    served = paired.analyse_strata(load_snapshot(folder))
+    assert served == paired.analyse_strata(other) and served["severe"].n != first["severe"].n
     assert len(list((folder / SHARED_DIR).iterdir())) == 1  # the first snapshot's results were removed
 
 

@@ -29,7 +29,8 @@ from mscreport.methods import stats
 from mscreport.inputs.cohort import load_cohort
 from mscreport.analysis.dose import adjust_dose_for_baseline, analyse_dose, compare_sources
 from mscreport.inputs.params import DEFAULTS
-from mscreport.report.results import analyse_overall, analyse_strata, compute_results
+from mscreport.report.blocks import compute_results
+from mscreport.analysis.paired import analyse_overall, analyse_strata
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -810,7 +810,8 @@ def test_excel_style_headers_build_with_one_mapping_file(tmp_path):
     its numbers are those of the same cohort with the dictionary's headers."""
     import json
 
-    from mscreport.report.results import compute_results, jsonable
+    from mscreport.core.jsondata import jsonable
+    from mscreport.report.blocks import compute_results
 
     teaching = ROOT / "tests" / "fixtures" / "cohort_teaching.csv"
     headers = {"patient_id": "Patient ID", "hba1c_baseline": "A1C_baseline", "hba1c_followup": "HbA1c (%)",

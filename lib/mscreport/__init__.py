@@ -44,7 +44,7 @@ _API = {
     "DEFAULTS": "inputs.params", "PARAMETERS": "inputs.params", "DEFAULT_COHORT": "core.paths", "is_bundled_cohort": "core.paths",
     "make_cohort": "analysis.reconstruction", "InputError": "core.errors", "Problem": "core.errors",
     # analyses of a cohort
-    "analyse_overall": "report.results", "analyse_strata": "report.results", "compute_results": "report.results",
+    "analyse_overall": "analysis.paired", "analyse_strata": "analysis.paired", "compute_results": "report.blocks",
     "analyse_dose": "analysis.dose", "compare_sources": "analysis.dose", "adjust_dose_for_baseline": "analysis.dose",
     "threshold_sensitivity": "analysis.strata", "describe_cohort": "analysis.table_one", "compare_published": "analysis.published",
     "load_published": "analysis.published", "published_for": "analysis.published",

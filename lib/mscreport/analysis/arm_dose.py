@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mscreport.analysis.dose import adjusted_dose_block, analyse_dose, dose_label
+from mscreport.core.disclosure import hidden_arm_cells, hidden_dose_groups, too_few
+from mscreport.core.groups import DOSE_GROUPS, arm_cohort, ordered_arms
 from mscreport.display import fmt
-from mscreport.core.disclosure import DOSE_GROUPS, hidden_arm_cells, hidden_dose_groups, too_few
-
+from mscreport.display.fmt import md_name
 
 def dose_of_arm(cohort) -> dict:
     """``arms.dose[ARM]`` for one arm's cohort (``arms.arm_cohort``): how many patients have a
     dose, in each dose group (``n_high``, ``n_low``) and how many distinct doses; with two or more distinct doses also the pooled
     chapter's ``dose`` block (PAIRED per dose group, Welch, Mann-Whitney, Pearson, Spearman) and
     ``adjusted`` (R: lm(change ~ hba1c_baseline + high)) on this arm alone, else those null."""
-    from mscreport.analysis.dose import analyse_dose
-    from mscreport.report.results import adjusted_dose_block
-
     f = cohort.frame
     doses = f["dose_cells"].dropna() if cohort.has("dose_cells") else pd.Series([], dtype=float)
     distinct = sorted(set(float(d) for d in doses))
@@ -52,8 +51,6 @@ def dose_of_arm(cohort) -> dict:
 def analyse_dose_by_arm(cohort) -> dict | None:
     """``arms.dose``: ``dose_of_arm`` for every arm (reference first); None without an ``arm``
     column."""
-    from mscreport.analysis.arms import arm_cohort, ordered_arms
-
     if not cohort.has("arm"):
         return None
     return {a: dose_of_arm(arm_cohort(cohort, a)) for a in ordered_arms(cohort)[1]}
@@ -67,8 +64,6 @@ def hidden_dose_cells(cohort) -> frozenset[tuple[str, str]]:
 
 def say_arm_dose(arm: str, block: dict, cutoff: float) -> str:
     """What can be said about dose within one arm: no dose, one dose, or the dose groups' sizes."""
-    from mscreport.analysis.arms import md_name
-
     name = f"**{md_name(arm)}**"
     if not block["n_with_dose"]:
         return f"{name}: no patient has a dose (as expected for a comparator arm): no dose analysis within this arm."
@@ -87,7 +82,6 @@ def arm_dose_rows(by_arm: dict, cutoff: float, hidden) -> tuple[dict, set]:
     and the labels to hide. Only arms whose dose varies."""
     from types import SimpleNamespace
 
-    from mscreport.analysis.dose import dose_label
 
     rows, hide = {}, set()
     for a, b in by_arm.items():
@@ -104,8 +98,6 @@ def arm_dose_rows(by_arm: dict, cutoff: float, hidden) -> tuple[dict, set]:
 def say_arm_dose_tests(arm: str, block: dict, hidden, alpha: float) -> str:
     """High vs low dose, dose-response and the baseline-adjusted dose effect within one arm whose
     dose varies ('' otherwise); suppressed when a dose group of the arm is hidden."""
-    from mscreport.analysis.arms import md_name
-
     if not block["varies"]:
         return ""
     name = f"**{md_name(arm)}**"
@@ -131,30 +123,3 @@ def say_arm_dose_tests(arm: str, block: dict, hidden, alpha: float) -> str:
     return f"Within {name}: {compare}; {response}."
 
 
-def show_dose(ch) -> None:
-    """Chapter 4: dose within each arm (the arm x dose-group table, and per arm its tests, or
-    why there are none); the 'no arm column' note without arms."""
-    from mscreport.analysis.arms import NO_ARM_NOTE, ordered_arms
-    from mscreport.report.chapter import paired_table
-
-    cohort = ch.cohort
-    if not cohort.has("arm"):
-        ch.say(NO_ARM_NOTE)
-        return
-    if len(ordered_arms(cohort)[1]) < 2:
-        ch.say("**One arm only:** the dose analyses above are those of that arm.")
-        return
-    if not cohort.has("dose_cells"):
-        ch.say("**Dose within each arm:** the cohort file has no `dose_cells` column, so there is nothing to "
-               "analyse per arm.")
-        return
-    by_arm = analyse_dose_by_arm(cohort)
-    cutoff, alpha = float(ch.params["dose_cutoff"]), ch.params["alpha"]
-    hidden = hidden_dose_cells(cohort)
-    ch.say("\n\n".join(f"* {say_arm_dose(a, b, cutoff)}" for a, b in by_arm.items()))
-    rows, hide = arm_dose_rows(by_arm, cutoff, hidden)
-    ch.table(paired_table(rows, hide) if rows else None,
-             f"Paired analysis within each dose group of each arm (CI at {1 - alpha:.0%})")
-    tests = [say_arm_dose_tests(a, b, hidden, alpha) for a, b in by_arm.items()]
-    if any(tests):
-        ch.say("\n\n".join(t for t in tests if t))

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mscreport.analysis.change import SHAPIRO_SMALL_N, safety_block
+from mscreport.analysis.paired import analyse_overall
+from mscreport.analysis.trust import durability, observed_rho, oldham_block
+from mscreport.core.disclosure import hidden_arm_cells, hidden_arms, hidden_strata, too_few
+from mscreport.core.groups import STRATA, arm_cohort, ordered_arms
 from mscreport.display import fmt
-from mscreport.core.disclosure import STRATA, hidden_arm_cells, hidden_arms, hidden_strata, too_few
-
+from mscreport.display.fmt import md_name
 
 def trust_of_arm(cohort) -> dict:
     """``arms.trust[ARM]`` for one arm's cohort (``arms.arm_cohort``)."""
-    from mscreport.analysis.change import SHAPIRO_SMALL_N, safety_block
-    from mscreport.report.results import analyse_overall
-    from mscreport.analysis.trust import durability, oldham_block, observed_rho
-
     o = analyse_overall(cohort)
     old = oldham_block(cohort)
     return {"normality": {"w": o.shapiro_w, "p": o.shapiro_p, "n": o.n, "low_power": o.n < SHAPIRO_SMALL_N},
@@ -35,25 +35,9 @@ def trust_of_arm(cohort) -> dict:
 
 def analyse_trust_by_arm(cohort) -> dict | None:
     """``arms.trust``: ``trust_of_arm`` for every arm (reference first); None without arms."""
-    from mscreport.analysis.arms import arm_cohort, ordered_arms
-
     if not cohort.has("arm"):
         return None
     return {a: trust_of_arm(arm_cohort(cohort, a)) for a in ordered_arms(cohort)[1]}
-
-
-def _controlled(ch) -> dict | None:
-    """The per-arm trust blocks when the cohort has two or more arms; else say why not (the 'no
-    arm column' or 'one arm' note) and return None."""
-    from mscreport.analysis.arms import NO_ARM_NOTE, ordered_arms
-
-    if not ch.cohort.has("arm"):
-        ch.say(NO_ARM_NOTE)
-        return None
-    if len(ordered_arms(ch.cohort)[1]) < 2:
-        ch.say("**One arm only:** the analyses above are those of that arm; there is no comparator arm.")
-        return None
-    return analyse_trust_by_arm(ch.cohort)
 
 
 def format_rtm_by_arm(cohort, by_arm: dict, groups: dict) -> pd.DataFrame:
@@ -82,8 +66,6 @@ def format_rtm_by_arm(cohort, by_arm: dict, groups: dict) -> pd.DataFrame:
 def say_rtm_by_arm(block: dict) -> str:
     """Regression to the mean in a controlled study: it acts on every arm alike; the ANCOVA
     difference against the reference arm is what remains."""
-    from mscreport.analysis.arms import md_name
-
     ref = block["reference"]
     parts = []
     for c in block["comparisons"]:
@@ -154,28 +136,3 @@ def format_durability_by_arm(by_arm: dict, hidden, alpha: float) -> pd.DataFrame
     return _per_arm_table(by_arm, "durability", hidden, "slope per year (% points)", cells)
 
 
-def show_trust(ch) -> None:
-    """Chapter 5: per arm, regression to the mean (and why ANCOVA is the answer), normality,
-    safety and durability; the 'no arm column' note without arms."""
-    from mscreport.analysis.arms import analyse_arms
-
-    by_arm = _controlled(ch)
-    if by_arm is None:
-        return
-    cohort, alpha = ch.cohort, ch.params["alpha"]
-    block = analyse_arms(cohort).interface()
-    hidden = hidden_arms(cohort.frame)
-    ch.table(format_rtm_by_arm(cohort, by_arm, block["groups"]),
-             "Per arm: baseline-follow-up correlation, Oldham's r and the mean change in each severity stratum (% points)")
-    ch.say(say_rtm_by_arm(block))
-    ch.table(format_normality_by_arm(by_arm, hidden), "Normality of the change within each arm (Shapiro-Wilk)")
-    ch.table(format_safety_by_arm(by_arm, hidden, alpha), "Serious adverse events per arm")
-    ch.say("Harms are compared between arms only as counts here: with few events, an upper bound does not exclude "
-           "rare harms." if any(b["safety"] for b in by_arm.values()) else
-           "**Safety per arm:** the cohort file has no `serious_adverse_event` column.")
-    ch.table(format_durability_by_arm(by_arm, hidden, alpha), "Durability within each arm: change on years of follow-up")
-    ch.say("Within the comparator arm the slope is the natural drift of HbA1c over the years, which a single-arm "
-           "study cannot separate from a fading effect. A fading treatment effect would show as a steeper rise in "
-           "the active arm than in the comparator (compare the intervals; the difference between the slopes is not "
-           "tested here)." if any(b["durability"] for b in by_arm.values()) else
-           "**Durability per arm:** the cohort file has no follow-up time.")

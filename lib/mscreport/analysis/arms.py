@@ -1,286 +1,29 @@
-"""Controlled studies: the ``arm`` column (interface.md, "Controlled studies").
-
-With two or more arms the report is a controlled comparison. Each non-reference arm is
-compared with the reference arm (parameter ``reference_arm``) by
-
-* ANCOVA: R ``lm(hba1c_followup ~ hba1c_baseline + arm)`` fitted on every arm at once, with
-  the reference as the base level; the arm's coefficient is the difference in follow-up HbA1c
-  at equal baseline (% points; negative = lower HbA1c in the arm), the primary effect;
-* Welch's t-test on the change (R ``t.test(change[arm], change[reference])``),
-  diff = mean change in the arm - mean change in the reference;
-* the Wilcoxon rank-sum / Mann-Whitney test on the change (R ``wilcox.test``, W of the arm);
-
-and the arm-by-severity interaction is R ``anova(lm(f ~ b + arm + stratum),
-lm(f ~ b + arm * stratum))``. HbA1c in NGSP %, change = follow-up - baseline, two-sided
-tests, intervals at 1 - alpha. An empty ``arm`` cell is refused by the validators (with an
-``arm`` column, every patient belongs to an arm).
-
-The ``show_*`` functions are the chapters' one-line cells: each displays the per-arm section,
-or the "no arm column" note when the file has no arms.
+"""Controlled studies on the pages: the per-arm sections of every chapter (flow, strata, paired
+results with their figure, dose and trust within each arm), the between-arm table and the
+key findings. Each ``show_*`` function is a chapter's one-line cell: it displays the per-arm
+section, or the "no arm column" note when the file has no arms. The analyses are in
+``arm_compare`` (each arm vs the reference), ``arm_dose`` and ``arm_trust``; the arm rules in
+``core.groups``.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass, field, replace
-
-import numpy as np
 import pandas as pd
 
-from mscreport.core.errors import InputError, Problem
+from mscreport.analysis.arm_compare import ONE_ARM_NOTE, ArmsResult, analyse_arms, arm_flow
+from mscreport.analysis.arm_dose import hidden_dose_cells, say_arm_dose, say_arm_dose_tests, arm_dose_rows, analyse_dose_by_arm
+from mscreport.analysis.arm_trust import (analyse_trust_by_arm, format_durability_by_arm, format_normality_by_arm,
+                                          format_rtm_by_arm, format_safety_by_arm, say_rtm_by_arm)
+from mscreport.core.disclosure import hidden_arm_cells, hidden_arms, hidden_strata, solve_arms_block
+from mscreport.core.groups import POOLED, STRATA, is_controlled, list_arms, ordered_arms
+from mscreport.core.groups import pooled_label  # noqa: F401 (the chapters label pooled rows with arms.pooled_label)
+from mscreport.display import fmt
+from mscreport.display.figures import _DEEP, _mmol_axis, draw_pairs
+from mscreport.display.fmt import SUPPRESSED, md_name, too_small
+from mscreport.display.tables import paired_table
 
-AUTO = "auto"
-REFERENCE_NAMES = ("control", "placebo", "usual_care", "standard_care", "sham", "sham_control")
-POOLED = "all arms pooled"
 NO_ARM_NOTE = ("**No `arm` column.** This cohort is a single-arm study: there is no control group, so "
                "no between-arm comparison is made (a file with an `arm` column gets one here).")
-ONE_ARM_NOTE = ("**One arm only.** The `arm` column names a single arm ({arm}): there is no comparator, "
-                "so no between-arm comparison is made.")
-
-
-# ---------------------------------------------------------------- arms and the reference
-def list_arms(frame: pd.DataFrame) -> list[str]:
-    """Distinct non-empty arm names of a frame, sorted; [] without an ``arm`` column."""
-    if "arm" not in frame.columns:
-        return []
-    return sorted({str(a) for a in frame["arm"].dropna() if str(a).strip()})
-
-
-def md_name(name: str) -> str:
-    """An arm name (text from the data) safe inside Markdown prose: HTML-escaped, and Markdown's
-    punctuation as character references, so a name can neither inject HTML nor format text."""
-    return re.sub(r"[\\`*_{}\[\]()#+!|~<>$&\"'-]", lambda m: f"&#{ord(m.group(0))};", name)
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
-def choose_reference(arms: list[str], reference_arm: str = AUTO, where: str = "-") -> str | None:
-    """The comparator arm; None with fewer than two arms (no comparison).
-
-    ``auto``: the one arm whose name is, case-insensitively, one of REFERENCE_NAMES (spaces or
-    hyphens count as underscores). Otherwise the arm of that name (exact, else the one
-    case-insensitive match). Raises InputError (located at ``where``:-:arm) listing the arms
-    when none or several fit."""
-    if len(arms) < 2:
-        return None
-    listed = ", ".join(repr(a) for a in arms)
-    if reference_arm == AUTO:
-        matches = [a for a in arms if _key(a) in REFERENCE_NAMES]
-        if len(matches) == 1:
-            return matches[0]
-        why = ("none of the arms is named " + ", ".join(REFERENCE_NAMES) if not matches
-               else "several arms could be the comparator (" + ", ".join(repr(a) for a in matches) + ")")
-        raise InputError([Problem(where, None, "arm",
-                                  f"reference_arm=auto cannot choose the comparator arm: {why}; "
-                                  f"give it with -p reference_arm=NAME (the arms are: {listed})")])
-    if reference_arm in arms:
-        return reference_arm
-    close = [a for a in arms if _key(a) == _key(reference_arm)]
-    if len(close) == 1:
-        return close[0]
-    raise InputError([Problem(where, None, "arm",
-                              f"reference_arm={reference_arm!r} is not an arm of this file "
-                              f"(the arms are: {listed}); give -p reference_arm=NAME or auto")])
-
-
-def ordered_arms(cohort) -> tuple[str | None, list[str]]:
-    """(reference or None, the arms with the reference first and the others sorted)."""
-    names = list_arms(cohort.frame)
-    reference = choose_reference(names, cohort.params.get("reference_arm", AUTO), cohort.path)
-    return reference, ([reference] if reference else []) + [a for a in names if a != reference]
-
-
-def arm_cohort(cohort, arm: str):
-    """The cohort restricted to one arm's analysed patients (same file, parameters and notes)."""
-    return replace(cohort, frame=cohort.frame[cohort.frame["arm"] == arm])
-
-
-def check_reference_arm(frame: pd.DataFrame, params: dict, where: str) -> None:
-    """Raise InputError (exit 2 before any chapter runs) when the reference arm cannot be chosen."""
-    choose_reference(list_arms(frame), params.get("reference_arm", AUTO), where)
-
-
-# ---------------------------------------------------------------- linear models
-@dataclass(frozen=True)
-class Coefficient:
-    """One OLS coefficient with its t-test and interval (R: ``summary(lm)``, ``confint``)."""
-
-    estimate: float | None
-    se: float | None
-    ci_low: float | None
-    ci_high: float | None
-    t: float | None
-    df: float | None
-    p: float | None
-
-    def interface(self) -> dict:
-        return {"estimate": self.estimate, "se": self.se, "ci_low": self.ci_low, "ci_high": self.ci_high,
-                "t": self.t, "df": self.df, "p": self.p}
-
-
-NO_COEFFICIENT = Coefficient(None, None, None, None, None, None, None)
-
-
-def _design(frame: pd.DataFrame, arms: list[str], reference: str, stratum: bool = False,
-            interaction: bool = False) -> np.ndarray:
-    """Treatment-coded design matrix: 1, baseline, one indicator per non-reference arm
-    [, severe] [, arm x severe]."""
-    b = frame["hba1c_baseline"].to_numpy(float)
-    cols = [np.ones(len(frame)), b]
-    dummies = [(frame["arm"] == a).to_numpy(float) for a in arms if a != reference]
-    cols += dummies
-    if stratum:
-        severe = (frame["stratum"] == "severe").to_numpy(float)
-        cols.append(severe)
-        if interaction:
-            cols += [d * severe for d in dummies]
-    return np.column_stack(cols)
-
-
-def fit_ancova(frame: pd.DataFrame, arms: list[str], reference: str, alpha: float = 0.05) -> dict[str, Coefficient]:
-    """Each non-reference arm's coefficient in ``lm(hba1c_followup ~ hba1c_baseline + arm)``
-    (reference = base level): the between-arm difference in follow-up HbA1c at equal baseline."""
-    from scipy import stats as st
-
-    others = [a for a in arms if a != reference]
-    X = _design(frame, arms, reference)
-    y = frame["hba1c_followup"].to_numpy(float)
-    n, k = X.shape
-    if n <= k or np.linalg.matrix_rank(X) < k:
-        return {a: NO_COEFFICIENT for a in others}
-    q, r = np.linalg.qr(X)
-    beta = np.linalg.solve(r, q.T @ y)
-    resid = y - X @ beta
-    df = n - k
-    sigma2 = float(resid @ resid) / df
-    r_inv = np.linalg.solve(r, np.eye(k))
-    cov = sigma2 * (r_inv @ r_inv.T)
-    crit = float(st.t.ppf(1 - alpha / 2, df))
-    out = {}
-    for j, a in enumerate(others, start=2):
-        est, se = float(beta[j]), math.sqrt(cov[j, j])
-        if se == 0:
-            out[a] = Coefficient(est, 0.0, None, None, None, float(df), None)
-            continue
-        t = est / se
-        out[a] = Coefficient(est, se, est - crit * se, est + crit * se, t, float(df), 2 * float(st.t.sf(abs(t), df)))
-    return out
-
-
-def _rss_and_rank(X: np.ndarray, y: np.ndarray) -> tuple[float, int]:
-    beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
-    return float(resid @ resid), int(rank)
-
-
-def fit_interaction(frame: pd.DataFrame, arms: list[str], reference: str) -> dict | None:
-    """Arm-by-severity interaction given both main effects: R ``anova(lm(f ~ b + arm + stratum),
-    lm(f ~ b + arm * stratum))``; {f, df1, df2, p}, or None when it cannot be tested (one
-    stratum only, no estimable interaction, or no residual degrees of freedom)."""
-    from scipy import stats as st
-
-    if frame["stratum"].nunique() < 2:
-        return None
-    y = frame["hba1c_followup"].to_numpy(float)
-    rss0, rank0 = _rss_and_rank(_design(frame, arms, reference, stratum=True), y)
-    rss1, rank1 = _rss_and_rank(_design(frame, arms, reference, stratum=True, interaction=True), y)
-    df1, df2 = rank1 - rank0, len(y) - rank1
-    if df1 <= 0 or df2 <= 0 or rss1 <= 0:
-        return None
-    f = ((rss0 - rss1) / df1) / (rss1 / df2)
-    return {"f": f, "df1": float(df1), "df2": float(df2), "p": float(st.f.sf(f, df1, df2))}
-
-
-# ---------------------------------------------------------------- the arms block
-@dataclass(frozen=True)
-class ArmComparison:
-    """One non-reference arm vs the reference (interface.md ``arms.comparisons[]``)."""
-
-    arm: str
-    reference: str
-    n_arm: int
-    n_reference: int
-    ancova: Coefficient
-    welch: object  # stats.WelchResult of change[arm] - change[reference]
-    mann_whitney: object  # stats.MannWhitneyResult, u = R's W of the arm
-
-    def interface(self) -> dict:
-        w, mw = self.welch, self.mann_whitney
-        return {"arm": self.arm, "reference": self.reference, "n_arm": self.n_arm, "n_reference": self.n_reference,
-                "ancova": self.ancova.interface(),
-                "welch_change": {"diff": w.diff, "ci_low": w.ci_low, "ci_high": w.ci_high, "t": w.t, "df": w.df,
-                                 "p": w.p},
-                "mann_whitney": {"u": mw.u, "p": mw.p}}
-
-
-@dataclass(frozen=True)
-class ArmsResult:
-    """The per-arm analysis of a cohort with an ``arm`` column."""
-
-    arms: tuple[str, ...]  # reference first, then the others sorted
-    reference: str | None
-    groups: dict = field(repr=False)  # arm -> {"overall": PairedResult, "strata": {name: PairedResult}}
-    comparisons: tuple[ArmComparison, ...]
-    interaction: dict | None
-    note: str = ""
-    flow: tuple = ()  # arm_flow rows as dicts: arm, rows_read, excluded, analysed, moderate, severe
-    dose: dict | None = field(default=None, repr=False)  # arm -> arm_dose.dose_of_arm (chapter 4)
-    trust: dict | None = field(default=None, repr=False)  # arm -> arm_trust.trust_of_arm (chapter 5)
-
-    def interface(self) -> dict:
-        """The ``arms`` block of results.json."""
-        return {"reference": self.reference, "arms": list(self.arms),
-                "groups": {a: {"overall": g["overall"].interface(),
-                               "strata": {k: v.interface() for k, v in g["strata"].items()}}
-                           for a, g in self.groups.items()},
-                "comparisons": [c.interface() for c in self.comparisons],
-                "interaction_severity": self.interaction,
-                "flow": list(self.flow), "note": self.note, "dose": self.dose, "trust": self.trust}
-
-
-def analyse_arms(cohort) -> ArmsResult | None:
-    """Per-arm paired analyses and strata, and each arm vs the reference; None without an
-    ``arm`` column. One arm only: its paired results, no comparison (``note`` says so)."""
-    from mscreport.analysis.arm_dose import analyse_dose_by_arm
-    from mscreport.analysis.arm_trust import analyse_trust_by_arm
-    from mscreport.report.results import analyse_overall, analyse_strata
-    from mscreport.methods.stats import mann_whitney, welch_test
-
-    if not cohort.has("arm"):
-        return None
-    frame = cohort.frame
-    reference, arms = ordered_arms(cohort)
-    alpha = cohort.params["alpha"]
-    groups = {}
-    for a in arms:
-        sub = arm_cohort(cohort, a)
-        groups[a] = {"overall": analyse_overall(sub), "strata": analyse_strata(sub)}
-    flow = tuple(arm_flow(cohort).rename(columns=lambda c: c.replace(" ", "_")).to_dict("records"))
-    per_arm = {"dose": analyse_dose_by_arm(cohort), "trust": analyse_trust_by_arm(cohort)}
-    if reference is None:
-        note = ONE_ARM_NOTE.format(arm=repr(arms[0])) if arms else "The `arm` column is empty: no arm to analyse."
-        return ArmsResult(tuple(arms), None, groups, (), None, note.replace("**", "").replace("`", ""), flow, **per_arm)
-    ancova = fit_ancova(frame, arms, reference, alpha)
-    change = {a: frame.loc[frame["arm"] == a, "change"].to_numpy(float) for a in arms}
-    comparisons = tuple(ArmComparison(a, reference, len(change[a]), len(change[reference]), ancova[a],
-                                      welch_test(change[a], change[reference], alpha),
-                                      mann_whitney(change[a], change[reference])) for a in arms[1:])
-    return ArmsResult(tuple(arms), reference, groups, comparisons, fit_interaction(frame, arms, reference),
-                      flow=flow, **per_arm)
-
-
-# ---------------------------------------------------------------- display (the chapters' one-line cells)
-def is_controlled(block: dict | None) -> bool:
-    """Whether an ``arms`` block (results.json) holds a between-arm comparison."""
-    return bool(block and block.get("reference"))
-
-
-def pooled_label(cohort, label: str = "all patients") -> str:
-    """A pooled group's label: ``label (all arms pooled)`` when the cohort has two or more arms."""
-    return f"{label} ({POOLED})" if len(list_arms(cohort.frame)) >= 2 else label
 
 
 def say_pooled(ch) -> None:
@@ -297,8 +40,6 @@ def hidden_arms_of(block: dict | None) -> frozenset[str]:
     """Arms of an ``arms`` block (results.json layout) whose summaries pages hide: the arms
     partition the pooled cohort, which pages show, and the crossed splits by stratum and dose
     group may hide more (``disclosure.solve_arms_block``)."""
-    from mscreport.core.disclosure import solve_arms_block
-
     return solve_arms_block(block)["arms"]
 
 
@@ -307,8 +48,6 @@ def comparisons_frame(block: dict | None, alpha: float = 0.05) -> pd.DataFrame:
     arm the ANCOVA difference in follow-up (CI, p), with the Welch difference in change and
     the Mann-Whitney test beside it. A comparison with an arm under 3 patients, or an arm the
     disclosure rule hides (``hidden_arms_of``), is suppressed."""
-    from mscreport.display import fmt
-
     level = f"{1 - alpha:.0%} CI"
     rows = []
     hidden = hidden_arms_of(block)
@@ -332,8 +71,6 @@ def comparisons_frame(block: dict | None, alpha: float = 0.05) -> pd.DataFrame:
 def key_findings_table(results: dict, number: int = 1) -> str:
     """The index's leading table (HTML): the between-arm effect per non-reference arm; '' when
     the study has no comparison."""
-    from mscreport.display import fmt
-
     block = results.get("arms")
     if not is_controlled(block):
         return ""
@@ -341,21 +78,6 @@ def key_findings_table(results: dict, number: int = 1) -> str:
     return fmt.html_table(comparisons_frame(block, alpha),
                           f"Between-arm effect on HbA1c, each arm vs the reference arm {block['reference']!r} "
                           "(ANCOVA of follow-up on baseline and arm; negative = lower HbA1c in the arm)", number)
-
-
-def arm_flow(cohort) -> pd.DataFrame:
-    """Participant flow per arm: rows read, excluded, analysed, and per severity stratum
-    (counts only), the reference arm first."""
-    excluded = pd.Series([e.arm for e in cohort.excluded], dtype=object)
-    f = cohort.frame
-    analysed = ordered_arms(cohort)[1]
-    names = analysed + sorted(set(excluded) - set(analysed) - {""})
-    return pd.DataFrame({"arm": names,
-                         "rows read": [int((excluded == a).sum() + (f["arm"] == a).sum()) for a in names],
-                         "excluded": [int((excluded == a).sum()) for a in names],
-                         "analysed": [int((f["arm"] == a).sum()) for a in names],
-                         "moderate": [int(((f["arm"] == a) & (f["stratum"] == "moderate")).sum()) for a in names],
-                         "severe": [int(((f["arm"] == a) & (f["stratum"] == "severe")).sum()) for a in names]})
 
 
 def show_flow(ch) -> None:
@@ -383,10 +105,6 @@ def _note_if_uncontrolled(ch, result: ArmsResult | None) -> bool:
 def show_strata(ch) -> None:
     """Chapter 2: paired results per arm and severity stratum, and the arm-by-severity
     interaction; or the 'no arm column' note."""
-    from mscreport.display import fmt
-    from mscreport.report.chapter import paired_table
-
-    from mscreport.core.disclosure import STRATA, hidden_arm_cells, hidden_strata
 
     result = analyse_arms(ch.cohort)
     if result is None:
@@ -413,9 +131,6 @@ def show_strata(ch) -> None:
 def show_paired(ch) -> None:
     """Chapter 3: record the ``arms`` block; show the paired analysis per arm and the
     between-arm comparison with a sentence per arm; or the 'no arm column' note."""
-    from mscreport.display import fmt
-    from mscreport.report.chapter import paired_table
-
     result = analyse_arms(ch.cohort)
     ch.record("arms", None if result is None else result.interface())
     if result is None:
@@ -447,8 +162,6 @@ def paired_by_arm_figure(frame: pd.DataFrame, arms: list[str], aggregate_above: 
     arm in ``hidden`` (``disclosure.hidden_arms``) or under 3 patients gets no panel content."""
     import matplotlib.pyplot as plt
 
-    from mscreport.display.fmt import SUPPRESSED, too_small
-    from mscreport.display.figures import _DEEP, _mmol_axis, draw_pairs
 
     fig, axes = plt.subplots(1, len(arms), figsize=(max(4.0 * len(arms), 6.0), 4), sharey=True, squeeze=False)
     for i, (ax, a) in enumerate(zip(axes[0], arms)):
@@ -472,7 +185,6 @@ def show_paired_figure(ch) -> None:
     arms = ordered_arms(ch.cohort)[1]
     if not arms:
         return
-    from mscreport.core.disclosure import hidden_arms
 
     ch.figure(paired_by_arm_figure(ch.cohort.frame, arms, ch.params["aggregate_above"], hidden_arms(ch.cohort.frame)),
               "HbA1c at baseline and at last follow-up in each arm; thin lines are patients (or, for large arms, "
@@ -482,15 +194,63 @@ def show_paired_figure(ch) -> None:
 
 
 def show_dose(ch) -> None:
-    """Chapter 4: dose within each arm (``arm_dose.show_dose``), or the 'no arm column' note."""
-    from mscreport.analysis.arm_dose import show_dose as show
+    """Chapter 4: dose within each arm (the arm x dose-group table, and per arm its tests, or
+    why there are none); the 'no arm column' note without arms."""
+    cohort = ch.cohort
+    if not cohort.has("arm"):
+        ch.say(NO_ARM_NOTE)
+        return
+    if len(ordered_arms(cohort)[1]) < 2:
+        ch.say("**One arm only:** the dose analyses above are those of that arm.")
+        return
+    if not cohort.has("dose_cells"):
+        ch.say("**Dose within each arm:** the cohort file has no `dose_cells` column, so there is nothing to "
+               "analyse per arm.")
+        return
+    by_arm = analyse_dose_by_arm(cohort)
+    cutoff, alpha = float(ch.params["dose_cutoff"]), ch.params["alpha"]
+    hidden = hidden_dose_cells(cohort)
+    ch.say("\n\n".join(f"* {say_arm_dose(a, b, cutoff)}" for a, b in by_arm.items()))
+    rows, hide = arm_dose_rows(by_arm, cutoff, hidden)
+    ch.table(paired_table(rows, hide) if rows else None,
+             f"Paired analysis within each dose group of each arm (CI at {1 - alpha:.0%})")
+    tests = [say_arm_dose_tests(a, b, hidden, alpha) for a, b in by_arm.items()]
+    if any(tests):
+        ch.say("\n\n".join(t for t in tests if t))
 
-    show(ch)
+
+def _controlled(ch) -> dict | None:
+    """The per-arm trust blocks when the cohort has two or more arms; else say why not (the 'no
+    arm column' or 'one arm' note) and return None."""
+    if not ch.cohort.has("arm"):
+        ch.say(NO_ARM_NOTE)
+        return None
+    if len(ordered_arms(ch.cohort)[1]) < 2:
+        ch.say("**One arm only:** the analyses above are those of that arm; there is no comparator arm.")
+        return None
+    return analyse_trust_by_arm(ch.cohort)
 
 
 def show_trust(ch) -> None:
-    """Chapter 5: regression to the mean, normality, safety and durability within each arm
-    (``arm_trust.show_trust``), or the 'no arm column' note."""
-    from mscreport.analysis.arm_trust import show_trust as show
-
-    show(ch)
+    """Chapter 5: per arm, regression to the mean (and why ANCOVA is the answer), normality,
+    safety and durability; the 'no arm column' note without arms."""
+    by_arm = _controlled(ch)
+    if by_arm is None:
+        return
+    cohort, alpha = ch.cohort, ch.params["alpha"]
+    block = analyse_arms(cohort).interface()
+    hidden = hidden_arms(cohort.frame)
+    ch.table(format_rtm_by_arm(cohort, by_arm, block["groups"]),
+             "Per arm: baseline-follow-up correlation, Oldham's r and the mean change in each severity stratum (% points)")
+    ch.say(say_rtm_by_arm(block))
+    ch.table(format_normality_by_arm(by_arm, hidden), "Normality of the change within each arm (Shapiro-Wilk)")
+    ch.table(format_safety_by_arm(by_arm, hidden, alpha), "Serious adverse events per arm")
+    ch.say("Harms are compared between arms only as counts here: with few events, an upper bound does not exclude "
+           "rare harms." if any(b["safety"] for b in by_arm.values()) else
+           "**Safety per arm:** the cohort file has no `serious_adverse_event` column.")
+    ch.table(format_durability_by_arm(by_arm, hidden, alpha), "Durability within each arm: change on years of follow-up")
+    ch.say("Within the comparator arm the slope is the natural drift of HbA1c over the years, which a single-arm "
+           "study cannot separate from a fading effect. A fading treatment effect would show as a steeper rise in "
+           "the active arm than in the comparator (compare the intervals; the difference between the slopes is not "
+           "tested here)." if any(b["durability"] for b in by_arm.values()) else
+           "**Durability per arm:** the cohort file has no follow-up time.")

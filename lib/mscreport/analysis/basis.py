@@ -15,6 +15,8 @@ D = derived from pinned and assumed inputs, A = an assumption of the reconstruct
 from __future__ import annotations
 
 import functools
+from mscreport.analysis.published import is_reconstruction, load_published, severe_splits
+from mscreport.inputs.params import DEFAULTS
 
 CLASSES = (("pinned", "P"), ("derived", "D"), ("assumed", "A"))
 COLUMN = "basis"
@@ -29,8 +31,6 @@ LEGEND = ("**Reconstructed cohort: every number is marked.** P = pinned by a fig
 def basis_entries() -> dict[str, dict]:
     """key -> basis entry (quantity, pinned, derived, assumed, why), from the paper's
     published-figures file, with ``{severe_sizes}`` replaced by the sizes that fit."""
-    from mscreport.analysis.published import load_published, severe_splits
-
     fit = [s["n_severe"] for s in severe_splits() if s["prints_as_published"]]  # derived_bounds' severe_n_min/max
     sizes = f"{min(fit)} to {max(fit)}"
     out = {}
@@ -76,8 +76,6 @@ def table_one_keys(frame) -> list[str]:
 def sensitivity_keys(frame, severe_above: float) -> list[str]:
     """Chapter 2's threshold rows: the row of the paper's cut-off (8 %, when it is the
     parameter's) carries the printed stratum falls; the others are derived."""
-    from mscreport.inputs.params import DEFAULTS
-
     paper = f"{DEFAULTS['severe_above']:g}"
     at = f"{severe_above:g}" if severe_above == DEFAULTS["severe_above"] else None
     return ["threshold_sensitivity.at_cutoff" if str(v) == paper and at else "threshold_sensitivity"
@@ -112,3 +110,12 @@ def format_basis():
                           "derived (D)": ", ".join(e["derived"]) or "none",
                           "assumed (A)": ", ".join(e["assumed"]) or "none", "why": e["why"]}
                          for e in basis_entries().values()])
+
+
+def show_basis(ch) -> None:
+    """For a reconstruction, every basis entry (what is pinned, derived, assumed); for any
+    other cohort, that its numbers are its own."""
+    if not is_reconstruction(ch.cohort):
+        ch.say("This cohort is not a reconstruction: its numbers are its own, and none is marked.")
+        return
+    ch.table(format_basis(), "The reconstructed cohort's numbers: pinned by a published figure, derived, or assumed")

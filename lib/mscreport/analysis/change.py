@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.core.disclosure import hidden_parts
 from mscreport.display import fmt
-from mscreport.methods.stats import clopper_pearson, paired_test, wilson_interval
 from mscreport.inputs.validators import REASON_NO_FOLLOWUP
+from mscreport.methods.stats import clopper_pearson, mcnemar, paired_test, wilson_interval
 
 FOLLOWUP_WINDOWS = ((0.0, 12.0), (12.0, 36.0), (36.0, None))  # months: (from, to]; None = open
 BASELINE_LEVELS = (7.0, 6.5)  # NGSP %: how many started below each (clinical reference levels)
@@ -26,8 +28,6 @@ def _changes(cohort, group: str):
 
 def _paired(cohort) -> dict:
     """The paired analyses of chapter 3, overall and per stratum (the same results, computed once)."""
-    from mscreport.report.results import analyse_overall, analyse_strata
-
     return {"overall": analyse_overall(cohort), **analyse_strata(cohort)}
 
 
@@ -55,8 +55,6 @@ def target_block(cohort) -> dict:
     """``target``: below ``target_hba1c`` before and after, the proportion after with its
     Wilson interval (R: prop.test(k, n, correct = FALSE)), the same among those at or above
     the target at baseline, McNemar (R: mcnemar.test), and how many started below 7 and 6.5 %."""
-    from mscreport.methods.stats import mcnemar
-
     f = cohort.frame
     alpha = cohort.params["alpha"]
     target = float(cohort.params["target_hba1c"])
@@ -128,8 +126,6 @@ def analyse_change(cohort) -> dict:
 def say_paired(overall, strata: dict, alpha: float) -> str:
     """The paired t-test overall and per stratum (a stratum hidden by the disclosure rule, with
     fewer than 3 patients or recoverable from the overall minus the other, is named, not shown)."""
-    from mscreport.core.disclosure import hidden_parts
-
     level = fmt.fmt_percent(1 - alpha, 0)
     hidden = hidden_parts(overall.n, {name: r.n for name, r in strata.items()}) | getattr(strata, "hidden_by_arms", frozenset())
     if fmt.too_small(overall.n):

@@ -15,18 +15,14 @@ import pandas as pd
 
 from mscreport.methods.tidy import TidyResult
 from mscreport.display import fmt
-from mscreport.core.disclosure import DOSE_GROUPS, hidden_parts, solve_arms, too_few
+from mscreport.core.disclosure import hidden_parts, solve_arms, too_few
+from mscreport.core.groups import DOSE_GROUPS
+from mscreport.display.figures import group_boxes, scatter_fit
+from mscreport.display.tables import paired_table
+from mscreport.methods.stats import _num, is_constant, kruskal_wallis, mann_whitney, oneway_anova, paired_test, pearson, spearman, welch_test
 
 if TYPE_CHECKING:  # the statistics are imported where used: the validators import this module
     from mscreport.methods.stats import MannWhitneyResult, PairedResult, PearsonResult, SpearmanResult, WelchResult
-
-
-def assign_dose_groups(dose_cells, cutoff: float) -> pd.Categorical:
-    """The dose-group rule, once: 'high' when dose_cells >= cutoff (cells), 'low' below it,
-    missing where the dose is missing; a categorical of ``DOSE_GROUPS`` (one byte per patient)."""
-    d = np.asarray(dose_cells, dtype=float)
-    codes = np.where(np.isnan(d), -1, np.where(d >= cutoff, DOSE_GROUPS.index("high"), DOSE_GROUPS.index("low")))
-    return pd.Categorical.from_codes(codes.astype("int8"), categories=list(DOSE_GROUPS))
 
 
 def _selected(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -83,8 +79,6 @@ def analyse_dose(cohort) -> DoseResult:
 
 
 def _analyse_dose(cohort) -> DoseResult:
-    from mscreport.methods.stats import mann_whitney, paired_test, pearson, spearman, welch_test
-
     cutoff = float(cohort.params["dose_cutoff"])
     alpha = cohort.params["alpha"]
     if not cohort.has("dose_cells"):
@@ -129,8 +123,6 @@ def compare_sources(cohort) -> SourceComparison:
 
 
 def _compare_sources(cohort) -> SourceComparison:
-    from mscreport.methods.stats import _num, kruskal_wallis
-
     empty = pd.DataFrame(columns=["source", "n", "mean_change", "sd_change"])
     if not cohort.has("msc_source"):
         return SourceComparison(empty, None, None, None, None, None, "the cohort file has no msc_source column")
@@ -141,7 +133,6 @@ def _compare_sources(cohort) -> SourceComparison:
     usable = [s for s in samples if len(s) >= 2]
     if len(usable) < 2:
         return SourceComparison(table, None, None, None, None, None, "needs at least two sources with 2+ patients")
-    from mscreport.methods.stats import oneway_anova
 
     a = oneway_anova(*usable)  # R's oneway.test(var.equal = TRUE), the same test the source block records
     k = kruskal_wallis(*usable)  # R's kruskal.test (its tie correction differs from scipy's)
@@ -176,7 +167,6 @@ def _adjust_dose_for_baseline(cohort) -> AdjustedDose:
     from scipy import stats as st
     from statsmodels.regression.linear_model import OLS
 
-    from mscreport.methods.stats import _num, is_constant
 
     alpha = cohort.params["alpha"]
     if not cohort.has("dose_cells"):
@@ -258,8 +248,6 @@ def within_sentence(dose: DoseResult) -> str:
 
 def within_table(dose: DoseResult, hidden) -> pd.DataFrame | None:
     """The paired analysis within each dose group (None without doses)."""
-    from mscreport.report.chapter import paired_table
-
     if not dose.available:
         return None
     groups = {g: getattr(dose, g) for g in DOSE_GROUPS}
@@ -297,8 +285,6 @@ def response_sentence(dose: DoseResult) -> str:
 
 def dose_box_figure(cohort, dose: DoseResult):
     """Change by dose group (None without doses)."""
-    from mscreport.display.figures import group_boxes
-
     if not dose.available:
         return None
     return group_boxes(cohort.frame, "dose_group", ["low", "high"], aggregate_above=cohort.params["aggregate_above"])
@@ -306,8 +292,6 @@ def dose_box_figure(cohort, dose: DoseResult):
 
 def dose_scatter_figure(cohort, dose: DoseResult):
     """Change against log10 dose, coloured by stratum for per-patient scatters (None without doses)."""
-    from mscreport.display.figures import scatter_fit
-
     if not dose.available:
         return None
     f = cohort.frame
@@ -342,3 +326,15 @@ def adjusted_sentence(adj: AdjustedDose, hidden) -> str:
         return "The baseline-adjusted analysis is not shown: a dose group has fewer than 3 patients."
     return (f"At equal baseline HbA1c, the high-dose group's change differs by **{fmt.fmt_change(adj.high_vs_low)}** "
             f"({fmt.fmt_p(adj.high_vs_low_p)}) from the low-dose group's.")
+
+
+def adjusted_dose_block(cohort) -> dict | None:
+    """``adjusted_dose``: lm(change ~ hba1c_baseline + high_dose), high_dose's coefficient, with
+    the baseline slope, R squared and the partial correlation of dose and change; None when it
+    cannot be fitted."""
+    a = adjust_dose_for_baseline(cohort)
+    if a.high_vs_low is None:
+        return None
+    return {"estimate": a.high_vs_low, "ci_low": a.high_vs_low_ci[0], "ci_high": a.high_vs_low_ci[1],
+            "p": a.high_vs_low_p, "n": a.n, "baseline_slope": a.baseline_slope, "baseline_slope_p": a.baseline_slope_p,
+            "r_squared": a.r_squared, "partial_r": a.partial_r, "partial_p": a.partial_p}

@@ -15,7 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from mscreport.core.paths import PUBLISHED_RESULTS
+from mscreport.core.paths import PUBLISHED_RESULTS, resolve_data_path
+from mscreport.core.disclosure import hidden_groups
+from mscreport.core.errors import InputError, Problem
+from mscreport.core.hashing import file_sha256
+from mscreport.display.fmt import SUPPRESSED, fmt_ci, fmt_num, fmt_value
 
 
 # the quantities a figure's ``of`` may name (``reproduced_values``)
@@ -33,8 +37,6 @@ def load_published(path=PUBLISHED_RESULTS) -> dict:
     """The published figures and assumptions of a YAML file laid out as
     ``data/published_results.yaml``; InputError (``FILE:-:figures[i].FIELD: message``) for
     anything else, before a chapter runs."""
-    from mscreport.core.errors import InputError, Problem
-
     try:
         with open(path, encoding="utf-8") as fh:
             loaded = yaml.load(fh, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
@@ -70,8 +72,6 @@ def published_file(published_path: str, reconstruction: bool) -> Path | None:
     """The published-figures file a build compares with (None: none): ``published_path`` as
     given, ``none`` for none, empty for the paper's figures when the cohort is a
     reconstruction of the paper (``synthetic.is_reconstruction``) and none otherwise."""
-    from mscreport.core.paths import resolve_data_path
-
     value = (published_path or "").strip()
     if value.lower() == NO_COMPARISON:
         return None
@@ -91,8 +91,6 @@ def check_published_path(params: dict) -> None:
 def published_fingerprint(params: dict) -> str | None:
     """SHA-256 of a user's published-figures file (None for empty or none: the paper's file
     is part of the library's fingerprint), for the chapters' cache key."""
-    from mscreport.core.hashing import file_sha256
-
     value = params.get("published_path", "")
     return None if value in ("", NO_COMPARISON) else file_sha256(value)
 
@@ -210,8 +208,6 @@ def format_comparison(comparisons, cohort):
     stratum is hidden, every figure but the count when the cohort has fewer than 3 patients."""
     import pandas as pd
 
-    from mscreport.core.disclosure import hidden_groups
-    from mscreport.display.fmt import SUPPRESSED, fmt_value
 
     hidden = hidden_groups(cohort.frame)
     rows = []
@@ -272,7 +268,7 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
     """
     from scipy import stats as st
 
-    from mscreport.methods.stats import t_bound_sd
+    from mscreport.methods.stats import t_bound_sd  # lazy: the build process imports this module, never scipy
 
     published = published if published is not None else load_published()
     n = _figure(published, "n")
@@ -350,7 +346,6 @@ def format_severe_range(reconstruction: dict):
     """The severe sizes that reproduce the printed follow-up mean, with what the severe p implies."""
     import pandas as pd
 
-    from mscreport.display.fmt import fmt_ci, fmt_num
 
     return pd.DataFrame([{"severe n": r["n_severe"], "moderate n": r["n_moderate"],
                           "follow-up mean (%)": fmt_num(r["followup_mean"], 3),
@@ -361,8 +356,6 @@ def format_severe_range(reconstruction: dict):
 
 def say_bounds(reconstruction: dict) -> str:
     """The severe size range and the SD bounds the printed p-values put on the other strata."""
-    from mscreport.display.fmt import fmt_num
-
     return (f"Every severe size from **{reconstruction['severe_n_min']} to {reconstruction['severe_n_max']}** "
             "reproduces the printed follow-up mean; the reconstruction uses one of them (see the assumptions below), "
             "so its severe n, SD and interval are one possibility among these. The printed moderate p allows an SD "
@@ -411,17 +404,6 @@ def show_implied(ch, reconstruction) -> None:
              "and the SD of change and CI of the mean change (% points) that the printed severe p implies at each",
              basis="reconstruction.severe_range")
     ch.say(say_bounds(reconstruction), basis="reconstruction.bounds")
-
-
-def show_basis(ch) -> None:
-    """For a reconstruction, every basis entry (what is pinned, derived, assumed); for any
-    other cohort, that its numbers are its own."""
-    from mscreport.analysis.basis import format_basis
-
-    if not is_reconstruction(ch.cohort):
-        ch.say("This cohort is not a reconstruction: its numbers are its own, and none is marked.")
-        return
-    ch.table(format_basis(), "The reconstructed cohort's numbers: pinned by a published figure, derived, or assumed")
 
 
 def show_assumptions(ch, published) -> None:

@@ -25,10 +25,10 @@ import pandas as pd
 from scipy import stats as st
 
 from mscreport.display.fmt import fmt_cells
-from mscreport.analysis.dose import assign_dose_groups
+from mscreport.core.groups import assign_dose_groups
 from mscreport.inputs.params import DEFAULTS
 from mscreport.analysis.published import load_published
-from mscreport.methods.stats import paired_test
+from mscreport.methods.stats import paired_test, pearson, welch_test
 
 
 def _figures() -> dict:
@@ -125,7 +125,6 @@ def _assign_doses(rng, severe: np.ndarray, change: np.ndarray) -> np.ndarray:
     high = rng.random(len(severe)) < p_high
     dose = np.where(high, rng.choice(DOSE_LEVELS[4:], len(severe), p=[0.5, 0.3, 0.2]),
                     rng.choice(DOSE_LEVELS[:4], len(severe), p=[0.2, 0.3, 0.2, 0.3]))
-    from mscreport.methods.stats import pearson, welch_test  # the same tests the report runs
     for _ in range(200):
         hi = assign_dose_groups(dose, DOSE_CUTOFF) == "high"
         welch = welch_test(change[hi], change[~hi])

@@ -6,21 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mscreport.core.disclosure import STRATA, hidden_parts, shown_nested
+from mscreport.core.disclosure import hidden_parts, shown_nested, solve_arms
+from mscreport.core.groups import STRATA, is_severe
+from mscreport.display.fmt import SUPPRESSED, fmt_hba1c, fmt_num, fmt_pvalue
+from mscreport.methods.stats import paired_test
 
 SENSITIVITY_GRID = (7.0, 7.5, 8.0, 8.5, 9.0, 10.0)  # NGSP %: severe_above values recomputed in chapter 2
-
-
-def is_severe(baseline, severe_above: float) -> np.ndarray:
-    """The stratum rule, once: True (severe) when baseline HbA1c > severe_above (NGSP %),
-    False (moderate) otherwise (baselines below moderate_min are excluded before this)."""
-    return np.asarray(baseline, dtype=float) > severe_above
-
-
-def assign_strata(baseline, severe_above: float) -> pd.Categorical:
-    """Each baseline's stratum by ``is_severe``: 'moderate' or 'severe', as a categorical of the
-    two (one byte per patient: a text per patient is 15 bytes, and grouping by it hashes each)."""
-    return pd.Categorical.from_codes(is_severe(baseline, severe_above).astype("int8"), categories=list(STRATA))
 
 
 def count_strata(cohort) -> pd.DataFrame:
@@ -42,8 +33,6 @@ def threshold_sensitivity(cohort, severe_grid=SENSITIVITY_GRID) -> pd.DataFrame:
 
     Rows below moderate_min are already excluded from the cohort.
     """
-    from mscreport.methods.stats import paired_test
-
     f = cohort.frame
     b, fu = f["hba1c_baseline"].to_numpy(float), f["hba1c_followup"].to_numpy(float)
     alpha = cohort.params["alpha"]
@@ -57,7 +46,6 @@ def threshold_sensitivity(cohort, severe_grid=SENSITIVITY_GRID) -> pd.DataFrame:
                      "mean_change_moderate": rm.mean_change, "p_moderate": rm.p,
                      "mean_change_severe": rs.mean_change, "p_severe": rs.p})
     table = pd.DataFrame(rows)
-    from mscreport.core.disclosure import solve_arms
 
     # a controlled study's crossed split (arm x stratum) may hide the strata at severe_above
     table.attrs["hidden_by_arms"] = solve_arms(cohort.frame)["stratum"][0]
@@ -71,8 +59,6 @@ def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) ->
     or at least 3 patients (``disclosure.shown_nested``); the row of ``severe_above`` (whose
     strata chapter 3 shows) is decided first, and hidden, with every row of the same groups,
     when a controlled study's crossed split hides those strata (``sens.attrs``)."""
-    from mscreport.display.fmt import SUPPRESSED, fmt_num, fmt_pvalue
-
     out = sens.copy()
     total = int(sens["n_moderate"].iloc[0] + sens["n_severe"].iloc[0]) if len(sens) else 0
     cuts = list(sens["severe_above"])
@@ -90,8 +76,6 @@ def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) ->
 def format_counts(counts: pd.DataFrame) -> pd.DataFrame:
     """The per-stratum counts for display (the baseline range of a hidden stratum suppressed,
     ``disclosure.hidden_parts``)."""
-    from mscreport.display.fmt import SUPPRESSED, fmt_hba1c, fmt_num
-
     sizes = dict(zip(counts["stratum"], counts["n"]))
     hidden = hidden_parts(sum(sizes.values()), sizes)
     return pd.DataFrame({
@@ -102,8 +86,6 @@ def format_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
 def counts_sentence(counts: pd.DataFrame, params: dict) -> str:
     """Chapter 2's sentence on the boundary rule and the stratum sizes."""
-    from mscreport.display.fmt import fmt_hba1c, fmt_num
-
     sizes = "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples())
     return (f"With `moderate_min` = {fmt_hba1c(params['moderate_min'])} and `severe_above` = "
             f"{fmt_hba1c(params['severe_above'])}: {sizes}.")

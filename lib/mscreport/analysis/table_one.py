@@ -12,7 +12,9 @@ import pandas as pd
 
 from mscreport.display import fmt
 from mscreport.core.dictionary import COLUMNS
-from mscreport.core.disclosure import STRATA, hidden_parts, too_few
+from mscreport.core.disclosure import hidden_parts, solve_arms, too_few
+from mscreport.core.groups import STRATA
+from mscreport.display.figures import flow_diagram
 
 NUMERIC_OPTIONAL = [c.name for c in COLUMNS if c.requirement == "optional" and c.kind == "number"]
 CATEGORY_OPTIONAL = [c.name for c in COLUMNS if c.requirement == "optional" and c.kind in ("category", "yesno")]
@@ -67,7 +69,6 @@ def _describe_cohort(cohort) -> pd.DataFrame:
             rows.append({"variable": col, "level": "missing", "group": group, "n": int(missing.sum()), "denominator": n,
                          "percent": 100 * missing.sum() / n if n else np.nan})
     table = pd.DataFrame(rows)
-    from mscreport.core.disclosure import solve_arms
 
     # a controlled study's crossed split (arm x stratum) may hide a pooled stratum (not a results.json key)
     table.attrs["hidden_by_arms"] = solve_arms(cohort.frame)["stratum"][0]
@@ -139,8 +140,6 @@ def strata_counts(cohort) -> dict[str, int]:
 
 def flow_figure(cohort):
     """The participant-flow diagram: rows read, excluded by reason, analysed, per stratum."""
-    from mscreport.display.figures import flow_diagram
-
     flow = cohort.exclusion_counts()
     return flow_diagram(cohort.rows_read, list(flow.itertuples(index=False, name=None)), strata_counts(cohort))
 

@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import stats as st
 
 from mscreport.display import fmt
+from mscreport.display.figures import _mmol_axis
 
 MIXEDLM_MAX_PATIENTS = 1500
 ENGINE_STATSMODELS = "statsmodels MixedLM (REML)"
@@ -450,7 +451,6 @@ def trajectory_figure(traj: Trajectory, aggregate_above: int):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from mscreport.display.figures import _mmol_axis  # the house style's second HbA1c axis
 
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     frame = traj.model_frame

@@ -10,7 +10,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from mscreport.methods.stats import holm, pearson, spearman
+from mscreport.display import figures
+from mscreport.methods.stats import holm, linear_slope, n_per_arm, pearson, spearman
+from mscreport.core.disclosure import hidden_parts, solve_arms
+from mscreport.display.fmt import SUPPRESSED, fmt_change, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_pvalue, too_small
 
 
 def oldham_mean(frame):
@@ -57,7 +60,6 @@ def rtm_table(cohort, rhos=CITED_RHO) -> pd.DataFrame:
     mu, sd = b.mean(), b.std()
     excess = sev["hba1c_baseline"].mean() - mu if len(sev) else np.nan
     pairs = [(r, "assumed") for r in rhos] + [(observed_rho(cohort), "observed")]
-    from mscreport.core.disclosure import solve_arms
 
     by_arms = "severe" in solve_arms(f)["stratum"][0]  # a controlled study's crossed split may hide it
     rows = []
@@ -92,8 +94,6 @@ def rtm_block(cohort) -> dict:
 def rtm_hidden(row: dict) -> bool:
     """Whether the severe stratum's numbers in an RTM row are hidden by the disclosure rule
     (``disclosure.hidden_parts``: with the cohort's, the moderate stratum's would give them back)."""
-    from mscreport.core.disclosure import hidden_parts
-
     n_sev, n = int(row["n_severe"]), int(row.get("n_analysed", row["n_severe"]))
     return "severe" in hidden_parts(n, {"severe": n_sev, "moderate": n - n_sev}) or bool(row.get("severe_hidden_by_arms"))
 
@@ -107,8 +107,6 @@ def format_rtm(rows: list[dict]) -> pd.DataFrame:
     """The regression-to-the-mean table for display. When the severe stratum is hidden, so are
     its observed fall and the expectation from its mean baseline (which, with the cohort's mean,
     gives that mean back)."""
-    from mscreport.display.fmt import SUPPRESSED, fmt_num, fmt_percent
-
     out = []
     for r in rows:
         hidden = rtm_hidden(r)
@@ -123,8 +121,6 @@ def format_rtm(rows: list[dict]) -> pd.DataFrame:
 
 def say_rtm(block: dict) -> str:
     """The regression-to-the-mean verdict, based on the cohort's own correlation."""
-    from mscreport.display.fmt import fmt_num, fmt_percent, too_small
-
     obs = [r for r in block["rows"] if r["source"] == "observed"]
     if not obs:
         return "**Verdict:** the cohort's baseline-follow-up correlation cannot be computed, so none is given."
@@ -153,8 +149,6 @@ def oldham_block(cohort) -> dict:
 
 def say_oldham(o: dict, alpha: float) -> str:
     """Oldham's r with what it can and cannot show, and a verdict."""
-    from mscreport.display.fmt import fmt_ci, fmt_num, fmt_p
-
     head = f"Oldham's correlation: r = {fmt_num(o['r'])}, CI {fmt_ci(o['ci_low'], o['ci_high'])}, {fmt_p(o['p'])}. "
     why = ("Oldham's r is zero exactly when baseline and follow-up have the same SD (here "
            f"{fmt_num(o['baseline_sd'])} and {fmt_num(o['followup_sd'])} % points), so it removes the artefact of "
@@ -177,8 +171,6 @@ def durability(cohort):
     """``durability``: change on years of follow-up (R: lm(change ~ I(followup_months / 12))):
     the slope per year with its CI and p, and Pearson and Spearman of change with months; None
     without followup_months."""
-    from mscreport.methods.stats import linear_slope
-
     if not cohort.has("followup_months"):
         return None
     f = cohort.frame[cohort.frame["followup_months"].notna()]
@@ -193,8 +185,6 @@ def durability(cohort):
 
 def show_durability_figure(ch, cohort) -> None:
     """Chapter 5's figure of change against follow-up months (nothing without followup_months)."""
-    from mscreport.display import figures
-
     if not cohort.has("followup_months"):
         return
     ch.figure(figures.scatter_fit(cohort.frame["followup_months"], cohort.frame["change"], "follow-up (months)",
@@ -208,8 +198,6 @@ LOSS_YEARS = 5  # the horizon over which a complete loss of the effect is asked 
 
 def say_durability(d: dict | None, alpha: float) -> str:
     """The slope with its CI and a plain verdict, with the natural drift as the caveat."""
-    from mscreport.display.fmt import fmt_change, fmt_ci, fmt_num, fmt_p, fmt_percent
-
     if d is None:
         return "Durability cannot be examined: the cohort file has no `followup_months` column."
     if d["slope_per_year"] is None:
@@ -234,8 +222,6 @@ def say_durability(d: dict | None, alpha: float) -> str:
 def say_dose_reversal(dose, adjusted: dict | None, alpha: float) -> str:
     """Whether the unadjusted high-vs-low difference keeps its direction once baseline HbA1c is
     accounted for, with the cross-reference to regression to the mean."""
-    from mscreport.display.fmt import fmt_change, fmt_ci, fmt_p
-
     if adjusted is None or dose.welch is None or dose.welch.diff is None:
         return "The unadjusted and baseline-adjusted dose differences cannot both be computed for this cohort."
     raw, adj = dose.welch.diff, adjusted["estimate"]
@@ -278,8 +264,6 @@ FAMILY_GROUPS = {"moderate paired t": ("moderate",), "severe paired t": ("severe
 def format_holm(rows: list[dict], hidden=()) -> pd.DataFrame:
     """The Holm table for display; the p-values of a test on a group hidden by the disclosure
     rule (``disclosure.hidden_groups``) suppressed."""
-    from mscreport.display.fmt import SUPPRESSED, fmt_pvalue
-
     def cell(r, key):
         return SUPPRESSED if set(FAMILY_GROUPS.get(r["test"], ())) & set(hidden) else fmt_pvalue(r[key])
     return pd.DataFrame([{"test": r["test"], "p": cell(r, "p"), "p (Holm)": cell(r, "p_holm")} for r in rows])
@@ -304,8 +288,6 @@ def sample_size_block(mean_change: float | None, sd_cohort: float | None, sd_pap
     half were regression to the mean) and plausible SDs of change (this cohort's, the largest
     that the paper's overall p allows, and a typical trial's), then inflated for ``dropout``:
     ceiling(n / (1 - dropout))."""
-    from mscreport.methods.stats import n_per_arm
-
     if mean_change is None:
         return []
     sds = [("this cohort", sd_cohort), ("largest the paper's p allows", sd_paper), ("typical trial", TYPICAL_TRIAL_SD)]
@@ -332,8 +314,6 @@ def sample_size_caption(params: dict) -> str:
 def format_sample_size(rows: list[dict], hidden=()) -> pd.DataFrame:
     """The trial-size table for display; the effect and this cohort's SD suppressed when the
     disclosure rule hides the whole cohort (fewer than 3 patients)."""
-    from mscreport.display.fmt import SUPPRESSED, fmt_int, fmt_num, fmt_percent
-
     def num(r, key):
         return SUPPRESSED if "overall" in hidden and (key == "delta" or r["sd_from"] == "this cohort") else fmt_num(r[key])
     return pd.DataFrame([{"effect (% points)": num(r, "delta"), "share of observed fall": fmt_percent(r["share_of_effect"], 0),

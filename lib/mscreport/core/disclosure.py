@@ -20,12 +20,10 @@ nothing, holds no patient or at least ``MIN_VALUES`` (``shown_nested``).
 
 from __future__ import annotations
 
+from mscreport.core.groups import DOSE_GROUPS, STRATA
+
 MIN_VALUES = 3
 SUPPRESSED = f"suppressed (n < {MIN_VALUES})"
-
-# the groups a page shows, as named in a cohort frame's ``stratum`` and ``dose_group`` columns
-STRATA = ("moderate", "severe")
-DOSE_GROUPS = ("high", "low")
 
 
 def too_few(n) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 from mscreport.core.disclosure import MIN_VALUES, SUPPRESSED, too_few  # noqa: F401 (re-exported)
 from mscreport.core.labels import readable
@@ -131,3 +132,9 @@ def html_table(frame, caption: str = "", number: int | None = None, index: bool 
         cells = (f"<th scope=\"row\">{cell(idx)}</th>" if index else "") + "".join(f"<td>{cell(v)}</td>" for v in row)
         rows.append(f"<tr>{cells}</tr>")
     return f"<table class=\"msc-table\">{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def md_name(name: str) -> str:
+    """An arm name (text from the data) safe inside Markdown prose: HTML-escaped, and Markdown's
+    punctuation as character references, so a name can neither inject HTML nor format text."""
+    return re.sub(r"[\\`*_{}\[\]()#+!|~<>$&\"'-]", lambda m: f"&#{ord(m.group(0))};", name)

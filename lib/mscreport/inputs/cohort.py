@@ -22,6 +22,9 @@ from mscreport.inputs.longitudinal import read_long
 from mscreport.inputs.readers import RawTable, read_cohort_file
 from mscreport.inputs.synthetic import is_reconstruction, is_synthetic
 from mscreport.inputs.validators import check_frame
+from mscreport.core.groups import check_reference_arm
+from mscreport.inputs.column_map import resolve_column_map
+from mscreport.inputs.shared import shared_result
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,6 @@ class Cohort:
             if folder is None:
                 kept[key] = compute()
             else:
-                from mscreport.inputs.snapshot import shared_result
-
                 kept[key] = shared_result(folder, key, compute)
         return kept[key]
 
@@ -148,8 +149,6 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
     """
     params = {**DEFAULTS, **(params or {})}
     if isinstance(columns, dict):
-        from mscreport.inputs.column_map import resolve_column_map
-
         columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
     raw = read_cohort_file(path, columns)
     frame, long = raw.frame, None
@@ -168,7 +167,6 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                                   "and try again, and please report this as an mscreport bug")]) from None
     if problems:
         raise InputError([locate(p, raw) for p in problems])
-    from mscreport.analysis.arms import check_reference_arm
 
     check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
     notes = [locate(p, raw) if p.row is not None else p for p in notes]

@@ -22,10 +22,11 @@ import json
 import os
 import pickle
 import stat
-import sys
 from pathlib import Path
 
 from mscreport.core.errors import InputError, Problem
+from mscreport.inputs.shared import SHARED_DIR
+from mscreport.inputs.cohort import Cohort, Exclusion
 
 SNAPSHOT_ENV = "MSCREPORT_SNAPSHOT"
 PICKLED_FIELDS = ("frame", "longitudinal")  # data frames (exact dtypes) and the long file's derivation
@@ -105,8 +106,6 @@ def save_snapshot(cohort, folder: Path) -> Path:
 def load_snapshot(folder: str | Path):
     """The Cohort saved by ``save_snapshot`` (no re-reading, no re-validation), its frame
     without the columns ``NOT_FOR_CHAPTERS``."""
-    from mscreport.inputs.cohort import Cohort, Exclusion
-
     folder = Path(folder)
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     with open(folder / FRAME_FILE, "rb") as fh:
@@ -125,46 +124,7 @@ def load_snapshot(folder: str | Path):
     return cohort
 
 
-SHARED_DIR = "shared"  # analyses several chapters of one build ask for (Cohort.once(..., shared=True))
 SNAPSHOT_ID = "snapshot_id"  # cohort.json's key for the random name of one written snapshot
-
-
-def shared_result(folder: Path, key: str, compute):
-    """The result of ``compute()`` kept in ``folder`` (the build's private snapshot folder) for
-    every chapter of the build: loaded when a chapter before computed it, else computed and
-    written (atomically: two chapters computing it at once write the same result). The
-    warnings ``compute`` gave are kept with it and given again each time, so a page shows the
-    same whichever chapter happened to compute it first."""
-    import warnings
-
-    path = Path(folder) / f"{key}.pickle"
-    try:
-        with open(path, "rb") as fh:
-            value, given = pickle.load(fh)  # our own file, written by this build into its private folder
-    except FileNotFoundError:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")  # every warning recorded; the chapter's own filters decide below
-            value = compute()
-        given = list(dict.fromkeys((str(w.message), w.category, w.filename, w.lineno, _module_of(w.filename))
-                                   for w in caught))
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        with open(temporary, "wb") as fh:
-            pickle.dump((value, given), fh, protocol=5)
-        os.replace(temporary, path)
-    for message, category, filename, lineno, module in given:
-        # given as the code that warned gives it: its module's name (for filters) and its
-        # "already shown" registry (a later identical warning there is not shown again)
-        registry = vars(sys.modules[module]).setdefault("__warningregistry__", {}) if module in sys.modules else None
-        warnings.warn_explicit(message, category, filename, lineno, module=module, registry=registry)
-    return value
-
-
-def _module_of(filename: str) -> str | None:
-    """The name of the imported module whose source is ``filename`` (None if none is)."""
-    for name, module in list(sys.modules.items()):
-        if getattr(module, "__file__", None) == filename:
-            return name
-    return None
 
 
 def snapshot_from_environment():

@@ -29,10 +29,10 @@ import pandas as pd
 
 from mscreport.core import dictionary as dd
 from mscreport.inputs.column_map import closest, map_hint
-from mscreport.analysis.dose import assign_dose_groups
+from mscreport.core.groups import assign_dose_groups
 from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.readers import MAX_PER_COLUMN, arrow_text_chunks, limited, printable, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
-from mscreport.analysis.strata import assign_strata
+from mscreport.core.groups import assign_strata
 from mscreport.core.units import UNIT_LABELS, to_ngsp
 
 _limited = limited  # the name other modules import

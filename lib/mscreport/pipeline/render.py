@@ -184,7 +184,7 @@ def headline_rows(results: dict) -> list[tuple[str, dict | None]]:
     dose = results.get("dose") or {}
     cutoff = dose.get("cutoff_cells")
     cut = fmt.fmt_cells(cutoff) if cutoff else "?"
-    from mscreport.analysis.arms import POOLED, is_controlled
+    from mscreport.core.groups import POOLED, is_controlled
 
     pooled = f" ({POOLED})" if is_controlled(results.get("arms")) else ""
     return [("all patients" + pooled, results.get("overall")), ("moderate stratum" + pooled, strata.get("moderate")),
@@ -209,7 +209,7 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
         rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),
                      f"{1 - alpha:.0%} CI (% points)": fmt.fmt_ci(r.get("ci_low"), r.get("ci_high")),
                      "p (paired t)": fmt.fmt_pvalue(r.get("p"))})
-    from mscreport.analysis.arms import POOLED, is_controlled
+    from mscreport.core.groups import POOLED, is_controlled
 
     caption = (f"Within-group change in HbA1c from baseline to last follow-up, {POOLED}: not a treatment effect"
                if is_controlled(results.get("arms")) else "Key findings: change in HbA1c from baseline to last follow-up")
@@ -244,7 +244,8 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     legend = f"<p class=\"msc-basis-legend\">{inline_html(LEGEND.replace('**', '*'))}</p>" if reconstruction else ""
     banner = banner + legend if synthetic else ""
     data_mark = f" [{e(mark('data'))}]" if reconstruction else ""
-    from mscreport.analysis.arms import POOLED, is_controlled, key_findings_table
+    from mscreport.analysis.arms import key_findings_table
+    from mscreport.core.groups import POOLED, is_controlled
 
     n_arm_tables = int(is_controlled(results.get("arms")))  # the between-arm table leads when arms exist
     fig = extras.get("headline_figure")

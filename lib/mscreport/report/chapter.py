@@ -18,8 +18,10 @@ from mscreport.core.mime import RESULT_MIME
 from mscreport.report.framing import FRAMING_TEXT, frame_report
 from mscreport.core.paths import resolve_data_path
 from mscreport.inputs.params import PARAMETERS, resolve_params, shown_value
-from mscreport.report.results import jsonable
+from mscreport.core.jsondata import jsonable
 from mscreport.inputs.snapshot import snapshot_from_environment
+from mscreport.analysis.basis import LEGEND, mark_frame, mark_sentence
+from mscreport.display.figures import figure_data_uri
 
 
 class Chapter:
@@ -84,8 +86,6 @@ class Chapter:
             display(HTML(f"<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> {what} "
                          "It shows the method, not real patients.</p>"))
         if c.reconstruction:
-            from mscreport.analysis.basis import LEGEND
-
             display(Markdown(LEGEND))
 
     # ---- prose, figures, tables
@@ -94,22 +94,16 @@ class Chapter:
         the sentence's key in the reconstruction's basis list (``mscreport.analysis.basis``), marked
         after it when the cohort is a reconstruction."""
         if basis and self.cohort.reconstruction:
-            from mscreport.analysis.basis import mark_sentence
-
             markdown = mark_sentence(markdown, basis)
         display(Markdown(markdown))
 
     def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
         """Hand a figure to the build (for the index page), not shown here."""
-        from mscreport.display.figures import figure_data_uri
-
         self.record(key, {"src": figure_data_uri(fig), "caption": caption, "alt": alt})
 
     def figure(self, fig, caption: str, alt: str) -> None:
         """Embed a matplotlib figure as a numbered, captioned SVG image with alt text (nothing for
         None: a figure the data cannot give, whose reason the prose states)."""
-        from mscreport.display.figures import figure_data_uri
-
         if fig is None:
             return
         self._figures += 1
@@ -125,8 +119,6 @@ class Chapter:
         if frame is None or not len(frame):
             return
         if basis is not None and self.cohort.reconstruction:
-            from mscreport.analysis.basis import mark_frame
-
             frame = mark_frame(frame, basis)
         self._tables += 1
         display(HTML(fmt.html_table(frame, caption, self._tables, index=index)))
@@ -136,45 +128,3 @@ class Chapter:
         display({RESULT_MIME: {"key": key, "value": jsonable(value)}, "text/plain": ""}, raw=True)
 
 
-def paired_table(results: dict, hidden=()) -> "object":
-    """Formatted table of PairedResults keyed by group name (for display). Groups named in
-    ``hidden`` (``disclosure.hidden_groups``) or with fewer than 3 patients show only n."""
-    import pandas as pd
-
-    rows = []
-    for name, r in results.items():
-        if fmt.too_small(r.n) or name in hidden:
-            rows.append({"group": name, "n": fmt.fmt_int(r.n), "baseline, mean (SD)": fmt.SUPPRESSED})
-            continue
-        rows.append({
-            "group": name, "n": fmt.fmt_int(r.n),
-            "baseline, mean (SD)": f"{fmt.fmt_hba1c(r.baseline_mean)} ({fmt.fmt_num(r.baseline_sd)})",
-            "follow-up, mean (SD)": f"{fmt.fmt_hba1c(r.followup_mean)} ({fmt.fmt_num(r.followup_sd)})",
-            "mean change": fmt.fmt_change(r.mean_change),
-            "CI of change": fmt.fmt_ci(r.ci_low, r.ci_high),
-            "SD of change": fmt.fmt_num(r.sd_change),
-            "t (df)": "n/a" if r.t is None else f"{fmt.fmt_num(r.t)} ({fmt.fmt_int(r.df)})",
-            "p (t-test)": fmt.fmt_pvalue(r.p),
-            "d_z": fmt.fmt_num(r.cohens_dz),
-            "p (Wilcoxon)": fmt.fmt_pvalue(r.wilcoxon_p),
-        })
-    return pd.DataFrame(rows).fillna("")
-
-
-def pairs_extra_table(results: dict, hidden=()) -> "object":
-    """Assumption checks and the rank-based companion of each paired test (``hidden`` as in
-    ``paired_table``)."""
-    import pandas as pd
-
-    rows = []
-    for name, r in results.items():
-        if fmt.too_small(r.n) or name in hidden:
-            rows.append({"group": name, "n": fmt.fmt_int(r.n), "Shapiro-Wilk W (p)": fmt.SUPPRESSED})
-            continue
-        rows.append({"group": name, "n": fmt.fmt_int(r.n),
-                     "Shapiro-Wilk W (p)": "n/a" if r.shapiro_w is None else f"{r.shapiro_w:.3f} ({fmt.fmt_pvalue(r.shapiro_p)})",
-                     "Wilcoxon V": fmt.fmt_num(r.wilcoxon_v, 1), "Wilcoxon method": r.wilcoxon_method or "n/a",
-                     "Hodges-Lehmann shift": fmt.fmt_num(r.hl_estimate),
-                     "its CI": fmt.fmt_ci(r.hl_ci_low, r.hl_ci_high),
-                     "note": r.note or ""})
-    return pd.DataFrame(rows).fillna("")
