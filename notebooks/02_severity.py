@@ -145,7 +145,7 @@ arms.show_strata(ch)
 
 # %% [markdown] tags=["teaching", "solution"]
 # **Answer 2.** Moderate: severe means strictly above `severe_above`.
-# `lib/mscreport/strata.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
+# `lib/mscreport/core/groups.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
 
 # %% [markdown] tags=["teaching"]
 # 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?

@@ -11,7 +11,7 @@ import re
 import pandas as pd
 import pytest
 
-from mscreport.analysis.arms import comparisons_frame, key_findings_table
+from mscreport.display.arm_tables import comparisons_frame, key_findings_table
 from mscreport.analysis.arm_compare import analyse_arms
 from mscreport.core.groups import choose_reference
 from mscreport.cli import main

@@ -2,7 +2,7 @@
 
 Property-based: random mixtures of valid rows, rows to be excluded and, separately, invalid
 rows, written as comma- or semicolon-separated files (the latter with decimal commas), with
-blank lines sprinkled in. Invariants (lib/mscreport/cohort.py):
+blank lines sprinkled in. Invariants (lib/mscreport/inputs/cohort.py):
 
 * no invalid row: rows_read == rows_analysed + len(excluded), and every non-blank row number
   appears exactly once, either in ``cohort.frame['row']`` or in ``cohort.excluded``;

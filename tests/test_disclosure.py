@@ -1,6 +1,6 @@
 """Disclosure control (issue 14.2): no number in a page from fewer than 3 values, and no
 hidden group recoverable from numbers shown elsewhere. The expected hidden sets are derived
-by hand from the rule in lib/mscreport/disclosure.py (and data/README.md's data card); the
+by hand from the rule in lib/mscreport/core/disclosure.py (and data/README.md's data card); the
 page checks look for a patient's own values, formatted as the report formats numbers."""
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from mscreport.analysis.arm_compare import ONE_ARM_NOTE, ArmsResult, analyse_arm
 from mscreport.analysis.arm_dose import hidden_dose_cells, say_arm_dose, say_arm_dose_tests, arm_dose_rows, analyse_dose_by_arm
 from mscreport.analysis.arm_trust import (analyse_trust_by_arm, format_durability_by_arm, format_normality_by_arm,
                                           format_rtm_by_arm, format_safety_by_arm, say_rtm_by_arm)
-from mscreport.core.disclosure import hidden_arm_cells, hidden_arms, hidden_strata, solve_arms_block
-from mscreport.core.groups import POOLED, STRATA, is_controlled, list_arms, ordered_arms
+from mscreport.core.disclosure import hidden_arm_cells, hidden_arms, hidden_strata
+from mscreport.core.groups import POOLED, STRATA, list_arms, ordered_arms
 from mscreport.core.groups import pooled_label  # noqa: F401 (the chapters label pooled rows with arms.pooled_label)
 from mscreport.display import fmt
+from mscreport.display.arm_tables import comparisons_frame, hidden_arms_of
 from mscreport.display.figures import _DEEP, _mmol_axis, draw_pairs
 from mscreport.display.fmt import SUPPRESSED, md_name, too_small
 from mscreport.display.tables import paired_table
@@ -34,50 +35,6 @@ def say_pooled(ch) -> None:
         ch.say(f"**Controlled study: results labelled \u201c{POOLED}\u201d mix the arms** "
                f"({', '.join(md_name(a) for a in arms)}). A pooled before/after change is not a treatment effect: "
                "the between-arm comparison is in the change chapter and leads the key findings.")
-
-
-def hidden_arms_of(block: dict | None) -> frozenset[str]:
-    """Arms of an ``arms`` block (results.json layout) whose summaries pages hide: the arms
-    partition the pooled cohort, which pages show, and the crossed splits by stratum and dose
-    group may hide more (``disclosure.solve_arms_block``)."""
-    return solve_arms_block(block)["arms"]
-
-
-def comparisons_frame(block: dict | None, alpha: float = 0.05) -> pd.DataFrame:
-    """The between-arm table from an ``arms`` block (results.json layout): per non-reference
-    arm the ANCOVA difference in follow-up (CI, p), with the Welch difference in change and
-    the Mann-Whitney test beside it. A comparison with an arm under 3 patients, or an arm the
-    disclosure rule hides (``hidden_arms_of``), is suppressed."""
-    level = f"{1 - alpha:.0%} CI"
-    rows = []
-    hidden = hidden_arms_of(block)
-    for c in (block or {}).get("comparisons", []):
-        a, w, m = c["ancova"], c["welch_change"], c["mann_whitney"]
-        row = {"comparison": f"{c['arm']} vs {c['reference']}", "n": f"{c['n_arm']} vs {c['n_reference']}"}
-        if fmt.too_small(c["n_arm"]) or fmt.too_small(c["n_reference"]) or {c["arm"], c["reference"]} & hidden:
-            rows.append({**row, "ANCOVA: difference in follow-up at equal baseline": fmt.SUPPRESSED})
-            continue
-        rows.append({**row,
-                     "ANCOVA: difference in follow-up at equal baseline": fmt.fmt_change(a["estimate"]),
-                     f"ANCOVA {level} (% points)": fmt.fmt_ci(a["ci_low"], a["ci_high"]),
-                     "ANCOVA p": fmt.fmt_pvalue(a["p"]),
-                     "Welch: difference in mean change": fmt.fmt_change(w["diff"]),
-                     f"Welch {level}": fmt.fmt_ci(w["ci_low"], w["ci_high"]),
-                     "Welch p": fmt.fmt_pvalue(w["p"]),
-                     "Mann-Whitney U (p)": f"{fmt.fmt_num(m['u'], 1)} ({fmt.fmt_pvalue(m['p'])})"})
-    return pd.DataFrame(rows).fillna("")
-
-
-def key_findings_table(results: dict, number: int = 1) -> str:
-    """The index's leading table (HTML): the between-arm effect per non-reference arm; '' when
-    the study has no comparison."""
-    block = results.get("arms")
-    if not is_controlled(block):
-        return ""
-    alpha = (results.get("params") or {}).get("alpha", 0.05)
-    return fmt.html_table(comparisons_frame(block, alpha),
-                          f"Between-arm effect on HbA1c, each arm vs the reference arm {block['reference']!r} "
-                          "(ANCOVA of follow-up on baseline and arm; negative = lower HbA1c in the arm)", number)
 
 
 def show_flow(ch) -> None:

@@ -14,6 +14,7 @@ import functools
 import os
 from importlib import resources
 from pathlib import Path
+from mscreport.core.hashing import file_sha256
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # lib/mscreport (this file is in core/)
 CHAPTERS_PACKAGE = "mscreport._chapters"
@@ -76,8 +77,6 @@ def is_bundled_cohort(sha256: str) -> bool:
 @functools.cache
 def bundled_cohort_sha256() -> str | None:
     """SHA-256 of the bundled ``data/reconstructed_cohort.csv`` (computed once; None if absent)."""
-    from mscreport.core.hashing import file_sha256
-
     try:
         return file_sha256(DEFAULT_COHORT)
     except OSError:

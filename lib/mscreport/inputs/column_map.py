@@ -79,7 +79,7 @@ class ColumnMap:
         for j, (n, h) in enumerate(zip(names, headers)):
             exact.setdefault(str(h).strip(), []).append(j)
             normal.setdefault(n, []).append(j)
-        from mscreport.inputs.readers import normalise_column
+        from mscreport.inputs.readers import normalise_column  # lazy: readers imports pandas, not before the build has started its workers
 
         problems: list[Problem] = []
         for column, header in self.pairs.items():
@@ -179,7 +179,7 @@ def resolve_column_map(map_file: str | Path | None = None, items=()) -> ColumnMa
         if bad:
             problems.append(bad)
     if pairs:
-        from mscreport.inputs.readers import normalise_column  # imports pandas: not before the build has started its workers
+        from mscreport.inputs.readers import normalise_column  # lazy: readers imports pandas, not before the build has started its workers
 
     by_header: dict[str, list[str]] = {}
     for column, header in pairs.items():

@@ -38,6 +38,9 @@ import pandas as pd
 from mscreport.core import dictionary as dd
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.units import UNIT_LABELS, to_ngsp
+from mscreport.inputs.readers import limited
+from mscreport.inputs.validators import (REASON_BELOW_MIN, fmt_number, hba1c_hint, parse_dates, parse_numbers, text_cells,
+                                         unknown_column_notes)
 
 DAYS_PER_MONTH = dd.DAYS_PER_MONTH
 MONTHS_PER = {"months": 1.0, "weeks": 7 / DAYS_PER_MONTH, "days": 1 / DAYS_PER_MONTH}
@@ -183,8 +186,6 @@ def parse_repeated_numbers(column: pd.Series, name: str, column_name: str, rows:
     visit months, HbA1c to one decimal): each distinct cell parsed once, its value copied to
     every row that has it (parsing is cell by cell, so the values are the same). A column
     with a problem in it is parsed row by row, so that every problem names its row."""
-    from mscreport.inputs.validators import parse_numbers
-
     if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):  # numbers, or mixed cells
         return parse_numbers(column, name, column_name, rows)
     cells, distinct = pd.factorize(column, use_na_sentinel=False)
@@ -209,8 +210,6 @@ def patient_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 def _months(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[np.ndarray, list[Problem]]:
     """Time since the infusion in months from every time column present (they must agree)."""
-    from mscreport.inputs.validators import _limited, _parse_dates
-
     problems: list[Problem] = []
     found: list[tuple[str, np.ndarray]] = []
     for column in ("months", "weeks", "days"):
@@ -223,19 +222,19 @@ def _months(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[np.ndarra
             problems.append(Problem(name, None, "infusion_date", "a 'date' column needs the patient's "
                                     "'infusion_date' (YYYY-MM-DD) on each row, or give 'months' instead"))
         else:
-            date, p1 = _parse_dates(frame, "date", name, rows)
-            infusion, p2 = _parse_dates(frame, "infusion_date", name, rows)
+            date, p1 = parse_dates(frame, "date", name, rows)
+            infusion, p2 = parse_dates(frame, "infusion_date", name, rows)
             problems += p1 + p2
             found.append(("date", ((date - infusion).dt.days / DAYS_PER_MONTH).to_numpy(dtype="float64")))
     if not found:
         return np.full(len(frame), np.nan), problems
     column, months = found[0]
     if not problems:  # an empty time (a non-number was reported above already)
-        problems += _limited([Problem(name, int(rows[i]), column, "empty time: every measurement needs its time "
+        problems += limited([Problem(name, int(rows[i]), column, "empty time: every measurement needs its time "
                                       "since the infusion") for i in np.flatnonzero(np.isnan(months))], name, column)
     for other, values in found[1:]:
         disagree = ~np.isnan(values) & ~np.isnan(months) & (np.abs(values - months) > AGREE_MONTHS)
-        problems += _limited([Problem(name, int(rows[i]), other, f"{other} disagrees with {column} "
+        problems += limited([Problem(name, int(rows[i]), other, f"{other} disagrees with {column} "
                                       f"({values[i]:.2f} vs {months[i]:.2f} months): keep one time column")
                               for i in np.flatnonzero(disagree)], name, other)
     return months, problems
@@ -246,8 +245,6 @@ def _patient_columns(frame: pd.DataFrame, patient: np.ndarray, n_patients: int, 
     """Per patient (codes 0..n_patients-1; -1 = no id), the one non-empty text of each
     patient-level column; a Problem for every row whose value differs from the patient's first
     non-empty one (numbers compared as numbers: 1.5e9 and 1500000000 are one value)."""
-    from mscreport.inputs.validators import _limited
-
     problems: list[Problem] = []
     out: dict[str, np.ndarray] = {}
     n = len(frame)
@@ -277,7 +274,7 @@ def _patient_columns(frame: pd.DataFrame, patient: np.ndarray, n_patients: int, 
         np.minimum.at(first, patient[at], at)  # each patient's first non-empty position (n: none)
         ref = np.where(nonempty, first[np.maximum(patient, 0)], 0)
         differ = nonempty & (codes != codes[ref])
-        problems += _limited([Problem(name, int(rows[i]), column,
+        problems += limited([Problem(name, int(rows[i]), column,
                                       f"{column} differs within the patient ({distinct_text[cells[i]]!r} here, "
                                       f"{distinct_text[cells[ref[i]]]!r} in row {int(rows[ref[i]])}): a "
                                       "patient-level column must be the same on every row of the patient")
@@ -296,25 +293,23 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
     a non-number or implausible HbA1c, two measurements of a patient at the same time, a
     patient-level column that differs within a patient, time columns that disagree.
     """
-    from mscreport.inputs.validators import _hba1c_hint, _limited, _text, fmt_number, unknown_column_notes
-
     n = len(frame)
     rows = (frame.index.to_numpy(dtype="int64") if frame.index.name == "row"
             else np.arange(1, n + 1, dtype="int64"))
     frame = frame.reset_index(drop=True)
     problems: list[Problem] = []
-    ids = _text(frame, "patient_id")
+    ids = text_cells(frame, "patient_id")
     empty_id = (ids == "").to_numpy()
-    problems += _limited([Problem(name, int(rows[i]), "patient_id", "empty patient_id: every measurement needs "
+    problems += limited([Problem(name, int(rows[i]), "patient_id", "empty patient_id: every measurement needs "
                                   "the patient's pseudonym") for i in np.flatnonzero(empty_id)], name, "patient_id")
     unit = params["hba1c_unit"]
     values, probs = parse_repeated_numbers(frame["hba1c"], name, "hba1c", rows)
     problems += probs
     v = values.to_numpy()
     lo, hi = dd.HBA1C_RANGE[unit]
-    hint = _hba1c_hint(unit)
+    hint = hba1c_hint(unit)
     outside = ~np.isnan(v) & ((v < lo) | (v > hi))
-    problems += _limited([Problem(name, int(rows[i]), "hba1c", f"HbA1c {fmt_number(v[i])} is outside the plausible "
+    problems += limited([Problem(name, int(rows[i]), "hba1c", f"HbA1c {fmt_number(v[i])} is outside the plausible "
                                   f"range {lo:g}-{hi:g} {UNIT_LABELS[unit]}{hint(v[i])}")
                           for i in np.flatnonzero(outside)], name, "hba1c")
     months, probs = _months(frame, name, rows)
@@ -329,7 +324,7 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
         at = np.flatnonzero(dup)
         later = at[firsts != at]
         first_of = dict(zip(at, firsts))
-        problems += _limited([Problem(name, int(rows[i]), "hba1c", f"a second HbA1c of this patient at the same time "
+        problems += limited([Problem(name, int(rows[i]), "hba1c", f"a second HbA1c of this patient at the same time "
                                       f"(as row {int(rows[first_of[i]])}): keep one")
                               for i in later], name, "hba1c")
     per_patient, probs = _patient_columns(frame, patient, len(order), name, rows)
@@ -379,7 +374,6 @@ def derive_patients(measurements: pd.DataFrame, params: dict) -> pd.DataFrame:
         out[f"{what}_months"] = got["months"].to_numpy()
         out[what] = got["hba1c"].to_numpy()
         out[f"{what}_raw"] = got["hba1c_raw"].to_numpy()
-    from mscreport.inputs.validators import REASON_BELOW_MIN
 
     reason = np.full(len(out), None, dtype=object)
     no_fu = out["followup"].isna().to_numpy()

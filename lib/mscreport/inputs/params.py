@@ -16,6 +16,9 @@ from typing import Any, Callable
 
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.units import UNITS
+from mscreport.core.paths import resolve_data_path
+from mscreport.display.fmt import fmt_value
+from mscreport.inputs.yamlfile import load_mapping
 
 
 @dataclass(frozen=True)
@@ -164,8 +167,6 @@ def _collect(params_file, overrides, values=None) -> tuple[dict[str, tuple[Any, 
     raw: dict[str, tuple[Any, str]] = {}
     problems: list[Problem] = []
     if params_file is not None:
-        from mscreport.inputs.yamlfile import load_mapping
-
         try:
             for name, value in load_mapping(params_file).items():
                 raw[str(name)] = (value, str(params_file))
@@ -243,8 +244,6 @@ def absolute_file(value: str, where: str) -> str:
     """A file parameter as an absolute path (the chapters' kernels run in their own folder):
     relative to the parameter file's folder when it came from one, else as ``resolve_data_path``
     finds it (the current folder, then the repository). Empty and ``none`` stay as they are."""
-    from mscreport.core.paths import resolve_data_path
-
     if value.lower() in ("", "none"):
         return value.lower()
     path = Path(value).expanduser()
@@ -256,8 +255,6 @@ def absolute_file(value: str, where: str) -> str:
 def shown_value(name: str, value: Any) -> str:
     """A parameter's value as the pages show it: a file parameter by its file name only (the
     pages never show the builder's folders; results.json keeps the full path)."""
-    from mscreport.display.fmt import fmt_value
-
     spec = PARAMS_BY_NAME.get(name)
     if spec is not None and spec.is_file and value not in ("", "none"):
         return Path(str(value)).name
@@ -290,8 +287,6 @@ def params_yaml() -> str:
 def render_markdown() -> str:
     """The parameter table of README.md (name, type, default, unit, meaning), generated from
     ``PARAMETERS``; ``tests/test_params.py`` checks that the README holds exactly this text."""
-    from mscreport.display.fmt import fmt_value
-
     lines = ["| parameter | type | default | unit | meaning |", "|---|---|---|---|---|"]
     for p in PARAMETERS:
         default = fmt_value(p.default) if p.default != "" else '""'  # an empty text shown as such

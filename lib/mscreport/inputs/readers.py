@@ -2,7 +2,7 @@
 
 The one job here is to turn a path into rows and named columns, or into a readable
 ``InputError`` (``FILE:ROW:COLUMN: message``); what the cells mean is checked in
-``validators.py``.
+``inputs/validators.py``.
 
 * Only a regular file is read: a folder, a FIFO, a device (``/dev/zero``) or a socket is
   refused at once, before a byte is read (the file is opened non-blocking, so a FIFO cannot

@@ -1,6 +1,6 @@
 """Checking a cohort table against the data dictionary.
 
-The file is read by ``readers.py``; here each cell's meaning is checked, one concern per
+The file is read by ``inputs/readers.py``; here each cell's meaning is checked, one concern per
 function: the columns (``check_columns``, ``unknown_column_notes``), the pseudonyms
 (``check_ids``), HbA1c (``check_hba1c``), the study and optional columns (``check_values``),
 the follow-up time in any of its forms (``check_followup``), the design columns
@@ -35,7 +35,6 @@ from mscreport.inputs.readers import MAX_PER_COLUMN, arrow_text_chunks, limited,
 from mscreport.core.groups import assign_strata
 from mscreport.core.units import UNIT_LABELS, to_ngsp
 
-_limited = limited  # the name other modules import
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
 _NUMBER_WITH_TEXT = re.compile(r"^\s*[+-]?[\d.,]+(?:[eE][+-]?\d+)?\s*[%A-Za-z\u00b5].*$")
 _MISSING_MARKERS = {"na", "n/a", "nan", "null", "none", "-", "--", ".", "?", "missing", "nd", "n.d."}
@@ -195,7 +194,7 @@ def parse_numbers(series: pd.Series, name: str, column: str,
     return values, limited(problems, name, column)
 
 
-def _hba1c_hint(unit: str):
+def hba1c_hint(unit: str):
     def hint(x: float) -> str:
         if unit == "percent" and 20 < x <= 200:
             return "; it looks like mmol/mol: rerun with -p hba1c_unit=mmol_mol"
@@ -221,7 +220,7 @@ def _located(mask: np.ndarray, rows: np.ndarray, name: str, column: str, message
     return limited([Problem(name, int(rows[i]), column, message(i)) for i in np.flatnonzero(mask)], name, column)
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+def text_cells(frame: pd.DataFrame, column: str) -> pd.Series:
     """A column as stripped text ('' where empty), indexed 0..n-1."""
     text = frame[column].astype("string").fillna("")
     return (text if _nothing_to_strip(text) else text.str.strip()).reset_index(drop=True)
@@ -352,7 +351,7 @@ def check_ids(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[pd.Seri
     """(stripped ids, problems, notes): empty and duplicate ids are problems (the later row
     names the first); ids equal up to case, spaces or invisible characters are notes. No id
     is quoted in a message."""
-    ids = _text(frame, "patient_id")
+    ids = text_cells(frame, "patient_id")
     empty = (ids == "").to_numpy(dtype=bool)
     problems = _located(empty, rows, name, "patient_id", lambda i: "empty patient_id: every row needs a study pseudonym")
     if _no_shared_key(ids):  # no two ids fold to the same key, so no two are equal: one pass, not two
@@ -390,7 +389,7 @@ def check_hba1c(frame: pd.DataFrame, name: str, rows: np.ndarray, unit: str
     outside the plausible range, with a hint when the value looks like the other unit)."""
     lo, hi = dd.HBA1C_RANGE[unit]
     label = UNIT_LABELS[unit]
-    hint = _hba1c_hint(unit)
+    hint = hba1c_hint(unit)
     values_out: dict[str, pd.Series] = {}
     problems: list[Problem] = []
     for column in ("hba1c_baseline", "hba1c_followup"):
@@ -488,7 +487,7 @@ def check_values(frame: pd.DataFrame, name: str, rows: np.ndarray, requirements=
     return values, problems
 
 
-def _parse_dates(frame: pd.DataFrame, column: str, name: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem]]:
+def parse_dates(frame: pd.DataFrame, column: str, name: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem]]:
     """ISO dates (YYYY-MM-DD) -> Timestamps (NaT where empty); problems for anything else."""
     series = frame[column].reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(series):  # a typed Parquet column
@@ -526,8 +525,8 @@ def check_followup(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[pd
         problems.append(Problem(name, None, given[0], f"{given[0]} without {other}: give both dates (YYYY-MM-DD), "
                                                       "or the follow-up time as followup_months, _weeks or _days"))
     elif len(given) == 2:
-        start, start_probs = _parse_dates(frame, "infusion_date", name, rows)
-        end, end_probs = _parse_dates(frame, "followup_date", name, rows)
+        start, start_probs = parse_dates(frame, "infusion_date", name, rows)
+        end, end_probs = parse_dates(frame, "followup_date", name, rows)
         problems += start_probs + end_probs
         days = (end - start).dt.days.astype("float64")
         d = days.to_numpy()
@@ -569,7 +568,7 @@ def check_design(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[dict
     and ``synthetic`` (yes/no)."""
     values, problems = check_values(frame, name, rows, requirements=(dd.DESIGN,))
     if "arm" in frame.columns:
-        arm = _text(frame, "arm")
+        arm = text_cells(frame, "arm")
         empty = (arm == "").to_numpy(dtype=bool)
         problems += _located(empty, rows, name, "arm", lambda i: "empty arm: in a file with an arm column every "
                                                                  "patient needs a treatment group (e.g. placebo, msc); "

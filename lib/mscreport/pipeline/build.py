@@ -39,6 +39,11 @@ from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.params import resolve_params
 from mscreport.core.paths import (DATA_DIR, DEFAULT_COHORT, IN_CHECKOUT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR,
                     TEACHING_DIRNAME)
+from mscreport.analysis.published import check_published_path, published_fingerprint
+from mscreport.core.hashing import file_sha256
+from mscreport.pipeline.engine import clean_stale_runtime_dirs, fresh_kernels_requested, init_worker, make_runtime_dir, run_chapter
+from mscreport.pipeline.render import chapter_nav, write_index
+from mscreport.report.results import assemble_results, dumps
 
 EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3  # 2: bad input or parameter; 3: a chapter failed
 
@@ -68,7 +73,6 @@ class BuildPlan:
     def keys(self, data_sha: str) -> dict[str, str]:
         """Cache key of every chapter for a cohort with this hash."""
         lib_fp = library_fingerprint()
-        from mscreport.analysis.published import published_fingerprint
 
         column_map = self.columns.as_dict() if self.columns else {}
         keyed = {**self.params, "column_map": column_map} if column_map else dict(self.params)
@@ -107,11 +111,8 @@ def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None,
     """Resolve the parameters and the paths (InputError on a bad one). ``columns``: a
     ``column_map.ColumnMap`` of the user's headers (part of the cache key). ``fresh_kernels``
     (or the environment variable ``MSCREPORT_FRESH_KERNELS=1``): one fresh kernel per chapter."""
-    from mscreport.pipeline.engine import fresh_kernels_requested
-
     t0 = time.perf_counter()
     params = resolve_params(params_file, list(overrides))
-    from mscreport.analysis.published import check_published_path
 
     check_published_path(params)  # a bad published-figures file is bad input (exit 2), before any chapter
     data_path = Path(data) if data else DEFAULT_COHORT
@@ -141,8 +142,6 @@ def library_fingerprint() -> str:
 def chapter_key(chapter: ChapterInfo, chapters: list[ChapterInfo], params: dict, data_sha: str, lib_fp: str) -> str:
     """A chapter's inputs: its source, its navigation (neighbours' titles), the parameters,
     the data, the library and the Python version."""
-    from mscreport.pipeline.render import chapter_nav
-
     payload = json.dumps({"source": _sha(chapter.source.read_bytes()), "nav": chapter_nav(chapters, chapter),
                           "params": params, "data": data_sha, "lib": lib_fp, "python": sys.version_info[:2]},
                          sort_keys=True)
@@ -157,7 +156,7 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
     ``columns``: a ``column_map.ColumnMap`` of the user's headers; the snapshot the chapters
     analyse is the cohort as mapped and validated. ``fresh_kernels``: one fresh kernel per
     chapter (the fallback) instead of one kernel per worker reused for its chapters."""
-    from mscreport.inputs.snapshot import check_cohort_path
+    from mscreport.inputs.snapshot import check_cohort_path  # lazy: it imports the cohort (pandas)
 
     plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
     check_cohort_path(plan.data_path, plan.shown)
@@ -189,8 +188,6 @@ def _stop_on_sigterm():
 
 
 def _locked_build(plan: BuildPlan) -> int:
-    from mscreport.pipeline.engine import clean_stale_runtime_dirs
-
     outdir.clean_stale_staging(plan.out)
     clean_stale_runtime_dirs()
     plan.manifest = outdir.read_manifest(plan.out)
@@ -222,7 +219,6 @@ def _up_to_date(plan: BuildPlan) -> bool:
     if (plan.force or m.get("failed") or m.get("data_path") != plan.shown or not plan.data_path.is_file()
             or set(m.get("chapters", {})) != {c.name for c in plan.chapters}):
         return False
-    from mscreport.core.hashing import file_sha256
 
     keys = plan.keys(file_sha256(plan.data_path))
     return plan.cached(keys) == {c.name for c in plan.chapters} and outdir.files_intact(plan.out, m)
@@ -233,8 +229,8 @@ def load_snapshot_cohort(plan: BuildPlan, work: Path):
     Messages and results name the user's file, never the copy."""
     import dataclasses as dc
 
-    from mscreport.inputs.cohort import load_cohort
-    from mscreport.inputs.snapshot import copy_and_hash, save_snapshot
+    from mscreport.inputs.cohort import load_cohort  # lazy: pandas loads after the workers have started
+    from mscreport.inputs.snapshot import copy_and_hash, save_snapshot  # lazy: it imports the cohort (pandas)
 
     (work / "input").mkdir()
     copy, sha = copy_and_hash(plan.data_path, plan.shown, work / "input")
@@ -283,8 +279,6 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
 
 
 def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
-    from mscreport.pipeline.engine import init_worker, make_runtime_dir
-
     runtime = make_runtime_dir()
     n_workers = max(1, min(plan.jobs or os.cpu_count() or 1, len(plan.chapters)))
     kernel_cwd = None if plan.fresh_kernels else str(NOTEBOOKS_DIR)  # kernels run in the chapters folder
@@ -307,9 +301,6 @@ def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
 
 
 def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
-    from mscreport.pipeline.render import chapter_nav, write_index
-    from mscreport.report.results import assemble_results, dumps
-
     summary = validate_once(plan, staging.work)
     print(summary["line"])
     for note in summary["notes"]:  # columns not used, look-alike ids, optional cells treated as missing
@@ -366,7 +357,6 @@ def _results(pool, tasks: list[dict]):
     chapters it had not finished instead of raising."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from mscreport.pipeline.engine import run_chapter
 
     futures = [pool.submit(run_chapter, t) for t in tasks]
     for task, fut in zip(tasks, futures):

@@ -28,6 +28,8 @@ import signal
 import threading
 import time
 from pathlib import Path
+from mscreport.pipeline.outdir import write_text
+from mscreport.pipeline.render import _exporter, extract_records, render_pages
 
 WATCH_INTERVAL_S = 0.5
 RUNTIME_PREFIX = "mscreport-kernels-"
@@ -219,7 +221,6 @@ def init_worker(runtime_dir: str, snapshot_dir: str, kernel_cwd: str | None = No
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
 
-    from mscreport.pipeline.render import _exporter
 
     _exporter(True)
     _exporter(False)
@@ -309,8 +310,6 @@ def run_chapter(task: dict) -> dict:
     import nbformat
     import papermill as pm
 
-    from mscreport.pipeline.outdir import write_text
-    from mscreport.pipeline.render import extract_records, render_pages
 
     t0 = time.perf_counter()
     name = task["name"]

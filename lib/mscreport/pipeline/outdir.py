@@ -31,6 +31,7 @@ from pathlib import Path
 
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.paths import CACHE_DIRNAME, TEACHING_DIRNAME
+from mscreport.core.hashing import file_sha256
 
 MANIFEST = "manifest.json"
 MANIFEST_REL = f"{CACHE_DIRNAME}/{MANIFEST}"
@@ -47,8 +48,6 @@ _AT_FDCWD = -100
 
 def file_sha(path: Path) -> str:
     """SHA-256 of a file (hex)."""
-    from mscreport.core.hashing import file_sha256
-
     return file_sha256(path)
 
 

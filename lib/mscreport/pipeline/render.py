@@ -19,6 +19,12 @@ from mscreport.core.disclosure import hidden_in_results
 from mscreport.core.jsondata import jsonable
 from mscreport.core.mime import RESULT_MIME
 from mscreport.core.paths import TEACHING_DIRNAME, TEMPLATES_DIR
+from mscreport.analysis.basis import LEGEND, headline_keys, mark, mark_frame
+from mscreport.analysis.published import say_reproduction
+from mscreport.core.groups import POOLED, is_controlled
+from mscreport.display.arm_tables import key_findings_table
+from mscreport.inputs.params import shown_value
+from mscreport.report.framing import frame_report, inline_html
 
 TEACHING_ONLY = "teaching"  # cell tag: only in the teaching rendering (exercises, asides)
 _HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\">(.*?)</h\1>", re.S)
@@ -93,15 +99,11 @@ def _exporter(reader: bool):
 def index_reproduction_text(results: dict, reconstruction: bool, agree: int, total: int) -> str:
     """The index's sentence on the published figures: the honest count of chapter 6, marked
     with its basis for a reconstruction (``mscreport.analysis.basis``)."""
-    from mscreport.analysis.published import say_reproduction
-
     summary = (results.get("reconstruction") or {}).get("summary")
     if not summary:
         return f"{agree} of {total} published figures agree at their own rounding."
     text = say_reproduction(summary, reconstruction, markdown=False)
     if reconstruction:
-        from mscreport.analysis.basis import mark
-
         text += f" [{mark('published_comparison')}]"
     return text
 
@@ -184,7 +186,6 @@ def headline_rows(results: dict) -> list[tuple[str, dict | None]]:
     dose = results.get("dose") or {}
     cutoff = dose.get("cutoff_cells")
     cut = fmt.fmt_cells(cutoff) if cutoff else "?"
-    from mscreport.core.groups import POOLED, is_controlled
 
     pooled = f" ({POOLED})" if is_controlled(results.get("arms")) else ""
     return [("all patients" + pooled, results.get("overall")), ("moderate stratum" + pooled, strata.get("moderate")),
@@ -209,14 +210,11 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
         rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),
                      f"{1 - alpha:.0%} CI (% points)": fmt.fmt_ci(r.get("ci_low"), r.get("ci_high")),
                      "p (paired t)": fmt.fmt_pvalue(r.get("p"))})
-    from mscreport.core.groups import POOLED, is_controlled
 
     caption = (f"Within-group change in HbA1c from baseline to last follow-up, {POOLED}: not a treatment effect"
                if is_controlled(results.get("arms")) else "Key findings: change in HbA1c from baseline to last follow-up")
     frame = pd.DataFrame(rows)
     if marked:
-        from mscreport.analysis.basis import headline_keys, mark_frame
-
         frame = mark_frame(frame, headline_keys())
     return fmt.html_table(frame, caption, number)
 
@@ -225,14 +223,12 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     """index.html: key findings, one figure, the chapters in both renderings, parameters,
     data and provenance, and the command that rebuilds it."""
     e = fmt.escape
-    from mscreport.report.framing import frame_report, inline_html
 
     prov = results.get("provenance", {})
     data = results.get("data", {})
     framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), Path(str(data.get("path", ""))).name)
     synthetic = bool(data.get("synthetic", framing.bundled))
     reconstruction = bool(data.get("reconstruction", framing.bundled))  # marks and the paper's wording
-    from mscreport.analysis.basis import LEGEND, mark
 
     banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
               "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
@@ -244,8 +240,6 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     legend = f"<p class=\"msc-basis-legend\">{inline_html(LEGEND.replace('**', '*'))}</p>" if reconstruction else ""
     banner = banner + legend if synthetic else ""
     data_mark = f" [{e(mark('data'))}]" if reconstruction else ""
-    from mscreport.analysis.arms import key_findings_table
-    from mscreport.core.groups import POOLED, is_controlled
 
     n_arm_tables = int(is_controlled(results.get("arms")))  # the between-arm table leads when arms exist
     fig = extras.get("headline_figure")
@@ -264,7 +258,6 @@ def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     # after the key findings: a user's cohort leads with its own results, compared only with a file it gave
     reproduction = (f"<p>{inline_html(reproduction_text)}\n(<a href=\"06_published.html\">published vs reproduced</a>).</p>"
                     if comp else "")
-    from mscreport.inputs.params import shown_value
 
     params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(shown_value(k, v))}</td></tr>"
                           for k, v in results.get("params", {}).items())
