@@ -173,8 +173,13 @@ class ArmsResult:
 
 
 def analyse_arms(cohort) -> ArmsResult | None:
-    """Per-arm paired analyses and strata, and each arm vs the reference; None without an
-    ``arm`` column. One arm only: its paired results, no comparison (``note`` says so)."""
+    """Per-arm paired analyses and strata, each arm vs the reference, and dose and trust within
+    each arm; None without an ``arm`` column. One arm only: its paired results, no comparison
+    (``note`` says so). Computed once per cohort and build (chapters 1 to 5 ask for it)."""
+    return cohort.once("analyse_arms", lambda: _analyse_arms(cohort), shared=True)
+
+
+def _analyse_arms(cohort) -> ArmsResult | None:
     if not cohort.has("arm"):
         return None
     frame = cohort.frame

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from mscreport.analysis.arm_compare import ONE_ARM_NOTE, ArmsResult, analyse_arms, arm_flow
-from mscreport.analysis.arm_dose import hidden_dose_cells, say_arm_dose, say_arm_dose_tests, arm_dose_rows, analyse_dose_by_arm
-from mscreport.analysis.arm_trust import (analyse_trust_by_arm, format_durability_by_arm, format_normality_by_arm,
+from mscreport.analysis.arm_dose import hidden_dose_cells, say_arm_dose, say_arm_dose_tests, arm_dose_rows
+from mscreport.analysis.arm_trust import (format_durability_by_arm, format_normality_by_arm,
                                           format_rtm_by_arm, format_safety_by_arm, say_rtm_by_arm)
 from mscreport.core.disclosure import hidden_arm_cells, hidden_arms, hidden_strata
 from mscreport.core.groups import POOLED, STRATA, list_arms, ordered_arms
@@ -164,7 +164,7 @@ def show_dose(ch) -> None:
         ch.say("**Dose within each arm:** the cohort file has no `dose_cells` column, so there is nothing to "
                "analyse per arm.")
         return
-    by_arm = analyse_dose_by_arm(cohort)
+    by_arm = analyse_arms(cohort).dose
     cutoff, alpha = float(ch.params["dose_cutoff"]), ch.params["alpha"]
     hidden = hidden_dose_cells(cohort)
     ch.say("\n\n".join(f"* {say_arm_dose(a, b, cutoff)}" for a, b in by_arm.items()))
@@ -185,7 +185,7 @@ def _controlled(ch) -> dict | None:
     if len(ordered_arms(ch.cohort)[1]) < 2:
         ch.say("**One arm only:** the analyses above are those of that arm; there is no comparator arm.")
         return None
-    return analyse_trust_by_arm(ch.cohort)
+    return analyse_arms(ch.cohort).trust
 
 
 def show_trust(ch) -> None:
