@@ -25,7 +25,7 @@ from mscreport.core.version import __version__
 from mscreport.core.errors import InputError, Problem, safe_field
 from mscreport.core.paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
 from mscreport.inputs.column_map import resolve_column_map
-from mscreport.inputs.params import describe_parameters, params_yaml, requested_data_path, resolve_params
+from mscreport.inputs.params import describe_parameters, params_yaml, read_request, resolve_params
 from mscreport.pipeline.build import build
 from mscreport.pipeline.workbooks import KERNEL_NAME, write_workbooks
 
@@ -183,12 +183,13 @@ def cmd_build(args) -> int:
     if problems:
         raise InputError(problems)
     columns = resolve_column_map(args.columns, args.column_items)
-    data = args.data or requested_data_path(args.params, args.overrides)  # --data wins over data_path
+    request = read_request(args.params, args.overrides)  # the parameter file read once
+    data = args.data or request.data_path  # --data wins over data_path
     if args.verbosity >= VERBOSE:
-        _say_params(args, resolve_params(args.params, args.overrides))
+        _say_params(args, request.params)
         print(f"chapters from {NOTEBOOKS_DIR}\ncohort {data or DEFAULT_COHORT}\noutput {args.output or REPORTS_DIR}")
-    return build(data=data, params_file=args.params, overrides=args.overrides, output=args.output,
-                 jobs=args.jobs, force=args.force, argv=args.argv, columns=columns, fresh_kernels=args.fresh_kernels)
+    return build(data=data, request=request, output=args.output, jobs=args.jobs, force=args.force, argv=args.argv,
+                 columns=columns, fresh_kernels=args.fresh_kernels)
 
 
 def main(argv: list[str] | None = None) -> int:

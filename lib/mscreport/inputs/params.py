@@ -183,13 +183,33 @@ def _collect(params_file, overrides, values=None) -> tuple[dict[str, tuple[Any, 
     return raw, problems
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a build was asked for, read once (the parameter file is opened once): the typed,
+    validated parameters, and the cohort file that ``data_path`` names in the parameter file or
+    a ``-p`` (None when neither does; ``--data`` wins over it)."""
+
+    params: dict[str, Any]
+    data_path: str | None
+
+
+def read_request(params_file: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Request:
+    """``resolve_params`` and ``requested_data_path`` from one reading of the parameter file."""
+    raw, problems = _collect(params_file, overrides)
+    data_path = _data_path(raw)
+    return Request(_resolve(raw, problems), data_path)
+
+
 def requested_data_path(params_file: str | Path | None = None,
                         overrides: list[str] | tuple[str, ...] = ()) -> str | None:
     """The cohort file named by ``data_path`` in a parameter file or a ``-p``, if any.
 
     A relative path in a file is relative to that file's folder; from ``-p``, to the current one.
     """
-    raw, _ = _collect(params_file, overrides)
+    return _data_path(_collect(params_file, overrides)[0])
+
+
+def _data_path(raw: dict[str, tuple[Any, str]]) -> str | None:
     if DATA_PATH_KEY not in raw:
         return None
     value, where = raw[DATA_PATH_KEY]
@@ -210,8 +230,11 @@ def resolve_params(params_file: str | Path | None = None,
     ``data_path`` (papermill's name for the cohort file) is accepted and left to
     ``requested_data_path``.
     """
-    raw, problems = _collect(params_file, overrides, values)
-    raw.pop(DATA_PATH_KEY, None)
+    return _resolve(*_collect(params_file, overrides, values))
+
+
+def _resolve(raw: dict[str, tuple[Any, str]], problems: list[Problem]) -> dict[str, Any]:
+    raw = {k: v for k, v in raw.items() if k != DATA_PATH_KEY}
     resolved = dict(DEFAULTS)
     for name, (value, where) in raw.items():
         spec = PARAMS_BY_NAME.get(name)

@@ -107,12 +107,12 @@ def _display_path(path: Path) -> str:
 
 
 def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(),
-              columns=None, fresh_kernels=False) -> BuildPlan:
+              columns=None, fresh_kernels=False, request=None) -> BuildPlan:
     """Resolve the parameters and the paths (InputError on a bad one). ``columns``: a
     ``column_map.ColumnMap`` of the user's headers (part of the cache key). ``fresh_kernels``
     (or the environment variable ``MSCREPORT_FRESH_KERNELS=1``): one fresh kernel per chapter."""
     t0 = time.perf_counter()
-    params = resolve_params(params_file, list(overrides))
+    params = request.params if request is not None else resolve_params(params_file, list(overrides))
 
     check_published_path(params)  # a bad published-figures file is bad input (exit 2), before any chapter
     data_path = Path(data) if data else DEFAULT_COHORT
@@ -150,15 +150,17 @@ def chapter_key(chapter: ChapterInfo, chapters: list[ChapterInfo], params: dict,
 
 # ------------------------------------------------------------------ the build
 def build(data=None, params_file=None, overrides=(), output=None, jobs=None, force=False, argv=(), columns=None,
-          fresh_kernels=False) -> int:
+          fresh_kernels=False, request=None) -> int:
     """Build every report; returns the exit code (0 success, 2 bad input, 3 a chapter failed).
 
     ``columns``: a ``column_map.ColumnMap`` of the user's headers; the snapshot the chapters
     analyse is the cohort as mapped and validated. ``fresh_kernels``: one fresh kernel per
-    chapter (the fallback) instead of one kernel per worker reused for its chapters."""
+    chapter (the fallback) instead of one kernel per worker reused for its chapters.
+    ``request``: the parameters already read (``params.read_request``, as the command line
+    does), instead of ``params_file`` and ``overrides``."""
     from mscreport.inputs.snapshot import check_cohort_path  # lazy: it imports the cohort (pandas)
 
-    plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
+    plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels, request)
     check_cohort_path(plan.data_path, plan.shown)
     if plan.out.is_symlink():
         plan.out = plan.out.resolve()  # the swap replaces the folder the link points to, not the link
