@@ -58,6 +58,15 @@ class Cohort:
         return None if self.header_row is None else self.header_row + int(row)
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
+    # what is computed from this cohort (``once``), and where a build's chapters share it; neither is
+    # data: not compared, not copied by ``dataclasses.replace`` (a new cohort starts with none)
+    kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    shared_results: Path | None = field(default=None, init=False, repr=False, compare=False)
+
+    def share_results_in(self, folder: Path) -> None:
+        """Keep this cohort's shared analyses (``once(..., shared=True)``) in ``folder`` (the
+        build's snapshot folder: ``snapshot.load_snapshot``)."""
+        object.__setattr__(self, "shared_results", folder)  # frozen: set once, right after loading
 
     def once(self, key: str, compute, shared: bool = False):
         """``compute()`` the first time ``key`` is asked of this cohort, the same result after:
@@ -70,9 +79,9 @@ class Cohort:
         from the build's snapshot keeps such a result for the build's other chapters
         (``snapshot.shared_result``: computed by the first chapter that asks, loaded by the
         later ones, with the warnings it gave shown again); elsewhere it is kept like any other."""
-        kept = self.__dict__.setdefault("_once", {})
+        kept = self.kept
         if key not in kept:
-            folder = self.__dict__.get("_shared_results") if shared else None
+            folder = self.shared_results if shared else None
             if folder is None:
                 kept[key] = compute()
             else:

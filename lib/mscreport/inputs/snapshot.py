@@ -93,7 +93,7 @@ def save_snapshot(cohort, folder: Path) -> Path:
     pickled["frame"] = cohort.frame.drop(columns=[c for c in NOT_FOR_CHAPTERS if c in cohort.frame.columns])
     with open(folder / FRAME_FILE, "wb") as fh:
         pickle.dump(pickled, fh, protocol=5)
-    meta = {f.name: getattr(cohort, f.name) for f in dataclasses.fields(cohort) if f.name not in PICKLED_FIELDS}
+    meta = {f.name: getattr(cohort, f.name) for f in dataclasses.fields(cohort) if f.init and f.name not in PICKLED_FIELDS}
     meta["excluded"] = [dataclasses.asdict(e) for e in cohort.excluded]
     for key in PROBLEM_FIELDS:
         meta[key] = [dataclasses.asdict(p) for p in getattr(cohort, key)]
@@ -120,7 +120,7 @@ def load_snapshot(folder: str | Path):
     # a snapshot written again into the folder (another cohort, other parameters) never finds them
     shared = folder / SHARED_DIR / snapshot_id
     shared.mkdir(parents=True, exist_ok=True)
-    cohort.__dict__["_shared_results"] = shared
+    cohort.share_results_in(shared)
     return cohort
 
 
