@@ -24,13 +24,16 @@ variance ratios and spherical correlations, so the REML optimum is the same). Th
     -2 l_R = sum_i log|Sigma_i| + log|sum_i X_i' Sigma_i^-1 X_i| + sum_i r_i' Sigma_i^-1 r_i
              (+ constants),   r_i = y_i - X_i beta_hat(Sigma),
 
-is minimised by BFGS with its analytic gradient. Patients are grouped by their pattern of
-observed visits, and each pattern's cross-products (sum_i X_i[t]' X_i[s], X_i[t]' y_i[s],
-y_i[t] y_i[s]) are summed once, so an evaluation costs the same at 100 or 100,000 patients:
-O(patterns x T^2 p^2) for T visits and p coefficients; only the set-up (grouping, summing)
-grows with the rows. Measured (2 busy cores, 4 visits, 3 arms, 13 coefficients, 14 patterns):
-300 patients 0.25-0.55 s, 3,000 patients 0.5 s, 30,000 patients 2.8 s (the pandas set-up).
-With 12 visits and many patterns (up to 2^12) the per-evaluation cost grows with the patterns.
+is minimised by BFGS with its analytic gradient, then Newton steps (the Hessian by differences
+of that gradient) to the optimum. A pattern of observed visits shared by many patients is
+summed once (its cross-products sum_i X_i[t]' X_i[s], X_i[t]' y_i[s], y_i[t] y_i[s]), so its
+cost does not grow with its patients; the other patients are evaluated in one padded batch.
+Measured on the 2-core build machine under a load of 10-13 (times are about 3-6 times those of
+a quiet machine): 4 visits, 3 arms, 13 coefficients: 300 patients 0.3-0.9 s, 3,000 patients
+2 s, 30,000 patients 3-4 s (mostly the pandas set-up); 12 visits with nearly every patient's
+pattern different (78 covariance parameters, 37 coefficients, 300 patients): about 300
+evaluations, 13-20 s. The cost per evaluation grows with the patients whose pattern is rare
+(T^2 p per patient) and with T^2 p^2 per common pattern.
 
 Visits (Clarifications): the distinct post-baseline times when there are at most 12, else (or
 when given, which wins) parameter ``visits`` with ``visit_window`` (default half the smallest
@@ -59,6 +62,7 @@ MIN_PER_ARM_AT_VISIT = 2  # a visit where an arm has fewer patients is dropped
 BOUNDARY_CORRELATION = 0.999
 BOUNDARY_VARIANCE_RATIO = 1e-3
 MAX_NEWTON_STEPS = 30
+NEWTON_HESSIAN_EVERY = 8  # Newton steps per finite-difference Hessian (2 x parameters gradients each)
 NEWTON_DECREMENT = 1e-12  # g' H^-1 g: twice the predicted decrease of -2 l_R still possible
 COLUMNS = ("patient_id", "arm", "months", "hba1c", "baseline")
 
@@ -180,8 +184,12 @@ def _label(v: float) -> str:
 
 # ---------------------------------------------------------------- REML
 class _Patterns:
-    """The model's rows grouped by each patient's pattern of observed visits, with the
-    cross-products REML needs summed over the patients of a pattern."""
+    """The model's rows grouped by each patient's pattern of observed visits. A pattern shared
+    by at least k p patients (k visits, p coefficients) keeps the cross-products REML needs
+    summed over its patients (sum_i X_i[t]' X_i[s], X_i[t]' y_i[s], y_i[t] y_i[s]: no bigger
+    than its rows, and its cost no longer grows with them); the other patients are kept one
+    by one, padded to all T visits (a missed visit: zeros in X and y, variance 1 and no
+    correlation in the patient's Sigma~, so it adds nothing) and evaluated in one batch."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, patient: np.ndarray, visit_index: np.ndarray, T: int):
         order = np.lexsort((visit_index, patient))
@@ -192,56 +200,93 @@ class _Patterns:
         for s, e in zip(starts, ends):
             by_pattern.setdefault(tuple(visit_index[s:e]), []).append(s)
         self.T, self.p = T, X.shape[1]
-        self.groups = []
+        p = self.p
+        self.summed = []  # (visit indices, n patients, C, D, E)
+        singles: dict[int, list[tuple[np.ndarray, list[int]]]] = {}  # k -> [(pattern, first rows)]
         for pattern, firsts in by_pattern.items():
             k = len(pattern)
             rows = np.asarray(firsts)[:, None] + np.arange(k)[None, :]
-            Xp, yp = X[rows], y[rows]  # (n_p, k, p), (n_p, k)
-            C = np.einsum("itq,isr->tsqr", Xp, Xp)  # sum_i X_i[t]' X_i[s]
-            D = np.einsum("itq,is->tsq", Xp, yp)  # sum_i X_i[t, q] y_i[s]
-            E = np.einsum("it,is->ts", yp, yp)
-            self.groups.append((np.asarray(pattern), len(firsts), C, D, E))
+            if len(firsts) >= k * p:
+                Xp, yp = X[rows], y[rows]  # (n_p, k, p), (n_p, k)
+                self.summed.append((np.asarray(pattern), len(firsts), np.einsum("itq,isr->tsqr", Xp, Xp),
+                                    np.einsum("itq,is->tsq", Xp, yp), np.einsum("it,is->ts", yp, yp)))
+            else:
+                singles.setdefault(k, []).append((np.asarray(pattern), firsts))
+        # the other patients padded to all T visits: a missed visit is a row of zeros in X and y
+        # with variance 1 and no correlation, so it adds nothing to any sum (Sigma~ below)
+        self.pad_mask = np.zeros((0, T), dtype=bool)
+        self.pad_X = np.zeros((0, T, p))
+        self.pad_y = np.zeros((0, T))
+        if singles:
+            firsts = [f for parts in singles.values() for _, fs in parts for f in fs]
+            patterns = [pat for parts in singles.values() for pat, fs in parts for _ in fs]
+            m = len(firsts)
+            mask = np.zeros((m, T), dtype=bool)
+            Xpad, ypad = np.zeros((m, T, p)), np.zeros((m, T))
+            for i, (first, pat) in enumerate(zip(firsts, patterns)):
+                mask[i, pat] = True
+                Xpad[i, pat] = X[first:first + len(pat)]
+                ypad[i, pat] = y[first:first + len(pat)]
+            self.pad_mask, self.pad_X, self.pad_y = mask, Xpad, ypad
         self.n_rows = len(y)
 
     def criterion(self, sigma: np.ndarray, gradient: bool = True):
         """(-2 l_R without constants, its gradient with respect to Sigma (symmetric T x T),
         beta_hat, A = sum X' Sigma^-1 X); gradient None when not asked. None when Sigma or A is
         not positive definite."""
-        p = self.p
+        p, T = self.p, self.T
         A = np.zeros((p, p))
         b = np.zeros(p)
         logdet = 0.0
         yWy = 0.0
-        inverses = []
-        for idx, n_p, C, D, E in self.groups:
-            S = sigma[np.ix_(idx, idx)]
-            try:
-                c = np.linalg.cholesky(S)
-            except np.linalg.LinAlgError:
-                return None
-            Sinv = np.linalg.inv(S)
-            Sinv = (Sinv + Sinv.T) / 2
-            inverses.append(Sinv)
-            logdet += n_p * 2 * float(np.sum(np.log(np.diag(c))))
-            A += np.einsum("ts,tsqr->qr", Sinv, C)
-            b += np.einsum("ts,tsq->q", Sinv, D)
-            yWy += float(np.sum(Sinv * E))
+        summed_inv, batch_parts = [], []
         try:
+            for idx, n_p, C, D, E in self.summed:
+                S = sigma[np.ix_(idx, idx)]
+                c = np.linalg.cholesky(S)
+                Sinv = np.linalg.inv(S)
+                Sinv = (Sinv + Sinv.T) / 2
+                summed_inv.append(Sinv)
+                logdet += n_p * 2 * float(np.sum(np.log(np.diag(c))))
+                A += np.tensordot(Sinv, C, axes=([0, 1], [0, 1]))
+                b += np.tensordot(Sinv, D, axes=([0, 1], [0, 1]))
+                yWy += float(np.sum(Sinv * E))
+            if len(self.pad_y):
+                mask, Xb, yb = self.pad_mask, self.pad_X, self.pad_y
+                both = mask[:, :, None] & mask[:, None, :]
+                S = np.where(both, sigma[None, :, :], 0.0)
+                S[:, np.arange(T), np.arange(T)] += ~mask  # variance 1 at a missed visit
+                c = np.linalg.cholesky(S)
+                Sinv = np.linalg.inv(S)
+                Sinv = np.where(both, (Sinv + np.swapaxes(Sinv, 1, 2)) / 2, 0.0)
+                logdet += 2 * float(np.sum(np.log(np.diagonal(c, axis1=1, axis2=2))))
+                WX = Sinv @ Xb  # (m, T, p)
+                Wy = np.einsum("mts,ms->mt", Sinv, yb)
+                m = len(yb)
+                A += np.einsum("ip,iq->pq", Xb.reshape(m * T, p), WX.reshape(m * T, p))
+                b += np.einsum("ip,i->p", WX.reshape(m * T, p), yb.reshape(m * T))
+                yWy += float(np.sum(yb * Wy))
+                batch_parts.append((Sinv, WX, Wy, both))
             ca = np.linalg.cholesky(A)
         except np.linalg.LinAlgError:
             return None
+        A = (A + A.T) / 2
         beta = np.linalg.solve(A, b)
         quad = yWy - float(beta @ b)
         value = logdet + 2 * float(np.sum(np.log(np.diag(ca)))) + quad
         if not gradient:
             return value, None, beta, A
         Ainv = np.linalg.inv(A)
-        G = np.zeros((self.T, self.T))
-        for (idx, n_p, C, D, E), Sinv in zip(self.groups, inverses):
-            Db = np.einsum("tsq,q->ts", D, beta)
-            RR = E - Db - Db.T + np.einsum("tsqr,q,r->ts", C, beta, beta)  # sum_i r_i r_i'
-            XAX = np.einsum("tsqr,qr->ts", C, Ainv)  # sum_i X_i A^-1 X_i'
+        G = np.zeros((T, T))
+        for (idx, n_p, C, D, E), Sinv in zip(self.summed, summed_inv):
+            Db = D @ beta
+            RR = E - Db - Db.T + (C @ beta) @ beta  # sum_i r_i r_i'
+            XAX = np.tensordot(C, Ainv, axes=([2, 3], [0, 1]))  # sum_i X_i A^-1 X_i'
             G[np.ix_(idx, idx)] += n_p * Sinv - Sinv @ (RR + XAX) @ Sinv
+        for Sinv, WX, Wy, both in batch_parts:
+            u = Wy - WX @ beta  # Sigma_i^-1 r_i, (m, T), 0 at missed visits
+            M = Sinv - u[:, :, None] * u[:, None, :] - (WX @ Ainv) @ np.swapaxes(WX, 1, 2)
+            G += np.where(both, M, 0.0).sum(axis=0)
         return value, (G + G.T) / 2, beta, A
 
 
@@ -312,20 +357,22 @@ def fit_reml(X: np.ndarray, y: np.ndarray, patient: np.ndarray, visit_index: np.
     # then Newton's method on the analytic gradient, the Hessian by central differences of it:
     # BFGS stops with a gradient near its tolerance, a little short of the optimum on a flat
     # REML surface; Newton steps reach it (converged: the Newton decrement below 1e-12)
-    for _ in range(MAX_NEWTON_STEPS):
+    H = None
+    for step_number in range(MAX_NEWTON_STEPS):
         value, g = objective(theta)
         if not (np.isfinite(value) and np.all(np.isfinite(g))):
             break
-        H = _hessian(lambda t: objective(t)[1], theta)
+        if H is None or step_number % NEWTON_HESSIAN_EVERY == 0:  # the Hessian is reused a few steps
+            H = _hessian(lambda t: objective(t)[1], theta)
+            if not np.all(np.linalg.eigvalsh(H) > 0):
+                message = "the REML criterion is not convex here (a boundary fit)"
+                break
         try:
             step = np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
             message = "singular Hessian of the REML criterion"
             break
         decrement = float(g @ step)
-        if not np.all(np.linalg.eigvalsh(H) > 0) or decrement < 0:
-            message = "the REML criterion is not convex here (a boundary fit)"
-            break
         if decrement < NEWTON_DECREMENT:
             converged, message = True, "Newton decrement below 1e-12"
             break
