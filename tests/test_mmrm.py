@@ -181,3 +181,30 @@ def test_fast_at_a_few_thousand_patients():
     one = {(c["arm"], c["visit"]): c for c in R["visits_three"]["comparisons"]}
     for c in result.comparisons:
         assert c.difference == pytest.approx(one[(c.arm, c.visit)]["difference"], abs=1e-4)
+
+
+def test_results_json_longitudinal_block_carries_the_mmrm():
+    """compute_results (and chapter 7's record) add ``mmrm`` to ``longitudinal`` of a controlled
+    long file: the fit of the cohort's own model rows, with the contract's keys."""
+    from mscreport.cohort import load_cohort
+    from mscreport.params import DEFAULTS
+    from mscreport.results import compute_results
+
+    cohort = load_cohort(FIX / "long_visits.csv", dict(DEFAULTS))
+    block = compute_results(cohort)["longitudinal"]
+    m = block["mmrm"]
+    assert set(m) >= {"visits", "comparisons", "converged", "boundary"}
+    assert [v["visit"] for v in m["visits"]] == [3.0, 6.0, 9.0, 12.0]  # month 18 dropped (an arm < 2)
+    assert any("month 18 left out" in n for n in block["mmrm_notes"])
+    assert set(m["comparisons"][0]) == {"arm", "reference", "visit", "difference", "se", "ci_low", "ci_high", "df", "p"}
+    direct, _ = mmrm.fit_mmrm(mmrm.rows_from_model_frame(cohort.longitudinal.model_frame()), "placebo")
+    assert [c["difference"] for c in m["comparisons"]] == [c.difference for c in direct.comparisons]
+    # a wide file has no longitudinal block; a single-arm long file no MMRM
+    assert compute_results(load_cohort(FIX / "arms_two.csv", dict(DEFAULTS)))["longitudinal"] is None
+
+
+def test_parse_visits():
+    assert mmrm.parse_visits("12, 6,24") == [6.0, 12.0, 24.0]
+    assert mmrm.parse_visits("auto") is None and mmrm.parse_visits(None) is None
+    with pytest.raises(ValueError):
+        mmrm.parse_visits("6,-1")

@@ -166,3 +166,23 @@ def test_missing_column_is_an_input_error():
     with pytest.raises(InputError, match="stratum"):
         trial.analyse_trial(pd.DataFrame({"hba1c_baseline": [8.0], "hba1c_followup": [7.0], "arm": ["a"]}), "a",
                             where="x.csv")
+
+
+def test_results_json_arms_block_carries_the_trial_analyses():
+    """compute_results (and chapter 3's record) merge the additions into ``arms``: on
+    arms_three the analysed cohort is tests/r/trial.R's (37 patients, moderate and severe)."""
+    from mscreport.cohort import load_cohort
+    from mscreport.params import DEFAULTS
+    from mscreport.results import compute_results
+
+    block = compute_results(load_cohort(FIX / "arms_three.csv", dict(DEFAULTS)))["arms"]
+    r = R["three"]
+    assert all(close(block["global"][k], v) for k, v in r["global"].items())  # R: anova(lm(f ~ b), lm(f ~ b + arm))
+    assert all(close(block["interaction_severity"][k], v) for k, v in r["interaction_severity"].items())
+    assert block["mcid"] == {"value": 0.5, "verdicts": {c["arm"]: c["mcid_verdict"] for c in r["comparisons"]}}
+    for c, rc in zip(block["comparisons"], r["comparisons"]):
+        assert c["arm"] == rc["arm"] and {"ancova", "welch_change", "mann_whitney"} <= set(c)
+        assert close(c["p_holm"], rc["p_holm"])  # R: p.adjust(ancova p, "holm")
+        assert all(close(c["baseline_interaction"][k], v) for k, v in rc["baseline_interaction"].items())
+        assert all(close(c["target"][k], v) for k, v in rc["target"].items())
+        assert {s: {k: v for k, v in b.items()} for s, b in c["by_stratum"].items()}.keys() == rc["by_stratum"].keys()

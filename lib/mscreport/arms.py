@@ -416,8 +416,10 @@ def show_paired(ch) -> None:
     from . import display as fmt
     from .report import paired_table
 
+    from .trial import with_trial_analyses
+
     result = analyse_arms(ch.cohort)
-    ch.record("arms", None if result is None else result.interface())
+    ch.record("arms", None if result is None else with_trial_analyses(ch.cohort, result.interface()))
     if result is None:
         ch.say(NO_ARM_NOTE)
         return

@@ -115,7 +115,7 @@ class VisitDifference:
     ci_low: float
     ci_high: float
     df: float
-    p: float
+    p: float | None
 
     def interface(self) -> dict:
         return {"arm": self.arm, "reference": self.reference, "visit": self.visit, "difference": self.difference,
@@ -365,12 +365,12 @@ def fit_reml(X: np.ndarray, y: np.ndarray, patient: np.ndarray, visit_index: np.
         if H is None or step_number % NEWTON_HESSIAN_EVERY == 0:  # the Hessian is reused a few steps
             H = _hessian(lambda t: objective(t)[1], theta)
             if not np.all(np.linalg.eigvalsh(H) > 0):
-                message = "the REML criterion is not convex here (a boundary fit)"
+                converged, message = bool(res.success), "the REML criterion is not convex here (a boundary fit)"
                 break
         try:
             step = np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
-            message = "singular Hessian of the REML criterion"
+            converged, message = bool(res.success), "singular Hessian of the REML criterion"
             break
         decrement = float(g @ step)
         if decrement < NEWTON_DECREMENT:
@@ -431,9 +431,8 @@ def fit_mmrm(rows: pd.DataFrame, reference: str, alpha: float = 0.05, visits=Non
         at = frame[frame["visit"] == v]
         n = {a: int(at.loc[at["arm"] == a, "patient_id"].nunique()) for a in arms}
         if min(n.values()) < MIN_PER_ARM_AT_VISIT:
-            if len(at):
-                notes.append(f"visit at month {v:g} left out of the MMRM: an arm has fewer than "
-                             f"{MIN_PER_ARM_AT_VISIT} patients there")
+            notes.append(f"visit at month {v:g} left out of the MMRM: an arm has fewer than "
+                         f"{MIN_PER_ARM_AT_VISIT} patients there")
             continue
         kept_visits.append((v, n))
     if not kept_visits:
@@ -467,9 +466,10 @@ def fit_mmrm(rows: pd.DataFrame, reference: str, alpha: float = 0.05, visits=Non
             if v != visit_times[0]:
                 c[col[f"arm{a}:visit{_label(v)}"]] = 1.0
             est = float(c @ beta)
-            se = float(math.sqrt(c @ V @ c))
+            se = float(math.sqrt(max(float(c @ V @ c), 0.0)))
+            p_value = float(2 * st.t.sf(abs(est / se), df)) if se > 0 else None
             comparisons.append(VisitDifference(a, reference, float(v), est, se, est - q * se, est + q * se, df,
-                                               float(2 * st.t.sf(abs(est / se), df))))
+                                               p_value))
     sd = np.sqrt(np.diag(sigma))
     corr = sigma / np.outer(sd, sd)
     off = corr[np.triu_indices(T, 1)]
@@ -484,3 +484,58 @@ def fit_mmrm(rows: pd.DataFrame, reference: str, alpha: float = 0.05, visits=Non
                         boundary, int(frame["patient_id"].nunique()), int(N),
                         dict(zip(names, map(float, beta))), sigma, log_lik, tuple(notes))
     return result, notes
+
+
+# ---------------------------------------------------------------- results.json
+def rows_from_model_frame(model_frame: pd.DataFrame) -> pd.DataFrame:
+    """The MMRM's rows from a long cohort's mixed-model frame (``patient_id``, ``months``,
+    ``hba1c``, ``arm``: each included patient's derived baseline measurement at time <= 0 and
+    every measurement at time > 0): the rows at time > 0 of the patients with a baseline, with
+    that baseline as the column ``baseline``."""
+    mf = model_frame
+    base = mf[mf["months"] <= 0].groupby("patient_id", sort=False)["hba1c"].last()
+    post = mf[(mf["months"] > 0) & mf["patient_id"].isin(base.index)].copy()
+    post["baseline"] = post["patient_id"].map(base).to_numpy(float)
+    return post
+
+
+def parse_visits(value) -> list[float] | None:
+    """Parameter ``visits`` (months) as a sorted list: "6,12,24", a list of numbers, or empty /
+    ``auto`` / None for none. A bad value raises ValueError (the parameter check reports it)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto", "none")):
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    visits = sorted(float(v) for v in items)
+    if not visits or any(not math.isfinite(v) or v <= 0 for v in visits):
+        raise ValueError(f"visits must be positive months, got {value!r}")
+    return visits
+
+
+def with_mmrm(cohort, longitudinal_block: dict | None) -> dict | None:
+    """The ``longitudinal`` block with ``mmrm`` (the contract's block, or ``None``) and
+    ``mmrm_notes`` (why it is null, what was dropped) merged in: a controlled study's long
+    file only (``mmrm`` ``None`` otherwise, without a note). Parameters ``visits`` and
+    ``visit_window`` (months) when given; the reference arm as the arms block's."""
+    if longitudinal_block is None:
+        return None
+    from .arms import ordered_arms
+
+    out = dict(longitudinal_block)
+    out["mmrm"], out["mmrm_notes"] = None, []
+    long = getattr(cohort, "longitudinal", None)
+    if long is None or not cohort.has("arm"):
+        return out
+    reference, arms = ordered_arms(cohort)
+    if reference is None or len(arms) < 2:
+        return out
+    frame = long.model_frame()
+    if "arm" not in frame:
+        return out
+    params = cohort.params
+    window = params.get("visit_window")
+    window = None if window in (None, "", "auto") else float(window)
+    result, notes = fit_mmrm(rows_from_model_frame(frame), reference, params["alpha"],
+                             parse_visits(params.get("visits")), window, where=str(getattr(cohort, "path", "-")))
+    out["mmrm"] = None if result is None else result.interface()
+    out["mmrm_notes"] = list(notes)
+    return out

@@ -166,6 +166,7 @@ def compute_results(cohort) -> dict:
     """The whole results.json content (without provenance) for a cohort."""
     from .change import analyse_change
     from .dose import analyse_dose
+    from .mmrm import with_mmrm
     from .published import compare_published, published_for
     from .trajectory import analyse_trajectory, interface_block
 
@@ -190,7 +191,7 @@ def compute_results(cohort) -> dict:
         "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"], published),
         "strata_counts": strata_counts_block(cohort),
         "arms": arms_block(cohort),
-        "longitudinal": interface_block(analyse_trajectory(cohort)),
+        "longitudinal": with_mmrm(cohort, interface_block(analyse_trajectory(cohort))),
     }
     return assemble_results(cohort.data_block(), cohort.params, [records])[0]
 
@@ -198,9 +199,10 @@ def compute_results(cohort) -> dict:
 def arms_block(cohort) -> dict | None:
     """The ``arms`` block (None without an ``arm`` column)."""
     from .arms import analyse_arms
+    from .trial import with_trial_analyses
 
     result = analyse_arms(cohort)
-    return None if result is None else result.interface()
+    return None if result is None else with_trial_analyses(cohort, result.interface())
 
 
 def dumps(results: dict) -> str:

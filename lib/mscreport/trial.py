@@ -385,3 +385,29 @@ def analyse_trial(frame: pd.DataFrame, reference: str, alpha: float = 0.05, targ
         for a in others)
     return TrialResult(reference, comparisons, global_f_test(f, b, arm, reference),
                        severity_interaction(f, b, arm, stratum, reference), float(mcid))
+
+
+# ---------------------------------------------------------------- results.json
+DEFAULT_MCID = 0.5  # % points: parameter mcid's default (interface.md)
+
+
+def with_trial_analyses(cohort, arms_block: dict | None) -> dict | None:
+    """The ``arms`` block of a controlled study with the contract's trial additions merged in
+    (a new dict; ``None`` and a block without a reference are returned as they are): per
+    comparison ``baseline_interaction``, ``p_holm``, ``by_stratum`` and ``target``; ``global``,
+    ``mcid`` (parameter ``mcid``, default 0.5 % points) and ``interaction_severity`` over the
+    strata present. On the cohort's analysed frame (one row per analysed patient)."""
+    if not arms_block or not arms_block.get("reference"):
+        return arms_block
+    params = cohort.params
+    result = analyse_trial(cohort.frame, arms_block["reference"], params["alpha"], float(params["target_hba1c"]),
+                           float(params.get("mcid", DEFAULT_MCID)), where=str(getattr(cohort, "path", "-")))
+    extra = result.interface()
+    by_arm = {c["arm"]: c for c in extra["comparisons"]}
+    out = dict(arms_block)
+    out["comparisons"] = [{**c, **{k: v for k, v in by_arm[c["arm"]].items() if k not in ("arm", "reference")}}
+                          for c in arms_block["comparisons"]]
+    out["global"] = extra["global"]
+    out["mcid"] = extra["mcid"]
+    out["interaction_severity"] = extra["interaction_severity"]
+    return out
