@@ -16,9 +16,9 @@ from urllib.parse import unquote
 import pandas as pd
 import pytest
 
-from mscreport.arms import md_name
+from mscreport.display.fmt import md_name
 from mscreport.cli import main
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 MATH = "$\\undefinedcmd$"
 LINK = '=HYPERLINK("http://evil.example/x","click") www.evil.example a@evil.example **bold** <i>it</i>'
@@ -27,7 +27,7 @@ ARMS = ["placebo", MATH, LINK]
 
 def _long_file_with_arms(path: Path) -> Path:
     """The bundled long cohort (``mscreport synth --long``) in three arms named as above."""
-    from mscreport.synth import make_long_cohort, write_long_cohort
+    from mscreport.analysis.reconstruction import make_long_cohort, write_long_cohort
 
     frame = make_long_cohort(2025)
     ids = sorted(frame["patient_id"].unique())

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscreport import readers
+from mscreport.inputs import readers
 from mscreport.cli import main, make_parser
-from mscreport.cohort import load_cohort
-from mscreport.column_map import resolve_column_map
-from mscreport.errors import InputError
-from mscreport.header_words import column_of_words
-from mscreport.missing_tokens import MISSING_TOKENS
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.inputs.cohort import load_cohort
+from mscreport.inputs.column_map import resolve_column_map
+from mscreport.core.errors import InputError
+from mscreport.inputs.header_words import column_of_words
+from mscreport.inputs.missing_tokens import MISSING_TOKENS
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
 
 EXPORT = REPO_ROOT / "tests" / "fixtures" / "clinic_export.csv"
 OPTIONS = ["-p", "date_format=DMY", "--values", "msc_source=UC-MSC:umbilical_cord",

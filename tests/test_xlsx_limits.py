@@ -22,8 +22,8 @@ import openpyxl
 import pytest
 
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
 
 HEADER = ["patient_id", "hba1c_baseline", "hba1c_followup"]
 ROWS = [["P1", 8.0, 7.0], ["P2", 9.0, 7.5], ["P3", 7.5, 7.1]]
