@@ -71,7 +71,7 @@ def invalid_row(draw):
     kind = draw(st.sampled_from(INVALID_KINDS))
     row["kind"] = kind
     if kind == "non_numeric_baseline":
-        row["hba1c_baseline"] = draw(st.sampled_from(["seven", "7.5%", "NA", "?", "7..5"]))
+        row["hba1c_baseline"] = draw(st.sampled_from(["seven", "7.5%", "null", "?", "7..5"]))  # NA: missing
     elif kind == "baseline_implausible":
         row["hba1c_baseline"] = draw(st.sampled_from([0.5, 25.0, 58.0, 300.0]))
     elif kind == "followup_implausible":

@@ -460,10 +460,9 @@ def _check_category(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.nda
     mapped[:] = [aliases.get(k, aliases.get(k.replace(" ", "_"))) if k else None for k in keys]
     unknown = np.array([bool(k) and m is None for k, m in zip(keys, mapped)], dtype=bool)
     bad = unknown[codes] if len(keys) else np.zeros(len(raw), dtype=bool)
-    if col.requirement == dd.OPTIONAL:  # one note per cell (each cell is treated as missing and counted)
-        problems = _located(bad, rows, name, col.name, lambda i: f"unknown value {raw.iloc[i].strip()!r}: allowed are {col.allowed}")
-    else:
-        problems = _unknown_values(codes, bad, raw, rows, name, col)
+    hint = "" if col.requirement == dd.OPTIONAL else f"; if it means one of them, map it with --values {col.name}=" + "{}:VALUE"
+    problems = _located(bad, rows, name, col.name, lambda i: f"unknown value {raw.iloc[i].strip()!r}: allowed are "
+                                                             f"{col.allowed}" + hint.format(raw.iloc[i].strip()))
     if col.kind == "category":  # a categorical of the levels present (sorted): one byte per patient, missing where empty
         levels = sorted({m for m in mapped if m is not None})
         level_codes = np.array([-1 if m is None else levels.index(m) for m in mapped], dtype="int16")
@@ -471,26 +470,6 @@ def _check_category(frame: pd.DataFrame, col: dd.Column, name: str, rows: np.nda
                                                    categories=levels)), problems
     # yes/no: None where empty; plain Python values
     return pd.Series(mapped[codes] if len(keys) else [None] * len(raw), dtype=object), problems
-
-
-def _unknown_values(codes: np.ndarray, bad: np.ndarray, raw: pd.Series, rows: np.ndarray, name: str,
-                    col: dd.Column) -> list[Problem]:
-    """One problem per distinct unknown value of a category column (an export's own word, such
-    as 'UC-MSC', is one problem, not one per row), located at its first row, with its count and
-    how to map it (``--values``)."""
-    if not bad.any():
-        return []
-    distinct, first, count = np.unique(codes[bad], return_index=True, return_counts=True)
-    at = np.flatnonzero(bad)[first]
-    order = np.argsort(at, kind="stable")
-    problems = []
-    for k in order:
-        cell = raw.iloc[at[k]].strip()
-        times = "this row" if count[k] == 1 else f"{count[k]} rows, the first this one"
-        problems.append(Problem(name, int(rows[at[k]]), col.name,
-                                f"unknown value {cell!r} ({times}): allowed are {col.allowed}; if it means one of them, "
-                                f"map it with --values {col.name}={cell}:VALUE"))
-    return limited(problems, name, col.name)
 
 
 def check_values(frame: pd.DataFrame, name: str, rows: np.ndarray, requirements=(dd.STUDY, dd.OPTIONAL)
