@@ -25,7 +25,7 @@ from mscreport.core.version import __version__
 from mscreport.core.errors import InputError, Problem, safe_field
 from mscreport.core.paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
 from mscreport.inputs.column_map import resolve_column_map
-from mscreport.inputs.params import describe_parameters, params_yaml, read_request, requested_date_format, resolve_params
+from mscreport.inputs.params import describe_parameters, params_yaml, read_request
 from mscreport.pipeline.build import build
 from mscreport.pipeline.workbooks import KERNEL_NAME, write_workbooks
 
@@ -130,17 +130,17 @@ def _report(problems: list[Problem]) -> int:
     return EXIT_INPUT
 
 
-def _reading(args):
-    """How the cohort file is read (``column_map.ColumnMap``): --columns, -c, --values and
-    -p date_format (or a parameter file's date_format)."""
-    return resolve_column_map(args.columns, args.column_items, args.value_items,
-                              requested_date_format(args.params, args.overrides))
+def _reading(args, request):
+    """How the cohort file is read (``column_map.ColumnMap``): --columns, -c, --values and the
+    request's date_format (-p date_format or the parameter file's)."""
+    return resolve_column_map(args.columns, args.column_items, args.value_items, request.date_format)
 
 
 def cmd_validate(args) -> int:
-    params = resolve_params(args.params, args.overrides)
+    request = read_request(args.params, args.overrides)  # the parameter file read once
+    params = request.params
     _say_params(args, params)
-    columns = _reading(args)
+    columns = _reading(args, request)
     from mscreport.inputs.cohort import load_cohort  # lazy: pandas and the validators load only for validate
     cohort = load_cohort(args.file, params, columns)
     for e in cohort.excluded:
@@ -216,8 +216,8 @@ def cmd_build(args) -> int:
         problems.append(Problem(args.output, None, None, "--output must be a folder, and this is a file"))
     if problems:
         raise InputError(problems)
-    columns = _reading(args)
     request = read_request(args.params, args.overrides)  # the parameter file read once
+    columns = _reading(args, request)
     data = args.data or request.data_path  # --data wins over data_path
     if args.verbosity >= VERBOSE:
         _say_params(args, request.params)

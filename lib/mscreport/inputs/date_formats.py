@@ -97,7 +97,10 @@ def _why(cell: str, date_format: str) -> str:
 def slashed_dates_problem(text, bad, rows, name: str, column: str) -> tuple[list[Problem], object]:
     """Without ``date_format``: the bad cells of an ISO date column that look like day/month/year
     or month/day/year (or year/month/day with other separators), as one problem for the column
-    (located at the first such row), and the mask of the bad cells it covers."""
+    (located at the first such row), and the mask of the bad cells it covers (numpy arrays;
+    ``text``: a pandas Series of stripped cells)."""
+    import numpy as np
+
     numbers_first = text.str.match(_NUMBERS_FIRST).fillna(False).to_numpy(dtype=bool) & bad
     iso_shaped = text.str.match(_ISO).fillna(False).to_numpy(dtype=bool)  # 2020-02-30: a bad ISO date, said as such
     year_first = text.str.match(_YEAR_FIRST).fillna(False).to_numpy(dtype=bool) & bad & ~iso_shaped

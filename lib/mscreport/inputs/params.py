@@ -189,17 +189,20 @@ def _collect(params_file, overrides, values=None) -> tuple[dict[str, tuple[Any, 
 class Request:
     """What a build was asked for, read once (the parameter file is opened once): the typed,
     validated parameters, and the cohort file that ``data_path`` names in the parameter file or
-    a ``-p`` (None when neither does; ``--data`` wins over it)."""
+    a ``-p`` (None when neither does; ``--data`` wins over it), and how that file writes its
+    dates (``date_format``: ISO unless said, see ``requested_date_format``)."""
 
     params: dict[str, Any]
     data_path: str | None
+    date_format: str = "ISO"
 
 
 def read_request(params_file: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Request:
     """``resolve_params`` and ``requested_data_path`` from one reading of the parameter file."""
     raw, problems = _collect(params_file, overrides)
     data_path = _data_path(raw)
-    return Request(_resolve(raw, problems), data_path)
+    date_format = _date_format(raw)
+    return Request(_resolve(raw, problems), data_path, date_format)
 
 
 def requested_data_path(params_file: str | Path | None = None,
@@ -230,7 +233,10 @@ def requested_date_format(params_file: str | Path | None = None,
     Like ``data_path``, it says how the file is read, not how it is analysed: it is not one of
     ``PARAMETERS`` (the chapters never see it; the build's cache key and results.json's
     ``data.reading`` record it)."""
-    raw, _ = _collect(params_file, overrides)
+    return _date_format(_collect(params_file, overrides)[0])
+
+
+def _date_format(raw: dict[str, tuple[Any, str]]) -> str:
     if DATE_FORMAT_KEY not in raw:
         return "ISO"
     value, where = raw[DATE_FORMAT_KEY]
