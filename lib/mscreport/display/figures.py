@@ -24,6 +24,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from mscreport.core.disclosure import SUPPRESSED, hidden_by_column, hidden_parts, hidden_strata, too_few  # noqa: E402
 from mscreport.core.labels import readable  # noqa: E402
 from mscreport.core.units import ifcc_to_ngsp, ngsp_to_ifcc  # noqa: E402
+from mscreport.methods.ols import fit_ols  # noqa: E402
 
 # what seaborn 0.13's set_theme(style="whitegrid", context="notebook") sets
 _DEEP = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD"]
@@ -242,7 +243,7 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
     """Scatter with a least-squares line (hexbin above aggregate_above points). Above
     aggregate_above, when the points take few distinct values (``distinct_pairs``), the hexbin
     and the line come from each distinct point weighted by its count: the same hexagons and
-    counts, and the same least-squares line (weights sqrt(count) on the residuals)."""
+    counts, and the same least-squares line (``ols.fit_ols`` with the counts as frequency weights)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -274,7 +275,9 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
     else:
         ax.scatter(xs, ys, s=22, alpha=0.75, color=PALETTE["severe"])
     if n >= 3 and np.std(xs) > 0:
-        b1, b0 = np.polyfit(xs, ys, 1, w=None if count is None else np.sqrt(count))
+        line = fit_ols(ys, np.column_stack([np.ones(len(xs)), xs]), ["(Intercept)", "x"], solver="lstsq",
+                       inference=False, weights=count)
+        b0, b1 = line["(Intercept)"].estimate, line["x"].estimate
         grid = np.linspace(xs.min(), xs.max(), 50)
         ax.plot(grid, b0 + b1 * grid, color="black", lw=1.5)
     ax.axhline(0, color="grey", lw=0.8)
