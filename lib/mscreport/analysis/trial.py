@@ -19,7 +19,7 @@ and for the study: the ``global`` F of any arm effect (R ``anova(lm(f ~ b), lm(f
 Conventions: f = follow-up HbA1c, b = baseline HbA1c (NGSP %); an arm's effect is its
 difference from the reference in follow-up HbA1c at equal baseline (% points, negative = lower
 HbA1c in the arm); intervals at 1 - alpha; a value R gives as NA/NaN is ``None``. The models
-are fitted with statsmodels OLS on treatment-coded designs; columns R's ``lm`` would alias
+are fitted with the one OLS helper (``methods.ols``) on treatment-coded designs; columns R's ``lm`` would alias
 (linearly dependent on earlier ones, its QR tolerance 1e-7) are left out first, as R does.
 The functions are pure: arrays in, frozen dataclasses out (``interface()`` gives the
 results.json block). ``analyse_trial`` runs them all on an analysed frame.
