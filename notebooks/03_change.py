@@ -46,7 +46,7 @@ published_path: str = ""  # YAML of published figures for chapter 6; empty: the 
 # %%
 from mscreport.analysis import arms, change
 from mscreport.analysis.paired import analyse_overall, analyse_strata
-from mscreport.core.disclosure import hidden_groups
+from mscreport.core.disclosure import drawable_rows, hidden_groups
 from mscreport.display import figures
 from mscreport.display.tables import paired_table, pairs_extra_table
 from mscreport.report import exercises
@@ -154,7 +154,7 @@ ch.say(change.say_rank_shift(extra["hodges_lehmann"]), basis="rank_tests")
 ch.figure(figures.change_distribution(cohort.frame),
           "Distribution of the change in HbA1c by stratum (negative = improvement); the line marks no change.",
           "Overlaid histograms of HbA1c change for moderate and severe strata, mostly below zero.")
-ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above"]),
+ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above"], drawable_rows(cohort.frame)),
           "Normal Q-Q plot of the change (all patients; for large cohorts 500 evenly spaced quantiles): points "
           "near the line mean roughly normal changes.",
           "Normal quantile-quantile plot of HbA1c change with a reference line.")
