@@ -184,3 +184,22 @@ def test_the_threshold_table_gives_the_true_reason(severe_four):
     for n, cell in zip(sens["n_severe"], shown["mean_change_severe"]):
         if "suppressed" in cell and n >= 3:
             assert cell != disclosure.SUPPRESSED, (n, cell)
+
+
+# ------------------------------------------------------------------ 3. order statistics
+def test_order_statistics_only_from_groups_of_five(severe_four):
+    # the severe stratum has 4 patients: its dose median [IQR]; range would give the values back
+    c = severe_four
+    table = table_one.format_table_one(table_one.describe_cohort(c))
+    text = visible_text(html_table(table, index=True))
+    severe = table["severe"].to_dict()
+    assert "range" not in severe["dose (cells), median [IQR]; range"]
+    assert "range" not in severe["followup months, median [IQR]; range"]
+    assert disclosure.SUPPRESSED_ORDER in severe["dose (cells), median [IQR]; range"]
+    assert "range" in table["overall"]["followup months, median [IQR]; range"]  # 13 patients: shown
+    for months in (12, 14, 16, 30):
+        assert f"range 12.0-30.0" not in text
+    # the Hodges-Lehmann bounds of 4 changes are a single patient's change
+    from mscreport.display.tables import pairs_extra_table
+    extra = pairs_extra_table(analyse_strata(c), frozenset()).set_index("group")
+    assert extra.loc["severe", "Hodges-Lehmann shift"] == disclosure.SUPPRESSED_ORDER and extra.loc["severe", "its CI"] == ""
