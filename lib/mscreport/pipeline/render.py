@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from mscreport.display import fmt
-from mscreport.core.disclosure import hidden_in_results, suppressed
+from mscreport.core.disclosure import hidden_in_results, set_mode, suppressed
 from mscreport.core.jsondata import jsonable
 from mscreport.core.mime import RESULT_MIME
 from mscreport.core.paths import TEACHING_DIRNAME, TEMPLATES_DIR
@@ -199,6 +199,7 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
     import pandas as pd
 
     alpha = (results.get("params") or {}).get("alpha", 0.05)
+    set_mode((results.get("params") or {}).get("disclosure", "standard"))
     hidden = hidden_in_results(results)
     rows = []
     for key, (label, r) in zip(("overall", "moderate", "severe", "high", "low"), headline_rows(results)):
