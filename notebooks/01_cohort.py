@@ -47,7 +47,7 @@ disclosure: str = "standard"  # disclosure control of the pages: standard, or st
 
 # %%
 from mscreport.analysis import arms, basis, table_one as describe
-from mscreport.report.blocks import table1_block
+from mscreport.report.blocks import disclosure_block, table1_block
 from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("cohort", globals())
@@ -88,6 +88,7 @@ arms.show_flow(ch)
 # %%
 table_one = describe.describe_cohort(cohort)
 ch.record("table1", table1_block(cohort))
+ch.record("disclosure", disclosure_block(cohort))
 shown = describe.format_table_one(table_one)
 ch.table(shown, "Patient characteristics overall and by severity stratum", index=True, basis=basis.table_one_keys(shown))
 

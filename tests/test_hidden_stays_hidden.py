@@ -17,7 +17,7 @@ from mscreport.analysis.dose import analyse_dose, dose_box_figure, dose_scatter_
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.core import disclosure
 from mscreport.display import figures
-from mscreport.display.fmt import fmt_hba1c, html_table
+from mscreport.display.fmt import fmt_change, fmt_hba1c, html_table
 from mscreport.display.tables import paired_table
 from mscreport.inputs.cohort import load_cohort
 from mscreport.pipeline.render import headline_table
@@ -203,3 +203,14 @@ def test_order_statistics_only_from_groups_of_five(severe_four):
     from mscreport.display.tables import pairs_extra_table
     extra = pairs_extra_table(analyse_strata(c), frozenset()).set_index("group")
     assert extra.loc["severe", "Hodges-Lehmann shift"] == disclosure.SUPPRESSED_ORDER and extra.loc["severe", "its CI"] == ""
+
+
+def test_the_index_hides_what_the_crossed_splits_hide(severe_four):
+    results = compute_results(severe_four)
+    hidden = disclosure.hidden_groups(severe_four.frame)
+    assert hidden and disclosure.hidden_in_results(results) >= hidden
+    text = visible_text(headline_table(results))
+    f = severe_four.frame
+    assert hidden & {"high", "low"}
+    for g in hidden & {"high", "low"}:  # the index's key findings show no change of a group the chapters hide
+        assert fmt_change(f.loc[f["dose_group"] == g, "change"].mean()).replace("\u2212", "-") not in text, g

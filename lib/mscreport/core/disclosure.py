@@ -187,6 +187,8 @@ def hidden_in_results(results: dict) -> frozenset[str]:
     hidden |= hidden_parts(overall, {g: (dose.get(g) or {}).get("n") or 0 for g in DOSE_GROUPS}) if dose.get("high") or dose.get("low") else set()
     if too_few(overall):
         hidden.add("overall")
+    solved = (results.get("disclosure") or {}).get("hidden_on_pages") or {}  # every split and crossing (solve_splits)
+    hidden |= set(solved.get("strata") or ()) | set(solved.get("dose_groups") or ())
     return frozenset(hidden | hidden_pooled_in_arms(results.get("arms")))
 
 
