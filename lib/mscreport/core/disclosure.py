@@ -384,9 +384,11 @@ def _signatures(frame) -> tuple:
     columns = [c for c in SPLITS if c in frame]
     if not columns or not len(frame):
         return (tuple(columns), ((), len(frame)),)
-    keys = frame[columns].astype(object).where(frame[columns].notna(), None).astype(str)
-    counts = keys.value_counts(sort=False)
-    return (tuple(columns), *sorted((tuple(k) if isinstance(k, tuple) else (k,), int(n)) for k, n in counts.items()))
+    values = [[("None" if v is None or v != v else str(v)) for v in frame[c].astype(object).tolist()] for c in columns]
+    counts: dict = {}
+    for key in zip(*values):  # a missing value (no dose, no source) is its own place: "None"
+        counts[key] = counts.get(key, 0) + 1
+    return (tuple(columns), *sorted(counts.items()))
 
 
 def solve_splits(frame) -> dict:
