@@ -214,3 +214,20 @@ def test_the_index_hides_what_the_crossed_splits_hide(severe_four):
     assert hidden & {"high", "low"}
     for g in hidden & {"high", "low"}:  # the index's key findings show no change of a group the chapters hide
         assert fmt_change(f.loc[f["dose_group"] == g, "change"].mean()).replace("\u2212", "-") not in text, g
+
+
+# ------------------------------------------------------------------ strict mode
+def test_strict_mode_hides_seven_or_fewer_rounds_counts_and_shows_no_extremes():
+    try:
+        disclosure.set_mode("strict")
+        assert disclosure.too_few(7) and not disclosure.too_few(8) and not disclosure.too_few(0)
+        assert disclosure.shown_count(0) == "0" and "suppressed" in disclosure.shown_count(7)
+        assert disclosure.shown_count(13).startswith("15") and disclosure.shown_count(12).startswith("10")
+        assert not disclosure.extremes_shown(500) and disclosure.order_shown(500)
+        assert disclosure.suppressed(6) == disclosure.SUPPRESSED_STRICT
+        assert disclosure.hidden_parts(20, {"a": 6, "b": 14}) == {"a", "b"}
+    finally:
+        disclosure.set_mode("standard")
+    assert not disclosure.too_few(7) and disclosure.extremes_shown(5) and not disclosure.extremes_shown(4)
+    with pytest.raises(ValueError):
+        disclosure.set_mode("lenient")
