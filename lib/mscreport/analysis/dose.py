@@ -15,7 +15,7 @@ import pandas as pd
 
 from mscreport.methods.tidy import TidyResult
 from mscreport.display import fmt
-from mscreport.core.disclosure import hidden_parts, solve_arms, too_few
+from mscreport.core.disclosure import drawable_rows, hidden_parts, solve_arms, too_few
 from mscreport.core.groups import DOSE_GROUPS
 from mscreport.display.figures import group_boxes, scatter_fit
 from mscreport.display.tables import paired_table
@@ -293,7 +293,8 @@ def dose_scatter_figure(cohort, dose: DoseResult):
     f = cohort.frame
     per_patient = cohort.rows_analysed <= cohort.params["aggregate_above"]
     return scatter_fit(f["dose_cells"], f["change"], "dose (cells)", "change (% points)",
-                       cohort.params["aggregate_above"], logx=True, hue=f["stratum"] if per_patient else None)
+                       cohort.params["aggregate_above"], logx=True, hue=f["stratum"] if per_patient else None,
+                       drawable=drawable_rows(f))
 
 
 def adjusted_table(adj: AdjustedDose, hidden) -> pd.DataFrame | None:

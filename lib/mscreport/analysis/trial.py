@@ -1,5 +1,5 @@
-"""The trial analyses of a controlled study (interface.md, "Additions (third release)", and its
-Clarifications): the numbers beside the ANCOVA that a trial statistician reads.
+"""The trial analyses of a controlled study: the numbers beside the ANCOVA that a trial
+statistician reads (interface.md, "Additions (third release)", and its Clarifications).
 
 Per comparison of an arm with the reference arm:
 
