@@ -46,7 +46,9 @@ def assert_close(ours, r, where=""):
 
 
 def _cohort(path, **params):
-    return load_cohort(path, {**DEFAULTS, **params})
+    """tests/r/arms.R applies the paper's inclusion rule (baseline < 6.2 excluded): given here
+    explicitly, since a user's trial excludes nobody for a low baseline by default (tests/test_study.py)."""
+    return load_cohort(path, {**DEFAULTS, "inclusion_min": "6.2", **params})
 
 
 @pytest.mark.parametrize("name", DATASETS)

@@ -27,7 +27,7 @@ import pandas as pd
 from mscreport.analysis.arm_dose import analyse_dose_by_arm
 from mscreport.analysis.arm_trust import analyse_trust_by_arm
 from mscreport.analysis.paired import analyse_overall, analyse_strata
-from mscreport.core.groups import arm_cohort, ordered_arms
+from mscreport.core.groups import STRATA, arm_cohort, ordered_arms, present_strata
 from mscreport.methods.stats import mann_whitney, welch_test
 
 ONE_ARM_NOTE = ("**One arm only.** The `arm` column names a single arm ({arm}): there is no comparator, "
@@ -58,16 +58,18 @@ NO_COEFFICIENT = Coefficient(None, None, None, None, None, None, None)
 def _design(frame: pd.DataFrame, arms: list[str], reference: str, stratum: bool = False,
             interaction: bool = False) -> np.ndarray:
     """Treatment-coded design matrix: 1, baseline, one indicator per non-reference arm
-    [, severe] [, arm x severe]."""
+    [, one indicator per stratum present after the first (R: ``factor(stratum)`` of the levels
+    present, in the order below, moderate, severe)] [, arm x stratum]."""
     b = frame["hba1c_baseline"].to_numpy(float)
     cols = [np.ones(len(frame)), b]
     dummies = [(frame["arm"] == a).to_numpy(float) for a in arms if a != reference]
     cols += dummies
     if stratum:
-        severe = (frame["stratum"] == "severe").to_numpy(float)
-        cols.append(severe)
+        levels = present_strata(frame["stratum"])[1:]
+        indicators = [(frame["stratum"] == s).to_numpy(float) for s in levels]
+        cols += indicators
         if interaction:
-            cols += [d * severe for d in dummies]
+            cols += [d * i for d in dummies for i in indicators]
     return np.column_stack(cols)
 
 
@@ -205,7 +207,7 @@ def _analyse_arms(cohort) -> ArmsResult | None:
 
 def arm_flow(cohort) -> pd.DataFrame:
     """Participant flow per arm: rows read, excluded, analysed, and per severity stratum
-    (counts only), the reference arm first."""
+    (counts only; 'below' only when someone is in it), the reference arm first."""
     excluded = pd.Series([e.arm for e in cohort.excluded], dtype=object)
     f = cohort.frame
     analysed = ordered_arms(cohort)[1]
@@ -214,5 +216,5 @@ def arm_flow(cohort) -> pd.DataFrame:
                          "rows read": [int((excluded == a).sum() + (f["arm"] == a).sum()) for a in names],
                          "excluded": [int((excluded == a).sum()) for a in names],
                          "analysed": [int((f["arm"] == a).sum()) for a in names],
-                         "moderate": [int(((f["arm"] == a) & (f["stratum"] == "moderate")).sum()) for a in names],
-                         "severe": [int(((f["arm"] == a) & (f["stratum"] == "severe")).sum()) for a in names]})
+                         **{s: [int(((f["arm"] == a) & (f["stratum"] == s)).sum()) for a in names]
+                            for s in STRATA if s != "below" or (f["stratum"] == s).any()}})

@@ -108,7 +108,7 @@ def compute_results(cohort) -> dict:
         "arms": arms_block(cohort),
         "longitudinal": interface_block(analyse_trajectory(cohort)),
     }
-    return assemble_results(cohort.data_block(), cohort.params, [records])[0]
+    return assemble_results(cohort.data_block(), cohort.resolved_params, [records])[0]
 
 
 def arms_block(cohort) -> dict | None:
