@@ -14,7 +14,16 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["study-own"]
+# # The cohort: who was treated, and who is analysed
+#
+# **Question:** who are the patients, which rows of the cohort file enter the analysis, and
+# how do the severity strata differ at baseline?
+#
+# This chapter accounts for every row of the cohort file and describes the patients before
+# any test is run: a reader should know *who* a result is about before reading the result.
+
+# %% [markdown] tags=["study-paper"]
 # # The cohort: who was treated, and who is analysed
 #
 # **Question:** who are the patients, which rows of the cohort file enter the analysis, and
@@ -56,13 +65,23 @@ from mscreport.report.chapter import Chapter
 ch = Chapter.from_parameters("cohort", globals())
 cohort = ch.cohort
 
-# %% [markdown]
+# %% [markdown] tags=["study-paper"]
 # ## Participant flow
 #
 # Every row read is either analysed or excluded with a stated reason; nothing is dropped
 # silently. A row is excluded when its baseline HbA1c is below `moderate_min` (the paper's
 # inclusion criterion) or when it has no follow-up HbA1c (a paired analysis needs both).
 # Reasons are counted here; the row numbers are in `results.json`, never in the report.
+
+# %% [markdown] tags=["study-own"]
+# ## Participant flow
+#
+# Every row read is either analysed or excluded with a stated reason; nothing is dropped
+# silently. A row is excluded when it has no follow-up HbA1c (a paired analysis needs both),
+# or when its baseline HbA1c is below `inclusion_min` if that parameter gives a threshold
+# (by default nobody is excluded for a low baseline: a baseline below `moderate_min` is
+# analysed, in the stratum *below*). Reasons are counted here; the row numbers are in
+# `results.json`, never in the report.
 
 # %%
 ch.figure(describe.flow_figure(cohort),
@@ -80,7 +99,15 @@ ch.table(describe.exclusion_table(cohort), "Excluded rows by reason", basis="dat
 # %%
 arms.show_flow(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-not-msc"]
+# ## Table 1: the patients at baseline
+#
+# The classic first table of a clinical paper: the cohort overall and by severity stratum.
+# Continuous variables with skewed distributions (dose, follow-up) are summarised by median
+# [interquartile range] and range; baseline HbA1c by mean (SD), in both units. Missing values
+# are counted against their denominator, so a reader sees how complete each variable is.
+
+# %% [markdown] tags=["study-msc"]
 # ## Table 1: the patients before the infusion
 #
 # The classic first table of a clinical paper: the cohort overall and by severity stratum.

@@ -84,7 +84,13 @@ ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_mi
           "Baseline HbA1c with the stratum thresholds (dashed). Top axis: mmol/mol.",
           "Histogram of baseline HbA1c in percent with dashed vertical lines at the moderate and severe thresholds.")
 
-# %% [markdown]
+# %% [markdown] tags=["study-own"]
+# ## When the threshold moves
+
+# %% tags=["study-own"]
+ch.say(strata.cutoff_sentence(cohort.params))
+
+# %% [markdown] tags=["study-paper"]
 # ## When the threshold moves
 #
 # The 8 % cut-off is a convention, not a biological boundary. The table recomputes the two

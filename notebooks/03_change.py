@@ -208,7 +208,20 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
                  "HbA1c at baseline and last follow-up by severity stratum (from the change chapter).",
                  "Before-after lines of HbA1c for the moderate and severe strata.")
 
-# %% [markdown]
+# %% [markdown] tags=["study-controlled"]
+# ## Common misreadings
+#
+# * **A small p is not a large effect.** With many patients a trivial fall can have a tiny p;
+#   read the mean change and its interval in % points (a fall of 0.5 % is generally taken
+#   as clinically meaningful).
+# * **A pooled or within-arm fall is not an effect of the treatment.** Diet, drugs, attention
+#   and regression to the mean lower HbA1c between two visits in every arm; the treatment
+#   effect is the between-arm difference (ANCOVA), which randomisation protects.
+# * **The strata are not randomised groups.** A stratum's larger fall does not show that the
+#   treatment works better there: selection on a high first value alone produces a larger
+#   second-visit fall; the between-arm difference within a stratum is the fair comparison.
+
+# %% [markdown] tags=["study-single-arm"]
 # ## Common misreadings
 #
 # * **A small p is not a large effect.** With many patients a trivial fall can have a tiny p;

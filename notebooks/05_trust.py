@@ -127,7 +127,7 @@ lesson.print_result(stats.pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 
 # %%
 ch.record("rtm", blocks["rtm"])
 ch.table(trust.format_rtm(blocks["rtm"]["rows"]), trust.rtm_caption(cohort.params), basis="rtm")
-ch.say(trust.say_rtm(blocks["rtm"]), basis="rtm")
+ch.say(trust.say_rtm(blocks["rtm"], cohort.study), basis="rtm")
 
 # %% [markdown]
 # ## Durability
@@ -140,7 +140,7 @@ ch.say(trust.say_rtm(blocks["rtm"]), basis="rtm")
 # %%
 ch.record("durability", blocks["durability"])
 trust.show_durability_figure(ch, cohort)
-ch.say(trust.say_durability(blocks["durability"], alpha), basis="durability")
+ch.say(trust.say_durability(blocks["durability"], alpha, cohort.study), basis="durability")
 
 # %% [markdown] tags=["teaching"]
 # **The call behind the durability slope.** The least-squares line of the change on years of
@@ -168,7 +168,17 @@ ch.table(trust.format_holm(blocks["holm"], hidden_groups(cohort.frame)), "Raw an
          basis=basis.holm_keys(blocks["holm"]))
 ch.say(trust.say_holm(blocks["holm"], alpha), basis="holm")
 
-# %% [markdown]
+# %% [markdown] tags=["study-own"]
+# ## The size of a randomised trial
+#
+# Patients per arm for a two-arm trial (treatment vs control) with a two-sided t-test at
+# α (R's `power.t.test`), for 80 % and 90 % power. The effect is the size of this cohort's
+# mean change (whatever its sign), and half of it (as if half were regression to the mean),
+# assuming the control arm changes by 0. The SD of change is not known for a trial, so two
+# plausible values are used: this cohort's, and about 1 %, common in trials of
+# glucose-lowering drugs. The last columns inflate each size for the expected `dropout`.
+
+# %% [markdown] tags=["study-paper"]
 # ## The randomised trial the paper calls for
 #
 # Patients per arm for a two-arm trial (MSC vs placebo infusion) with a two-sided t-test at

@@ -14,7 +14,31 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["study-own", "study-not-msc"]
+# # HbA1c over time: trajectories and a mixed model
+#
+# **Question:** after the start of treatment, does HbA1c stay down, keep falling, or drift back up,
+# and how fast?
+#
+# A paired analysis reduces each patient to two numbers, a baseline and one follow-up. A
+# **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
+# averages it by time bin and fits a linear mixed model with a random intercept and a random
+# slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the start of treatment.
+
+# %% [markdown] tags=["study-own", "study-msc"]
+# # HbA1c over time: trajectories and a mixed model
+#
+# **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
+# and how fast?
+#
+# A paired analysis reduces each patient to two numbers, a baseline and one follow-up. A
+# **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
+# averages it by time bin and fits a linear mixed model with a random intercept and a random
+# slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the infusion.
+
+# %% [markdown] tags=["study-paper"]
 # # HbA1c over time: trajectories and a mixed model
 #
 # **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
@@ -116,8 +140,13 @@ trajectory.show_verdict(ch, traj)
 # A paired t-test per visit (baseline vs month 3, baseline vs month 6, ...) seems natural but
 # answers the wrong question badly:
 #
-# * **Many tests.** Eight visits give eight p-values; at α = 0.05 one "significant" visit is
-#   expected by chance once the tests are several, and none of them tests the trend.
+# * **Many tests.** One test per visit gives one p-value per visit, and none of them tests
+#   the trend; how many "significant" visits chance alone gives is computed below.
+
+# %% tags=["teaching"]
+ch.say(trajectory.chance_findings_sentence(8, 0.05))
+
+# %% [markdown] tags=["teaching"]
 # * **Different patients at each visit.** Each test uses only the patients seen at that
 #   visit; a patient who misses one visit drops out of that test, and the tests cannot be
 #   compared when the mix of patients changes.

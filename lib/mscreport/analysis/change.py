@@ -14,6 +14,7 @@ import numpy as np
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.core.disclosure import hidden_parts
 from mscreport.display import fmt
+from mscreport.inputs.longitudinal import reason_no_followup
 from mscreport.inputs.validators import REASON_NO_FOLLOWUP
 from mscreport.methods.stats import clopper_pearson, mcnemar, paired_test, wilson_interval
 
@@ -89,7 +90,8 @@ def attrition_block(cohort) -> dict:
     """``attrition``: completers (the analysed cohort) and infused patients without a follow-up
     HbA1c, with a sensitivity analysis counting those as unchanged (baseline carried forward:
     change 0; R: t.test(c(change, rep(0, m))))."""
-    m = sum(1 for e in cohort.excluded if e.reason == REASON_NO_FOLLOWUP)
+    no_followup = {REASON_NO_FOLLOWUP, reason_no_followup(cohort.params)}  # wide and long files' wording
+    m = sum(1 for e in cohort.excluded if e.reason in no_followup)
     d = np.concatenate([cohort.frame["change"].to_numpy(float), np.zeros(m)])
     bcf = paired_test(np.zeros(len(d)), d, cohort.params["alpha"], rank_tests=False)  # one-sample t of d
     return {"n_completers": cohort.rows_analysed, "n_no_followup": m, "n_infused": len(d),

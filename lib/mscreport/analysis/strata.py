@@ -91,3 +91,15 @@ def counts_sentence(counts: pd.DataFrame, params: dict) -> str:
     sizes = "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples())
     return (f"With `moderate_min` = {fmt_hba1c(params['moderate_min'])} and `severe_above` = "
             f"{fmt_hba1c(params['severe_above'])}: {sizes}.")
+
+
+def cutoff_sentence(params: dict) -> str:
+    """Chapter 2's reading of the threshold table, naming the cut-off actually used
+    (``severe_above``, NGSP %)."""
+    return (f"The {fmt_hba1c(params['severe_above'])} cut-off (`severe_above`) is a convention, not a biological "
+            "boundary. The table recomputes the strata for other values of `severe_above` (the lower bound stays "
+            "at `moderate_min`). Read it for stability: if the severe stratum's mean change were large only for one "
+            "particular cut-off, that would be a warning sign. Regression to the mean (chapter 5) makes a larger "
+            "fall *expected* in patients selected further above the mean, but as the cut-off rises the stratum "
+            "shrinks and its mean becomes noisy, so the trend need not be smooth. Your own `severe_above` is "
+            "always one of the rows.")

@@ -152,7 +152,12 @@ def flow_alt(cohort) -> str:
 
 
 def flow_sentence(cohort) -> str:
-    """Rows read = analysed + excluded, in words."""
+    """Rows read = analysed + excluded, in words (a long file: its patients, from its measurement rows)."""
+    long = cohort.longitudinal
+    if long is not None:
+        return (f"The file's **{long.rows_read}** rows (measurements) are **{cohort.rows_read}** patients: "
+                f"**{cohort.rows_analysed}** are analysed and **{len(cohort.excluded)}** excluded; "
+                f"{cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
     return (f"Of **{cohort.rows_read}** rows read, **{cohort.rows_analysed}** are analysed and "
             f"**{len(cohort.excluded)}** excluded; {cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
 

@@ -240,6 +240,17 @@ def distinct_pairs(x: np.ndarray, y: np.ndarray):
     return ux[seen // len(uy)], uy[seen % len(uy)], counts[seen]
 
 
+def can_fit_line(x) -> bool:
+    """Whether a least-squares line through ``x`` means anything: at least two distinct finite
+    x values, spread by more than rounding (a line through a single follow-up time is
+    numpy's "Polyfit may be poorly conditioned"; it is never fitted nor drawn)."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) < 2:
+        return False
+    return bool(np.ptp(x) > 1e-9 * max(1.0, float(np.max(np.abs(x)))))
+
+
 def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool = False, hue=None):
     """Scatter with a least-squares line (hexbin above aggregate_above points). Above
     aggregate_above, when the points take few distinct values (``distinct_pairs``), the hexbin
@@ -275,7 +286,7 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
         ax.legend(frameon=False)
     else:
         ax.scatter(xs, ys, s=22, alpha=0.75, color=PALETTE["severe"])
-    if n >= 3 and np.std(xs) > 0:
+    if n >= 3 and can_fit_line(xs):
         b1, b0 = np.polyfit(xs, ys, 1, w=None if count is None else np.sqrt(count))
         grid = np.linspace(xs.min(), xs.max(), 50)
         ax.plot(grid, b0 + b1 * grid, color="black", lw=1.5)

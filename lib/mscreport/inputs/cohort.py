@@ -9,7 +9,7 @@ the data row. Invariant: ``rows_read == len(frame) + len(excluded)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from mscreport.inputs.readers import RawTable, read_cohort_file
 from mscreport.inputs.study import Study, resolve_study
 from mscreport.inputs.synthetic import is_reconstruction, is_synthetic
 from mscreport.inputs.validators import check_frame
-from mscreport.core.groups import check_reference_arm
+from mscreport.core.groups import check_reference_arm, choose_reference, list_arms
 from mscreport.inputs.column_map import resolve_column_map
 from mscreport.inputs.shared import shared_result
 
@@ -179,6 +179,7 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
         raise InputError([locate(p, raw) for p in problems])
 
     check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
+    study = replace(study, controlled=choose_reference(list_arms(analysed), params.get("reference_arm", "auto")) is not None)
     notes = [locate(p, raw) if p.row is not None else p for p in notes]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)

@@ -25,6 +25,10 @@ OTHER_INTERVENTION = "the treatment"
 MSC_COLUMNS = ("dose_cells", "msc_source")
 
 
+STUDY_TAGS = frozenset({"study-paper", "study-own", "study-msc", "study-not-msc", "study-controlled",
+                        "study-single-arm", "study-t2d", "study-not-t2d"})
+
+
 def parse_inclusion_min(value) -> float | None | str:
     """``auto`` stays ``auto``; ``none`` (or empty) is None; otherwise the number (NGSP %).
     Raises ValueError for anything else."""
@@ -59,6 +63,7 @@ class Study:
     inclusion_min: float | None
     msc: bool
     reconstruction: bool
+    controlled: bool = False  # an arm column with a reference arm (a between-arm comparison is made)
 
     @property
     def condition_words(self) -> str:
@@ -79,6 +84,14 @@ class Study:
     def treated(self) -> str:
         """The patients as treated: "infused patients" (MSC) or "treated patients"."""
         return "infused patients" if self.msc else "treated patients"
+
+    def tags(self) -> frozenset[str]:
+        """The chapter-cell tags that apply to this study (``STUDY_TAGS``): a chapter's cell
+        tagged with any other ``study-*`` tag is left out of this build's pages."""
+        return frozenset({"study-paper" if self.reconstruction else "study-own",
+                          "study-msc" if self.msc else "study-not-msc",
+                          "study-controlled" if self.controlled else "study-single-arm",
+                          "study-t2d" if self.condition == "type_2_diabetes" else "study-not-t2d"})
 
     def params_entries(self) -> dict:
         """The resolved parameters as results.json ``params`` records them."""

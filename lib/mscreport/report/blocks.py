@@ -68,7 +68,9 @@ def trust_blocks(cohort, overall, strata, dose) -> dict:
             "durability": trust.durability(cohort),
             "holm": trust.holm_block(trust.subgroup_family(strata, dose)),
             "sample_size": trust.sample_size_block(overall.mean_change, overall.sd_change,
-                                                   derived_bounds(alpha=alpha)["overall_sd_bound"], alpha,
+                                                   # the paper's SD bound only for its reconstruction
+                                                   derived_bounds(alpha=alpha)["overall_sd_bound"] if cohort.reconstruction
+                                                   else None, alpha,
                                                    cohort.params["dropout"])}
 
 
