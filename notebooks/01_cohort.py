@@ -14,15 +14,6 @@
 #     name: python3
 # ---
 
-# %% [markdown] tags=["study-own"]
-# # The cohort: who was treated, and who is analysed
-#
-# **Question:** who are the patients, which rows of the cohort file enter the analysis, and
-# how do the severity strata differ at baseline?
-#
-# This chapter accounts for every row of the cohort file and describes the patients before
-# any test is run: a reader should know *who* a result is about before reading the result.
-
 # %% [markdown] tags=["study-paper"]
 # # The cohort: who was treated, and who is analysed
 #
@@ -32,6 +23,15 @@
 # Matsuoka et al. treated 61 people with type 2 diabetes (HbA1c ≥ 6.2 %) with one intravenous
 # infusion of mesenchymal stem cells (MSCs) from umbilical cord, bone marrow or adipose tissue,
 # at 1e8 to 2e9 cells, and measured HbA1c again at the last follow-up (6 to 68 months later).
+# This chapter accounts for every row of the cohort file and describes the patients before
+# any test is run: a reader should know *who* a result is about before reading the result.
+
+# %% [markdown] tags=["study-own"]
+# # The cohort: who was treated, and who is analysed
+#
+# **Question:** who are the patients, which rows of the cohort file enter the analysis, and
+# how do the severity strata differ at baseline?
+#
 # This chapter accounts for every row of the cohort file and describes the patients before
 # any test is run: a reader should know *who* a result is about before reading the result.
 

@@ -14,6 +14,18 @@
 #     name: python3
 # ---
 
+# %% [markdown] tags=["study-paper"]
+# # HbA1c over time: trajectories and a mixed model
+#
+# **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
+# and how fast?
+#
+# The paper reduces each patient to two numbers, a baseline and the last follow-up 6 to 68
+# months later. A **long file** (one row per HbA1c measurement) shows the whole course. This
+# chapter draws it, averages it by time bin and fits a linear mixed model with a random
+# intercept and a random slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the infusion.
+
 # %% [markdown] tags=["study-own", "study-not-msc"]
 # # HbA1c over time: trajectories and a mixed model
 #
@@ -36,18 +48,6 @@
 # **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
 # averages it by time bin and fits a linear mixed model with a random intercept and a random
 # slope per patient, whose fixed slope is the average drift of HbA1c
-# per year after the infusion.
-
-# %% [markdown] tags=["study-paper"]
-# # HbA1c over time: trajectories and a mixed model
-#
-# **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
-# and how fast?
-#
-# The paper reduces each patient to two numbers, a baseline and the last follow-up 6 to 68
-# months later. A **long file** (one row per HbA1c measurement) shows the whole course. This
-# chapter draws it, averages it by time bin and fits a linear mixed model with a random
-# intercept and a random slope per patient, whose fixed slope is the average drift of HbA1c
 # per year after the infusion.
 
 # %% tags=["parameters"]
