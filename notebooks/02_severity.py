@@ -58,7 +58,16 @@ cohort = ch.cohort
 # %%
 arms.say_pooled(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-own"]
+# ## The boundary rule
+#
+# Both thresholds are in NGSP %, whatever unit the file uses. A patient is **moderate** when
+# `moderate_min` ≤ HbA1c ≤ `severe_above` and **severe** when HbA1c > `severe_above`, so a
+# baseline of exactly `severe_above` is moderate. A baseline below `moderate_min` is analysed
+# in the stratum **below** (shown only when someone is in it), unless `inclusion_min` excludes
+# it (chapter 1).
+
+# %% [markdown] tags=["study-paper"]
 # ## The boundary rule
 #
 # Both thresholds are in NGSP %, whatever unit the file uses. A patient is **moderate** when

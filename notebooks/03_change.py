@@ -185,7 +185,17 @@ lesson.print_result(stats.signed_rank_test(f["change"], alpha), cohort)
 ch.record("target", extra["target"])
 ch.say(change.say_target(extra["target"], alpha), basis="target")
 
-# %% [markdown]
+# %% [markdown] tags=["study-not-msc"]
+# ## Safety, completers and follow-up time
+#
+# Harms can be counted: serious adverse events over the patients observed, with an exact
+# interval (with no events, the upper bound is what the data cannot exclude). The paired
+# analysis uses only **completers**, the patients with a follow-up HbA1c; a treated patient
+# without one is listed in the flow (chapter 1), and a sensitivity analysis counts such
+# patients as unchanged. The change is also shown by follow-up window (different patients in
+# each) when follow-up times differ.
+
+# %% [markdown] tags=["study-msc"]
 # ## Safety, completers and follow-up time
 #
 # A single-arm study can still count harms: serious adverse events over the patients
@@ -200,7 +210,7 @@ ch.record("safety", extra["safety"])
 ch.record("attrition", extra["attrition"])
 ch.record("change_by_followup", extra["change_by_followup"])
 ch.say(change.say_safety(extra["safety"], alpha), basis="safety")
-ch.say(change.say_attrition(extra["attrition"], alpha), basis="attrition")
+ch.say(change.say_attrition(extra["attrition"], alpha, cohort.study), basis="attrition")
 ch.table(change.format_windows(extra["change_by_followup"]), change.windows_caption(alpha), basis="change_by_followup")
 
 # %%

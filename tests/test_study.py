@@ -205,7 +205,7 @@ def test_no_chapter_speaks_of_the_paper_to_a_users_cohort():
             if cell.cell_type != "markdown" or "teaching" in cell.metadata.get("tags", []):
                 continue
             tags = cell.metadata.get("tags", [])
-            for phrase in ("Matsuoka", "61 people", "paper's inclusion criterion"):
+            for phrase in ("Matsuoka", "61 people", "paper's inclusion criterion", "the patient is excluded (chapter 1)"):
                 if phrase in cell.source and source.name != "06_published.py":
                     assert "study-paper" in tags, (source.name, phrase)
             if "There is no control group" in cell.source:
@@ -222,3 +222,10 @@ def test_no_line_and_no_warning_through_a_single_follow_up_time():
         fig = figures.scatter_fit(x, y, "follow-up (months)", "change", 2000)
     assert not fig.axes[0].lines[1:]  # the zero line only
     assert "same time" in trust.single_time_sentence(pd.Series(x))
+
+
+def test_infused_only_for_an_msc_study():
+    c = load_cohort(FIX / "arms_two.csv")  # one patient without a follow-up, no cells given
+    text = change.say_attrition(change.attrition_block(c), 0.05, c.study)
+    assert "infused" not in text and "1 treated patient(s) have none" in text
+    assert "infused" in change.say_attrition(change.attrition_block(c), 0.05, _study(msc=True))
