@@ -296,19 +296,27 @@ def test_no_patient_left_is_refused(tmp_path):
 # --------------------------------------------------------------------------- exclusions (exit 0)
 
 def test_missing_followup_and_low_baseline_are_exclusions():
+    """A low baseline is excluded only by inclusion_min (interface.md, "Who is excluded")."""
     path = FIX / "exclusions.csv"
-    out = accepted(path)
+    out = accepted(path, "inclusion_min=6.2")
     assert f"{path}:2:-: excluded: no follow-up HbA1c (hba1c_followup empty) (spreadsheet row 3)" in out.splitlines()
-    assert f"{path}:3:-: excluded: baseline HbA1c below moderate_min (6.2 %) (spreadsheet row 4)" in out.splitlines()
+    assert f"{path}:3:-: excluded: baseline HbA1c below the inclusion threshold (6.2 %) (spreadsheet row 4)" in out.splitlines()
     assert "4 rows read, 2 analysed" in out and "2 excluded" in out
-    cohort = load_cohort(path)
+    cohort = load_cohort(path, {"inclusion_min": "6.2"})
     assert [(e.row, e.reason) for e in cohort.excluded] == [
-        (2, "no follow-up HbA1c (hba1c_followup empty)"), (3, "baseline HbA1c below moderate_min (6.2 %)")]
+        (2, "no follow-up HbA1c (hba1c_followup empty)"), (3, "baseline HbA1c below the inclusion threshold (6.2 %)")]
     assert cohort.frame["row"].tolist() == [1, 4]
 
 
-def test_moderate_min_parameter_moves_the_exclusion():
-    out = accepted(FIX / "exclusions.csv", "moderate_min=5.5")
+def test_without_inclusion_min_a_low_baseline_is_analysed_in_the_stratum_below():
+    out = accepted(FIX / "exclusions.csv")
+    assert "excluded: baseline" not in out
+    cohort = load_cohort(FIX / "exclusions.csv")
+    assert cohort.frame.set_index("row").loc[3, "stratum"] == "below"
+
+
+def test_inclusion_min_moves_the_exclusion():
+    out = accepted(FIX / "exclusions.csv", "inclusion_min=5.5")
     assert "excluded: baseline" not in out
 
 
