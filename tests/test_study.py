@@ -229,3 +229,28 @@ def test_infused_only_for_an_msc_study():
     text = change.say_attrition(change.attrition_block(c), 0.05, c.study)
     assert "infused" not in text and "1 treated patient(s) have none" in text
     assert "infused" in change.say_attrition(change.attrition_block(c), 0.05, _study(msc=True))
+
+
+def test_a_users_trial_build_tells_its_own_story(tmp_path):
+    """One build of a small two-arm file with no cells and a low baseline: nothing of the paper,
+    no single-arm caveat, no MSC wording, the patient with a low baseline analysed, the flow
+    per arm with its reason and the uneven-exclusion sentence, params as resolved."""
+    from mscreport.cli import main
+
+    out = tmp_path / "reports"
+    assert main(["build", "--data", str(FIX / "arms_two.csv"), "--output", str(out), "-q"]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert (r["params"]["condition"], r["params"]["intervention"], r["params"]["inclusion_min"]) == \
+        ("unspecified", "the treatment", None)
+    assert r["data"]["rows_analysed"] == R["two"]["analysed"] and r["strata"]["below"]["n"] == 1
+    pages = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*.html")}
+    for name, text in pages.items():
+        if name.endswith("06_published.html"):
+            continue  # the published chapter explains its default (the paper's figures file) by name
+        for phrase in ("Matsuoka", "61 people", "paper's inclusion criterion", "There is no control group",
+                       "Without a control group", "infused", "after the infusion", "type 2 diabetes",
+                       "The 8 % cut-off", "larger mean fall but the larger p-value", "largest the paper",
+                       "RankWarning", "Warning:"):
+            assert phrase not in text, (name, phrase)
+    cohort_page = pages["01_cohort.html"]
+    assert "excluded: no follow-up HbA1c" in cohort_page and "lost different shares" in cohort_page
