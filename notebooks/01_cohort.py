@@ -90,13 +90,13 @@ ch.figure(describe.flow_figure(cohort),
 ch.say(describe.flow_sentence(cohort), basis="data")
 ch.table(describe.exclusion_table(cohort), "Excluded rows by reason", basis="data")
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ### Participant flow per arm
 #
 # In a controlled study (a cohort file with an `arm` column) the same accounting is given for
 # each arm: an exclusion that hits one arm more than the other can bias the comparison.
 
-# %%
+# %% tags=["study-arms"]
 arms.show_flow(ch)
 
 # %% [markdown] tags=["study-not-msc"]

@@ -136,7 +136,7 @@ t_severe = stats.paired_test(severe["hba1c_baseline"], severe["hba1c_followup"],
 lesson.print_result(t_severe, cohort, groups=("severe",),
                     fields=("n", "mean_change", "ci_low", "ci_high", "t", "df", "p"))
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ## Per arm: severity strata and the arm-by-severity interaction
 #
 # In a controlled study each arm is split into the same strata. Whether the between-arm
@@ -144,7 +144,7 @@ lesson.print_result(t_severe, cohort, groups=("severe",),
 # model of follow-up HbA1c on baseline, arm and stratum (an F-test comparing the models with
 # and without the interaction), not by comparing the strata's p-values.
 
-# %%
+# %% tags=["study-arms"]
 arms.show_strata(ch)
 
 # %% [markdown] tags=["teaching"]

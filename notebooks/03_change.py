@@ -113,7 +113,7 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
           "cohorts, 10-90 % and 25-75 % bands), the thick line the mean (median).",
           "Two panels of before-after lines for moderate and severe strata; most lines slope downwards.")
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ## Per arm: the controlled comparison
 #
 # With an `arm` column the question is not whether HbA1c fell in the treated arm but whether
@@ -124,10 +124,10 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
 # assumption) and the **Mann-Whitney** test (ranks only). The within-arm paired results come
 # first: they describe each arm, they do not compare them.
 
-# %%
+# %% tags=["study-arms"]
 arms.show_paired(ch)
 
-# %%
+# %% tags=["study-arms"]
 arms.show_paired_figure(ch)
 
 # %% [markdown]

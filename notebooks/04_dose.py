@@ -65,7 +65,7 @@ ch.record("dose", dose.interface())
 # %%
 arms.say_pooled(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ## Per arm: dose within each arm
 #
 # In a controlled study the sections below pool the arms. Dose usually varies only in the
@@ -74,7 +74,7 @@ arms.say_pooled(ch)
 # the same tests as below. Within an arm, dose is still not randomised: a dose effect within
 # an arm is no substitute for the comparison between the randomised arms (chapter 3).
 
-# %%
+# %% tags=["study-arms"]
 arms.show_dose(ch)
 
 # %% [markdown]

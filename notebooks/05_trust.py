@@ -64,7 +64,7 @@ blocks = trust_blocks(cohort, overall, by_stratum, dose)
 # %%
 arms.say_pooled(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ## Per arm: regression to the mean, normality, safety and durability
 #
 # With an `arm` column the questions of this chapter are asked of each arm: how strongly
@@ -73,7 +73,7 @@ arms.say_pooled(ch)
 # length of follow-up. Regression to the mean is the reason a controlled trial has a
 # comparator arm: it acts on both arms alike, so the comparison between them removes it.
 
-# %%
+# %% tags=["study-arms"]
 arms.show_trust(ch)
 
 # %% [markdown]

@@ -254,3 +254,18 @@ def test_a_users_trial_build_tells_its_own_story(tmp_path):
             assert phrase not in text, (name, phrase)
     cohort_page = pages["01_cohort.html"]
     assert "excluded: no follow-up HbA1c" in cohort_page and "lost different shares" in cohort_page
+
+
+def test_per_arm_sections_are_left_out_without_an_arm_column():
+    """Every "Per arm" heading of a chapter, and the cell that shows it, is tagged study-arms."""
+    import jupytext
+
+    for source in sorted((REPO_ROOT / "notebooks").glob("0[1-5]_*.py")):
+        for cell in jupytext.read(source).cells:
+            tags = cell.metadata.get("tags", [])
+            if ("Per arm" in cell.source or "per arm" in cell.source.split("\n")[0] or "arms.show_" in cell.source):
+                if cell.cell_type == "markdown" and not cell.source.lstrip().startswith("#"):
+                    continue
+                assert "study-arms" in tags, (source.name, cell.source[:60])
+    single = load_cohort(BUNDLED).study.tags()
+    assert "study-arms" not in single and "study-arms" in load_cohort(FIX / "arms_two.csv").study.tags()

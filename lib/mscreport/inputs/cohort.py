@@ -179,7 +179,8 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
         raise InputError([locate(p, raw) for p in problems])
 
     check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
-    study = replace(study, controlled=choose_reference(list_arms(analysed), params.get("reference_arm", "auto")) is not None)
+    study = replace(study, controlled=choose_reference(list_arms(analysed), params.get("reference_arm", "auto")) is not None,
+                    arms="arm" in raw.frame.columns)
     notes = [locate(p, raw) if p.row is not None else p for p in notes]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)

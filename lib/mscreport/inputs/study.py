@@ -26,7 +26,7 @@ MSC_COLUMNS = ("dose_cells", "msc_source")
 
 
 STUDY_TAGS = frozenset({"study-paper", "study-own", "study-msc", "study-not-msc", "study-controlled",
-                        "study-single-arm", "study-t2d", "study-not-t2d"})
+                        "study-single-arm", "study-t2d", "study-not-t2d", "study-arms", "study-no-arms"})
 
 
 def parse_inclusion_min(value) -> float | None | str:
@@ -64,6 +64,7 @@ class Study:
     msc: bool
     reconstruction: bool
     controlled: bool = False  # an arm column with a reference arm (a between-arm comparison is made)
+    arms: bool = False  # the file has an arm column (the chapters' "Per arm" sections; one arm: a note)
 
     @property
     def condition_words(self) -> str:
@@ -91,7 +92,8 @@ class Study:
         return frozenset({"study-paper" if self.reconstruction else "study-own",
                           "study-msc" if self.msc else "study-not-msc",
                           "study-controlled" if self.controlled else "study-single-arm",
-                          "study-t2d" if self.condition == "type_2_diabetes" else "study-not-t2d"})
+                          "study-t2d" if self.condition == "type_2_diabetes" else "study-not-t2d",
+                          "study-arms" if self.arms else "study-no-arms"})
 
     def params_entries(self) -> dict:
         """The resolved parameters as results.json ``params`` records them."""

@@ -3,7 +3,8 @@ build's study has every such tag (``inputs.study.Study.tags``), and the tag is t
 so that a kept cell renders exactly as an untagged one. A chapter states the paper's story in
 cells tagged ``study-paper`` and the user's cohort's in cells tagged ``study-own`` (likewise
 ``study-msc``/``study-not-msc``, ``study-controlled``/``study-single-arm``,
-``study-t2d``/``study-not-t2d``); run outside a build (nbval, Jupyter) every cell is shown."""
+``study-t2d``/``study-not-t2d``; a chapter's "Per arm" sections ``study-arms``: left out of a
+report without an arm column); run outside a build (nbval, Jupyter) every cell is shown."""
 
 from __future__ import annotations
 
