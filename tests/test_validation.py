@@ -290,7 +290,7 @@ def test_row_numbers_count_blank_lines(tmp_path):
 
 def test_no_patient_left_is_refused(tmp_path):
     path = write(tmp_path, "allx.csv", f"{HEADER}\nP01,5.5,5.4,1e9,UC,12\nP02,7.5,,1e9,UC,12\n")
-    refused(path, "-", "-", "no patient left to analyse", "all 2 rows are excluded")
+    refused(path, "-", "-", "no patient left to analyse", "all 2 rows are excluded", params=("inclusion_min=6.2",))
 
 
 # --------------------------------------------------------------------------- exclusions (exit 0)
@@ -373,8 +373,8 @@ def test_parquet_problem_rows(tmp_path):
 
 def test_mmol_mol_file_is_converted_with_the_master_equation():
     path = FIX / "mmol_mol.csv"
-    out = accepted(path, "hba1c_unit=mmol_mol")
-    cohort = load_cohort(path, {"hba1c_unit": "mmol_mol"})
+    out = accepted(path, "hba1c_unit=mmol_mol", "inclusion_min=6.2")  # the threshold in NGSP %, whatever the unit
+    cohort = load_cohort(path, {"hba1c_unit": "mmol_mol", "inclusion_min": "6.2"})
     # NGSP % = 0.0915 x IFCC + 2.15, by hand:
     # 58 -> 5.307 + 2.15 = 7.457;   48 -> 4.392 + 2.15 = 6.542
     # 75 -> 6.8625 + 2.15 = 9.0125; 60 -> 5.49 + 2.15 = 7.64
@@ -384,7 +384,7 @@ def test_mmol_mol_file_is_converted_with_the_master_equation():
     assert cohort.frame["change"].tolist() == pytest.approx([6.542 - 7.457, 7.64 - 9.0125], abs=1e-12)
     assert cohort.frame["stratum"].tolist() == ["moderate", "severe"]
     assert [e.row for e in cohort.excluded] == [3]
-    assert f"{path}:3:-: excluded: baseline HbA1c below moderate_min" in out
+    assert f"{path}:3:-: excluded: baseline HbA1c below the inclusion threshold" in out
 
 
 # --------------------------------------------------------------------------- parameters
