@@ -56,13 +56,15 @@ def below_inclusion(baseline, inclusion_min: float | None) -> np.ndarray:
 
 def assign_strata(baseline, severe_above: float, moderate_min: float = float("-inf")) -> pd.Categorical:
     """Each baseline's stratum: 'below' (< moderate_min), 'moderate', or 'severe' (``is_severe``),
-    as a categorical of ``STRATA`` (one byte per patient: a text per patient is 15 bytes, and
+    as a categorical of ``STRATA`` ('below' a category only when someone is in it) (one byte per patient: a text per patient is 15 bytes, and
     grouping by it hashes each)."""
     import numpy as np
     import pandas as pd
 
     b = np.asarray(baseline, dtype=float)
     codes = np.where(is_severe(b, severe_above), 2, np.where(b < moderate_min, 0, 1))
+    if not (codes == 0).any():  # no one below: the categories are the paper's two, as before
+        return pd.Categorical.from_codes((codes - 1).astype("int8"), categories=list(STRATA[1:]))
     return pd.Categorical.from_codes(codes.astype("int8"), categories=list(STRATA))
 
 
