@@ -72,7 +72,9 @@ def _published_file(v: str) -> str | None:
     """Empty, none, or an existing file (already made absolute by ``resolve_params``)."""
     if v in ("", "none") or Path(v).is_file():
         return None
-    return "file not found (give a YAML file of published figures, none, or leave it empty)"
+    from .published_kind import not_a_file_reason
+
+    return f"{not_a_file_reason(v)} (give a YAML file of published figures, none, or leave it empty)"
 
 
 PARAMETERS: tuple[ParamSpec, ...] = (

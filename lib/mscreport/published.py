@@ -37,7 +37,12 @@ def load_published(path=PUBLISHED_RESULTS) -> dict:
 
     try:
         with open(path, encoding="utf-8") as fh:
-            loaded = yaml.load(fh, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+            text = fh.read()
+        if Path(path) != PUBLISHED_RESULTS:  # a user's file: depth and integer limits (no traceback)
+            from .yamlfile import check_shape
+
+            check_shape(text, "published-figures file")
+        loaded = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError([Problem(str(path), None, None, f"cannot read the published-figures file: {exc}")]) from None
     if not isinstance(loaded, dict) or not isinstance(loaded.get("figures"), list):
