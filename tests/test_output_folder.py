@@ -160,11 +160,22 @@ def test_stale_staging_folders_of_a_killed_build_are_cleaned(tmp_path, one_chapt
 
 @pytest.mark.slow
 def test_a_killed_build_leaves_the_old_report_and_no_leftovers(tmp_path, one_chapter):
-    """Issue 14.3/14.7: SIGKILL or SIGTERM in the middle of a build."""
+    """Issue 14.3/14.7: SIGKILL or SIGTERM in the middle of a build. Its builds get a temporary
+    folder of their own (issue 24.14: it asserted over every kernel folder of the machine's)."""
     import signal
+    import tempfile
 
     import psutil
 
+    own_tmp = Path(tempfile.mkdtemp(prefix="mk", dir="/tmp"))  # short: kernel socket paths live there
+    one_chapter = {**one_chapter, "TMPDIR": str(own_tmp)}
+    try:
+        _killed_builds(tmp_path, one_chapter, own_tmp, signal, psutil)
+    finally:
+        shutil.rmtree(own_tmp, ignore_errors=True)
+
+
+def _killed_builds(tmp_path, one_chapter, own_tmp, signal, psutil):
     out = tmp_path / "F"
     assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
     before = _tree(out)
@@ -190,12 +201,8 @@ def test_a_killed_build_leaves_the_old_report_and_no_leftovers(tmp_path, one_cha
     # after SIGKILL the next build cleans the stale staging folder and kernel files
     assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
     assert not list(tmp_path.glob(".F.build-*"))
-    import tempfile
-
-    from mscreport.engine import OWNER_FILE, RUNTIME_PREFIX
-    for d in Path(tempfile.gettempdir()).glob(RUNTIME_PREFIX + "*"):  # kernel folders (connection files, keys)
-        owner = d / OWNER_FILE
-        assert owner.is_file() and psutil.pid_exists(int(owner.read_text())), f"stale kernel folder {d}"
+    leftovers = [d.name for d in own_tmp.iterdir() if "mscreport-kernels" in d.name]  # connection files, keys
+    assert not leftovers, f"stale kernel folders {leftovers}"
 
 
 @pytest.mark.slow

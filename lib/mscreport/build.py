@@ -158,6 +158,26 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
     chapter (the fallback) instead of one kernel per worker reused for its chapters."""
     from .snapshot import check_cohort_path
 
+    from . import stopped
+
+    where = str(output) if output else str(REPORTS_DIR)
+    try:
+        stopped.ensure_open_files(where)  # before anything: a limit too low to run is said at once (exit 6)
+        return _build(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
+    except stopped.BuildStopped as exc:
+        raise exc.report_kept() from None
+    except (MemoryError, ImportError, OSError) as exc:
+        if stopped.is_out_of_memory(exc):
+            raise stopped.out_of_memory(where).report_kept() from None
+        if stopped.is_out_of_files(exc):
+            raise stopped.out_of_files(where, exc).report_kept() from None
+        raise
+
+
+def _build(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels) -> int:
+    """``build`` once the process limits are checked."""
+    from .snapshot import check_cohort_path
+
     plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
     check_cohort_path(plan.data_path, plan.shown)
     if plan.out.is_symlink():
@@ -272,8 +292,19 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
     gigabytes its validation takes are returned before the chapters run (a process keeps what
     it once allocated); a smaller one in this process (no process start to pay)."""
     if plan.data_path.stat().st_size >= VALIDATE_APART_BYTES:
+        from concurrent.futures.process import BrokenProcessPool
+
+        from .stopped import worker_died
+
         with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as ex:
-            summary = ex.submit(_validate_summary, plan, work).result()
+            future = ex.submit(_validate_summary, plan, work)
+            procs = list((getattr(ex, "_processes", None) or {}).values())
+            try:
+                summary = future.result()
+            except BrokenProcessPool:
+                for proc in procs:
+                    proc.join(5)
+                raise worker_died(str(plan.out), [proc.exitcode for proc in procs]) from None
     else:
         summary = _validate_summary(plan, work)
     if "problems" in summary:
@@ -282,32 +313,43 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
 
 
 def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
-    from .engine import init_worker, make_runtime_dir
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .engine import init_worker, make_runtime_dir, remove_runtime_dir
+    from .stopped import worker_died
 
     runtime = make_runtime_dir()
     n_workers = max(1, min(plan.jobs or os.cpu_count() or 1, len(plan.chapters)))
     kernel_cwd = None if plan.fresh_kernels else str(NOTEBOOKS_DIR)  # kernels run in the chapters folder
-    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_spawn(), initializer=init_worker,
-                               initargs=(str(runtime), str((staging.work / "snapshot").absolute()), kernel_cwd))
-    for _ in range(n_workers):  # workers start their kernels and import while the cohort is validated
-        pool.submit(os.getpid)
-    interrupted = False
+    pool, procs, interrupted = None, [], False
     try:
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_spawn(), initializer=init_worker,
+                                   initargs=(str(runtime), str((staging.work / "snapshot").absolute()), kernel_cwd))
+        for _ in range(n_workers):  # workers start their kernels and import while the cohort is validated
+            pool.submit(os.getpid)
+        procs = list((getattr(pool, "_processes", None) or {}).values())
         return _run(plan, staging, pool)
+    except BrokenProcessPool:  # a worker died, at start-up or in a chapter: the build cannot finish
+        interrupted = True
+        for proc in procs:
+            proc.join(5)
+        raise worker_died(str(plan.out), [proc.exitcode for proc in procs]) from None
     except BaseException:
         interrupted = True
         raise
     finally:
-        if interrupted:  # stop the running chapters now: the workers kill their kernels
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
-        shutil.rmtree(runtime, ignore_errors=True)
+        if pool is not None:
+            if interrupted:  # stop the running chapters now: the workers kill their kernels
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.terminate()
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
+        remove_runtime_dir(runtime)
 
 
 def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     from .render import chapter_nav, write_index
     from .results import assemble_results, dumps
+    from .stopped import failure_stop
 
     summary = validate_once(plan, staging.work)
     print(summary["line"])
@@ -336,6 +378,9 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     for res in _results(pool, to_run):
         done += 1
         if "error" in res:
+            stop = failure_stop(f"{res['error']}\n{res.get('traceback', '')}", str(plan.out))
+            if stop is not None:  # its kernel out of memory or descriptors: the machine's limit, not the chapter's code
+                raise stop
             failures.append(res)
             print(f"[{done}/{total}] {res['name']:<14} FAILED after {res['elapsed']:.1f} s", file=sys.stderr)
             continue
@@ -361,18 +406,13 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
 
 
 def _results(pool, tasks: list[dict]):
-    """The chapters' results in order; a worker that died (killed, out of memory) fails the
-    chapters it had not finished instead of raising."""
-    from concurrent.futures.process import BrokenProcessPool
-
+    """The chapters' results in order. A worker that died (killed, out of memory) raises
+    BrokenProcessPool: the build stops (``stopped.worker_died``, exit 4)."""
     from .engine import run_chapter
 
     futures = [pool.submit(run_chapter, t) for t in tasks]
-    for task, fut in zip(tasks, futures):
-        try:
-            yield fut.result()
-        except BrokenProcessPool:
-            yield {"name": task["name"], "error": "its worker process died (killed, or out of memory?)", "elapsed": 0.0}
+    for fut in futures:
+        yield fut.result()
 
 
 def _report_failures(plan: BuildPlan, failures: list[dict]) -> int:

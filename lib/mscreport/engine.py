@@ -30,8 +30,7 @@ import time
 from pathlib import Path
 
 WATCH_INTERVAL_S = 0.5
-RUNTIME_PREFIX = "mscreport-kernels-"
-OWNER_FILE = "owner.pid"
+from .kernel_dirs import OWNER_FILE, PREFIX as RUNTIME_PREFIX  # noqa: E402,F401 - kernel folders: kernel_dirs
 FRESH_KERNELS_ENV = "MSCREPORT_FRESH_KERNELS"
 KERNEL_START_TIMEOUT_S = 60
 ENGINE_NAME = "mscreport-reused-kernel"
@@ -251,31 +250,25 @@ def skip_slow_optional_imports() -> None:
 
 def make_runtime_dir() -> Path:
     """A private (0700) folder for kernel connection files and sockets; short, for the
-    108-byte Unix socket path limit. Marked with the build's pid for stale cleaning."""
-    import tempfile
+    108-byte Unix socket path limit. Marked with the build's pid before it gets its name
+    (``kernel_dirs``), for stale cleaning."""
+    from .kernel_dirs import make_kernel_dir
 
-    d = Path(tempfile.mkdtemp(prefix=RUNTIME_PREFIX))
-    (d / OWNER_FILE).write_text(str(os.getpid()))
-    return d
+    return make_kernel_dir()
+
+
+def remove_runtime_dir(folder: Path) -> None:
+    """Remove a kernel folder so that nothing unmarked can stay (``kernel_dirs``)."""
+    from .kernel_dirs import remove_kernel_dir
+
+    remove_kernel_dir(folder)
 
 
 def clean_stale_runtime_dirs() -> list[Path]:
     """Remove kernel folders whose build process is gone (a killed build's leftovers)."""
-    import shutil
-    import tempfile
+    from .kernel_dirs import clean_left_behind
 
-    import psutil
-
-    removed = []
-    for d in Path(tempfile.gettempdir()).glob(RUNTIME_PREFIX + "*"):
-        try:
-            pid = int((d / OWNER_FILE).read_text().strip())
-        except (OSError, ValueError):
-            continue  # not ours
-        if pid != os.getpid() and not psutil.pid_exists(pid):
-            shutil.rmtree(d, ignore_errors=True)
-            removed.append(d)
-    return removed
+    return clean_left_behind()
 
 
 def _failure(task: dict, exc, out_path: Path, t0: float) -> dict:
