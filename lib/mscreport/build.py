@@ -59,6 +59,7 @@ class BuildPlan:
     columns: object = None  # a column_map.ColumnMap of the user's headers, or None
     manifest: dict = field(default_factory=dict)  # of the current output folder
     foreign: list[str] = field(default_factory=list)  # files there the build did not write (kept)
+    changed: list[str] = field(default_factory=list)  # files it wrote that were changed since (kept aside)
     fresh_kernels: bool = False  # a fresh kernel per chapter instead of one reused kernel per worker
 
     def elapsed(self) -> float:
@@ -180,8 +181,9 @@ def _build(data, params_file, overrides, output, jobs, force, argv, columns, fre
 
     plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
     check_cohort_path(plan.data_path, plan.shown)
-    if plan.out.is_symlink():
-        plan.out = plan.out.resolve()  # the swap replaces the folder the link points to, not the link
+    if plan.out.is_symlink() or plan.out.name in ("", ".", "..") or ".." in plan.out.parts:
+        # the swap replaces the folder a link points to, not the link; `.` and `sub/..` have a real name
+        plan.out = plan.out.resolve()
     plan.out.parent.mkdir(parents=True, exist_ok=True)
     outdir.check_writable(plan.out)  # before any chapter runs
     lock = outdir.OutputLock(plan.out)
@@ -217,6 +219,11 @@ def _locked_build(plan: BuildPlan) -> int:
     if set(plan.foreign) - outdir.KEPT_NEIGHBOURS and not plan.force:
         blocking = [f for f in plan.foreign if f not in outdir.KEPT_NEIGHBOURS]
         raise InputError([Problem(str(plan.out), None, None, outdir.describe_foreign(plan.out, blocking))])
+    from .kept_aside import changed_files, describe_changed
+
+    plan.changed = changed_files(plan.out, plan.manifest)  # pages the user edited since: theirs now
+    if plan.changed and not plan.force:
+        raise InputError([Problem(str(plan.out / plan.changed[0]), None, None, describe_changed(plan.changed))])
     clash = sorted(set(plan.foreign) & set(report_paths(plan.chapters)))
     if clash:  # even --force never overwrites a file the build did not write
         raise InputError([Problem(str(plan.out / clash[0]), None, None, outdir.CLASH_MESSAGE)])
@@ -397,7 +404,9 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     manifest = {"version": outdir.MANIFEST_VERSION, "data_path": plan.shown, "files": outdir.sha_listing(report),
                 "chapters": {c.name: {"key": keys[c.name], "records": records[c.name]} for c in plan.chapters}}
     outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above
-    outdir.install(staging, plan.out, plan.foreign)
+    kept = outdir.install(staging, plan.out, plan.foreign, plan.changed)
+    for was, now in kept:  # the user's edits, never deleted: say where they are
+        print(f"{was}: changed since mscreport wrote it; kept as {plan.out / now.relative_to(report)}", file=sys.stderr)
     ran = len(plan.chapters) - len(cached)
     kernels = "a fresh kernel per chapter" if plan.fresh_kernels else "one reused kernel per worker"
     print(f"wrote {plan.out}/index.html, {total} chapters x 2 renderings, results.json "

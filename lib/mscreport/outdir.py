@@ -83,9 +83,14 @@ def foreign_entries(out: Path, manifest: dict) -> list[str]:
         return []
     owned = owned_files(manifest)
     owned_dirs = {str(Path(rel).parent.as_posix()) for rel in owned} | OWN_DIRS
+    from .inplace import is_own_entry
+
     foreign = []
     for root, dirs, files in os.walk(out):
         rel_root = Path(root).relative_to(out)
+        if root == str(out):  # the lock file and staging folder of a build inside DIR are the build's
+            dirs[:] = [d for d in dirs if not is_own_entry(d, out / d)]
+            files[:] = [f for f in files if not is_own_entry(f, out / f)]
         for name in sorted(dirs):
             rel = (rel_root / name).as_posix()
             full = Path(root) / name
@@ -145,7 +150,10 @@ def check_writable(out: Path) -> None:
     before any chapter runs. The parent must take the staging folder and ``out`` (and the
     folders the build creates in it) must be writable for the swap and the removal of the
     old report."""
-    for folder in [out.parent] + [d for d in (out, *(out / n for n in OWN_DIRS)) if d.is_dir()]:
+    from .inplace import install_inside
+
+    beside = [] if install_inside(out) else [out.parent]  # a mount point is installed inside, its parent untouched
+    for folder in beside + [d for d in (out, *(out / n for n in OWN_DIRS)) if d.is_dir()]:
         try:
             _probe_writable(folder)
         except OSError as exc:
@@ -158,7 +166,10 @@ class OutputLock:
     """An exclusive ``flock`` on ``.DIR.lock`` beside DIR, held for the whole build."""
 
     def __init__(self, out: Path):
-        self.path = out.parent / f".{out.name}.lock"
+        from .inplace import INSIDE_LOCK, lock_inside
+
+        self.out = out
+        self.path = out / INSIDE_LOCK if lock_inside(out) else out.parent / f".{out.name}.lock"
         self.fd: int | None = None
 
     def acquire(self, announce=print) -> None:
@@ -172,7 +183,7 @@ class OutputLock:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
-            announce(f"{self.path.parent / self.path.name[1:-5]}: another build (pid {holder}) is writing this folder; waiting for it")
+            announce(f"{self.out}: another build (pid {holder}) is writing this folder; waiting for it")
             fcntl.flock(self.fd, fcntl.LOCK_EX)
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, str(os.getpid()).encode(), 0)
@@ -187,8 +198,11 @@ class OutputLock:
 def clean_stale_staging(out: Path) -> list[Path]:
     """Remove staging folders of earlier, killed builds into ``out`` (only those with our
     marker: the caller holds the lock, so none belongs to a running build)."""
+    from .inplace import INSIDE_STAGING_PREFIX
+
     removed = []
-    for d in out.parent.glob(f".{out.name}.build-*"):
+    inside = list(out.glob(f"{INSIDE_STAGING_PREFIX}*")) if out.is_dir() and not out.is_symlink() else []
+    for d in [*out.parent.glob(f".{out.name}.build-*"), *inside]:
         if d.is_dir() and not d.is_symlink() and (d / STAGING_MARKER).is_file():
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
@@ -201,9 +215,16 @@ class Staging:
 
     out: Path
     root: Path = field(init=False)
+    inside: bool = field(init=False)  # staged inside DIR and installed entry by entry (``inplace``)
 
     def __post_init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.build-", dir=self.out.parent))
+        from .inplace import INSIDE_STAGING_PREFIX, install_inside
+
+        self.inside = install_inside(self.out)
+        if self.inside:
+            self.root = Path(tempfile.mkdtemp(prefix=INSIDE_STAGING_PREFIX, dir=self.out))
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.build-", dir=self.out.parent))
         (self.root / STAGING_MARKER).write_text(str(os.getpid()))
         self.report.mkdir()
         (self.report / TEACHING_DIRNAME).mkdir()
@@ -254,15 +275,33 @@ def carry_foreign(out: Path, report: Path, foreign: list[str]) -> list[tuple[Pat
     return moves
 
 
-def install(staging: Staging, out: Path, foreign: list[str]) -> None:
+def install(staging: Staging, out: Path, foreign: list[str], changed: list[str] = ()) -> list[tuple[Path, Path]]:
     """Replace DIR by the staged report in one step; the old report ends in the staging
-    folder (removed by the caller). Foreign files (``--force``) are carried over."""
+    folder (removed by the caller). Foreign files (``--force``) are carried over; files the
+    build wrote but the user changed since (``changed``) are kept aside under new names
+    (``kept_aside``): returns those moves ``(from, to)``, ``to`` in the staged report."""
+    from .kept_aside import keep_changed
+
     report = staging.report
     moves = carry_foreign(out, report, foreign) if foreign else []
+    kept = []
     try:
+        kept = keep_changed(out, report, list(changed))
+    except BaseException:
+        for src, dst in reversed(moves):
+            os.replace(dst, src)
+        raise
+    moves += kept
+    try:
+        if staging.inside:  # a mount point, the root or the current folder: entry by entry, inside
+            from .inplace import INSIDE_LOCK, install_entries
+
+            (staging.root / "old").mkdir()
+            install_entries(report, out, staging.root / "old", keep={INSIDE_LOCK, staging.root.name})
+            return kept
         if not out.exists():
             os.rename(report, out)
-            return
+            return kept
         try:
             _exchange(report, out)
         except NotImplementedError:  # two renames: DIR is missing for a few microseconds
@@ -272,6 +311,7 @@ def install(staging: Staging, out: Path, foreign: list[str]) -> None:
         for src, dst in reversed(moves):
             os.replace(dst, src)
         raise
+    return kept
 
 
 def sha_listing(report: Path) -> dict[str, str]:
