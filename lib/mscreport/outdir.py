@@ -4,6 +4,8 @@
   SHA-256. A file or folder in DIR that the manifest does not list is *foreign*: the build
   refuses to write into DIR (exit 2) unless ``--force``, and even then it never deletes or
   overwrites a foreign file (foreign files are carried over into the new report unchanged).
+  A file the manifest lists but whose hash changed since is the user's too (``kept_aside``):
+  refused without ``--force``, kept aside as ``NAME.edited.html`` with it.
 * **Locked.** ``.DIR.lock`` beside DIR is held (``flock``) for the whole build: a second build
   into the same folder waits for the first. The lock is released by the kernel when the
   process ends, however it ends.
@@ -13,6 +15,8 @@
   the old report or the new one, never a mix; a build that fails or is killed leaves DIR as
   it was. Staging folders left by a killed build carry a marker and are removed by the next
   build into the same DIR (which holds the lock, so they cannot belong to a running build).
+* **Inside, when DIR cannot be swapped whole** (a mount point, the root, the current folder):
+  lock and staging live inside DIR and the report is installed entry by entry (``inplace``).
 """
 
 from __future__ import annotations
