@@ -389,3 +389,16 @@ def test_an_entry_by_entry_install_that_fails_is_undone(tmp_path, monkeypatch):
     inplace.install_entries(report, out, holder, keep={".hold"})
     assert {k: v for k, v in _tree(out).items() if not k.startswith(".hold/")} == {
         "a.html": b"new", "index.html": b"new", "teaching/a.html": b"new"}
+
+
+def test_the_lock_file_and_staging_inside_are_never_foreign(tmp_path):
+    """Issue 24.10: `--output .` refused its own lock file (`..lock`, written inside the folder)."""
+    out = tmp_path / "F"
+    (out / ".mscreport-build-abc").mkdir(parents=True)
+    (out / ".mscreport-build-abc" / outdir.STAGING_MARKER).write_text("1")
+    (out / ".mscreport-build-notours").mkdir()  # no marker: not ours
+    (out / ".mscreport.lock").write_text("1")
+    (out / "..lock").write_text("1")
+    (out / "sub").mkdir()
+    (out / "sub" / ".mscreport.lock").write_text("mine")  # only at the top level
+    assert outdir.foreign_entries(out, {}) == [".mscreport-build-notours/", "sub/"]
