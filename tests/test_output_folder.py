@@ -361,7 +361,7 @@ def test_a_mount_point_is_built_and_installed_inside(tmp_path, one_chapter, monk
     assert main(["build", "--output", str(out), "-p", "alpha=0.01"]) == 0  # the lock file is not foreign
 
 
-def test_an_entry_by_entry_install_that_fails_is_undone(tmp_path, monkeypatch):
+def test_an_entry_by_entry_install_that_fails_is_undone(tmp_path):
     from mscreport import inplace
 
     out, report, holder = tmp_path / "F", tmp_path / "new", tmp_path / "F" / ".hold"
@@ -381,12 +381,10 @@ def test_an_entry_by_entry_install_that_fails_is_undone(tmp_path, monkeypatch):
             raise OSError(5, "Input/output error", str(b))
         return real(a, b)
 
-    monkeypatch.setattr(outdir, "_exchange", fails_third)
     with pytest.raises(OSError):
-        inplace.install_entries(report, out, holder, keep={".hold"})
+        inplace.install_entries(report, out, holder, {".hold"}, fails_third)
     assert _tree(out) == before
-    monkeypatch.setattr(outdir, "_exchange", real)
-    inplace.install_entries(report, out, holder, keep={".hold"})
+    inplace.install_entries(report, out, holder, {".hold"}, real)
     assert {k: v for k, v in _tree(out).items() if not k.startswith(".hold/")} == {
         "a.html": b"new", "index.html": b"new", "teaching/a.html": b"new"}
 

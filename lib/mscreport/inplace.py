@@ -68,15 +68,13 @@ def install_inside(out: Path) -> bool:
     return out.exists() and (cwd == out or out in cwd.parents)
 
 
-def is_own_entry(name: str, path: Path) -> bool:
+def is_own_entry(name: str, path: Path, marker: str) -> bool:
     """A top-level entry of DIR that is the build's machinery, never a foreign file: the lock
-    file, or a staging folder carrying the staging marker."""
-    from .outdir import STAGING_MARKER
-
+    file, or a staging folder carrying the staging marker (a file named ``marker``)."""
     if name in (INSIDE_LOCK, FORMER_LOCK):
         return path.is_file() and not path.is_symlink()
     return (name.startswith(INSIDE_STAGING_PREFIX) and path.is_dir() and not path.is_symlink()
-            and (path / STAGING_MARKER).is_file())
+            and (path / marker).is_file())
 
 
 def _order(names: list[str]) -> list[str]:
@@ -85,13 +83,13 @@ def _order(names: list[str]) -> list[str]:
     return sorted(n for n in names if n not in last) + last
 
 
-def install_entries(report: Path, out: Path, holder: Path, keep: set[str]) -> None:
+def install_entries(report: Path, out: Path, holder: Path, keep: set[str], exchange) -> None:
     """Move every top-level entry of ``report`` into ``out``, swapping each with the entry of
     the same name (the old one ends in ``holder``, a folder inside ``out``); then move into
     ``holder`` the old entries the new report no longer has, except the names in ``keep``
-    (the lock, the staging folder). On failure, everything done is undone and the error raised."""
-    from .outdir import _exchange
-
+    (the lock, the staging folder). ``exchange(a, b)`` swaps two paths atomically (raising
+    NotImplementedError where it cannot). On failure, everything done is undone and the error raised."""
+    _exchange = exchange
     done: list[tuple[str, Path, Path]] = []  # (how, a, b) to undo
     try:
         new_names = _order(os.listdir(report))

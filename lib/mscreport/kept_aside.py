@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 def changed_files(out: Path, manifest: dict) -> list[str]:
     """Files the manifest lists (with a hash) that are still there but changed since (sorted
     relative paths). A missing file is not a change; a symbolic link is foreign already."""
-    from .outdir import file_sha
+    from .hashing import file_sha256 as file_sha
 
     changed = []
     for rel, sha in (manifest.get("files") or {}).items():

@@ -93,8 +93,8 @@ def foreign_entries(out: Path, manifest: dict) -> list[str]:
     for root, dirs, files in os.walk(out):
         rel_root = Path(root).relative_to(out)
         if root == str(out):  # the lock file and staging folder of a build inside DIR are the build's
-            dirs[:] = [d for d in dirs if not is_own_entry(d, out / d)]
-            files[:] = [f for f in files if not is_own_entry(f, out / f)]
+            dirs[:] = [d for d in dirs if not is_own_entry(d, out / d, STAGING_MARKER)]
+            files[:] = [f for f in files if not is_own_entry(f, out / f, STAGING_MARKER)]
         for name in sorted(dirs):
             rel = (rel_root / name).as_posix()
             full = Path(root) / name
@@ -301,7 +301,7 @@ def install(staging: Staging, out: Path, foreign: list[str], changed: list[str] 
             from .inplace import INSIDE_LOCK, install_entries
 
             (staging.root / "old").mkdir()
-            install_entries(report, out, staging.root / "old", keep={INSIDE_LOCK, staging.root.name})
+            install_entries(report, out, staging.root / "old", {INSIDE_LOCK, staging.root.name}, _exchange)
             return kept
         if not out.exists():
             os.rename(report, out)
