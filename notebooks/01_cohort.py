@@ -45,9 +45,9 @@ followup_window_months: float = 3.0  # months, long files: how far from followup
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import arms, basis, describe
-from mscreport.report import Chapter
-from mscreport.results import table1_block
+from mscreport.analysis import arms, basis, table_one as describe
+from mscreport.report.blocks import table1_block
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("cohort", globals())
 cohort = ch.cohort

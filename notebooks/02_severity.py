@@ -44,8 +44,9 @@ followup_window_months: float = 3.0  # months, long files: how far from followup
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import arms, basis, figures, strata
-from mscreport.report import Chapter
+from mscreport.analysis import arms, basis, strata
+from mscreport.display import figures
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
 cohort = ch.cohort
@@ -106,7 +107,8 @@ ch.table(shown, "Stratum sizes, mean change (% points) and paired t-test p for o
 # `t.test(severe$hba1c_followup, severe$hba1c_baseline, paired = TRUE)`):
 
 # %% tags=["teaching"]
-from mscreport import lesson, stats
+from mscreport.report import lesson
+from mscreport.methods import stats
 
 f = cohort.frame
 severe = f[f["stratum"] == "severe"]
@@ -143,7 +145,7 @@ arms.show_strata(ch)
 
 # %% [markdown] tags=["teaching", "solution"]
 # **Answer 2.** Moderate: severe means strictly above `severe_above`.
-# `lib/mscreport/strata.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
+# `lib/mscreport/core/groups.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
 
 # %% [markdown] tags=["teaching"]
 # 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?

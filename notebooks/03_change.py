@@ -44,10 +44,14 @@ followup_window_months: float = 3.0  # months, long files: how far from followup
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import arms, change, exercises, figures
-from mscreport.disclosure import hidden_groups
-from mscreport.report import Chapter, pairs_extra_table, paired_table
-from mscreport.results import analyse_overall, analyse_strata, strata_block
+from mscreport.analysis import arms, change
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.core.disclosure import hidden_groups
+from mscreport.display import figures
+from mscreport.display.tables import paired_table, pairs_extra_table
+from mscreport.report import exercises
+from mscreport.report.blocks import strata_block
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("change", globals())
 cohort = ch.cohort
@@ -91,7 +95,8 @@ ch.say(change.say_paired(overall, by_stratum, alpha), basis="paired")
 # follow-up − baseline, % points; `cohens_dz` is d_z):
 
 # %% tags=["teaching"]
-from mscreport import lesson, stats
+from mscreport.report import lesson
+from mscreport.methods import stats
 
 f = cohort.frame
 t_test = stats.paired_test(f["hba1c_baseline"], f["hba1c_followup"], alpha)

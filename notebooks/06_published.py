@@ -45,11 +45,13 @@ followup_window_months: float = 3.0  # months, long files: how far from followup
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import exercises
-from mscreport.dose import analyse_dose
-from mscreport.published import compare_published, published_for, show_assumptions, show_basis, show_comparison, show_implied
-from mscreport.report import Chapter
-from mscreport.results import analyse_overall, analyse_strata, comparison_block, reconstruction_block
+from mscreport.analysis.basis import show_basis
+from mscreport.analysis.dose import analyse_dose
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.analysis.published import compare_published, published_for, show_assumptions, show_comparison, show_implied
+from mscreport.report import exercises
+from mscreport.report.blocks import comparison_block, reconstruction_block
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("published", globals())
 cohort = ch.cohort

@@ -45,8 +45,8 @@ followup_window_months: float = 3.0  # months, long files: how far from followup
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport import trajectory
-from mscreport.report import Chapter
+from mscreport.analysis import trajectory
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("trajectory", globals())
 traj = trajectory.analyse_trajectory(ch.cohort)
@@ -95,7 +95,7 @@ trajectory.show_mixed_model(ch, traj)
 # per patient has no repeated measurements: the call then returns None.
 
 # %% tags=["teaching"]
-from mscreport import lesson
+from mscreport.report import lesson
 
 m = lesson.measurements(ch.cohort)
 lesson.print_result(trajectory.fit_mixed_model(m, ch.params["alpha"]), ch.cohort)

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.framing import OWN_TITLE, PAPER_TITLE, frame_report, inline_html
-from mscreport.params import DEFAULTS
-from mscreport.paths import DEFAULT_COHORT, bundled_cohort_sha256, is_bundled_cohort
-from mscreport.published import load_published
-from mscreport.render import write_index
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.report.framing import OWN_TITLE, PAPER_TITLE, frame_report, inline_html
+from mscreport.inputs.params import DEFAULTS
+from mscreport.core.paths import DEFAULT_COHORT, bundled_cohort_sha256, is_bundled_cohort
+from mscreport.analysis.published import load_published
+from mscreport.pipeline.render import write_index
 
 BUNDLED_SHA = bundled_cohort_sha256()
 

@@ -14,12 +14,14 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from mscreport import lesson, stats, trajectory
-from mscreport.chapters import list_chapters
-from mscreport.cohort import load_cohort
-from mscreport.disclosure import SUPPRESSED
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.render import TEACHING_ONLY
+from mscreport.report import lesson
+from mscreport.methods import stats
+from mscreport.analysis import trajectory
+from mscreport.pipeline.chapters import list_chapters
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.disclosure import SUPPRESSED
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.pipeline.render import TEACHING_ONLY
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 CHAPTERS = {c.name: c for c in list_chapters()}
@@ -93,7 +95,7 @@ def test_printed_result_is_rounded_and_flattened(tmp_path):
 
 def test_tables_inside_a_result_are_never_printed(tmp_path):
     """A result may carry a table (e.g. per-source groups, whose rows can be one patient)."""
-    from mscreport.dose import compare_sources
+    from mscreport.analysis.dose import compare_sources
 
     cohort = load_cohort(DEFAULT_COHORT)
     src = compare_sources(cohort)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from mscreport import outdir
-from mscreport.chapters import list_chapters
+from mscreport.pipeline import outdir
+from mscreport.pipeline.chapters import list_chapters
 from mscreport.cli import main
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 CHAPTERS = list_chapters()
 
@@ -121,7 +121,7 @@ def test_a_page_changed_since_the_build_is_refused_and_kept_aside_with_force(tmp
 
 
 def test_a_changed_page_is_kept_aside_under_a_free_name():
-    from mscreport.kept_aside import aside_name
+    from mscreport.pipeline.kept_aside import aside_name
 
     assert aside_name("index.html", lambda n: False) == "index.edited.html"
     assert aside_name("teaching/01_cohort.html", lambda n: False) == "teaching/01_cohort.edited.html"
@@ -247,8 +247,8 @@ def test_two_concurrent_builds_into_one_folder_never_mix(tmp_path, one_chapter):
 
 def test_a_neighbours_new_title_changes_a_chapters_cache_key(tmp_path):
     """Issue 14.9: cached neighbouring chapters kept an old chapter title in their navigation."""
-    from mscreport.build import chapter_key
-    from mscreport.chapters import ChapterInfo
+    from mscreport.pipeline.build import chapter_key
+    from mscreport.pipeline.chapters import ChapterInfo
 
     src = tmp_path / "01_a.py"
     src.write_text("# %% [markdown]\n# # A\n")
@@ -317,7 +317,7 @@ def _as_mount_point(monkeypatch, out: Path):
     detected as one, renaming the folder itself fails with EBUSY, probing its parent fails."""
     import errno
 
-    from mscreport import inplace
+    from mscreport.pipeline import inplace
 
     real_probe, real_exchange, real_rename = outdir._probe_writable, outdir._exchange, os.rename
     monkeypatch.setattr(inplace, "is_mount_point", lambda folder: Path(folder) == out)
@@ -362,7 +362,7 @@ def test_a_mount_point_is_built_and_installed_inside(tmp_path, one_chapter, monk
 
 
 def test_an_entry_by_entry_install_that_fails_is_undone(tmp_path):
-    from mscreport import inplace
+    from mscreport.pipeline import inplace
 
     out, report, holder = tmp_path / "F", tmp_path / "new", tmp_path / "F" / ".hold"
     for folder, text in ((out, "old"), (report, "new")):

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from mscreport import trajectory as tr
-from mscreport.chapters import list_chapters
-from mscreport.cohort import load_cohort
-from mscreport.figures import figure_data_uri
-from mscreport.params import DEFAULTS
-from mscreport.paths import DATA_DIR, REPO_ROOT
+from mscreport.analysis import trajectory as tr
+from mscreport.pipeline.chapters import list_chapters
+from mscreport.inputs.cohort import load_cohort
+from mscreport.display.figures import figure_data_uri
+from mscreport.inputs.params import DEFAULTS
+from mscreport.core.paths import DATA_DIR, REPO_ROOT
 
 PAGE_BUDGET = 150_000  # bytes: the README's promise, as tests/test_offline_html.py checks it for the bundled cohort
 FIGURE_BUDGET = 60_000  # bytes of one figure's data URI, leaving room for the page's text and tables

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from mscreport import engine, stopped
-from mscreport.chapters import list_chapters
+from mscreport.core import stopped
+from mscreport.pipeline import engine
+from mscreport.pipeline.chapters import list_chapters
 from mscreport.cli import main
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 CHAPTERS = list_chapters()
 KILLER = '''
@@ -67,7 +68,7 @@ def _build(env, *args, patch: str | None = None, limits: dict | None = None, tim
     killer's (pickled by reference, so the spawned worker runs it); ``limits``: rlimits."""
     code = "import sys\n"
     if patch:
-        code += f"import killworker, mscreport.engine as e\ne.{patch} = killworker.{patch}\n"
+        code += f"import killworker, mscreport.pipeline.engine as e\ne.{patch} = killworker.{patch}\n"
     code += "from mscreport.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
     def apply_limits():
@@ -124,7 +125,7 @@ def test_running_out_of_descriptors_anywhere_is_one_line_exit_6(monkeypatch, cap
     def no_more(*a, **k):
         raise OSError(24, "Too many open files")
 
-    monkeypatch.setattr("mscreport.cohort.load_cohort", no_more)
+    monkeypatch.setattr("mscreport.inputs.cohort.load_cohort", no_more)
     assert main(["validate", "data/reconstructed_cohort.csv"]) == stopped.EXIT_TOO_MANY_FILES
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "open files" in err and "ulimit -n" in err
@@ -135,7 +136,7 @@ def test_running_out_of_memory_anywhere_is_one_line_exit_5(monkeypatch, capsys):
     def no_memory(*a, **k):
         raise MemoryError
 
-    monkeypatch.setattr("mscreport.cohort.load_cohort", no_memory)
+    monkeypatch.setattr("mscreport.inputs.cohort.load_cohort", no_memory)
     assert main(["validate", "data/reconstructed_cohort.csv"]) == stopped.EXIT_OUT_OF_MEMORY
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "out of memory" in err and "Traceback" not in err
@@ -144,12 +145,12 @@ def test_running_out_of_memory_anywhere_is_one_line_exit_5(monkeypatch, capsys):
 def test_a_small_cohort_file_is_not_read_into_a_gibibyte_buffer(tmp_path):
     """Issue 24.12: under `ulimit -v 1500000` the build's MemoryError came from reading a 3 KB
     cohort with ``read(1 GiB + 1)``, which allocates the whole buffer first."""
-    from mscreport.readers import read_file_bytes
+    from mscreport.inputs.readers import read_file_bytes
 
     small = REPO_ROOT / "data" / "reconstructed_cohort.csv"
     code = textwrap.dedent(f"""
         import resource, sys
-        from mscreport.readers import read_file_bytes
+        from mscreport.inputs.readers import read_file_bytes
         resource.setrlimit(resource.RLIMIT_AS, (600 << 20, resource.RLIM_INFINITY))
         data = read_file_bytes({str(small)!r})
         print(len(data))

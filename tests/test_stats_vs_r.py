@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mscreport import stats
-from mscreport.cohort import load_cohort
-from mscreport.dose import adjust_dose_for_baseline, analyse_dose, compare_sources
-from mscreport.params import DEFAULTS
-from mscreport.results import analyse_overall, analyse_strata, compute_results
+from mscreport.methods import stats
+from mscreport.inputs.cohort import load_cohort
+from mscreport.analysis.dose import adjust_dose_for_baseline, analyse_dose, compare_sources
+from mscreport.inputs.params import DEFAULTS
+from mscreport.report.blocks import compute_results
+from mscreport.analysis.paired import analyse_overall, analyse_strata
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -690,7 +691,7 @@ def test_new_calls_match_r_on_the_sleep_data():
 
 
 def test_reconstruction_bounds_match_r():
-    from mscreport.published import derived_bounds
+    from mscreport.analysis.published import derived_bounds
 
     ours, r = derived_bounds(), REF["reconstruction"]
     assert [x["n_severe"] for x in ours["severe_range"]] == [x["n_severe"] for x in r["severe_range"] if x["prints_as_6_7"]]

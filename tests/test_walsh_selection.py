@@ -6,7 +6,7 @@ on data with many equal values, and at the ranks Hodges-Lehmann asks for."""
 import numpy as np
 import pytest
 
-from mscreport import stats
+from mscreport.methods import stats
 
 
 def _sorted_walsh(x):
