@@ -1,4 +1,4 @@
-"""An output folder that cannot be swapped whole: built beside, installed inside.
+"""An output folder that cannot be swapped whole: staged inside it and installed entry by entry.
 
 ``outdir`` installs a report by swapping the whole output folder DIR with a staging folder
 beside it, in one rename. Some folders cannot take part in such a swap:
