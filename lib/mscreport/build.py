@@ -309,14 +309,24 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
             try:
                 summary = future.result()
             except BrokenProcessPool:
-                for proc in procs:
-                    proc.join(5)
-                raise worker_died(str(plan.out), [proc.exitcode for proc in procs]) from None
+                raise worker_died(str(plan.out), _exit_codes(procs)) from None
     else:
         summary = _validate_summary(plan, work)
     if "problems" in summary:
         raise InputError(summary["problems"])
     return summary
+
+
+def _exit_codes(procs: list, wait_s: float = 5.0) -> list[int | None]:
+    """The exit codes of the pool's processes once they have ended (negative: the signal that
+    killed one). The pool's own thread may reap a process at the same moment, so a code that
+    reads None is read again for a while."""
+    deadline = time.monotonic() + wait_s
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    while any(proc.exitcode is None for proc in procs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [proc.exitcode for proc in procs]
 
 
 def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
@@ -338,9 +348,7 @@ def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
         return _run(plan, staging, pool)
     except BrokenProcessPool:  # a worker died, at start-up or in a chapter: the build cannot finish
         interrupted = True
-        for proc in procs:
-            proc.join(5)
-        raise worker_died(str(plan.out), [proc.exitcode for proc in procs]) from None
+        raise worker_died(str(plan.out), _exit_codes(procs)) from None
     except BaseException:
         interrupted = True
         raise
