@@ -140,8 +140,9 @@ arms.show_paired_figure(ch)
 # own interval; the plain median change is shown beside it. We follow R's `wilcox.test`:
 # exact p-values only for n < 50 without ties or zero changes, otherwise the normal
 # approximation with tie and continuity correction. On that approximate path R finds the
-# Hodges-Lehmann interval by root-finding; ours uses the Walsh-average order statistics,
-# which can differ slightly. When both tests agree, the conclusion does not hinge on normality.
+# Hodges-Lehmann estimate and interval by root-finding on the normal statistic, and so does
+# this report (the same numbers as R). When both tests agree, the conclusion does not hinge
+# on normality.
 
 # %%
 extra = change.analyse_change(cohort)

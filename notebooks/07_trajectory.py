@@ -45,12 +45,12 @@ followup_window_months: float = 3.0  # months, long files: how far from followup
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 
 # %%
-from mscreport.analysis import trajectory
+from mscreport.analysis import mmrm, trajectory
 from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("trajectory", globals())
 traj = trajectory.analyse_trajectory(ch.cohort)
-ch.record("longitudinal", trajectory.interface_block(traj))
+ch.record("longitudinal", mmrm.with_mmrm(ch.cohort, trajectory.interface_block(traj)))
 
 # %% [markdown]
 # ## The data

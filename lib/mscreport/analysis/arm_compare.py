@@ -27,6 +27,7 @@ import pandas as pd
 from mscreport.analysis.arm_dose import analyse_dose_by_arm
 from mscreport.analysis.arm_trust import analyse_trust_by_arm
 from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.analysis.trial import with_trial_analyses
 from mscreport.core.groups import arm_cohort, ordered_arms
 from mscreport.methods.stats import mann_whitney, welch_test
 
@@ -216,3 +217,10 @@ def arm_flow(cohort) -> pd.DataFrame:
                          "analysed": [int((f["arm"] == a).sum()) for a in names],
                          "moderate": [int(((f["arm"] == a) & (f["stratum"] == "moderate")).sum()) for a in names],
                          "severe": [int(((f["arm"] == a) & (f["stratum"] == "severe")).sum()) for a in names]})
+
+
+def arms_block(cohort) -> dict | None:
+    """results.json ``arms``: the per-arm analysis (``analyse_arms``) with the trial analyses of
+    the contract merged in (``trial.with_trial_analyses``); None without an ``arm`` column."""
+    result = analyse_arms(cohort)
+    return None if result is None else with_trial_analyses(cohort, result.interface())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mscreport.analysis.arm_compare import ONE_ARM_NOTE, ArmsResult, analyse_arms, arm_flow
+from mscreport.analysis.arm_compare import ONE_ARM_NOTE, ArmsResult, analyse_arms, arm_flow, arms_block
 from mscreport.analysis.arm_dose import hidden_dose_cells, say_arm_dose, say_arm_dose_tests, arm_dose_rows
 from mscreport.analysis.arm_trust import (format_durability_by_arm, format_normality_by_arm,
                                           format_rtm_by_arm, format_safety_by_arm, say_rtm_by_arm)
@@ -89,7 +89,7 @@ def show_paired(ch) -> None:
     """Chapter 3: record the ``arms`` block; show the paired analysis per arm and the
     between-arm comparison with a sentence per arm; or the 'no arm column' note."""
     result = analyse_arms(ch.cohort)
-    ch.record("arms", None if result is None else result.interface())
+    ch.record("arms", arms_block(ch.cohort))
     if result is None:
         ch.say(NO_ARM_NOTE)
         return

@@ -45,6 +45,7 @@ def hodges_lehmann_block(cohort, paired: dict) -> dict:
     for g, r in paired.items():
         d = _changes(cohort, g)
         out[g] = {"estimate": r.hl_estimate, "ci_low": r.hl_ci_low, "ci_high": r.hl_ci_high,
+                  "conf_level": r.hl_conf_level,  # R's attr(conf.int, "conf.level")
                   "exact": ("exact" in r.wilcoxon_method) if r.wilcoxon_method else None,
                   "median_change": float(np.median(d)) if len(d) else None,
                   "zeros": int(np.sum(d == 0)), "n": r.n, "wilcoxon_v": r.wilcoxon_v, "wilcoxon_p": r.wilcoxon_p}

@@ -41,6 +41,7 @@ import numpy as np
 from scipy import special
 from scipy import stats as st
 
+from mscreport.methods.hodges_lehmann import hodges_lehmann_normal
 from mscreport.methods.tidy import TidyResult
 
 EXACT_BELOW = 50  # ?wilcox.test: "an exact p-value is computed if the samples contain less than 50 finite values and there are no ties"
@@ -175,6 +176,7 @@ class SignedRankResult(TidyResult):
     hl_ci_low: float | None
     hl_ci_high: float | None
     hl_method: str
+    hl_conf_level: float | None = None  # R's attr(conf.int, "conf.level"): 1 - alpha unless R lowers it
 
 
 @lru_cache(maxsize=None)
@@ -356,7 +358,9 @@ def _signed_rank_normal_p(v: float, runs: RankRuns) -> float:
 
 def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
     """R's ``wilcox.test(d, conf.int = TRUE)`` (two-sided, mu = 0, correct = TRUE):
-    scipy.stats.wilcoxon for the test, the Walsh averages for Hodges-Lehmann."""
+    scipy.stats.wilcoxon for the test; Hodges-Lehmann as R: on the exact path the Walsh
+    averages (their median, and the order statistics at the signed-rank quantiles), on the
+    normal path (ties, zeros, n >= 50) the roots R's uniroot finds (``hodges_lehmann``)."""
     d = _clean(d)
     ds = np.sort(d)  # one sort serves the signed ranks and Hodges-Lehmann
     # ?wilcox.test: zero differences are dropped (scipy's zero_method="wilcox")
@@ -385,26 +389,33 @@ def signed_rank_test(d, alpha: float = 0.05) -> SignedRankResult:
         # in the data's order, as before
         p = st.wilcoxon(d[d != 0], zero_method="wilcox", correction=True,
                         method="exact" if exact else "asymptotic").pvalue
+    if not exact:
+        # R finds the estimate and the interval by uniroot on the normal statistic of the
+        # shifted differences (the interval's with, the estimate's without the continuity
+        # correction): neither is a Walsh-average order statistic (hodges_lehmann.py)
+        hl = hodges_lehmann_normal(x, alpha)
+        hl_method = "normal approximation (roots of the signed-rank statistic, R's uniroot)" + (
+            f"; {hl.note}" if hl.note else "")
+        return SignedRankResult(n, v, _num(p), method, hl.estimate, hl.ci_low, hl.ci_high, hl_method, hl.conf_level)
+    # wilcox.test(conf.int = TRUE), exact: the Walsh averages at qsignrank(alpha / 2, n), the
+    # estimate their median
     m = n * (n + 1) // 2  # Walsh averages (x_i + x_j) / 2, i <= j
-    if exact:
-        # wilcox.test(conf.int = TRUE), exact: the Walsh averages at qsignrank(alpha / 2, n)
-        qu = max(qsignrank(alpha / 2, n), 1)
-        kth = (qu - 1, m - qu)
-        hl_method = "exact (Walsh averages at signed-rank quantiles)"
-    else:
-        # R finds this interval with uniroot on the normal approximation; the Walsh-average
-        # order statistics at the normal quantile approximate it (the estimate, their
-        # median, is the same)
-        k = int(math.floor(m / 2 - st.norm.ppf(1 - alpha / 2) * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)))
-        k = max(k, 0)
-        kth = (k, m - 1 - k)
-        hl_method = "normal approximation (Walsh-average order statistics)"
+    qu = max(qsignrank(alpha / 2, n), 1)
+    kth = (qu - 1, m - qu)
+    hl_method = "exact (Walsh averages at signed-rank quantiles)"
+    conf_level = 1 - alpha
+    achieved = 2 * float(_signrank_cdf(n)[qu - 1])  # R: achieved.alpha <- 2 * psignrank(trunc(qu) - 1, n)
+    if achieved - alpha > alpha / 2:  # R: "requested conf.level not achievable"
+        conf_level = 1 - float(f"{achieved:.2g}")  # R: 1 - signif(achieved.alpha, 2)
+        hl_method += f"; requested confidence level not achievable: R's interval is at {conf_level:g}"
     half = m // 2
     wanted = sorted({*kth, half, max(half - 1, 0)})
     got = dict(zip(wanted, walsh_order_statistics(x, wanted, presorted=True)))
     est = got[half] if m % 2 else (got[half - 1] + got[half]) / 2
     lo, hi = got[kth[0]], got[kth[1]]
-    return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method)
+    return SignedRankResult(n, v, _num(p), method, est, lo, hi, hl_method, conf_level)
+
+
 # ---------------------------------------------------------------- Shapiro-Wilk
 # Royston's algorithm AS R94 (Appl. Statist. 1995;44:547-551) in double precision, as R's
 # shapiro.test (src/library/stats/src/swilk.c). Kept rather than scipy.stats.shapiro, which
@@ -545,6 +556,7 @@ class PairedResult(TidyResult):
     hl_estimate: float | None = None
     hl_ci_low: float | None = None
     hl_ci_high: float | None = None
+    hl_conf_level: float | None = None  # R's level of the HL interval (lower than 1 - alpha where R cannot reach it)
     note: str = ""
 
     def interface(self) -> dict:
@@ -603,7 +615,7 @@ def paired_test(baseline, followup, alpha: float = 0.05, rank_tests: bool = True
                         p=_num(p), wilcoxon_p=sr.p, cohens_dz=_num(dz), se_change=se,
                         shapiro_w=sw_w, shapiro_p=sw_p, wilcoxon_v=sr.v, wilcoxon_method=sr.method,
                         hl_estimate=sr.hl_estimate, hl_ci_low=sr.hl_ci_low, hl_ci_high=sr.hl_ci_high,
-                        note="; ".join(notes))
+                        hl_conf_level=sr.hl_conf_level, note="; ".join(notes))
 
 
 # ---------------------------------------------------------------- two groups

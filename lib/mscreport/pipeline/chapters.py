@@ -23,6 +23,12 @@ class ChapterInfo:
     def html_name(self) -> str:
         return f"{self.name}.html"
 
+    @property
+    def topic(self) -> str:
+        """The name without its number (03_change: change): how a page refers to a chapter
+        whatever its place in the order."""
+        return self.name.partition("_")[2]
+
 
 def _title_and_question(text: str) -> tuple[str, str]:
     """The chapter's '# Title' and its '**Question:** ...' paragraph (to the next blank line)."""
@@ -40,3 +46,8 @@ def list_chapters(directory: Path = NOTEBOOKS_DIR) -> list[ChapterInfo]:
         title, question = _title_and_question(path.read_text(encoding="utf-8"))
         out.append(ChapterInfo(path.stem, path, title or path.stem, question))
     return out
+
+
+def chapter_on(chapters, topic: str) -> ChapterInfo | None:
+    """The chapter of ``chapters`` on ``topic`` (``ChapterInfo.topic``); None when there is none."""
+    return next((c for c in chapters if c.topic == topic), None)

@@ -14,6 +14,9 @@ import html
 import re
 from pathlib import Path
 
+import jinja2
+from markupsafe import Markup
+
 from mscreport.display import fmt
 from mscreport.core.disclosure import hidden_in_results
 from mscreport.core.jsondata import jsonable
@@ -24,8 +27,11 @@ from mscreport.analysis.published import say_reproduction
 from mscreport.core.groups import POOLED, is_controlled
 from mscreport.display.arm_tables import key_findings_table
 from mscreport.inputs.params import shown_value
+from mscreport.pipeline.chapters import chapter_on
 from mscreport.report.framing import frame_report, inline_html
 
+INDEX_TEMPLATE = "index_page.html.j2"  # in templates/mscreport/, beside nbconvert's chapter template
+PUBLISHED_TOPIC = "published"  # the chapter comparing with the published figures (ChapterInfo.topic)
 TEACHING_ONLY = "teaching"  # cell tag: only in the teaching rendering (exercises, asides)
 _HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\">(.*?)</h\1>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
@@ -219,77 +225,73 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
     return fmt.html_table(frame, caption, number)
 
 
-def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
-    """index.html: key findings, one figure, the chapters in both renderings, parameters,
-    data and provenance, and the command that rebuilds it."""
-    e = fmt.escape
+@functools.lru_cache(maxsize=None)
+def _index_template():
+    """templates/mscreport/index_page.html.j2, autoescaped with the report's own escaping."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "mscreport"), autoescape=True,
+                             finalize=_escaped, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    return env.get_template(INDEX_TEMPLATE)
 
+
+def _escaped(value) -> Markup:
+    """Jinja's finalize for the index: a value that is already HTML (``Markup``) as it is, any
+    other escaped by ``fmt.escape`` as on every other page (quotes as &quot; and &#x27;,
+    where markupsafe would write &#34; and &#39;)."""
+    return value if hasattr(value, "__html__") else Markup(fmt.escape(value))
+
+
+def index_figure(extras: dict, pooled: bool) -> dict | None:
+    """The index's figure (a chapter's ``headline_figure`` record): src, alt and caption, the
+    caption saying the groups are pooled over arms when ``pooled``; None when no chapter gave one."""
+    fig = extras.get("headline_figure")
+    if not fig:
+        return None
+    caption = fig["caption"].rstrip(".") + f"; {POOLED}." if pooled else fig["caption"]
+    return {"src": fig["src"], "alt": fig["alt"], "caption": caption}
+
+
+def index_values(chapters, results: dict, extras: dict) -> dict:
+    """Everything the index page shows, as values for ``index_page.html.j2``: plain text (the
+    template escapes it) or ``Markup`` for what is already HTML (stylesheet, tables, framing)."""
     prov = results.get("provenance", {})
     data = results.get("data", {})
-    framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), Path(str(data.get("path", ""))).name)
-    synthetic = bool(data.get("synthetic", framing.bundled))
+    data_file = Path(str(data.get("path", ""))).name
+    framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), data_file)
     reconstruction = bool(data.get("reconstruction", framing.bundled))  # marks and the paper's wording
-
-    banner = ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> This report is built from the <em>reconstructed "
-              "cohort</em>: synthetic patients constructed to reproduce the summary figures Matsuoka et al. publish. "
-              "The paper's patient-level data are not public. The report demonstrates and teaches the analysis; it "
-              "says nothing about real patients beyond what the paper already reports.</p>") if reconstruction \
-        else ("<p class=\"msc-banner\"><strong>Synthetic data.</strong> Every row of this cohort file is marked "
-              "synthetic (column <code>synthetic</code>): invented patients. The report demonstrates the analysis; it "
-              "says nothing about real patients.</p>")
-    legend = f"<p class=\"msc-basis-legend\">{inline_html(LEGEND.replace('**', '*'))}</p>" if reconstruction else ""
-    banner = banner + legend if synthetic else ""
-    data_mark = f" [{e(mark('data'))}]" if reconstruction else ""
-
     n_arm_tables = int(is_controlled(results.get("arms")))  # the between-arm table leads when arms exist
-    fig = extras.get("headline_figure")
-    figure = ""
-    if fig:
-        caption = fig["caption"].rstrip(".") + f"; {POOLED}." if n_arm_tables else fig["caption"]
-        figure = (f"<figure class=\"msc-figure\"><img src=\"{e(fig['src'])}\" alt=\"{e(fig['alt'])}\"/>"
-                  f"<figcaption><strong>Figure 1.</strong> {e(caption)}</figcaption></figure>")
-    cards = "".join(
-        f"<div class=\"msc-card\"><h3>{i}. {e(c.title)}</h3><p>{e(c.question)}</p>"
-        f"<p><a href=\"{e(c.html_name)}\">Read</a> · <a href=\"{TEACHING_DIRNAME}/{e(c.html_name)}\">Teach (code and exercises)</a></p></div>"
-        for i, c in enumerate(chapters, 1))
     comp = results.get("published_comparison") or []
     agree = sum(1 for c in comp if c.get("agrees"))
-    reproduction_text = index_reproduction_text(results, reconstruction, agree, len(comp))
     # after the key findings: a user's cohort leads with its own results, compared only with a file it gave
-    reproduction = (f"<p>{inline_html(reproduction_text)}\n(<a href=\"06_published.html\">published vs reproduced</a>).</p>"
-                    if comp else "")
+    reproduction = (Markup(inline_html(index_reproduction_text(results, reconstruction, agree, len(comp))))
+                    if comp else None)
+    return {
+        "css": Markup(_css()),
+        "title": framing.title,
+        "description": Markup(inline_html(framing.description)),
+        "synthetic": bool(data.get("synthetic", framing.bundled)),
+        "reconstruction": reconstruction,
+        "legend": Markup(inline_html(LEGEND.replace("**", "*"))),
+        "between_arm_table": Markup(key_findings_table(results, 1)),
+        "within_group_table": Markup(headline_table(results, 1 + n_arm_tables, marked=reconstruction)),
+        "reproduction": reproduction,
+        "published_chapter": chapter_on(chapters, PUBLISHED_TOPIC),
+        "figure": index_figure(extras, pooled=bool(n_arm_tables)),
+        "chapters": list(chapters),
+        "teaching_dir": TEACHING_DIRNAME,
+        "data": {"file": data_file, "sha256": data.get("sha256", ""), "rows_read": data.get("rows_read"),
+                 "rows_analysed": data.get("rows_analysed"), "excluded": len(data.get("excluded", []))},
+        "data_mark": mark("data") if reconstruction else None,
+        "params_table_number": 2 + n_arm_tables,
+        "params": [(k, shown_value(k, v)) for k, v in results.get("params", {}).items()],
+        "provenance": {"built_at": prov.get("built_at"), "git_commit": prov.get("git_commit"),
+                       "git_dirty": bool(prov.get("git_dirty")), "python": prov.get("python"),
+                       "packages": list((prov.get("packages") or {}).items()),
+                       "command": prov.get("command", "mscreport build")},
+    }
 
-    params_rows = "".join(f"<tr><th scope=\"row\"><code>{e(k)}</code></th><td>{e(shown_value(k, v))}</td></tr>"
-                          for k, v in results.get("params", {}).items())
-    excluded = len(data.get("excluded", []))
-    pkgs = ", ".join(f"{e(k)} {e(v)}" for k, v in (prov.get("packages") or {}).items())
-    command = prov.get("command", "mscreport build")
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(framing.title)}: report</title><style>{_css()}</style></head>
-<body class="msc-page">
-<h1>{e(framing.title)}</h1>
-<p>{inline_html(framing.description)} Change = follow-up \u2212 baseline: a fall in HbA1c is negative.</p>
-{banner}
-<h2 id="findings">Key findings</h2>
-{key_findings_table(results, 1)}
-{headline_table(results, 1 + n_arm_tables, marked=reconstruction)}
-{reproduction}
-{figure}
-<h2 id="chapters">Chapters</h2>
-<div class="msc-cards">{cards}</div>
-<h2 id="data">Data and parameters</h2>
-<p>Cohort file <code>{e(Path(str(data.get('path', ''))).name)}</code>, SHA-256 <code>{e(data.get('sha256', ''))}</code>:
-{e(data.get('rows_read'))} rows read, {e(data.get('rows_analysed'))} analysed, {excluded} excluded (reasons in the cohort chapter){data_mark}.
-All numbers are in <a href="results.json">results.json</a>.</p>
-<table class="msc-table"><caption>Table {2 + n_arm_tables}. Parameters of this build</caption><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>{params_rows}</tbody></table>
-<h2 id="provenance">Provenance</h2>
-<ul>
-<li>Built: {e(prov.get('built_at'))}</li>
-<li>Git commit: <code>{e(prov.get('git_commit'))}</code>{' (with uncommitted changes)' if prov.get('git_dirty') else ''}</li>
-<li>Python {e(prov.get('python'))}; {pkgs}</li>
-<li>Rebuild with: <code>{e(command)}</code> (from the repository root, after <code>make report</code> has set up <code>.venv</code>)</li>
-</ul>
-</body></html>
-"""
+
+def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
+    """index.html: key findings, one figure, the chapters in both renderings, parameters,
+    data and provenance, and the command that rebuilds it (``index_page.html.j2``)."""
+    page = _index_template().render(index_values(chapters, results, extras))
     path.write_text(keep_relations_together(page), encoding="utf-8")

@@ -9,8 +9,9 @@ computed is None (JSON null).
 from __future__ import annotations
 
 from mscreport.analysis import trust
-from mscreport.analysis.arm_compare import analyse_arms
+from mscreport.analysis.arm_compare import arms_block
 from mscreport.analysis.change import analyse_change
+from mscreport.analysis.mmrm import with_mmrm
 from mscreport.analysis.dose import adjusted_dose_block, analyse_dose, compare_sources
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.published import (compare_published, derived_bounds, implies_bounds, published_for,
@@ -106,12 +107,7 @@ def compute_results(cohort) -> dict:
         "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"], published),
         "strata_counts": strata_counts_block(cohort),
         "arms": arms_block(cohort),
-        "longitudinal": interface_block(analyse_trajectory(cohort)),
+        "longitudinal": with_mmrm(cohort, interface_block(analyse_trajectory(cohort))),
     }
     return assemble_results(cohort.data_block(), cohort.params, [records])[0]
 
-
-def arms_block(cohort) -> dict | None:
-    """The ``arms`` block (None without an ``arm`` column)."""
-    result = analyse_arms(cohort)
-    return None if result is None else result.interface()
