@@ -170,7 +170,7 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
         return _build(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels, request)
     except BuildStopped as exc:
         raise exc.report_kept() from None
-    except (MemoryError, ImportError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - only the machine's limits are turned into a stop; the rest re-raised
         if is_out_of_memory(exc):
             raise out_of_memory(where).report_kept() from None
         if is_out_of_files(exc):
