@@ -141,6 +141,18 @@ def test_running_out_of_memory_anywhere_is_one_line_exit_5(monkeypatch, capsys):
     assert err.count("\n") == 1 and "out of memory" in err and "Traceback" not in err
 
 
+def test_a_thread_that_cannot_start_for_lack_of_memory_is_exit_5(monkeypatch, capsys):
+    """Under `ulimit -v 400000` the CSV reader could not start its worker thread (its stack is
+    memory too): an ArrowException traceback, exit 1."""
+    def no_thread(*a, **k):
+        raise RuntimeError("Unknown error: Failed to launch worker thread: Resource temporarily unavailable")
+
+    monkeypatch.setattr("mscreport.cohort.load_cohort", no_thread)
+    assert main(["validate", "data/reconstructed_cohort.csv"]) == stopped.EXIT_OUT_OF_MEMORY
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory" in err
+
+
 def test_a_small_cohort_file_is_not_read_into_a_gibibyte_buffer(tmp_path):
     """Issue 24.12: under `ulimit -v 1500000` the build's MemoryError came from reading a 3 KB
     cohort with ``read(1 GiB + 1)``, which allocates the whole buffer first."""

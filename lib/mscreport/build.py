@@ -167,7 +167,7 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
         return _build(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
     except stopped.BuildStopped as exc:
         raise exc.report_kept() from None
-    except (MemoryError, ImportError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - only the machine's limits are turned into a stop; the rest re-raised
         if stopped.is_out_of_memory(exc):
             raise stopped.out_of_memory(where).report_kept() from None
         if stopped.is_out_of_files(exc):

@@ -218,12 +218,6 @@ def main(argv: list[str] | None = None) -> int:
     except BuildStopped as exc:  # the machine stopped it: a worker died, memory or descriptors ran out
         print(exc, file=sys.stderr)
         return exc.code
-    except (MemoryError, ImportError) as exc:  # an import too: a library that cannot be mapped into memory
-        if not is_out_of_memory(exc):
-            raise
-        stop = out_of_memory(getattr(args, "output", None) or getattr(args, "file", None) or "-")
-        print(stop, file=sys.stderr)
-        return stop.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -231,17 +225,23 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except OSError as exc:  # e.g. an output folder that cannot be written; the path is always named
-        if is_out_of_memory(exc):
-            stop = out_of_memory(getattr(args, "output", None) or getattr(args, "file", None) or "-")
-            print(stop, file=sys.stderr)
-            return stop.code
-        if is_out_of_files(exc):
-            stop = out_of_files(getattr(args, "output", None) or getattr(args, "file", None) or "-", exc)
-            print(stop, file=sys.stderr)
-            return stop.code
+        if is_out_of_memory(exc) or is_out_of_files(exc):
+            return _stopped(args, exc)
         where = exc.filename or getattr(args, "output", None) or "-"
         print(f"{safe_field(where)}:-:-: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - memory running out, whatever raised it (an import, a thread)
+        if not is_out_of_memory(exc):
+            raise
+        return _stopped(args, exc)
+
+
+def _stopped(args, exc: BaseException) -> int:
+    """Print the one line of a build or check stopped by memory or descriptors; its exit code."""
+    where = getattr(args, "output", None) or getattr(args, "file", None) or "-"
+    stop = out_of_memory(where) if is_out_of_memory(exc) else out_of_files(where, exc)
+    print(stop, file=sys.stderr)
+    return stop.code
 
 
 if __name__ == "__main__":

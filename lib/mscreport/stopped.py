@@ -44,14 +44,15 @@ def is_out_of_files(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE)
 
 
-MEMORY_SIGNS = ("MemoryError", "failed to map segment", "Cannot allocate memory", "std::bad_alloc")
+MEMORY_SIGNS = ("MemoryError", "failed to map segment", "Cannot allocate memory", "std::bad_alloc",
+                "Failed to launch worker thread", "can't start new thread")
 FILES_SIGNS = ("Too many open files", "Errno 24]", "Errno 23]")
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
-    """A MemoryError, or an import that could not map a library for lack of address space."""
-    return isinstance(exc, MemoryError) or (isinstance(exc, (ImportError, OSError))
-                                            and any(sign in str(exc) for sign in MEMORY_SIGNS[1:]))
+    """A MemoryError, or an error whose message says memory ran out: a library that could not be
+    mapped, a thread that could not be started (its stack is memory too), whatever raised it."""
+    return isinstance(exc, MemoryError) or any(sign in str(exc) for sign in MEMORY_SIGNS[1:])
 
 
 def failure_stop(error: str, where: str) -> "BuildStopped | None":
