@@ -9,7 +9,7 @@ the data row. Invariant: ``rows_read == len(frame) + len(excluded)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +20,10 @@ from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.params import DEFAULTS
 from mscreport.inputs.longitudinal import read_long
 from mscreport.inputs.readers import RawTable, read_cohort_file
+from mscreport.inputs.study import Study, resolve_study
 from mscreport.inputs.synthetic import is_reconstruction, is_synthetic
 from mscreport.inputs.validators import check_frame
-from mscreport.core.groups import check_reference_arm
+from mscreport.core.groups import check_reference_arm, choose_reference, list_arms
 from mscreport.inputs.column_map import resolve_column_map
 from mscreport.inputs.shared import shared_result
 
@@ -58,6 +59,12 @@ class Cohort:
         return None if self.header_row is None else self.header_row + int(row)
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
+    study: Study | None = None  # study.resolve_study: condition, intervention, inclusion_min as resolved
+
+    @property
+    def resolved_params(self) -> dict:
+        """The parameters with every ``auto`` resolved (results.json ``params``)."""
+        return {**self.params, **(self.study.params_entries() if self.study else {})}
     # what is computed from this cohort (``once``), and where a build's chapters share it; neither is
     # data: not compared, not copied by ``dataclasses.replace`` (a new cohort starts with none)
     kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -161,11 +168,14 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
         columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
     raw = read_cohort_file(path, columns)
     frame, long = raw.frame, None
+    reconstruction = is_reconstruction(raw.sha256, raw.frame)
+    study = resolve_study(params, reconstruction, raw.frame.columns)
+    rules = {**params, "inclusion_min": study.inclusion_min}  # the exclusion rule as resolved
     if dd.detect_layout(frame.columns) == "long":  # one row per measurement: derive the wide frame (longitudinal.py)
-        long = read_long(frame, str(path), params)
+        long = read_long(frame, str(path), rules)
         frame = long.wide
     try:
-        analysed, excluded, problems, notes = check_frame(frame, str(path), params, raw.headers)
+        analysed, excluded, problems, notes = check_frame(frame, str(path), rules, raw.headers)
         if long:
             excluded, notes = sorted(excluded + long.excluded), notes + long.notes
     except InputError:
@@ -178,6 +188,8 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
         raise InputError([locate(p, raw) for p in problems])
 
     check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
+    study = replace(study, controlled=choose_reference(list_arms(analysed), params.get("reference_arm", "auto")) is not None,
+                    arms="arm" in raw.frame.columns)
     notes = [locate(p, raw) if p.row is not None else p for p in notes]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
@@ -188,4 +200,4 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
                   column_map=columns.as_dict() if columns else {},
                   synthetic=is_synthetic(raw.sha256, raw.frame),
-                  reconstruction=is_reconstruction(raw.sha256, raw.frame), longitudinal=long)
+                  reconstruction=reconstruction, study=study, longitudinal=long)

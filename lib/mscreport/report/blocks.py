@@ -19,6 +19,7 @@ from mscreport.analysis.published import (compare_published, derived_bounds, imp
 from mscreport.analysis.strata import count_strata, threshold_sensitivity
 from mscreport.analysis.table_one import describe_cohort
 from mscreport.analysis.trajectory import analyse_trajectory, interface_block
+from mscreport.core.disclosure import solve_splits
 from mscreport.report.results import assemble_results
 
 
@@ -57,6 +58,15 @@ def strata_counts_block(cohort) -> list[dict]:
     return count_strata(cohort).to_dict("records")
 
 
+def disclosure_block(cohort) -> dict:
+    """``disclosure``: the mode and the groups pages hide, solved over every split and crossing
+    (``disclosure.solve_splits``), so pages made from results.json (the index) hide the same."""
+    solved = solve_splits(cohort.frame)
+    return {"mode": cohort.params.get("disclosure", "standard"),
+            "hidden_on_pages": {"strata": sorted(solved["stratum"]), "dose_groups": sorted(solved["dose_group"]),
+                                "sources": sorted(solved["msc_source"]), "arms": sorted(solved["arms"])}}
+
+
 def table1_block(cohort) -> dict:
     """``table1``: Table 1's tidy rows (variable, level, group, n, denominator, summaries)."""
     return {"rows": describe_cohort(cohort).to_dict("records")}
@@ -69,7 +79,9 @@ def trust_blocks(cohort, overall, strata, dose) -> dict:
             "durability": trust.durability(cohort),
             "holm": trust.holm_block(trust.subgroup_family(strata, dose)),
             "sample_size": trust.sample_size_block(overall.mean_change, overall.sd_change,
-                                                   derived_bounds(alpha=alpha)["overall_sd_bound"], alpha,
+                                                   # the paper's SD bound only for its reconstruction
+                                                   derived_bounds(alpha=alpha)["overall_sd_bound"] if cohort.reconstruction
+                                                   else None, alpha,
                                                    cohort.params["dropout"])}
 
 
@@ -108,6 +120,7 @@ def compute_results(cohort) -> dict:
         "strata_counts": strata_counts_block(cohort),
         "arms": arms_block(cohort),
         "longitudinal": with_mmrm(cohort, interface_block(analyse_trajectory(cohort))),
+        "disclosure": disclosure_block(cohort),
     }
-    return assemble_results(cohort.data_block(), cohort.params, [records])[0]
+    return assemble_results(cohort.data_block(), cohort.resolved_params, [records])[0]
 
