@@ -72,6 +72,8 @@ condition: str = "auto"  # type_2_diabetes, type_1_diabetes, prediabetes or unsp
 intervention: str = "auto"  # what was given; auto: the paper's MSC infusion for its reconstruction, MSC with dose_cells or msc_source, the treatment otherwise
 inclusion_min: str = "auto"  # NGSP %: lower baselines are excluded; none: nobody excluded for a low baseline; auto: 6.2 for the paper's reconstruction, none otherwise
 mcid: float = 0.5  # % points: smallest between-arm difference that matters clinically
+visits: str = "auto"  # months: nominal visits of a controlled long file's MMRM, e.g. 6,12,24; auto: the distinct post-baseline times (at most 12)
+visit_window: str = "auto"  # months: a measurement this close to a visit counts for it; auto: half the smallest gap
 
 # %%
 from mscreport.analysis import mmrm, trajectory

@@ -136,3 +136,16 @@ def test_readme_parameter_table_is_generated_from_params():
     assert [r.split("|")[1].strip() for r in rows] == [f"`{p.name}`" for p in PARAMETERS]
     # the defaults as a reader types them: 1e9 cells, not 1000000000.0
     assert "| `dose_cutoff` | float | `1e9` | cells |" in table and "| `severe_above` | float | `8` |" in table
+
+
+def test_the_mmrm_visits_and_window_are_checked_where_they_are_given():
+    """visits/visit_window (the MMRM's nominal visits, months): a bad value is a parameter
+    problem (exit 2 before any chapter), not a ValueError inside chapter 7."""
+    from mscreport.core.errors import InputError
+    from mscreport.inputs.params import parse_visits, resolve_params
+
+    assert resolve_params(overrides=["visits=24,6,12", "visit_window=3"])["visits"] == "24,6,12"
+    assert parse_visits("24,6,12") == [6.0, 12.0, 24.0] and parse_visits("auto") is None
+    for bad in (["visits=6,x"], ["visits=0,6"], ["visit_window=0"], ["visit_window=soon"]):
+        with pytest.raises(InputError):
+            resolve_params(overrides=bad)

@@ -57,6 +57,7 @@ import pandas as pd
 
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.groups import ordered_arms
+from mscreport.inputs.params import parse_visits
 
 MAX_DISTINCT_VISITS = 12  # more distinct post-baseline times than this: parameter visits needed
 MIN_PER_ARM_AT_VISIT = 2  # a visit where an arm has fewer patients is dropped
@@ -498,18 +499,6 @@ def rows_from_model_frame(model_frame: pd.DataFrame) -> pd.DataFrame:
     post = mf[(mf["months"] > 0) & mf["patient_id"].isin(base.index)].copy()
     post["baseline"] = post["patient_id"].map(base).to_numpy(float)
     return post
-
-
-def parse_visits(value) -> list[float] | None:
-    """Parameter ``visits`` (months) as a sorted list: "6,12,24", a list of numbers, or empty /
-    ``auto`` / None for none. A bad value raises ValueError (the parameter check reports it)."""
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto", "none")):
-        return None
-    items = value.split(",") if isinstance(value, str) else list(value)
-    visits = sorted(float(v) for v in items)
-    if not visits or any(not math.isfinite(v) or v <= 0 for v in visits):
-        raise ValueError(f"visits must be positive months, got {value!r}")
-    return visits
 
 
 def with_mmrm(cohort, longitudinal_block: dict | None) -> dict | None:

@@ -19,6 +19,7 @@ from mscreport.core.units import UNITS
 from mscreport.inputs.date_formats import DATE_FORMATS, parse_date_format
 from mscreport.core.paths import resolve_data_path
 from mscreport.display.fmt import fmt_value
+from mscreport.inputs.published_kind import not_a_file_reason
 from mscreport.inputs.study import AUTO, CONDITIONS, check_inclusion_min
 from mscreport.inputs.yamlfile import load_mapping
 
@@ -77,7 +78,7 @@ def _published_file(v: str) -> str | None:
     """Empty, none, or an existing file (already made absolute by ``resolve_params``)."""
     if v in ("", "none") or Path(v).is_file():
         return None
-    return "file not found (give a YAML file of published figures, none, or leave it empty)"
+    return f"{not_a_file_reason(v)} (give a YAML file of published figures, none, or leave it empty)"
 
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -155,7 +156,44 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "smallest between-arm difference in HbA1c that matters clinically; a controlled study's ANCOVA "
               "interval is judged against it",
               _between(0.0, 5.0, lo_open=True)),
+    ParamSpec("visits", str, AUTO, "months",
+              "nominal visits of a controlled study's long file for its mixed model for repeated measures, e.g. "
+              "6,12,24; auto = the distinct post-baseline times when there are at most 12",
+              lambda v: _problem_of(parse_visits, v), numbers_as_text=True),
+    ParamSpec("visit_window", str, AUTO, "months",
+              "a measurement within this of a nominal visit counts for it; auto = half the smallest gap between "
+              "visits",
+              lambda v: None if v.strip().lower() == AUTO else _between(0.0, 1200.0, lo_open=True)(_number(v)),
+              numbers_as_text=True),
 )
+
+def parse_visits(value) -> list[float] | None:
+    """Parameter ``visits`` (months) as a sorted list: "6,12,24", a list of numbers, or empty /
+    ``auto`` / None for none. A bad value raises ValueError (the parameter check reports it)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto", "none")):
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    visits = sorted(float(v) for v in items)
+    if not visits or any(not math.isfinite(v) or v <= 0 for v in visits):
+        raise ValueError(f"visits must be positive months, got {value!r}")
+    return visits
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return math.nan
+
+
+def _problem_of(parse, value) -> str | None:
+    """A parser's ValueError as a parameter check's message (None when it parses)."""
+    try:
+        parse(value)
+    except ValueError:
+        return "expected auto or positive months separated by commas, e.g. 6,12,24"
+    return None
+
 
 PARAMS_BY_NAME = {p.name: p for p in PARAMETERS}
 DEFAULTS = {p.name: p.default for p in PARAMETERS}
