@@ -60,6 +60,12 @@ class BuildPlan:
     manifest: dict = field(default_factory=dict)  # of the current output folder
     foreign: list[str] = field(default_factory=list)  # files there the build did not write (kept)
     fresh_kernels: bool = False  # a fresh kernel per chapter instead of one reused kernel per worker
+    source: str | None = None  # a database URL as given (data_path cannot hold one); None for files and folders
+
+    @property
+    def data_source(self) -> str:
+        """What the cohort is read from: the URL as given, else the path."""
+        return self.source or str(self.data_path)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t_start
@@ -115,7 +121,11 @@ def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None,
     check_published_path(params)  # a bad published-figures file is bad input (exit 2), before any chapter
     data_path = Path(data) if data else DEFAULT_COHORT
     shown = data if data else _display_path(DEFAULT_COHORT)
-    return BuildPlan(data_path=data_path, shown=str(shown), params=params,
+    from .field_files import is_database_url, shown_source
+
+    source = str(data) if data and is_database_url(data) else None  # a URL: Path() would fold its '//'
+    shown = shown_source(shown)  # never a password
+    return BuildPlan(data_path=data_path, shown=str(shown), params=params, source=source,
                      out=Path(output) if output else REPORTS_DIR, chapters=list_chapters(), jobs=jobs,
                      force=force, argv=tuple(argv), t_start=t0, columns=columns,
                      fresh_kernels=bool(fresh_kernels) or fresh_kernels_requested())
@@ -159,7 +169,10 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
     from .snapshot import check_cohort_path
 
     plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels)
-    check_cohort_path(plan.data_path, plan.shown)
+    from .field_files import is_source_not_file
+
+    if not is_source_not_file(plan.data_source):  # a folder or a database (OMOP) is read where it is
+        check_cohort_path(plan.data_path, plan.shown)
     if plan.out.is_symlink():
         plan.out = plan.out.resolve()  # the swap replaces the folder the link points to, not the link
     plan.out.parent.mkdir(parents=True, exist_ok=True)
@@ -235,17 +248,27 @@ def load_snapshot_cohort(plan: BuildPlan, work: Path):
     from .cohort import load_cohort
     from .snapshot import copy_and_hash, save_snapshot
 
+    from .field_files import is_source_not_file
+
     (work / "input").mkdir()
-    copy, sha = copy_and_hash(plan.data_path, plan.shown, work / "input")
+    if is_source_not_file(plan.data_source):  # an OMOP folder or database: read in place, hashed as extracted
+        copy, sha = plan.data_source, None
+    else:
+        copy, sha = copy_and_hash(plan.data_path, plan.shown, work / "input")
 
     def renamed(p: Problem) -> Problem:
-        return dc.replace(p, file=plan.shown) if p.file == str(copy) else p
+        if p.file == str(copy):
+            return dc.replace(p, file=plan.shown)
+        if str(p.file).startswith(str(copy) + "/"):  # a table of a folder (omop.py names them FOLDER/table)
+            return dc.replace(p, file=plan.shown.rstrip("/") + str(p.file)[len(str(copy)):])
+        return p
 
     try:
         cohort = load_cohort(copy, plan.params, plan.columns)
     except InputError as exc:
         raise InputError([renamed(p) for p in exc.problems]) from None
-    cohort = dc.replace(cohort, path=plan.shown, sha256=sha, notes=tuple(renamed(p) for p in cohort.notes),
+    cohort = dc.replace(cohort, path=plan.shown, sha256=sha or cohort.sha256,
+                        excluded=cohort.excluded, notes=tuple(renamed(p) for p in cohort.notes),
                         file_notes=tuple(renamed(p) for p in cohort.file_notes))
     save_snapshot(cohort, work / "snapshot")
     return cohort
@@ -271,7 +294,10 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
     ``VALIDATE_APART_BYTES`` or more is validated in a short-lived process, so that the
     gigabytes its validation takes are returned before the chapters run (a process keeps what
     it once allocated); a smaller one in this process (no process start to pay)."""
-    if plan.data_path.stat().st_size >= VALIDATE_APART_BYTES:
+    from .field_files import is_source_not_file
+
+    large = is_source_not_file(plan.data_source) or plan.data_path.stat().st_size >= VALIDATE_APART_BYTES
+    if large:  # a folder or a database may hold millions of rows: validated apart too
         with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as ex:
             summary = ex.submit(_validate_summary, plan, work).result()
     else:
@@ -459,6 +485,9 @@ def rebuild_command(argv) -> str:
 def _without_folders(arg: str) -> str:
     """An argument with an absolute path cut to its file name: ``/a/b/c.csv`` and
     ``published_path=/a/b/f.yaml`` become ``c.csv`` and ``published_path=f.yaml``."""
+    from .field_files import shown_source
+
+    arg = shown_source(arg)  # a database URL without its password
     name, sep, value = arg.partition("=")
     if sep and os.path.isabs(value):
         return f"{name}={Path(value).name}"

@@ -19,7 +19,7 @@ from . import dictionary as dd
 from .errors import InputError, Problem
 from .params import DEFAULTS
 from .longitudinal import read_long
-from .readers import RawTable, read_cohort_file
+from .readers import RawTable, read_cohort_file  # noqa: F401 (read_cohort_file: other modules import it here)
 from .synthetic import is_reconstruction, is_synthetic
 from .validators import check_frame
 
@@ -55,6 +55,7 @@ class Cohort:
         return None if self.header_row is None else self.header_row + int(row)
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
+    data_format: str = ""  # field_files.LAYOUTS: adam, omop_files, omop_duckdb, omop_database ("": wide or long)
 
     def once(self, key: str, compute, shared: bool = False):
         """``compute()`` the first time ``key`` is asked of this cohort, the same result after:
@@ -110,7 +111,8 @@ class Cohort:
 
     def data_block(self) -> dict:
         """The ``data`` block of results.json."""
-        block = {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
+        block = {"path": self.path, "format": self.data_format or ("long" if self.longitudinal is not None else "wide"),
+                 "sha256": self.sha256, "rows_read": self.rows_read,
                  "rows_analysed": self.rows_analysed, "synthetic": self.synthetic,
                  "reconstruction": self.reconstruction,
                  "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
@@ -151,34 +153,43 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
         from .column_map import resolve_column_map
 
         columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
-    raw = read_cohort_file(path, columns)
+    from .field_files import read_source
+
+    raw, field_data = read_source(path, params, columns)  # ADaM / OMOP: the long frame, HbA1c in NGSP % (field_files.py)
+    if field_data is not None:
+        params = {**params, "hba1c_unit": "percent"}
     frame, long = raw.frame, None
     if dd.detect_layout(frame.columns) == "long":  # one row per measurement: derive the wide frame (longitudinal.py)
-        long = read_long(frame, str(path), params)
+        long = read_long(frame, raw.path, params)
         frame = long.wide
+        if frame.empty:  # every patient excluded by the long rules: say why, by reason
+            why = pd.Series([reason for _, reason in long.excluded], dtype=object).value_counts()
+            raise InputError([Problem(raw.path, None, None, f"no patient left to analyse: all {long.n_patients} patients "
+                                      "are excluded (" + "; ".join(f"{k}: {r}" for r, k in why.items()) + ")")])
     try:
-        analysed, excluded, problems, notes = check_frame(frame, str(path), params, raw.headers)
+        analysed, excluded, problems, notes = check_frame(frame, raw.path, params, raw.headers)
         if long:
             excluded, notes = sorted(excluded + long.excluded), notes + long.notes
     except InputError:
         raise
     except Exception as exc:  # a cell type no check foresaw: still a readable message, never a traceback
-        raise InputError([Problem(str(path), None, None,
+        raise InputError([Problem(raw.path, None, None,
                                   f"cannot check this file ({type(exc).__name__}: {exc}); save it as CSV "
                                   "and try again, and please report this as an mscreport bug")]) from None
     if problems:
         raise InputError([locate(p, raw) for p in problems])
     from .arms import check_reference_arm
 
-    check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
+    check_reference_arm(analysed, params, raw.path)  # reference_arm must name one arm: exit 2 otherwise
     notes = [locate(p, raw) if p.row is not None else p for p in notes]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
     present = tuple(c.name for c in dd.COLUMNS if c.name in analysed.columns or c.name in raw.frame.columns)
-    return Cohort(path=str(path), sha256=raw.sha256, rows_read=long.n_patients if long else len(raw.frame), frame=analysed,
+    cohort = Cohort(path=str(path), sha256=raw.sha256, rows_read=long.n_patients if long else len(raw.frame), frame=analysed,
                   excluded=tuple(Exclusion(r, reason, row_arm(frame, r)) for r, reason in excluded),
                   columns_present=present, params=params, notes=cell_notes,
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
                   column_map=columns.as_dict() if columns else {},
                   synthetic=is_synthetic(raw.sha256, raw.frame),
                   reconstruction=is_reconstruction(raw.sha256, raw.frame), longitudinal=long)
+    return field_data.finish(cohort) if field_data is not None else cohort
