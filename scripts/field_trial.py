@@ -76,7 +76,7 @@ def write_adlb(trial: pd.DataFrame, path: Path) -> None:
     import pyreadstat
 
     pyreadstat.write_xport(adlb_frame(trial), str(path), file_label="ADLB constructed trial", table_name="ADLB",
-                           variable_format={"ADT": "DATE9.", "TRTSDT": "DATE9."})
+                           variable_format={"ADT": "DATE9.", "TRTSDT": "DATE9."}, file_format_version=5)
 
 
 def write_omop(trial: pd.DataFrame, folder: Path) -> Path:

@@ -60,7 +60,7 @@ def main() -> None:
                     frame[c] = pd.to_numeric(frame[c].replace("", None)).astype("float64")
             formats = {c: "DATE9." for c in DATES if c in frame.columns}
             pyreadstat.write_xport(frame, str(OUT / f"{name}.xpt"), file_label=label, table_name=name[:8].upper(),
-                                   variable_format=formats)
+                                   variable_format=formats, file_format_version=5)
             print(f"wrote {OUT / (name + '.xpt')}: {len(frame)} rows, {frame.shape[1]} columns")
 
 
