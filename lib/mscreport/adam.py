@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
-from .field_files import FieldData, note
+from .field_files import FieldData, file_head, note
 from .units import ifcc_to_ngsp
 
 HBA1C_CODES = ("HBA1C", "HBA1CHGB", "A1C", "HGBA1C")
@@ -54,11 +54,7 @@ MAX_LISTED = 20
 def is_sas_file(path) -> bool:
     """A SAS transport or SAS7BDAT file, by its first bytes (else by its suffix)."""
     p = Path(str(path))
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(32)
-    except OSError:
-        return p.suffix.lower() in (".xpt", ".sas7bdat")
+    head = file_head(p, 32)  # b"" for a FIFO, a device or a missing file: readers refuses those
     return head.startswith(_XPT_MAGIC) or head.startswith(_SAS7BDAT_MAGIC) or (
         p.suffix.lower() in (".xpt", ".sas7bdat") and bool(head))
 

@@ -267,7 +267,8 @@ def load_snapshot_cohort(plan: BuildPlan, work: Path):
         cohort = load_cohort(copy, plan.params, plan.columns)
     except InputError as exc:
         raise InputError([renamed(p) for p in exc.problems]) from None
-    cohort = dc.replace(cohort, path=plan.shown, sha256=sha or cohort.sha256,
+    database = cohort.data_format.startswith("omop")  # a folder or a database: the extracted rows' canonical hash
+    cohort = dc.replace(cohort, path=plan.shown, sha256=cohort.sha256 if database or sha is None else sha,
                         excluded=cohort.excluded, notes=tuple(renamed(p) for p in cohort.notes),
                         file_notes=tuple(renamed(p) for p in cohort.file_notes))
     save_snapshot(cohort, work / "snapshot")

@@ -112,6 +112,21 @@ def read_source(path, params: dict, columns=None) -> tuple[RawTable, FieldData |
     return raw, None
 
 
+def file_head(path, n: int) -> bytes:
+    """The first ``n`` bytes of a regular file; b"" for anything else (a FIFO, a device, a
+    folder, a missing file: never opened, so nothing can hang; ``readers`` words the refusal)."""
+    import os
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(str(path)).st_mode):
+            return b""
+        with open(str(path), "rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return b""
+
+
 def note(file: str, column: str | None, message: str) -> Problem:
     """A note (``FILE:-:COLUMN: note: ...``): changes nothing that is analysed."""
     return Problem(file, None, column, f"note: {message}")

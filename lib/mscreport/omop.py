@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
-from .field_files import FieldData, is_database_url, note, shown_source
+from .field_files import FieldData, file_head, is_database_url, note, shown_source
 from .units import ifcc_to_ngsp
 
 DEFAULT_CONCEPTS = (3004410, 3005673)  # LOINC 4548-4 and 17856-6 (data/README.md cites the vocabulary)
@@ -62,12 +62,7 @@ def is_duckdb_file(path) -> bool:
     """A DuckDB database file, by its header ('DUCK' at byte 8)."""
     if is_database_url(path):
         return False
-    try:
-        with open(str(path), "rb") as fh:
-            head = fh.read(12)
-    except OSError:
-        return False
-    return head[8:12] == b"DUCK"
+    return file_head(path, 12)[8:12] == b"DUCK"
 
 
 def parse_ids(text: str, name: str) -> tuple[int, ...]:
@@ -166,6 +161,10 @@ class _Source:
         is a problem naming the file, the key and the column: ``check_file_cells``)."""
         folder = Path(self.source)
         self.files = {}
+        if not any((folder / f"{t}{x}").is_file() for t in TABLES for x in (".csv", ".parquet")):
+            raise InputError([Problem(self.shown, None, None, "this is a folder, not a cohort file: give the path of a "
+                                      "CSV, XLSX or Parquet file, an ADaM dataset, or an OMOP folder holding "
+                                      "measurement.csv and cohort.csv")])
         for table in (*TABLES, "cohort_definition"):
             found = [folder / f"{table}{suffix}" for suffix in (".csv", ".parquet")]
             found = [p for p in found if p.is_file()]
@@ -173,8 +172,9 @@ class _Source:
                 if table == "cohort_definition":
                     continue
                 raise InputError([Problem(str(Path(self.shown) / f"{table}.csv"), None, None,
-                                          f"file not found: an OMOP folder needs {table}.csv (or {table}.parquet) "
-                                          "beside measurement.csv")])
+                                          f"file not found: an OMOP folder needs {table}.csv (or {table}.parquet): "
+                                          "the folder has " + (", ".join(sorted(p.name for p in folder.iterdir())[:10])
+                                                               or "no file"))])
             path = found[0]
             self.files[table] = path.name
             literal = str(path).replace("'", "''")
