@@ -15,6 +15,7 @@ load DuckDB and PostgreSQL. Every layout carries the same values and times:
   glucose rows (another concept) and a person of a cohort not selected.
 
     .venv/bin/python scripts/field_trial.py          # rewrites the two committed files
+    .venv/bin/python scripts/field_trial.py --omop omop --duckdb cdm.duckdb   # and the OMOP layouts
 """
 
 from __future__ import annotations
@@ -107,12 +108,36 @@ def write_omop(trial: pd.DataFrame, folder: Path) -> Path:
     return folder
 
 
-def main() -> None:
+def write_duckdb(folder: Path, path: Path) -> Path:
+    """The OMOP folder's tables in a DuckDB file; returns it."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        for table in ("measurement", "cohort", "cohort_definition"):
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv('{folder / (table + '.csv')}')")
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="the constructed trial in every layout")
+    parser.add_argument("--omop", metavar="FOLDER", help="also write the OMOP CSV folder here")
+    parser.add_argument("--duckdb", metavar="FILE", help="also write the OMOP tables into this DuckDB file")
+    args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     trial = make_trial()
     write_long(trial, OUT / "trial_long.csv")
     write_adlb(trial, OUT / "trial_adlb.xpt")
     print(f"wrote {OUT}: {len(trial)} measurements of {trial['patient_id'].nunique()} patients")
+    if args.omop or args.duckdb:
+        import tempfile
+
+        folder = Path(args.omop) if args.omop else Path(tempfile.mkdtemp())
+        write_omop(trial, folder)
+        print(f"wrote the OMOP tables of the trial to {folder}")
+        if args.duckdb:
+            print(f"wrote {write_duckdb(folder, Path(args.duckdb))}")
 
 
 if __name__ == "__main__":
