@@ -192,6 +192,18 @@ def test_unassigned_arm_excludes_the_patient_and_arm_variable_switches(tmp_path)
     assert sorted(actual.frame["arm"]) == ["placebo", "placebo"]
 
 
+def test_adam_parquet_and_messages_name_the_adam_column(tmp_path, capsys):
+    frame = adlb(TWO_PATIENTS)
+    frame.to_parquet(tmp_path / "adlb.parquet")
+    assert load_cohort(tmp_path / "adlb.parquet", params()).data_block()["format"] == "adam"
+    frame.loc[1, "AVAL"] = 25.0  # 25 %: implausible
+    path = write_csv(frame, tmp_path / "adlb.csv")
+    assert main(["validate", path]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"{path}:2:AVAL: HbA1c 25 is outside the plausible range 3-20 % (HbA1c converted to NGSP % "
+                   "from the row's unit)\n")
+
+
 def test_bad_xpt_is_exit_2_without_traceback(tmp_path, capsys):
     bad = tmp_path / "broken.xpt"
     bad.write_bytes(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"\x00" * 40)
@@ -268,6 +280,21 @@ def test_omop_unknown_unit_and_bad_cells_name_table_key_and_column(tmp_path, cap
     (folder / "cohort.csv").unlink()
     assert main(["validate", str(folder)]) == 2
     assert "cohort.csv:-:-: file not found: an OMOP folder needs cohort.csv" in capsys.readouterr().err
+
+
+def test_omop_parquet_folder(tmp_path):
+    folder = field_trial.write_omop(field_trial.make_trial(), tmp_path / "csv")
+    parquet = tmp_path / "parquet"
+    parquet.mkdir()
+    for table in ("measurement", "cohort", "cohort_definition"):
+        frame = pd.read_csv(folder / f"{table}.csv")
+        for c in [c for c in frame.columns if c.endswith("_date")]:
+            frame[c] = pd.to_datetime(frame[c]).dt.date
+        frame.to_parquet(parquet / f"{table}.parquet")
+    p = params("omop_cohort_ids=1,2")
+    a, b = load_cohort(folder, p), load_cohort(parquet, p)
+    assert a.sha256 == b.sha256
+    pd.testing.assert_frame_equal(a.frame, b.frame)
 
 
 def test_omop_folder_and_duckdb_extract_the_same_rows(tmp_path):

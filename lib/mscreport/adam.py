@@ -328,7 +328,7 @@ def read_adam(path, params: dict, raw=None) -> FieldData:
             rows = out.index[(out["patient_id"] == pid).to_numpy()]
             value = out.loc[rows[0], "arm"]
             why = f"{arm_variable} empty (no planned arm)" if not value else f"{arm_variable} is {value!r} (not randomised)"
-            excluded.append((int(rows.min()), f"ADLB: {why}", value))
+            excluded.append((int(rows.min()), f"ADLB: {why}", ""))  # in no arm: not a row of the per-arm flow
         drop |= out["patient_id"].isin(set(out["patient_id"][unassigned])).to_numpy()
     no_time = np.isnan(out["days"].to_numpy()) & ~drop
     for r in out.index[no_time]:

@@ -160,7 +160,12 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
         params = {**params, "hba1c_unit": "percent"}
     frame, long = raw.frame, None
     if dd.detect_layout(frame.columns) == "long":  # one row per measurement: derive the wide frame (longitudinal.py)
-        long = read_long(frame, raw.path, params)
+        try:
+            long = read_long(frame, raw.path, params)
+        except InputError as exc:
+            if field_data is None:
+                raise
+            raise InputError(field_data.reworded(exc.problems)) from None
         frame = long.wide
         if frame.empty:  # every patient excluded by the long rules: say why, by reason
             why = pd.Series([reason for _, reason in long.excluded], dtype=object).value_counts()
@@ -177,7 +182,7 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                                   f"cannot check this file ({type(exc).__name__}: {exc}); save it as CSV "
                                   "and try again, and please report this as an mscreport bug")]) from None
     if problems:
-        raise InputError([locate(p, raw) for p in problems])
+        raise InputError(field_data.reworded(problems) if field_data is not None else [locate(p, raw) for p in problems])
     from .arms import check_reference_arm
 
     check_reference_arm(analysed, params, raw.path)  # reference_arm must name one arm: exit 2 otherwise

@@ -23,11 +23,14 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import Problem
-from .readers import RawTable, read_cohort_file
+
+if TYPE_CHECKING:  # light on imports: build.py asks is_database_url before anything heavy is needed
+    import pandas as pd
+
+    from .readers import RawTable
 
 DATABASE_URL = re.compile(r"^(postgres|postgresql)(\+\w+)?://", re.IGNORECASE)
 LAYOUTS = ("wide", "long", "adam", "omop_files", "omop_duckdb", "omop_database")
@@ -47,14 +50,28 @@ class FieldData:
     layout: str
     shown: str
     name: str
-    frame: pd.DataFrame = field(repr=False)
+    frame: "pd.DataFrame" = field(repr=False)
     sha256: str
     excluded: tuple = ()
     notes: tuple = ()
     headers: dict = field(default_factory=dict)
 
-    def raw_table(self) -> RawTable:
+    def reworded(self, problems) -> list[Problem]:
+        """Problems found by the long-file rules, in the layout's own words: the column as the
+        layout names it (``AVAL``, ``value_as_number``), no hint to set ``hba1c_unit`` (each
+        row carries its unit here), HbA1c values said to be in NGSP % after conversion."""
+        out = []
+        for p in problems:
+            message = re.sub(r"; it looks like [^:]*: rerun with -p hba1c_unit=\w+[^;]*", "", p.message)
+            if p.column == "hba1c":
+                message += " (HbA1c converted to NGSP % from the row's unit)"
+            out.append(Problem(p.file, p.row, self.headers.get(p.column, p.column), message))
+        return out
+
+    def raw_table(self) -> "RawTable":
         """The long frame as the table the long-file rules read."""
+        from .readers import RawTable
+
         return RawTable(path=self.name, frame=self.frame, sha256=self.sha256, header_row=None,
                         headers=dict(self.headers))
 
@@ -91,13 +108,14 @@ def is_source_not_file(source) -> bool:
     return is_database_url(source) or Path(str(source)).is_dir()
 
 
-def read_source(path, params: dict, columns=None) -> tuple[RawTable, FieldData | None]:
+def read_source(path, params: dict, columns=None) -> "tuple[RawTable, FieldData | None]":
     """What ``--data`` names, read: (table for the long/wide rules, FieldData or None).
 
     The one dispatch point: an OMOP source (folder, DuckDB file, database URL) and an ADaM
     file (SAS transport or SAS7BDAT by their bytes or suffix; CSV or Parquet by the columns
     USUBJID, PARAMCD and AVAL) become the long frame; anything else is read as before."""
     from . import adam, omop
+    from .readers import read_cohort_file
 
     if is_database_url(path) or Path(str(path)).is_dir() or omop.is_duckdb_file(path):
         data = omop.read_omop(path, params)

@@ -205,7 +205,7 @@ class _Source:
                     continue
                 key = keys[table]
                 rows = self.con.execute(
-                    f'SELECT "{key}", "{c}" FROM "raw_{table}" WHERE "{c}" IS NOT NULL AND trim("{c}") <> \'\' '
+                    f'SELECT "{key}", "{c}" FROM "raw_{table}" WHERE "{c}" IS NOT NULL AND trim(CAST("{c}" AS VARCHAR)) <> \'\' '
                     f'AND TRY_CAST("{c}" AS {t}) IS NULL LIMIT {MAX_LISTED}').fetchall()
                 for k, v in rows:
                     row = int(k) if str(k).strip().lstrip("-").isdigit() else None
