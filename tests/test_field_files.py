@@ -324,6 +324,8 @@ def test_canonical_csv_is_documented_form():
         "cohort_definition_id,n_cohorts,time_zero,days\n"
         "1,7,3004410,2024-01-01,,,1,1,2024-01-01,0\n"
         "2,7,3004410,2024-01-02,7.1,8554,1,1,2024-01-01,1\n")
+    rows.loc[0, "value_as_number"] = 8.0  # whole doubles without a decimal point (the shortest text)
+    assert b"\n2,7,3004410,2024-01-02,8,8554," in canonical_csv(rows)
 
 
 def test_database_url_never_shows_its_password():

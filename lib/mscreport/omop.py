@@ -282,25 +282,57 @@ def cohort_names(src: _Source) -> dict[int, str]:
             if pd.notna(i) and pd.notna(n) and str(n).strip()}
 
 
+CANONICAL_BLOCK = 1 << 20  # rows turned into text at a time (the hash never holds the whole text)
+
+
+def canonical_blocks(rows: pd.DataFrame):
+    """The extracted rows as canonical CSV, block by block (bytes): the text ``data.sha256``
+    hashes. The columns ``CANONICAL_COLUMNS`` in that order, a header line, rows sorted by
+    ``measurement_id``, ``\\n`` line ends, no quoting, an empty field for a missing value, whole
+    numbers in decimal digits, ``value_as_number`` as the shortest text that reads back as the
+    same double (Arrow's cast: 8 for 8.0, 7.1, 0.30000000000000004, 1e+20), dates YYYY-MM-DD.
+    Built column-wise by pyarrow (10,000,000 rows in seconds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    yield (",".join(CANONICAL_COLUMNS) + "\n").encode("utf-8")
+    keys = rows["measurement_id"].to_numpy()
+    order = None if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])) else np.argsort(keys, kind="stable")
+    for at in range(0, len(rows), CANONICAL_BLOCK):
+        take = slice(at, at + CANONICAL_BLOCK) if order is None else order[at:at + CANONICAL_BLOCK]
+        texts = []
+        for c in CANONICAL_COLUMNS:
+            v = rows[c].iloc[take] if order is None else rows[c].take(take)
+            if c in ("measurement_date", "time_zero"):
+                cells = pa.array(pd.to_datetime(v).to_numpy().astype("datetime64[D]"), from_pandas=True)
+            elif c == "value_as_number":
+                cells = pa.array(v.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
+            else:
+                cells = pa.array(pd.array(v, dtype="Int64"), type=pa.int64(), from_pandas=True)
+            texts.append(pc.fill_null(pc.cast(cells, pa.string()), ""))
+        lines = pc.binary_join_element_wise(*texts, ",")
+        lines = pc.binary_join_element_wise(lines, pa.scalar(""), "\n")  # each line ends with \n
+        yield _string_bytes(lines)
+
+
+def _string_bytes(array) -> bytes:
+    """The concatenated values of a pyarrow string array without nulls (its data buffer)."""
+    _, offsets, data = array.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int32)[array.offset:array.offset + len(array) + 1]
+    return data.to_pybytes()[offsets[0]:offsets[-1]] if len(array) else b""
+
+
 def canonical_csv(rows: pd.DataFrame) -> bytes:
-    """The extracted rows as canonical CSV, the bytes ``data.sha256`` hashes: the columns
-    ``CANONICAL_COLUMNS`` in that order, a header line, rows sorted by ``measurement_id``, ``\\n``
-    line ends, no quoting, an empty field for a missing value, whole numbers without a decimal
-    point, ``value_as_number`` as Python's shortest repr of the double, dates YYYY-MM-DD."""
-    out = pd.DataFrame(index=range(len(rows)))
-    ordered = rows.sort_values("measurement_id", kind="stable").reset_index(drop=True)
-    for c in CANONICAL_COLUMNS:
-        v = ordered[c]
-        if c == "value_as_number":
-            out[c] = [("" if pd.isna(x) else repr(float(x))) for x in v]
-        elif c in ("measurement_date", "time_zero"):
-            out[c] = pd.to_datetime(v).dt.strftime("%Y-%m-%d").fillna("")
-        else:
-            out[c] = [("" if pd.isna(x) else str(int(x))) for x in v]
-    text = ",".join(CANONICAL_COLUMNS) + "\n"
-    if len(out):
-        text += out.to_csv(index=False, header=False, lineterminator="\n")
-    return text.encode("utf-8")
+    """The canonical CSV of the extracted rows, whole (``canonical_blocks``; small tables)."""
+    return b"".join(canonical_blocks(rows))
+
+
+def canonical_sha256(rows: pd.DataFrame) -> str:
+    """SHA-256 of ``canonical_csv(rows)``, hashed block by block."""
+    digest = hashlib.sha256()
+    for block in canonical_blocks(rows):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def unit_problems(rows: pd.DataFrame, name: str) -> list[Problem]:
@@ -361,14 +393,15 @@ def long_frame(rows: pd.DataFrame, src: _Source, names: dict[int, str], params: 
                  for m in rows.loc[dup, "measurement_id"]][:MAX_LISTED]
     if problems:
         raise InputError(problems)
-    sha256 = hashlib.sha256(canonical_csv(rows)).hexdigest()
+    sha256 = canonical_sha256(rows)
     fallback = str(params.get("omop_unit", "none") or "none").strip().lower()
     unit = rows["unit_concept_id"].fillna(0).astype("int64").to_numpy()
     unit = np.where(unit == 0, {"percent": UNIT_PERCENT, "mmol_mol": UNIT_MMOL_MOL}.get(fallback, 0), unit)
     value = rows["value_as_number"].to_numpy()
     hba1c = np.where(unit == UNIT_MMOL_MOL, ifcc_to_ngsp(value), value)
-    arms_of = {int(i): names.get(int(i), f"cohort {int(i)}") for i in rows["cohort_definition_id"].unique()}
-    arm = rows["cohort_definition_id"].map(lambda i: arms_of[int(i)]).astype(object)
+    cohort_id = rows["cohort_definition_id"].astype("int64")
+    arms_of = pd.Series({int(i): names.get(int(i), f"cohort {int(i)}") for i in cohort_id.unique()}, dtype=object)
+    arm = pd.Series(arms_of.reindex(cohort_id.to_numpy()).to_numpy(), index=rows.index, dtype=object)
     excluded: list[tuple[int, str, str]] = []
     in_two = (rows["n_cohorts"] > 1).to_numpy()
     for pid, first in rows.loc[in_two].groupby("person_id")["measurement_id"].min().items():
