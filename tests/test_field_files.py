@@ -53,6 +53,10 @@ def test_pharmaverse_metabolic_finds_hba1c_in_mmol_mol_by_itself():
     assert any("340 rows of 10 other parameters" in n and ":PARAMCD: note:" in n for n in notes)
     assert not any("excluded" in e.reason for e in cohort.excluded)  # other parameters are not exclusions
     assert sorted(cohort.frame["arm"].unique()) == ["Insulin", "Placebo"]
+    # the long rules' exclusions name the table; the row is the patient's first HbA1c row of the file
+    default = load_cohort(ADAM / "adlb_metabolic.xpt", params())
+    assert [(e.row, e.reason) for e in default.excluded] == [
+        (r, "ADLB: baseline HbA1c below moderate_min (6.2 %)") for r in (94, 95, 96, 97)]
 
 
 def test_pharmaverse_adlb_fraction_unit_dtype_and_ablfl():

@@ -342,7 +342,7 @@ def read_adam(path, params: dict, raw=None) -> FieldData:
     headers = {"patient_id": "USUBJID", "hba1c": "AVAL", "days": "ADY", "arm": arm_variable, "sex": "SEX",
                "age_years": "AGE", "baseline_flag": "ABLFL"}
     return FieldData(layout="adam", shown=name, name=name, frame=out, sha256=sha256, excluded=tuple(excluded),
-                     notes=tuple(notes), headers={k: v for k, v in headers.items() if k in out.columns})
+                     notes=tuple(notes), headers={k: v for k, v in headers.items() if k in out.columns}, table="ADLB")
 
 
 def several_baselines(flagged_ids: pd.Series, name: str) -> list[Problem]:

@@ -55,6 +55,7 @@ class FieldData:
     excluded: tuple = ()
     notes: tuple = ()
     headers: dict = field(default_factory=dict)
+    table: str = ""  # the table the long rules' exclusions are named by (ADLB, MEASUREMENT)
 
     def reworded(self, problems) -> list[Problem]:
         """Problems found by the long-file rules, in the layout's own words: the column as the
@@ -82,7 +83,9 @@ class FieldData:
         from .cohort import Exclusion
 
         extra = tuple(Exclusion(int(r), reason, arm) for r, reason, arm in self.excluded)
-        excluded = tuple(sorted(cohort.excluded + extra, key=lambda e: e.row))
+        named = tuple(dataclasses.replace(e, reason=f"{self.table}: {e.reason}") if self.table else e
+                      for e in cohort.excluded)  # the long rules' reasons, naming the table
+        excluded = tuple(sorted(named + extra, key=lambda e: e.row))
         return dataclasses.replace(cohort, path=self.shown, excluded=excluded,
                                    rows_read=cohort.rows_read + len(extra),
                                    file_notes=tuple(self.notes) + tuple(cohort.file_notes),

@@ -430,6 +430,6 @@ def long_frame(rows: pd.DataFrame, src: _Source, names: dict[int, str], params: 
                                   + "; ".join(sorted({e[1] for e in excluded})[:5]))])
     del cohort_table
     return FieldData(layout=src.layout, shown=src.shown, name=name, frame=out, sha256=sha256,
-                     excluded=tuple(excluded), notes=tuple(notes),
+                     excluded=tuple(excluded), notes=tuple(notes), table="MEASUREMENT",
                      headers={"patient_id": "person_id", "hba1c": "value_as_number", "days": "measurement_date",
                               **({"arm": "cohort_definition_id"} if "arm" in out.columns else {})})
