@@ -33,26 +33,46 @@ SELECT = ["-p", "omop_cohort_ids=1,2"]  # cohort 3 (a screening cohort of one pe
 
 
 @pytest.fixture(scope="module")
-def six_builds(tmp_path_factory):
+def omop_folder(tmp_path_factory):
+    return field_trial.write_omop(field_trial.make_trial(), tmp_path_factory.mktemp("omop") / "omop")
+
+
+@pytest.fixture(scope="module")
+def postgres(omop_folder):
+    """A real server holding the trial's CDM in schema cdm; its URL. RuntimeError (a failure,
+    not a skip) when no server starts."""
+    with pgserver.postgres_server() as url:
+        pgserver.load_omop_folder(url, omop_folder, schema="cdm")
+        yield url
+
+
+@pytest.fixture(scope="module")
+def six_builds(tmp_path_factory, omop_folder, postgres):
     """The trial in every layout, each built: layout -> results.json."""
     root = tmp_path_factory.mktemp("six")
-    folder = field_trial.write_omop(field_trial.make_trial(), root / "omop")
     db = root / "cdm.duckdb"
     with duckdb.connect(str(db)) as con:
         for table in ("measurement", "cohort", "cohort_definition"):
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{folder / (table + '.csv')}')")
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{omop_folder / (table + '.csv')}')")
+    secret = postgres.replace("postgres@", "postgres:s3cret@")  # trust authentication ignores it: never shown
     runs = {"long": [str(TRIAL / "trial_long.csv")], "adam": [str(TRIAL / "trial_adlb.xpt")],
-            "omop_files": [str(folder), *SELECT], "omop_duckdb": [str(db), *SELECT]}
+            "omop_files": [str(omop_folder), *SELECT], "omop_duckdb": [str(db), *SELECT],
+            "omop_database": [secret, *SELECT, "-p", "omop_schema=cdm"]}
     results = {}
-    with pgserver.postgres_server() as url:  # RuntimeError (a failure, not a skip) when no server starts
-        pgserver.load_omop_folder(url, folder, schema="cdm")
-        secret = url.replace("postgres@", "postgres:s3cret@")  # trust authentication ignores it: never shown
-        runs["omop_database"] = [secret, *SELECT, "-p", "omop_schema=cdm"]
-        for layout, args in runs.items():
-            out = root / layout
-            assert main(["build", "--data", args[0], *args[1:], "--output", str(out), "--force", "-q"]) == 0, layout
-            results[layout] = json.loads((out / "results.json").read_text())
+    for layout, args in runs.items():
+        out = root / layout
+        assert main(["build", "--data", args[0], *args[1:], "--output", str(out), "--force", "-q"]) == 0, layout
+        results[layout] = json.loads((out / "results.json").read_text())
     return results
+
+
+def test_database_problems_name_the_table(postgres, capsys):
+    assert main(["validate", postgres, "-p", "omop_schema=nope"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("/nope.measurement\":-:-: table measurement not found in schema nope: an OMOP source needs "
+                           "measurement and cohort (-p omop_schema=NAME names the schema)")
+    assert main(["validate", postgres, "-p", "omop_schema=cdm", "-p", "omop_cohort_ids=1,7"]) == 2
+    assert "omop_cohort_ids: no cohort 7 in the cohort table (it has 1, 2, 3)" in capsys.readouterr().err
 
 
 IGNORED = {"data", "params", "provenance"}
