@@ -415,7 +415,10 @@ def long_frame(rows: pd.DataFrame, src: _Source, names: dict[int, str], params: 
         excluded.append((int(m), "MEASUREMENT: no unit (unit_concept_id 0 or empty; -p omop_unit=percent|mmol_mol "
                                  "gives it)", a))
     keep = ~(in_two | no_value | no_unit)
-    out = pd.DataFrame({"patient_id": rows["person_id"].astype("int64").astype(str).to_numpy(dtype=object),
+    import pyarrow as pa
+
+    person = pa.array(rows["person_id"].to_numpy(dtype="int64")).cast(pa.large_string())  # Arrow text: no str per row
+    out = pd.DataFrame({"patient_id": pd.arrays.ArrowStringArray(person),
                         "hba1c": hba1c, "days": rows["days"].astype("float64").to_numpy()},
                        index=pd.Index(rows["measurement_id"].astype("int64").to_numpy(), name="row"))
     if len(set(arm[keep])) >= 2:
