@@ -52,9 +52,9 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport import arms, basis, describe
-from mscreport.report import Chapter
-from mscreport.results import table1_block
+from mscreport.analysis import arms, basis, table_one as describe
+from mscreport.report.blocks import table1_block
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("cohort", globals())
 cohort = ch.cohort

@@ -51,8 +51,9 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport import arms, basis, figures, strata
-from mscreport.report import Chapter
+from mscreport.analysis import arms, basis, strata
+from mscreport.display import figures
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
 cohort = ch.cohort
@@ -113,7 +114,8 @@ ch.table(shown, "Stratum sizes, mean change (% points) and paired t-test p for o
 # `t.test(severe$hba1c_followup, severe$hba1c_baseline, paired = TRUE)`):
 
 # %% tags=["teaching"]
-from mscreport import lesson, stats
+from mscreport.report import lesson
+from mscreport.methods import stats
 
 f = cohort.frame
 severe = f[f["stratum"] == "severe"]
@@ -150,7 +152,7 @@ arms.show_strata(ch)
 
 # %% [markdown] tags=["teaching", "solution"]
 # **Answer 2.** Moderate: severe means strictly above `severe_above`.
-# `lib/mscreport/strata.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
+# `lib/mscreport/core/groups.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
 
 # %% [markdown] tags=["teaching"]
 # 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?

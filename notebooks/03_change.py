@@ -51,10 +51,14 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport import arms, change, exercises, figures
-from mscreport.disclosure import hidden_groups
-from mscreport.report import Chapter, pairs_extra_table, paired_table
-from mscreport.results import analyse_overall, analyse_strata, strata_block
+from mscreport.analysis import arms, change
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.core.disclosure import hidden_groups
+from mscreport.display import figures
+from mscreport.display.tables import paired_table, pairs_extra_table
+from mscreport.report import exercises
+from mscreport.report.blocks import strata_block
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("change", globals())
 cohort = ch.cohort
@@ -98,7 +102,8 @@ ch.say(change.say_paired(overall, by_stratum, alpha), basis="paired")
 # follow-up − baseline, % points; `cohens_dz` is d_z):
 
 # %% tags=["teaching"]
-from mscreport import lesson, stats
+from mscreport.report import lesson
+from mscreport.methods import stats
 
 f = cohort.frame
 t_test = stats.paired_test(f["hba1c_baseline"], f["hba1c_followup"], alpha)
@@ -142,8 +147,9 @@ arms.show_paired_figure(ch)
 # own interval; the plain median change is shown beside it. We follow R's `wilcox.test`:
 # exact p-values only for n < 50 without ties or zero changes, otherwise the normal
 # approximation with tie and continuity correction. On that approximate path R finds the
-# Hodges-Lehmann interval by root-finding; ours uses the Walsh-average order statistics,
-# which can differ slightly. When both tests agree, the conclusion does not hinge on normality.
+# Hodges-Lehmann estimate and interval by root-finding on the normal statistic, and so does
+# this report (the same numbers as R). When both tests agree, the conclusion does not hinge
+# on normality.
 
 # %%
 extra = change.analyse_change(cohort)

@@ -53,11 +53,11 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport import arms
-from mscreport import dose as dosing
-from mscreport.report import Chapter
-from mscreport.results import adjusted_dose_block, source_block
-from mscreport.trust import say_dose_reversal
+from mscreport.analysis import arms, dose as dosing
+from mscreport.analysis.dose import adjusted_dose_block
+from mscreport.analysis.trust import say_dose_reversal
+from mscreport.report.blocks import source_block
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("dose", globals())
 cohort = ch.cohort
@@ -114,7 +114,8 @@ ch.figure(dosing.dose_box_figure(cohort, dose),
 # points; `u` is the high-dose group's statistic (R's W):
 
 # %% tags=["teaching"]
-from mscreport import lesson, stats
+from mscreport.report import lesson
+from mscreport.methods import stats
 
 alpha = cohort.params["alpha"]
 f = lesson.analysed_frame(cohort)

@@ -50,11 +50,13 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport import arms, basis, exercises, figures, trust
-from mscreport.disclosure import hidden_groups
-from mscreport.dose import analyse_dose
-from mscreport.report import Chapter
-from mscreport.results import analyse_overall, analyse_strata, trust_blocks
+from mscreport.analysis import arms, basis, trust
+from mscreport.analysis.dose import analyse_dose
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.core.disclosure import hidden_groups
+from mscreport.report import exercises
+from mscreport.report.blocks import trust_blocks
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("trust", globals())
 cohort = ch.cohort
@@ -93,7 +95,7 @@ arms.show_trust(ch)
 
 # %%
 ch.record("oldham", blocks["oldham"])
-ch.figure(figures.oldham_plot(cohort.frame, cohort.params["aggregate_above"]),
+ch.figure(trust.oldham_plot(cohort.frame, cohort.params["aggregate_above"]),
           "Oldham plot: change against the mean of baseline and follow-up HbA1c, with the least-squares line.",
           "Scatter of HbA1c change against the mean of baseline and follow-up HbA1c, coloured by stratum.")
 ch.say(trust.say_oldham(blocks["oldham"], alpha), basis="oldham")
@@ -104,7 +106,8 @@ ch.say(trust.say_oldham(blocks["oldham"], alpha), basis="oldham")
 # `cor.test((f$hba1c_baseline + f$hba1c_followup) / 2, f$change)`):
 
 # %% tags=["teaching"]
-from mscreport import lesson, stats
+from mscreport.report import lesson
+from mscreport.methods import stats
 
 f = lesson.analysed_frame(cohort)
 lesson.print_result(stats.pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 2, f["change"], alpha), cohort)

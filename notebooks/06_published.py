@@ -52,11 +52,13 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport import exercises
-from mscreport.dose import analyse_dose
-from mscreport.published import compare_published, published_for, show_assumptions, show_basis, show_comparison, show_implied
-from mscreport.report import Chapter
-from mscreport.results import analyse_overall, analyse_strata, comparison_block, reconstruction_block
+from mscreport.analysis.basis import show_basis
+from mscreport.analysis.dose import analyse_dose
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.analysis.published import compare_published, published_for, show_assumptions, show_comparison, show_implied
+from mscreport.report import exercises
+from mscreport.report.blocks import comparison_block, reconstruction_block
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("published", globals())
 cohort = ch.cohort

@@ -52,12 +52,12 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport import trajectory
-from mscreport.report import Chapter
+from mscreport.analysis import mmrm, trajectory
+from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("trajectory", globals())
 traj = trajectory.analyse_trajectory(ch.cohort)
-ch.record("longitudinal", trajectory.interface_block(traj))
+ch.record("longitudinal", mmrm.with_mmrm(ch.cohort, trajectory.interface_block(traj)))
 
 # %% [markdown]
 # ## The data
@@ -102,7 +102,7 @@ trajectory.show_mixed_model(ch, traj)
 # per patient has no repeated measurements: the call then returns None.
 
 # %% tags=["teaching"]
-from mscreport import lesson
+from mscreport.report import lesson
 
 m = lesson.measurements(ch.cohort)
 lesson.print_result(trajectory.fit_mixed_model(m, ch.params["alpha"]), ch.cohort)

@@ -66,7 +66,7 @@ def mscreport_cmd(*args: str) -> list[str]:
 
 def chapter_count() -> int:
     sys.path.insert(0, str(REPO / "lib"))
-    from mscreport.chapters import list_chapters
+    from mscreport.pipeline.chapters import list_chapters
 
     return len(list_chapters())
 

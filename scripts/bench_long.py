@@ -65,8 +65,8 @@ def main(argv=None) -> int:
         make_long(n, data)
         print(f"wrote {n} patients x {len(VISITS)} measurements ({data.stat().st_size / 2**20:.0f} MiB) "
               f"in {time.perf_counter() - t0:.1f} s")
-        from mscreport.cohort import load_cohort
-        from mscreport.trajectory import analyse_trajectory
+        from mscreport.inputs.cohort import load_cohort
+        from mscreport.analysis.trajectory import analyse_trajectory
 
         t0, c0 = time.perf_counter(), time.process_time()
         cohort = load_cohort(data)

@@ -100,9 +100,9 @@ def main(argv=None) -> int:
     try:
         folder = timed(f"write {n * 10:,} rows as Parquet", lambda: make_omop(n, work / "omop"))
         db = timed("copy them into DuckDB", lambda: make_duckdb(folder, work / "cdm.duckdb"))
-        from mscreport.cohort import load_cohort
-        from mscreport.omop import read_omop
-        from mscreport.params import resolve_params
+        from mscreport.inputs.cohort import load_cohort
+        from mscreport.inputs.omop import read_omop
+        from mscreport.inputs.params import resolve_params
 
         params = resolve_params()
         for source in (folder, db):

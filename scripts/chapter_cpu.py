@@ -49,8 +49,8 @@ def main() -> int:
     import statsmodels.api  # noqa: F401
 
     print(f"imports (wall)        {time.perf_counter() - t:6.2f} s")
-    from mscreport.cohort import load_cohort
-    from mscreport.snapshot import SNAPSHOT_ENV, save_snapshot
+    from mscreport.inputs.cohort import load_cohort
+    from mscreport.inputs.snapshot import SNAPSHOT_ENV, save_snapshot
 
     printed = open(args.outputs, "w", encoding="utf-8") if args.outputs else io.StringIO()
     total = 0.0

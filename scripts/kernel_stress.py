@@ -7,7 +7,7 @@ nbclient -> jupyter_client, from a spawned worker process, several workers at on
 a one-cell notebook. ``--transport tcp`` uses jupyter_client's default (random TCP ports
 chosen by binding port 0 and closing it, then handed to the kernel: two kernels started at
 the same moment can be handed the same port); ``--transport ipc`` uses the build's kernel
-manager (``mscreport.engine``: Unix sockets with unique names in a private folder).
+manager (``mscreport.pipeline.engine``: Unix sockets with unique names in a private folder).
 
 Usage: ``.venv/bin/python scripts/kernel_stress.py [--kernels 300] [--parallel 8] [--transport ipc|tcp|both]``
 Prints one line per transport: kernels started, failures, and the failure messages counted.
@@ -42,7 +42,7 @@ def _one(args: tuple[str, str, int]) -> str | None:
     transport, notebook, i = args
     import papermill as pm
 
-    from mscreport.engine import _ipc_kernel_manager
+    from mscreport.pipeline.engine import _ipc_kernel_manager
 
     extra = {"kernel_manager_class": _ipc_kernel_manager()} if transport == "ipc" else {}
     out = Path(os.environ["JUPYTER_RUNTIME_DIR"]) / f"out-{os.getpid()}-{i}.ipynb"

@@ -29,7 +29,7 @@ def write_wide(folder: Path, n: int) -> Path:
 
 
 def time_wide(folder: Path) -> None:
-    from mscreport.cohort import load_cohort
+    from mscreport.inputs.cohort import load_cohort
 
     previous = None
     for n in (7_500, 15_000, 30_000, 60_000):

@@ -14,7 +14,7 @@ import pytest
 from results_schema import assert_valid_results
 
 from mscreport.cli import main
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 _SCHEMA_CHECKED: set[tuple[Path, int]] = set()

@@ -10,7 +10,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 SCHEMA_PATH = REPO_ROOT / "docs" / "results.schema.json"
 

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import mscreport
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.stats import PairedResult, paired_test, welch_test
-from mscreport.tidy import COLUMNS
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.methods.stats import PairedResult, paired_test, welch_test
+from mscreport.methods.tidy import COLUMNS
 
 
 def test_import_is_light():

@@ -11,13 +11,15 @@ import re
 import pandas as pd
 import pytest
 
-from mscreport.arms import analyse_arms, choose_reference, comparisons_frame, key_findings_table
+from mscreport.display.arm_tables import comparisons_frame, key_findings_table
+from mscreport.analysis.arm_compare import analyse_arms
+from mscreport.core.groups import choose_reference
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.params import DEFAULTS
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.results import compute_results
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.inputs.params import DEFAULTS
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.report.blocks import compute_results
 
 FIX = REPO_ROOT / "tests" / "fixtures"
 R_ARMS = json.loads((FIX / "r_arms.json").read_text())
@@ -185,7 +187,7 @@ def test_two_arm_build_end_to_end(tmp_path):
 def test_an_arm_name_cannot_inject_html_or_markdown_into_prose():
     import mistune
 
-    from mscreport.arms import md_name
+    from mscreport.display.fmt import md_name
 
     name = "<script>x</script> *bold* `code` [link](http://e) $1 & _u_"
     page = mistune.html(f"arm **{md_name(name)}** here")
@@ -207,7 +209,7 @@ def test_an_arm_whose_rows_are_all_excluded_still_counts_in_the_flow(tmp_path):
 def test_arms_results_follow_the_results_schema(name):
     from results_schema import schema_errors
 
-    from mscreport.results import jsonable
+    from mscreport.core.jsondata import jsonable
 
     results = jsonable(compute_results(_cohort(DATASETS[name])))
     assert results["arms"]["reference"] and schema_errors(results) == []

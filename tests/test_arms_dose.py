@@ -15,11 +15,12 @@ import pytest
 from pagetext import visible_text
 from test_arms import DATASETS, FIX, _cohort, assert_close
 
-from mscreport import arm_dose, arm_trust, disclosure
-from mscreport.arms import analyse_arms
-from mscreport.display import SUPPRESSED, fmt_hba1c
-from mscreport.display import fmt_change as _fmt_change
-from mscreport.display import fmt_num as _fmt_num
+from mscreport.analysis import arm_dose, arm_trust, arms
+from mscreport.core import disclosure
+from mscreport.analysis.arm_compare import analyse_arms
+from mscreport.display.fmt import SUPPRESSED, fmt_hba1c
+from mscreport.display.fmt import fmt_change as _fmt_change
+from mscreport.display.fmt import fmt_num as _fmt_num
 
 
 def fmt_change(v) -> str:
@@ -119,7 +120,7 @@ class _Page:
     """A Chapter stand-in that keeps what a chapter cell shows, as HTML."""
 
     def __init__(self, cohort):
-        from mscreport.params import DEFAULTS
+        from mscreport.inputs.params import DEFAULTS
 
         self.cohort, self.params, self.parts = cohort, dict(DEFAULTS), []
 
@@ -129,7 +130,7 @@ class _Page:
         self.parts.append(mistune.html(markdown))
 
     def table(self, frame, caption, index=False):
-        from mscreport.display import html_table
+        from mscreport.display.fmt import html_table
 
         if frame is not None and len(frame):
             self.parts.append(html_table(frame, caption))
@@ -145,10 +146,10 @@ class _Page:
 
 
 def _per_arm_pages(cohort) -> str:
-    from mscreport import arms
+    from mscreport.analysis import arms
 
     page = _Page(cohort)
-    for show in (arms.show_strata, arms.show_paired, arm_dose.show_dose, arm_trust.show_trust):
+    for show in (arms.show_strata, arms.show_paired, arms.show_dose, arms.show_trust):
         show(page)
     return page.text()
 
@@ -167,8 +168,8 @@ def test_a_lone_severe_patient_in_one_arm_is_in_no_per_arm_page(tmp_path):
         assert v not in text, v
     # msc's severe cell is shown, so the pooled severe stratum (msc severe + the lone patient)
     # gives way, in the pooled tables too
-    from mscreport.report import paired_table
-    from mscreport.results import analyse_overall, analyse_strata
+    from mscreport.display.tables import paired_table
+    from mscreport.analysis.paired import analyse_overall, analyse_strata
 
     assert disclosure.hidden_strata(f) == {"moderate", "severe"}
     page = _Page(cohort)
@@ -196,7 +197,7 @@ def test_an_arm_dose_group_of_two_and_its_complement_are_hidden(tmp_path):
     hidden = arm_dose.hidden_dose_cells(cohort)
     assert ("msc", "low") in hidden and ("msc", "high") in hidden
     page = _Page(cohort)
-    arm_dose.show_dose(page)
+    arms.show_dose(page)
     text = page.text()
     low = rows.loc[two]
     for v in (fmt_hba1c(low["hba1c_baseline"].mean()), fmt_change(low["change"].mean()),
@@ -246,7 +247,7 @@ def test_the_per_arm_flow_does_not_reread_the_cohort_file(tmp_path):
     path) and must use the build's snapshot: the arm of an excluded row is kept at load time."""
     import shutil
 
-    from mscreport.arms import arm_flow
+    from mscreport.analysis.arm_compare import arm_flow
 
     path = tmp_path / "moved.csv"
     shutil.copy(DOSE_DATA["dose"], path)
@@ -317,9 +318,9 @@ def _trial(tmp_path, name, msc_rows, placebo_rows):
 def test_a_pooled_dose_group_that_is_one_arms_is_hidden_when_the_arm_total_would_give_a_patient_back(tmp_path):
     """Placebo has no dose (as usual), so the pooled high-dose group is msc's: shown beside msc's
     own total (chapter 3), it would give msc's one low-dose patient back."""
-    from mscreport.dose import analyse_dose, hidden_dose, within_table
-    from mscreport.render import headline_table
-    from mscreport.results import compute_results
+    from mscreport.analysis.dose import analyse_dose, hidden_dose, within_table
+    from mscreport.pipeline.render import headline_table
+    from mscreport.report.blocks import compute_results
 
     msc = [(6.9 + 0.23 * i, 6.4 + 0.2 * i, 2e9) for i in range(11)] + [(9.61, 7.13, 2e8)]
     placebo = [(7.0 + 0.3 * i, 6.9 + 0.28 * i, None) for i in range(10)]
@@ -345,9 +346,10 @@ def test_a_pooled_dose_group_that_is_one_arms_is_hidden_when_the_arm_total_would
 def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_table_1_and_the_index(tmp_path):
     """Placebo has only moderate patients and msc one: pooled moderate minus placebo's total
     would be that patient."""
-    from mscreport.render import headline_table
-    from mscreport.report import paired_table
-    from mscreport.results import analyse_overall, analyse_strata, compute_results
+    from mscreport.pipeline.render import headline_table
+    from mscreport.display.tables import paired_table
+    from mscreport.report.blocks import compute_results
+    from mscreport.analysis.paired import analyse_overall, analyse_strata
 
     msc = [(8.4 + 0.2 * i, 7.9 + 0.15 * i, None) for i in range(9)] + [(7.37, 6.11, None)]
     placebo = [(6.5 + 0.12 * i, 6.4 + 0.13 * i, None) for i in range(10)]
@@ -359,10 +361,10 @@ def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_tab
     page.table(paired_table({"all": analyse_overall(cohort), **analyse_strata(cohort)},
                             disclosure.hidden_groups(cohort.frame)), "pooled")
     page.parts.append(headline_table(results))
-    from mscreport.describe import describe_cohort, format_table_one
+    from mscreport.analysis.table_one import describe_cohort, format_table_one
 
     page.table(format_table_one(describe_cohort(cohort)), "Table 1")
-    from mscreport.strata import format_sensitivity, threshold_sensitivity
+    from mscreport.analysis.strata import format_sensitivity, threshold_sensitivity
 
     page.table(format_sensitivity(threshold_sensitivity(cohort), 8.0), "thresholds")
     text = page.text() + _per_arm_pages(cohort)
@@ -373,8 +375,8 @@ def test_a_pooled_stratum_that_is_one_arm_plus_a_patient_is_hidden_in_tables_tab
 
 
 def test_chapter_3_stratum_sentence_follows_the_crossed_rule(tmp_path):
-    from mscreport.change import say_paired
-    from mscreport.results import analyse_overall, analyse_strata
+    from mscreport.analysis.change import say_paired
+    from mscreport.analysis.paired import analyse_overall, analyse_strata
 
     msc = [(8.4 + 0.2 * i, 7.9 + 0.15 * i, None) for i in range(9)] + [(7.37, 6.11, None)]
     placebo = [(6.5 + 0.12 * i, 6.4 + 0.13 * i, None) for i in range(10)]

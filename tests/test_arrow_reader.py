@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscreport import readers, validators
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.readers import read_cohort_file
+from mscreport.inputs import readers, validators
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.inputs.readers import read_cohort_file
 
 HEADER = "patient_id,hba1c_baseline,hba1c_followup,dose_cells,msc_source,followup_months"
 ROWS = ["P-001,8.4,7.5,1e9,bone_marrow,12", "P-002,7.1,6.8,5e8,umbilical_cord,6",
@@ -228,7 +228,7 @@ def test_plain_numbers_decide_as_the_regular_expression_on_every_cell(distinct):
 def test_text_is_stripped_text_whether_or_not_a_copy_is_made(cells):
     for dtype in ("string[pyarrow]", object):
         frame = pd.DataFrame({"c": pd.Series(["header", *cells], dtype=dtype)}).iloc[1:]  # sliced, as read
-        got = validators._text(frame, "c")
+        got = validators.text_cells(frame, "c")
         pd.testing.assert_series_equal(got, frame["c"].astype("string").fillna("").str.strip().reset_index(drop=True))
     plain = all(c == "" or (c[0].isascii() and c[-1].isascii() and c[0].isprintable() and c[-1].isprintable()
                             and not c[0].isspace() and not c[-1].isspace()) for c in cells)

@@ -28,8 +28,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from mscreport.chapters import list_chapters
-from mscreport.paths import TEACHING_DIRNAME
+from mscreport.pipeline.chapters import list_chapters
+from mscreport.core.paths import TEACHING_DIRNAME
 
 pytestmark = pytest.mark.slow  # needs the `built_report` fixture, which executes every notebook
 

@@ -14,13 +14,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mscreport.chapters import list_chapters
+from mscreport.pipeline.chapters import list_chapters
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.params import DEFAULTS
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.results import compute_results, jsonable
-from mscreport.stats import PAIRED_KEYS
+from mscreport.inputs.cohort import load_cohort
+from mscreport.inputs.params import DEFAULTS
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.core.jsondata import jsonable
+from mscreport.report.blocks import compute_results
+from mscreport.methods.stats import PAIRED_KEYS
 
 pytestmark = pytest.mark.slow
 CHAPTERS = list_chapters()

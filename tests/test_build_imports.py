@@ -19,9 +19,9 @@ import textwrap
 import nbformat
 import pytest
 
-from mscreport.paths import REPO_ROOT
-from mscreport.jsondata import jsonable
-from mscreport.render import extract_records
+from mscreport.core.paths import REPO_ROOT
+from mscreport.core.jsondata import jsonable
+from mscreport.pipeline.render import extract_records
 
 
 def _python(code: str) -> dict:
@@ -37,7 +37,7 @@ def test_records_leave_the_worker_as_plain_data():
     assert out == {"a": [{"b": 1.5, "c": {"d": None}}], "e": "x"}
     assert type(out) is dict and type(out["a"][0]) is dict and type(out["a"][0]["c"]) is dict
 
-    from mscreport.mime import RESULT_MIME
+    from mscreport.core.mime import RESULT_MIME
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[nbformat.from_dict(
         {"output_type": "display_data", "metadata": {},
@@ -64,7 +64,7 @@ def test_a_worker_skips_rfc3987_syntax_and_nbformat_still_validates():
     control = _python(probe.format(setup="pass"))
     if not control["imported"]:
         pytest.skip("rfc3987_syntax is not installed here: nothing to skip")
-    skipped = _python(probe.format(setup="from mscreport.engine import skip_slow_optional_imports; "
+    skipped = _python(probe.format(setup="from mscreport.pipeline.engine import skip_slow_optional_imports; "
                                          "skip_slow_optional_imports()"))
     assert skipped == {"imported": False, "refused": True}
 
@@ -87,7 +87,7 @@ def test_the_build_process_imports_no_analysis_and_no_nbformat(tmp_path):
 def test_printed_text_split_across_messages_is_one_output_area():
     """A kernel may deliver one cell's printed text in one message or several (timing):
     the page must not depend on it."""
-    from mscreport.render import coalesce_streams
+    from mscreport.pipeline.render import coalesce_streams
 
     def stream(name, text):
         return nbformat.from_dict({"output_type": "stream", "name": name, "text": text})

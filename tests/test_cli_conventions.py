@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from mscreport.cli import main
-from mscreport.errors import InputError
-from mscreport.params import DEFAULTS, PARAMETERS, params_yaml, requested_data_path, resolve_params
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.core.errors import InputError
+from mscreport.inputs.params import DEFAULTS, PARAMETERS, params_yaml, requested_data_path, resolve_params
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
 
 VERSION = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
 
@@ -91,7 +91,7 @@ def test_yaml_unknown_key_gets_did_you_mean(tmp_path):
 def test_build_takes_the_cohort_from_data_path_and_data_wins(tmp_path, monkeypatch, capsys):
     """`build --params` with data_path hands that file to the build; --data overrides it."""
     seen = {}
-    monkeypatch.setattr("mscreport.build.build", lambda **kw: seen.update(kw) or 0)
+    monkeypatch.setattr("mscreport.cli.build", lambda **kw: seen.update(kw) or 0)
     f = tmp_path / "p.yaml"
     f.write_text(f"data_path: {DEFAULT_COHORT}\n")
     assert main(["build", "--params", str(f)]) == 0
@@ -144,3 +144,20 @@ def test_verbose_shows_the_resolved_parameters(capsys):
 
 def test_quiet_and_verbose_together_are_refused(capsys):
     assert main(["-q", "-v", "params"]) == 2
+
+
+def test_build_reads_the_parameter_file_once_and_hands_the_typed_values_on(tmp_path, monkeypatch):
+    """One path for a parameter (issue 22): the command line reads the YAML once (data_path and
+    the parameters together, -v included) and the build gets the typed values, not the file."""
+    from mscreport.inputs import params as params_module
+
+    reads, seen = [], {}
+    real = params_module.load_mapping
+    monkeypatch.setattr(params_module, "load_mapping", lambda path: reads.append(path) or real(path))
+    monkeypatch.setattr("mscreport.cli.build", lambda **kw: seen.update(kw) or 0)
+    f = tmp_path / "p.yaml"
+    f.write_text(f"data_path: {DEFAULT_COHORT}\nsevere_above: 8,5\n")
+    assert main(["build", "-v", "--params", str(f)]) == 0
+    assert len(reads) == 1
+    assert seen["request"].params["severe_above"] == 8.5 and seen["data"] == str(DEFAULT_COHORT)
+    assert "params_file" not in seen and "overrides" not in seen

@@ -2,7 +2,7 @@
 
 Property-based: random mixtures of valid rows, rows to be excluded and, separately, invalid
 rows, written as comma- or semicolon-separated files (the latter with decimal commas), with
-blank lines sprinkled in. Invariants (lib/mscreport/cohort.py):
+blank lines sprinkled in. Invariants (lib/mscreport/inputs/cohort.py):
 
 * no invalid row: rows_read == rows_analysed + len(excluded), and every non-blank row number
   appears exactly once, either in ``cohort.frame['row']`` or in ``cohort.excluded``;
@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.validators import REASON_BELOW_MIN, REASON_NO_BASELINE, REASON_NO_FOLLOWUP, REASON_NO_HBA1C
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.inputs.validators import REASON_BELOW_MIN, REASON_NO_BASELINE, REASON_NO_FOLLOWUP, REASON_NO_HBA1C
 
 COLUMNS = ["patient_id", "hba1c_baseline", "hba1c_followup", "dose_cells", "msc_source", "followup_months"]
 MODERATE_MIN = 6.2

@@ -3,9 +3,9 @@ cohort, and a cohort made with dataclasses.replace (e.g. one arm's) computes its
 
 import dataclasses
 
-from mscreport import dose
-from mscreport.cohort import load_cohort
-from mscreport.paths import DEFAULT_COHORT
+from mscreport.analysis import dose
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.paths import DEFAULT_COHORT
 
 
 def test_an_analysis_is_computed_once_per_cohort(monkeypatch):
@@ -24,7 +24,9 @@ def test_an_analysis_is_computed_once_per_cohort(monkeypatch):
 def test_chapter_three_paired_analyses_are_computed_once_and_equal_a_fresh_test(monkeypatch):
     """analyse_change reuses analyse_overall / analyse_strata (the same paired tests), and those
     equal paired_test on the rows selected by stratum (Cohort.stratum_mask, Cohort.stratum)."""
-    from mscreport import change, results, stats
+    from mscreport.analysis import change
+    from mscreport.analysis import paired
+    from mscreport.methods import stats
 
     cohort = load_cohort(DEFAULT_COHORT)
     calls = []
@@ -35,10 +37,11 @@ def test_chapter_three_paired_analyses_are_computed_once_and_equal_a_fresh_test(
 
     monkeypatch.setattr(stats, "paired_test", counted)
     monkeypatch.setattr(change, "paired_test", counted)
-    overall, strata = results.analyse_overall(cohort), results.analyse_strata(cohort)
+    monkeypatch.setattr(paired, "paired_test", counted)
+    overall, strata = paired.analyse_overall(cohort), paired.analyse_strata(cohort)
     assert len(calls) == 3
     change.analyse_change(cohort)
-    assert results.analyse_overall(cohort) is overall and results.analyse_strata(cohort) is strata
+    assert paired.analyse_overall(cohort) is overall and paired.analyse_strata(cohort) is strata
     # analyse_change adds only t-tests without rank tests (attrition, follow-up windows), no paired analysis again
     assert calls[:3] == [True] * 3 and len(calls) > 3 and not any(calls[3:])
     for name, got in strata.items():

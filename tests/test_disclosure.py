@@ -1,6 +1,6 @@
 """Disclosure control (issue 14.2): no number in a page from fewer than 3 values, and no
 hidden group recoverable from numbers shown elsewhere. The expected hidden sets are derived
-by hand from the rule in lib/mscreport/disclosure.py (and data/README.md's data card); the
+by hand from the rule in lib/mscreport/core/disclosure.py (and data/README.md's data card); the
 page checks look for a patient's own values, formatted as the report formats numbers."""
 
 from __future__ import annotations
@@ -9,16 +9,18 @@ import pandas as pd
 import pytest
 from pagetext import visible_text
 
-from mscreport import describe, disclosure, strata, trust
-from mscreport.cohort import load_cohort
-from mscreport.display import fmt_change, fmt_hba1c, fmt_num, html_table
-from mscreport.dose import analyse_dose
-from mscreport.published import compare_published, format_comparison
-from mscreport.render import headline_table
-from mscreport.change import say_paired
-from mscreport.report import paired_table, pairs_extra_table
-from mscreport.results import analyse_overall, analyse_strata, compute_results
-from mscreport.units import ngsp_to_ifcc
+from mscreport.analysis import table_one as describe, strata, trust
+from mscreport.core import disclosure
+from mscreport.inputs.cohort import load_cohort
+from mscreport.display.fmt import fmt_change, fmt_hba1c, fmt_num, html_table
+from mscreport.analysis.dose import analyse_dose
+from mscreport.analysis.published import compare_published, format_comparison
+from mscreport.pipeline.render import headline_table
+from mscreport.analysis.change import say_paired
+from mscreport.display.tables import paired_table, pairs_extra_table
+from mscreport.report.blocks import compute_results
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.core.units import ngsp_to_ifcc
 
 SUPPRESSED = disclosure.SUPPRESSED
 

@@ -1,7 +1,7 @@
 """Display formats (issue: HbA1c with 2 decimals in both units, p < 0.001 or 3 significant
 digits, intervals as [low, high]). Expected strings are written by hand from the rules."""
 
-from mscreport import display as fmt
+from mscreport.display import fmt
 
 
 def test_hba1c_in_both_units():

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from mscreport.cli import main
-from mscreport.engine import ReusedKernel, make_runtime_dir
-from mscreport.paths import NOTEBOOKS_DIR
+from mscreport.pipeline.engine import ReusedKernel, make_runtime_dir
+from mscreport.core.paths import NOTEBOOKS_DIR
 
 PROBE = r'''
 import json as _json, os as _os, random as _random, sys as _sys, warnings as _warnings, logging as _logging
@@ -42,7 +42,7 @@ _state = {
     "log_level": _logging.getLogger().level, "log_handlers": len(_logging.getLogger().handlers),
     "mscreport_modules": sorted(m for m in _sys.modules if m.startswith("mscreport")),
 }
-from mscreport import stats as _stats
+from mscreport.methods import stats as _stats
 _state["cached"] = _stats._signrank_cdf.cache_info().currsize
 print(_json.dumps(_state, default=str))
 '''
@@ -50,7 +50,8 @@ print(_json.dumps(_state, default=str))
 POLLUTE = r'''
 import os, sys, random, warnings, logging
 import matplotlib, matplotlib.pyplot as plt, numpy as np, pandas as pd
-from mscreport import figures, stats  # module state: imported, caches filled
+from mscreport.display import figures
+from mscreport.methods import stats  # module state: imported, caches filled
 stats._signrank_cdf(12)  # an lru_cache filled
 leaked_global = 42
 matplotlib.rcParams["lines.linewidth"] = 9.0
@@ -119,7 +120,7 @@ def test_restore_undoes_everything_a_chapter_can_leave_behind(two_kernels):
     clean.restore()
     expected = _probe(clean)
     assert expected["prompt"] == 1 and expected["user_names"] == [] and expected["shown_again"]
-    assert expected["cwd"] == str(NOTEBOOKS_DIR) and expected["mscreport_modules"] == ["mscreport.kernel_state"]
+    assert expected["cwd"] == str(NOTEBOOKS_DIR) and expected["mscreport_modules"] == ["mscreport.pipeline.kernel_state"]
     polluted.restore()
     own_start = _probe(polluted)  # the state a chapter starts from in this kernel
     polluted.restore()
@@ -172,10 +173,10 @@ def test_reused_kernels_give_the_report_of_fresh_kernels(built_report, tmp_path,
 def test_a_big_cohort_file_is_validated_in_a_process_of_its_own(tmp_path, monkeypatch):
     """Above VALIDATE_APART_BYTES the validation runs in a short-lived process: the same
     summary and snapshot as in the build's own process, and its problems still exit 2."""
-    from mscreport import build as b
-    from mscreport.errors import InputError
-    from mscreport.paths import DEFAULT_COHORT
-    from mscreport.snapshot import load_snapshot
+    from mscreport.pipeline import build as b
+    from mscreport.core.errors import InputError
+    from mscreport.core.paths import DEFAULT_COHORT
+    from mscreport.inputs.snapshot import load_snapshot
 
     plan = b.make_plan()
     here, apart = tmp_path / "here", tmp_path / "apart"

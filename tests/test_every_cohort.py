@@ -28,9 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pagetext import visible_text
 
-from mscreport.chapters import list_chapters
-from mscreport.cohort import load_cohort
-from mscreport.results import compute_results, dumps
+from mscreport.pipeline.chapters import list_chapters
+from mscreport.inputs.cohort import load_cohort
+from mscreport.report.results import dumps
+from mscreport.report.blocks import compute_results
 
 CHAPTERS = list_chapters()
 COLUMNS = ["patient_id", "hba1c_baseline", "hba1c_followup", "dose_cells", "msc_source", "followup_months",

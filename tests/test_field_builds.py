@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from mscreport.cli import main
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 TRIAL = REPO_ROOT / "tests" / "fixtures" / "field_trial"

@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.field_files import shown_source
-from mscreport.params import resolve_params
-from mscreport.paths import REPO_ROOT
-from mscreport.units import ifcc_to_ngsp
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.inputs.field_files import shown_source
+from mscreport.inputs.params import resolve_params
+from mscreport.core.paths import REPO_ROOT
+from mscreport.core.units import ifcc_to_ngsp
 
 ADAM = REPO_ROOT / "tests" / "fixtures" / "adam"
 TRIAL = REPO_ROOT / "tests" / "fixtures" / "field_trial"
@@ -60,7 +60,7 @@ def test_pharmaverse_metabolic_finds_hba1c_in_mmol_mol_by_itself():
 
 
 def test_pharmaverse_adlb_fraction_unit_dtype_and_ablfl():
-    from mscreport.adam import read_adam
+    from mscreport.inputs.adam import read_adam
 
     data = read_adam(ADAM / "adlb_hba1c.xpt", params())
     frame = data.frame
@@ -317,7 +317,7 @@ def test_omop_folder_and_duckdb_extract_the_same_rows(tmp_path):
 
 
 def test_canonical_csv_is_documented_form():
-    from mscreport.omop import canonical_csv
+    from mscreport.inputs.omop import canonical_csv
 
     rows = pd.DataFrame({"measurement_id": [2, 1], "person_id": [7, 7], "measurement_concept_id": [3004410] * 2,
                          "measurement_date": [dt.date(2024, 1, 2), dt.date(2024, 1, 1)], "value_as_number": [7.1, None],
@@ -336,7 +336,7 @@ def test_database_url_never_shows_its_password():
     assert shown_source("postgresql://ana:s3cret@db.example:5432/cdm") == "postgresql://ana@db.example:5432/cdm"
     assert shown_source("postgresql://ana@db/cdm") == "postgresql://ana@db/cdm"
     assert shown_source("data/x.csv") == "data/x.csv"
-    from mscreport.build import rebuild_command
+    from mscreport.pipeline.build import rebuild_command
 
     assert "s3cret" not in rebuild_command(["build", "--data", "postgresql://ana:s3cret@db/cdm"])
 

@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.cbook import boxplot_stats  # noqa: E402
 
-from mscreport import figures  # noqa: E402
+from mscreport.display import figures  # noqa: E402
 
 DRAWN = ("q1", "med", "q3", "whislo", "whishi")
 

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscreport import figures
-from mscreport.display import html_table
-from mscreport.labels import LABELS, readable
-from mscreport.paths import TEMPLATES_DIR
+from mscreport.analysis import trust
+from mscreport.display import figures
+from mscreport.display.fmt import html_table
+from mscreport.core.labels import LABELS, readable
+from mscreport.core.paths import TEMPLATES_DIR
 
 CSS = (TEMPLATES_DIR / "mscreport" / "static" / "mscreport.css").read_text(encoding="utf-8")
 
@@ -105,7 +106,7 @@ PHONE_CONTENT_PX = 366  # 390 px viewport minus the phone padding of the stylesh
     lambda: figures.change_distribution(_frame()),
     lambda: figures.baseline_distribution(_frame(), 6.2, 8.0),
     lambda: figures.qq_plot(_frame()["change"]),
-    lambda: figures.oldham_plot(_frame(), 2000),
+    lambda: trust.oldham_plot(_frame(), 2000),
     lambda: figures.group_boxes(_frame(), "msc_source", ["umbilical_cord", "bone_marrow"]),
     lambda: figures.flow_diagram(45, [("no follow-up HbA1c", 2)], {"moderate": 30, "severe": 13}),
 ], ids=["paired", "change", "baseline", "qq", "oldham", "boxes", "flow"])

@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.framing import OWN_TITLE, PAPER_TITLE, frame_report, inline_html
-from mscreport.params import DEFAULTS
-from mscreport.paths import DEFAULT_COHORT, bundled_cohort_sha256, is_bundled_cohort
-from mscreport.published import load_published
-from mscreport.render import write_index
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.report.framing import OWN_TITLE, PAPER_TITLE, frame_report, inline_html
+from mscreport.inputs.params import DEFAULTS
+from mscreport.core.paths import DEFAULT_COHORT, bundled_cohort_sha256, is_bundled_cohort
+from mscreport.analysis.published import load_published
+from mscreport.pipeline.chapters import ChapterInfo, list_chapters
+from mscreport.pipeline.render import write_index
 
 BUNDLED_SHA = bundled_cohort_sha256()
 
@@ -67,8 +68,9 @@ def test_published_figures_file_is_checked(tmp_path):
         load_published(bad)
 
 
-def _index(tmp_path, results) -> str:
-    write_index(tmp_path / "index.html", [], results, {})
+def _index(tmp_path, results, chapters=None) -> str:
+    """index.html of ``results``; ``chapters``: the chapter list, by default the repository's."""
+    write_index(tmp_path / "index.html", list_chapters() if chapters is None else chapters, results, {})
     return (tmp_path / "index.html").read_text()
 
 
@@ -89,6 +91,34 @@ def test_index_of_bundled_cohort_is_the_papers(tmp_path):
     page = _index(tmp_path, results)
     assert f"<h1>{PAPER_TITLE}</h1>" in page and "reanalysis of Matsuoka" in page and "Synthetic data" in page
     assert "published vs reproduced" in page
+
+
+def _bundled_results() -> dict:
+    return {"data": {"path": "data/reconstructed_cohort.csv", "sha256": BUNDLED_SHA, "rows_read": 61, "rows_analysed": 61,
+                     "excluded": []}, "params": DEFAULTS, "published_comparison": [{"quantity": "q", "agrees": True}]}
+
+
+def test_index_links_the_chapters_it_is_given(tmp_path):
+    renumbered = [ChapterInfo("01_cohort", Path("01_cohort.py"), "Cohort", "Who?"),
+                  ChapterInfo("09_published", Path("09_published.py"), "Published vs reproduced", "Same figures?")]
+    page = _index(tmp_path, _bundled_results(), renumbered)
+    cards = page.split('id="chapters"')[1].split('id="data"')[0]
+    assert '<a href="09_published.html">published vs reproduced</a>' in page and "06_published" not in page
+    assert cards.count('class="msc-card"') == 2 and "<h3>2. Published vs reproduced</h3>" in cards
+    assert '<a href="teaching/01_cohort.html">Teach' in cards
+    bare = _index(tmp_path, _bundled_results(), [])  # no chapter to link: the sentence, no dead link
+    assert "1 of 1 published figures agree" in bare and "published vs reproduced" not in bare
+    assert '<div class="msc-cards"></div>' in bare
+
+
+def test_index_escapes_text_as_the_chapters_do(tmp_path):
+    results = {"data": {"path": "a&b.csv", "sha256": "f" * 64, "rows_read": 8, "rows_analysed": 8, "excluded": []},
+               "params": {**DEFAULTS, "report_title": "Clinic \"A\" & <script>x</script> 'B'",
+                          "study_description": "Our *own* <b>cohort</b> & `code`"}}
+    page = _index(tmp_path, results)
+    assert "<h1>Clinic &quot;A&quot; &amp; &lt;script&gt;x&lt;/script&gt; &#x27;B&#x27;</h1>" in page  # html.escape's entities
+    assert "<p>Our <em>own</em> &lt;b&gt;cohort&lt;/b&gt; &amp; <code>code</code> Change =" in page
+    assert "<code>a&amp;b.csv</code>" in page and "<script>" not in page
 
 
 

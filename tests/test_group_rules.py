@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscreport.disclosure import DOSE_GROUPS, STRATA
-from mscreport.dose import assign_dose_groups
-from mscreport.strata import assign_strata, is_severe
+from mscreport.core.groups import DOSE_GROUPS, STRATA
+from mscreport.core.groups import assign_dose_groups
+from mscreport.core.groups import assign_strata, is_severe
 
 
 def test_strata_boundary_and_type():

@@ -11,9 +11,9 @@ import time
 import pytest
 
 from mscreport.cli import main
-from mscreport.errors import InputError, Problem
-from mscreport.params import resolve_params
-from mscreport.snapshot import copy_and_hash
+from mscreport.core.errors import InputError, Problem
+from mscreport.inputs.params import resolve_params
+from mscreport.inputs.snapshot import copy_and_hash
 
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)) + "alpha: *i\n"
@@ -137,7 +137,7 @@ def test_an_os_error_without_a_path_gets_one(tmp_path, monkeypatch, capsys):
     """Issue 14.9: "-:-:-: No space left on device" named no path."""
     from pathlib import Path
 
-    from mscreport import outdir
+    from mscreport.pipeline import outdir
 
     def full_disk(self, *a, **k):
         raise OSError(28, "No space left on device")

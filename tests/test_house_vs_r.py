@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from test_stats_vs_r import COHORTS, FIXTURES, check
 
-from mscreport import describe, strata, trust
-from mscreport.cohort import load_cohort
-from mscreport.dose import analyse_dose
-from mscreport.params import DEFAULTS
-from mscreport.results import analyse_overall, analyse_strata
+from mscreport.analysis import table_one as describe, strata, trust
+from mscreport.inputs.cohort import load_cohort
+from mscreport.analysis.dose import analyse_dose
+from mscreport.inputs.params import DEFAULTS
+from mscreport.analysis.paired import analyse_overall, analyse_strata
 
 HOUSE = json.loads((FIXTURES / "r_house.json").read_text(encoding="utf-8"))
 

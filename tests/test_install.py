@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 SHIPPED = ("pyproject.toml", "README.md", "LICENSE", "lib", "notebooks", "data")
 
@@ -56,7 +56,7 @@ def installed(tmp_path_factory):
 @pytest.mark.slow
 def test_installed_package_ships_chapters_and_data(installed):
     venv, elsewhere = installed
-    code = ("import json, mscreport, mscreport.paths as p; print(json.dumps({'pkg': mscreport.__file__, "
+    code = ("import json, mscreport, mscreport.core.paths as p; print(json.dumps({'pkg': mscreport.__file__, "
             "'nb': str(p.NOTEBOOKS_DIR), 'data': str(p.DEFAULT_COHORT), 'pub': str(p.PUBLISHED_RESULTS), "
             "'reports': str(p.REPORTS_DIR), 'checkout': p.IN_CHECKOUT, "
             "'default': str(p.resolve_data_path('data/reconstructed_cohort.csv')), "

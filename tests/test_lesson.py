@@ -14,12 +14,14 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from mscreport import lesson, stats, trajectory
-from mscreport.chapters import list_chapters
-from mscreport.cohort import load_cohort
-from mscreport.disclosure import SUPPRESSED
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.render import TEACHING_ONLY
+from mscreport.report import lesson
+from mscreport.methods import stats
+from mscreport.analysis import trajectory
+from mscreport.pipeline.chapters import list_chapters
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.disclosure import SUPPRESSED
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.pipeline.render import TEACHING_ONLY
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 CHAPTERS = {c.name: c for c in list_chapters()}
@@ -93,7 +95,7 @@ def test_printed_result_is_rounded_and_flattened(tmp_path):
 
 def test_tables_inside_a_result_are_never_printed(tmp_path):
     """A result may carry a table (e.g. per-source groups, whose rows can be one patient)."""
-    from mscreport.dose import compare_sources
+    from mscreport.analysis.dose import compare_sources
 
     cohort = load_cohort(DEFAULT_COHORT)
     src = compare_sources(cohort)
@@ -160,7 +162,8 @@ SECTIONS = {
     "03_change": [("PairedResult", "overall", {}),
                   ("SignedRankResult", "hodges_lehmann.overall",
                    {"v": "wilcoxon_v", "p": "wilcoxon_p", "hl_estimate": "estimate", "hl_ci_low": "ci_low",
-                    "hl_ci_high": "ci_high", "n_nonzero": lambda s: s["n"] - s["zeros"]})],
+                    "hl_ci_high": "ci_high", "hl_conf_level": "conf_level",
+                    "n_nonzero": lambda s: s["n"] - s["zeros"]})],
     "04_dose": [("WelchResult", "dose.welch", {}), ("MannWhitneyResult", "dose.mann_whitney", {}),
                 ("PearsonResult", "dose.pearson", {"n": lambda s: None}),
                 ("SpearmanResult", "dose.spearman", {"n": lambda s: None})],

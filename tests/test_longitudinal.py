@@ -20,14 +20,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mscreport import trajectory as tr
+from mscreport.analysis import trajectory as tr
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.longitudinal import DAYS_PER_MONTH, is_long_layout
-from mscreport.params import DEFAULTS, resolve_params
-from mscreport.paths import REPO_ROOT
-from mscreport.results import compute_results
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.inputs.longitudinal import DAYS_PER_MONTH, is_long_layout
+from mscreport.inputs.params import DEFAULTS, resolve_params
+from mscreport.core.paths import REPO_ROOT
+from mscreport.report.blocks import compute_results
 
 from nlme_check import REL, assert_matches_nlme  # tests/nlme_check.py
 

@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from mscreport.chapters import list_chapters
+from mscreport.pipeline.chapters import list_chapters
 from mscreport.cli import main
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 LONG = REPO_ROOT / "data" / "reconstructed_cohort_long.csv"

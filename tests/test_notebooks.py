@@ -16,9 +16,9 @@ import sys
 import jupytext
 import pytest
 
-from mscreport.chapters import list_chapters
-from mscreport.params import DEFAULTS
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.pipeline.chapters import list_chapters
+from mscreport.inputs.params import DEFAULTS
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
 
 CHAPTERS = list_chapters()
 IDS = [c.name for c in CHAPTERS]

@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from mscreport.display import SUPPRESSED, fmt_cells
-from mscreport.units import ngsp_difference_to_ifcc, ngsp_to_ifcc
+from mscreport.display.fmt import SUPPRESSED, fmt_cells
+from mscreport.core.units import ngsp_difference_to_ifcc, ngsp_to_ifcc
 
 MINUS = "\u2212"
 NUMBER = re.compile(r"(?<![\w.])(" + MINUS + r")?(\d+(?:,\d{3})*(?:\.\d+)?(?:e[+-]?\d+)?)(?![\w])")

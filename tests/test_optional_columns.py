@@ -5,7 +5,7 @@ analysed)."""
 import pandas as pd
 
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
+from mscreport.inputs.cohort import load_cohort
 
 CSV = "patient_id,hba1c_baseline,hba1c_followup,sex,bmi\nA,7.5,7.0,F,25\nB,8.5,7.0,alien,250\nC,7.1,6.9,m,30\n"
 

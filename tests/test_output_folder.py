@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from mscreport import outdir
-from mscreport.chapters import list_chapters
+from mscreport.pipeline import outdir
+from mscreport.pipeline.chapters import list_chapters
 from mscreport.cli import main
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 CHAPTERS = list_chapters()
 
@@ -192,7 +192,7 @@ def test_a_killed_build_leaves_the_old_report_and_no_leftovers(tmp_path, one_cha
     assert not list(tmp_path.glob(".F.build-*"))
     import tempfile
 
-    from mscreport.engine import OWNER_FILE, RUNTIME_PREFIX
+    from mscreport.pipeline.engine import OWNER_FILE, RUNTIME_PREFIX
     for d in Path(tempfile.gettempdir()).glob(RUNTIME_PREFIX + "*"):  # kernel folders (connection files, keys)
         owner = d / OWNER_FILE
         assert owner.is_file() and psutil.pid_exists(int(owner.read_text())), f"stale kernel folder {d}"
@@ -220,8 +220,8 @@ def test_two_concurrent_builds_into_one_folder_never_mix(tmp_path, one_chapter):
 
 def test_a_neighbours_new_title_changes_a_chapters_cache_key(tmp_path):
     """Issue 14.9: cached neighbouring chapters kept an old chapter title in their navigation."""
-    from mscreport.build import chapter_key
-    from mscreport.chapters import ChapterInfo
+    from mscreport.pipeline.build import chapter_key
+    from mscreport.pipeline.chapters import ChapterInfo
 
     src = tmp_path / "01_a.py"
     src.write_text("# %% [markdown]\n# # A\n")

@@ -8,8 +8,8 @@ import tomllib
 
 import yaml
 
-from mscreport.params import PARAMETERS
-from mscreport.paths import REPO_ROOT
+from mscreport.inputs.params import PARAMETERS
+from mscreport.core.paths import REPO_ROOT
 
 
 def _pins() -> dict[str, str]:

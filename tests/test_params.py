@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mscreport.errors import InputError
-from mscreport.params import DEFAULTS, PARAMETERS, describe_parameters, resolve_params
+from mscreport.core.errors import InputError
+from mscreport.inputs.params import DEFAULTS, PARAMETERS, describe_parameters, resolve_params
 
 
 def problems(*args, **kwargs) -> list[str]:
@@ -126,9 +126,9 @@ def test_describe_parameters_covers_every_parameter():
 
 def test_readme_parameter_table_is_generated_from_params():
     """README.md's parameter table is params.render_markdown() verbatim (regenerate it with
-    ``python -c "from mscreport.params import render_markdown; print(render_markdown())"``)."""
-    from mscreport.params import PARAMETERS, render_markdown
-    from mscreport.paths import REPO_ROOT
+    ``python -c "from mscreport.inputs.params import render_markdown; print(render_markdown())"``)."""
+    from mscreport.inputs.params import PARAMETERS, render_markdown
+    from mscreport.core.paths import REPO_ROOT
 
     table = render_markdown()
     assert table in (REPO_ROOT / "README.md").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscreport import validators as v
+from mscreport.inputs import validators as v
 
 
 def _to_numeric(cells):

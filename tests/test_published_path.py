@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from mscreport.build import make_plan
+from mscreport.pipeline.build import make_plan
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
-from mscreport.params import resolve_params
-from mscreport.paths import DEFAULT_COHORT, PUBLISHED_RESULTS, REPO_ROOT
-from mscreport.published import load_published, published_file, published_for
-from mscreport.results import compute_results
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.inputs.params import resolve_params
+from mscreport.core.paths import DEFAULT_COHORT, PUBLISHED_RESULTS, REPO_ROOT
+from mscreport.analysis.published import load_published, published_file, published_for
+from mscreport.report.blocks import compute_results
 
 TEACHING = REPO_ROOT / "tests" / "fixtures" / "cohort_teaching.csv"
 # a user's published figures: the teaching cohort has 26 analysed patients, mean baseline 8.3 %
@@ -129,8 +129,8 @@ def test_only_a_reconstruction_of_the_paper_is_compared_with_it():
     output (SYN- pseudonyms). A simulated trial (Steno-2, synthetic in every row) is not."""
     import pandas as pd
 
-    from mscreport.paths import DEFAULT_COHORT
-    from mscreport.synthetic import is_reconstruction, is_synthetic
+    from mscreport.core.paths import DEFAULT_COHORT
+    from mscreport.inputs.synthetic import is_reconstruction, is_synthetic
 
     synth = pd.DataFrame({"patient_id": ["SYN-001", "SYN-002"], "synthetic": ["yes", "yes"]})
     steno = pd.read_csv(Path(__file__).parent / "fixtures" / "long_steno2.csv", dtype=str)
@@ -139,6 +139,6 @@ def test_only_a_reconstruction_of_the_paper_is_compared_with_it():
     assert is_synthetic("", steno) and not is_reconstruction("", steno)
     assert not is_reconstruction("", real)
     assert not is_reconstruction("", synth.assign(patient_id=["SYN-001", "P-2"]))
-    from mscreport.hashing import file_sha256
+    from mscreport.core.hashing import file_sha256
 
     assert is_reconstruction(file_sha256(DEFAULT_COHORT), None)

@@ -8,7 +8,7 @@ import re
 import subprocess
 import tomllib
 
-from mscreport.paths import REPO_ROOT
+from mscreport.core.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / ".ci" / "pythons.sh"
 

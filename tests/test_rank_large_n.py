@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from mscreport import stats
+from mscreport.methods import stats
 
 REL = 1e-12
 

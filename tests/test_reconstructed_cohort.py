@@ -1,7 +1,7 @@
 """The bundled data/reconstructed_cohort.csv reproduces every published figure.
 
 Computed INDEPENDENTLY of the library: the CSV is read with pandas and every statistic is
-computed here with pandas/scipy (nothing from mscreport.stats, .results or .published), then
+computed here with pandas/scipy (nothing from mscreport.methods.stats, .results or .published), then
 compared with data/published_results.yaml at the paper's own rounding.
 """
 
@@ -164,8 +164,8 @@ def test_synth_is_deterministic_and_matches_the_bundled_file(tmp_path):
 
 
 def test_other_seeds_also_meet_the_published_figures():
-    """The construction does not depend on a lucky seed (see the docstring of mscreport.synth)."""
-    from mscreport.synth import make_cohort
+    """The construction does not depend on a lucky seed (see the docstring of mscreport.analysis.reconstruction)."""
+    from mscreport.analysis.reconstruction import make_cohort
 
     frame = make_cohort(7)
     assert len(frame) == 61

@@ -14,11 +14,12 @@ import pytest
 import yaml
 from results_schema import SCHEMA_PATH, assert_valid_results, schema_errors
 
-from mscreport.cohort import load_cohort
-from mscreport.params import DEFAULTS
-from mscreport.paths import DEFAULT_COHORT, REPO_ROOT
-from mscreport.results import compute_results, dumps
-from mscreport.stats import PAIRED_KEYS
+from mscreport.inputs.cohort import load_cohort
+from mscreport.inputs.params import DEFAULTS
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.report.results import dumps
+from mscreport.report.blocks import compute_results
+from mscreport.methods.stats import PAIRED_KEYS
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 

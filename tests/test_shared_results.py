@@ -9,10 +9,12 @@ import warnings
 
 import pytest
 
-from mscreport import dose, results
-from mscreport.cohort import load_cohort
-from mscreport.paths import DEFAULT_COHORT
-from mscreport.snapshot import SHARED_DIR, load_snapshot, save_snapshot, shared_result
+from mscreport.analysis import dose
+from mscreport.analysis import paired
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.paths import DEFAULT_COHORT
+from mscreport.inputs.snapshot import SHARED_DIR, load_snapshot, save_snapshot
+from mscreport.inputs.shared import shared_result
 
 
 @pytest.fixture()
@@ -29,13 +31,13 @@ def test_a_later_chapter_loads_what_an_earlier_one_computed(snapshot, monkeypatc
     loaded = dose.analyse_dose(second_chapter)
     assert calls == [1] and loaded == computed and loaded is not computed
     assert [p.name for p in (snapshot / SHARED_DIR).glob("*/*.pickle")] == ["analyse_dose.pickle"]
-    for analyse in (results.analyse_overall, results.analyse_strata):
+    for analyse in (paired.analyse_overall, paired.analyse_strata):
         one, two = analyse(first_chapter), analyse(second_chapter)
         assert one == two and [p.name for p in (snapshot / SHARED_DIR).glob("*/*.pickle")].count(
             f"{analyse.__name__}.pickle") == 1
-    strata = results.analyse_strata(second_chapter)
-    assert strata.hidden_by_arms == results.analyse_strata(first_chapter).hidden_by_arms
-    assert strata == results.analyse_strata(load_cohort(DEFAULT_COHORT))  # the same as without a build
+    strata = paired.analyse_strata(second_chapter)
+    assert strata.hidden_by_arms == paired.analyse_strata(first_chapter).hidden_by_arms
+    assert strata == paired.analyse_strata(load_cohort(DEFAULT_COHORT))  # the same as without a build
 
 
 def test_a_cohort_outside_a_build_or_replaced_keeps_its_results_to_itself(snapshot, monkeypatch):
@@ -66,15 +68,15 @@ def test_the_warnings_of_a_shared_analysis_are_given_in_every_chapter(tmp_path):
 def test_a_snapshot_written_again_never_serves_the_results_of_the_one_before(tmp_path):
     """Reviewer's finding: the same folder, another cohort (other parameters), must not find the
     first cohort's strata."""
-    from mscreport.params import resolve_params
+    from mscreport.inputs.params import resolve_params
 
     folder = tmp_path / "snapshot"
     save_snapshot(load_cohort(DEFAULT_COHORT), folder)
-    first = results.analyse_strata(load_snapshot(folder))
+    first = paired.analyse_strata(load_snapshot(folder))
     other = load_cohort(DEFAULT_COHORT, resolve_params(values={"severe_above": 10.0}))
     save_snapshot(other, folder)
-    served = results.analyse_strata(load_snapshot(folder))
-    assert served == results.analyse_strata(other) and served["severe"].n != first["severe"].n
+    served = paired.analyse_strata(load_snapshot(folder))
+    assert served == paired.analyse_strata(other) and served["severe"].n != first["severe"].n
     assert len(list((folder / SHARED_DIR).iterdir())) == 1  # the first snapshot's results were removed
 
 

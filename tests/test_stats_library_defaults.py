@@ -1,10 +1,10 @@
 """Why stats.py does not simply call scipy.stats / statsmodels with their defaults.
 
-``stats.py`` calls the libraries but chooses R's variant where their defaults differ, and keeps
+``methods/stats.py`` calls the libraries but chooses R's variant where their defaults differ, and keeps
 its own code where R has something they lack. Each test here takes an R value from
 ``tests/fixtures/r_reference.json`` (``tests/r/reference.R``) and shows that the library's
 default (or the library's function, for Shapiro-Wilk) misses it by more than the 1e-9 that
-``tests/test_stats_vs_r.py`` requires, while ``stats.py`` meets it. If a library release
+``tests/test_stats_vs_r.py`` requires, while ``methods/stats.py`` meets it. If a library release
 makes one of these pass with its default, the test fails: then the choice in stats.py can go.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import scipy.stats as st
 
-from mscreport import stats
+from mscreport.methods import stats
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "r_reference.json").read_text("utf-8"))
 REL = 1e-9

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mscreport import stats
-from mscreport.cohort import load_cohort
-from mscreport.dose import adjust_dose_for_baseline, analyse_dose, compare_sources
-from mscreport.params import DEFAULTS
-from mscreport.results import analyse_overall, analyse_strata, compute_results
+from mscreport.methods import stats
+from mscreport.inputs.cohort import load_cohort
+from mscreport.analysis.dose import adjust_dose_for_baseline, analyse_dose, compare_sources
+from mscreport.inputs.params import DEFAULTS
+from mscreport.report.blocks import compute_results
+from mscreport.analysis.paired import analyse_overall, analyse_strata
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -94,15 +95,13 @@ def paired_objects(name: str) -> dict:
 
 
 def check_paired_extras(where: str, py: stats.PairedResult, r: dict) -> None:
-    """se, Shapiro-Wilk, V, and Hodges-Lehmann: R's estimate and interval on the exact path;
-    on the normal path R's estimate comes from uniroot, so the median of the Walsh averages."""
+    """se, Shapiro-Wilk, V, and Hodges-Lehmann: R's estimate and interval on both paths (on
+    the normal path R's uniroot roots, tests/test_hodges_lehmann.py)."""
     names = ["se_change", "shapiro_w", "shapiro_p", "wilcoxon_v"]
     pairs = [(k, getattr(py, k), r[k]) for k in names]
     assert is_exact(py.wilcoxon_method) == is_exact(r["wilcoxon_method"]), \
         (where, py.wilcoxon_method, r["wilcoxon_method"])
-    pairs.append(("walsh_median", py.hl_estimate, r["walsh_median"]))
-    if is_exact(r["hl_method"]):  # the same path as the signed-rank test (asserted above)
-        pairs += [(k, getattr(py, k), r[k]) for k in ("hl_estimate", "hl_ci_low", "hl_ci_high")]
+    pairs += [(k, getattr(py, k), r[k]) for k in ("hl_estimate", "hl_ci_low", "hl_ci_high")]
     check(where, pairs, CALLS["paired"])
 
 
@@ -379,10 +378,9 @@ def test_signed_rank_and_hodges_lehmann_match_r(case):
     r = REF["signrank_grid"][case]
     py = stats.signed_rank_test(r["d"], r["alpha"])
     assert is_exact(py.method) == is_exact(r["method"]), (py.method, r["method"])
-    pairs = [("v", py.v, r["v"]), ("p", py.p, r["p"]), ("walsh_median", py.hl_estimate, r["walsh_median"])]
-    if is_exact(r["method"]):
-        pairs += [("hl_estimate", py.hl_estimate, r["hl_estimate"]), ("hl_ci_low", py.hl_ci_low, r["hl_ci_low"]),
-                  ("hl_ci_high", py.hl_ci_high, r["hl_ci_high"])]
+    pairs = [("v", py.v, r["v"]), ("p", py.p, r["p"]),
+             ("hl_estimate", py.hl_estimate, r["hl_estimate"]), ("hl_ci_low", py.hl_ci_low, r["hl_ci_low"]),
+             ("hl_ci_high", py.hl_ci_high, r["hl_ci_high"])]
     check(f"signrank.{case}", pairs)
 
 
@@ -501,8 +499,8 @@ def test_normality_and_hodges_lehmann_blocks_match_r(name):
         check(f"{name}.hodges_lehmann.{g}", [("median_change", hl["median_change"], rh["median_change"]),
                                              ("zeros", hl["zeros"], rh["zeros"])])
         assert hl["exact"] == is_exact(rh["method"])
-        if hl["exact"]:  # on the normal path R's interval comes from uniroot (see check_paired_extras)
-            check(f"{name}.hodges_lehmann.{g}", [(k, hl[k], rh[k]) for k in ("ci_low", "ci_high")])
+        # both paths (on the normal path R's uniroot roots: tests/test_hodges_lehmann.py)
+        check(f"{name}.hodges_lehmann.{g}", [(k, hl[k], rh[k]) for k in ("ci_low", "ci_high")])
 
 
 @pytest.mark.parametrize("name", COHORTS)
@@ -690,7 +688,7 @@ def test_new_calls_match_r_on_the_sleep_data():
 
 
 def test_reconstruction_bounds_match_r():
-    from mscreport.published import derived_bounds
+    from mscreport.analysis.published import derived_bounds
 
     ours, r = derived_bounds(), REF["reconstruction"]
     assert [x["n_severe"] for x in ours["severe_range"]] == [x["n_severe"] for x in r["severe_range"] if x["prints_as_6_7"]]

@@ -18,10 +18,10 @@ import sys
 
 import pytest
 
-from mscreport import trajectory as tr
-from mscreport.cohort import load_cohort
-from mscreport.params import resolve_params
-from mscreport.paths import REPO_ROOT
+from mscreport.analysis import trajectory as tr
+from mscreport.inputs.cohort import load_cohort
+from mscreport.inputs.params import resolve_params
+from mscreport.core.paths import REPO_ROOT
 
 from nlme_check import assert_matches_nlme  # tests/nlme_check.py
 

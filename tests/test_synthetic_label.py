@@ -6,8 +6,8 @@ import shutil
 
 import pandas as pd
 
-from mscreport.cohort import load_cohort
-from mscreport.paths import DEFAULT_COHORT
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.paths import DEFAULT_COHORT
 
 
 def test_the_bundled_cohort_is_synthetic_by_its_bytes_under_any_name(tmp_path):

@@ -12,10 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from mscreport import change, exercises, trust
-from mscreport.cohort import load_cohort
-from mscreport.published import derived_bounds, load_published
-from mscreport.results import analyse_overall, analyse_strata, compute_results
+from mscreport.analysis import change, trust
+from mscreport.report import exercises
+from mscreport.inputs.cohort import load_cohort
+from mscreport.analysis.published import derived_bounds, load_published
+from mscreport.report.blocks import compute_results
+from mscreport.analysis.paired import analyse_overall, analyse_strata
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "fixtures" / "r_reference.json").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mscreport import units
+from mscreport.core import units
 
 
 def test_percent_to_mmol_mol():

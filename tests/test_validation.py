@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mscreport import dictionary as dd
+from mscreport.core import dictionary as dd
 from mscreport.cli import main
-from mscreport.cohort import load_cohort
-from mscreport.errors import InputError
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "validation"
@@ -464,7 +464,7 @@ def test_awkward_but_valid_encodings_are_read(tmp_path, name, expect):
 
 
 def test_latin1_text_is_decoded(tmp_path):
-    from mscreport.validators import read_table
+    from mscreport.inputs.validators import read_table
     path = _nasty_inputs(tmp_path)["latin1.csv"]
     assert read_table(path)["note"].tolist() == ["Müller été"]
 
@@ -677,7 +677,7 @@ def test_mapping_file_for_excel_headers():
     code, out, err = run("validate", path, "--columns", mapping)
     assert code == 0, err
     assert f"{path}:-:comments: note: column not used by the analysis" in out.splitlines()
-    from mscreport.column_map import resolve_column_map
+    from mscreport.inputs.column_map import resolve_column_map
     cohort = load_cohort(path, None, resolve_column_map(mapping))
     assert cohort.frame["hba1c_baseline"].tolist() == [7.5, 8.4, 6.8]
     assert cohort.frame["hba1c_followup"].tolist() == [6.9, 7.6, 6.5]
@@ -763,14 +763,14 @@ def test_device_is_refused():
 
 
 def test_header_size_limit(tmp_path, monkeypatch):
-    from mscreport import readers
+    from mscreport.inputs import readers
     monkeypatch.setattr(readers, "MAX_HEADER_CHARS", 10_000)
     path = write(tmp_path, "long.csv", ",".join(f"column_{j}" for j in range(5000)) + "\nP1\n")
     refused(path, "-", "-", "header row is longer than")
 
 
 def test_file_size_limit(tmp_path, monkeypatch):
-    from mscreport import readers
+    from mscreport.inputs import readers
     monkeypatch.setattr(readers, "MAX_FILE_BYTES", 100)
     path = write(tmp_path, "big.csv", (FIX / "valid.csv").read_text())
     refused(path, "-", "-", "file larger than")
@@ -778,7 +778,7 @@ def test_file_size_limit(tmp_path, monkeypatch):
 
 def test_os_error_names_the_path(tmp_path, monkeypatch):
     import errno
-    from mscreport import readers
+    from mscreport.inputs import readers
 
     def broken(*args, **kwargs):
         raise OSError(errno.EIO, "Input/output error")
@@ -810,7 +810,8 @@ def test_excel_style_headers_build_with_one_mapping_file(tmp_path):
     its numbers are those of the same cohort with the dictionary's headers."""
     import json
 
-    from mscreport.results import compute_results, jsonable
+    from mscreport.core.jsondata import jsonable
+    from mscreport.report.blocks import compute_results
 
     teaching = ROOT / "tests" / "fixtures" / "cohort_teaching.csv"
     headers = {"patient_id": "Patient ID", "hba1c_baseline": "A1C_baseline", "hba1c_followup": "HbA1c (%)",

@@ -13,10 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mscreport.chapters import list_chapters
+from mscreport.pipeline.chapters import list_chapters
 from mscreport.cli import main
-from mscreport.paths import NOTEBOOKS_DIR, REPO_ROOT
-from mscreport.workbooks import KERNEL_NAME, SOLUTION_TAG, STUDENT_SWITCH
+from mscreport.core.paths import NOTEBOOKS_DIR, REPO_ROOT
+from mscreport.pipeline.workbooks import KERNEL_NAME, SOLUTION_TAG, STUDENT_SWITCH
 
 CHAPTERS = list_chapters()
 
@@ -63,7 +63,7 @@ def test_student_edition_has_no_answer_text(workbooks):
 def test_answers_rendered_from_results_are_switched_off_for_students(workbooks):
     """Chapters whose exercise answers are computed (``exercises.*``) print only the questions
     in the student edition: the switch precedes the call, and it does hide every answer."""
-    from mscreport import exercises
+    from mscreport.report import exercises
 
     switched = 0
     for c in CHAPTERS:
@@ -231,7 +231,7 @@ def test_workbook_saved_in_a_running_jupyter_server_leaves_git_status_clean(tmp_
     (``notebooks/*.ipynb``, as ``make notebooks`` makes) does rewrite its ``.py``: the server
     really saves through the pairing, so the first check can fail."""
     pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (pip install -e '.[test]')")
-    from mscreport.workbooks import write_workbooks
+    from mscreport.pipeline.workbooks import write_workbooks
 
     repo = tmp_path / "repo"
     (repo / "notebooks").mkdir(parents=True)

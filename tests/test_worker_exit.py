@@ -10,7 +10,7 @@ import sys
 
 SCRIPT = """
 import os, signal
-from mscreport import engine
+from mscreport.pipeline import engine
 
 def broken():
     raise AttributeError("partially initialized module 'psutil' has no attribute 'Error'")

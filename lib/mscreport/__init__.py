@@ -35,30 +35,30 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from .core.version import __version__
 
 # public name -> module that defines it (imported on first access: PEP 562)
 _API = {
     # loading and parameters
-    "load_cohort": "cohort", "Cohort": "cohort", "resolve_params": "params", "describe_parameters": "params",
-    "DEFAULTS": "params", "PARAMETERS": "params", "DEFAULT_COHORT": "paths", "is_bundled_cohort": "paths",
-    "make_cohort": "synth", "InputError": "errors", "Problem": "errors",
+    "load_cohort": "inputs.cohort", "Cohort": "inputs.cohort", "resolve_params": "inputs.params", "describe_parameters": "inputs.params",
+    "DEFAULTS": "inputs.params", "PARAMETERS": "inputs.params", "DEFAULT_COHORT": "core.paths", "is_bundled_cohort": "core.paths",
+    "make_cohort": "analysis.reconstruction", "InputError": "core.errors", "Problem": "core.errors",
     # analyses of a cohort
-    "analyse_overall": "results", "analyse_strata": "results", "compute_results": "results",
-    "analyse_dose": "dose", "compare_sources": "dose", "adjust_dose_for_baseline": "dose",
-    "threshold_sensitivity": "strata", "describe_cohort": "describe", "compare_published": "published",
-    "load_published": "published", "published_for": "published",
+    "analyse_overall": "analysis.paired", "analyse_strata": "analysis.paired", "compute_results": "report.blocks",
+    "analyse_dose": "analysis.dose", "compare_sources": "analysis.dose", "adjust_dose_for_baseline": "analysis.dose",
+    "threshold_sensitivity": "analysis.strata", "describe_cohort": "analysis.table_one", "compare_published": "analysis.published",
+    "load_published": "analysis.published", "published_for": "analysis.published",
     # the tests, on arrays
-    "paired_test": "stats", "welch_test": "stats", "mann_whitney": "stats", "pearson": "stats",
-    "spearman": "stats", "kruskal_wallis": "stats", "mcnemar": "stats", "holm": "stats",
-    "signed_rank_test": "stats", "shapiro_wilk": "stats",
+    "paired_test": "methods.stats", "welch_test": "methods.stats", "mann_whitney": "methods.stats", "pearson": "methods.stats",
+    "spearman": "methods.stats", "kruskal_wallis": "methods.stats", "mcnemar": "methods.stats", "holm": "methods.stats",
+    "signed_rank_test": "methods.stats", "shapiro_wilk": "methods.stats",
     # result types and tidy frames
-    "PairedResult": "stats", "WelchResult": "stats", "MannWhitneyResult": "stats", "PearsonResult": "stats",
-    "SpearmanResult": "stats", "DoseResult": "dose", "to_frame": "tidy",
+    "PairedResult": "methods.stats", "WelchResult": "methods.stats", "MannWhitneyResult": "methods.stats", "PearsonResult": "methods.stats",
+    "SpearmanResult": "methods.stats", "DoseResult": "analysis.dose", "to_frame": "methods.tidy",
     # units
-    "ifcc_to_ngsp": "units", "ngsp_to_ifcc": "units",
+    "ifcc_to_ngsp": "core.units", "ngsp_to_ifcc": "core.units",
     # the whole report
-    "build_report": "build:build",
+    "build_report": "pipeline.build:build",
 }
 
 __all__ = ["__version__", *_API]

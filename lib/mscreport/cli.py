@@ -21,8 +21,13 @@ import contextlib
 import os
 import sys
 
-from . import __version__
-from .errors import InputError, Problem, safe_field
+from mscreport.core.version import __version__
+from mscreport.core.errors import InputError, Problem, safe_field
+from mscreport.core.paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
+from mscreport.inputs.column_map import resolve_column_map
+from mscreport.inputs.params import describe_parameters, params_yaml, read_request, resolve_params
+from mscreport.pipeline.build import build
+from mscreport.pipeline.workbooks import KERNEL_NAME, write_workbooks
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 QUIET, NORMAL, VERBOSE = -1, 0, 1
@@ -116,13 +121,11 @@ def _report(problems: list[Problem]) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .params import resolve_params
     params = resolve_params(args.params, _with_adsl(args))
     _say_params(args, params)
-    from .column_map import resolve_column_map
     columns = resolve_column_map(args.columns, args.column_items)
-    from .cohort import load_cohort
-    from .field_files import shown_source
+    from mscreport.inputs.cohort import load_cohort  # lazy: pandas and the validators load only for validate
+    from mscreport.inputs.field_files import shown_source
     cohort = load_cohort(args.file, params, columns)
     args.file = shown_source(args.file)  # a database URL is printed without its password
     for e in cohort.excluded:
@@ -147,7 +150,7 @@ def cmd_validate(args) -> int:
 def cmd_synth(args) -> int:
     if not 0 <= args.seed < 2**32:
         raise InputError([Problem("--seed", None, None, f"--seed {args.seed}: give a whole number from 0 to 4294967295")])
-    from .synth import make_cohort, make_long_cohort, write_cohort, write_long_cohort
+    from mscreport.analysis.reconstruction import make_cohort, make_long_cohort, write_cohort, write_long_cohort  # lazy: scipy loads only for synth
     frame = make_long_cohort(args.seed) if args.long else make_cohort(args.seed)
     (write_long_cohort if args.long else write_cohort)(frame, args.output if args.output else sys.stdout)
     if args.output and args.verbosity > QUIET:
@@ -157,7 +160,6 @@ def cmd_synth(args) -> int:
 
 
 def cmd_params(args) -> int:
-    from .params import describe_parameters, params_yaml
     if args.format == "yaml":
         sys.stdout.write(params_yaml())
         return EXIT_OK
@@ -176,7 +178,6 @@ def cmd_workbooks(args) -> int:
 
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise InputError([Problem(args.output, None, None, "--output must be a folder, and this is a file")])
-    from .workbooks import KERNEL_NAME, write_workbooks
     written = write_workbooks(Path(args.output))
     print(f"wrote {len(written)} workbooks to {args.output}/student and {args.output}/with_answers "
           f"(kernel `{KERNEL_NAME}`: `make workbooks` installs it)", file=sys.stderr)
@@ -200,17 +201,14 @@ def cmd_build(args) -> int:
         problems.append(Problem(args.output, None, None, "--output must be a folder, and this is a file"))
     if problems:
         raise InputError(problems)
-    from .column_map import resolve_column_map
     columns = resolve_column_map(args.columns, args.column_items)
-    from .params import requested_data_path, resolve_params
-    data = args.data or requested_data_path(args.params, args.overrides)  # --data wins over data_path
+    request = read_request(args.params, _with_adsl(args))  # the parameter file read once; --adsl as adsl_path
+    data = args.data or request.data_path  # --data wins over data_path
     if args.verbosity >= VERBOSE:
-        from .paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
-        _say_params(args, resolve_params(args.params, args.overrides))
+        _say_params(args, request.params)
         print(f"chapters from {NOTEBOOKS_DIR}\ncohort {data or DEFAULT_COHORT}\noutput {args.output or REPORTS_DIR}")
-    from .build import build
-    return build(data=data, params_file=args.params, overrides=_with_adsl(args), output=args.output,
-                 jobs=args.jobs, force=args.force, argv=args.argv, columns=columns, fresh_kernels=args.fresh_kernels)
+    return build(data=data, request=request, output=args.output, jobs=args.jobs, force=args.force, argv=args.argv,
+                 columns=columns, fresh_kernels=args.fresh_kernels)
 
 
 def main(argv: list[str] | None = None) -> int:

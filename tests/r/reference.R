@@ -346,7 +346,7 @@ holm <- function(p) {
 
 
 # ------------------------------------------------------------------ every number the report shows
-# (interface.md "Every number the report shows"; the Python side is lib/mscreport/results.py)
+# (interface.md "Every number the report shows"; the Python side is lib/mscreport/report/results.py)
 R_COMPLETE <- list(
   normality = "shapiro.test(change)$statistic, $p.value  (overall, per stratum)",
   target_ci = "prop.test(below_after, n, correct = FALSE, conf.level = 1 - alpha)$conf.int  (Wilson)",

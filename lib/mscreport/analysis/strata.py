@@ -1,0 +1,91 @@
+"""Severity strata at baseline (NGSP %): moderate = moderate_min <= HbA1c <= severe_above,
+severe = HbA1c > severe_above. 8.0 % exactly is moderate (the paper's "6.2-8 %")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mscreport.core.disclosure import hidden_parts, shown_nested, solve_arms
+from mscreport.core.groups import STRATA, is_severe
+from mscreport.display.fmt import SUPPRESSED, fmt_hba1c, fmt_num, fmt_pvalue
+from mscreport.methods.stats import paired_test
+
+SENSITIVITY_GRID = (7.0, 7.5, 8.0, 8.5, 9.0, 10.0)  # NGSP %: severe_above values recomputed in chapter 2
+
+
+def count_strata(cohort) -> pd.DataFrame:
+    """Patients per stratum with baseline HbA1c range (NGSP %), in reading order."""
+    rows = []
+    baseline = cohort.frame["hba1c_baseline"]
+    for name in STRATA:
+        b = baseline[cohort.stratum_mask(name)]
+        rows.append({"stratum": name, "n": int(len(b)),
+                     "percent": 100 * len(b) / cohort.rows_analysed if cohort.rows_analysed else np.nan,
+                     "baseline_min": b.min() if len(b) else np.nan,
+                     "baseline_max": b.max() if len(b) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def threshold_sensitivity(cohort, severe_grid=SENSITIVITY_GRID) -> pd.DataFrame:
+    """How stratum sizes and mean changes move when severe_above moves (NGSP %): one row per
+    cut-off of ``severe_grid`` plus the cohort's own ``severe_above`` (always a row), ascending.
+
+    Rows below moderate_min are already excluded from the cohort.
+    """
+    f = cohort.frame
+    b, fu = f["hba1c_baseline"].to_numpy(float), f["hba1c_followup"].to_numpy(float)
+    alpha = cohort.params["alpha"]
+    rows = []
+    for cut in sorted(set(map(float, severe_grid)) | {float(cohort.params["severe_above"])}):
+        severe = is_severe(b, cut)
+        # only the t-test is shown: no rank tests (their Walsh averages are O(n^2))
+        rs = paired_test(b[severe], fu[severe], alpha, rank_tests=False)
+        rm = paired_test(b[~severe], fu[~severe], alpha, rank_tests=False)
+        rows.append({"severe_above": float(cut), "n_moderate": int((~severe).sum()), "n_severe": int(severe.sum()),
+                     "mean_change_moderate": rm.mean_change, "p_moderate": rm.p,
+                     "mean_change_severe": rs.mean_change, "p_severe": rs.p})
+    table = pd.DataFrame(rows)
+
+    # a controlled study's crossed split (arm x stratum) may hide the strata at severe_above
+    table.attrs["hidden_by_arms"] = solve_arms(cohort.frame)["stratum"][0]
+    return table
+
+
+def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) -> pd.DataFrame:
+    """The threshold table for display, p-values as in the rest of the report. The severe
+    groups at rising cut-offs are nested, so a row's means and p-values are shown only when
+    the row differs from every other shown row, from the whole cohort and from nothing by 0
+    or at least 3 patients (``disclosure.shown_nested``); the row of ``severe_above`` (whose
+    strata chapter 3 shows) is decided first, and hidden, with every row of the same groups,
+    when a controlled study's crossed split hides those strata (``sens.attrs``)."""
+    out = sens.copy()
+    total = int(sens["n_moderate"].iloc[0] + sens["n_severe"].iloc[0]) if len(sens) else 0
+    cuts = list(sens["severe_above"])
+    first = cuts.index(float(severe_above)) if severe_above is not None and float(severe_above) in cuts else None
+    shown = shown_nested(total, list(sens["n_severe"]), first)
+    if first is not None and sens.attrs.get("hidden_by_arms"):  # and every row of the same groups
+        shown = [ok and n != sens["n_severe"].iloc[first] for ok, n in zip(shown, sens["n_severe"])]
+    for side in ("moderate", "severe"):
+        out[f"mean_change_{side}"] = [fmt_num(v) if ok else SUPPRESSED for v, ok in zip(sens[f"mean_change_{side}"], shown)]
+        out[f"p_{side}"] = [fmt_pvalue(v) if ok else SUPPRESSED for v, ok in zip(sens[f"p_{side}"], shown)]
+    out["severe_above"] = [f"{v:g}" for v in out["severe_above"]]
+    return out
+
+
+def format_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """The per-stratum counts for display (the baseline range of a hidden stratum suppressed,
+    ``disclosure.hidden_parts``)."""
+    sizes = dict(zip(counts["stratum"], counts["n"]))
+    hidden = hidden_parts(sum(sizes.values()), sizes)
+    return pd.DataFrame({
+        "stratum": counts["stratum"], "n": counts["n"], "% of analysed": [fmt_num(v, 1) for v in counts["percent"]],
+        "lowest baseline": [SUPPRESSED if s in hidden else fmt_hba1c(v) for v, s in zip(counts["baseline_min"], counts["stratum"])],
+        "highest baseline": [SUPPRESSED if s in hidden else fmt_hba1c(v) for v, s in zip(counts["baseline_max"], counts["stratum"])]})
+
+
+def counts_sentence(counts: pd.DataFrame, params: dict) -> str:
+    """Chapter 2's sentence on the boundary rule and the stratum sizes."""
+    sizes = "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples())
+    return (f"With `moderate_min` = {fmt_hba1c(params['moderate_min'])} and `severe_above` = "
+            f"{fmt_hba1c(params['severe_above'])}: {sizes}.")

@@ -1,0 +1,178 @@
+"""Table 1: the cohort described overall and by stratum. Tidy numbers first
+(``describe_cohort``), formatted at display (``format_table_one``).
+
+tableone is not used: it cannot show HbA1c in both units in one cell, and its formatted
+strings would have to be parsed back for results; this module is ~80 lines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mscreport.display import fmt
+from mscreport.core.dictionary import COLUMNS
+from mscreport.core.disclosure import hidden_parts, solve_arms, too_few
+from mscreport.core.groups import STRATA
+from mscreport.display.figures import flow_diagram
+
+NUMERIC_OPTIONAL = [c.name for c in COLUMNS if c.requirement == "optional" and c.kind == "number"]
+CATEGORY_OPTIONAL = [c.name for c in COLUMNS if c.requirement == "optional" and c.kind in ("category", "yesno")]
+
+
+def _groups(cohort, columns: list[str]):
+    """(group, rows) for overall and each stratum, with only ``columns`` (a stratum's rows are a
+    copy: at 1e7 patients every column copied costs 80 MB and a tenth of a second)."""
+    f = cohort.frame[columns]
+    return [("overall", f), *((name, f[cohort.stratum_mask(name)]) for name in STRATA)]
+
+
+def _label(value) -> str:
+    """A category level as shown: yes/no for the booleans of a yes/no column."""
+    return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else str(value)
+
+
+def describe_cohort(cohort) -> pd.DataFrame:
+    """Tidy Table 1: one row per (variable, level, group) with numeric summaries (computed once
+    per cohort: chapter 1 shows it and records it)."""
+    return cohort.once("describe_cohort", lambda: _describe_cohort(cohort))
+
+
+def _describe_cohort(cohort) -> pd.DataFrame:
+    numeric = [c for c in ["dose_cells", "followup_months"] + NUMERIC_OPTIONAL if cohort.has(c)]
+    categories = [c for c in ["msc_source"] + CATEGORY_OPTIONAL if cohort.has(c)]
+    rows = []
+    for group, g in _groups(cohort, ["hba1c_baseline", *numeric, *categories]):
+        n = len(g)
+        rows.append({"variable": "patients", "level": "", "group": group, "n": n, "denominator": n})
+        rows.append({"variable": "hba1c_baseline", "level": "", "group": group, "n": n, "denominator": n,
+                     "mean": g["hba1c_baseline"].mean() if n else np.nan, "sd": g["hba1c_baseline"].std() if n > 1 else np.nan})
+        for col in numeric:
+            v = g[col].dropna()
+            q1, q3 = v.quantile([0.25, 0.75]).to_numpy() if len(v) else (np.nan, np.nan)  # one partial sort for both
+            rows.append({"variable": col, "level": "", "group": group, "n": len(v), "denominator": n,
+                         "missing": n - len(v), "mean": v.mean() if len(v) else np.nan,
+                         "sd": v.std() if len(v) > 1 else np.nan,
+                         "median": v.median() if len(v) else np.nan, "q1": q1,
+                         "q3": q3, "min": v.min() if len(v) else np.nan,
+                         "max": v.max() if len(v) else np.nan})
+        for col in categories:
+            v = g[col]
+            missing = v.isna()
+            known = v[~missing]
+            raw = known.value_counts()  # labelled per distinct value, not per patient
+            raw = raw[raw > 0]  # a categorical's levels absent from this group are no row
+            labels = pd.Series(raw.to_numpy(), index=[_label(x) for x in raw.index], dtype="int64")
+            for level, count in labels.groupby(level=0, sort=True).sum().items():
+                rows.append({"variable": col, "level": level, "group": group, "n": int(count), "denominator": n,
+                             "percent": 100 * count / n if n else np.nan})
+            rows.append({"variable": col, "level": "missing", "group": group, "n": int(missing.sum()), "denominator": n,
+                         "percent": 100 * missing.sum() / n if n else np.nan})
+    table = pd.DataFrame(rows)
+
+    # a controlled study's crossed split (arm x stratum) may hide a pooled stratum (not a results.json key)
+    table.attrs["hidden_by_arms"] = solve_arms(cohort.frame)["stratum"][0]
+    return table
+
+
+def hidden_cells(block: pd.DataFrame, count: str = "n") -> frozenset[str]:
+    """The groups ('overall', 'moderate', 'severe') of one Table 1 row whose summary is hidden:
+    each cell counts its own non-missing values, and the strata partition the overall column
+    (``disclosure.hidden_parts``: a stratum's summary must not follow from overall minus the other)."""
+    n = {g: int(k) for g, k in zip(block["group"], block[count])}
+    hidden = set(hidden_parts(n.get("overall", 0), {g: n.get(g, 0) for g in ("moderate", "severe")}))
+    if too_few(n.get("overall", 0)):
+        hidden.add("overall")
+    return frozenset(hidden)
+
+
+def row_label(variable: str, level: str, categorical: bool) -> str:
+    """The first column of a Table 1 row: what the row is and how it is summarised."""
+    if categorical or variable == "patients":
+        return variable if not level else f"{variable}: {level}"
+    if variable == "hba1c_baseline":
+        return "baseline HbA1c, mean (SD)"
+    if variable == "dose_cells":
+        return "dose (cells), median [IQR]; range"
+    return f"{variable.replace('_', ' ')}, median [IQR]; range"
+
+
+def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 for display: rows = characteristics, columns = overall / moderate / severe.
+    Summaries from fewer than 3 values, and those they could be recovered from, are suppressed."""
+    out = {}
+    for (variable, level), block in tidy.groupby(["variable", "level"], sort=False):
+        cells = {}
+        categorical = "percent" in block and block["percent"].notna().any()
+        # a summary counts its non-missing values; a category count, its group's patients
+        hidden = (hidden_cells(block, "denominator" if categorical else "n") | tidy.attrs.get("hidden_by_arms", frozenset())
+                  if variable != "patients" else frozenset())
+        for _, r in block.iterrows():
+            if variable == "patients":
+                cell = fmt.fmt_int(r["n"])
+            elif r["group"] in hidden:
+                cell = fmt.SUPPRESSED
+            elif variable == "hba1c_baseline":
+                cell = f"{fmt.fmt_hba1c(r['mean'])}, SD {fmt.fmt_num(r['sd'])}"
+            elif variable == "dose_cells":
+                cell = (f"{fmt.fmt_cells(r['median'])} [{fmt.fmt_cells(r['q1'])}, {fmt.fmt_cells(r['q3'])}]; "
+                        f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; missing {int(r['missing'])}/{int(r['denominator'])}")
+            elif "median" in r and pd.notna(r.get("median")):
+                cell = (f"{fmt.fmt_num(r['median'], 1)} [{fmt.fmt_num(r['q1'], 1)}, {fmt.fmt_num(r['q3'], 1)}]; "
+                        f"range {fmt.fmt_num(r['min'], 1)}-{fmt.fmt_num(r['max'], 1)}; missing {int(r['missing'])}/{int(r['denominator'])}")
+            elif "percent" in r and pd.notna(r.get("percent")):
+                cell = f"{int(r['n'])} ({fmt.fmt_num(r['percent'], 1)} %)"
+            else:
+                cell = f"0/{int(r['denominator'])}" if r["denominator"] == 0 else fmt.NA
+            cells[r["group"]] = cell
+        out[row_label(variable, level, categorical)] = cells
+    table = pd.DataFrame(out).T.fillna("0")
+    table.index.name = "characteristic"
+    return table[[c for c in ("overall", "moderate", "severe") if c in table.columns]]
+
+
+# ---------------------------------------------------------------- chapter 1's flow and prose
+def strata_counts(cohort) -> dict[str, int]:
+    """Analysed patients per stratum (both strata, zeros included)."""
+    counts = cohort.frame["stratum"].value_counts()
+    return {s: int(counts.get(s, 0)) for s in ("moderate", "severe")}
+
+
+def flow_figure(cohort):
+    """The participant-flow diagram: rows read, excluded by reason, analysed, per stratum."""
+    flow = cohort.exclusion_counts()
+    return flow_diagram(cohort.rows_read, list(flow.itertuples(index=False, name=None)), strata_counts(cohort))
+
+
+def flow_alt(cohort) -> str:
+    """The flow diagram's alt text (counts only)."""
+    n = strata_counts(cohort)
+    return (f"Flow diagram: {cohort.rows_read} rows read, {len(cohort.excluded)} excluded, {cohort.rows_analysed} analysed, "
+            f"{n['moderate']} moderate and {n['severe']} severe.")
+
+
+def flow_sentence(cohort) -> str:
+    """Rows read = analysed + excluded, in words."""
+    return (f"Of **{cohort.rows_read}** rows read, **{cohort.rows_analysed}** are analysed and "
+            f"**{len(cohort.excluded)}** excluded; {cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
+
+
+def exclusion_table(cohort) -> pd.DataFrame:
+    """Excluded rows counted by reason, for display (empty when nothing is excluded)."""
+    return cohort.exclusion_counts().rename(columns={"n": "patients"})
+
+
+def columns_sentence(cohort) -> str:
+    """Which study columns are absent (and what follows), and which optional cells were unreadable."""
+    absent = [c for c in ("dose_cells", "msc_source", "followup_months") if not cohort.has(c)]
+    if absent:
+        text = ("**Absent study columns:** " + ", ".join(f"`{c}`" for c in absent) +
+                ". The analyses that need them are reported as not possible in later chapters.")
+    else:
+        text = "All study columns (`dose_cells`, `msc_source`, `followup_months`) are present."
+    counts = cohort.note_counts()
+    if counts:
+        text += ("\n\n**Optional columns with unreadable values, treated as missing:** "
+                 + ", ".join(f"`{col}` ({k} cell{'s' if k > 1 else ''})" for col, k in counts.items())
+                 + ". `mscreport validate` lists them by row.")
+    return text

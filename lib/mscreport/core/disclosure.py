@@ -1,0 +1,320 @@
+"""Disclosure control: which numbers a rendered page may show. The rule lives here, once.
+
+**The rule.** No number is shown in a page when it is computed from fewer than
+``MIN_VALUES`` (3) non-missing values, counted per cell: a mean of one value is that
+patient's value, and the mean and SD of two values give both back. Counts of patients are
+shown (they are not a patient's measurement).
+
+**Secondary suppression.** A hidden group must not be recoverable from numbers shown
+elsewhere, on any page. When groups partition a total that is shown (the strata partition
+the analysed cohort; the dose groups, plus the patients without a dose, partition it too),
+the mean and SD of a hidden part follow from the total's and the other parts'. So the
+hidden parts together, with the patients in no part, must hold either no patient or at
+least ``MIN_VALUES``; otherwise the smallest shown part is hidden too (``hidden_parts``).
+Nested groups (the severe stratum at rising cut-offs) are shown only where every
+difference between two shown groups, and between a shown group and the whole cohort or
+nothing, holds no patient or at least ``MIN_VALUES`` (``shown_nested``).
+
+``results.json`` keeps every number: it is the data owner's file, not a page.
+"""
+
+from __future__ import annotations
+
+from mscreport.core.groups import DOSE_GROUPS, STRATA
+
+MIN_VALUES = 3
+SUPPRESSED = f"suppressed (n < {MIN_VALUES})"
+
+
+def too_few(n) -> bool:
+    """True when a number computed from ``n`` non-missing values must not be shown
+    (1 or 2 values; 0 values give no number at all)."""
+    return n is not None and 0 < n < MIN_VALUES
+
+
+def hidden_parts(total: int, parts: dict[str, int]) -> frozenset[str]:
+    """The parts of a shown total whose summaries a page must hide.
+
+    ``parts`` maps each part to its number of values; patients of ``total`` in no part
+    (e.g. without a dose) count as an always-hidden remainder. Parts with 1 or 2 values are
+    hidden; then, while the hidden parts and the remainder together hold 1 or 2 values
+    (recoverable as the total minus the shown parts), the smallest shown part is hidden too.
+    """
+    hidden = {k for k, n in parts.items() if too_few(n)}
+    remainder = max(0, int(total) - sum(int(n) for n in parts.values()))
+
+    def hidden_values() -> int:
+        return remainder + sum(int(parts[k]) for k in hidden)
+
+    while too_few(hidden_values()):
+        shown = sorted((int(n), k) for k, n in parts.items() if k not in hidden and n > 0)
+        if not shown:
+            break
+        hidden.add(shown[0][1])
+    if too_few(total):
+        hidden.update(parts)
+    return frozenset(hidden)
+
+
+def shown_nested(total: int, sizes: list[int], first: int | None = None) -> list[bool]:
+    """Which of a family of nested groups (each a subset of the whole ``total`` or of each
+    other, e.g. the patients above each of several cut-offs) a page may show.
+
+    A group of size s is shown only if, against every shown group, the whole (``total``)
+    and the empty group, the size difference is 0 or at least MIN_VALUES (a difference of
+    1 or 2 patients would be recoverable from the two shown summaries). ``first`` (an index)
+    is decided first: the group that another page shows anyway."""
+    shown = [False] * len(sizes)
+    if too_few(total):
+        return shown
+    known = {0, int(total)}
+    order = ([first] if first is not None else []) + [i for i in range(len(sizes)) if i != first]
+    for i in order:
+        s = int(sizes[i])
+        if all(not too_few(abs(s - k)) for k in known):
+            known.add(s)
+            shown[i] = True
+    return shown
+
+
+def hidden_strata(frame) -> frozenset[str]:
+    """Strata of an analysed cohort frame whose summaries are hidden (with secondary suppression
+    against the whole cohort, and, with arms, against each arm's strata: ``solve_arms``)."""
+    return _one_way(frame, "stratum", STRATA) | solve_arms(frame)["stratum"][0]
+
+
+def hidden_dose_groups(frame) -> frozenset[str]:
+    """Dose groups ('high', 'low') whose summaries are hidden; patients without a dose are the
+    hidden remainder of the analysed cohort (with arms, see ``solve_arms``)."""
+    if "dose_group" not in frame:
+        return frozenset()
+    return _one_way(frame, "dose_group", DOSE_GROUPS) | solve_arms(frame)["dose_group"][0]
+
+
+def hidden_by_column(frame, column: str) -> frozenset[str]:
+    """Levels of a grouping column (e.g. msc_source) whose summaries are hidden; rows with the
+    column missing are the hidden remainder."""
+    sizes: dict[str, int] = {}
+    for level, count in frame[column].value_counts(dropna=True).items():  # counted first, named after
+        if count:  # a categorical's unused levels are no group
+            sizes[str(level)] = sizes.get(str(level), 0) + int(count)
+    return hidden_parts(len(frame), sizes)
+
+
+def hidden_groups(frame) -> frozenset[str]:
+    """Every group of an analysed cohort frame whose summaries pages hide: 'overall' (a cohort
+    of 1 or 2), strata and dose groups (with secondary suppression)."""
+    return (hidden_strata(frame) | hidden_dose_groups(frame)
+            | (frozenset({"overall"}) if too_few(len(frame)) else frozenset()))
+
+
+def hidden_in_results(results: dict) -> frozenset[str]:
+    """From results.json: which of 'overall', 'moderate', 'severe', 'high', 'low' a page
+    hides (the index's key findings follow the same rule as the chapters)."""
+    overall = (results.get("overall") or {}).get("n") or 0
+    strata = results.get("strata") or {}
+    dose = results.get("dose") or {}
+    hidden = set(hidden_parts(overall, {s: (strata.get(s) or {}).get("n") or 0 for s in STRATA}))
+    hidden |= hidden_parts(overall, {g: (dose.get(g) or {}).get("n") or 0 for g in DOSE_GROUPS}) if dose.get("high") or dose.get("low") else set()
+    if too_few(overall):
+        hidden.add("overall")
+    return frozenset(hidden | hidden_pooled_in_arms(results.get("arms")))
+
+
+def hidden_pooled_in_arms(block: dict | None) -> frozenset[str]:
+    """From results.json's ``arms`` block: the pooled strata and dose groups that the crossed
+    splits hide (``solve_arms_counts``); nothing without arms."""
+    solved = solve_arms_block(block)
+    return solved["stratum"][0] | solved["dose_group"][0]
+
+
+def solve_arms_block(block: dict | None) -> dict:
+    """``solve_arms`` from results.json's ``arms`` block (its per-arm, per-stratum and per-dose-group
+    counts), for pages made from results.json (the index)."""
+    groups = (block or {}).get("groups") or {}
+    if not groups:
+        return NO_ARMS
+    sizes = {a: (g.get("overall") or {}).get("n") or 0 for a, g in groups.items()}
+    strata = {(a, s): ((g.get("strata") or {}).get(s) or {}).get("n") or 0 for a, g in groups.items() for s in STRATA}
+    dose = block.get("dose") or {}
+    doses = {(a, d): (dose.get(a) or {}).get(f"n_{d}") or 0 for a in groups for d in DOSE_GROUPS}
+    total = sum(sizes.values())
+    tables = {}
+    for column, cells, levels in (("stratum", strata, STRATA), ("dose_group", doses, DOSE_GROUPS)):
+        pooled = {g: sum(n for (a, k), n in cells.items() if k == g) for g in levels}
+        tables[column] = (cells, pooled, hidden_parts(total, pooled))
+    return solve_arms_counts(sizes, tables)
+
+
+# ---------------------------------------------------------------- crossed splits (arm x stratum, arm x dose group)
+def _lone_or_small(sizes: dict, total, parts: list, remainder: int, hidden: set) -> bool:
+    """Whether a partition total = parts + remainder gives a hidden group back: the hidden parts
+    with the remainder hold 1 or 2 values (their sum is the total minus the shown parts), or a
+    single non-empty member (the total or a part) is hidden with no remainder (it is the
+    others' sum or difference)."""
+    hidden_members = [m for m in [total, *parts] if m in hidden and sizes[m] > 0]
+    small = total not in hidden and too_few(remainder + sum(sizes[p] for p in parts if p in hidden))
+    return small or (not remainder and len(hidden_members) == 1)
+
+
+def recoverable_small_groups(atoms: dict, shown: list[set]) -> list[frozenset]:
+    """Groups of 1 or 2 patients that numbers shown give back. ``atoms``: the disjoint pieces of
+    a crossed split (each cell, each arm's patients in no cell) with their patient counts;
+    ``shown``: the groups shown, each a set of atoms. Every summary (n, sum, sum of squares) of
+    a group is the sum of its atoms', so a set of atoms is recoverable exactly when its
+    indicator lies in the span of the shown groups' indicators (tested for every set of one or
+    two non-empty atoms holding 1 or 2 patients)."""
+    import itertools
+
+    import numpy as np
+
+    names = [a for a, n in atoms.items() if n > 0]
+    if not names or not shown:
+        return []
+    basis = np.array([[1.0 if a in g else 0.0 for a in names] for g in shown])
+    rank = np.linalg.matrix_rank(basis)
+    found = []
+    for size in (1, 2):
+        for combo in itertools.combinations(names, size):
+            if too_few(sum(atoms[a] for a in combo)):
+                v = np.array([[1.0 if a in combo else 0.0 for a in names]])
+                if np.linalg.matrix_rank(np.vstack([basis, v])) == rank:
+                    found.append(frozenset(combo))
+    return found
+
+
+def solve_crossed(cells: dict[tuple[str, str], int], row_totals: dict[str, int], column_totals: dict[str, int],
+                  hidden_rows=(), hidden_columns=()) -> tuple[frozenset, frozenset, frozenset]:
+    """(rows, columns, cells) of a crossed split whose summaries pages hide, when the pooled total,
+    each row (arm), each column (pooled stratum or dose group) and each cell may be shown.
+
+    Every row, every column, the rows together and the columns together are partitions of a
+    total; ``_lone_or_small`` must hold for none of them. A cell of 1 or 2 values is hidden;
+    then, until no partition gives a hidden group back, something more is hidden: in a column,
+    the pooled group itself (so the arms' results, the trial's answer, are kept); in a row, its
+    smallest shown non-empty cell, or, when none is left, the row; in the pooled total's
+    partitions, the smallest shown part (never the pooled total). So a lone cell hides its
+    complement in its arm, and the pooled groups it belongs to; and when an arm's total minus
+    a pooled group's is 1 or 2 patients, the pooled group is hidden. A hidden
+    row (arm) hides its cells. Last, combinations across partitions (the pooled total minus
+    a row minus a column...) are checked exactly (``recoverable_small_groups``); while one gives
+    1 or 2 patients back, the smallest shown row, column or cell whose hiding ends that is hidden
+    (or, if no single one does, the smallest shown one). A row's
+    patients in no column (without a dose) are its remainder. ``hidden_rows``,
+    ``hidden_columns``: hidden anyway."""
+    whole = ("all",)
+    sizes = {whole: sum(row_totals.values()), **{("row", r): n for r, n in row_totals.items()},
+             **{("col", k): n for k, n in column_totals.items()}, **{("cell", *c): n for c, n in cells.items()}}
+    partitions = ([(whole, [("row", r) for r in row_totals]), (whole, [("col", k) for k in column_totals])]
+                  + [(("row", r), [("cell", *c) for c in cells if c[0] == r]) for r in row_totals]
+                  + [(("col", k), [("cell", *c) for c in cells if c[1] == k]) for k in column_totals])
+    atoms = {**{("cell", *c): n for c, n in cells.items()},
+             **{("rem", r): max(0, n - sum(m for c, m in cells.items() if c[0] == r)) for r, n in row_totals.items()}}
+    members = {whole: set(atoms), **{("row", r): {a for a in atoms if a[1] == r} for r in row_totals},
+               **{("col", k): {("cell", *c) for c in cells if c[1] == k} for k in column_totals},
+               **{("cell", *c): {("cell", *c)} for c in cells}}
+    hidden = ({m for m, n in sizes.items() if too_few(n)} | {("row", r) for r in hidden_rows}
+              | {("col", k) for k in hidden_columns})
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in partitions:
+            if total in hidden and total[0] == "row":  # a hidden arm hides its cells
+                new = {p for p in parts if p[0] == "cell"} - hidden
+                hidden |= new
+                changed |= bool(new)
+            remainder = max(0, sizes[total] - sum(sizes[p] for p in parts))
+            while _lone_or_small(sizes, total, parts, remainder, hidden):
+                shown = [p for _, p in sorted((sizes[p], p) for p in parts if p not in hidden and sizes[p] > 0)]
+                own = [total] if total != whole and total not in hidden else []
+                # a pooled group gives way before an arm's cells (which may be the whole arm);
+                # an arm's total only when none of its cells is left
+                order = own + shown if total[0] == "col" else shown + own
+                if not order:
+                    break
+                hidden.add(order[0])
+                changed = True
+        if changed:
+            continue
+        def leaks(without: set) -> list:
+            return recoverable_small_groups(atoms, [members[m] for m in sizes if m not in without])
+        found = leaks(hidden)
+        if found:
+            shown = sorted((sizes[m], m) for m in sizes if m not in hidden and m != whole)
+            fixing = [m for _, m in shown if found[0] not in leaks(hidden | {m})]
+            if shown:
+                hidden.add(fixing[0] if fixing else shown[0][1])
+                changed = True
+    return (frozenset(m[1] for m in hidden if m[0] == "row"), frozenset(m[1] for m in hidden if m[0] == "col"),
+            frozenset(m[1:] for m in hidden if m[0] == "cell"))
+
+
+def hidden_cells(cells: dict[tuple[str, str], int], row_totals: dict[str, int], column_totals: dict[str, int],
+                 hidden_rows=(), hidden_columns=()) -> frozenset[tuple[str, str]]:
+    """The cells of a crossed split that pages hide (``solve_crossed``)."""
+    return solve_crossed(cells, row_totals, column_totals, hidden_rows, hidden_columns)[2]
+
+
+CROSSED = (("stratum", STRATA), ("dose_group", DOSE_GROUPS))  # the columns each arm is split by in pages
+
+
+def _crossed_table(frame, column: str, levels) -> tuple[dict, dict]:
+    """(cells, pooled level sizes) of a frame's arm x ``column`` split."""
+    arm = frame["arm"].astype(str)
+    present = column in frame
+    cells = {(a, g): int(((arm == a) & (frame[column] == g)).sum()) if present else 0
+             for a in sorted(set(arm)) for g in levels}
+    return cells, {g: int((frame[column] == g).sum()) if present else 0 for g in levels}
+
+
+def solve_arms_counts(arm_sizes: dict[str, int], tables: dict) -> dict:
+    """``solve_arms`` from counts: ``arm_sizes`` {arm: n}; ``tables`` {column: (cells {(arm,
+    level): n}, pooled level sizes {level: n}, pooled levels hidden by the one-way rule)}."""
+    total = sum(arm_sizes.values())
+    rows_hidden = set(hidden_parts(total, arm_sizes))
+    while True:
+        out, grew = {}, False
+        for column, (cells, levels, base) in tables.items():
+            rows, cols, hidden = solve_crossed(cells, arm_sizes, levels, rows_hidden, base)
+            grew |= not rows <= rows_hidden
+            rows_hidden |= rows
+            out[column] = (cols, hidden)
+        if not grew:
+            return {"arms": frozenset(rows_hidden), **out}
+
+
+NO_ARMS = {"arms": frozenset(), "stratum": (frozenset(), frozenset()), "dose_group": (frozenset(), frozenset())}
+
+
+def solve_arms(frame) -> dict:
+    """Everything a controlled study's pages hide across arms: {'arms': arms, 'stratum':
+    (pooled strata, (arm, stratum) cells), 'dose_group': (pooled dose groups, (arm, dose group)
+    cells)}, the two crossed splits solved together (an arm hidden for one is hidden for both);
+    nothing without an ``arm`` column."""
+    if "arm" not in frame:
+        return NO_ARMS
+    arm_sizes = {str(k): int(v) for k, v in frame["arm"].astype(str).value_counts().items()}
+    return solve_arms_counts(arm_sizes, {column: (*_crossed_table(frame, column, levels), _one_way(frame, column, levels))
+                                         for column, levels in CROSSED})
+
+
+def _one_way(frame, column: str, levels) -> frozenset[str]:
+    if column not in frame:
+        return frozenset()
+    counts = frame[column].value_counts()
+    return hidden_parts(len(frame), {g: int(counts.get(g, 0)) for g in levels})
+
+
+def hidden_arms(frame) -> frozenset[str]:
+    """Arms of an analysed cohort frame whose summaries pages hide: the arms partition the
+    pooled cohort (``hidden_parts``), and the crossed splits may hide more (``solve_arms``)."""
+    return solve_arms(frame)["arms"]
+
+
+def hidden_arm_cells(frame, column: str, levels=None, hidden_levels=()) -> frozenset[tuple[str, str]]:
+    """(arm, level) cells of the split of each arm by ``column`` (``stratum`` or ``dose_group``)
+    that pages hide (``solve_arms``); ``levels`` and ``hidden_levels`` are kept for callers and
+    implied by the column."""
+    if "arm" not in frame or column not in frame:
+        return frozenset()
+    return solve_arms(frame)[column][1]

@@ -1,0 +1,128 @@
+"""The groups a report splits patients into, and their rules, once: severity strata, dose
+groups, and the arms of a controlled study with its reference arm.
+
+HbA1c in NGSP %; moderate = moderate_min <= baseline <= severe_above, severe = baseline >
+severe_above (8.0 % exactly is moderate, the paper's "6.2-8 %"); high dose = dose_cells >=
+dose_cutoff (cells). Every module that needs a group asks here; nothing else restates a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from mscreport.core.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+# numpy and pandas are imported by the rules that use them: disclosure (and so the display
+# layer the build process uses for the index) imports this module for its names only.
+
+# the groups a page shows, as named in a cohort frame's ``stratum`` and ``dose_group`` columns
+STRATA = ("moderate", "severe")
+DOSE_GROUPS = ("high", "low")
+# arms: the reference arm chosen by name (parameter reference_arm = auto), pooled results labelled
+AUTO = "auto"
+REFERENCE_NAMES = ("control", "placebo", "usual_care", "standard_care", "sham", "sham_control")
+POOLED = "all arms pooled"
+
+
+# ---------------------------------------------------------------- severity strata and dose groups
+
+
+def is_severe(baseline, severe_above: float) -> np.ndarray:
+    """The stratum rule, once: True (severe) when baseline HbA1c > severe_above (NGSP %),
+    False (moderate) otherwise (baselines below moderate_min are excluded before this)."""
+    import numpy as np
+
+    return np.asarray(baseline, dtype=float) > severe_above
+
+
+def assign_strata(baseline, severe_above: float) -> pd.Categorical:
+    """Each baseline's stratum by ``is_severe``: 'moderate' or 'severe', as a categorical of the
+    two (one byte per patient: a text per patient is 15 bytes, and grouping by it hashes each)."""
+    import pandas as pd
+
+    return pd.Categorical.from_codes(is_severe(baseline, severe_above).astype("int8"), categories=list(STRATA))
+
+
+def assign_dose_groups(dose_cells, cutoff: float) -> pd.Categorical:
+    """The dose-group rule, once: 'high' when dose_cells >= cutoff (cells), 'low' below it,
+    missing where the dose is missing; a categorical of ``DOSE_GROUPS`` (one byte per patient)."""
+    import numpy as np
+    import pandas as pd
+
+    d = np.asarray(dose_cells, dtype=float)
+    codes = np.where(np.isnan(d), -1, np.where(d >= cutoff, DOSE_GROUPS.index("high"), DOSE_GROUPS.index("low")))
+    return pd.Categorical.from_codes(codes.astype("int8"), categories=list(DOSE_GROUPS))
+
+
+# ---------------------------------------------------------------- arms and the reference
+def list_arms(frame: pd.DataFrame) -> list[str]:
+    """Distinct non-empty arm names of a frame, sorted; [] without an ``arm`` column."""
+    if "arm" not in frame.columns:
+        return []
+    return sorted({str(a) for a in frame["arm"].dropna() if str(a).strip()})
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def choose_reference(arms: list[str], reference_arm: str = AUTO, where: str = "-") -> str | None:
+    """The comparator arm; None with fewer than two arms (no comparison).
+
+    ``auto``: the one arm whose name is, case-insensitively, one of REFERENCE_NAMES (spaces or
+    hyphens count as underscores). Otherwise the arm of that name (exact, else the one
+    case-insensitive match). Raises InputError (located at ``where``:-:arm) listing the arms
+    when none or several fit."""
+    if len(arms) < 2:
+        return None
+    listed = ", ".join(repr(a) for a in arms)
+    if reference_arm == AUTO:
+        matches = [a for a in arms if _key(a) in REFERENCE_NAMES]
+        if len(matches) == 1:
+            return matches[0]
+        why = ("none of the arms is named " + ", ".join(REFERENCE_NAMES) if not matches
+               else "several arms could be the comparator (" + ", ".join(repr(a) for a in matches) + ")")
+        raise InputError([Problem(where, None, "arm",
+                                  f"reference_arm=auto cannot choose the comparator arm: {why}; "
+                                  f"give it with -p reference_arm=NAME (the arms are: {listed})")])
+    if reference_arm in arms:
+        return reference_arm
+    close = [a for a in arms if _key(a) == _key(reference_arm)]
+    if len(close) == 1:
+        return close[0]
+    raise InputError([Problem(where, None, "arm",
+                              f"reference_arm={reference_arm!r} is not an arm of this file "
+                              f"(the arms are: {listed}); give -p reference_arm=NAME or auto")])
+
+
+def ordered_arms(cohort) -> tuple[str | None, list[str]]:
+    """(reference or None, the arms with the reference first and the others sorted)."""
+    names = list_arms(cohort.frame)
+    reference = choose_reference(names, cohort.params.get("reference_arm", AUTO), cohort.path)
+    return reference, ([reference] if reference else []) + [a for a in names if a != reference]
+
+
+def arm_cohort(cohort, arm: str):
+    """The cohort restricted to one arm's analysed patients (same file, parameters and notes)."""
+    return replace(cohort, frame=cohort.frame[cohort.frame["arm"] == arm])
+
+
+def check_reference_arm(frame: pd.DataFrame, params: dict, where: str) -> None:
+    """Raise InputError (exit 2 before any chapter runs) when the reference arm cannot be chosen."""
+    choose_reference(list_arms(frame), params.get("reference_arm", AUTO), where)
+
+
+def is_controlled(block: dict | None) -> bool:
+    """Whether an ``arms`` block (results.json) holds a between-arm comparison."""
+    return bool(block and block.get("reference"))
+
+
+def pooled_label(cohort, label: str = "all patients") -> str:
+    """A pooled group's label: ``label (all arms pooled)`` when the cohort has two or more arms."""
+    return f"{label} ({POOLED})" if len(list_arms(cohort.frame)) >= 2 else label

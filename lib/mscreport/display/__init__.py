@@ -1,0 +1,1 @@
+"""Formatting numbers and drawing figures for pages: results stay numeric until here."""

@@ -1,0 +1,113 @@
+"""The blocks of results.json, each computed from its analysis (in the chapters' kernels).
+
+A chapter records each block it computes (``Chapter.record``); ``results.assemble_results``
+merges the records. ``compute_results`` computes every block in one call (tests, the API,
+``mscreport synth`` checks). Numbers are plain floats at full precision; what cannot be
+computed is None (JSON null).
+"""
+
+from __future__ import annotations
+
+from mscreport.analysis import trust
+from mscreport.analysis.arm_compare import arms_block
+from mscreport.analysis.change import analyse_change
+from mscreport.analysis.mmrm import with_mmrm
+from mscreport.analysis.dose import adjusted_dose_block, analyse_dose, compare_sources
+from mscreport.analysis.paired import analyse_overall, analyse_strata
+from mscreport.analysis.published import (compare_published, derived_bounds, implies_bounds, published_for,
+                                          reproduction_summary)
+from mscreport.analysis.strata import count_strata, threshold_sensitivity
+from mscreport.analysis.table_one import describe_cohort
+from mscreport.analysis.trajectory import analyse_trajectory, interface_block
+from mscreport.report.results import assemble_results
+
+
+def strata_block(strata: dict) -> dict:
+    """``strata``: the PAIRED block of each stratum."""
+    return {k: v.interface() for k, v in strata.items()}
+
+
+def comparison_block(comparisons) -> list[dict] | None:
+    """``published_comparison``: one entry per compared figure; None when nothing was compared."""
+    if comparisons is None:
+        return None
+    return [{"quantity": c.quantity, "published": c.published, "reproduced": c.reproduced, "agrees": c.agrees,
+             "printed": c.printed, "check": c.check, "status": c.status} for c in comparisons]
+
+
+def source_block(cohort) -> dict | None:
+    """``source``: one-way ANOVA (R: oneway.test(change ~ msc_source, var.equal = TRUE)) and
+    Kruskal-Wallis (R: kruskal.test) across MSC sources, with each source's n, mean and SD of
+    change; None without msc_source or with fewer than two usable sources."""
+    src = compare_sources(cohort)
+    if src.anova_p is None and src.anova_f is None:
+        return None
+    return {"anova": {"f": src.anova_f, "df1": src.anova_df[0], "df2": src.anova_df[1], "p": src.anova_p},
+            "kruskal": {"h": src.kruskal_h, "df": src.anova_df[0], "p": src.kruskal_p},
+            "groups": src.groups.to_dict("records")}
+
+
+def threshold_sensitivity_block(cohort) -> list[dict]:
+    """``threshold_sensitivity``: stratum sizes, mean changes and p over severe_above cut-offs."""
+    return threshold_sensitivity(cohort).to_dict("records")
+
+
+def strata_counts_block(cohort) -> list[dict]:
+    """``strata_counts``: patients per stratum, their share of the analysed, baseline range."""
+    return count_strata(cohort).to_dict("records")
+
+
+def table1_block(cohort) -> dict:
+    """``table1``: Table 1's tidy rows (variable, level, group, n, denominator, summaries)."""
+    return {"rows": describe_cohort(cohort).to_dict("records")}
+
+
+def trust_blocks(cohort, overall, strata, dose) -> dict:
+    """Chapter 5's blocks: oldham, rtm, durability, holm (exactly the family adjusted), sample_size."""
+    alpha = cohort.params["alpha"]
+    return {"oldham": trust.oldham_block(cohort), "rtm": trust.rtm_block(cohort),
+            "durability": trust.durability(cohort),
+            "holm": trust.holm_block(trust.subgroup_family(strata, dose)),
+            "sample_size": trust.sample_size_block(overall.mean_change, overall.sd_change,
+                                                   derived_bounds(alpha=alpha)["overall_sd_bound"], alpha,
+                                                   cohort.params["dropout"])}
+
+
+def reconstruction_block(comparisons, alpha: float, published: dict | None) -> dict | None:
+    """``reconstruction``: the honest reproduction count of the comparison with ``published``
+    and, when the file holds the paper's stratum figures, what they imply (derived bounds, the
+    severe sizes that fit) and which numbers of a reconstruction are pinned, derived or
+    assumed; None when nothing was compared."""
+    if published is None or comparisons is None:
+        return None
+    implied = derived_bounds(published, alpha) if implies_bounds(published) else {}
+    return {**implied, "summary": reproduction_summary(comparisons, published), "basis": published.get("basis", [])}
+
+
+def compute_results(cohort) -> dict:
+    """The whole results.json content (without provenance) for a cohort."""
+    overall = analyse_overall(cohort)
+    strata = analyse_strata(cohort)
+    dose = analyse_dose(cohort)
+    published = published_for(cohort)
+    comparisons = compare_published(cohort, overall, strata, dose, published)
+    change = analyse_change(cohort)
+    trust = trust_blocks(cohort, overall, strata, dose)
+    records = {
+        "overall": overall.interface(),
+        "strata": strata_block(strata),
+        "dose": dose.interface(),
+        "published_comparison": comparison_block(comparisons),
+        "normality": change["normality"], "hodges_lehmann": change["hodges_lehmann"],
+        "target": change["target"], "safety": change["safety"], "durability": trust["durability"],
+        "source": source_block(cohort), "adjusted_dose": adjusted_dose_block(cohort), "holm": trust["holm"],
+        "rtm": trust["rtm"], "sample_size": trust["sample_size"],
+        "threshold_sensitivity": threshold_sensitivity_block(cohort), "table1": table1_block(cohort),
+        "attrition": change["attrition"], "change_by_followup": change["change_by_followup"],
+        "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"], published),
+        "strata_counts": strata_counts_block(cohort),
+        "arms": arms_block(cohort),
+        "longitudinal": with_mmrm(cohort, interface_block(analyse_trajectory(cohort))),
+    }
+    return assemble_results(cohort.data_block(), cohort.params, [records])[0]
+

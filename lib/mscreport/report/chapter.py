@@ -1,0 +1,130 @@
+"""What a chapter notebook needs besides the analysis: open the chapter (validate the
+parameters, load the cohort, show the parameters), numbered figures and tables, prose
+rendered from results, and ``record`` to hand a result to results.json.
+
+Typical chapter cell: ``ch.say(f"The mean change was {fmt_change(r.mean_change)}.")``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from IPython.display import HTML, Markdown, display
+
+from mscreport.display import fmt
+from mscreport.inputs.cohort import load_cohort
+from mscreport.core.errors import InputError
+from mscreport.core.mime import RESULT_MIME
+from mscreport.report.framing import FRAMING_TEXT, frame_report
+from mscreport.core.paths import resolve_data_path
+from mscreport.inputs.params import PARAMETERS, resolve_params, shown_value
+from mscreport.core.jsondata import jsonable
+from mscreport.inputs.snapshot import snapshot_from_environment
+from mscreport.analysis.basis import LEGEND, mark_frame, mark_sentence
+from mscreport.display.figures import figure_data_uri
+
+
+class Chapter:
+    """One chapter's state: the cohort, and figure/table counters."""
+
+    def __init__(self, name: str, cohort, params: dict):
+        self.name = name
+        self.cohort = cohort
+        self.params = params
+        self._figures = 0
+        self._tables = 0
+
+    @classmethod
+    def open(cls, name: str, data_path: str, column_map: dict | None = None, **params) -> "Chapter":
+        """Validate parameters, load the cohort (its headers mapped by ``column_map``, as the
+        build validated it), show both at the top of the chapter."""
+        try:
+            resolved = resolve_params(values=params)
+            cohort = load_cohort(resolve_data_path(data_path), resolved, column_map or None)
+        except InputError as exc:
+            display(HTML("<pre class=\"msc-error\">" + fmt.escape(str(exc)) + "</pre>"))
+            raise
+        ch = cls(name, cohort, resolved)
+        ch.show_parameters()
+        return ch
+
+    @classmethod
+    def from_parameters(cls, name: str, namespace: dict) -> "Chapter":
+        """Open the chapter with the papermill parameters found in a notebook's namespace; under
+        the build, with the build's validated snapshot of the cohort (see ``snapshot``)."""
+        params = {p.name: namespace[p.name] for p in PARAMETERS if p.name in namespace}
+        cohort = snapshot_from_environment()
+        if cohort is None:
+            return cls.open(name, namespace["data_path"], namespace.get("column_map"), **params)
+        if params != {k: cohort.params[k] for k in params}:
+            raise RuntimeError(f"parameters {params} differ from the build's {cohort.params}")
+        ch = cls(name, cohort, cohort.params)
+        ch.show_parameters()
+        return ch
+
+    def show_parameters(self) -> None:
+        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(shown_value(p.name, self.params[p.name]))}</td>"
+                       f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
+        c = self.cohort
+        framing = frame_report(self.params, c.sha256, Path(c.path).name)
+        # the report's title only: the study's description (free text, a citation) is the index's lead
+        display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}</strong></p>"))
+        display(HTML(
+            "<p class=\"msc-params-line\"><strong>Parameters:</strong> "
+            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(shown_value(p.name, self.params[p.name]))}" for p in PARAMETERS
+                        if p.name not in FRAMING_TEXT)  # the title and description are shown just above
+            + "</p><details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
+            f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "
+            f"{c.rows_read} rows read, {c.rows_analysed} analysed, {len(c.excluded)} excluded.</p>"
+            f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>"))
+        if c.synthetic:
+            what = ("This build uses the reconstructed cohort: synthetic patients built to reproduce the paper's "
+                    "published summary figures." if c.reconstruction else
+                    "Every row of this cohort file is marked synthetic (column <code>synthetic</code>): invented "
+                    "patients.")
+            display(HTML(f"<p class=\"msc-synthetic\"><strong>Synthetic data.</strong> {what} "
+                         "It shows the method, not real patients.</p>"))
+        if c.reconstruction:
+            display(Markdown(LEGEND))
+
+    # ---- prose, figures, tables
+    def say(self, markdown: str, basis: str | None = None) -> None:
+        """Prose rendered from results (numbers formatted by ``mscreport.display.fmt``). ``basis``:
+        the sentence's key in the reconstruction's basis list (``mscreport.analysis.basis``), marked
+        after it when the cohort is a reconstruction."""
+        if basis and self.cohort.reconstruction:
+            markdown = mark_sentence(markdown, basis)
+        display(Markdown(markdown))
+
+    def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
+        """Hand a figure to the build (for the index page), not shown here."""
+        self.record(key, {"src": figure_data_uri(fig), "caption": caption, "alt": alt})
+
+    def figure(self, fig, caption: str, alt: str) -> None:
+        """Embed a matplotlib figure as a numbered, captioned SVG image with alt text (nothing for
+        None: a figure the data cannot give, whose reason the prose states)."""
+        if fig is None:
+            return
+        self._figures += 1
+        display(HTML(f"<figure class=\"msc-figure\" id=\"figure-{self._figures}\"><img src=\"{figure_data_uri(fig)}\" "
+                     f"alt=\"{fmt.escape(alt)}\"/><figcaption><strong>Figure {self._figures}.</strong> {fmt.escape(caption)}"
+                     "</figcaption></figure>"))
+
+    def table(self, frame, caption: str, index: bool = False, basis=None) -> None:
+        """Show a table of formatted cells with a numbered caption (no row-level data; nothing
+        for None or an empty table: a table the data cannot give, whose reason the prose states).
+        ``basis``: the rows' key (or one key per row) in the reconstruction's basis list; a
+        reconstruction's table gets a ``basis`` column of marks (``mscreport.analysis.basis``)."""
+        if frame is None or not len(frame):
+            return
+        if basis is not None and self.cohort.reconstruction:
+            frame = mark_frame(frame, basis)
+        self._tables += 1
+        display(HTML(fmt.html_table(frame, caption, self._tables, index=index)))
+
+    def record(self, key: str, value) -> None:
+        """Hand a result to the build for results.json (invisible in the rendered page)."""
+        display({RESULT_MIME: {"key": key, "value": jsonable(value)}, "text/plain": ""}, raw=True)
+
+
