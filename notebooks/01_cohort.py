@@ -43,6 +43,7 @@ baseline_window_months: float = 3.0  # months, long files: the baseline is the l
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
+disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
 paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
 arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
 adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
@@ -53,7 +54,7 @@ omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, m
 
 # %%
 from mscreport.analysis import arms, basis, table_one as describe
-from mscreport.report.blocks import table1_block
+from mscreport.report.blocks import disclosure_block, table1_block
 from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("cohort", globals())
@@ -94,6 +95,7 @@ arms.show_flow(ch)
 # %%
 table_one = describe.describe_cohort(cohort)
 ch.record("table1", table1_block(cohort))
+ch.record("disclosure", disclosure_block(cohort))
 shown = describe.format_table_one(table_one)
 ch.table(shown, "Patient characteristics overall and by severity stratum", index=True, basis=basis.table_one_keys(shown))
 

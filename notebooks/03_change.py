@@ -42,6 +42,7 @@ baseline_window_months: float = 3.0  # months, long files: the baseline is the l
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
+disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
 paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
 arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
 adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
@@ -53,7 +54,7 @@ omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, m
 # %%
 from mscreport.analysis import arms, change
 from mscreport.analysis.paired import analyse_overall, analyse_strata
-from mscreport.core.disclosure import hidden_groups
+from mscreport.core.disclosure import drawable_rows, hidden_groups
 from mscreport.display import figures
 from mscreport.display.tables import paired_table, pairs_extra_table
 from mscreport.report import exercises
@@ -162,7 +163,7 @@ ch.say(change.say_rank_shift(extra["hodges_lehmann"]), basis="rank_tests")
 ch.figure(figures.change_distribution(cohort.frame),
           "Distribution of the change in HbA1c by stratum (negative = improvement); the line marks no change.",
           "Overlaid histograms of HbA1c change for moderate and severe strata, mostly below zero.")
-ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above"]),
+ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above"], drawable_rows(cohort.frame)),
           "Normal Q-Q plot of the change (all patients; for large cohorts 500 evenly spaced quantiles): points "
           "near the line mean roughly normal changes.",
           "Normal quantile-quantile plot of HbA1c change with a reference line.")

@@ -20,7 +20,9 @@ def first_sentence(path: Path) -> str:
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
     para = " ".join(doc.split("\n\n")[0].split())
     m = re.search(r"^(.+?[.?!])(\s|$)", para)
-    return m.group(1) if m else para + "."
+    sentence = m.group(1) if m else para + "."
+    # the README names no file outside the repository: a closing "(interface.md, ...)" is left out
+    return re.sub(r"\s*\((see )?interface\.md.*\)(?=[.?!]$)", "", sentence).replace("interface.md", "the contract")
 
 
 def layers() -> list[str]:

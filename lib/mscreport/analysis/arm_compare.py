@@ -18,7 +18,6 @@ The pages' sections are in ``arms``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +28,7 @@ from mscreport.analysis.arm_trust import analyse_trust_by_arm
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.trial import with_trial_analyses
 from mscreport.core.groups import arm_cohort, ordered_arms
+from mscreport.methods.ols import compare_nested, fit_ols
 from mscreport.methods.stats import mann_whitney, welch_test
 
 ONE_ARM_NOTE = ("**One arm only.** The `arm` column names a single arm ({arm}): there is no comparator, "
@@ -57,73 +57,53 @@ NO_COEFFICIENT = Coefficient(None, None, None, None, None, None, None)
 
 
 def _design(frame: pd.DataFrame, arms: list[str], reference: str, stratum: bool = False,
-            interaction: bool = False) -> np.ndarray:
-    """Treatment-coded design matrix: 1, baseline, one indicator per non-reference arm
-    [, severe] [, arm x severe]."""
+            interaction: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Treatment-coded design matrix and its column names as R's ``lm`` names them: 1,
+    baseline, one indicator per non-reference arm (``arm<name>``) [, severe
+    (``stratumsevere``)] [, arm x severe (``arm<name>:stratumsevere``)]."""
     b = frame["hba1c_baseline"].to_numpy(float)
-    cols = [np.ones(len(frame)), b]
-    dummies = [(frame["arm"] == a).to_numpy(float) for a in arms if a != reference]
+    others = [a for a in arms if a != reference]
+    cols, names = [np.ones(len(frame)), b], ["(Intercept)", "hba1c_baseline"] + [f"arm{a}" for a in others]
+    dummies = [(frame["arm"] == a).to_numpy(float) for a in others]
     cols += dummies
     if stratum:
         severe = (frame["stratum"] == "severe").to_numpy(float)
         cols.append(severe)
+        names.append("stratumsevere")
         if interaction:
             cols += [d * severe for d in dummies]
-    return np.column_stack(cols)
+            names += [f"arm{a}:stratumsevere" for a in others]
+    return np.column_stack(cols), names
 
 
 def fit_ancova(frame: pd.DataFrame, arms: list[str], reference: str, alpha: float = 0.05) -> dict[str, Coefficient]:
     """Each non-reference arm's coefficient in ``lm(hba1c_followup ~ hba1c_baseline + arm)``
-    (reference = base level): the between-arm difference in follow-up HbA1c at equal baseline."""
-    from scipy import stats as st
-
+    (reference = base level): the between-arm difference in follow-up HbA1c at equal baseline
+    (``ols.fit_ols``, solved by QR as R's lm)."""
     others = [a for a in arms if a != reference]
-    X = _design(frame, arms, reference)
-    y = frame["hba1c_followup"].to_numpy(float)
+    X, names = _design(frame, arms, reference)
     n, k = X.shape
     if n <= k or np.linalg.matrix_rank(X) < k:
         return {a: NO_COEFFICIENT for a in others}
-    q, r = np.linalg.qr(X)
-    beta = np.linalg.solve(r, q.T @ y)
-    resid = y - X @ beta
-    df = n - k
-    sigma2 = float(resid @ resid) / df
-    r_inv = np.linalg.solve(r, np.eye(k))
-    cov = sigma2 * (r_inv @ r_inv.T)
-    crit = float(st.t.ppf(1 - alpha / 2, df))
-    out = {}
-    for j, a in enumerate(others, start=2):
-        est, se = float(beta[j]), math.sqrt(cov[j, j])
-        if se == 0:
-            out[a] = Coefficient(est, 0.0, None, None, None, float(df), None)
-            continue
-        t = est / se
-        out[a] = Coefficient(est, se, est - crit * se, est + crit * se, t, float(df), 2 * float(st.t.sf(abs(t), df)))
-    return out
-
-
-def _rss_and_rank(X: np.ndarray, y: np.ndarray) -> tuple[float, int]:
-    beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
-    return float(resid @ resid), int(rank)
+    fit = fit_ols(frame["hba1c_followup"].to_numpy(float), X, names, alpha, solver="qr")
+    df = float(fit.df_resid)
+    terms = {a: fit[f"arm{a}"] for a in others}
+    return {a: Coefficient(t.estimate, t.se, t.ci_low, t.ci_high, t.t, df, t.p) for a, t in terms.items()}
 
 
 def fit_interaction(frame: pd.DataFrame, arms: list[str], reference: str) -> dict | None:
     """Arm-by-severity interaction given both main effects: R ``anova(lm(f ~ b + arm + stratum),
     lm(f ~ b + arm * stratum))``; {f, df1, df2, p}, or None when it cannot be tested (one
-    stratum only, no estimable interaction, or no residual degrees of freedom)."""
-    from scipy import stats as st
-
+    stratum only, no estimable interaction, or no residual degrees of freedom). Solved by
+    LAPACK's rank-revealing lstsq: an arm without severe patients leaves its column empty."""
     if frame["stratum"].nunique() < 2:
         return None
     y = frame["hba1c_followup"].to_numpy(float)
-    rss0, rank0 = _rss_and_rank(_design(frame, arms, reference, stratum=True), y)
-    rss1, rank1 = _rss_and_rank(_design(frame, arms, reference, stratum=True, interaction=True), y)
-    df1, df2 = rank1 - rank0, len(y) - rank1
-    if df1 <= 0 or df2 <= 0 or rss1 <= 0:
-        return None
-    f = ((rss0 - rss1) / df1) / (rss1 / df2)
-    return {"f": f, "df1": float(df1), "df2": float(df2), "p": float(st.f.sf(f, df1, df2))}
+    # the column names are not needed (an arm named "x:stratumsevere" beside "x" would repeat one)
+    small, big = (fit_ols(y, _design(frame, arms, reference, stratum=True, interaction=i)[0], solver="lstsq",
+                          inference=False) for i in (False, True))
+    test = compare_nested(small, big)
+    return None if test is None else test.interface()
 
 
 # ---------------------------------------------------------------- the arms block

@@ -14,13 +14,13 @@ from mscreport.analysis.arm_compare import ONE_ARM_NOTE, ArmsResult, analyse_arm
 from mscreport.analysis.arm_dose import hidden_dose_cells, say_arm_dose, say_arm_dose_tests, arm_dose_rows
 from mscreport.analysis.arm_trust import (format_durability_by_arm, format_normality_by_arm,
                                           format_rtm_by_arm, format_safety_by_arm, say_rtm_by_arm)
-from mscreport.core.disclosure import hidden_arm_cells, hidden_arms, hidden_strata
+from mscreport.core.disclosure import drawable_rows, hidden_arm_cells, hidden_arms, hidden_strata, suppressed
 from mscreport.core.groups import POOLED, STRATA, list_arms, ordered_arms
 from mscreport.core.groups import pooled_label  # noqa: F401 (the chapters label pooled rows with arms.pooled_label)
 from mscreport.display import fmt
 from mscreport.display.arm_tables import comparisons_frame, hidden_arms_of
 from mscreport.display.figures import _DEEP, _mmol_axis, draw_pairs
-from mscreport.display.fmt import SUPPRESSED, md_name, too_small
+from mscreport.display.fmt import md_name, too_small
 from mscreport.display.tables import paired_table
 
 NO_ARM_NOTE = ("**No `arm` column.** This cohort is a single-arm study: there is no control group, so "
@@ -121,12 +121,14 @@ def paired_by_arm_figure(frame: pd.DataFrame, arms: list[str], aggregate_above: 
 
 
     fig, axes = plt.subplots(1, len(arms), figsize=(max(4.0 * len(arms), 6.0), 4), sharey=True, squeeze=False)
+    drawable = drawable_rows(frame)
     for i, (ax, a) in enumerate(zip(axes[0], arms)):
         s = frame[frame["arm"] == a]
-        if too_small(len(s)) or a in hidden:
-            ax.text(0.5, 0.5, SUPPRESSED, ha="center", va="center", transform=ax.transAxes)
+        drawn = s[drawable[(frame["arm"] == a).to_numpy()]]  # no line of a hidden group's patient
+        if too_small(len(s)) or a in hidden or not len(drawn):
+            ax.text(0.5, 0.5, suppressed(len(s)), ha="center", va="center", transform=ax.transAxes)
         else:
-            draw_pairs(ax, s, _DEEP[i % len(_DEEP)], aggregate_above)
+            draw_pairs(ax, drawn, _DEEP[i % len(_DEEP)], aggregate_above)
         ax.set_xticks([0, 1], ["baseline", "follow-up"])
         ax.set_xlim(-0.2, 1.2)
         ax.set_title(f"{a} (n = {len(s)})".replace("$", r"\$"))  # no mathtext from data

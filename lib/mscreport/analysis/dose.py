@@ -15,10 +15,11 @@ import pandas as pd
 
 from mscreport.methods.tidy import TidyResult
 from mscreport.display import fmt
-from mscreport.core.disclosure import hidden_parts, solve_arms, too_few
+from mscreport.core.disclosure import drawable_rows, hidden_parts, solve_arms, too_few
 from mscreport.core.groups import DOSE_GROUPS
 from mscreport.display.figures import group_boxes, scatter_fit
 from mscreport.display.tables import paired_table
+from mscreport.methods.ols import fit_ols
 from mscreport.methods.stats import _num, is_constant, kruskal_wallis, mann_whitney, oneway_anova, paired_test, pearson, spearman, welch_test
 
 if TYPE_CHECKING:  # the statistics are imported where used: the validators import this module
@@ -165,8 +166,6 @@ def adjust_dose_for_baseline(cohort) -> AdjustedDose:
 
 def _adjust_dose_for_baseline(cohort) -> AdjustedDose:
     from scipy import stats as st
-    from statsmodels.regression.linear_model import OLS
-
 
     alpha = cohort.params["alpha"]
     if not cohort.has("dose_cells"):
@@ -187,25 +186,22 @@ def _adjust_dose_for_baseline(cohort) -> AdjustedDose:
     complete = ~np.isnan(change) & ~np.isnan(base)  # as the formula's missing='drop' (high is never missing)
     design = np.empty((int(complete.sum()), 3))  # C order, as np.column_stack builds it: the same fit, bit for bit
     design[:, 0], design[:, 1], design[:, 2] = 1.0, _selected(base, complete), _selected(high, complete)
-    names = ["Intercept", "hba1c_baseline", "high"]
-    fit = OLS(_selected(change, complete), design).fit()
-    params, pvalues = dict(zip(names, fit.params)), dict(zip(names, fit.pvalues))
-    ci, r_squared = fit.conf_int(alpha)[names.index("high")], fit.rsquared
-    del fit, design, complete  # the fit holds n x 3 arrays (its pseudo-inverse among them): freed before the next step
+    fit = fit_ols(_selected(change, complete), design, ["(Intercept)", "hba1c_baseline", "high"], alpha)
+    del design, complete  # n x 3 floats: freed before the next step
+    if not fit.terms:  # R: NA coefficients (baseline constant, or the same in each dose group)
+        return AdjustedDose(n, None, None, None, None, None, None, None, None,
+                            "baseline and dose group are collinear: no adjusted effect")
     # partial correlation: residuals of change and of dose after regressing each on baseline
     X = np.column_stack([np.ones(n), base])
-    def resid(y):
-        beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-        return y - X @ beta
-    rc, rd = resid(change), resid(cells)
+    rc, rd = (fit_ols(v, X, solver="lstsq", inference=False, residuals=True).residuals for v in (change, cells))
     pr = pp = None
     if not is_constant(rc) and not is_constant(rd):
         pr = float(np.corrcoef(rc, rd)[0, 1])
         dfree = n - 3
         pp = 2 * float(st.t.sf(abs(pr) * np.sqrt(dfree / (1 - pr * pr)), dfree)) if abs(pr) < 1 else 0.0
-    return AdjustedDose(n, _num(params["high"]), (float(ci[0]), float(ci[1])), _num(pvalues["high"]),
-                        _num(params["hba1c_baseline"]), _num(pvalues["hba1c_baseline"]), _num(r_squared),
-                        pr, pp)
+    high_term, base_term = fit["high"], fit["hba1c_baseline"]
+    return AdjustedDose(n, _num(high_term.estimate), (high_term.ci_low, high_term.ci_high), _num(high_term.p),
+                        _num(base_term.estimate), _num(base_term.p), _num(fit.r_squared), pr, pp)
 
 
 def format_sources(src: SourceComparison, total: int) -> pd.DataFrame | None:
@@ -297,7 +293,8 @@ def dose_scatter_figure(cohort, dose: DoseResult):
     f = cohort.frame
     per_patient = cohort.rows_analysed <= cohort.params["aggregate_above"]
     return scatter_fit(f["dose_cells"], f["change"], "dose (cells)", "change (% points)",
-                       cohort.params["aggregate_above"], logx=True, hue=f["stratum"] if per_patient else None)
+                       cohort.params["aggregate_above"], logx=True, hue=f["stratum"] if per_patient else None,
+                       drawable=drawable_rows(f))
 
 
 def adjusted_table(adj: AdjustedDose, hidden) -> pd.DataFrame | None:

@@ -1,6 +1,6 @@
 """Mixed model for repeated measures (MMRM) at nominal visits: the usual primary analysis of a
-trial with visits (interface.md, "Additions (third release)", "Repeated measurements of a
-controlled study", and the Clarifications' "MMRM").
+trial with visits. As interface.md specifies it ("Additions (third release)", "Repeated
+measurements of a controlled study", and the Clarifications' "MMRM").
 
 The model is R's
 

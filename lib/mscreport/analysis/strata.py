@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mscreport.core.disclosure import hidden_parts, shown_nested, solve_arms
+from mscreport.core.disclosure import (SUPPRESSED_ORDER, SUPPRESSED_STRICT, extremes_shown, hidden_parts, mode,
+                                       shown_nested, solve_arms, suppressed)
 from mscreport.core.groups import STRATA, is_severe
-from mscreport.display.fmt import SUPPRESSED, fmt_hba1c, fmt_num, fmt_pvalue
+from mscreport.display.fmt import fmt_hba1c, fmt_num, fmt_pvalue
 from mscreport.methods.stats import paired_test
 
 SENSITIVITY_GRID = (7.0, 7.5, 8.0, 8.5, 9.0, 10.0)  # NGSP %: severe_above values recomputed in chapter 2
@@ -66,9 +67,10 @@ def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) ->
     shown = shown_nested(total, list(sens["n_severe"]), first)
     if first is not None and sens.attrs.get("hidden_by_arms"):  # and every row of the same groups
         shown = [ok and n != sens["n_severe"].iloc[first] for ok, n in zip(shown, sens["n_severe"])]
-    for side in ("moderate", "severe"):
-        out[f"mean_change_{side}"] = [fmt_num(v) if ok else SUPPRESSED for v, ok in zip(sens[f"mean_change_{side}"], shown)]
-        out[f"p_{side}"] = [fmt_pvalue(v) if ok else SUPPRESSED for v, ok in zip(sens[f"p_{side}"], shown)]
+    for side in ("moderate", "severe"):  # the true reason: the row's own group too small, or a difference
+        why = [suppressed(n) for n in sens[f"n_{side}"]]
+        out[f"mean_change_{side}"] = [fmt_num(v) if ok else w for v, ok, w in zip(sens[f"mean_change_{side}"], shown, why)]
+        out[f"p_{side}"] = [fmt_pvalue(v) if ok else w for v, ok, w in zip(sens[f"p_{side}"], shown, why)]
     out["severe_above"] = [f"{v:g}" for v in out["severe_above"]]
     return out
 
@@ -80,8 +82,18 @@ def format_counts(counts: pd.DataFrame) -> pd.DataFrame:
     hidden = hidden_parts(sum(sizes.values()), sizes)
     return pd.DataFrame({
         "stratum": counts["stratum"], "n": counts["n"], "% of analysed": [fmt_num(v, 1) for v in counts["percent"]],
-        "lowest baseline": [SUPPRESSED if s in hidden else fmt_hba1c(v) for v, s in zip(counts["baseline_min"], counts["stratum"])],
-        "highest baseline": [SUPPRESSED if s in hidden else fmt_hba1c(v) for v, s in zip(counts["baseline_max"], counts["stratum"])]})
+        "lowest baseline": [_extreme(v, s, n, hidden) for v, s, n in zip(counts["baseline_min"], counts["stratum"], counts["n"])],
+        "highest baseline": [_extreme(v, s, n, hidden) for v, s, n in zip(counts["baseline_max"], counts["stratum"], counts["n"])]})
+
+
+def _extreme(value, stratum: str, n: int, hidden) -> str:
+    """A stratum's lowest or highest baseline as shown: hidden with its stratum (the true reason),
+    and, as an order statistic, only from at least 5 patients (never in strict mode)."""
+    if stratum in hidden:
+        return suppressed(n)
+    if not extremes_shown(n):
+        return SUPPRESSED_STRICT if mode() == "strict" else SUPPRESSED_ORDER
+    return fmt_hba1c(value)
 
 
 def counts_sentence(counts: pd.DataFrame, params: dict) -> str:

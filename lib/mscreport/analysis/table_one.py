@@ -12,7 +12,7 @@ import pandas as pd
 
 from mscreport.display import fmt
 from mscreport.core.dictionary import COLUMNS
-from mscreport.core.disclosure import hidden_parts, solve_arms, too_few
+from mscreport.core.disclosure import SUPPRESSED_ORDER, extremes_shown, hidden_parts, order_shown, solve_arms, suppressed, too_few
 from mscreport.core.groups import STRATA
 from mscreport.display.figures import flow_diagram
 
@@ -97,6 +97,10 @@ def row_label(variable: str, level: str, categorical: bool) -> str:
     return f"{variable.replace('_', ' ')}, median [IQR]; range"
 
 
+def _num(variable: str, v) -> str:
+    return fmt.fmt_cells(v) if variable == "dose_cells" else fmt.fmt_num(v, 1)
+
+
 def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
     """Table 1 for display: rows = characteristics, columns = overall / moderate / severe.
     Summaries from fewer than 3 values, and those they could be recovered from, are suppressed."""
@@ -111,9 +115,14 @@ def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
             if variable == "patients":
                 cell = fmt.fmt_int(r["n"])
             elif r["group"] in hidden:
-                cell = fmt.SUPPRESSED
+                cell = suppressed(r["denominator" if categorical else "n"])
             elif variable == "hba1c_baseline":
                 cell = f"{fmt.fmt_hba1c(r['mean'])}, SD {fmt.fmt_num(r['sd'])}"
+            elif "median" in r and pd.notna(r.get("median")) and not order_shown(r["n"]):
+                cell = f"{SUPPRESSED_ORDER}; missing {int(r['missing'])}/{int(r['denominator'])}"  # order statistics from 5 values
+            elif "median" in r and pd.notna(r.get("median")) and not extremes_shown(r["n"]):  # strict: no minimum or maximum
+                cell = (f"{_num(variable, r['median'])} [{_num(variable, r['q1'])}, {_num(variable, r['q3'])}]; "
+                        f"missing {int(r['missing'])}/{int(r['denominator'])}")
             elif variable == "dose_cells":
                 cell = (f"{fmt.fmt_cells(r['median'])} [{fmt.fmt_cells(r['q1'])}, {fmt.fmt_cells(r['q3'])}]; "
                         f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; missing {int(r['missing'])}/{int(r['denominator'])}")

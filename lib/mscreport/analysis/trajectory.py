@@ -39,6 +39,7 @@ import pandas as pd
 
 from scipy import stats as st
 
+from mscreport.core.disclosure import drawable_rows, hidden_parts, suppressed, too_few
 from mscreport.display import fmt
 from mscreport.display.figures import _mmol_axis
 
@@ -330,6 +331,7 @@ class Trajectory:
     flow: dict
     rows_read: int
     alpha: float
+    drawn_ids: frozenset | None = field(default=None, repr=False)  # patients whose trajectory may be drawn (None: all)
 
     @property
     def arms(self) -> list[str] | None:
@@ -367,7 +369,36 @@ def analyse_trajectory(cohort) -> Trajectory | None:
         by_time_by_arm=None if per_arm is None else {a: by_time(f, width, alpha) for a, f in per_arm.items()},
         mixed=fit_mixed_model(frame, alpha),
         mixed_by_arm=None if per_arm is None else {a: fit_mixed_model(f, alpha) for a, f in per_arm.items()},
-        flow=long.flow(), rows_read=long.rows_read, alpha=alpha)
+        flow=long.flow(), rows_read=long.rows_read, alpha=alpha, drawn_ids=drawn_patients(cohort.frame, frame))
+
+
+def drawn_patients(wide: pd.DataFrame, frame: pd.DataFrame) -> frozenset:
+    """The patients of a model frame whose own trajectory a figure may draw: those the wide
+    analysis may draw (``disclosure.drawable_rows``: none of a hidden group); none at all when
+    the patients left out would number 1 or 2, or the file has fewer than 3 patients."""
+    ids = frame["patient_id"].astype(str)
+    if "patient_id" not in wide:
+        return frozenset()
+    ok = frozenset(wide.loc[drawable_rows(wide), "patient_id"].astype(str))
+    every = frozenset(ids)
+    if too_few(len(every)) or too_few(len(every - ok)):
+        return frozenset()
+    return ok & every
+
+
+def hidden_bins(traj: Trajectory) -> frozenset:
+    """(group, months) of the time-bin table and figure that pages hide: a bin of 1 or 2 patients,
+    and, with arms, the arms of a bin partition its 'all patients' row (``hidden_parts``: control
+    4 beside all patients 5 would give the lone msc patient back)."""
+    hidden = {("all patients", float(m)) for m, n in zip(traj.by_time["months"], traj.by_time["n"]) if too_few(int(n))}
+    if traj.by_time_by_arm:
+        total = dict(zip(traj.by_time["months"].astype(float), traj.by_time["n"].astype(int)))
+        for m, n in total.items():
+            parts = {a: int(t.loc[t["months"].astype(float) == m, "n"].sum()) for a, t in traj.by_time_by_arm.items()}
+            hidden |= {(a, m) for a in hidden_parts(n, parts)}
+            if ("all patients", m) in hidden:
+                hidden |= {(a, m) for a in parts}
+    return frozenset(hidden)
 
 
 def interface_block(traj: Trajectory | None) -> dict | None:
@@ -411,12 +442,13 @@ def flow_sentence(traj: Trajectory) -> str:
 def by_time_table(traj: Trajectory) -> pd.DataFrame:
     """Mean HbA1c per time bin (and arm), formatted; bins of fewer than 3 patients suppressed."""
     tables = {"all patients": traj.by_time, **(traj.by_time_by_arm or {})}
+    hidden = hidden_bins(traj)
     rows = []
     for group, table in tables.items():
         for r in table.itertuples(index=False):
-            small = fmt.too_small(r.n)
+            small = fmt.too_small(r.n) or (group, float(r.months)) in hidden
             rows.append({"group": group, "month": f"{r.months:g}", "patients": fmt.fmt_int(int(r.n)),
-                         "mean HbA1c": fmt.SUPPRESSED if small else fmt.fmt_hba1c(r.mean),
+                         "mean HbA1c": suppressed(int(r.n)) if small else fmt.fmt_hba1c(r.mean),
                          "SD": "" if small else fmt.fmt_num(r.sd),
                          f"{1 - traj.alpha:.0%} CI": "" if small else fmt.fmt_ci(r.ci_low, r.ci_high)})
     return pd.DataFrame(rows)
@@ -458,6 +490,8 @@ def trajectory_figure(traj: Trajectory, aggregate_above: int):
     groups = {"all patients": traj.by_time} if traj.by_time_by_arm is None else traj.by_time_by_arm
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     if n_patients <= aggregate_above:
+        if traj.drawn_ids is not None:  # no trajectory of a hidden group's patient
+            frame = frame[frame["patient_id"].astype(str).isin(traj.drawn_ids)]
         order = frame.sort_values(["patient_id", "months"], kind="stable")
         x = np.where(order["months"].to_numpy() <= 0, 0.0, order["months"].to_numpy())
         breaks = np.flatnonzero(order["patient_id"].to_numpy()[1:] != order["patient_id"].to_numpy()[:-1]) + 1
@@ -468,8 +502,11 @@ def trajectory_figure(traj: Trajectory, aggregate_above: int):
         patients = pd.Series(traj.by_time["n"].to_numpy(), index=traj.by_time["months"].to_numpy())  # per bin
         bins = bins[patients.reindex(bins.index) >= fmt.MIN_SHOWN_N]  # no band from fewer than 3 patients
         ax.fill_between(bins.index, bins[0.1], bins[0.9], color="0.85", label="10th-90th percentile of values")
+    hidden = hidden_bins(traj)
     for k, (name, table) in enumerate(groups.items()):
-        shown = table[table["n"] >= fmt.MIN_SHOWN_N]
+        group = "all patients" if traj.by_time_by_arm is None else name
+        keep = [(group, float(m)) not in hidden for m in table["months"]]
+        shown = table[(table["n"] >= fmt.MIN_SHOWN_N).to_numpy() & np.array(keep, dtype=bool)]
         colour = colours[k % len(colours)]
         ax.plot(shown["months"], shown["mean"], marker="o", color=colour, lw=2, label=f"mean, {name}")
         ax.fill_between(shown["months"], shown["ci_low"], shown["ci_high"], color=colour, alpha=0.2,

@@ -1,5 +1,5 @@
-"""The trial analyses of a controlled study (interface.md, "Additions (third release)", and its
-Clarifications): the numbers beside the ANCOVA that a trial statistician reads.
+"""The trial analyses of a controlled study: the numbers beside the ANCOVA that a trial
+statistician reads (interface.md, "Additions (third release)", and its Clarifications).
 
 Per comparison of an arm with the reference arm:
 
@@ -19,7 +19,7 @@ and for the study: the ``global`` F of any arm effect (R ``anova(lm(f ~ b), lm(f
 Conventions: f = follow-up HbA1c, b = baseline HbA1c (NGSP %); an arm's effect is its
 difference from the reference in follow-up HbA1c at equal baseline (% points, negative = lower
 HbA1c in the arm); intervals at 1 - alpha; a value R gives as NA/NaN is ``None``. The models
-are fitted with statsmodels OLS on treatment-coded designs; columns R's ``lm`` would alias
+are fitted with the one OLS helper (``methods.ols``) on treatment-coded designs; columns R's ``lm`` would alias
 (linearly dependent on earlier ones, its QR tolerance 1e-7) are left out first, as R does.
 The functions are pure: arrays in, frozen dataclasses out (``interface()`` gives the
 results.json block). ``analyse_trial`` runs them all on an analysed frame.
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from mscreport.core.errors import InputError, Problem
+from mscreport.methods.ols import NestedTest, compare_nested, fit_ols
 
 MIN_PER_ARM_IN_STRATUM = 3  # by_stratum: estimate, CI and p only with at least this many per arm
 ALIAS_TOL = 1e-7  # R lm's qr tolerance: a column this dependent on the earlier ones is aliased
@@ -41,21 +42,6 @@ VERDICTS = ("meaningful_benefit", "meaningful_harm", "no_meaningful_benefit", "i
 
 
 # ---------------------------------------------------------------- results
-@dataclass(frozen=True)
-class FTest:
-    """An F test of nested linear models (R ``anova(m0, m1)``'s second row): ``f``, its
-    degrees of freedom ``df1`` (extra coefficients estimable) and ``df2`` (residual df of the
-    larger model), and ``p``."""
-
-    f: float | None
-    df1: float
-    df2: float
-    p: float | None
-
-    def interface(self) -> dict:
-        return {"f": self.f, "df1": self.df1, "df2": self.df2, "p": self.p}
-
-
 @dataclass(frozen=True)
 class ArmEffect:
     """An arm's ANCOVA coefficient: estimate (% points), its CI at 1 - alpha, and p."""
@@ -116,7 +102,7 @@ class TrialComparison:
     arm: str
     reference: str
     ancova: ArmEffect
-    baseline_interaction: FTest | None
+    baseline_interaction: NestedTest | None
     p_holm: float | None
     by_stratum: dict  # stratum -> StratumEffect, strata present in the data, in order
     target: RateDifference | None
@@ -136,8 +122,8 @@ class TrialResult:
 
     reference: str
     comparisons: tuple[TrialComparison, ...]
-    global_f: FTest | None
-    interaction_severity: FTest | None
+    global_f: NestedTest | None
+    interaction_severity: NestedTest | None
     mcid: float
 
     def interface(self) -> dict:
@@ -178,30 +164,15 @@ def independent_columns(X: np.ndarray, tol: float = ALIAS_TOL) -> list[int]:
     return kept
 
 
-def fit_ols(y: np.ndarray, X: np.ndarray):
-    """statsmodels OLS of ``y`` on the non-aliased columns of ``X``: (results, kept column
-    indices). R: ``lm`` (aliased columns dropped, as R's NA coefficients)."""
-    from statsmodels.regression.linear_model import OLS
-
-    kept = independent_columns(X)
-    return OLS(y, X[:, kept]).fit(), kept
-
-
-def nested_f_test(y: np.ndarray, X0: np.ndarray, X1: np.ndarray) -> FTest | None:
+def nested_f_test(y: np.ndarray, X0: np.ndarray, X1: np.ndarray) -> NestedTest | None:
     """F test of the model with the columns of ``X1`` against the smaller one of ``X0`` (its
-    columns spanning a subspace): R ``anova(lm(y ~ X0), lm(y ~ X1))``. ``None`` where R gives
-    no F (no extra estimable coefficient, no residual df, or a perfect fit)."""
-    from scipy import stats as st
+    columns spanning a subspace), each on the columns R's ``lm`` keeps: R ``anova(lm(y ~ X0),
+    lm(y ~ X1))``. ``None`` where R gives no F (no extra estimable coefficient, no residual df,
+    or a perfect fit)."""
+    def fit(X):
+        return fit_ols(y, X[:, independent_columns(X)], solver="lstsq", inference=False)
 
-    small, _ = fit_ols(y, X0)
-    large, _ = fit_ols(y, X1)
-    df1 = small.df_resid - large.df_resid
-    df2 = large.df_resid
-    rss0, rss1 = float(small.ssr), float(large.ssr)
-    if df1 <= 0 or df2 <= 0 or not rss1 > 0:
-        return None
-    f = ((rss0 - rss1) / df1) / (rss1 / df2)
-    return FTest(float(f), float(df1), float(df2), float(st.f.sf(f, df1, df2)))
+    return compare_nested(fit(X0), fit(X1))
 
 
 def _base(f, b) -> tuple[np.ndarray, np.ndarray]:
@@ -214,24 +185,26 @@ def ancova_effects(f, b, arm, reference: str, alpha: float = 0.05) -> dict[str, 
     f, b = _base(f, b)
     others = sorted({str(a) for a in arm} - {reference})
     X = np.column_stack([np.ones(len(f)), b, *treatment_columns(arm, [reference, *others])])
-    res, kept = fit_ols(f, X)
+    kept = independent_columns(X)
+    res = fit_ols(f, X[:, kept], names=[str(j) for j in kept], alpha=alpha, solver="qr")
     out = {}
     for j, a in enumerate(others, start=2):
         if j not in kept or res.df_resid <= 0:
             out[a] = ArmEffect(None, None, None, None)
             continue
-        k = kept.index(j)
-        lo, hi = res.conf_int(alpha)[k]
-        out[a] = ArmEffect(float(res.params[k]), _finite(lo), _finite(hi), _finite(res.pvalues[k]))
+        term = res[str(j)]
+        out[a] = ArmEffect(float(term.estimate), _finite(term.ci_low), _finite(term.ci_high), _finite(term.p))
     return out
 
 
 def _finite(x) -> float | None:
+    if x is None:
+        return None
     x = float(x)
     return x if math.isfinite(x) else None
 
 
-def baseline_interaction(f, b, arm, arm_name: str, reference: str) -> FTest | None:
+def baseline_interaction(f, b, arm, arm_name: str, reference: str) -> NestedTest | None:
     """Common-slope check of the ANCOVA for one arm against the reference, on their patients
     only: R ``anova(lm(f ~ b + arm), lm(f ~ b * arm))`` (does the follow-up-on-baseline slope
     differ between the two arms?)."""
@@ -243,7 +216,7 @@ def baseline_interaction(f, b, arm, arm_name: str, reference: str) -> FTest | No
     return nested_f_test(f, X0, np.column_stack([X0, b * d]))
 
 
-def global_f_test(f, b, arm, reference: str) -> FTest | None:
+def global_f_test(f, b, arm, reference: str) -> NestedTest | None:
     """Any difference between the arms at equal baseline: R ``anova(lm(f ~ b), lm(f ~ b +
     arm))``; ``None`` with fewer than two comparisons (three arms)."""
     f, b = _base(f, b)
@@ -254,7 +227,7 @@ def global_f_test(f, b, arm, reference: str) -> FTest | None:
     return nested_f_test(f, X0, np.column_stack([X0, *treatment_columns(arm, [reference, *others])]))
 
 
-def severity_interaction(f, b, arm, stratum, reference: str) -> FTest | None:
+def severity_interaction(f, b, arm, stratum, reference: str) -> NestedTest | None:
     """Arm-by-stratum interaction given both main effects: R ``anova(lm(f ~ b + arm + stratum),
     lm(f ~ b + arm * stratum))``, stratum a factor of the levels present (df1 = (arms - 1)
     (levels - 1) less the aliased terms). ``None`` with one stratum or one arm."""

@@ -12,7 +12,7 @@ from scipy import stats as st
 
 from mscreport.display import figures
 from mscreport.methods.stats import holm, linear_slope, n_per_arm, pearson, spearman
-from mscreport.core.disclosure import hidden_parts, solve_arms
+from mscreport.core.disclosure import drawable_rows, hidden_parts, solve_arms
 from mscreport.display.fmt import SUPPRESSED, fmt_change, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_pvalue, too_small
 
 
@@ -187,10 +187,15 @@ def show_durability_figure(ch, cohort) -> None:
     """Chapter 5's figure of change against follow-up months (nothing without followup_months)."""
     if not cohort.has("followup_months"):
         return
-    ch.figure(figures.scatter_fit(cohort.frame["followup_months"], cohort.frame["change"], "follow-up (months)",
-                                  "change (% points)", cohort.params["aggregate_above"]),
+    ch.figure(durability_figure(cohort),
               "Change in HbA1c against months of follow-up, with the least-squares line.",
               "Scatter of HbA1c change against follow-up months with a fitted line.")
+
+
+def durability_figure(cohort):
+    """Change against follow-up months, a hidden group's patients left out (``drawable_rows``)."""
+    return figures.scatter_fit(cohort.frame["followup_months"], cohort.frame["change"], "follow-up (months)",
+                               "change (% points)", cohort.params["aggregate_above"], drawable=drawable_rows(cohort.frame))
 
 
 LOSS_YEARS = 5  # the horizon over which a complete loss of the effect is asked about
@@ -328,4 +333,5 @@ def oldham_plot(frame, aggregate_above: int):
     """Oldham plot: change against the mean of baseline and follow-up (% points against NGSP %)."""
     return figures.scatter_fit(oldham_mean(frame), frame["change"], "mean of baseline and follow-up HbA1c (%)",
                                "change (% points)", aggregate_above,
-                               hue=frame["stratum"] if len(frame) <= aggregate_above else None)
+                               hue=frame["stratum"] if len(frame) <= aggregate_above else None,
+                               drawable=drawable_rows(frame))

@@ -20,16 +20,80 @@ nothing, holds no patient or at least ``MIN_VALUES`` (``shown_nested``).
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
+
 from mscreport.core.groups import DOSE_GROUPS, STRATA
 
 MIN_VALUES = 3
+MIN_ORDER = 5  # order statistics (minimum, maximum, range, median, quartiles, IQR, percentiles, Hodges-Lehmann) below this n are hidden
+STRICT_MAX_HIDDEN = 7  # strict mode: counts 1 to 7 are hidden with every statistic of such a group
+STRICT_ROUND = 5  # strict mode: other counts rounded to the nearest 5
+MODES = ("standard", "strict")
 SUPPRESSED = f"suppressed (n < {MIN_VALUES})"
+SUPPRESSED_SECONDARY = "suppressed (would reveal a hidden group)"
+SUPPRESSED_ORDER = f"suppressed (n < {MIN_ORDER})"
+SUPPRESSED_STRICT = f"suppressed (n \u2264 {STRICT_MAX_HIDDEN})"
+
+
+def suppressed(n) -> str:
+    """The true reason a group's number is not shown: ``SUPPRESSED`` ("fewer than 3") when the
+    group itself has 1 or 2 values, else ``SUPPRESSED_SECONDARY`` (it is hidden because, with
+    numbers shown elsewhere, it would give a hidden group back)."""
+    if n is None or not n or too_few(n):
+        return SUPPRESSED_STRICT if mode() == "strict" else SUPPRESSED
+    return SUPPRESSED_SECONDARY
+
+
+def order_shown(n) -> bool:
+    """Whether order statistics (minimum, maximum, range, median, quartiles, IQR, other
+    percentiles, the Hodges-Lehmann estimate and bounds) of ``n`` non-missing values may be shown
+    on a page: only from at least ``MIN_ORDER`` values (in both modes; in strict mode the minimum
+    and maximum never: ``extremes_shown``)."""
+    return n is not None and int(n) >= MIN_ORDER
+
+
+_MODE = {"mode": "standard"}
+
+
+def set_mode(mode: str) -> None:
+    """The disclosure mode of the pages being built (parameter ``disclosure``: 'standard' or
+    'strict'); each chapter sets it from its parameters."""
+    if mode not in MODES:
+        raise ValueError(f"disclosure must be one of {', '.join(MODES)}, not {mode!r}")
+    _MODE["mode"] = mode
+
+
+def mode() -> str:
+    """The disclosure mode set by ``set_mode`` ('standard' unless a chapter set 'strict')."""
+    return _MODE["mode"]
+
+
+def extremes_shown(n) -> bool:
+    """Whether a minimum, maximum or range of ``n`` values may be shown: never in strict mode,
+    else as ``order_shown``."""
+    return mode() != "strict" and order_shown(n)
+
+
+def shown_count(n) -> str:
+    """A count of patients as a page shows it: as it is in standard mode; in strict mode 0 stays
+    0, 1 to 7 are hidden, others rounded to the nearest 5."""
+    if n is None:
+        return ""
+    n = int(n)
+    if mode() != "strict" or n == 0:
+        return str(n)
+    if n <= STRICT_MAX_HIDDEN:
+        return f"suppressed (n \u2264 {STRICT_MAX_HIDDEN})"
+    return f"{STRICT_ROUND * int((n + STRICT_ROUND / 2) // STRICT_ROUND)} (rounded to 5)"
 
 
 def too_few(n) -> bool:
     """True when a number computed from ``n`` non-missing values must not be shown
-    (1 or 2 values; 0 values give no number at all)."""
-    return n is not None and 0 < n < MIN_VALUES
+    (1 or 2 values; 0 values give no number at all; in strict mode 1 to 7)."""
+    limit = STRICT_MAX_HIDDEN + 1 if _MODE["mode"] == "strict" else MIN_VALUES
+    return n is not None and 0 < n < limit
 
 
 def hidden_parts(total: int, parts: dict[str, int]) -> frozenset[str]:
@@ -79,8 +143,9 @@ def shown_nested(total: int, sizes: list[int], first: int | None = None) -> list
 
 def hidden_strata(frame) -> frozenset[str]:
     """Strata of an analysed cohort frame whose summaries are hidden (with secondary suppression
-    against the whole cohort, and, with arms, against each arm's strata: ``solve_arms``)."""
-    return _one_way(frame, "stratum", STRATA) | solve_arms(frame)["stratum"][0]
+    against the whole cohort, against each arm's strata, and against every other split:
+    ``solve_splits``)."""
+    return _one_way(frame, "stratum", STRATA) | solve_splits(frame)["stratum"]
 
 
 def hidden_dose_groups(frame) -> frozenset[str]:
@@ -88,12 +153,15 @@ def hidden_dose_groups(frame) -> frozenset[str]:
     hidden remainder of the analysed cohort (with arms, see ``solve_arms``)."""
     if "dose_group" not in frame:
         return frozenset()
-    return _one_way(frame, "dose_group", DOSE_GROUPS) | solve_arms(frame)["dose_group"][0]
+    return _one_way(frame, "dose_group", DOSE_GROUPS) | solve_splits(frame)["dose_group"]
 
 
-def hidden_by_column(frame, column: str) -> frozenset[str]:
+def hidden_by_column(frame, column: str, alone: bool = False) -> frozenset[str]:
     """Levels of a grouping column (e.g. msc_source) whose summaries are hidden; rows with the
-    column missing are the hidden remainder."""
+    column missing are the hidden remainder. A split of ``SPLITS`` is also checked against the
+    others (``solve_splits``) unless ``alone``."""
+    if not alone and column in SPLITS and column != "arm":
+        return hidden_by_column(frame, column, alone=True) | solve_splits(frame)[column]
     sizes: dict[str, int] = {}
     for level, count in frame[column].value_counts(dropna=True).items():  # counted first, named after
         if count:  # a categorical's unused levels are no group
@@ -118,6 +186,8 @@ def hidden_in_results(results: dict) -> frozenset[str]:
     hidden |= hidden_parts(overall, {g: (dose.get(g) or {}).get("n") or 0 for g in DOSE_GROUPS}) if dose.get("high") or dose.get("low") else set()
     if too_few(overall):
         hidden.add("overall")
+    solved = (results.get("disclosure") or {}).get("hidden_on_pages") or {}  # every split and crossing (solve_splits)
+    hidden |= set(solved.get("strata") or ()) | set(solved.get("dose_groups") or ())
     return frozenset(hidden | hidden_pooled_in_arms(results.get("arms")))
 
 
@@ -163,24 +233,22 @@ def recoverable_small_groups(atoms: dict, shown: list[set]) -> list[frozenset]:
     ``shown``: the groups shown, each a set of atoms. Every summary (n, sum, sum of squares) of
     a group is the sum of its atoms', so a set of atoms is recoverable exactly when its
     indicator lies in the span of the shown groups' indicators (tested for every set of one or
-    two non-empty atoms holding 1 or 2 patients)."""
-    import itertools
-
-    import numpy as np
-
+    two non-empty atoms holding 1 or 2 patients, by projection on that span)."""
     names = [a for a, n in atoms.items() if n > 0]
     if not names or not shown:
         return []
     basis = np.array([[1.0 if a in g else 0.0 for a in names] for g in shown])
-    rank = np.linalg.matrix_rank(basis)
-    found = []
-    for size in (1, 2):
-        for combo in itertools.combinations(names, size):
-            if too_few(sum(atoms[a] for a in combo)):
-                v = np.array([[1.0 if a in combo else 0.0 for a in names]])
-                if np.linalg.matrix_rank(np.vstack([basis, v])) == rank:
-                    found.append(frozenset(combo))
-    return found
+    combos = [c for size in (1, 2) for c in itertools.combinations(range(len(names)), size)
+              if too_few(sum(atoms[names[i]] for i in c))]
+    if not combos:
+        return []
+    u, sv, vt = np.linalg.svd(basis, full_matrices=False)
+    q = vt[sv > 1e-9 * max(1.0, float(sv.max(initial=0.0)))]
+    v = np.zeros((len(combos), len(names)))
+    for row, c in enumerate(combos):
+        v[row, list(c)] = 1.0
+    residual = np.abs(v - (v @ q.T) @ q).max(axis=1) if len(q) else np.ones(len(combos))
+    return [frozenset(names[i] for i in combos[row]) for row in np.flatnonzero(residual < 1e-7)]
 
 
 def solve_crossed(cells: dict[tuple[str, str], int], row_totals: dict[str, int], column_totals: dict[str, int],
@@ -289,13 +357,150 @@ NO_ARMS = {"arms": frozenset(), "stratum": (frozenset(), frozenset()), "dose_gro
 def solve_arms(frame) -> dict:
     """Everything a controlled study's pages hide across arms: {'arms': arms, 'stratum':
     (pooled strata, (arm, stratum) cells), 'dose_group': (pooled dose groups, (arm, dose group)
-    cells)}, the two crossed splits solved together (an arm hidden for one is hidden for both);
-    nothing without an ``arm`` column."""
+    cells)}, the two crossed splits solved together (an arm hidden for one is hidden for both),
+    and every split checked against every other (``solve_splits``); nothing hidden without an
+    ``arm`` column apart from what the other splits hide."""
+    solved = solve_splits(frame)
+    return {"arms": solved["arms"], "stratum": (solved["stratum"], solved["cells"]["stratum"]),
+            "dose_group": (solved["dose_group"], solved["cells"]["dose_group"])}
+
+
+def _solve_arms_only(frame) -> dict:
+    """The crossed splits arm x stratum and arm x dose group alone (``solve_arms_counts``)."""
     if "arm" not in frame:
         return NO_ARMS
     arm_sizes = {str(k): int(v) for k, v in frame["arm"].astype(str).value_counts().items()}
     return solve_arms_counts(arm_sizes, {column: (*_crossed_table(frame, column, levels), _one_way(frame, column, levels))
                                          for column, levels in CROSSED})
+
+
+SPLITS = ("stratum", "dose_group", "msc_source", "arm")  # the splits pages show summaries of
+
+
+def _signatures(frame) -> tuple:
+    """The patients of ``frame`` by their place in every split (a tuple per distinct place, with
+    its count), hashable: the atoms of ``solve_splits``."""
+    columns = [c for c in SPLITS if c in frame]
+    if not columns or not len(frame):
+        return (tuple(columns), ((), len(frame)),)
+    values = [[("None" if v is None or v != v else str(v)) for v in frame[c].astype(object).tolist()] for c in columns]
+    counts: dict = {}
+    for key in zip(*values):  # a missing value (no dose, no source) is its own place: "None"
+        counts[key] = counts.get(key, 0) + 1
+    return (tuple(columns), *sorted(counts.items()))
+
+
+def solve_splits(frame) -> dict:
+    """What pages hide when every split is shown together: {'stratum', 'dose_group',
+    'msc_source', 'arms': hidden levels; 'cells': {'stratum' | 'dose_group': hidden (arm, level)
+    cells}}.
+
+    Each split alone follows ``hidden_parts`` (and, with arms, ``solve_arms_counts``); then the
+    patients are cut into atoms by their place in every split at once (stratum x dose group x
+    source x arm), and while some set of 1 or 2 patients is the sum or difference of shown groups
+    (``recoverable_small_groups``: the severe stratum minus the high-dose group when every
+    high-dose patient is severe), the smallest shown group whose hiding ends that is hidden too
+    (the whole cohort never)."""
+    return _solve_signatures(_signatures(frame), frame)
+
+
+_SOLVED: dict = {}
+
+
+def _solve_signatures(key: tuple, frame) -> dict:
+    cache_key = (key, mode())
+    if cache_key in _SOLVED:
+        return _SOLVED[cache_key]
+    columns, atoms_list = key[0], key[1:]
+    arms = _solve_arms_only(frame)
+    hidden = {("stratum", g) for g in _one_way(frame, "stratum", STRATA) | arms["stratum"][0]}
+    hidden |= {("dose_group", g) for g in _one_way(frame, "dose_group", DOSE_GROUPS) | arms["dose_group"][0]}
+    if "msc_source" in frame:
+        hidden |= {("msc_source", g) for g in hidden_by_column(frame, "msc_source", alone=True)}
+    hidden |= {("arm", a) for a in arms["arms"]}
+    for column in ("stratum", "dose_group"):
+        hidden |= {("cell", column, *c) for c in arms[column][1]}
+    atoms = {sig: n for sig, n in atoms_list}
+    idx = {c: i for i, c in enumerate(columns)}
+    groups: dict[tuple, set] = {("all",): set(atoms)}
+    for c in columns:
+        for sig in atoms:
+            if sig[idx[c]] != "None":
+                groups.setdefault((c, sig[idx[c]]), set()).add(sig)
+    if "arm" in idx:
+        for c in ("stratum", "dose_group"):
+            if c in idx:
+                for sig in atoms:
+                    if sig[idx[c]] != "None":
+                        groups.setdefault(("cell", c, sig[idx["arm"]], sig[idx[c]]), set()).add(sig)
+    size = {g: sum(atoms[a] for a in m) for g, m in groups.items()}
+    hidden |= {g for g in groups if too_few(size[g])}
+    if too_few(size[("all",)]):
+        hidden |= set(groups)
+
+    def leaks(without: set) -> list:
+        return recoverable_small_groups(atoms, [groups[g] for g in groups if g not in without])
+
+    for _ in range(len(groups)):
+        found = leaks(hidden)
+        if not found:
+            break
+        shown = sorted((size[g], g) for g in groups if g not in hidden and g != ("all",))
+        if not shown:
+            break
+        fixing = [g for _, g in shown if found[0] not in leaks(hidden | {g})]
+        hidden.add(fixing[0] if fixing else shown[0][1])
+    out = {c: frozenset(g[1] for g in hidden if g[0] == c) for c in ("stratum", "dose_group", "msc_source")}
+    out["arms"] = frozenset(g[1] for g in hidden if g[0] == "arm")
+    out["cells"] = {c: frozenset(g[2:] for g in hidden if g[0] == "cell" and g[1] == c) for c in ("stratum", "dose_group")}
+    out["rows"] = frozenset(g for g in hidden if g != ("all",))
+    _SOLVED[cache_key] = out
+    return out
+
+
+def hidden_rows(frame) -> np.ndarray:
+    """Per row of ``frame``, True when the patient is in a group pages hide (any split or crossed
+    cell of ``solve_splits``): figures draw no point or trajectory of such a patient."""
+    solved = solve_splits(frame)
+    mask = np.zeros(len(frame), dtype=bool)
+    for g in solved["rows"]:
+        if g[0] == "cell":
+            _, column, arm, level = g
+            if column in frame and "arm" in frame:
+                mask |= (frame["arm"].astype(str) == arm).to_numpy() & (frame[column].astype(str) == level).to_numpy()
+        elif g[0] in frame:
+            mask |= (frame[g[0]].astype(str) == g[1]).to_numpy() & frame[g[0]].notna().to_numpy()
+    return mask
+
+
+def drawable_rows(frame) -> np.ndarray:
+    """Per row of ``frame``, True when a figure may draw the patient as a point or a line: not in
+    a hidden group (``hidden_rows``), and only if the patients left out number 0 or at least 3 in
+    the whole cohort and in every shown group of every split (else a shown group's summary minus
+    the drawn points would give them back: then nothing is drawn); nothing in strict mode
+    (figures are binned there)."""
+    if mode() == "strict" or too_few(len(frame)):
+        return np.zeros(len(frame), dtype=bool)
+    left_out = hidden_rows(frame)
+    if not left_out.any():
+        return ~left_out
+    if too_few(int(left_out.sum())) or too_few(int((~left_out).sum())):
+        return np.zeros(len(frame), dtype=bool)
+    for column in SPLITS:
+        if column in frame:
+            for level, out in pd_groupby_sum(frame[column].astype(str).where(frame[column].notna()), left_out).items():
+                if too_few(out):
+                    return np.zeros(len(frame), dtype=bool)
+    return ~left_out
+
+
+def pd_groupby_sum(keys, flags: np.ndarray) -> dict:
+    """{key: number of True flags} over the rows with a key (missing keys skipped)."""
+    out: dict = {}
+    for k, f in zip(keys, flags):
+        if k is not None and k == k:
+            out[k] = out.get(k, 0) + int(f)
+    return out
 
 
 def _one_way(frame, column: str, levels) -> frozenset[str]:

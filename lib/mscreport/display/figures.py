@@ -21,9 +21,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
-from mscreport.core.disclosure import SUPPRESSED, hidden_by_column, hidden_parts, hidden_strata, too_few  # noqa: E402
+from mscreport.core.disclosure import (SUPPRESSED, SUPPRESSED_SECONDARY, drawable_rows, hidden_by_column,  # noqa: E402
+                                       hidden_parts, hidden_strata, order_shown, too_few)
 from mscreport.core.labels import readable  # noqa: E402
 from mscreport.core.units import ifcc_to_ngsp, ngsp_to_ifcc  # noqa: E402
+from mscreport.methods.ols import fit_ols  # noqa: E402
 
 # what seaborn 0.13's set_theme(style="whitegrid", context="notebook") sets
 _DEEP = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD"]
@@ -128,14 +130,15 @@ def paired_plot(frame, aggregate_above: int):
     median with 10-90 % and 25-75 % bands."""
     fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH_MAX, 3.8), sharey=True)
     hidden = hidden_strata(frame)
+    drawn = drawable_rows(frame)
     for ax, name in zip(axes, ("moderate", "severe")):
         s = frame[frame["stratum"] == name]
         if len(s) == 0:
             ax.text(0.5, 0.5, "no patients", ha="center", va="center", transform=ax.transAxes)
-        elif name in hidden:
+        elif name in hidden or not drawn[(frame["stratum"] == name).to_numpy()].any():
             _suppressed_note(ax, f"not drawn: {SUPPRESSED}" if too_few(len(s)) else SECONDARY)
         else:
-            draw_pairs(ax, s, PALETTE[name], aggregate_above)
+            draw_pairs(ax, s[drawn[(frame["stratum"] == name).to_numpy()]], PALETTE[name], aggregate_above)
         ax.set_xticks([0, 1], ["baseline", "follow-up"])
         ax.set_xlim(-0.2, 1.2)
         ax.set_title(f"{name} (n = {len(s)})")
@@ -195,16 +198,18 @@ def change_distribution(frame):
     return fig
 
 
-def qq_plot(changes, aggregate_above: int = 2000):
+def qq_plot(changes, aggregate_above: int = 2000, drawable=None):
     """Normal Q-Q plot of the change (checks the t-test's normality assumption): one point
     per patient, or above ``aggregate_above`` patients 500 evenly spaced order statistics."""
     from scipy import stats as st
 
     fig, ax = plt.subplots(figsize=(4.2, 4))
     c = np.asarray(changes, dtype=float)
+    if drawable is not None:  # a hidden group's patients are left out (``disclosure.drawable_rows``)
+        c = c[np.asarray(drawable, dtype=bool)]
     c = np.sort(c[~np.isnan(c)])
     n = len(c)
-    if too_few(n):
+    if too_few(n) or (drawable is not None and n == 0 and len(changes)):
         _suppressed_note(ax)
     elif n >= 3:
         slope, intercept = np.std(c, ddof=1), np.mean(c)  # reference line from all patients
@@ -238,15 +243,24 @@ def distinct_pairs(x: np.ndarray, y: np.ndarray):
     return ux[seen // len(uy)], uy[seen % len(uy)], counts[seen]
 
 
-def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool = False, hue=None):
+def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool = False, hue=None, drawable=None):
     """Scatter with a least-squares line (hexbin above aggregate_above points). Above
     aggregate_above, when the points take few distinct values (``distinct_pairs``), the hexbin
     and the line come from each distinct point weighted by its count: the same hexagons and
-    counts, and the same least-squares line (weights sqrt(count) on the residuals)."""
+    counts, and the same least-squares line (``ols.fit_ols`` with the counts as frequency weights).
+    ``drawable`` (``disclosure.drawable_rows``): per row, whether the patient may be drawn; the
+    others are left out of the points and of the line (a hidden group is hidden in figures too)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = ~np.isnan(x) & ~np.isnan(y)
+    if drawable is not None:
+        left_out = keep & ~np.asarray(drawable, dtype=bool)
+        keep &= np.asarray(drawable, dtype=bool)
+        if left_out.any() and keep.any():
+            ax.set_title("not drawn: the patients of a group the tables hide", fontsize=9)
+        elif left_out.any():
+            _suppressed_note(ax, f"not drawn: {SUPPRESSED if too_few(int(left_out.sum())) else SUPPRESSED_SECONDARY}")
     x, y = x[keep], y[keep]
     n = len(x)
     pairs = distinct_pairs(x, y) if n > aggregate_above and not too_few(n) else None
@@ -261,6 +275,8 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
             hue = None  # a colour would single out a group of fewer than 3 patients
     if too_few(n):
         _suppressed_note(ax)
+    elif n == 0:
+        pass
     elif n > aggregate_above:
         if count is None:
             ax.hexbin(xs, ys, gridsize=40, cmap="Blues", mincnt=1)
@@ -273,8 +289,10 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
         ax.legend(frameon=False)
     else:
         ax.scatter(xs, ys, s=22, alpha=0.75, color=PALETTE["severe"])
-    if n >= 3 and np.std(xs) > 0:
-        b1, b0 = np.polyfit(xs, ys, 1, w=None if count is None else np.sqrt(count))
+    if n and not too_few(n) and np.std(xs) > 0:
+        line = fit_ols(ys, np.column_stack([np.ones(len(xs)), xs]), ["(Intercept)", "x"], solver="lstsq",
+                       inference=False, weights=count)
+        b0, b1 = line["(Intercept)"].estimate, line["x"].estimate
         grid = np.linspace(xs.min(), xs.max(), 50)
         ax.plot(grid, b0 + b1 * grid, color="black", lw=1.5)
     ax.axhline(0, color="grey", lw=0.8)
@@ -321,16 +339,21 @@ def group_boxes(frame, by: str, order, ylabel: str = "change (% points)", aggreg
 
     fig, ax = plt.subplots(figsize=(6, 3.8))
     hidden = hidden_by_column(frame, by)
+    drawn = drawable_rows(frame)
     data = frame.loc[frame[by].notna() & frame["change"].notna(), [by, "change"]]
-    present = set(data[by].unique())  # once: not once per group over every row
-    order = [o for o in order if o in present and str(o) not in hidden]
+    sizes = data[by].value_counts()  # once: not once per group over every row
+    small = {str(o) for o in order if 0 < int(sizes.get(o, 0)) and not order_shown(int(sizes.get(o, 0)))}
+    hidden = hidden | frozenset(small)  # a box is order statistics: only from groups of at least 5
+    order = [o for o in order if int(sizes.get(o, 0)) and str(o) not in hidden]
+    points = frame.loc[drawn & frame[by].notna().to_numpy() & frame["change"].notna().to_numpy(), [by, "change"]]
     if hidden:
         _hidden_title(ax, hidden)
     if order:
         sns.boxplot(data=box_samples(data, by, "change", order), x=by, y="change", order=order, ax=ax,
                     color="#DDDDDD", fliersize=0, linecolor="#555555")
         if len(data) <= aggregate_above:
-            sns.stripplot(data=data, x=by, y="change", order=order, ax=ax, color=PALETTE["severe"], size=4, jitter=False, alpha=0.7)
+            sns.stripplot(data=points[points[by].isin(order)], x=by, y="change", order=order, ax=ax,
+                          color=PALETTE["severe"], size=4, jitter=False, alpha=0.7)
         ax.xaxis.grid(False)
     ax.axhline(0, color="grey", lw=0.8)
     if order:

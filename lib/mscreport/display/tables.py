@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mscreport.core.disclosure import SUPPRESSED_ORDER, order_shown, suppressed
 from mscreport.display import fmt
 
 
@@ -13,7 +14,7 @@ def paired_table(results: dict, hidden=()) -> pd.DataFrame:
     rows = []
     for name, r in results.items():
         if fmt.too_small(r.n) or name in hidden:
-            rows.append({"group": name, "n": fmt.fmt_int(r.n), "baseline, mean (SD)": fmt.SUPPRESSED})
+            rows.append({"group": name, "n": fmt.fmt_int(r.n), "baseline, mean (SD)": suppressed(r.n)})
             continue
         rows.append({
             "group": name, "n": fmt.fmt_int(r.n),
@@ -36,12 +37,13 @@ def pairs_extra_table(results: dict, hidden=()) -> pd.DataFrame:
     rows = []
     for name, r in results.items():
         if fmt.too_small(r.n) or name in hidden:
-            rows.append({"group": name, "n": fmt.fmt_int(r.n), "Shapiro-Wilk W (p)": fmt.SUPPRESSED})
+            rows.append({"group": name, "n": fmt.fmt_int(r.n), "Shapiro-Wilk W (p)": suppressed(r.n)})
             continue
+        order = order_shown(r.n)  # the Hodges-Lehmann estimate and bounds are order statistics: from 5 values
         rows.append({"group": name, "n": fmt.fmt_int(r.n),
                      "Shapiro-Wilk W (p)": "n/a" if r.shapiro_w is None else f"{r.shapiro_w:.3f} ({fmt.fmt_pvalue(r.shapiro_p)})",
                      "Wilcoxon V": fmt.fmt_num(r.wilcoxon_v, 1), "Wilcoxon method": r.wilcoxon_method or "n/a",
-                     "Hodges-Lehmann shift": fmt.fmt_num(r.hl_estimate),
-                     "its CI": fmt.fmt_ci(r.hl_ci_low, r.hl_ci_high),
+                     "Hodges-Lehmann shift": fmt.fmt_num(r.hl_estimate) if order else SUPPRESSED_ORDER,
+                     "its CI": fmt.fmt_ci(r.hl_ci_low, r.hl_ci_high) if order else "",
                      "note": r.note or ""})
     return pd.DataFrame(rows).fillna("")

@@ -148,6 +148,11 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "YAML file of published figures that chapter 6 compares with, laid out as data/published_results.yaml; "
               "empty: the paper's for the reconstructed cohort, none for yours; none: no comparison",
               _published_file, is_file=True),
+    ParamSpec("disclosure", str, "standard", "-",
+              "disclosure control of the pages: standard (no number from fewer than 3 patients, order statistics from "
+              "5) or strict (for output leaving a secure data environment, OpenSAFELY-style output checking: counts of "
+              "7 or fewer hidden, others rounded to 5, no minimum or maximum, no individual points or trajectories)",
+              _one_of(("standard", "strict"))),
     # the field's own files (adam.py, omop.py); ignored for the project's own wide and long files
     ParamSpec("paramcd", str, "auto", "-",
               "ADaM: the PARAMCD of the HbA1c rows; auto = the one of HBA1C, HBA1CHGB, A1C, HGBA1C in the file",

@@ -42,6 +42,7 @@ from scipy import special
 from scipy import stats as st
 
 from mscreport.methods.hodges_lehmann import hodges_lehmann_normal
+from mscreport.methods.ols import fit_ols
 from mscreport.methods.tidy import TidyResult
 
 EXACT_BELOW = 50  # ?wilcox.test: "an exact p-value is computed if the samples contain less than 50 finite values and there are no ties"
@@ -995,11 +996,9 @@ class SlopeResult:
 
 def linear_slope(x, y, alpha: float = 0.05) -> SlopeResult:
     """``summary(lm(y ~ x))$coefficients['x', ]`` and ``confint(lm(y ~ x), level = 1 - alpha)['x', ]``,
-    by statsmodels' OLS. (scipy.stats.linregress takes the SE from 1 - r^2, which loses digits
+    by statsmodels' OLS (``ols.fit_ols``). (scipy.stats.linregress takes the SE from 1 - r^2, which loses digits
     as the points near a line: 2.6e-9 relative in the SE at r = 0.9999999 where OLS agrees
     with R's lm to 5e-13.)"""
-    from statsmodels.regression.linear_model import OLS
-
     x, y = _pairs(x, y)
     n = len(x)
     if n < 3 or np.ptp(x) == 0:
@@ -1008,12 +1007,14 @@ def linear_slope(x, y, alpha: float = 0.05) -> SlopeResult:
     df = n - 2
     if is_constant(y):  # a flat line with SE 0 (OLS would divide 0 by 0 for t)
         return SlopeResult(n, float(np.mean(y)), 0.0, 0.0, None, None, None, df, None, "the points lie on a line: no test")
-    fit = OLS(y, np.column_stack([np.ones(n), x])).fit()
-    intercept, slope, se = float(fit.params[0]), float(fit.params[1]), float(fit.bse[1])
-    if se == 0:
-        return SlopeResult(n, intercept, slope, 0.0, None, None, None, df, None, "the points lie on a line: no test")
-    lo, hi = fit.conf_int(alpha)[1]
-    return SlopeResult(n, intercept, slope, se, float(lo), float(hi), float(fit.tvalues[1]), df, float(fit.pvalues[1]))
+    fit = fit_ols(y, np.column_stack([np.ones(n), x]), ["(Intercept)", "x"], alpha)
+    if not fit.terms:  # x numerically constant beside the intercept (R: an NA slope)
+        return SlopeResult(n, None, None, None, None, None, None, None, None,
+                           "needs n >= 3 and at least two different x values")
+    intercept, s = fit["(Intercept)"].estimate, fit["x"]
+    if s.t is None:  # SE 0
+        return SlopeResult(n, intercept, s.estimate, 0.0, None, None, None, df, None, "the points lie on a line: no test")
+    return SlopeResult(n, intercept, s.estimate, s.se, s.ci_low, s.ci_high, s.t, df, s.p)
 
 
 # ---------------------------------------------------------------- one-way ANOVA

@@ -18,7 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from mscreport.display import fmt
-from mscreport.core.disclosure import hidden_in_results
+from mscreport.core.disclosure import hidden_in_results, set_mode, suppressed
 from mscreport.core.jsondata import jsonable
 from mscreport.core.mime import RESULT_MIME
 from mscreport.core.paths import TEACHING_DIRNAME, TEMPLATES_DIR
@@ -205,12 +205,13 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
     import pandas as pd
 
     alpha = (results.get("params") or {}).get("alpha", 0.05)
+    set_mode((results.get("params") or {}).get("disclosure", "standard"))
     hidden = hidden_in_results(results)
     rows = []
     for key, (label, r) in zip(("overall", "moderate", "severe", "high", "low"), headline_rows(results)):
         r = r or {}
         if fmt.too_small(r.get("n")) or key in hidden:
-            rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.SUPPRESSED,
+            rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": suppressed(r.get("n")),
                          f"{1 - alpha:.0%} CI (% points)": "", "p (paired t)": ""})
             continue
         rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),

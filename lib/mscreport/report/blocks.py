@@ -19,6 +19,7 @@ from mscreport.analysis.published import (compare_published, derived_bounds, imp
 from mscreport.analysis.strata import count_strata, threshold_sensitivity
 from mscreport.analysis.table_one import describe_cohort
 from mscreport.analysis.trajectory import analyse_trajectory, interface_block
+from mscreport.core.disclosure import solve_splits
 from mscreport.report.results import assemble_results
 
 
@@ -55,6 +56,15 @@ def threshold_sensitivity_block(cohort) -> list[dict]:
 def strata_counts_block(cohort) -> list[dict]:
     """``strata_counts``: patients per stratum, their share of the analysed, baseline range."""
     return count_strata(cohort).to_dict("records")
+
+
+def disclosure_block(cohort) -> dict:
+    """``disclosure``: the mode and the groups pages hide, solved over every split and crossing
+    (``disclosure.solve_splits``), so pages made from results.json (the index) hide the same."""
+    solved = solve_splits(cohort.frame)
+    return {"mode": cohort.params.get("disclosure", "standard"),
+            "hidden_on_pages": {"strata": sorted(solved["stratum"]), "dose_groups": sorted(solved["dose_group"]),
+                                "sources": sorted(solved["msc_source"]), "arms": sorted(solved["arms"])}}
 
 
 def table1_block(cohort) -> dict:
@@ -108,6 +118,7 @@ def compute_results(cohort) -> dict:
         "strata_counts": strata_counts_block(cohort),
         "arms": arms_block(cohort),
         "longitudinal": with_mmrm(cohort, interface_block(analyse_trajectory(cohort))),
+        "disclosure": disclosure_block(cohort),
     }
     return assemble_results(cohort.data_block(), cohort.params, [records])[0]
 

@@ -13,6 +13,7 @@ from IPython.display import HTML, Markdown, display
 
 from mscreport.display import fmt
 from mscreport.inputs.cohort import load_cohort
+from mscreport.core.disclosure import set_mode
 from mscreport.core.errors import InputError
 from mscreport.core.mime import RESULT_MIME
 from mscreport.report.framing import FRAMING_TEXT, frame_report
@@ -31,6 +32,7 @@ class Chapter:
         self.name = name
         self.cohort = cohort
         self.params = params
+        set_mode(params.get("disclosure", "standard"))  # the disclosure rule's mode for every page of this chapter
         self._figures = 0
         self._tables = 0
 

@@ -1,4 +1,4 @@
-"""results.json: the interface.md layout, assembled from the analysis results.
+"""results.json, assembled from the chapters' records in the layout of the contract (interface.md).
 
 Numbers are plain floats at full precision; what cannot be computed is None (JSON null).
 The chapters compute the blocks (``blocks``) and record them; the build merges the records
@@ -18,7 +18,8 @@ TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison
             # interface.md "Every number the report shows", then this project's additions
             "normality", "hodges_lehmann", "target", "safety", "durability", "source", "adjusted_dose", "holm",
             "rtm", "sample_size", "threshold_sensitivity", "table1",
-            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts", "arms", "longitudinal")
+            "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts", "arms", "longitudinal",
+            "disclosure")
 
 
 def assemble_results(data_block: dict, params: dict, records: list[dict]) -> tuple[dict, dict]:
