@@ -19,7 +19,7 @@ import pytest
 from mscreport.cli import main
 from mscreport.inputs.cohort import load_cohort
 from mscreport.core.errors import InputError
-from mscreport.inputs.field_files import shown_source
+from mscreport.inputs.field_data import shown_source
 from mscreport.inputs.params import resolve_params
 from mscreport.core.paths import REPO_ROOT
 from mscreport.core.units import ifcc_to_ngsp

@@ -25,6 +25,7 @@ from mscreport.core.version import __version__
 from mscreport.core.errors import InputError, Problem, safe_field
 from mscreport.core.paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
 from mscreport.inputs.column_map import resolve_column_map
+from mscreport.inputs.field_data import shown_source
 from mscreport.inputs.params import describe_parameters, params_yaml, read_request, resolve_params
 from mscreport.pipeline.build import build
 from mscreport.pipeline.workbooks import KERNEL_NAME, write_workbooks
@@ -125,7 +126,6 @@ def cmd_validate(args) -> int:
     _say_params(args, params)
     columns = resolve_column_map(args.columns, args.column_items)
     from mscreport.inputs.cohort import load_cohort  # lazy: pandas and the validators load only for validate
-    from mscreport.inputs.field_files import shown_source
     cohort = load_cohort(args.file, params, columns)
     args.file = shown_source(args.file)  # a database URL is printed without its password
     for e in cohort.excluded:

@@ -37,8 +37,10 @@ import numpy as np
 import pandas as pd
 
 from mscreport.core.errors import InputError, Problem
-from mscreport.inputs.field_files import FieldData, file_head, note
+from mscreport.core.hashing import file_sha256
 from mscreport.core.units import ifcc_to_ngsp
+from mscreport.inputs.field_data import FieldData, file_head, note
+from mscreport.inputs.readers import read_cohort_file
 
 HBA1C_CODES = ("HBA1C", "HBA1CHGB", "A1C", "HGBA1C")
 ARM_VARIABLES = ("TRT01P", "TRT01A", "TRTP", "TRTA", "ARM")
@@ -105,8 +107,6 @@ def read_any_table(path, name: str) -> pd.DataFrame:
     """An ADaM dataset (ADLB or ADSL) from any of the accepted file types, upper-case columns."""
     if is_sas_file(path):
         return read_sas_table(path, name)
-    from mscreport.inputs.readers import read_cohort_file
-
     return _from_raw(read_cohort_file(path))
 
 
@@ -257,7 +257,7 @@ def read_adam(path, params: dict, raw=None) -> FieldData:
     frame, with the rows left out, the exclusions and the notes (see the module's rules)."""
     name = str(path)
     frame = _from_raw(raw) if raw is not None else read_sas_table(path, name)
-    sha256 = raw.sha256 if raw is not None else _sha256(path)
+    sha256 = raw.sha256 if raw is not None else file_sha256(path)
     if not is_adam_columns(frame.columns):
         raise InputError([Problem(name, None, None, "not an ADaM BDS dataset: USUBJID, PARAMCD and AVAL are needed")])
     arm_variable = str(params.get("arm_variable", "TRT01P")).upper()
@@ -354,9 +354,3 @@ def several_baselines(flagged_ids: pd.Series, name: str) -> list[Problem]:
         problems.append(Problem(name, int(min(rows)), "ABLFL", f"USUBJID {pid!r} has {len(rows)} baseline records "
                                                                f"(ABLFL = \"Y\" in rows {listed}): keep one"))
     return problems[:MAX_LISTED]
-
-
-def _sha256(path) -> str:
-    from mscreport.core.hashing import file_sha256
-
-    return file_sha256(path)

@@ -24,6 +24,7 @@ from mscreport.inputs.synthetic import is_reconstruction, is_synthetic
 from mscreport.inputs.validators import check_frame
 from mscreport.core.groups import check_reference_arm
 from mscreport.inputs.column_map import resolve_column_map
+from mscreport.inputs.field_files import read_source
 from mscreport.inputs.shared import shared_result
 
 
@@ -58,7 +59,7 @@ class Cohort:
         return None if self.header_row is None else self.header_row + int(row)
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
-    data_format: str = ""  # field_files.LAYOUTS: adam, omop_files, omop_duckdb, omop_database ("": wide or long)
+    data_format: str = ""  # field_data.LAYOUTS: adam, omop_files, omop_duckdb, omop_database ("": wide or long)
     # what is computed from this cohort (``once``), and where a build's chapters share it; neither is
     # data: not compared, not copied by ``dataclasses.replace`` (a new cohort starts with none)
     kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -161,8 +162,6 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
     params = {**DEFAULTS, **(params or {})}
     if isinstance(columns, dict):
         columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
-    from mscreport.inputs.field_files import read_source
-
     raw, field_data = read_source(path, params, columns)  # ADaM / OMOP: the long frame, HbA1c in NGSP % (field_files.py)
     if field_data is not None:
         params = {**params, "hba1c_unit": "percent"}
@@ -204,4 +203,4 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   column_map=columns.as_dict() if columns else {},
                   synthetic=is_synthetic(raw.sha256, raw.frame),
                   reconstruction=is_reconstruction(raw.sha256, raw.frame), longitudinal=long)
-    return field_data.finish(cohort) if field_data is not None else cohort
+    return field_data.finish(cohort, Exclusion) if field_data is not None else cohort

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from mscreport.core.errors import InputError, Problem
-from mscreport.inputs.field_files import FieldData, file_head, is_database_url, note, shown_source
+from mscreport.inputs.field_data import FieldData, file_head, is_database_url, note, shown_source
 from mscreport.core.units import ifcc_to_ngsp
 
 DEFAULT_CONCEPTS = (3004410, 3005673)  # LOINC 4548-4 and 17856-6 (data/README.md cites the vocabulary)

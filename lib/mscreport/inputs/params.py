@@ -18,6 +18,7 @@ from mscreport.core.errors import InputError, Problem
 from mscreport.core.units import UNITS
 from mscreport.core.paths import resolve_data_path
 from mscreport.display.fmt import fmt_value
+from mscreport.inputs.field_data import is_database_url
 from mscreport.inputs.yamlfile import load_mapping
 
 
@@ -261,8 +262,6 @@ def _data_path(raw: dict[str, tuple[Any, str]]) -> str | None:
     value, where = raw[DATA_PATH_KEY]
     if not isinstance(value, str) or not value.strip():
         raise InputError([Problem(where, None, DATA_PATH_KEY, f"{DATA_PATH_KEY}={value!r}: expected a file name")])
-    from mscreport.inputs.field_files import is_database_url
-
     if is_database_url(value.strip()):  # a database URL (OMOP): not a path
         return value.strip()
     path = Path(value.strip()).expanduser()

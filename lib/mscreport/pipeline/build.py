@@ -36,6 +36,7 @@ from mscreport.core.version import __version__
 from mscreport.pipeline import outdir
 from mscreport.pipeline.chapters import ChapterInfo, list_chapters
 from mscreport.core.errors import InputError, Problem
+from mscreport.inputs.field_data import is_database_url, is_source_not_file, shown_source
 from mscreport.inputs.params import resolve_params
 from mscreport.core.paths import (DATA_DIR, DEFAULT_COHORT, IN_CHECKOUT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR,
                     TEACHING_DIRNAME)
@@ -123,8 +124,6 @@ def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None,
     check_published_path(params)  # a bad published-figures file is bad input (exit 2), before any chapter
     data_path = Path(data) if data else DEFAULT_COHORT
     shown = data if data else _display_path(DEFAULT_COHORT)
-    from mscreport.inputs.field_files import is_database_url, shown_source
-
     source = str(data) if data and is_database_url(data) else None  # a URL: Path() would fold its '//'
     shown = shown_source(shown)  # never a password
     return BuildPlan(data_path=data_path, shown=str(shown), params=params, source=source,
@@ -171,8 +170,6 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
     from mscreport.inputs.snapshot import check_cohort_path  # lazy: it imports the cohort (pandas)
 
     plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels, request)
-    from mscreport.inputs.field_files import is_source_not_file
-
     if not is_source_not_file(plan.data_source):  # a folder or a database (OMOP) is read where it is
         check_cohort_path(plan.data_path, plan.shown)
     if plan.out.is_symlink():
@@ -247,8 +244,6 @@ def load_snapshot_cohort(plan: BuildPlan, work: Path):
     from mscreport.inputs.cohort import load_cohort  # lazy: pandas loads after the workers have started
     from mscreport.inputs.snapshot import copy_and_hash, save_snapshot  # lazy: it imports the cohort (pandas)
 
-    from mscreport.inputs.field_files import is_source_not_file
-
     (work / "input").mkdir()
     if is_source_not_file(plan.data_source):  # an OMOP folder or database: read in place, hashed as extracted
         copy, sha = plan.data_source, None
@@ -294,8 +289,6 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
     ``VALIDATE_APART_BYTES`` or more is validated in a short-lived process, so that the
     gigabytes its validation takes are returned before the chapters run (a process keeps what
     it once allocated); a smaller one in this process (no process start to pay)."""
-    from mscreport.inputs.field_files import is_source_not_file
-
     large = is_source_not_file(plan.data_source) or plan.data_path.stat().st_size >= VALIDATE_APART_BYTES
     if large:  # a folder or a database may hold millions of rows: validated apart too
         with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as ex:
@@ -479,8 +472,6 @@ def rebuild_command(argv) -> str:
 def _without_folders(arg: str) -> str:
     """An argument with an absolute path cut to its file name: ``/a/b/c.csv`` and
     ``published_path=/a/b/f.yaml`` become ``c.csv`` and ``published_path=f.yaml``."""
-    from mscreport.inputs.field_files import shown_source
-
     arg = shown_source(arg)  # a database URL without its password
     name, sep, value = arg.partition("=")
     if sep and os.path.isabs(value):
