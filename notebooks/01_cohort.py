@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["study-paper"]
 # # The cohort: who was treated, and who is analysed
 #
 # **Question:** who are the patients, which rows of the cohort file enter the analysis, and
@@ -26,10 +26,19 @@
 # This chapter accounts for every row of the cohort file and describes the patients before
 # any test is run: a reader should know *who* a result is about before reading the result.
 
+# %% [markdown] tags=["study-own"]
+# # The cohort: who was treated, and who is analysed
+#
+# **Question:** who are the patients, which rows of the cohort file enter the analysis, and
+# how do the severity strata differ at baseline?
+#
+# This chapter accounts for every row of the cohort file and describes the patients before
+# any test is run: a reader should know *who* a result is about before reading the result.
+
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
 hba1c_unit: str = "percent"  # unit of the HbA1c columns: percent (NGSP) or mmol_mol (IFCC)
-moderate_min: float = 6.2  # NGSP %: lowest baseline analysed; lower baselines are excluded
+moderate_min: float = 6.2  # NGSP %: lowest baseline of the moderate stratum; an analysed lower baseline is in the stratum below
 severe_above: float = 8.0  # NGSP %: baseline above this is severe; 8.0 itself is moderate
 dose_cutoff: float = 1e9  # cells: high dose is a dose at or above this
 alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
@@ -44,6 +53,10 @@ followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a 
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
+condition: str = "auto"  # type_2_diabetes, type_1_diabetes, prediabetes or unspecified; auto: type_2_diabetes for the paper's reconstruction, unspecified otherwise
+intervention: str = "auto"  # what was given; auto: the paper's MSC infusion for its reconstruction, MSC with dose_cells or msc_source, the treatment otherwise
+inclusion_min: str = "auto"  # NGSP %: lower baselines are excluded; none: nobody excluded for a low baseline; auto: 6.2 for the paper's reconstruction, none otherwise
+mcid: float = 0.5  # % points: smallest between-arm difference that matters clinically
 paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
 arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
 adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
@@ -60,13 +73,23 @@ from mscreport.report.chapter import Chapter
 ch = Chapter.from_parameters("cohort", globals())
 cohort = ch.cohort
 
-# %% [markdown]
+# %% [markdown] tags=["study-paper"]
 # ## Participant flow
 #
 # Every row read is either analysed or excluded with a stated reason; nothing is dropped
 # silently. A row is excluded when its baseline HbA1c is below `moderate_min` (the paper's
 # inclusion criterion) or when it has no follow-up HbA1c (a paired analysis needs both).
 # Reasons are counted here; the row numbers are in `results.json`, never in the report.
+
+# %% [markdown] tags=["study-own"]
+# ## Participant flow
+#
+# Every row read is either analysed or excluded with a stated reason; nothing is dropped
+# silently. A row is excluded when it has no follow-up HbA1c (a paired analysis needs both),
+# or when its baseline HbA1c is below `inclusion_min` if that parameter gives a threshold
+# (by default nobody is excluded for a low baseline: a baseline below `moderate_min` is
+# analysed, in the stratum *below*). Reasons are counted here; the row numbers are in
+# `results.json`, never in the report.
 
 # %%
 ch.figure(describe.flow_figure(cohort),
@@ -75,16 +98,24 @@ ch.figure(describe.flow_figure(cohort),
 ch.say(describe.flow_sentence(cohort), basis="data")
 ch.table(describe.exclusion_table(cohort), "Excluded rows by reason", basis="data")
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ### Participant flow per arm
 #
 # In a controlled study (a cohort file with an `arm` column) the same accounting is given for
 # each arm: an exclusion that hits one arm more than the other can bias the comparison.
 
-# %%
+# %% tags=["study-arms"]
 arms.show_flow(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-not-msc"]
+# ## Table 1: the patients at baseline
+#
+# The classic first table of a clinical paper: the cohort overall and by severity stratum.
+# Continuous variables with skewed distributions (dose, follow-up) are summarised by median
+# [interquartile range] and range; baseline HbA1c by mean (SD), in both units. Missing values
+# are counted against their denominator, so a reader sees how complete each variable is.
+
+# %% [markdown] tags=["study-msc"]
 # ## Table 1: the patients before the infusion
 #
 # The classic first table of a clinical paper: the cohort overall and by severity stratum.

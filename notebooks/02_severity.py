@@ -28,7 +28,7 @@
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
 hba1c_unit: str = "percent"  # unit of the HbA1c columns: percent (NGSP) or mmol_mol (IFCC)
-moderate_min: float = 6.2  # NGSP %: lowest baseline analysed; lower baselines are excluded
+moderate_min: float = 6.2  # NGSP %: lowest baseline of the moderate stratum; an analysed lower baseline is in the stratum below
 severe_above: float = 8.0  # NGSP %: baseline above this is severe; 8.0 itself is moderate
 dose_cutoff: float = 1e9  # cells: high dose is a dose at or above this
 alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
@@ -43,6 +43,10 @@ followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a 
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
+condition: str = "auto"  # type_2_diabetes, type_1_diabetes, prediabetes or unspecified; auto: type_2_diabetes for the paper's reconstruction, unspecified otherwise
+intervention: str = "auto"  # what was given; auto: the paper's MSC infusion for its reconstruction, MSC with dose_cells or msc_source, the treatment otherwise
+inclusion_min: str = "auto"  # NGSP %: lower baselines are excluded; none: nobody excluded for a low baseline; auto: 6.2 for the paper's reconstruction, none otherwise
+mcid: float = 0.5  # % points: smallest between-arm difference that matters clinically
 paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
 arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
 adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
@@ -62,7 +66,16 @@ cohort = ch.cohort
 # %%
 arms.say_pooled(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-own"]
+# ## The boundary rule
+#
+# Both thresholds are in NGSP %, whatever unit the file uses. A patient is **moderate** when
+# `moderate_min` ≤ HbA1c ≤ `severe_above` and **severe** when HbA1c > `severe_above`, so a
+# baseline of exactly `severe_above` is moderate. A baseline below `moderate_min` is analysed
+# in the stratum **below** (shown only when someone is in it), unless `inclusion_min` excludes
+# it (chapter 1).
+
+# %% [markdown] tags=["study-paper"]
 # ## The boundary rule
 #
 # Both thresholds are in NGSP %, whatever unit the file uses. A patient is **moderate** when
@@ -88,7 +101,13 @@ ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_mi
           "Baseline HbA1c with the stratum thresholds (dashed). Top axis: mmol/mol.",
           "Histogram of baseline HbA1c in percent with dashed vertical lines at the moderate and severe thresholds.")
 
-# %% [markdown]
+# %% [markdown] tags=["study-own"]
+# ## When the threshold moves
+
+# %% tags=["study-own"]
+ch.say(strata.cutoff_sentence(cohort.params))
+
+# %% [markdown] tags=["study-paper"]
 # ## When the threshold moves
 #
 # The 8 % cut-off is a convention, not a biological boundary. The table recomputes the two
@@ -125,7 +144,7 @@ t_severe = stats.paired_test(severe["hba1c_baseline"], severe["hba1c_followup"],
 lesson.print_result(t_severe, cohort, groups=("severe",),
                     fields=("n", "mean_change", "ci_low", "ci_high", "t", "df", "p"))
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ## Per arm: severity strata and the arm-by-severity interaction
 #
 # In a controlled study each arm is split into the same strata. Whether the between-arm
@@ -133,7 +152,7 @@ lesson.print_result(t_severe, cohort, groups=("severe",),
 # model of follow-up HbA1c on baseline, arm and stratum (an F-test comparing the models with
 # and without the interaction), not by comparing the strata's p-values.
 
-# %%
+# %% tags=["study-arms"]
 arms.show_strata(ch)
 
 # %% [markdown] tags=["teaching"]

@@ -28,7 +28,7 @@
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
 hba1c_unit: str = "percent"  # unit of the HbA1c columns: percent (NGSP) or mmol_mol (IFCC)
-moderate_min: float = 6.2  # NGSP %: lowest baseline analysed; lower baselines are excluded
+moderate_min: float = 6.2  # NGSP %: lowest baseline of the moderate stratum; an analysed lower baseline is in the stratum below
 severe_above: float = 8.0  # NGSP %: baseline above this is severe; 8.0 itself is moderate
 dose_cutoff: float = 1e9  # cells: high dose is a dose at or above this
 alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
@@ -43,6 +43,10 @@ followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a 
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
+condition: str = "auto"  # type_2_diabetes, type_1_diabetes, prediabetes or unspecified; auto: type_2_diabetes for the paper's reconstruction, unspecified otherwise
+intervention: str = "auto"  # what was given; auto: the paper's MSC infusion for its reconstruction, MSC with dose_cells or msc_source, the treatment otherwise
+inclusion_min: str = "auto"  # NGSP %: lower baselines are excluded; none: nobody excluded for a low baseline; auto: 6.2 for the paper's reconstruction, none otherwise
+mcid: float = 0.5  # % points: smallest between-arm difference that matters clinically
 paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
 arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
 adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
@@ -117,7 +121,7 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
           "cohorts, 10-90 % and 25-75 % bands), the thick line the mean (median).",
           "Two panels of before-after lines for moderate and severe strata; most lines slope downwards.")
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ## Per arm: the controlled comparison
 #
 # With an `arm` column the question is not whether HbA1c fell in the treated arm but whether
@@ -128,10 +132,10 @@ ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
 # assumption) and the **Mann-Whitney** test (ranks only). The within-arm paired results come
 # first: they describe each arm, they do not compare them.
 
-# %%
+# %% tags=["study-arms"]
 arms.show_paired(ch)
 
-# %%
+# %% tags=["study-arms"]
 arms.show_paired_figure(ch)
 
 # %% [markdown]
@@ -190,7 +194,17 @@ lesson.print_result(stats.signed_rank_test(f["change"], alpha), cohort)
 ch.record("target", extra["target"])
 ch.say(change.say_target(extra["target"], alpha), basis="target")
 
-# %% [markdown]
+# %% [markdown] tags=["study-not-msc"]
+# ## Safety, completers and follow-up time
+#
+# Harms can be counted: serious adverse events over the patients observed, with an exact
+# interval (with no events, the upper bound is what the data cannot exclude). The paired
+# analysis uses only **completers**, the patients with a follow-up HbA1c; a treated patient
+# without one is listed in the flow (chapter 1), and a sensitivity analysis counts such
+# patients as unchanged. The change is also shown by follow-up window (different patients in
+# each) when follow-up times differ.
+
+# %% [markdown] tags=["study-msc"]
 # ## Safety, completers and follow-up time
 #
 # A single-arm study can still count harms: serious adverse events over the patients
@@ -205,7 +219,7 @@ ch.record("safety", extra["safety"])
 ch.record("attrition", extra["attrition"])
 ch.record("change_by_followup", extra["change_by_followup"])
 ch.say(change.say_safety(extra["safety"], alpha), basis="safety")
-ch.say(change.say_attrition(extra["attrition"], alpha), basis="attrition")
+ch.say(change.say_attrition(extra["attrition"], alpha, cohort.study), basis="attrition")
 ch.table(change.format_windows(extra["change_by_followup"]), change.windows_caption(alpha), basis="change_by_followup")
 
 # %%
@@ -213,7 +227,20 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
                  "HbA1c at baseline and last follow-up by severity stratum (from the change chapter).",
                  "Before-after lines of HbA1c for the moderate and severe strata.")
 
-# %% [markdown]
+# %% [markdown] tags=["study-controlled"]
+# ## Common misreadings
+#
+# * **A small p is not a large effect.** With many patients a trivial fall can have a tiny p;
+#   read the mean change and its interval in % points (a fall of 0.5 % is generally taken
+#   as clinically meaningful).
+# * **A pooled or within-arm fall is not an effect of the treatment.** Diet, drugs, attention
+#   and regression to the mean lower HbA1c between two visits in every arm; the treatment
+#   effect is the between-arm difference (ANCOVA), which randomisation protects.
+# * **The strata are not randomised groups.** A stratum's larger fall does not show that the
+#   treatment works better there: selection on a high first value alone produces a larger
+#   second-visit fall; the between-arm difference within a stratum is the fair comparison.
+
+# %% [markdown] tags=["study-single-arm"]
 # ## Common misreadings
 #
 # * **A small p is not a large effect.** With many patients a trivial fall can have a tiny p;

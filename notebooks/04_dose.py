@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
 hba1c_unit: str = "percent"  # unit of the HbA1c columns: percent (NGSP) or mmol_mol (IFCC)
-moderate_min: float = 6.2  # NGSP %: lowest baseline analysed; lower baselines are excluded
+moderate_min: float = 6.2  # NGSP %: lowest baseline of the moderate stratum; an analysed lower baseline is in the stratum below
 severe_above: float = 8.0  # NGSP %: baseline above this is severe; 8.0 itself is moderate
 dose_cutoff: float = 1e9  # cells: high dose is a dose at or above this
 alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
@@ -45,6 +45,10 @@ followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a 
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
+condition: str = "auto"  # type_2_diabetes, type_1_diabetes, prediabetes or unspecified; auto: type_2_diabetes for the paper's reconstruction, unspecified otherwise
+intervention: str = "auto"  # what was given; auto: the paper's MSC infusion for its reconstruction, MSC with dose_cells or msc_source, the treatment otherwise
+inclusion_min: str = "auto"  # NGSP %: lower baselines are excluded; none: nobody excluded for a low baseline; auto: 6.2 for the paper's reconstruction, none otherwise
+mcid: float = 0.5  # % points: smallest between-arm difference that matters clinically
 paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
 arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
 adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
@@ -69,7 +73,7 @@ ch.record("dose", dose.interface())
 # %%
 arms.say_pooled(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ## Per arm: dose within each arm
 #
 # In a controlled study the sections below pool the arms. Dose usually varies only in the
@@ -78,7 +82,7 @@ arms.say_pooled(ch)
 # the same tests as below. Within an arm, dose is still not randomised: a dose effect within
 # an arm is no substitute for the comparison between the randomised arms (chapter 3).
 
-# %%
+# %% tags=["study-arms"]
 arms.show_dose(ch)
 
 # %% [markdown]

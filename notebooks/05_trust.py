@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
 hba1c_unit: str = "percent"  # unit of the HbA1c columns: percent (NGSP) or mmol_mol (IFCC)
-moderate_min: float = 6.2  # NGSP %: lowest baseline analysed; lower baselines are excluded
+moderate_min: float = 6.2  # NGSP %: lowest baseline of the moderate stratum; an analysed lower baseline is in the stratum below
 severe_above: float = 8.0  # NGSP %: baseline above this is severe; 8.0 itself is moderate
 dose_cutoff: float = 1e9  # cells: high dose is a dose at or above this
 alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
@@ -42,6 +42,10 @@ followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a 
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
+condition: str = "auto"  # type_2_diabetes, type_1_diabetes, prediabetes or unspecified; auto: type_2_diabetes for the paper's reconstruction, unspecified otherwise
+intervention: str = "auto"  # what was given; auto: the paper's MSC infusion for its reconstruction, MSC with dose_cells or msc_source, the treatment otherwise
+inclusion_min: str = "auto"  # NGSP %: lower baselines are excluded; none: nobody excluded for a low baseline; auto: 6.2 for the paper's reconstruction, none otherwise
+mcid: float = 0.5  # % points: smallest between-arm difference that matters clinically
 paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
 arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
 adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
@@ -68,7 +72,7 @@ blocks = trust_blocks(cohort, overall, by_stratum, dose)
 # %%
 arms.say_pooled(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-arms"]
 # ## Per arm: regression to the mean, normality, safety and durability
 #
 # With an `arm` column the questions of this chapter are asked of each arm: how strongly
@@ -77,7 +81,7 @@ arms.say_pooled(ch)
 # length of follow-up. Regression to the mean is the reason a controlled trial has a
 # comparator arm: it acts on both arms alike, so the comparison between them removes it.
 
-# %%
+# %% tags=["study-arms"]
 arms.show_trust(ch)
 
 # %% [markdown]
@@ -131,7 +135,7 @@ lesson.print_result(stats.pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 
 # %%
 ch.record("rtm", blocks["rtm"])
 ch.table(trust.format_rtm(blocks["rtm"]["rows"]), trust.rtm_caption(cohort.params), basis="rtm")
-ch.say(trust.say_rtm(blocks["rtm"]), basis="rtm")
+ch.say(trust.say_rtm(blocks["rtm"], cohort.study), basis="rtm")
 
 # %% [markdown]
 # ## Durability
@@ -144,7 +148,7 @@ ch.say(trust.say_rtm(blocks["rtm"]), basis="rtm")
 # %%
 ch.record("durability", blocks["durability"])
 trust.show_durability_figure(ch, cohort)
-ch.say(trust.say_durability(blocks["durability"], alpha), basis="durability")
+ch.say(trust.say_durability(blocks["durability"], alpha, cohort.study), basis="durability")
 
 # %% [markdown] tags=["teaching"]
 # **The call behind the durability slope.** The least-squares line of the change on years of
@@ -172,7 +176,17 @@ ch.table(trust.format_holm(blocks["holm"], hidden_groups(cohort.frame)), "Raw an
          basis=basis.holm_keys(blocks["holm"]))
 ch.say(trust.say_holm(blocks["holm"], alpha), basis="holm")
 
-# %% [markdown]
+# %% [markdown] tags=["study-own"]
+# ## The size of a randomised trial
+#
+# Patients per arm for a two-arm trial (treatment vs control) with a two-sided t-test at
+# α (R's `power.t.test`), for 80 % and 90 % power. The effect is the size of this cohort's
+# mean change (whatever its sign), and half of it (as if half were regression to the mean),
+# assuming the control arm changes by 0. The SD of change is not known for a trial, so two
+# plausible values are used: this cohort's, and about 1 %, common in trials of
+# glucose-lowering drugs. The last columns inflate each size for the expected `dropout`.
+
+# %% [markdown] tags=["study-paper"]
 # ## The randomised trial the paper calls for
 #
 # Patients per arm for a two-arm trial (MSC vs placebo infusion) with a two-sided t-test at

@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["study-paper"]
 # # HbA1c over time: trajectories and a mixed model
 #
 # **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
@@ -26,10 +26,34 @@
 # intercept and a random slope per patient, whose fixed slope is the average drift of HbA1c
 # per year after the infusion.
 
+# %% [markdown] tags=["study-own", "study-not-msc"]
+# # HbA1c over time: trajectories and a mixed model
+#
+# **Question:** after the start of treatment, does HbA1c stay down, keep falling, or drift back up,
+# and how fast?
+#
+# A paired analysis reduces each patient to two numbers, a baseline and one follow-up. A
+# **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
+# averages it by time bin and fits a linear mixed model with a random intercept and a random
+# slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the start of treatment.
+
+# %% [markdown] tags=["study-own", "study-msc"]
+# # HbA1c over time: trajectories and a mixed model
+#
+# **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
+# and how fast?
+#
+# A paired analysis reduces each patient to two numbers, a baseline and one follow-up. A
+# **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
+# averages it by time bin and fits a linear mixed model with a random intercept and a random
+# slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the infusion.
+
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
 hba1c_unit: str = "percent"  # unit of the HbA1c columns: percent (NGSP) or mmol_mol (IFCC)
-moderate_min: float = 6.2  # NGSP %: lowest baseline analysed; lower baselines are excluded
+moderate_min: float = 6.2  # NGSP %: lowest baseline of the moderate stratum; an analysed lower baseline is in the stratum below
 severe_above: float = 8.0  # NGSP %: baseline above this is severe; 8.0 itself is moderate
 dose_cutoff: float = 1e9  # cells: high dose is a dose at or above this
 alpha: float = 0.05  # two-sided significance level; intervals at 1 minus alpha
@@ -44,6 +68,10 @@ followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a 
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
 disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
+condition: str = "auto"  # type_2_diabetes, type_1_diabetes, prediabetes or unspecified; auto: type_2_diabetes for the paper's reconstruction, unspecified otherwise
+intervention: str = "auto"  # what was given; auto: the paper's MSC infusion for its reconstruction, MSC with dose_cells or msc_source, the treatment otherwise
+inclusion_min: str = "auto"  # NGSP %: lower baselines are excluded; none: nobody excluded for a low baseline; auto: 6.2 for the paper's reconstruction, none otherwise
+mcid: float = 0.5  # % points: smallest between-arm difference that matters clinically
 paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
 arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
 adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
@@ -120,8 +148,13 @@ trajectory.show_verdict(ch, traj)
 # A paired t-test per visit (baseline vs month 3, baseline vs month 6, ...) seems natural but
 # answers the wrong question badly:
 #
-# * **Many tests.** Eight visits give eight p-values; at α = 0.05 one "significant" visit is
-#   expected by chance once the tests are several, and none of them tests the trend.
+# * **Many tests.** One test per visit gives one p-value per visit, and none of them tests
+#   the trend; how many "significant" visits chance alone gives is computed below.
+
+# %% tags=["teaching"]
+ch.say(trajectory.chance_findings_sentence(8, 0.05))
+
+# %% [markdown] tags=["teaching"]
 # * **Different patients at each visit.** Each test uses only the patients seen at that
 #   visit; a patient who misses one visit drops out of that test, and the tests cannot be
 #   compared when the mix of patients changes.

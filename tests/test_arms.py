@@ -46,7 +46,9 @@ def assert_close(ours, r, where=""):
 
 
 def _cohort(path, **params):
-    return load_cohort(path, {**DEFAULTS, **params})
+    """tests/r/arms.R applies the paper's inclusion rule (baseline < 6.2 excluded): given here
+    explicitly, since a user's trial excludes nobody for a low baseline by default (tests/test_study.py)."""
+    return load_cohort(path, {**DEFAULTS, "inclusion_min": "6.2", **params})
 
 
 @pytest.mark.parametrize("name", DATASETS)
@@ -167,7 +169,8 @@ def test_two_arm_build_end_to_end(tmp_path):
     """A two-arm file builds; results.json's arms agree with R; the index leads with the
     between-arm table; pooled results are labelled in the pages."""
     out = tmp_path / "reports"
-    assert main(["build", "--data", str(DATASETS["two"]), "--output", str(out), "--force"]) == 0
+    # tests/r/arms.R applies the paper's inclusion rule: given here (tests/test_study.py builds without it)
+    assert main(["build", "--data", str(DATASETS["two"]), "--output", str(out), "--force", "-p", "inclusion_min=6.2"]) == 0
     r = json.loads((out / "results.json").read_text())
     assert_close(r["arms"], R_ARMS["two"]["arms"], "results.json arms")
     index = (out / "index.html").read_text()

@@ -137,10 +137,10 @@ def test_every_row_is_analysed_or_excluded_exactly_once(rows, data, semicolon):
         path, numbered = write_cohort(rows, blanks, semicolon, Path(folder))
         if not any(r["kind"] == "valid" for r in rows):
             with pytest.raises(InputError) as info:
-                load_cohort(path)
+                load_cohort(path, {"inclusion_min": str(MODERATE_MIN)})
             assert "no patient left to analyse" in str(info.value)
             return
-        cohort = load_cohort(path)
+        cohort = load_cohort(path, {"inclusion_min": str(MODERATE_MIN)})
     analysed = cohort.frame["row"].tolist()
     excluded = [e.row for e in cohort.excluded]
     assert cohort.rows_read == len(rows)
@@ -170,7 +170,7 @@ def test_every_invalid_row_is_named(good, bad, data, semicolon):
     with tempfile.TemporaryDirectory() as folder:
         path, numbered = write_cohort(list(rows), blanks, semicolon, Path(folder))
         with pytest.raises(InputError) as info:
-            load_cohort(path)
+            load_cohort(path, {"inclusion_min": str(MODERATE_MIN)})
     named = {p.row for p in info.value.problems}
     invalid = {k for k, r in numbered.items() if r["kind"] not in ("valid", *EXCLUDED_KINDS)}
     assert invalid <= named, f"rows {sorted(invalid - named)} not named in:\n{info.value}"

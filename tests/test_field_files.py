@@ -41,7 +41,7 @@ def problems_of(exc: pytest.ExceptionInfo) -> list[str]:
 # ------------------------------------------------------------------ ADaM: pharmaverse
 
 def test_pharmaverse_metabolic_finds_hba1c_in_mmol_mol_by_itself():
-    cohort = load_cohort(ADAM / "adlb_metabolic.xpt", params("moderate_min=3"))
+    cohort = load_cohort(ADAM / "adlb_metabolic.xpt", params())
     assert cohort.data_block()["format"] == "adam"
     long = cohort.longitudinal
     assert long.rows_read == 31 and long.n_patients == 5  # README: HBA1CHGB has 31 rows of 5 subjects
@@ -54,9 +54,10 @@ def test_pharmaverse_metabolic_finds_hba1c_in_mmol_mol_by_itself():
     assert not any("excluded" in e.reason for e in cohort.excluded)  # other parameters are not exclusions
     assert sorted(cohort.frame["arm"].unique()) == ["Insulin", "Placebo"]
     # the long rules' exclusions name the table; the row is the patient's first HbA1c row of the file
-    default = load_cohort(ADAM / "adlb_metabolic.xpt", params())
-    assert [(e.row, e.reason) for e in default.excluded] == [
-        (r, "ADLB: baseline HbA1c below moderate_min (6.2 %)") for r in (94, 95, 96, 97)]
+    assert load_cohort(ADAM / "adlb_metabolic.xpt", params()).rows_analysed == 5  # a user's trial: nobody dropped
+    strict = load_cohort(ADAM / "adlb_metabolic.xpt", params("inclusion_min=6.2"))
+    assert [(e.row, e.reason) for e in strict.excluded] == [
+        (r, "ADLB: baseline HbA1c below the inclusion threshold (6.2 %)") for r in (94, 95, 96, 97)]
 
 
 def test_pharmaverse_adlb_fraction_unit_dtype_and_ablfl():

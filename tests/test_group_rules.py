@@ -13,11 +13,18 @@ from mscreport.core.groups import assign_strata, is_severe
 def test_strata_boundary_and_type():
     baseline = np.array([6.2, 7.9, 8.0, 8.0000001, 12.5, -0.0, np.inf])
     got = assign_strata(baseline, 8.0)
-    assert isinstance(got, pd.Categorical) and list(got.categories) == list(STRATA)
+    # no baseline below moderate_min: the paper's two strata only ('below' a category only when used)
+    assert isinstance(got, pd.Categorical) and list(got.categories) == list(STRATA[1:]) == ["moderate", "severe"]
     # 8.0 itself is moderate (the paper's "6.2-8 %"); above it severe
     assert list(got) == ["moderate", "moderate", "moderate", "severe", "severe", "moderate", "severe"]
     assert is_severe(baseline, 8.0).tolist() == [g == "severe" for g in got]
     assert list(assign_strata(baseline, 7.0)) == ["moderate", "severe", "severe", "severe", "severe", "moderate", "severe"]
+
+
+def test_a_kept_baseline_below_moderate_min_is_in_the_stratum_below():
+    got = assign_strata(np.array([6.19, 6.2, 8.0, 8.01]), 8.0, 6.2)
+    assert list(got.categories) == list(STRATA) == ["below", "moderate", "severe"]
+    assert list(got) == ["below", "moderate", "moderate", "severe"]
 
 
 def test_dose_groups_boundary_missing_and_type():

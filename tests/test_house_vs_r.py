@@ -25,7 +25,7 @@ HOUSE = json.loads((FIXTURES / "r_house.json").read_text(encoding="utf-8"))
 
 @lru_cache(maxsize=None)
 def cohort(name):
-    return load_cohort(COHORTS[name])
+    return load_cohort(COHORTS[name], {"inclusion_min": "6.2"})  # tests/r/house.R: the paper's inclusion rule
 
 
 def test_fixture_uses_our_defaults_and_grids():
@@ -46,7 +46,7 @@ def test_threshold_sensitivity_matches_r(name):
 
 
 def test_threshold_grid_always_holds_the_users_cut_off():
-    c = load_cohort(COHORTS["teaching"], {"severe_above": 9.3})
+    c = load_cohort(COHORTS["teaching"], {"severe_above": 9.3, "inclusion_min": "6.2"})
     assert 9.3 in list(strata.threshold_sensitivity(c)["severe_above"])
 
 

@@ -46,8 +46,13 @@ def _csv(tmp_path: Path, text: str, name: str = "long.csv") -> Path:
     return path
 
 
+# tests/r/longitudinal.R applies the paper's inclusion rule (baseline >= 6.2 %); a user's long
+# file excludes nobody for a low baseline by default (inclusion_min = auto -> none), so it is given
+PAPER_RULE = {**DEFAULTS, "inclusion_min": "6.2"}
+
+
 def _load(path: Path, **params):
-    return load_cohort(path, resolve_params(None, [f"{k}={v}" for k, v in params.items()]))
+    return load_cohort(path, resolve_params(None, [f"{k}={v}" for k, v in {"inclusion_min": "6.2", **params}.items()]))
 
 
 # ------------------------------------------------------------------ recognising the layout
@@ -97,7 +102,7 @@ def test_last_followup_rule_by_hand(tmp_path):
     reasons = {e.row: e.reason for e in c.excluded}
     assert reasons == {7: "no HbA1c in the baseline window (-3 to 0 months)",  # B: -4 is outside [-3, 0]
                        12: "no HbA1c after time 0 (follow-up)",  # D: baseline only
-                       13: "baseline HbA1c below moderate_min (6.2 %)"}  # E
+                       13: "baseline HbA1c below the inclusion threshold (6.2 %)"}  # E (inclusion_min)
     assert c.rows_read == 7 == c.rows_analysed + len(c.excluded)  # patients
     assert c.frame.set_index("patient_id").loc["A", "dose_cells"] == 1e9  # an empty repeat is no disagreement
 
@@ -222,20 +227,20 @@ def test_followup_at_months_from_yaml_number(tmp_path):
 @pytest.mark.parametrize("engine", [tr.ENGINE_STATSMODELS, tr.ENGINE_CLOSED_FORM])
 @pytest.mark.parametrize("name, path", [("constructed", CONSTRUCTED), ("synthetic", LONG_SYNTHETIC)])
 def test_mixed_model_matches_nlme(name, path, engine):
-    frame = load_cohort(path).longitudinal.model_frame()
+    frame = load_cohort(path, PAPER_RULE).longitudinal.model_frame()
     assert_matches_nlme(tr.fit_mixed_model(frame, engine=engine).interface(), R[name])
 
 
 @pytest.mark.parametrize("arm", ["A", "control"])
 def test_mixed_model_by_arm_matches_nlme(arm):
-    traj = tr.analyse_trajectory(load_cohort(CONSTRUCTED))
+    traj = tr.analyse_trajectory(load_cohort(CONSTRUCTED, PAPER_RULE))
     assert traj.arms == ["A", "control"]
     assert_matches_nlme(traj.interface()["mixed_model_by_arm"][arm], R["constructed_by_arm"][arm])
 
 
 def test_closed_form_reml_is_the_nlme_likelihood():
     """Same criterion, same constant: the REML log-likelihood equals nlme's logLik()."""
-    frame = load_cohort(CONSTRUCTED).longitudinal.model_frame()
+    frame = load_cohort(CONSTRUCTED, PAPER_RULE).longitudinal.model_frame()
     fit = tr.fit_mixed_model(frame, engine=tr.ENGINE_CLOSED_FORM)
     assert fit.reml_loglik == pytest.approx(R["constructed"]["reml_loglik"], rel=1e-9)
 
@@ -267,7 +272,7 @@ def _sums(frame: pd.DataFrame) -> tuple:
 def test_pooled_designs_match_nlme():
     """Patients sharing a visit schedule are pooled by design (one likelihood evaluation costs
     O(designs)); the fit is still nlme's (tests/r/long_balanced.R)."""
-    frame = load_cohort(BALANCED).longitudinal.model_frame()
+    frame = load_cohort(BALANCED, PAPER_RULE).longitudinal.model_frame()
     pooled = tr._design_sums(_sums(frame))
     assert pooled is not None and len(pooled[0]) == R_BALANCED["designs"]  # the pooled path is the one tested
     fit = tr.fit_mixed_model(frame, engine=tr.ENGINE_CLOSED_FORM).interface()
@@ -280,7 +285,7 @@ def test_pooled_designs_match_nlme():
 def test_pooled_criterion_is_the_sum_over_patients(theta):
     """Pooling by design is algebra, not an approximation: the same -2 REML, beta, sigma^2 and
     X'V^-1X as summing patient by patient."""
-    sums = _sums(load_cohort(BALANCED).longitudinal.model_frame())
+    sums = _sums(load_cohort(BALANCED, PAPER_RULE).longitudinal.model_frame())
     n_obs = int(sums[0].sum())
     per_patient = tr._reml_parts(np.array(theta), sums, n_obs)
     pooled = tr._reml_parts(np.array(theta), tr._design_sums(sums), n_obs)
@@ -290,11 +295,11 @@ def test_pooled_criterion_is_the_sum_over_patients(theta):
 
 def test_no_pooling_when_every_patient_has_a_design_of_their_own():
     """Irregular visits (the constructed cohort, Steno-2): summed patient by patient as before."""
-    assert tr._design_sums(_sums(load_cohort(CONSTRUCTED).longitudinal.model_frame())) is None
+    assert tr._design_sums(_sums(load_cohort(CONSTRUCTED, PAPER_RULE).longitudinal.model_frame())) is None
 
 
 def test_a_fit_of_the_same_data_is_kept_and_handed_out_as_a_copy():
-    frame = load_cohort(CONSTRUCTED).longitudinal.model_frame()
+    frame = load_cohort(CONSTRUCTED, PAPER_RULE).longitudinal.model_frame()
     first = tr.fit_mixed_model(frame)
     first.slope_per_year["estimate"] = 99.0  # a caller changing its result changes no later one
     again = tr.fit_mixed_model(frame.copy())
@@ -368,7 +373,7 @@ def test_wide_file_gives_null_longitudinal():
 
 
 def test_longitudinal_block_keys():
-    block = compute_results(load_cohort(CONSTRUCTED))["longitudinal"]
+    block = compute_results(load_cohort(CONSTRUCTED, PAPER_RULE))["longitudinal"]
     assert {"n_patients", "n_measurements", "rows_read", "by_time", "mixed_model", "mixed_model_by_arm"} <= set(block)
     assert block["rows_read"] == 218 and block["n_patients"] == 36 and block["n_measurements"] == 196
     for b in block["by_time"]:

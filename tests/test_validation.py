@@ -290,25 +290,33 @@ def test_row_numbers_count_blank_lines(tmp_path):
 
 def test_no_patient_left_is_refused(tmp_path):
     path = write(tmp_path, "allx.csv", f"{HEADER}\nP01,5.5,5.4,1e9,UC,12\nP02,7.5,,1e9,UC,12\n")
-    refused(path, "-", "-", "no patient left to analyse", "all 2 rows are excluded")
+    refused(path, "-", "-", "no patient left to analyse", "all 2 rows are excluded", params=("inclusion_min=6.2",))
 
 
 # --------------------------------------------------------------------------- exclusions (exit 0)
 
 def test_missing_followup_and_low_baseline_are_exclusions():
+    """A low baseline is excluded only by inclusion_min (interface.md, "Who is excluded")."""
     path = FIX / "exclusions.csv"
-    out = accepted(path)
+    out = accepted(path, "inclusion_min=6.2")
     assert f"{path}:2:-: excluded: no follow-up HbA1c (hba1c_followup empty) (spreadsheet row 3)" in out.splitlines()
-    assert f"{path}:3:-: excluded: baseline HbA1c below moderate_min (6.2 %) (spreadsheet row 4)" in out.splitlines()
+    assert f"{path}:3:-: excluded: baseline HbA1c below the inclusion threshold (6.2 %) (spreadsheet row 4)" in out.splitlines()
     assert "4 rows read, 2 analysed" in out and "2 excluded" in out
-    cohort = load_cohort(path)
+    cohort = load_cohort(path, {"inclusion_min": "6.2"})
     assert [(e.row, e.reason) for e in cohort.excluded] == [
-        (2, "no follow-up HbA1c (hba1c_followup empty)"), (3, "baseline HbA1c below moderate_min (6.2 %)")]
+        (2, "no follow-up HbA1c (hba1c_followup empty)"), (3, "baseline HbA1c below the inclusion threshold (6.2 %)")]
     assert cohort.frame["row"].tolist() == [1, 4]
 
 
-def test_moderate_min_parameter_moves_the_exclusion():
-    out = accepted(FIX / "exclusions.csv", "moderate_min=5.5")
+def test_without_inclusion_min_a_low_baseline_is_analysed_in_the_stratum_below():
+    out = accepted(FIX / "exclusions.csv")
+    assert "excluded: baseline" not in out
+    cohort = load_cohort(FIX / "exclusions.csv")
+    assert cohort.frame.set_index("row").loc[3, "stratum"] == "below"
+
+
+def test_inclusion_min_moves_the_exclusion():
+    out = accepted(FIX / "exclusions.csv", "inclusion_min=5.5")
     assert "excluded: baseline" not in out
 
 
@@ -365,8 +373,8 @@ def test_parquet_problem_rows(tmp_path):
 
 def test_mmol_mol_file_is_converted_with_the_master_equation():
     path = FIX / "mmol_mol.csv"
-    out = accepted(path, "hba1c_unit=mmol_mol")
-    cohort = load_cohort(path, {"hba1c_unit": "mmol_mol"})
+    out = accepted(path, "hba1c_unit=mmol_mol", "inclusion_min=6.2")  # the threshold in NGSP %, whatever the unit
+    cohort = load_cohort(path, {"hba1c_unit": "mmol_mol", "inclusion_min": "6.2"})
     # NGSP % = 0.0915 x IFCC + 2.15, by hand:
     # 58 -> 5.307 + 2.15 = 7.457;   48 -> 4.392 + 2.15 = 6.542
     # 75 -> 6.8625 + 2.15 = 9.0125; 60 -> 5.49 + 2.15 = 7.64
@@ -376,7 +384,7 @@ def test_mmol_mol_file_is_converted_with_the_master_equation():
     assert cohort.frame["change"].tolist() == pytest.approx([6.542 - 7.457, 7.64 - 9.0125], abs=1e-12)
     assert cohort.frame["stratum"].tolist() == ["moderate", "severe"]
     assert [e.row for e in cohort.excluded] == [3]
-    assert f"{path}:3:-: excluded: baseline HbA1c below moderate_min" in out
+    assert f"{path}:3:-: excluded: baseline HbA1c below the inclusion threshold" in out
 
 
 # --------------------------------------------------------------------------- parameters

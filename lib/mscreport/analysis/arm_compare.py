@@ -27,7 +27,7 @@ from mscreport.analysis.arm_dose import analyse_dose_by_arm
 from mscreport.analysis.arm_trust import analyse_trust_by_arm
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.trial import with_trial_analyses
-from mscreport.core.groups import arm_cohort, ordered_arms
+from mscreport.core.groups import STRATA, arm_cohort, ordered_arms, present_strata
 from mscreport.methods.ols import compare_nested, fit_ols
 from mscreport.methods.stats import mann_whitney, welch_test
 
@@ -59,20 +59,22 @@ NO_COEFFICIENT = Coefficient(None, None, None, None, None, None, None)
 def _design(frame: pd.DataFrame, arms: list[str], reference: str, stratum: bool = False,
             interaction: bool = False) -> tuple[np.ndarray, list[str]]:
     """Treatment-coded design matrix and its column names as R's ``lm`` names them: 1,
-    baseline, one indicator per non-reference arm (``arm<name>``) [, severe
-    (``stratumsevere``)] [, arm x severe (``arm<name>:stratumsevere``)]."""
+    baseline, one indicator per non-reference arm (``arm<name>``) [, one indicator per stratum
+    present after the first (``stratum<level>``; R: ``factor(stratum)`` of the levels present, in
+    the order below, moderate, severe)] [, arm x stratum (``arm<name>:stratum<level>``)]."""
     b = frame["hba1c_baseline"].to_numpy(float)
     others = [a for a in arms if a != reference]
     cols, names = [np.ones(len(frame)), b], ["(Intercept)", "hba1c_baseline"] + [f"arm{a}" for a in others]
     dummies = [(frame["arm"] == a).to_numpy(float) for a in others]
     cols += dummies
     if stratum:
-        severe = (frame["stratum"] == "severe").to_numpy(float)
-        cols.append(severe)
-        names.append("stratumsevere")
+        levels = present_strata(frame["stratum"])[1:]
+        indicators = [(frame["stratum"] == s).to_numpy(float) for s in levels]
+        cols += indicators
+        names += [f"stratum{s}" for s in levels]
         if interaction:
-            cols += [d * severe for d in dummies]
-            names += [f"arm{a}:stratumsevere" for a in others]
+            cols += [d * i for d in dummies for i in indicators]
+            names += [f"arm{a}:stratum{s}" for a in others for s in levels]
     return np.column_stack(cols), names
 
 
@@ -186,7 +188,7 @@ def _analyse_arms(cohort) -> ArmsResult | None:
 
 def arm_flow(cohort) -> pd.DataFrame:
     """Participant flow per arm: rows read, excluded, analysed, and per severity stratum
-    (counts only), the reference arm first."""
+    (counts only; 'below' only when someone is in it), the reference arm first."""
     excluded = pd.Series([e.arm for e in cohort.excluded], dtype=object)
     f = cohort.frame
     analysed = ordered_arms(cohort)[1]
@@ -195,8 +197,8 @@ def arm_flow(cohort) -> pd.DataFrame:
                          "rows read": [int((excluded == a).sum() + (f["arm"] == a).sum()) for a in names],
                          "excluded": [int((excluded == a).sum()) for a in names],
                          "analysed": [int((f["arm"] == a).sum()) for a in names],
-                         "moderate": [int(((f["arm"] == a) & (f["stratum"] == "moderate")).sum()) for a in names],
-                         "severe": [int(((f["arm"] == a) & (f["stratum"] == "severe")).sum()) for a in names]})
+                         **{s: [int(((f["arm"] == a) & (f["stratum"] == s)).sum()) for a in names]
+                            for s in STRATA if s != "below" or (f["stratum"] == s).any()}})
 
 
 def arms_block(cohort) -> dict | None:

@@ -54,8 +54,8 @@ def format_rtm_by_arm(cohort, by_arm: dict, groups: dict) -> pd.DataFrame:
                "r (baseline, follow-up)": fmt.SUPPRESSED if hide else fmt.fmt_num(r["observed_rho"]),
                "Oldham's r (p)": fmt.SUPPRESSED if hide else
                f"{fmt.fmt_num(r['oldham']['r'])} ({fmt.fmt_pvalue(r['oldham']['p'])})"}
-        for s in STRATA:
-            g = groups[a]["strata"][s]
+        for s in [s for s in STRATA if any(s in groups[k]["strata"] for k in groups)]:
+            g = groups[a]["strata"].get(s) or {"n": 0, "mean_change": None}
             row[f"{s}: n"] = fmt.fmt_int(g["n"])
             row[f"{s}: mean change"] = (fmt.SUPPRESSED if (a, s) in cells or too_few(g["n"])
                                         else fmt.fmt_change(g["mean_change"]) if g["n"] else "")

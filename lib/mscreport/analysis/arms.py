@@ -12,6 +12,7 @@ import pandas as pd
 
 from mscreport.analysis.arm_compare import ONE_ARM_NOTE, ArmsResult, analyse_arms, arm_flow, arms_block
 from mscreport.analysis.arm_dose import hidden_dose_cells, say_arm_dose, say_arm_dose_tests, arm_dose_rows
+from mscreport.analysis.flow_by_arm import flow_with_reasons, uneven_exclusion_sentence
 from mscreport.analysis.arm_trust import (format_durability_by_arm, format_normality_by_arm,
                                           format_rtm_by_arm, format_safety_by_arm, say_rtm_by_arm)
 from mscreport.core.disclosure import drawable_rows, hidden_arm_cells, hidden_arms, hidden_strata, suppressed
@@ -43,9 +44,13 @@ def show_flow(ch) -> None:
         ch.say(NO_ARM_NOTE)
         return
     flow = arm_flow(ch.cohort)
-    ch.table(flow, "Participant flow per arm (rows read = excluded + analysed in each arm)")
+    ch.table(flow_with_reasons(flow, ch.cohort),
+             "Participant flow per arm (rows read = excluded + analysed in each arm; excluded by reason)")
     ch.say(f"Each of the {ch.cohort.rows_read} rows read is counted in exactly one row of the table "
            f"(the rows add up to {int(flow['rows read'].sum())}).")
+    uneven = uneven_exclusion_sentence(flow)
+    if uneven:
+        ch.say(uneven)
 
 
 def _note_if_uncontrolled(ch, result: ArmsResult | None) -> bool:

@@ -14,6 +14,7 @@ import numpy as np
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.core.disclosure import hidden_parts
 from mscreport.display import fmt
+from mscreport.inputs.longitudinal import reason_no_followup
 from mscreport.inputs.validators import REASON_NO_FOLLOWUP
 from mscreport.methods.stats import clopper_pearson, mcnemar, paired_test, wilson_interval
 
@@ -90,7 +91,8 @@ def attrition_block(cohort) -> dict:
     """``attrition``: completers (the analysed cohort) and infused patients without a follow-up
     HbA1c, with a sensitivity analysis counting those as unchanged (baseline carried forward:
     change 0; R: t.test(c(change, rep(0, m))))."""
-    m = sum(1 for e in cohort.excluded if e.reason == REASON_NO_FOLLOWUP)
+    no_followup = {REASON_NO_FOLLOWUP, reason_no_followup(cohort.params)}  # wide and long files' wording
+    m = sum(1 for e in cohort.excluded if e.reason in no_followup)
     d = np.concatenate([cohort.frame["change"].to_numpy(float), np.zeros(m)])
     bcf = paired_test(np.zeros(len(d)), d, cohort.params["alpha"], rank_tests=False)  # one-sample t of d
     return {"n_completers": cohort.rows_analysed, "n_no_followup": m, "n_infused": len(d),
@@ -215,14 +217,16 @@ def say_safety(s: dict | None, alpha: float) -> str:
             "an upper bound from a small cohort does not exclude rare harms.")
 
 
-def say_attrition(a: dict, alpha: float) -> str:
-    """Completers, patients infused without follow-up, and the baseline-carried-forward sensitivity."""
+def say_attrition(a: dict, alpha: float, study=None) -> str:
+    """Completers, patients treated without follow-up, and the baseline-carried-forward
+    sensitivity ("infused" only for an MSC study: ``study`` an inputs.study.Study; None: the paper's)."""
+    treated = "infused" if study is None or study.msc else "treated"
     if not a["n_no_followup"]:
         return (f"**Completers:** all {a['n_completers']} analysed patients have a follow-up HbA1c; the file lists no "
-                "infused patient without one. Patients lost before follow-up who are not in the file cannot be "
+                f"{treated} patient without one. Patients lost before follow-up who are not in the file cannot be "
                 "accounted for.")
     return (f"**Completers:** this is an analysis of the {a['n_completers']} patients with a follow-up HbA1c; "
-            f"{a['n_no_followup']} infused patient(s) have none. Counting them as unchanged (baseline carried "
+            f"{a['n_no_followup']} {treated} patient(s) have none. Counting them as unchanged (baseline carried "
             f"forward) gives a mean change of {fmt.fmt_change(a['bcf_mean_change'])}, {fmt.fmt_percent(1 - alpha, 0)} CI "
             f"{fmt.fmt_ci(a['bcf_ci_low'], a['bcf_ci_high'])}, {fmt.fmt_p(a['bcf_p'])}.")
 

@@ -6,7 +6,7 @@ chapters that use it (``Cohort.once(shared=True)``)."""
 from __future__ import annotations
 
 from mscreport.core.disclosure import solve_arms
-from mscreport.core.groups import STRATA
+from mscreport.core.groups import shown_strata
 from mscreport.methods.stats import paired_test
 
 
@@ -33,7 +33,7 @@ def _analyse_strata(cohort) -> dict:
     f = cohort.frame
     base, follow = f["hba1c_baseline"].to_numpy(), f["hba1c_followup"].to_numpy()
     out = Strata()
-    for name in STRATA:
+    for name in shown_strata(f["stratum"]):  # "below" only when someone is in it
         rows = cohort.stratum_mask(name)  # the two columns tested, not the whole frame, selected
         out[name] = paired_test(base[rows], follow[rows], cohort.params["alpha"])
     out.hidden_by_arms = solve_arms(cohort.frame)["stratum"][0]

@@ -8,7 +8,7 @@ import pandas as pd
 
 from mscreport.core.disclosure import (SUPPRESSED_ORDER, SUPPRESSED_STRICT, extremes_shown, hidden_parts, mode,
                                        shown_nested, solve_arms, suppressed)
-from mscreport.core.groups import STRATA, is_severe
+from mscreport.core.groups import is_severe, shown_strata
 from mscreport.display.fmt import fmt_hba1c, fmt_num, fmt_pvalue
 from mscreport.methods.stats import paired_test
 
@@ -19,7 +19,7 @@ def count_strata(cohort) -> pd.DataFrame:
     """Patients per stratum with baseline HbA1c range (NGSP %), in reading order."""
     rows = []
     baseline = cohort.frame["hba1c_baseline"]
-    for name in STRATA:
+    for name in shown_strata(cohort.frame["stratum"]):
         b = baseline[cohort.stratum_mask(name)]
         rows.append({"stratum": name, "n": int(len(b)),
                      "percent": 100 * len(b) / cohort.rows_analysed if cohort.rows_analysed else np.nan,
@@ -32,7 +32,7 @@ def threshold_sensitivity(cohort, severe_grid=SENSITIVITY_GRID) -> pd.DataFrame:
     """How stratum sizes and mean changes move when severe_above moves (NGSP %): one row per
     cut-off of ``severe_grid`` plus the cohort's own ``severe_above`` (always a row), ascending.
 
-    Rows below moderate_min are already excluded from the cohort.
+    Rows below moderate_min (the stratum below, when analysed) are in neither column.
     """
     f = cohort.frame
     b, fu = f["hba1c_baseline"].to_numpy(float), f["hba1c_followup"].to_numpy(float)
@@ -40,13 +40,15 @@ def threshold_sensitivity(cohort, severe_grid=SENSITIVITY_GRID) -> pd.DataFrame:
     rows = []
     for cut in sorted(set(map(float, severe_grid)) | {float(cohort.params["severe_above"])}):
         severe = is_severe(b, cut)
+        moderate = ~severe & ~(b < cohort.params["moderate_min"])
         # only the t-test is shown: no rank tests (their Walsh averages are O(n^2))
         rs = paired_test(b[severe], fu[severe], alpha, rank_tests=False)
-        rm = paired_test(b[~severe], fu[~severe], alpha, rank_tests=False)
-        rows.append({"severe_above": float(cut), "n_moderate": int((~severe).sum()), "n_severe": int(severe.sum()),
+        rm = paired_test(b[moderate], fu[moderate], alpha, rank_tests=False)
+        rows.append({"severe_above": float(cut), "n_moderate": int(moderate.sum()), "n_severe": int(severe.sum()),
                      "mean_change_moderate": rm.mean_change, "p_moderate": rm.p,
                      "mean_change_severe": rs.mean_change, "p_severe": rs.p})
     table = pd.DataFrame(rows)
+    table.attrs["n_total"] = int(len(b))  # the stratum below (when analysed) is in neither column
 
     # a controlled study's crossed split (arm x stratum) may hide the strata at severe_above
     table.attrs["hidden_by_arms"] = solve_arms(cohort.frame)["stratum"][0]
@@ -61,7 +63,7 @@ def format_sensitivity(sens: pd.DataFrame, severe_above: float | None = None) ->
     strata chapter 3 shows) is decided first, and hidden, with every row of the same groups,
     when a controlled study's crossed split hides those strata (``sens.attrs``)."""
     out = sens.copy()
-    total = int(sens["n_moderate"].iloc[0] + sens["n_severe"].iloc[0]) if len(sens) else 0
+    total = int(sens.attrs.get("n_total", sens["n_moderate"].iloc[0] + sens["n_severe"].iloc[0])) if len(sens) else 0
     cuts = list(sens["severe_above"])
     first = cuts.index(float(severe_above)) if severe_above is not None and float(severe_above) in cuts else None
     shown = shown_nested(total, list(sens["n_severe"]), first)
@@ -101,3 +103,15 @@ def counts_sentence(counts: pd.DataFrame, params: dict) -> str:
     sizes = "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples())
     return (f"With `moderate_min` = {fmt_hba1c(params['moderate_min'])} and `severe_above` = "
             f"{fmt_hba1c(params['severe_above'])}: {sizes}.")
+
+
+def cutoff_sentence(params: dict) -> str:
+    """Chapter 2's reading of the threshold table, naming the cut-off actually used
+    (``severe_above``, NGSP %)."""
+    return (f"The {fmt_hba1c(params['severe_above'])} cut-off (`severe_above`) is a convention, not a biological "
+            "boundary. The table recomputes the strata for other values of `severe_above` (the lower bound stays "
+            "at `moderate_min`). Read it for stability: if the severe stratum's mean change were large only for one "
+            "particular cut-off, that would be a warning sign. Regression to the mean (chapter 5) makes a larger "
+            "fall *expected* in patients selected further above the mean, but as the cut-off rises the stratum "
+            "shrinks and its mean becomes noisy, so the trend need not be smooth. Your own `severe_above` is "
+            "always one of the rows.")

@@ -13,7 +13,7 @@ import pandas as pd
 from mscreport.display import fmt
 from mscreport.core.dictionary import COLUMNS
 from mscreport.core.disclosure import SUPPRESSED_ORDER, extremes_shown, hidden_parts, order_shown, solve_arms, suppressed, too_few
-from mscreport.core.groups import STRATA
+from mscreport.core.groups import STRATA, shown_strata
 from mscreport.display.figures import flow_diagram
 
 NUMERIC_OPTIONAL = [c.name for c in COLUMNS if c.requirement == "optional" and c.kind == "number"]
@@ -24,7 +24,7 @@ def _groups(cohort, columns: list[str]):
     """(group, rows) for overall and each stratum, with only ``columns`` (a stratum's rows are a
     copy: at 1e7 patients every column copied costs 80 MB and a tenth of a second)."""
     f = cohort.frame[columns]
-    return [("overall", f), *((name, f[cohort.stratum_mask(name)]) for name in STRATA)]
+    return [("overall", f), *((name, f[cohort.stratum_mask(name)]) for name in shown_strata(cohort.frame["stratum"]))]
 
 
 def _label(value) -> str:
@@ -80,7 +80,7 @@ def hidden_cells(block: pd.DataFrame, count: str = "n") -> frozenset[str]:
     each cell counts its own non-missing values, and the strata partition the overall column
     (``disclosure.hidden_parts``: a stratum's summary must not follow from overall minus the other)."""
     n = {g: int(k) for g, k in zip(block["group"], block[count])}
-    hidden = set(hidden_parts(n.get("overall", 0), {g: n.get(g, 0) for g in ("moderate", "severe")}))
+    hidden = set(hidden_parts(n.get("overall", 0), {g: n.get(g, 0) for g in STRATA}))
     if too_few(n.get("overall", 0)):
         hidden.add("overall")
     return frozenset(hidden)
@@ -137,14 +137,14 @@ def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
         out[row_label(variable, level, categorical)] = cells
     table = pd.DataFrame(out).T.fillna("0")
     table.index.name = "characteristic"
-    return table[[c for c in ("overall", "moderate", "severe") if c in table.columns]]
+    return table[[c for c in ("overall", *STRATA) if c in table.columns]]
 
 
 # ---------------------------------------------------------------- chapter 1's flow and prose
 def strata_counts(cohort) -> dict[str, int]:
-    """Analysed patients per stratum (both strata, zeros included)."""
+    """Analysed patients per stratum (moderate and severe with zeros included; below when present)."""
     counts = cohort.frame["stratum"].value_counts()
-    return {s: int(counts.get(s, 0)) for s in ("moderate", "severe")}
+    return {s: int(counts.get(s, 0)) for s in shown_strata(cohort.frame["stratum"])}
 
 
 def flow_figure(cohort):
@@ -161,7 +161,12 @@ def flow_alt(cohort) -> str:
 
 
 def flow_sentence(cohort) -> str:
-    """Rows read = analysed + excluded, in words."""
+    """Rows read = analysed + excluded, in words (a long file: its patients, from its measurement rows)."""
+    long = cohort.longitudinal
+    if long is not None:
+        return (f"The file's **{long.rows_read}** rows (measurements) are **{cohort.rows_read}** patients: "
+                f"**{cohort.rows_analysed}** are analysed and **{len(cohort.excluded)}** excluded; "
+                f"{cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
     return (f"Of **{cohort.rows_read}** rows read, **{cohort.rows_analysed}** are analysed and "
             f"**{len(cohort.excluded)}** excluded; {cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
 

@@ -562,3 +562,14 @@ def show_verdict(ch, traj: Trajectory | None) -> None:
     ch.say(durability_verdict(traj.mixed, traj.alpha), basis="longitudinal")
     for arm, m in (traj.mixed_by_arm or {}).items():
         ch.say(durability_verdict(m, traj.alpha, label=f"arm {arm}"), basis="longitudinal")
+
+
+def chance_findings_sentence(k: int, alpha: float) -> str:
+    """How many of ``k`` independent tests at level ``alpha`` come out "significant" by chance
+    alone when nothing changes: k x alpha expected, and P(at least one) = 1 - (1 - alpha)^k."""
+    expected = k * alpha
+    at_least_one = 1 - (1 - alpha) ** k
+    return (f"With {k} visits, {k} tests at α = {alpha:g} give {k} × {alpha:g} = {expected:.2g} \"significant\" "
+            f"visits expected by chance alone, and a {100 * at_least_one:.0f} % chance of at least one "
+            f"(1 − {1 - alpha:g}^{k}, for independent tests; repeated measurements of the same patients are not "
+            "independent, which changes the number but not the lesson).")

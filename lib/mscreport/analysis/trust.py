@@ -119,7 +119,7 @@ def format_rtm(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def say_rtm(block: dict) -> str:
+def say_rtm(block: dict, study=None) -> str:
     """The regression-to-the-mean verdict, based on the cohort's own correlation."""
     obs = [r for r in block["rows"] if r["source"] == "observed"]
     if not obs:
@@ -134,8 +134,10 @@ def say_rtm(block: dict) -> str:
             f"regression to the mean alone would lower the severe stratum's HbA1c by {size}{share}. "
             "That r is lowered by any treatment effect that differs between patients, and it spans follow-up of "
             "months to years, not one year, so it is a rough guide; the other rows show how the answer moves "
-            "with the correlation (no published test-retest value is assumed). Without a control group, this part "
-            "cannot be told apart from a treatment effect.")
+            "with the correlation (no published test-retest value is assumed). "
+            + ("In a randomised trial it acts on every arm alike, so the between-arm difference (the change chapter) "
+               "is what remains of a treatment effect." if study is not None and study.controlled else
+               "Without a control group, this part cannot be told apart from a treatment effect."))
 
 
 def oldham_block(cohort) -> dict:
@@ -187,9 +189,24 @@ def show_durability_figure(ch, cohort) -> None:
     """Chapter 5's figure of change against follow-up months (nothing without followup_months)."""
     if not cohort.has("followup_months"):
         return
+    months = cohort.frame["followup_months"]
+    line = figures.can_fit_line(months)
     ch.figure(durability_figure(cohort),
-              "Change in HbA1c against months of follow-up, with the least-squares line.",
-              "Scatter of HbA1c change against follow-up months with a fitted line.")
+              "Change in HbA1c against months of follow-up, with the least-squares line." if line else
+              "Change in HbA1c against months of follow-up (no line: every follow-up is at the same time).",
+              "Scatter of HbA1c change against follow-up months with a fitted line." if line else
+              "Scatter of HbA1c change against follow-up months, all at one follow-up time.")
+    if not line:
+        ch.say(single_time_sentence(months))
+
+
+def single_time_sentence(months) -> str:
+    """In words, why chapter 5 draws no line of change against follow-up time: every analysed
+    patient's follow-up is at one time (months), so a slope over time cannot be estimated."""
+    m = pd.Series(months, dtype=float).dropna()
+    when = f"month {fmt_num(float(m.iloc[0]), 3)}" if len(m) else "one time"
+    return (f"Every analysed patient's follow-up HbA1c is at the same time ({when}): a line through a single "
+            "follow-up time says nothing about how the change moves with time, so none is fitted or drawn.")
 
 
 def durability_figure(cohort):
@@ -201,8 +218,10 @@ def durability_figure(cohort):
 LOSS_YEARS = 5  # the horizon over which a complete loss of the effect is asked about
 
 
-def say_durability(d: dict | None, alpha: float) -> str:
-    """The slope with its CI and a plain verdict, with the natural drift as the caveat."""
+def say_durability(d: dict | None, alpha: float, study=None) -> str:
+    """The slope with its CI and a plain verdict, with the natural drift as the caveat (the
+    condition's own drift named only when ``study`` (inputs.study.Study) says type 2 diabetes;
+    None: the paper's)."""
     if d is None:
         return "Durability cannot be examined: the cohort file has no `followup_months` column."
     if d["slope_per_year"] is None:
@@ -219,8 +238,13 @@ def say_durability(d: dict | None, alpha: float) -> str:
     else:
         verdict = (f"the interval excludes a complete loss of the mean fall over {years} years "
                    f"(a slope of {fmt_num(erase)} % points per year) in these patients.")
-    return (head + "**Verdict:** " + verdict + " HbA1c in type 2 diabetes tends to rise over the years as the disease "
-            "progresses, so without a control group a slope cannot tell a fading effect from that natural drift; "
+    drift = ("HbA1c in type 2 diabetes tends to rise over the years as the disease progresses"
+             if study is None or study.condition == "type_2_diabetes" else
+             "HbA1c can drift over the years for reasons other than the treatment")
+    control = ("without a control group a slope cannot tell a fading effect from that natural drift"
+               if study is None or not study.controlled else
+               "a pooled slope mixes the arms and cannot tell a fading effect from that drift")
+    return (head + "**Verdict:** " + verdict + f" {drift}, so {control}; "
             "and each patient contributes one follow-up value at one time, so this compares different patients.")
 
 
@@ -296,6 +320,7 @@ def sample_size_block(mean_change: float | None, sd_cohort: float | None, sd_pap
     if mean_change is None:
         return []
     sds = [("this cohort", sd_cohort), ("largest the paper's p allows", sd_paper), ("typical trial", TYPICAL_TRIAL_SD)]
+    sds = [(label, sd) for label, sd in sds if sd is not None or label == "this cohort"]  # no paper bound on a user's cohort
     rows = []
     for share in (1.0, 0.5):
         delta = abs(mean_change) * share

@@ -1,7 +1,8 @@
 """The groups a report splits patients into, and their rules, once: severity strata, dose
 groups, and the arms of a controlled study with its reference arm.
 
-HbA1c in NGSP %; moderate = moderate_min <= baseline <= severe_above, severe = baseline >
+HbA1c in NGSP %; below = baseline < moderate_min (analysed: only ``inclusion_min`` excludes
+for a low baseline), moderate = moderate_min <= baseline <= severe_above, severe = baseline >
 severe_above (8.0 % exactly is moderate, the paper's "6.2-8 %"); high dose = dose_cells >=
 dose_cutoff (cells). Every module that needs a group asks here; nothing else restates a rule.
 """
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 # layer the build process uses for the index) imports this module for its names only.
 
 # the groups a page shows, as named in a cohort frame's ``stratum`` and ``dose_group`` columns
-STRATA = ("moderate", "severe")
+STRATA = ("below", "moderate", "severe")
+ALWAYS_SHOWN = ("moderate", "severe")  # the paper's two strata: reported even when empty; "below" only when present
 DOSE_GROUPS = ("high", "low")
 # arms: the reference arm chosen by name (parameter reference_arm = auto), pooled results labelled
 AUTO = "auto"
@@ -34,19 +36,53 @@ POOLED = "all arms pooled"
 
 
 def is_severe(baseline, severe_above: float) -> np.ndarray:
-    """The stratum rule, once: True (severe) when baseline HbA1c > severe_above (NGSP %),
-    False (moderate) otherwise (baselines below moderate_min are excluded before this)."""
+    """The severe rule, once: True (severe) when baseline HbA1c > severe_above (NGSP %)."""
     import numpy as np
 
     return np.asarray(baseline, dtype=float) > severe_above
 
 
-def assign_strata(baseline, severe_above: float) -> pd.Categorical:
-    """Each baseline's stratum by ``is_severe``: 'moderate' or 'severe', as a categorical of the
-    two (one byte per patient: a text per patient is 15 bytes, and grouping by it hashes each)."""
+def below_inclusion(baseline, inclusion_min: float | None) -> np.ndarray:
+    """The inclusion rule, once: True where a baseline HbA1c (NGSP %) is below ``inclusion_min``
+    (excluded, "below the inclusion threshold"); all False when ``inclusion_min`` is None.
+    A missing baseline is not below."""
+    import numpy as np
+
+    b = np.asarray(baseline, dtype=float)
+    if inclusion_min is None:
+        return np.zeros(len(b), dtype=bool)
+    return b < float(inclusion_min)
+
+
+def assign_strata(baseline, severe_above: float, moderate_min: float = float("-inf")) -> pd.Categorical:
+    """Each baseline's stratum: 'below' (< moderate_min), 'moderate', or 'severe' (``is_severe``),
+    as a categorical of ``STRATA`` ('below' a category only when someone is in it) (one byte per patient: a text per patient is 15 bytes, and
+    grouping by it hashes each)."""
+    import numpy as np
     import pandas as pd
 
-    return pd.Categorical.from_codes(is_severe(baseline, severe_above).astype("int8"), categories=list(STRATA))
+    b = np.asarray(baseline, dtype=float)
+    codes = np.where(is_severe(b, severe_above), 2, np.where(b < moderate_min, 0, 1))
+    if not (codes == 0).any():  # no one below: the categories are the paper's two, as before
+        return pd.Categorical.from_codes((codes - 1).astype("int8"), categories=list(STRATA[1:]))
+    return pd.Categorical.from_codes(codes.astype("int8"), categories=list(STRATA))
+
+
+def shown_strata(stratum) -> list[str]:
+    """The strata a results block or page lists, in ``STRATA`` order: 'moderate' and 'severe'
+    always (the paper's two), 'below' only when some patient is in it (empty levels dropped)."""
+    import numpy as np
+
+    present = set(np.asarray(stratum, dtype=object).tolist())
+    return [s for s in STRATA if s in ALWAYS_SHOWN or s in present]
+
+
+def present_strata(stratum) -> list[str]:
+    """The strata with at least one patient, in ``STRATA`` order (a model's factor levels)."""
+    import numpy as np
+
+    present = set(np.asarray(stratum, dtype=object).tolist())
+    return [s for s in STRATA if s in present]
 
 
 def assign_dose_groups(dose_cells, cutoff: float) -> pd.Categorical:

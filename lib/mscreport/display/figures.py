@@ -23,6 +23,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 
 from mscreport.core.disclosure import (SUPPRESSED, SUPPRESSED_SECONDARY, drawable_rows, hidden_by_column,  # noqa: E402
                                        hidden_parts, hidden_strata, order_shown, too_few)
+from mscreport.core.groups import shown_strata  # noqa: E402
 from mscreport.core.labels import readable  # noqa: E402
 from mscreport.core.units import ifcc_to_ngsp, ngsp_to_ifcc  # noqa: E402
 from mscreport.methods.ols import fit_ols  # noqa: E402
@@ -49,7 +50,7 @@ plt.rcParams.update(SVG_STYLE)
 # Okabe-Ito colours, chosen in pairs that differ in lightness (relative luminance ratio > 2),
 # so the two strata and the two dose groups stay apart in greyscale print and for the
 # colour-blind (tests/test_figures_style.py simulates deuteranopia and protanopia).
-PALETTE = {"moderate": "#E69F00", "severe": "#0072B2", "low": "#56B4E9", "high": "#882E72"}
+PALETTE = {"below": "#009E73", "moderate": "#E69F00", "severe": "#0072B2", "low": "#56B4E9", "high": "#882E72"}
 FIGURE_WIDTH_MAX = 6.0  # inches: at 11 pt text, a figure scaled to a 390 px phone keeps text >= 9 px
 _SVG_PROLOGUE = re.compile(r"<\?xml[^>]*>|<!DOCTYPE[^>]*>|<metadata>.*?</metadata>|<!--.*?-->", re.S)
 _URI_SAFE = " /:;=,.-_()'!*+?@$~[]{}|^`"  # left as they are in a data: URI (" # % & < > are encoded)
@@ -128,10 +129,11 @@ def baseline_distribution(frame, moderate_min: float, severe_above: float):
 def paired_plot(frame, aggregate_above: int):
     """Baseline and follow-up HbA1c per stratum: one line per patient, or (large n) the
     median with 10-90 % and 25-75 % bands."""
-    fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH_MAX, 3.8), sharey=True)
+    names = shown_strata(frame["stratum"])  # moderate and severe; below when someone is in it
+    fig, axes = plt.subplots(1, len(names), figsize=(FIGURE_WIDTH_MAX, 3.8), sharey=True)
     hidden = hidden_strata(frame)
     drawn = drawable_rows(frame)
-    for ax, name in zip(axes, ("moderate", "severe")):
+    for ax, name in zip(axes, names):
         s = frame[frame["stratum"] == name]
         if len(s) == 0:
             ax.text(0.5, 0.5, "no patients", ha="center", va="center", transform=ax.transAxes)
@@ -143,7 +145,7 @@ def paired_plot(frame, aggregate_above: int):
         ax.set_xlim(-0.2, 1.2)
         ax.set_title(f"{name} (n = {len(s)})")
     axes[0].set_ylabel("HbA1c (%)")
-    _mmol_axis(axes[1], "y")
+    _mmol_axis(axes[-1], "y")
     fig.tight_layout()
     return fig
 
@@ -176,7 +178,7 @@ def change_distribution(frame):
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_MAX, 3.4))
     counts = frame["stratum"].value_counts()
     hidden = hidden_strata(frame)
-    labels = {k: f"{k} (n = {int(counts.get(k, 0))})" for k in ("moderate", "severe") if k not in hidden}
+    labels = {k: f"{k} (n = {int(counts.get(k, 0))})" for k in shown_strata(frame["stratum"]) if k not in hidden}
     shown = frame[frame["stratum"].isin(list(labels))]
     data = shown[["change", "stratum"]].assign(stratum=shown["stratum"].map(labels))
     palette = {labels[k]: PALETTE[k] for k in labels}
@@ -243,6 +245,17 @@ def distinct_pairs(x: np.ndarray, y: np.ndarray):
     return ux[seen // len(uy)], uy[seen % len(uy)], counts[seen]
 
 
+def can_fit_line(x) -> bool:
+    """Whether a least-squares line through ``x`` means anything: at least two distinct finite
+    x values, spread by more than rounding (a line through a single follow-up time is
+    numpy's "Polyfit may be poorly conditioned"; it is never fitted nor drawn)."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) < 2:
+        return False
+    return bool(np.ptp(x) > 1e-9 * max(1.0, float(np.max(np.abs(x)))))
+
+
 def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool = False, hue=None, drawable=None):
     """Scatter with a least-squares line (hexbin above aggregate_above points). Above
     aggregate_above, when the points take few distinct values (``distinct_pairs``), the hexbin
@@ -289,7 +302,7 @@ def scatter_fit(x, y, xlabel: str, ylabel: str, aggregate_above: int, logx: bool
         ax.legend(frameon=False)
     else:
         ax.scatter(xs, ys, s=22, alpha=0.75, color=PALETTE["severe"])
-    if n and not too_few(n) and np.std(xs) > 0:
+    if n and not too_few(n) and can_fit_line(xs):
         line = fit_ols(ys, np.column_stack([np.ones(len(xs)), xs]), ["(Intercept)", "x"], solver="lstsq",
                        inference=False, weights=count)
         b0, b1 = line["(Intercept)"].estimate, line["x"].estimate

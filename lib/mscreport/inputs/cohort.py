@@ -9,7 +9,7 @@ the data row. Invariant: ``rows_read == len(frame) + len(excluded)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +20,10 @@ from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.params import DEFAULTS
 from mscreport.inputs.longitudinal import read_long
 from mscreport.inputs.readers import RawTable, read_cohort_file
+from mscreport.inputs.study import Study, resolve_study
 from mscreport.inputs.synthetic import is_reconstruction, is_synthetic
 from mscreport.inputs.validators import check_frame
-from mscreport.core.groups import check_reference_arm
+from mscreport.core.groups import check_reference_arm, choose_reference, list_arms
 from mscreport.inputs.column_map import resolve_column_map
 from mscreport.inputs.field_files import read_source
 from mscreport.inputs.shared import shared_result
@@ -60,6 +61,12 @@ class Cohort:
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
     data_format: str = ""  # field_data.LAYOUTS: adam, omop_files, omop_duckdb, omop_database ("": wide or long)
+    study: Study | None = None  # study.resolve_study: condition, intervention, inclusion_min as resolved
+
+    @property
+    def resolved_params(self) -> dict:
+        """The parameters with every ``auto`` resolved (results.json ``params``)."""
+        return {**self.params, **(self.study.params_entries() if self.study else {})}
     # what is computed from this cohort (``once``), and where a build's chapters share it; neither is
     # data: not compared, not copied by ``dataclasses.replace`` (a new cohort starts with none)
     kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -166,9 +173,12 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
     if field_data is not None:
         params = {**params, "hba1c_unit": "percent"}
     frame, long = raw.frame, None
+    reconstruction = is_reconstruction(raw.sha256, raw.frame)
+    study = resolve_study(params, reconstruction, raw.frame.columns)
+    rules = {**params, "inclusion_min": study.inclusion_min}  # the exclusion rule as resolved
     if dd.detect_layout(frame.columns) == "long":  # one row per measurement: derive the wide frame (longitudinal.py)
         try:
-            long = read_long(frame, raw.path, params)
+            long = read_long(frame, raw.path, rules)
         except InputError as exc:
             if field_data is None:
                 raise
@@ -179,7 +189,7 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
             raise InputError([Problem(raw.path, None, None, f"no patient left to analyse: all {long.n_patients} patients "
                                       "are excluded (" + "; ".join(f"{k}: {r}" for r, k in why.items()) + ")")])
     try:
-        analysed, excluded, problems, notes = check_frame(frame, raw.path, params, raw.headers)
+        analysed, excluded, problems, notes = check_frame(frame, raw.path, rules, raw.headers)
         if long:
             excluded, notes = sorted(excluded + long.excluded), notes + long.notes
     except InputError:
@@ -192,6 +202,8 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
         raise InputError(field_data.reworded(problems) if field_data is not None else [locate(p, raw) for p in problems])
 
     check_reference_arm(analysed, params, raw.path)  # reference_arm must name one arm: exit 2 otherwise
+    study = replace(study, controlled=choose_reference(list_arms(analysed), params.get("reference_arm", "auto")) is not None,
+                    arms="arm" in raw.frame.columns)
     notes = [locate(p, raw) if p.row is not None else p for p in notes]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
@@ -202,5 +214,5 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
                   column_map=columns.as_dict() if columns else {},
                   synthetic=is_synthetic(raw.sha256, raw.frame),
-                  reconstruction=is_reconstruction(raw.sha256, raw.frame), longitudinal=long)
+                  reconstruction=reconstruction, study=study, longitudinal=long)
     return field_data.finish(cohort, Exclusion) if field_data is not None else cohort

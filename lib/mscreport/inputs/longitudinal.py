@@ -17,8 +17,8 @@ Derivation rules of the analysed wide cohort (each a parameter):
 * follow-up: ``followup_at_months`` = ``last``: the last measurement after time 0 (the
   paper's definition); a number M: the measurement closest to M within
   ``followup_window_months`` of it (and after time 0; ties go to the earlier one); none
-  there excludes the patient (or, when the baseline is below ``moderate_min``, the
-  moderate_min reason applies, as for wide files);
+  there excludes the patient (or, when the baseline is below ``inclusion_min``, the
+  inclusion reason applies, as for wide files);
 * ``followup_months`` of the derived cohort = the chosen measurement's time.
 
 The derived frame has one row per patient, indexed by the patient's first data row of the
@@ -39,6 +39,7 @@ from mscreport.core import dictionary as dd
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.units import UNIT_LABELS, to_ngsp
 from mscreport.inputs.readers import limited
+from mscreport.core.groups import below_inclusion
 from mscreport.inputs.validators import (REASON_BELOW_MIN, fmt_number, hba1c_hint, parse_dates, parse_numbers, text_cells,
                                          unknown_column_notes)
 
@@ -116,14 +117,14 @@ class LongCohort:
         return list(zip(out["first_row"].astype(int).tolist(), out["reason"].tolist()))
 
     def _model_mask(self) -> np.ndarray:
-        """Per patient: whether the baseline exists and passes moderate_min."""
+        """Per patient: whether the baseline exists and passes the inclusion rule (inclusion_min as resolved)."""
         p = self.patients
-        return (p["baseline"].notna() & (p["baseline"] >= self.params["moderate_min"])).to_numpy()
+        return (p["baseline"].notna().to_numpy() & ~below_inclusion(p["baseline"], self.params.get("inclusion_min")))
 
     def measurement_use(self, analysed_ids=None) -> pd.Series:
         """What each measurement row is used for (indexed by row). ``analysed_ids``: patients
         the wide cohort analyses (default: those the derivation keeps and whose baseline
-        passes ``moderate_min``)."""
+        passes ``inclusion_min``)."""
         labels = np.array(USES, dtype=object)[self._use_codes(analysed_ids)]
         return pd.Series(labels, index=pd.Index(self.measurements["row"].to_numpy(), name="row"), name="use")
 
@@ -144,7 +145,7 @@ class LongCohort:
         return use
 
     def model_patients(self) -> list[str]:
-        """Patients whose baseline exists and passes moderate_min (the mixed model's patients)."""
+        """Patients whose baseline exists and passes inclusion_min (the mixed model's patients)."""
         return self.patients.loc[self._model_mask(), "patient_id"].tolist()
 
     def model_frame(self) -> pd.DataFrame:
@@ -386,8 +387,8 @@ def derive_patients(measurements: pd.DataFrame, params: dict) -> pd.DataFrame:
 
     reason = np.full(len(out), None, dtype=object)
     no_fu = out["followup"].isna().to_numpy()
-    below = (out["baseline"] < params["moderate_min"]).to_numpy()
-    reason[no_fu & below] = REASON_BELOW_MIN.format(params["moderate_min"])
+    below = below_inclusion(out["baseline"], params.get("inclusion_min"))
+    reason[no_fu & below] = REASON_BELOW_MIN.format(params.get("inclusion_min") or 0)
     reason[no_fu & ~below] = reason_no_followup(params)
     reason[out["baseline"].isna().to_numpy()] = REASON_NO_FLAGGED_BASELINE if flagged else reason_no_baseline(window)
     out["reason"] = reason

@@ -18,6 +18,7 @@ from mscreport.core.errors import InputError, Problem
 from mscreport.core.units import UNITS
 from mscreport.core.paths import resolve_data_path
 from mscreport.display.fmt import fmt_value
+from mscreport.inputs.study import AUTO, CONDITIONS, check_inclusion_min
 from mscreport.inputs.field_data import is_database_url
 from mscreport.inputs.yamlfile import load_mapping
 
@@ -102,7 +103,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "unit of the HbA1c columns in the cohort file: percent (NGSP) or mmol_mol (IFCC)",
               _one_of(UNITS)),
     ParamSpec("moderate_min", float, 6.2, "NGSP %",
-              "lowest baseline HbA1c analysed; lower baselines are excluded with a reason",
+              "lowest baseline HbA1c of the moderate stratum; a lower baseline that is analysed (see inclusion_min) "
+              "is in the stratum below",
               _between(3.0, 20.0)),
     ParamSpec("severe_above", float, 8.0, "NGSP %",
               "baseline HbA1c above this is severe; moderate_min <= HbA1c <= severe_above is moderate "
@@ -154,6 +156,23 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "5) or strict (for output leaving a secure data environment, OpenSAFELY-style output checking: counts of "
               "7 or fewer hidden, others rounded to 5, no minimum or maximum, no individual points or trajectories)",
               _one_of(("standard", "strict"))),
+    ParamSpec("condition", str, AUTO, "-",
+              "what the patients have: type_2_diabetes, type_1_diabetes, prediabetes or unspecified; auto = "
+              "type_2_diabetes for the reconstruction of the paper, unspecified otherwise",
+              _one_of((AUTO, *CONDITIONS))),
+    ParamSpec("intervention", str, AUTO, "-",
+              "what was given, in words; auto = a single intravenous MSC infusion for the reconstruction of the paper, "
+              "MSC for a file with dose_cells or msc_source, the treatment otherwise",
+              lambda v: (None if v.strip() else "must describe the treatment, or be auto") or _text(200)(v)),
+    ParamSpec("inclusion_min", str, AUTO, "NGSP %",
+              "patients whose baseline HbA1c is below this are excluded (below the inclusion threshold); none = "
+              "nobody is excluded for a low baseline; auto = 6.2 (the paper's criterion) for the reconstruction "
+              "of the paper, none otherwise",
+              check_inclusion_min, numbers_as_text=True),
+    ParamSpec("mcid", float, 0.5, "% points",
+              "smallest between-arm difference in HbA1c that matters clinically; a controlled study's ANCOVA "
+              "interval is judged against it",
+              _between(0.0, 5.0, lo_open=True)),
     # the field's own files (adam.py, omop.py); ignored for the project's own wide and long files
     ParamSpec("paramcd", str, "auto", "-",
               "ADaM: the PARAMCD of the HbA1c rows; auto = the one of HBA1C, HBA1CHGB, A1C, HGBA1C in the file",

@@ -27,6 +27,7 @@ from pathlib import Path
 from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.shared import SHARED_DIR
 from mscreport.inputs.cohort import Cohort, Exclusion
+from mscreport.inputs.study import Study
 
 SNAPSHOT_ENV = "MSCREPORT_SNAPSHOT"
 PICKLED_FIELDS = ("frame", "longitudinal")  # data frames (exact dtypes) and the long file's derivation
@@ -98,6 +99,7 @@ def save_snapshot(cohort, folder: Path) -> Path:
     for key in PROBLEM_FIELDS:
         meta[key] = [dataclasses.asdict(p) for p in getattr(cohort, key)]
     meta["columns_present"] = list(cohort.columns_present)
+    meta["study"] = dataclasses.asdict(cohort.study) if cohort.study else None  # read by the workers (study_cells)
     meta[SNAPSHOT_ID] = uuid.uuid4().hex  # names this snapshot's shared results (shared_result)
     (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     return folder
@@ -114,6 +116,7 @@ def load_snapshot(folder: str | Path):
     for key in PROBLEM_FIELDS:
         meta[key] = tuple(Problem(**p) for p in meta[key])
     meta["columns_present"] = tuple(meta["columns_present"])
+    meta["study"] = Study(**meta["study"]) if meta.get("study") else None
     snapshot_id = meta.pop(SNAPSHOT_ID)
     cohort = Cohort(**pickled, **meta)
     # Cohort.once(..., shared=True) keeps results in a folder named after this very snapshot:

@@ -32,7 +32,7 @@ from mscreport.inputs.column_map import closest, map_hint
 from mscreport.core.groups import assign_dose_groups
 from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.readers import MAX_PER_COLUMN, arrow_text_chunks, limited, printable, read_table  # noqa: F401 (read_table re-exported: other modules import it here)
-from mscreport.core.groups import assign_strata
+from mscreport.core.groups import assign_strata, below_inclusion
 from mscreport.core.units import UNIT_LABELS, to_ngsp
 
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$")
@@ -45,7 +45,7 @@ _INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064
 REASON_NO_FOLLOWUP = "no follow-up HbA1c (hba1c_followup empty)"
 REASON_NO_BASELINE = "no baseline HbA1c (hba1c_baseline empty)"
 REASON_NO_HBA1C = "no HbA1c (hba1c_baseline and hba1c_followup empty)"
-REASON_BELOW_MIN = "baseline HbA1c below moderate_min ({:g} %)"
+REASON_BELOW_MIN = "baseline HbA1c below the inclusion threshold ({:g} %)"  # parameter inclusion_min
 NOTE_UNKNOWN_COLUMN = "note: column not used by the analysis"
 MAX_SUGGESTED = 200  # unknown columns above which no closest dictionary column is suggested
 
@@ -581,11 +581,14 @@ def check_design(frame: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[dict
 
 def assign_exclusions(out: pd.DataFrame, rows: np.ndarray, params: dict) -> tuple[np.ndarray, list[tuple[int, str]]]:
     """(mask of rows analysed, exclusions as (row, reason), in row order). One reason per row,
-    in this order: no HbA1c at all, no baseline, baseline below ``moderate_min``, no follow-up."""
+    in this order: no HbA1c at all, no baseline, baseline below ``inclusion_min`` (as resolved:
+    a number, or None when nobody is excluded for a low baseline), no follow-up."""
     no_baseline = out["hba1c_baseline"].isna().to_numpy()
     no_followup = out["hba1c_followup"].isna().to_numpy()
-    below = (out["hba1c_baseline"] < params["moderate_min"]).to_numpy()
-    texts = ["", REASON_NO_HBA1C, REASON_NO_BASELINE, REASON_BELOW_MIN.format(params["moderate_min"]), REASON_NO_FOLLOWUP]
+    inclusion_min = params.get("inclusion_min")
+    below = below_inclusion(out["hba1c_baseline"], inclusion_min)
+    texts = ["", REASON_NO_HBA1C, REASON_NO_BASELINE,
+             REASON_BELOW_MIN.format(inclusion_min) if inclusion_min is not None else "", REASON_NO_FOLLOWUP]
     # the reason's number per row (0: analysed), not its text: n short integers, not n long strings
     reasons = np.select([no_baseline & no_followup, no_baseline, below, no_followup], [1, 2, 3, 4], default=0)
     excluded = [(int(rows[i]), texts[reasons[i]]) for i in np.flatnonzero(reasons)]
@@ -608,7 +611,7 @@ def _select_rows(out: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
 def derive_columns(analysed: pd.DataFrame, params: dict) -> pd.DataFrame:
     """change = follow-up - baseline; severity stratum; dose group (when dose_cells is present)."""
     analysed["change"] = analysed["hba1c_followup"] - analysed["hba1c_baseline"]
-    analysed["stratum"] = assign_strata(analysed["hba1c_baseline"], params["severe_above"])
+    analysed["stratum"] = assign_strata(analysed["hba1c_baseline"], params["severe_above"], params["moderate_min"])
     if "dose_cells" in analysed:
         analysed["dose_group"] = assign_dose_groups(analysed["dose_cells"], params["dose_cutoff"])
     return analysed

@@ -281,7 +281,9 @@ def _validate_summary(plan: BuildPlan, work: Path) -> dict:
         return {"problems": exc.problems}
     return {"line": f"validated {plan.shown}: {cohort.rows_read} rows read, {cohort.rows_analysed} analysed, "
                     f"{len(cohort.excluded)} excluded",
-            "notes": [*cohort.file_notes, *cohort.notes], "data_block": cohort.data_block(), "params": cohort.params}
+            "notes": [*cohort.file_notes, *cohort.notes], "data_block": cohort.data_block(), "params": cohort.params,
+            "resolved_params": cohort.resolved_params,
+            "study_tags": sorted(cohort.study.tags()) if cohort.study else None}
 
 
 def validate_once(plan: BuildPlan, work: Path) -> dict:
@@ -341,7 +343,8 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
             records[c.name] = plan.manifest["chapters"][c.name]["records"]
         else:  # typed, validated values; the chapter analyses the snapshot, data_path is its label
             to_run.append({"name": c.name, "source": str(c.source), "workdir": str(work.absolute()), "cwd": str(NOTEBOOKS_DIR),
-                           "parameters": {"data_path": shown_data, **params}, "chapter_nav": chapter_nav(plan.chapters, c)})
+                           "parameters": {"data_path": shown_data, **params}, "chapter_nav": chapter_nav(plan.chapters, c),
+                           "study_tags": summary.get("study_tags")})
     total, done, failures = len(plan.chapters), 0, []
     for c in plan.chapters:
         if c.name in cached:
@@ -359,7 +362,7 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
         print(f"[{done}/{total}] {res['name']:<14} {res['elapsed']:.1f} s")
     if failures:
         return _report_failures(plan, failures)
-    results, extras = assemble_results(data_block, params, [records[c.name] for c in plan.chapters])
+    results, extras = assemble_results(data_block, summary["resolved_params"], [records[c.name] for c in plan.chapters])
     results["provenance"] = provenance(plan.shown, data_block["sha256"], plan.argv, plan.elapsed())
     outdir.write_text(report / "results.json", dumps(results))
     write_index(report / "index.html", plan.chapters, results, extras)

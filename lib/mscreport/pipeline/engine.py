@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from mscreport.pipeline.outdir import write_text
 from mscreport.pipeline.render import _exporter, extract_records, render_pages
+from mscreport.pipeline.study_cells import select_study_cells
 
 WATCH_INTERVAL_S = 0.5
 RUNTIME_PREFIX = "mscreport-kernels-"
@@ -318,6 +319,7 @@ def run_chapter(task: dict) -> dict:
     log = os.open(str(work / f"{name}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 2)
     nb = jupytext.read(task["source"])
+    select_study_cells(nb, task.get("study_tags"))  # the study as it is: its cells only
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i:03d}"  # stable ids: the same HTML every build

@@ -79,7 +79,9 @@ def trust_blocks(cohort, overall, strata, dose) -> dict:
             "durability": trust.durability(cohort),
             "holm": trust.holm_block(trust.subgroup_family(strata, dose)),
             "sample_size": trust.sample_size_block(overall.mean_change, overall.sd_change,
-                                                   derived_bounds(alpha=alpha)["overall_sd_bound"], alpha,
+                                                   # the paper's SD bound only for its reconstruction
+                                                   derived_bounds(alpha=alpha)["overall_sd_bound"] if cohort.reconstruction
+                                                   else None, alpha,
                                                    cohort.params["dropout"])}
 
 
@@ -120,5 +122,5 @@ def compute_results(cohort) -> dict:
         "longitudinal": with_mmrm(cohort, interface_block(analyse_trajectory(cohort))),
         "disclosure": disclosure_block(cohort),
     }
-    return assemble_results(cohort.data_block(), cohort.params, [records])[0]
+    return assemble_results(cohort.data_block(), cohort.resolved_params, [records])[0]
 

@@ -65,7 +65,8 @@ class Chapter:
         return ch
 
     def show_parameters(self) -> None:
-        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(shown_value(p.name, self.params[p.name]))}</td>"
+        shown = self.cohort.resolved_params  # every auto as resolved (condition, intervention, inclusion_min)
+        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(shown_value(p.name, shown[p.name]))}</td>"
                        f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
         c = self.cohort
         framing = frame_report(self.params, c.sha256, Path(c.path).name)
@@ -73,7 +74,7 @@ class Chapter:
         display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}</strong></p>"))
         display(HTML(
             "<p class=\"msc-params-line\"><strong>Parameters:</strong> "
-            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(shown_value(p.name, self.params[p.name]))}" for p in PARAMETERS
+            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(shown_value(p.name, shown[p.name]))}" for p in PARAMETERS
                         if p.name not in FRAMING_TEXT)  # the title and description are shown just above
             + "</p><details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
             f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "

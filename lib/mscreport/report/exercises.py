@@ -20,6 +20,15 @@ def _answer(question: str, answer: str, number: int) -> str:
     return f"{number}. {question}\n   <details><summary>Answer</summary>{answer}</details>"
 
 
+def larger_fall_larger_p(moderate, severe) -> bool:
+    """Whether the severe stratum has the larger mean fall (more negative mean change) and yet
+    the larger p-value than the moderate one (the teaching question of chapter 3's exercise 1)."""
+    values = (moderate.mean_change, severe.mean_change, moderate.p, severe.p)
+    if any(v is None or v != v for v in values):
+        return False
+    return severe.mean_change < moderate.mean_change and severe.p > moderate.p
+
+
 def change_exercises(overall, strata: dict, alpha: float) -> str:
     """Chapter 3: the strata's falls and p-values, the effect of alpha, the t statistic by hand."""
     mod, sev = strata["moderate"], strata["severe"]
@@ -31,7 +40,10 @@ def change_exercises(overall, strata: dict, alpha: float) -> str:
           f"{fmt.fmt_num(sev.sd_change)} % points, SE = {fmt.fmt_num(sev.sd_change)} / √{sev.n} = {fmt.fmt_num(se['severe'], 3)}, "
           f"t = {fmt.fmt_num(sev.t)}, {fmt.fmt_p(sev.p)}. Moderate: n = {mod.n}, SD {fmt.fmt_num(mod.sd_change)}, "
           f"SE = {fmt.fmt_num(se['moderate'], 3)}, t = {fmt.fmt_num(mod.t)}, {fmt.fmt_p(mod.p)}. "
-          "A larger mean fall with a much larger standard error gives the smaller |t|.")
+          + ("A larger mean fall with a much larger standard error gives the smaller |t|."
+             if larger_fall_larger_p(mod, sev) else
+             "Here the stratum with the larger fall is not the one with the larger p-value: a fall and its p-value "
+             "need not go together, and in this cohort they happen to."))
     a2 = ("In this chapter, every interval widens to 99 % (the paired-t CIs, the Hodges-Lehmann intervals, the "
           "Wilson interval of the target proportion, the exact safety interval); means, SDs, t, df, W, V and every "
           "p-value are unchanged, since a p-value does not depend on alpha. Elsewhere more changes: the Holm list "
@@ -44,7 +56,10 @@ def change_exercises(overall, strata: dict, alpha: float) -> str:
           "`overall.mean_change / (overall.sd_change / overall.n ** 0.5)`).")
     return "\n".join([
         "## Exercises", "",
-        _answer("The severe stratum has the larger mean fall but the larger p-value. How can both be true?", a1, 1),
+        _answer("The severe stratum has the larger mean fall but the larger p-value. How can both be true?"
+                if larger_fall_larger_p(mod, sev) else
+                "Which stratum has the larger mean fall, and which the smaller p-value? Need they be the same stratum?",
+                a1, 1),
         _answer("Rebuild with `-p alpha=0.01`. Which numbers change, and which do not?", a2, 2),
         _answer("Compute the paired t statistic for all patients by hand from the table: mean change / (SD / √n).", a3, 3),
     ])
