@@ -146,3 +146,53 @@ def test_an_os_error_without_a_path_gets_one(tmp_path, monkeypatch, capsys):
     with pytest.raises(OSError) as info:
         outdir.write_text(tmp_path / "results.json", "{}")
     assert info.value.filename == str(tmp_path / "results.json")
+
+
+# ------------------------------------------------------------------ issue 24.12: depth and integer limits
+DEEP_BRACKETS = "alpha: " + "[" * 20_000 + "]" * 20_000 + "\n"  # 40 KB, under the 64 KiB limit
+DEEP_MAPPINGS = "alpha: " + "{a: " * 5_000 + "1" + "}" * 5_000 + "\n"
+HUGE_INTEGER = "alpha: 0.05\naggregate_above: " + "1" * 5_000 + "\n"
+
+
+@pytest.mark.parametrize("text, fragment", [(DEEP_BRACKETS, "nested more than 32 levels"),
+                                            (DEEP_MAPPINGS, "nested more than 32 levels"),
+                                            (HUGE_INTEGER, "a number of 5000 digits")])
+def test_parameter_file_depth_and_integer_limits_are_one_line_exit_2(tmp_path, capsys, text, fragment):
+    """Issue 24.12: nested brackets under 64 KiB ended in a RecursionError and a 5000-digit
+    integer in Python's "Exceeds the limit (4300 digits)" ValueError, both as tracebacks."""
+    f = tmp_path / "p.yaml"
+    f.write_text(text)
+    assert len(text.encode()) < 64 * 1024
+    assert main(["validate", "data/reconstructed_cohort.csv", "--params", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err[-500:]
+    assert fragment in err and err.startswith(f"{f}:")
+
+
+@pytest.mark.parametrize("text", [DEEP_BRACKETS.replace("alpha", "hba1c_baseline"),
+                                  "hba1c_baseline: " + "9" * 5_000 + "\n"])
+def test_column_map_depth_and_integer_limits_are_one_line_exit_2(tmp_path, capsys, text):
+    f = tmp_path / "map.yaml"
+    f.write_text(text)
+    assert main(["validate", "data/reconstructed_cohort.csv", "--columns", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "recursion" not in err, err[-500:]
+
+
+@pytest.mark.parametrize("text", [DEEP_BRACKETS.replace("alpha", "figures"), "figures: []\nn: " + "7" * 5_000])
+def test_published_figures_depth_and_integer_limits_are_one_line(tmp_path, text):
+    from mscreport.analysis.published import load_published
+
+    f = tmp_path / "figures.yaml"
+    f.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_published(f)
+    (problem,) = info.value.problems
+    assert "nested more than" in str(problem) or "digits" in str(problem)
+
+
+def test_a_normal_parameter_file_with_lists_is_still_read(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("alpha: 0.01\naggregate_above: " + "1" * 100 + "\n")  # 100 digits: read, then refused as a value
+    msgs = _problems(f)
+    assert msgs and all("digits" not in m for m in msgs)

@@ -97,16 +97,36 @@ def test_an_empty_existing_folder_is_fine_and_a_rebuild_reuses(tmp_path, one_cha
 
 
 @pytest.mark.slow
-def test_a_changed_page_is_not_up_to_date(tmp_path, one_chapter):
-    """The cache check verifies the manifest's hashes: a page changed since is rebuilt."""
+def test_a_page_changed_since_the_build_is_refused_and_kept_aside_with_force(tmp_path, one_chapter):
+    """Issue 24.11: notes appended to index.html were overwritten without a word, although the
+    manifest's hash showed the page changed. Now it counts as the user's: refused without
+    --force; with it, kept aside (never deleted) and the message says where."""
     out = tmp_path / "F"
     assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
-    page = out / f"{CHAPTERS[0].name}.html"
-    good = page.read_bytes()
-    page.write_bytes(good.replace(b"</body>", b"<p>from another build</p></body>"))
+    page = out / "index.html"
+    edited = page.read_bytes().replace(b"</body>", b"<p>my notes from the meeting</p></body>")
+    page.write_bytes(edited)
+    before = _tree(out)
     proc = _cli("build", "--output", str(out), env=one_chapter)
-    assert proc.returncode == 0 and "up to date" not in proc.stdout
-    assert page.read_bytes() == good
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "index.html" in proc.stderr and "changed since mscreport wrote it" in proc.stderr and "--force" in proc.stderr
+    assert _tree(out) == before and "[1/" not in proc.stdout
+    proc = _cli("build", "--output", str(out), "--force", env=one_chapter)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "index.edited.html").read_bytes() == edited
+    assert f"kept as {out / 'index.edited.html'}" in proc.stderr
+    assert b"my notes" not in page.read_bytes() and page.is_file()
+    proc = _cli("build", "--output", str(out), env=one_chapter)  # the kept page is the user's file now
+    assert proc.returncode == 2 and "index.edited.html" in proc.stderr and "did not write" in proc.stderr
+
+
+def test_a_changed_page_is_kept_aside_under_a_free_name():
+    from mscreport.pipeline.kept_aside import aside_name
+
+    assert aside_name("index.html", lambda n: False) == "index.edited.html"
+    assert aside_name("teaching/01_cohort.html", lambda n: False) == "teaching/01_cohort.edited.html"
+    taken = {"results.edited.json", "results.edited-2.json"}
+    assert aside_name("results.json", taken.__contains__) == "results.edited-3.json"
 
 
 # ------------------------------------------------------------------ 14.3 atomic install
@@ -160,11 +180,22 @@ def test_stale_staging_folders_of_a_killed_build_are_cleaned(tmp_path, one_chapt
 
 @pytest.mark.slow
 def test_a_killed_build_leaves_the_old_report_and_no_leftovers(tmp_path, one_chapter):
-    """Issue 14.3/14.7: SIGKILL or SIGTERM in the middle of a build."""
+    """Issue 14.3/14.7: SIGKILL or SIGTERM in the middle of a build. Its builds get a temporary
+    folder of their own (issue 24.14: it asserted over every kernel folder of the machine's)."""
     import signal
+    import tempfile
 
     import psutil
 
+    own_tmp = Path(tempfile.mkdtemp(prefix="mk", dir="/tmp"))  # short: kernel socket paths live there
+    one_chapter = {**one_chapter, "TMPDIR": str(own_tmp)}
+    try:
+        _killed_builds(tmp_path, one_chapter, own_tmp, signal, psutil)
+    finally:
+        shutil.rmtree(own_tmp, ignore_errors=True)
+
+
+def _killed_builds(tmp_path, one_chapter, own_tmp, signal, psutil):
     out = tmp_path / "F"
     assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
     before = _tree(out)
@@ -190,12 +221,8 @@ def test_a_killed_build_leaves_the_old_report_and_no_leftovers(tmp_path, one_cha
     # after SIGKILL the next build cleans the stale staging folder and kernel files
     assert _cli("build", "--output", str(out), env=one_chapter).returncode == 0
     assert not list(tmp_path.glob(".F.build-*"))
-    import tempfile
-
-    from mscreport.pipeline.engine import OWNER_FILE, RUNTIME_PREFIX
-    for d in Path(tempfile.gettempdir()).glob(RUNTIME_PREFIX + "*"):  # kernel folders (connection files, keys)
-        owner = d / OWNER_FILE
-        assert owner.is_file() and psutil.pid_exists(int(owner.read_text())), f"stale kernel folder {d}"
+    leftovers = [d.name for d in own_tmp.iterdir() if "mscreport-kernels" in d.name]  # connection files, keys
+    assert not leftovers, f"stale kernel folders {leftovers}"
 
 
 @pytest.mark.slow
@@ -246,3 +273,130 @@ def test_a_readme_beside_the_report_is_kept_without_force(tmp_path, one_chapter)
     (out / "notes.txt").write_text("mine")
     proc = _cli("build", "--output", str(out), env=one_chapter)
     assert proc.returncode == 2 and "notes.txt" in proc.stderr and "README.md" not in proc.stderr
+
+
+# ------------------------------------------------------------------ issue 24.10: `.`, `..`, mount points
+@pytest.mark.slow
+def test_output_dot_builds_into_the_current_folder_and_keeps_it(tmp_path, one_chapter):
+    """Issue 24.10: `--output .` refused its own lock file (`..lock`); with --force every
+    chapter ran and then the swap failed ("Device or resource busy"). The current folder is
+    installed entry by entry, so the user's shell is not left in a deleted folder."""
+    out = tmp_path / "F"
+    out.mkdir()
+    inode = out.stat().st_ino
+
+    def build_here(*args):
+        return subprocess.run([sys.executable, "-m", "mscreport.cli", "build", "--output", ".", *args],
+                              capture_output=True, text=True, cwd=out, env={**os.environ, **one_chapter})
+
+    proc = build_here()
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "index.html").is_file() and out.stat().st_ino == inode
+    assert not (out / "..lock").exists() and not list(out.glob(".mscreport-build-*"))
+    assert not list(tmp_path.glob(".F.build-*"))
+    proc = build_here()
+    assert proc.returncode == 0 and "up to date" in proc.stdout, proc.stderr  # nothing of its own counts as foreign
+    proc = build_here("--force", "-p", "alpha=0.01")
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_ino == inode and '"alpha": 0.01' in (out / "results.json").read_text()
+
+
+@pytest.mark.slow
+def test_output_with_dotdot_builds_into_the_folder_it_names(tmp_path, one_chapter):
+    """Issue 24.10: `--output F/sub/..` ran every chapter, then failed ("Invalid argument")."""
+    out = tmp_path / "F"
+    (out / "sub").mkdir(parents=True)
+    proc = _cli("build", "--output", str(out / "sub" / ".."), "--force", env=one_chapter)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "index.html").is_file() and (out / "sub").is_dir()  # sub/ is the user's: kept
+    assert not list((out / "sub").iterdir()) and not list(tmp_path.glob(".F.build-*"))
+
+
+def _as_mount_point(monkeypatch, out: Path):
+    """Make ``out`` behave as a mount point whose parent is not writable (a container volume):
+    detected as one, renaming the folder itself fails with EBUSY, probing its parent fails."""
+    import errno
+
+    from mscreport.pipeline import inplace
+
+    real_probe, real_exchange, real_rename = outdir._probe_writable, outdir._exchange, os.rename
+    monkeypatch.setattr(inplace, "is_mount_point", lambda folder: Path(folder) == out)
+
+    def probe(folder):
+        if Path(folder) == out.parent:
+            raise PermissionError(errno.EACCES, "Permission denied", str(folder))
+        return real_probe(folder)
+
+    def whole_folder_busy(real):
+        def rename(a, b, *args, **kw):
+            if out in (Path(a), Path(b)):
+                raise OSError(errno.EBUSY, "Device or resource busy", str(out))
+            return real(a, b, *args, **kw)
+        return rename
+
+    monkeypatch.setattr(outdir, "_probe_writable", probe)
+    monkeypatch.setattr(outdir, "_exchange", whole_folder_busy(real_exchange))
+    monkeypatch.setattr(os, "rename", whole_folder_busy(real_rename))
+
+
+@pytest.mark.slow
+def test_a_mount_point_is_built_and_installed_inside(tmp_path, one_chapter, monkeypatch):
+    """Issue 24.10: a mount point (a container volume) ran every chapter, then the swap failed.
+    Its lock and staging folder live inside it and the report is swapped in entry by entry."""
+    out = tmp_path / "F"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    monkeypatch.setenv("MSCREPORT_NOTEBOOKS", one_chapter["MSCREPORT_NOTEBOOKS"])
+    _as_mount_point(monkeypatch, out)
+    assert main(["build", "--output", str(out), "--force", "-q"]) == 0
+    assert (out / "index.html").is_file() and (out / "notes.txt").read_text() == "mine"
+    assert (out / ".mscreport.lock").is_file() and not list(out.glob(".mscreport-build-*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["F", "notebooks"]  # nothing beside it
+    first = _tree(out)
+    assert main(["build", "--output", str(out), "--force", "-q", "-p", "alpha=0.01"]) == 0
+    after = _tree(out)
+    assert after["notes.txt"] == b"mine" and after["index.html"] != first["index.html"]
+    assert set(after) == set(first)  # pages replaced, nothing of the old build left
+    (out / "notes.txt").unlink()
+    assert main(["build", "--output", str(out), "-p", "alpha=0.01"]) == 0  # the lock file is not foreign
+
+
+def test_an_entry_by_entry_install_that_fails_is_undone(tmp_path):
+    from mscreport.pipeline import inplace
+
+    out, report, holder = tmp_path / "F", tmp_path / "new", tmp_path / "F" / ".hold"
+    for folder, text in ((out, "old"), (report, "new")):
+        (folder / "teaching").mkdir(parents=True)
+        for name in ("a.html", "index.html", "teaching/a.html"):
+            (folder / name).write_text(text)
+    (out / "gone.html").write_text("old")
+    holder.mkdir()
+    before = _tree(out)
+    real = outdir._exchange
+    calls = []
+
+    def fails_third(a, b):
+        calls.append(b)
+        if len(calls) == 3:
+            raise OSError(5, "Input/output error", str(b))
+        return real(a, b)
+
+    with pytest.raises(OSError):
+        inplace.install_entries(report, out, holder, {".hold"}, fails_third)
+    assert _tree(out) == before
+    inplace.install_entries(report, out, holder, {".hold"}, real)
+    assert {k: v for k, v in _tree(out).items() if not k.startswith(".hold/")} == {
+        "a.html": b"new", "index.html": b"new", "teaching/a.html": b"new"}
+
+
+def test_the_lock_file_and_staging_inside_are_never_foreign(tmp_path):
+    """Issue 24.10: `--output .` refused its own lock file (`..lock`, written inside the folder)."""
+    out = tmp_path / "F"
+    (out / ".mscreport-build-abc").mkdir(parents=True)
+    (out / ".mscreport-build-abc" / outdir.STAGING_MARKER).write_text("1")
+    (out / ".mscreport-build-notours").mkdir()  # no marker: not ours
+    (out / ".mscreport.lock").write_text("1")
+    (out / "..lock").write_text("1")
+    (out / "sub").mkdir()
+    (out / "sub" / ".mscreport.lock").write_text("mine")  # only at the top level
+    assert outdir.foreign_entries(out, {}) == [".mscreport-build-notours/", "sub/"]

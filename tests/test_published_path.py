@@ -142,3 +142,23 @@ def test_only_a_reconstruction_of_the_paper_is_compared_with_it():
     from mscreport.core.hashing import file_sha256
 
     assert is_reconstruction(file_sha256(DEFAULT_COHORT), None)
+
+
+@pytest.mark.parametrize("kind, expected", [("fifo", "a named pipe (FIFO), not a regular file"),
+                                            ("device", "a device, not a regular file"),
+                                            ("folder", "a folder, not a file"),
+                                            ("missing", "file not found")])
+def test_published_path_says_what_it_is_when_not_a_file(tmp_path, kind, expected):
+    """Issue 24.13: /dev/zero or a FIFO as published_path was reported as "file not found"."""
+    import os
+
+    path = {"fifo": tmp_path / "figures.fifo", "device": Path("/dev/zero"), "folder": tmp_path,
+            "missing": tmp_path / "nope.yaml"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    with pytest.raises(InputError) as info:
+        resolve_params(overrides=[f"published_path={path}"])
+    (problem,) = info.value.problems
+    assert expected in str(problem), str(problem)
+    if kind != "missing":
+        assert "not found" not in str(problem)

@@ -3,7 +3,8 @@
 Exit codes: 0 success; 2 bad input or a bad parameter (one readable line per problem on
 stderr, never a Python traceback; also an output folder that cannot be written or holds
 files mscreport did not write); 3 a chapter failed while the build ran it (its executed
-notebook and traceback are kept in ``DIR/failed/``); 130 interrupted. Heavy libraries are imported only when needed, so that an
+notebook and traceback are kept in ``DIR/failed/``); 4 a worker process died; 5 out of
+memory; 6 out of file descriptors (``stopped``: one line each); 130 interrupted. Heavy libraries are imported only when needed, so that an
 up-to-date rebuild answers in well under a second.
 
 Also ``python -m mscreport``.
@@ -24,6 +25,7 @@ import sys
 from mscreport.core.version import __version__
 from mscreport.core.errors import InputError, Problem, safe_field
 from mscreport.core.paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
+from mscreport.core.stopped import BuildStopped, is_out_of_files, is_out_of_memory, out_of_files, out_of_memory
 from mscreport.inputs.column_map import resolve_column_map
 from mscreport.inputs.field_data import shown_source
 from mscreport.inputs.params import describe_parameters, params_yaml, read_request, resolve_params
@@ -77,7 +79,8 @@ def make_parser() -> argparse.ArgumentParser:
         prog="mscreport", parents=[_verbosity_options(NORMAL)],
         description="HbA1c before and after treatment: a literate, reproducible report.",
         epilog="Exit codes: 0 success; 2 bad input or a bad parameter (one FILE:ROW:COLUMN: message per "
-               "problem); 130 interrupted. See the README for the rest.")
+               "problem); 3 a chapter failed; 4 a worker process died; 5 out of memory; 6 out of file "
+               "descriptors; 130 interrupted. See the README for the rest.")
     parser.add_argument("--version", action="version", version=f"mscreport {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     common = _verbosity_options(argparse.SUPPRESS)  # after the command; keeps the value given before it
@@ -229,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
             return handler(args)
     except InputError as exc:
         return _report(exc.problems)
+    except BuildStopped as exc:  # the machine stopped it: a worker died, memory or descriptors ran out
+        print(exc, file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -236,9 +242,23 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except OSError as exc:  # e.g. an output folder that cannot be written; the path is always named
+        if is_out_of_memory(exc) or is_out_of_files(exc):
+            return _stopped(args, exc)
         where = exc.filename or getattr(args, "output", None) or "-"
         print(f"{safe_field(where)}:-:-: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - memory running out, whatever raised it (an import, a thread)
+        if not is_out_of_memory(exc):
+            raise
+        return _stopped(args, exc)
+
+
+def _stopped(args, exc: BaseException) -> int:
+    """Print the one line of a build or check stopped by memory or descriptors; its exit code."""
+    where = getattr(args, "output", None) or getattr(args, "file", None) or "-"
+    stop = out_of_memory(where) if is_out_of_memory(exc) else out_of_files(where, exc)
+    print(stop, file=sys.stderr)
+    return stop.code
 
 
 if __name__ == "__main__":

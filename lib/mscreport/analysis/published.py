@@ -20,6 +20,7 @@ from mscreport.core.disclosure import hidden_groups
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.hashing import file_sha256
 from mscreport.display.fmt import SUPPRESSED, fmt_ci, fmt_num, fmt_value
+from mscreport.inputs.yamlfile import check_shape
 
 
 # the quantities a figure's ``of`` may name (``reproduced_values``)
@@ -39,7 +40,10 @@ def load_published(path=PUBLISHED_RESULTS) -> dict:
     anything else, before a chapter runs."""
     try:
         with open(path, encoding="utf-8") as fh:
-            loaded = yaml.load(fh, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+            text = fh.read()
+        if Path(path) != PUBLISHED_RESULTS:  # a user's file: depth and integer limits (no traceback)
+            check_shape(text, "published-figures file")
+        loaded = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError([Problem(str(path), None, None, f"cannot read the published-figures file: {exc}")]) from None
     if not isinstance(loaded, dict) or not isinstance(loaded.get("figures"), list):

@@ -474,10 +474,21 @@ def mixed_model_table(traj: Trajectory) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ figures
+MAX_LINE_MEASUREMENTS = 2500  # measurements drawn as per-patient lines at most: each is a vertex of the page's SVG
+
+
+def draws_patient_lines(traj: Trajectory, aggregate_above: int) -> bool:
+    """Whether the trajectory figure draws each patient's line: at most ``aggregate_above``
+    patients and at most ``MAX_LINE_MEASUREMENTS`` measurements (10,000 measurements of one
+    patient made a 130 KB figure and a 205 KB page; the band's size does not grow with them)."""
+    frame = traj.model_frame
+    return frame["patient_id"].nunique() <= aggregate_above and len(frame) <= MAX_LINE_MEASUREMENTS
+
+
 def trajectory_figure(traj: Trajectory, aggregate_above: int):
     """Mean HbA1c by time bin with its CI (per arm), over the patients' own trajectories (thin
-    lines) when there are at most ``aggregate_above`` patients, else over the 10th-90th
-    percentile band of the patients' values per bin."""
+    lines) when ``draws_patient_lines``, else over the 10th-90th percentile band of the
+    patients' values per bin."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -486,10 +497,9 @@ def trajectory_figure(traj: Trajectory, aggregate_above: int):
 
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     frame = traj.model_frame
-    n_patients = frame["patient_id"].nunique()
     groups = {"all patients": traj.by_time} if traj.by_time_by_arm is None else traj.by_time_by_arm
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    if n_patients <= aggregate_above:
+    if draws_patient_lines(traj, aggregate_above):
         if traj.drawn_ids is not None:  # no trajectory of a hidden group's patient
             frame = frame[frame["patient_id"].astype(str).isin(traj.drawn_ids)]
         order = frame.sort_values(["patient_id", "months"], kind="stable")
@@ -522,9 +532,10 @@ def trajectory_figure(traj: Trajectory, aggregate_above: int):
 def trajectory_caption(traj: Trajectory, aggregate_above: int) -> str:
     """The caption of the trajectory figure (says what is drawn and how many are behind it)."""
     n = int(traj.model_frame["patient_id"].nunique())
-    drawn = ("thin grey lines: each patient's measurements" if n <= aggregate_above else
-             f"grey band: 10th to 90th percentile of the measurements per bin (more than {aggregate_above} patients, "
-             "so no line per patient)")
+    why = (f"more than {aggregate_above} patients" if n > aggregate_above else
+           f"more than {MAX_LINE_MEASUREMENTS} measurements")
+    drawn = ("thin grey lines: each patient's measurements" if draws_patient_lines(traj, aggregate_above) else
+             f"grey band: 10th to 90th percentile of the measurements per bin ({why}, so no line per patient)")
     arms = "" if traj.by_time_by_arm is None else ", per arm"
     return (f"HbA1c over time, {n} patients, {len(traj.model_frame)} measurements: mean per {traj.width:g}-month "
             f"bin with its {1 - traj.alpha:.0%} confidence interval{arms} (bins of fewer than {fmt.MIN_SHOWN_N} "

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from mscreport.core import dictionary as dd
 from mscreport.core.errors import InputError, Problem
+from mscreport.inputs.yamlfile import check_shape
 
 MAX_MAP_BYTES = 64 << 10  # a column map is a few lines
 
@@ -115,6 +116,10 @@ def _load_yaml(path: Path) -> object:
     if len(data) > MAX_MAP_BYTES:
         raise ValueError(f"larger than {MAX_MAP_BYTES >> 10} KiB: a column map is a few lines")
     text = data.decode("utf-8-sig")
+    try:
+        check_shape(text, "column map")  # depth and integer limits: no RecursionError, no 4300-digit ValueError
+    except yaml.MarkedYAMLError as exc:
+        raise ValueError(f"line {exc.problem_mark.line + 1}: {exc.problem}") from None
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             raise ValueError("YAML aliases (*name) are not allowed in a column map")

@@ -18,6 +18,7 @@ from mscreport.core.errors import InputError, Problem
 from mscreport.core.units import UNITS
 from mscreport.core.paths import resolve_data_path
 from mscreport.display.fmt import fmt_value
+from mscreport.inputs.published_kind import not_a_file_reason
 from mscreport.inputs.study import AUTO, CONDITIONS, check_inclusion_min
 from mscreport.inputs.field_data import is_database_url
 from mscreport.inputs.yamlfile import load_mapping
@@ -77,7 +78,7 @@ def _published_file(v: str) -> str | None:
     """Empty, none, or an existing file (already made absolute by ``resolve_params``)."""
     if v in ("", "none") or Path(v).is_file():
         return None
-    return "file not found (give a YAML file of published figures, none, or leave it empty)"
+    return f"{not_a_file_reason(v)} (give a YAML file of published figures, none, or leave it empty)"
 
 
 def _paramcd(v: str) -> str | None:

@@ -148,8 +148,13 @@ def read_file_bytes(path: str | Path) -> bytes:
                               "file saved on disk")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        with os.fdopen(fd, "rb", closefd=False) as fh:  # read(1 GiB) would allocate 1 GiB first: the size it has
+            first = fh.read(min(os.fstat(fd).st_size, MAX_FILE_BYTES) + 1)
+            pieces, size = [first], len(first)
+            while size <= MAX_FILE_BYTES and (piece := fh.read(min(8 << 20, MAX_FILE_BYTES + 1 - size))):
+                pieces.append(piece)
+                size += len(piece)
+            data = b"".join(pieces)
     except OSError as exc:
         raise _fail(name, f"cannot read the file ({exc.strerror or exc}): check the path and its permissions") from None
     finally:

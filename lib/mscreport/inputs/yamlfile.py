@@ -6,7 +6,11 @@ Hostile or mistaken files fail fast with one line naming the file and line:
   ``MAX_BYTES``;
 * aliases (``*name``) are refused: a parameter file never needs them, and nested aliases
   (a "billion laughs") would otherwise expand to gigabytes;
-* a key given twice is an error (YAML would silently keep the last one).
+* a key given twice is an error (YAML would silently keep the last one);
+* brackets nested deeper than ``MAX_DEPTH`` and integers of more than ``MAX_INT_DIGITS``
+  digits are refused before the document is built (``check_shape``: YAML's composer recurses
+  once per level, and Python refuses to convert integers of more than 4300 digits, so both
+  ended in a traceback).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import yaml
 from mscreport.core.errors import InputError, Problem
 
 MAX_BYTES = 64 * 1024
+MAX_DEPTH = 32  # nested mappings and lists; a parameter file needs 1
+MAX_INT_DIGITS = 100  # digits of a plain integer scalar; no parameter needs more than a few
+_INT_LIKE = "0123456789_+-"
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -67,12 +74,35 @@ def read_limited(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
     return data
 
 
+def check_shape(text: str, what: str = "file") -> None:
+    """Raise ``yaml.MarkedYAMLError`` (with its line) if ``text`` nests mappings or lists
+    deeper than ``MAX_DEPTH`` or holds a plain integer of more than ``MAX_INT_DIGITS`` digits.
+
+    Reads the event stream only (the parser keeps its own stack and never recurses), so it is
+    safe on any input up to the size limit; call it before ``yaml.load``."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(None, None, f"nested more than {MAX_DEPTH} levels deep: a {what} "
+                                                       "holds NAME: VALUE lines", event.start_mark)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        elif (isinstance(event, yaml.ScalarEvent) and event.style is None
+              and len(event.value) > MAX_INT_DIGITS and event.value.strip(_INT_LIKE) == ""):
+            raise yaml.MarkedYAMLError(None, None, f"a number of {len(event.value)} digits (at most {MAX_INT_DIGITS})",
+                                       event.start_mark)
+
+
 def load_mapping(path: str | Path) -> dict:
     """A YAML mapping read with the limits above ({} for an empty file)."""
     where = str(path)
     data = read_limited(path)
     try:
-        loaded = yaml.load(data.decode("utf-8"), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+        text = data.decode("utf-8")
+        check_shape(text, "parameter file")
+        loaded = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except UnicodeDecodeError as exc:
         raise _fail(where, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except yaml.MarkedYAMLError as exc:

@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,11 @@ from mscreport.core.paths import (DATA_DIR, DEFAULT_COHORT, IN_CHECKOUT, NOTEBOO
                     TEACHING_DIRNAME)
 from mscreport.analysis.published import check_published_path, published_fingerprint
 from mscreport.core.hashing import file_sha256
-from mscreport.pipeline.engine import clean_stale_runtime_dirs, fresh_kernels_requested, init_worker, make_runtime_dir, run_chapter
+from mscreport.core.stopped import (BuildStopped, ensure_open_files, failure_stop, is_out_of_files, is_out_of_memory,
+                                    out_of_files, out_of_memory, worker_died)
+from mscreport.pipeline.engine import (clean_stale_runtime_dirs, fresh_kernels_requested, init_worker, make_runtime_dir,
+                                       remove_runtime_dir, run_chapter)
+from mscreport.pipeline.kept_aside import changed_files, describe_changed
 from mscreport.pipeline.render import chapter_nav, write_index
 from mscreport.report.results import assemble_results, dumps
 
@@ -66,6 +71,7 @@ class BuildPlan:
     columns: object = None  # a column_map.ColumnMap of the user's headers, or None
     manifest: dict = field(default_factory=dict)  # of the current output folder
     foreign: list[str] = field(default_factory=list)  # files there the build did not write (kept)
+    changed: list[str] = field(default_factory=list)  # files it wrote that were changed since (kept aside)
     fresh_kernels: bool = False  # a fresh kernel per chapter instead of one reused kernel per worker
     source: str | None = None  # a database URL as given (data_path cannot hold one); None for files and folders
 
@@ -167,13 +173,30 @@ def build(data=None, params_file=None, overrides=(), output=None, jobs=None, for
     chapter (the fallback) instead of one kernel per worker reused for its chapters.
     ``request``: the parameters already read (``params.read_request``, as the command line
     does), instead of ``params_file`` and ``overrides``."""
+    where = str(output) if output else str(REPORTS_DIR)
+    try:
+        ensure_open_files(where)  # before anything: a limit too low to run is said at once (exit 6)
+        return _build(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels, request)
+    except BuildStopped as exc:
+        raise exc.report_kept() from None
+    except Exception as exc:  # noqa: BLE001 - only the machine's limits are turned into a stop; the rest re-raised
+        if is_out_of_memory(exc):
+            raise out_of_memory(where).report_kept() from None
+        if is_out_of_files(exc):
+            raise out_of_files(where, exc).report_kept() from None
+        raise
+
+
+def _build(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels, request) -> int:
+    """``build`` once the process limits are checked."""
     from mscreport.inputs.snapshot import check_cohort_path  # lazy: it imports the cohort (pandas)
 
     plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels, request)
     if not is_source_not_file(plan.data_source):  # a folder or a database (OMOP) is read where it is
         check_cohort_path(plan.data_path, plan.shown)
-    if plan.out.is_symlink():
-        plan.out = plan.out.resolve()  # the swap replaces the folder the link points to, not the link
+    if plan.out.is_symlink() or plan.out.name in ("", ".", "..") or ".." in plan.out.parts:
+        # the swap replaces the folder a link points to, not the link; `.` and `sub/..` have a real name
+        plan.out = plan.out.resolve()
     plan.out.parent.mkdir(parents=True, exist_ok=True)
     outdir.check_writable(plan.out)  # before any chapter runs
     lock = outdir.OutputLock(plan.out)
@@ -207,6 +230,9 @@ def _locked_build(plan: BuildPlan) -> int:
     if set(plan.foreign) - outdir.KEPT_NEIGHBOURS and not plan.force:
         blocking = [f for f in plan.foreign if f not in outdir.KEPT_NEIGHBOURS]
         raise InputError([Problem(str(plan.out), None, None, outdir.describe_foreign(plan.out, blocking))])
+    plan.changed = changed_files(plan.out, plan.manifest)  # pages the user edited since: theirs now
+    if plan.changed and not plan.force:
+        raise InputError([Problem(str(plan.out / plan.changed[0]), None, None, describe_changed(plan.changed))])
     clash = sorted(set(plan.foreign) & set(report_paths(plan.chapters)))
     if clash:  # even --force never overwrites a file the build did not write
         raise InputError([Problem(str(plan.out / clash[0]), None, None, outdir.CLASH_MESSAGE)])
@@ -294,7 +320,12 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
     large = is_source_not_file(plan.data_source) or plan.data_path.stat().st_size >= VALIDATE_APART_BYTES
     if large:  # a folder or a database may hold millions of rows: validated apart too
         with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as ex:
-            summary = ex.submit(_validate_summary, plan, work).result()
+            future = ex.submit(_validate_summary, plan, work)
+            procs = list((getattr(ex, "_processes", None) or {}).values())
+            try:
+                summary = future.result()
+            except BrokenProcessPool:
+                raise worker_died(str(plan.out), _exit_codes(procs)) from None
     else:
         summary = _validate_summary(plan, work)
     if "problems" in summary:
@@ -302,26 +333,43 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
     return summary
 
 
+def _exit_codes(procs: list, wait_s: float = 5.0) -> list[int | None]:
+    """The exit codes of the pool's processes once they have ended (negative: the signal that
+    killed one). The pool's own thread may reap a process at the same moment, so a code that
+    reads None is read again for a while."""
+    deadline = time.monotonic() + wait_s
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    while any(proc.exitcode is None for proc in procs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [proc.exitcode for proc in procs]
+
+
 def _build_staged(plan: BuildPlan, staging: outdir.Staging) -> int:
     runtime = make_runtime_dir()
     n_workers = max(1, min(plan.jobs or os.cpu_count() or 1, len(plan.chapters)))
     kernel_cwd = None if plan.fresh_kernels else str(NOTEBOOKS_DIR)  # kernels run in the chapters folder
-    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_spawn(), initializer=init_worker,
-                               initargs=(str(runtime), str((staging.work / "snapshot").absolute()), kernel_cwd))
-    for _ in range(n_workers):  # workers start their kernels and import while the cohort is validated
-        pool.submit(os.getpid)
-    interrupted = False
+    pool, procs, interrupted = None, [], False
     try:
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=_spawn(), initializer=init_worker,
+                                   initargs=(str(runtime), str((staging.work / "snapshot").absolute()), kernel_cwd))
+        for _ in range(n_workers):  # workers start their kernels and import while the cohort is validated
+            pool.submit(os.getpid)
+        procs = list((getattr(pool, "_processes", None) or {}).values())
         return _run(plan, staging, pool)
+    except BrokenProcessPool:  # a worker died, at start-up or in a chapter: the build cannot finish
+        interrupted = True
+        raise worker_died(str(plan.out), _exit_codes(procs)) from None
     except BaseException:
         interrupted = True
         raise
     finally:
-        if interrupted:  # stop the running chapters now: the workers kill their kernels
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
-        shutil.rmtree(runtime, ignore_errors=True)
+        if pool is not None:
+            if interrupted:  # stop the running chapters now: the workers kill their kernels
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.terminate()
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
+        remove_runtime_dir(runtime)
 
 
 def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
@@ -353,6 +401,9 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     for res in _results(pool, to_run):
         done += 1
         if "error" in res:
+            stop = failure_stop(f"{res['error']}\n{res.get('traceback', '')}", str(plan.out))
+            if stop is not None:  # its kernel out of memory or descriptors: the machine's limit, not the chapter's code
+                raise stop
             failures.append(res)
             print(f"[{done}/{total}] {res['name']:<14} FAILED after {res['elapsed']:.1f} s", file=sys.stderr)
             continue
@@ -369,7 +420,9 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     manifest = {"version": outdir.MANIFEST_VERSION, "data_path": plan.shown, "files": outdir.sha_listing(report),
                 "chapters": {c.name: {"key": keys[c.name], "records": records[c.name]} for c in plan.chapters}}
     outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above
-    outdir.install(staging, plan.out, plan.foreign)
+    kept = outdir.install(staging, plan.out, plan.foreign, plan.changed)
+    for was, now in kept:  # the user's edits, never deleted: say where they are
+        print(f"{was}: changed since mscreport wrote it; kept as {plan.out / now.relative_to(report)}", file=sys.stderr)
     ran = len(plan.chapters) - len(cached)
     kernels = "a fresh kernel per chapter" if plan.fresh_kernels else "one reused kernel per worker"
     print(f"wrote {plan.out}/index.html, {total} chapters x 2 renderings, results.json "
@@ -378,17 +431,12 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
 
 
 def _results(pool, tasks: list[dict]):
-    """The chapters' results in order; a worker that died (killed, out of memory) fails the
-    chapters it had not finished instead of raising."""
-    from concurrent.futures.process import BrokenProcessPool
-
+    """The chapters' results in order. A worker that died (killed, out of memory) raises
+    BrokenProcessPool: the build stops (``stopped.worker_died``, exit 4)."""
 
     futures = [pool.submit(run_chapter, t) for t in tasks]
-    for task, fut in zip(tasks, futures):
-        try:
-            yield fut.result()
-        except BrokenProcessPool:
-            yield {"name": task["name"], "error": "its worker process died (killed, or out of memory?)", "elapsed": 0.0}
+    for fut in futures:
+        yield fut.result()
 
 
 def _report_failures(plan: BuildPlan, failures: list[dict]) -> int:

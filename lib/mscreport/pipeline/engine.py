@@ -28,13 +28,14 @@ import signal
 import threading
 import time
 from pathlib import Path
+
+from mscreport.pipeline.kernel_dirs import OWNER_FILE, PREFIX as RUNTIME_PREFIX  # noqa: F401 - the kernel folders' names
+from mscreport.pipeline.kernel_dirs import clean_left_behind, make_kernel_dir, remove_kernel_dir
 from mscreport.pipeline.outdir import write_text
 from mscreport.pipeline.render import _exporter, extract_records, render_pages
 from mscreport.pipeline.study_cells import select_study_cells
 
 WATCH_INTERVAL_S = 0.5
-RUNTIME_PREFIX = "mscreport-kernels-"
-OWNER_FILE = "owner.pid"
 FRESH_KERNELS_ENV = "MSCREPORT_FRESH_KERNELS"
 KERNEL_START_TIMEOUT_S = 60
 ENGINE_NAME = "mscreport-reused-kernel"
@@ -253,31 +254,19 @@ def skip_slow_optional_imports() -> None:
 
 def make_runtime_dir() -> Path:
     """A private (0700) folder for kernel connection files and sockets; short, for the
-    108-byte Unix socket path limit. Marked with the build's pid for stale cleaning."""
-    import tempfile
+    108-byte Unix socket path limit. Marked with the build's pid before it gets its name
+    (``kernel_dirs``), for stale cleaning."""
+    return make_kernel_dir()
 
-    d = Path(tempfile.mkdtemp(prefix=RUNTIME_PREFIX))
-    (d / OWNER_FILE).write_text(str(os.getpid()))
-    return d
+
+def remove_runtime_dir(folder: Path) -> None:
+    """Remove a kernel folder so that nothing unmarked can stay (``kernel_dirs``)."""
+    remove_kernel_dir(folder)
 
 
 def clean_stale_runtime_dirs() -> list[Path]:
     """Remove kernel folders whose build process is gone (a killed build's leftovers)."""
-    import shutil
-    import tempfile
-
-    import psutil
-
-    removed = []
-    for d in Path(tempfile.gettempdir()).glob(RUNTIME_PREFIX + "*"):
-        try:
-            pid = int((d / OWNER_FILE).read_text().strip())
-        except (OSError, ValueError):
-            continue  # not ours
-        if pid != os.getpid() and not psutil.pid_exists(pid):
-            shutil.rmtree(d, ignore_errors=True)
-            removed.append(d)
-    return removed
+    return clean_left_behind()
 
 
 def _failure(task: dict, exc, out_path: Path, t0: float) -> dict:

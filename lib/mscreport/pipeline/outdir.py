@@ -4,6 +4,8 @@
   SHA-256. A file or folder in DIR that the manifest does not list is *foreign*: the build
   refuses to write into DIR (exit 2) unless ``--force``, and even then it never deletes or
   overwrites a foreign file (foreign files are carried over into the new report unchanged).
+  A file the manifest lists but whose hash changed since is the user's too (``kept_aside``):
+  refused without ``--force``, kept aside as ``NAME.edited.html`` with it.
 * **Locked.** ``.DIR.lock`` beside DIR is held (``flock``) for the whole build: a second build
   into the same folder waits for the first. The lock is released by the kernel when the
   process ends, however it ends.
@@ -13,6 +15,8 @@
   the old report or the new one, never a mix; a build that fails or is killed leaves DIR as
   it was. Staging folders left by a killed build carry a marker and are removed by the next
   build into the same DIR (which holds the lock, so they cannot belong to a running build).
+* **Inside, when DIR cannot be swapped whole** (a mount point, the root, the current folder):
+  lock and staging live inside DIR and the report is installed entry by entry (``inplace``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from pathlib import Path
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.paths import CACHE_DIRNAME, TEACHING_DIRNAME
 from mscreport.core.hashing import file_sha256
+from mscreport.pipeline.inplace import (INSIDE_LOCK, INSIDE_STAGING_PREFIX, install_entries, install_inside, is_own_entry,
+                                        lock_inside)
+from mscreport.pipeline.kept_aside import keep_changed
 
 MANIFEST = "manifest.json"
 MANIFEST_REL = f"{CACHE_DIRNAME}/{MANIFEST}"
@@ -85,6 +92,9 @@ def foreign_entries(out: Path, manifest: dict) -> list[str]:
     foreign = []
     for root, dirs, files in os.walk(out):
         rel_root = Path(root).relative_to(out)
+        if root == str(out):  # the lock file and staging folder of a build inside DIR are the build's
+            dirs[:] = [d for d in dirs if not is_own_entry(d, out / d, STAGING_MARKER)]
+            files[:] = [f for f in files if not is_own_entry(f, out / f, STAGING_MARKER)]
         for name in sorted(dirs):
             rel = (rel_root / name).as_posix()
             full = Path(root) / name
@@ -144,7 +154,8 @@ def check_writable(out: Path) -> None:
     before any chapter runs. The parent must take the staging folder and ``out`` (and the
     folders the build creates in it) must be writable for the swap and the removal of the
     old report."""
-    for folder in [out.parent] + [d for d in (out, *(out / n for n in OWN_DIRS)) if d.is_dir()]:
+    beside = [] if install_inside(out) else [out.parent]  # a mount point is installed inside, its parent untouched
+    for folder in beside + [d for d in (out, *(out / n for n in OWN_DIRS)) if d.is_dir()]:
         try:
             _probe_writable(folder)
         except OSError as exc:
@@ -157,7 +168,8 @@ class OutputLock:
     """An exclusive ``flock`` on ``.DIR.lock`` beside DIR, held for the whole build."""
 
     def __init__(self, out: Path):
-        self.path = out.parent / f".{out.name}.lock"
+        self.out = out
+        self.path = out / INSIDE_LOCK if lock_inside(out) else out.parent / f".{out.name}.lock"
         self.fd: int | None = None
 
     def acquire(self, announce=print) -> None:
@@ -171,7 +183,7 @@ class OutputLock:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
-            announce(f"{self.path.parent / self.path.name[1:-5]}: another build (pid {holder}) is writing this folder; waiting for it")
+            announce(f"{self.out}: another build (pid {holder}) is writing this folder; waiting for it")
             fcntl.flock(self.fd, fcntl.LOCK_EX)
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, str(os.getpid()).encode(), 0)
@@ -187,7 +199,8 @@ def clean_stale_staging(out: Path) -> list[Path]:
     """Remove staging folders of earlier, killed builds into ``out`` (only those with our
     marker: the caller holds the lock, so none belongs to a running build)."""
     removed = []
-    for d in out.parent.glob(f".{out.name}.build-*"):
+    inside = list(out.glob(f"{INSIDE_STAGING_PREFIX}*")) if out.is_dir() and not out.is_symlink() else []
+    for d in [*out.parent.glob(f".{out.name}.build-*"), *inside]:
         if d.is_dir() and not d.is_symlink() and (d / STAGING_MARKER).is_file():
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
@@ -200,9 +213,14 @@ class Staging:
 
     out: Path
     root: Path = field(init=False)
+    inside: bool = field(init=False)  # staged inside DIR and installed entry by entry (``inplace``)
 
     def __post_init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.build-", dir=self.out.parent))
+        self.inside = install_inside(self.out)
+        if self.inside:
+            self.root = Path(tempfile.mkdtemp(prefix=INSIDE_STAGING_PREFIX, dir=self.out))
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.build-", dir=self.out.parent))
         (self.root / STAGING_MARKER).write_text(str(os.getpid()))
         self.report.mkdir()
         (self.report / TEACHING_DIRNAME).mkdir()
@@ -253,15 +271,29 @@ def carry_foreign(out: Path, report: Path, foreign: list[str]) -> list[tuple[Pat
     return moves
 
 
-def install(staging: Staging, out: Path, foreign: list[str]) -> None:
+def install(staging: Staging, out: Path, foreign: list[str], changed: list[str] = ()) -> list[tuple[Path, Path]]:
     """Replace DIR by the staged report in one step; the old report ends in the staging
-    folder (removed by the caller). Foreign files (``--force``) are carried over."""
+    folder (removed by the caller). Foreign files (``--force``) are carried over; files the
+    build wrote but the user changed since (``changed``) are kept aside under new names
+    (``kept_aside``): returns those moves ``(from, to)``, ``to`` in the staged report."""
     report = staging.report
     moves = carry_foreign(out, report, foreign) if foreign else []
+    kept = []
     try:
+        kept = keep_changed(out, report, list(changed))
+    except BaseException:
+        for src, dst in reversed(moves):
+            os.replace(dst, src)
+        raise
+    moves += kept
+    try:
+        if staging.inside:  # a mount point, the root or the current folder: entry by entry, inside
+            (staging.root / "old").mkdir()
+            install_entries(report, out, staging.root / "old", {INSIDE_LOCK, staging.root.name}, _exchange)
+            return kept
         if not out.exists():
             os.rename(report, out)
-            return
+            return kept
         try:
             _exchange(report, out)
         except NotImplementedError:  # two renames: DIR is missing for a few microseconds
@@ -271,6 +303,7 @@ def install(staging: Staging, out: Path, foreign: list[str]) -> None:
         for src, dst in reversed(moves):
             os.replace(dst, src)
         raise
+    return kept
 
 
 def sha_listing(report: Path) -> dict[str, str]:
