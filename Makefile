@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help bytecode report test test-fast test-pythons bench browser-deps notebooks workbooks clean
+.PHONY: help bytecode report test test-fast test-pythons bench bench-omop browser-deps notebooks workbooks clean
 
 help: ## Show this help
 	@echo "mscreport - make targets:"
@@ -39,6 +39,9 @@ test-pythons: ## Fast tests on Python 3.12 and 3.13 too, each in .venv-3.X with 
 
 bench: $(STAMP) bytecode ## Print build-time, memory and size figures (medians of several runs)
 	$(BIN)/python scripts/bench.py
+
+bench-omop: $(STAMP) bytecode ## Time an OMOP CDM of 1e7 HbA1c rows (1e6 persons x 10): extraction and load (issue 25)
+	$(BIN)/python scripts/bench_omop.py
 
 notebooks: $(STAMP) ## Regenerate the .ipynb twins paired with the py:percent sources (for contributors; a class uses make workbooks)
 	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py

@@ -59,6 +59,13 @@ inclusion_min: str = "auto"  # NGSP %: lower baselines are excluded; none: nobod
 mcid: float = 0.5  # % points: smallest between-arm difference that matters clinically
 visits: str = "auto"  # months: nominal visits of a controlled long file's MMRM, e.g. 6,12,24; auto: the distinct post-baseline times (at most 12)
 visit_window: str = "auto"  # months: a measurement this close to a visit counts for it; auto: half the smallest gap
+paramcd: str = "auto"  # ADaM: PARAMCD of the HbA1c rows; auto = HBA1C, HBA1CHGB, A1C or HGBA1C
+arm_variable: str = "TRT01P"  # ADaM: the arm variable (TRT01P, TRT01A, TRTP, TRTA, ARM)
+adsl_path: str = ""  # ADaM: ADSL file giving the arm variable, SEX, AGE, TRTSDT; empty: none
+omop_schema: str = ""  # OMOP database schema; empty: main (DuckDB), public (PostgreSQL)
+omop_concepts: str = "3004410,3005673"  # OMOP: HbA1c measurement_concept_id values
+omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each an arm)
+omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
 from mscreport.analysis import arms, basis, table_one as describe

@@ -27,6 +27,7 @@ from mscreport.core.errors import InputError, Problem, safe_field
 from mscreport.core.paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
 from mscreport.core.stopped import BuildStopped, is_out_of_files, is_out_of_memory, out_of_files, out_of_memory
 from mscreport.inputs.column_map import resolve_column_map
+from mscreport.inputs.field_data import shown_source
 from mscreport.inputs.params import describe_parameters, params_yaml, read_request
 from mscreport.pipeline.build import build
 from mscreport.pipeline.workbooks import KERNEL_NAME, write_workbooks
@@ -87,6 +88,17 @@ The columns and their allowed values: data/README.md (the data card); every para
 FILE:ROW:COLUMN: message per problem); 3 a chapter failed (build); 130 interrupted."""
 
 
+def _add_adsl(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--adsl", metavar="FILE", help="ADaM: an ADSL giving TRT01P (or arm_variable), SEX, AGE and TRTSDT "
+                                                  "by USUBJID (the same as -p adsl_path=FILE)")
+
+
+def _with_adsl(args) -> list[str]:
+    """The -p overrides, with --adsl FILE as adsl_path=FILE."""
+    adsl = getattr(args, "adsl", None)
+    return [*args.overrides, f"adsl_path={adsl}"] if adsl else list(args.overrides)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mscreport", parents=[_verbosity_options(NORMAL)],
@@ -99,9 +111,14 @@ def make_parser() -> argparse.ArgumentParser:
     common = _verbosity_options(argparse.SUPPRESS)  # after the command; keeps the value given before it
     b = sub.add_parser("build", parents=[common], help="run every chapter and write HTML reports and results.json",
                        epilog=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument("--data", metavar="FILE", help="cohort file (CSV, XLSX, Parquet); default: the bundled reconstructed cohort")
+    b.add_argument("--data", metavar="FILE",
+                   help="cohort file (CSV, XLSX, Parquet; one row per patient or per measurement), a CDISC ADaM "
+                        "ADLB (.xpt, .sas7bdat, .csv, .parquet), an OMOP CDM folder (measurement.csv, cohort.csv), "
+                        "an OMOP DuckDB file or a postgresql://USER@HOST/DB URL (password from PGPASSWORD or "
+                        "~/.pgpass); default: the bundled reconstructed cohort")
     _add_params(b)
     _add_columns(b)
+    _add_adsl(b)
     b.add_argument("--output", metavar="DIR",
                    help="output folder (default: reports/ of the repository in a checkout, else ./reports)")
     b.add_argument("--jobs", type=int, default=None, metavar="N", help="chapters run in parallel (default: number of cores)")
@@ -111,9 +128,10 @@ def make_parser() -> argparse.ArgumentParser:
                         "chapters; also MSCREPORT_FRESH_KERNELS=1")
     v = sub.add_parser("validate", parents=[common], help="check a cohort file against the data dictionary",
                        epilog=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    v.add_argument("file", metavar="FILE")
+    v.add_argument("file", metavar="FILE", help="a cohort file, an ADaM ADLB, an OMOP folder, DuckDB file or database URL")
     _add_params(v)
     _add_columns(v)
+    _add_adsl(v)
     s = sub.add_parser("synth", parents=[common], help="write the reconstructed (synthetic) cohort")
     s.add_argument("--seed", type=int, default=2025)
     s.add_argument("--output", metavar="FILE", default=None, help="default: standard output")
@@ -140,15 +158,16 @@ def _reading(args, request):
 
 
 def cmd_validate(args) -> int:
-    request = read_request(args.params, args.overrides)  # the parameter file read once
+    request = read_request(args.params, _with_adsl(args))  # the parameter file read once
     params = request.params
     _say_params(args, params)
     columns = _reading(args, request)
     from mscreport.inputs.cohort import load_cohort  # lazy: pandas and the validators load only for validate
     cohort = load_cohort(args.file, params, columns)
+    args.file = shown_source(args.file)  # a database URL is printed without its password
     for e in cohort.excluded:
         where = "" if cohort.header_row is None else f" (spreadsheet row {cohort.spreadsheet_row(e.row)})"
-        print(f"{args.file}:{e.row}:-: excluded: {e.reason}{where}")
+        print(f"{safe_field(args.file)}:{e.row}:-: excluded: {e.reason}{where}")
     for note in (*cohort.file_notes, *cohort.notes):
         print(note)
     if cohort.longitudinal is not None:  # a long file: say how its measurements were used
@@ -219,7 +238,7 @@ def cmd_build(args) -> int:
         problems.append(Problem(args.output, None, None, "--output must be a folder, and this is a file"))
     if problems:
         raise InputError(problems)
-    request = read_request(args.params, args.overrides)  # the parameter file read once
+    request = read_request(args.params, _with_adsl(args))  # the parameter file read once; --adsl as adsl_path
     columns = _reading(args, request)
     data = args.data or request.data_path  # --data wins over data_path
     if args.verbosity >= VERBOSE:

@@ -19,12 +19,13 @@ from mscreport.core import dictionary as dd
 from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.params import DEFAULTS
 from mscreport.inputs.longitudinal import read_long
-from mscreport.inputs.readers import RawTable, read_cohort_file
+from mscreport.inputs.readers import RawTable
 from mscreport.inputs.study import Study, resolve_study
 from mscreport.inputs.synthetic import is_reconstruction, is_synthetic
 from mscreport.inputs.validators import check_frame
 from mscreport.core.groups import check_reference_arm, choose_reference, list_arms
 from mscreport.inputs.column_map import resolve_column_map
+from mscreport.inputs.field_files import read_source
 from mscreport.inputs.shared import shared_result
 
 
@@ -60,6 +61,7 @@ class Cohort:
     synthetic: bool = False  # synthetic.is_synthetic: the bundled cohort's bytes or a `synthetic` column
     reconstruction: bool = False  # synthetic.is_reconstruction: a reconstruction of the paper's cohort
     reading: dict = field(default_factory=dict)  # date_format and value mapping when given (ColumnMap.reading)
+    data_format: str = ""  # field_data.LAYOUTS: adam, omop_files, omop_duckdb, omop_database ("": wide or long)
     study: Study | None = None  # study.resolve_study: condition, intervention, inclusion_min as resolved
 
     @property
@@ -128,7 +130,8 @@ class Cohort:
 
     def data_block(self) -> dict:
         """The ``data`` block of results.json."""
-        block = {"path": self.path, "sha256": self.sha256, "rows_read": self.rows_read,
+        block = {"path": self.path, "format": self.data_format or ("long" if self.longitudinal is not None else "wide"),
+                 "sha256": self.sha256, "rows_read": self.rows_read,
                  "rows_analysed": self.rows_analysed, "synthetic": self.synthetic,
                  "reconstruction": self.reconstruction,
                  "excluded": [{"row": e.row, "reason": e.reason} for e in self.excluded]}
@@ -169,35 +172,46 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
     params = {**DEFAULTS, **(params or {})}
     if isinstance(columns, dict):
         columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
-    raw = read_cohort_file(path, columns)
+    raw, field_data = read_source(path, params, columns)  # ADaM / OMOP: the long frame, HbA1c in NGSP % (field_files.py)
+    if field_data is not None:
+        params = {**params, "hba1c_unit": "percent"}
     frame, long = raw.frame, None
     reconstruction = is_reconstruction(raw.sha256, raw.frame)
     study = resolve_study(params, reconstruction, raw.frame.columns)
     rules = {**params, "inclusion_min": study.inclusion_min}  # the exclusion rule as resolved
     if dd.detect_layout(frame.columns) == "long":  # one row per measurement: derive the wide frame (longitudinal.py)
-        long = read_long(frame, str(path), rules)
+        try:
+            long = read_long(frame, raw.path, rules)
+        except InputError as exc:
+            if field_data is None:
+                raise
+            raise InputError(field_data.reworded(exc.problems)) from None
         frame = long.wide
+        if frame.empty:  # every patient excluded by the long rules: say why, by reason
+            why = pd.Series([reason for _, reason in long.excluded], dtype=object).value_counts()
+            raise InputError([Problem(raw.path, None, None, f"no patient left to analyse: all {long.n_patients} patients "
+                                      "are excluded (" + "; ".join(f"{k}: {r}" for r, k in why.items()) + ")")])
     try:
-        analysed, excluded, problems, notes = check_frame(frame, str(path), rules, raw.headers)
+        analysed, excluded, problems, notes = check_frame(frame, raw.path, rules, raw.headers)
         if long:
             excluded, notes = sorted(excluded + long.excluded), notes + long.notes
     except InputError:
         raise
     except Exception as exc:  # a cell type no check foresaw: still a readable message, never a traceback
-        raise InputError([Problem(str(path), None, None,
+        raise InputError([Problem(raw.path, None, None,
                                   f"cannot check this file ({type(exc).__name__}: {exc}); save it as CSV "
                                   "and try again, and please report this as an mscreport bug")]) from None
     if problems:
-        raise InputError([locate(p, raw) for p in problems])
+        raise InputError(field_data.reworded(problems) if field_data is not None else [locate(p, raw) for p in problems])
 
-    check_reference_arm(analysed, params, str(path))  # reference_arm must name one arm: exit 2 otherwise
+    check_reference_arm(analysed, params, raw.path)  # reference_arm must name one arm: exit 2 otherwise
     study = replace(study, controlled=choose_reference(list_arms(analysed), params.get("reference_arm", "auto")) is not None,
                     arms="arm" in raw.frame.columns)
     notes = [*raw.notes, *(locate(p, raw) if p.row is not None else p for p in notes)]
     cell_notes = tuple(p for p in notes if p.row is not None and p.column in dd.COLUMNS_BY_NAME
                        and dd.COLUMNS_BY_NAME[p.column].requirement == dd.OPTIONAL)
     present = tuple(c.name for c in dd.COLUMNS if c.name in analysed.columns or c.name in raw.frame.columns)
-    return Cohort(path=str(path), sha256=raw.sha256, rows_read=long.n_patients if long else len(raw.frame), frame=analysed,
+    cohort = Cohort(path=str(path), sha256=raw.sha256, rows_read=long.n_patients if long else len(raw.frame), frame=analysed,
                   excluded=tuple(Exclusion(r, reason, row_arm(frame, r)) for r, reason in excluded),
                   columns_present=present, params=params, notes=cell_notes,
                   file_notes=tuple(p for p in notes if p not in cell_notes), header_row=raw.header_row,
@@ -205,3 +219,4 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   reading=columns.reading() if columns is not None else {},
                   synthetic=is_synthetic(raw.sha256, raw.frame),
                   reconstruction=reconstruction, study=study, longitudinal=long)
+    return field_data.finish(cohort, Exclusion) if field_data is not None else cohort

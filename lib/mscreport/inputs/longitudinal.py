@@ -50,6 +50,8 @@ LONG_COLUMNS = ("patient_id", "hba1c") + dd.LONG_TIME_COLUMNS + ("infusion_date"
 PATIENT_COLUMNS = tuple(c.name for c in dd.COLUMNS  # repeated on each row, constant within a patient
                         if c.requirement in (dd.STUDY, dd.OPTIONAL, dd.DESIGN) and c.name != "followup_months")
 
+BASELINE_FLAG = "baseline_flag"  # optional column of a long frame: True on the patient's baseline row (ADaM ABLFL)
+REASON_NO_FLAGGED_BASELINE = 'no baseline record (ADLB: no HbA1c row with ABLFL = "Y")'
 USE_BASELINE = "baseline"
 USE_FOLLOWUP = "follow-up"
 USE_OTHER = "other measurement after time 0 (mixed model only)"
@@ -336,6 +338,8 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
     ngsp = to_ngsp(pd.Series(v), unit).to_numpy()
     measurements = pd.DataFrame({"row": rows, "patient_id": id_arr, "months": months, "hba1c": ngsp,
                                  "hba1c_raw": v})
+    if BASELINE_FLAG in frame.columns:  # ADaM ABLFL = "Y" (field_files): the flagged row is the baseline
+        measurements[BASELINE_FLAG] = frame[BASELINE_FLAG].to_numpy(dtype=bool)
     patients = derive_patients(measurements, params)
     at = pd.Index(order).get_indexer(patients["patient_id"])
     for column, values in per_patient.items():
@@ -343,8 +347,8 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
     position = np.empty(len(at), dtype="int64")
     position[at] = np.arange(len(at))
     measurements["patient"] = position[patient]  # each measurement's row in ``patients``
-    notes = unknown_column_notes(frame.drop(columns=[c for c in LONG_COLUMNS if c in frame.columns]), name)
-    return LongCohort(path=name, rows_read=n, measurements=measurements.drop(columns="hba1c_raw"),
+    notes = unknown_column_notes(frame.drop(columns=[c for c in LONG_COLUMNS + (BASELINE_FLAG,) if c in frame.columns]), name)
+    return LongCohort(path=name, rows_read=n, measurements=measurements.drop(columns=["hba1c_raw", BASELINE_FLAG], errors="ignore"),
                       patients=patients.drop(columns=["baseline_raw", "followup_raw"]),
                       wide=wide_frame(patients, list(per_patient)), params=dict(params), notes=notes)
 
@@ -360,8 +364,13 @@ def derive_patients(measurements: pd.DataFrame, params: dict) -> pd.DataFrame:
     out = pd.DataFrame({"patient_id": first_row.index, "first_row": first_row.to_numpy()})
     valid = m[m["hba1c"].notna()].sort_values(["patient_id", "months"], kind="stable")
     window = params["baseline_window_months"]
-    base = valid[(valid["months"] >= -window) & (valid["months"] <= 0)].groupby("patient_id", sort=False).last()
-    after = valid[valid["months"] > 0]
+    flagged = BASELINE_FLAG in m.columns  # ADaM: the ABLFL = "Y" row, not the window rule
+    if flagged:
+        base = valid[valid[BASELINE_FLAG]].groupby("patient_id", sort=False).last()
+        after = valid[(valid["months"] > 0) & ~valid[BASELINE_FLAG]]
+    else:
+        base = valid[(valid["months"] >= -window) & (valid["months"] <= 0)].groupby("patient_id", sort=False).last()
+        after = valid[valid["months"] > 0]
     target = followup_target(params)
     if target is None:
         fu = after.groupby("patient_id", sort=False).last()
@@ -381,7 +390,7 @@ def derive_patients(measurements: pd.DataFrame, params: dict) -> pd.DataFrame:
     below = below_inclusion(out["baseline"], params.get("inclusion_min"))
     reason[no_fu & below] = REASON_BELOW_MIN.format(params.get("inclusion_min") or 0)
     reason[no_fu & ~below] = reason_no_followup(params)
-    reason[out["baseline"].isna().to_numpy()] = reason_no_baseline(window)
+    reason[out["baseline"].isna().to_numpy()] = REASON_NO_FLAGGED_BASELINE if flagged else reason_no_baseline(window)
     out["reason"] = reason
     return out
 

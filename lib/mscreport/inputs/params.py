@@ -21,6 +21,7 @@ from mscreport.core.paths import resolve_data_path
 from mscreport.display.fmt import fmt_value
 from mscreport.inputs.published_kind import not_a_file_reason
 from mscreport.inputs.study import AUTO, CONDITIONS, check_inclusion_min
+from mscreport.inputs.field_data import is_database_url
 from mscreport.inputs.yamlfile import load_mapping
 
 
@@ -79,6 +80,24 @@ def _published_file(v: str) -> str | None:
     if v in ("", "none") or Path(v).is_file():
         return None
     return f"{not_a_file_reason(v)} (give a YAML file of published figures, none, or leave it empty)"
+
+
+def _paramcd(v: str) -> str | None:
+    """auto, or a PARAMCD (letters, digits and _, at most 8 characters in SAS transport v5)."""
+    return None if v == "auto" or re.match(r"^[A-Za-z0-9_]{1,32}$", v) else "must be auto or a PARAMCD such as HBA1C"
+
+
+def _adsl_file(v: str) -> str | None:
+    return None if v in ("", "none") or Path(v).is_file() else "file not found (give the ADSL file, or leave it empty)"
+
+
+def _identifier(v: str) -> str | None:
+    return None if v == "" or re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", v) else "letters, digits and _ only (a schema name)"
+
+
+def _whole_numbers(v: str) -> str | None:
+    parts = [p.strip() for p in v.split(",")]
+    return None if parts and all(re.match(r"^[0-9]+$", p) for p in parts) else "whole numbers separated by commas (e.g. 1,2)"
 
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -165,6 +184,29 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "visits",
               lambda v: None if v.strip().lower() == AUTO else _between(0.0, 1200.0, lo_open=True)(_number(v)),
               numbers_as_text=True),
+    # the field's own files (adam.py, omop.py); ignored for the project's own wide and long files
+    ParamSpec("paramcd", str, "auto", "-",
+              "ADaM: the PARAMCD of the HbA1c rows; auto = the one of HBA1C, HBA1CHGB, A1C, HGBA1C in the file",
+              _paramcd),
+    ParamSpec("arm_variable", str, "TRT01P", "-",
+              "ADaM: the arm variable: TRT01P (planned, intention to treat), TRT01A, TRTP, TRTA or ARM",
+              _one_of(("TRT01P", "TRT01A", "TRTP", "TRTA", "ARM"))),
+    ParamSpec("adsl_path", str, "", "-",
+              "ADaM: an ADSL file (--adsl) giving the arm variable, SEX, AGE and TRTSDT by USUBJID; empty: none",
+              _adsl_file, is_file=True),
+    ParamSpec("omop_schema", str, "", "-",
+              "OMOP database: the schema of measurement and cohort; empty: main (DuckDB), public (PostgreSQL)",
+              _identifier),
+    ParamSpec("omop_concepts", str, "3004410,3005673", "-",
+              "OMOP: measurement_concept_id values of HbA1c (default LOINC 4548-4 and 17856-6)",
+              _whole_numbers, numbers_as_text=True),
+    ParamSpec("omop_cohort_ids", str, "all", "-",
+              "OMOP: cohort_definition_id values selected (e.g. 1,2; each an arm); all = every cohort",
+              lambda v: None if v == "all" else _whole_numbers(v), numbers_as_text=True),
+    ParamSpec("omop_unit", str, "none", "-",
+              "OMOP: unit of HbA1c rows whose unit_concept_id is 0 or empty: percent or mmol_mol; none: such rows "
+              "are excluded",
+              _one_of(("none", "percent", "mmol_mol"))),
 )
 
 def parse_visits(value) -> list[float] | None:
@@ -282,6 +324,8 @@ def _data_path(raw: dict[str, tuple[Any, str]]) -> str | None:
     value, where = raw[DATA_PATH_KEY]
     if not isinstance(value, str) or not value.strip():
         raise InputError([Problem(where, None, DATA_PATH_KEY, f"{DATA_PATH_KEY}={value!r}: expected a file name")])
+    if is_database_url(value.strip()):  # a database URL (OMOP): not a path
+        return value.strip()
     path = Path(value.strip()).expanduser()
     if where != "-p" and not path.is_absolute():
         path = Path(where).parent / path

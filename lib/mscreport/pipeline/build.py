@@ -37,6 +37,7 @@ from mscreport.core.version import __version__
 from mscreport.pipeline import outdir
 from mscreport.pipeline.chapters import ChapterInfo, list_chapters
 from mscreport.core.errors import InputError, Problem
+from mscreport.inputs.field_data import is_database_url, is_source_not_file, shown_source
 from mscreport.inputs.params import resolve_params
 from mscreport.core.paths import (DATA_DIR, DEFAULT_COHORT, IN_CHECKOUT, NOTEBOOKS_DIR, PACKAGE_DIR, REPO_ROOT, REPORTS_DIR,
                     TEACHING_DIRNAME)
@@ -72,6 +73,12 @@ class BuildPlan:
     foreign: list[str] = field(default_factory=list)  # files there the build did not write (kept)
     changed: list[str] = field(default_factory=list)  # files it wrote that were changed since (kept aside)
     fresh_kernels: bool = False  # a fresh kernel per chapter instead of one reused kernel per worker
+    source: str | None = None  # a database URL as given (data_path cannot hold one); None for files and folders
+
+    @property
+    def data_source(self) -> str:
+        """What the cohort is read from: the URL as given, else the path."""
+        return self.source or str(self.data_path)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t_start
@@ -126,7 +133,9 @@ def make_plan(data=None, params_file=None, overrides=(), output=None, jobs=None,
     check_published_path(params)  # a bad published-figures file is bad input (exit 2), before any chapter
     data_path = Path(data) if data else DEFAULT_COHORT
     shown = data if data else _display_path(DEFAULT_COHORT)
-    return BuildPlan(data_path=data_path, shown=str(shown), params=params,
+    source = str(data) if data and is_database_url(data) else None  # a URL: Path() would fold its '//'
+    shown = shown_source(shown)  # never a password
+    return BuildPlan(data_path=data_path, shown=str(shown), params=params, source=source,
                      out=Path(output) if output else REPORTS_DIR, chapters=list_chapters(), jobs=jobs,
                      force=force, argv=tuple(argv), t_start=t0, columns=columns,
                      fresh_kernels=bool(fresh_kernels) or fresh_kernels_requested())
@@ -186,7 +195,8 @@ def _build(data, params_file, overrides, output, jobs, force, argv, columns, fre
     from mscreport.inputs.snapshot import check_cohort_path  # lazy: it imports the cohort (pandas)
 
     plan = make_plan(data, params_file, overrides, output, jobs, force, argv, columns, fresh_kernels, request)
-    check_cohort_path(plan.data_path, plan.shown)
+    if not is_source_not_file(plan.data_source):  # a folder or a database (OMOP) is read where it is
+        check_cohort_path(plan.data_path, plan.shown)
     if plan.out.is_symlink() or plan.out.name in ("", ".", "..") or ".." in plan.out.parts:
         # the swap replaces the folder a link points to, not the link; `.` and `sub/..` have a real name
         plan.out = plan.out.resolve()
@@ -264,16 +274,25 @@ def load_snapshot_cohort(plan: BuildPlan, work: Path):
     from mscreport.inputs.snapshot import copy_and_hash, save_snapshot  # lazy: it imports the cohort (pandas)
 
     (work / "input").mkdir()
-    copy, sha = copy_and_hash(plan.data_path, plan.shown, work / "input")
+    if is_source_not_file(plan.data_source):  # an OMOP folder or database: read in place, hashed as extracted
+        copy, sha = plan.data_source, None
+    else:
+        copy, sha = copy_and_hash(plan.data_path, plan.shown, work / "input")
 
     def renamed(p: Problem) -> Problem:
-        return dc.replace(p, file=plan.shown) if p.file == str(copy) else p
+        if p.file == str(copy):
+            return dc.replace(p, file=plan.shown)
+        if str(p.file).startswith(str(copy) + "/"):  # a table of a folder (omop.py names them FOLDER/table)
+            return dc.replace(p, file=plan.shown.rstrip("/") + str(p.file)[len(str(copy)):])
+        return p
 
     try:
         cohort = load_cohort(copy, plan.params, plan.columns)
     except InputError as exc:
         raise InputError([renamed(p) for p in exc.problems]) from None
-    cohort = dc.replace(cohort, path=plan.shown, sha256=sha, notes=tuple(renamed(p) for p in cohort.notes),
+    database = cohort.data_format.startswith("omop")  # a folder or a database: the extracted rows' canonical hash
+    cohort = dc.replace(cohort, path=plan.shown, sha256=cohort.sha256 if database or sha is None else sha,
+                        excluded=cohort.excluded, notes=tuple(renamed(p) for p in cohort.notes),
                         file_notes=tuple(renamed(p) for p in cohort.file_notes))
     save_snapshot(cohort, work / "snapshot")
     return cohort
@@ -301,7 +320,8 @@ def validate_once(plan: BuildPlan, work: Path) -> dict:
     ``VALIDATE_APART_BYTES`` or more is validated in a short-lived process, so that the
     gigabytes its validation takes are returned before the chapters run (a process keeps what
     it once allocated); a smaller one in this process (no process start to pay)."""
-    if plan.data_path.stat().st_size >= VALIDATE_APART_BYTES:
+    large = is_source_not_file(plan.data_source) or plan.data_path.stat().st_size >= VALIDATE_APART_BYTES
+    if large:  # a folder or a database may hold millions of rows: validated apart too
         with ProcessPoolExecutor(max_workers=1, mp_context=_spawn()) as ex:
             future = ex.submit(_validate_summary, plan, work)
             procs = list((getattr(ex, "_processes", None) or {}).values())
@@ -506,6 +526,7 @@ def rebuild_command(argv) -> str:
 def _without_folders(arg: str) -> str:
     """An argument with an absolute path cut to its file name: ``/a/b/c.csv`` and
     ``published_path=/a/b/f.yaml`` become ``c.csv`` and ``published_path=f.yaml``."""
+    arg = shown_source(arg)  # a database URL without its password
     name, sep, value = arg.partition("=")
     if sep and os.path.isabs(value):
         return f"{name}={Path(value).name}"
