@@ -61,7 +61,9 @@ def test_results_json_has_every_interface_key(built_report):
     assert {"path", "sha256", "rows_read", "rows_analysed", "excluded"} <= set(d)
     assert d["rows_read"] == d["rows_analysed"] + len(d["excluded"])
     assert len(d["sha256"]) == 64
-    assert r["params"] == DEFAULTS  # every parameter actually used
+    # every parameter actually used, the auto ones as resolved for the reconstruction of the paper (interface.md)
+    assert r["params"] == {**DEFAULTS, "condition": "type_2_diabetes", "intervention": "a single intravenous MSC infusion",
+                           "inclusion_min": 6.2}
     assert r["params"].items() >= {"hba1c_unit": "percent", "moderate_min": 6.2, "severe_above": 8.0, "dose_cutoff": 1e9,
                                    "alpha": 0.05, "target_hba1c": 7.0, "aggregate_above": 2000, "dropout": 0.1,
                                    "baseline_window_months": 3.0, "followup_at_months": "last", "followup_window_months": 3.0}.items()

@@ -61,6 +61,9 @@ class Lookup:
 
     def __init__(self, results: dict, max_decimals: int = 6):
         values = set(result_values({k: v for k, v in results.items() if k != "provenance"}))
+        for v in results["params"].values():  # a parameter given as a list of numbers in text (omop_concepts, visits)
+            if isinstance(v, str) and re.fullmatch(r"[0-9.]+(\s*,\s*[0-9.]+)*", v.strip()):
+                values |= {float(x) for x in v.split(",")}
         alpha = results["params"]["alpha"]
         self.integers = {v for v in values if v == int(v)}
         self.plain, self.percent, self.mmol, self.cells = set(), set(), set(), set()
