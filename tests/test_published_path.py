@@ -19,7 +19,7 @@ from mscreport.analysis.published import load_published, published_file, publish
 from mscreport.report.blocks import compute_results
 
 TEACHING = REPO_ROOT / "tests" / "fixtures" / "cohort_teaching.csv"
-# a user's published figures: the teaching cohort has 26 analysed patients, mean baseline 8.3 %
+# a user's published figures: the teaching cohort has 26 patients with a baseline >= 6.2 % (mean 8.3 %)
 USER_FIGURES = """\
 source: "A clinic audit (made up for this test)"
 figures:
@@ -84,7 +84,8 @@ def test_results_without_and_with_a_users_file(user_figures):
     assert published_for(own) is None
     r = compute_results(own)
     assert r["published_comparison"] is None and r["reconstruction"] is None
-    given = load_cohort(TEACHING, resolve_params(overrides=[f"published_path={user_figures}"]))
+    # the figures describe the cohort under the paper's inclusion rule (26 patients of 27 with a baseline >= 6.2 %)
+    given = load_cohort(TEACHING, resolve_params(overrides=[f"published_path={user_figures}", "inclusion_min=6.2"]))
     r = compute_results(given)
     assert [c["agrees"] for c in r["published_comparison"]] == [True, False, True]
     summary = r["reconstruction"]["summary"]
@@ -108,7 +109,8 @@ def test_a_users_cohort_without_figures_builds_chapter_6_without_a_comparison(bu
 @pytest.mark.slow
 def test_a_users_cohort_with_its_figures_file_is_compared(tmp_path, user_figures):
     out = tmp_path / "out"
-    assert main(["build", "--data", str(TEACHING), "--output", str(out), "-p", f"published_path={user_figures}"]) == 0
+    assert main(["build", "--data", str(TEACHING), "--output", str(out), "-p", f"published_path={user_figures}",
+                 "-p", "inclusion_min=6.2"]) == 0
     r = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert [c["quantity"] for c in r["published_comparison"]] == ["patients analysed", "mean baseline HbA1c (%)",
                                                                  "overall paired t-test p"]
