@@ -160,6 +160,40 @@ def simulations_block(params: dict) -> dict:
             "two_arms": simulate_two_arms(params["alpha"])}
 
 
+# ---------------------------------------------------------------- in words
+def say_rtm_simulation(block: dict) -> str:
+    """(a) in words: the design, Barnett's prediction and the simulated fall (numbers from the block)."""
+    from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_p
+
+    return (f"**Simulated, no treatment.** {fmt_int(block['n'])} invented patients, HbA1c mean "
+            f"{fmt_num(block['mean'])} %, SD {fmt_num(block['sd'])} %, test-retest correlation "
+            f"{fmt_num(block['rho'])} (seed {block['seed']}). The {fmt_int(block['n_selected'])} with a baseline above "
+            f"{fmt_num(block['cutoff'])} % had mean baseline {fmt_num(block['baseline_mean_selected'])} % and mean "
+            f"follow-up {fmt_num(block['followup_mean_selected'])} %: a change of {fmt_num(block['simulated_change'])} "
+            f"% points ({fmt_ci(block['ci_low'], block['ci_high'])}, paired t-test {fmt_p(block['p'])}). Barnett's "
+            f"formula predicted {fmt_num(block['barnett_expected_change'])} % points before any patient was drawn. "
+            f"Over all {fmt_int(block['n'])} patients the mean change is {fmt_num(block['population_change'])} % "
+            "points: nothing happened to anyone, the selection made the fall.")
+
+
+def say_two_arms(block: dict) -> str:
+    """(b) in words: both arms "significant", the two between-arm estimates and the truth."""
+    from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_p
+
+    t, c, w, a = block["treated"], block["control"], block["change_score"], block["ancova"]
+    narrower = a["ci_high"] - a["ci_low"] < w["ci_high"] - w["ci_low"]
+    return (f"**Simulated trial.** {fmt_int(block['n_per_arm'])} invented patients per arm, included with a baseline "
+            f"above {fmt_num(block['inclusion_above'])} %, a drift of {fmt_num(block['drift'])} % points in both arms "
+            f"and a true treatment effect of {fmt_num(block['effect'])} % points (seed {block['seed']}). Within the "
+            f"treated arm HbA1c changed by {fmt_num(t['mean_change'])} % points ({fmt_p(t['p'])}); within the "
+            f"control arm, which received nothing, by {fmt_num(c['mean_change'])} % points ({fmt_p(c['p'])}): both "
+            f"\"significant\". The treatment effect is the difference between the arms: by the change score "
+            f"{fmt_num(w['diff'])} % points {fmt_ci(w['ci_low'], w['ci_high'])} ({fmt_p(w['p'])}), by ANCOVA "
+            f"{fmt_num(a['estimate'])} % points {fmt_ci(a['ci_low'], a['ci_high'])} ({fmt_p(a['p'])}). "
+            f"The ANCOVA interval is the {'narrower' if narrower else 'wider'} one: it uses the baseline instead of "
+            "subtracting all of it.")
+
+
 # ---------------------------------------------------------------- figures (fit for a slide)
 def rtm_figure(block: dict):
     """(a): left, baseline against follow-up of the simulated patients with the cut-off and the

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mscreport.core.disclosure import suppressed, too_few
+from mscreport.core.disclosure import SUPPRESSED_SECONDARY, solve_arms, suppressed, too_few
 from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pvalue
 from mscreport.methods.ols import fit_ols
 from mscreport.methods.stats import welch_test
@@ -91,24 +91,37 @@ def compare_strata(cohort) -> dict | None:
 
 
 # ---------------------------------------------------------------- display
-def _rows(block: dict) -> list[tuple[str, dict]]:
-    """(label, block) for the table: all patients first, then each arm."""
-    rows = [("all patients" + (" (arms pooled)" if block.get("by_arm") else ""), block)]
+def hidden_comparisons(frame) -> frozenset[str]:
+    """Rows of the table a page must not show: 'pooled' when the disclosure rule hides the
+    moderate or the severe stratum of the whole cohort, an arm's name when it hides one of them
+    in that arm (a difference with a shown mean would reveal the hidden one)."""
+    pooled, cells = solve_arms(frame)["stratum"]
+    hidden = {"pooled"} if set(STRATA_COMPARED) & set(pooled) else set()
+    hidden |= {str(arm) for arm, stratum in cells if stratum in STRATA_COMPARED}
+    return frozenset(hidden)
+
+
+def _rows(block: dict) -> list[tuple[str, str, dict]]:
+    """(key, label, block) for the table: all patients first, then each arm."""
+    rows = [("pooled", "all patients" + (" (arms pooled)" if block.get("by_arm") else ""), block)]
     for arm, sub in (block.get("by_arm") or {}).items():
         if sub is not None:
-            rows.append((f"arm {arm}", sub))
+            rows.append((arm, f"arm {arm}", sub))
     return rows
 
 
-def format_strata_comparison(block: dict | None, alpha: float) -> pd.DataFrame | None:
+def format_strata_comparison(block: dict | None, alpha: float, hidden: frozenset[str] = frozenset()) -> pd.DataFrame | None:
     """The between-strata table (severe - moderate, % points): n of each stratum, the Welch
     difference of mean change with its CI and p, the baseline-adjusted difference with its CI
-    and p. None for no block."""
+    and p; a row of ``hidden`` (``hidden_comparisons``) says why it is suppressed. None for no block."""
     if block is None:
         return None
     level = f"{1 - alpha:.0%} CI"
     out = []
-    for label, b in _rows(block):
+    for key, label, b in _rows(block):
+        if key in hidden:
+            out.append({"group": label, "n severe": "", "n moderate": "", "difference in mean change": SUPPRESSED_SECONDARY})
+            continue
         w, a = b["welch_change"], b["ancova"]
         out.append({"group": label, "n severe": fmt_int(b["n_severe"]), "n moderate": fmt_int(b["n_moderate"]),
                     "difference in mean change": fmt_num(w["diff"]) if w["diff"] is not None else suppressed(2),
@@ -118,10 +131,13 @@ def format_strata_comparison(block: dict | None, alpha: float) -> pd.DataFrame |
     return pd.DataFrame(out)
 
 
-def say_strata_comparison(block: dict | None, alpha: float) -> str:
-    """The comparison in words, numbers from the block; one sentence when there is nothing to compare."""
+def say_strata_comparison(block: dict | None, alpha: float, hidden: frozenset[str] = frozenset()) -> str:
+    """The comparison of all patients in words, numbers from the block; one sentence when there
+    is nothing to compare or the disclosure rule hides it."""
     if block is None:
         return "This cohort does not have both a moderate and a severe stratum, so the strata cannot be compared."
+    if "pooled" in hidden:
+        return "The comparison is not shown: a stratum of this cohort is hidden by the disclosure rule."
     w, a = block["welch_change"], block["ancova"]
     if w["diff"] is None:
         return (f"With {fmt_int(block['n_severe'])} severe and {fmt_int(block['n_moderate'])} moderate patients, "
@@ -130,7 +146,8 @@ def say_strata_comparison(block: dict | None, alpha: float) -> str:
     direction = "more" if w["diff"] < 0 else "less"
     excludes = (w["ci_high"] < 0 or w["ci_low"] > 0) if w["ci_low"] is not None else False
     adj_excludes = (a["ci_high"] < 0 or a["ci_low"] > 0) if a["ci_low"] is not None else False
-    text = (f"On average the severe stratum's HbA1c fell {fmt_num(abs(w['diff']))} % points {direction} than the "
+    pooled = " (all arms pooled)" if block.get("by_arm") else ""
+    text = (f"On average{pooled} the severe stratum's HbA1c fell {fmt_num(abs(w['diff']))} % points {direction} than the "
             f"moderate stratum's ({level} CI {fmt_ci(w['ci_low'], w['ci_high'])}, Welch test, {fmt_p(w['p'])}): the "
             f"interval {'excludes' if excludes else 'includes'} no difference. ")
     if a["estimate"] is not None:
