@@ -223,7 +223,7 @@ def rtm_figure(block: dict):
     bx.axhline(0, color=".3", lw=1)
     bx.set_xticks([0, 1], ["Barnett's\nformula", "simulated"])
     bx.set_ylabel("mean change (% points)")
-    bx.set_title("Predicted and simulated fall", fontsize=11)
+    bx.set_title("Predicted vs simulated", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -237,7 +237,7 @@ def two_arms_figure(block: dict):
             ("treated arm: change", block["treated"]["mean_change"], block["treated"]["ci_low"], block["treated"]["ci_high"], "#999999"),
             ("difference: change score", block["change_score"]["diff"], block["change_score"]["ci_low"], block["change_score"]["ci_high"], "#E69F00"),
             ("difference: ANCOVA", block["ancova"]["estimate"], block["ancova"]["ci_low"], block["ancova"]["ci_high"], "#0072B2")]
-    fig, ax = plt.subplots(figsize=(6.0, 3.2))
+    fig, ax = plt.subplots(figsize=(6.0, 3.6))
     for i, (label, est, lo, hi, colour) in enumerate(rows):
         y = len(rows) - 1 - i
         ax.plot([lo, hi], [y, y], color=colour, lw=3)
@@ -246,7 +246,7 @@ def two_arms_figure(block: dict):
     ax.axvline(block["effect"], color="#C44E52", ls="--", lw=1.2, label="true treatment effect")
     ax.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)])
     ax.set_xlabel("HbA1c (% points)")
-    ax.legend(loc="lower right", fontsize=9)
-    ax.set_title("Both arms fall; only the comparison estimates the effect", fontsize=11)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=9, frameon=False)
+    ax.set_title("Both arms fall; the comparison estimates the effect", fontsize=11)
     fig.tight_layout()
     return fig
