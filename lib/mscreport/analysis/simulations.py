@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_p
 from mscreport.methods.ols import fit_ols
 from mscreport.methods.stats import paired_test, welch_test
 
@@ -163,8 +164,6 @@ def simulations_block(params: dict) -> dict:
 # ---------------------------------------------------------------- in words
 def say_rtm_simulation(block: dict) -> str:
     """(a) in words: the design, Barnett's prediction and the simulated fall (numbers from the block)."""
-    from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_p
-
     return (f"**Simulated, no treatment.** {fmt_int(block['n'])} invented patients, HbA1c mean "
             f"{fmt_num(block['mean'])} %, SD {fmt_num(block['sd'])} %, test-retest correlation "
             f"{fmt_num(block['rho'])} (seed {block['seed']}). The {fmt_int(block['n_selected'])} with a baseline above "
@@ -178,8 +177,6 @@ def say_rtm_simulation(block: dict) -> str:
 
 def say_two_arms(block: dict) -> str:
     """(b) in words: both arms "significant", the two between-arm estimates and the truth."""
-    from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_p
-
     t, c, w, a = block["treated"], block["control"], block["change_score"], block["ancova"]
     narrower = a["ci_high"] - a["ci_low"] < w["ci_high"] - w["ci_low"]
     return (f"**Simulated trial.** {fmt_int(block['n_per_arm'])} invented patients per arm, included with a baseline "

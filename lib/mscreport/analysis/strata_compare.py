@@ -154,4 +154,10 @@ def say_strata_comparison(block: dict | None, alpha: float, hidden: frozenset[st
         text += (f"At equal baseline HbA1c the difference is {fmt_num(a['estimate'])} % points ({level} CI "
                  f"{fmt_ci(a['ci_low'], a['ci_high'])}, {fmt_p(a['p'])}), and this interval "
                  f"{'excludes' if adj_excludes else 'includes'} no difference.")
+    for arm, sub in (block.get("by_arm") or {}).items():
+        if sub is None or arm in hidden or sub["welch_change"]["diff"] is None:
+            continue
+        sw = sub["welch_change"]
+        text += (f" In arm {arm} alone: {fmt_num(sw['diff'])} % points ({level} CI {fmt_ci(sw['ci_low'], sw['ci_high'])}, "
+                 f"{fmt_p(sw['p'])}).")
     return text
