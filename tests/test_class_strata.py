@@ -71,3 +71,17 @@ def test_table_shows_both_estimates():
     table = format_strata_comparison(compare_strata(_cohort(DEFAULT_COHORT)), 0.05)
     text = table.to_string()
     assert "\u22120.97" in text and "\u22120.31" in text
+
+
+def test_a_hidden_stratum_hides_the_comparison_on_pages():
+    """cohort_teaching.csv: one patient below moderate_min hides the severe stratum (it would
+    reveal the patient below), so its difference from the moderate one is not shown either."""
+    from mscreport.analysis.strata_compare import hidden_comparisons, say_strata_comparison
+
+    cohort = load_cohort(FIX / "cohort_teaching.csv", dict(DEFAULTS))
+    hidden = hidden_comparisons(cohort.frame)
+    assert hidden == {"pooled"}
+    table = format_strata_comparison(compare_strata(cohort), 0.05, hidden)
+    assert table.iloc[0]["difference in mean change"] == "suppressed (would reveal a hidden group)"
+    assert table.iloc[0]["p (Welch)"] == ""
+    assert "not shown" in say_strata_comparison(compare_strata(cohort), 0.05, hidden)

@@ -120,7 +120,11 @@ def format_strata_comparison(block: dict | None, alpha: float, hidden: frozenset
     out = []
     for key, label, b in _rows(block):
         if key in hidden:
-            out.append({"group": label, "n severe": "", "n moderate": "", "difference in mean change": SUPPRESSED_SECONDARY})
+            small = min(b["n_severe"], b["n_moderate"])
+            reason = suppressed(small) if too_few(small) else SUPPRESSED_SECONDARY
+            out.append({"group": label, "n severe": "", "n moderate": "", "difference in mean change": reason,
+                        f"{level} (Welch)": "", "p (Welch)": "", "difference at equal baseline": "",
+                        f"{level} (ANCOVA)": "", "p (ANCOVA)": ""})
             continue
         w, a = b["welch_change"], b["ancova"]
         out.append({"group": label, "n severe": fmt_int(b["n_severe"]), "n moderate": fmt_int(b["n_moderate"]),
@@ -137,7 +141,8 @@ def say_strata_comparison(block: dict | None, alpha: float, hidden: frozenset[st
     if block is None:
         return "This cohort does not have both a moderate and a severe stratum, so the strata cannot be compared."
     if "pooled" in hidden:
-        return "The comparison is not shown: a stratum of this cohort is hidden by the disclosure rule."
+        return ("The comparison is not shown: the disclosure rule hides a stratum of this cohort (fewer than 3 "
+                "patients, or it would reveal a hidden group).")
     w, a = block["welch_change"], block["ancova"]
     if w["diff"] is None:
         return (f"With {fmt_int(block['n_severe'])} severe and {fmt_int(block['n_moderate'])} moderate patients, "
