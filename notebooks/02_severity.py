@@ -157,32 +157,6 @@ lesson.print_result(t_severe, cohort, groups=("severe",),
 # %% tags=["study-arms"]
 arms.show_strata(ch)
 
-# %% [markdown] tags=["teaching"]
-# ## Exercises
-#
-# 1. Rebuild with `-p severe_above=7.5`. What happens to the size of each stratum and to the
-#    severe stratum's mean change? Why?
-
-# %% [markdown] tags=["teaching", "solution"]
-# **Answer 1.** Patients with baselines between 7.5 and 8.0 % move to the severe stratum. The
-# severe mean fall usually becomes smaller (those patients had smaller falls), and its p-value
-# smaller too, because n grows. The moderate stratum loses its highest baselines. Nothing about
-# the patients changed: only the cut.
-
-# %% [markdown] tags=["teaching"]
-# 2. A baseline of exactly 8.0 %: which stratum? Where in the library is this decided?
-
-# %% [markdown] tags=["teaching", "solution"]
-# **Answer 2.** Moderate: severe means strictly above `severe_above`.
-# `lib/mscreport/core/groups.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
-
-# %% [markdown] tags=["teaching"]
-# 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?
-
-# %% [markdown] tags=["teaching", "solution"]
-# **Answer 3.** Trying many cut-offs and reporting the best is a multiple comparison in disguise:
-# the reported p no longer means what a p-value means.
-
 # %% [markdown]
 # ## The strata compared directly
 #
@@ -219,16 +193,45 @@ ch.say(strata_compare.say_strata_comparison(comparison, cohort.params["alpha"], 
 # falls more although nobody was treated).
 
 # %% [markdown] tags=["teaching"]
-# **The calls behind the table**, typed as a student would (`d`: the moderate and severe
+# **The calls behind the table**, as a student would type them (`d`: the moderate and severe
 # patients, one row each; R: `t.test(change ~ stratum)` and
 # `lm(hba1c_followup ~ hba1c_baseline + stratum)`):
+#
+# ```python
+# from scipy import stats
+# import statsmodels.formula.api as smf
+# d = cohort.frame[cohort.frame["stratum"].isin(["moderate", "severe"])]
+# stats.ttest_ind(d.change[d.stratum == "severe"], d.change[d.stratum == "moderate"], equal_var=False)
+# smf.ols("hba1c_followup ~ hba1c_baseline + C(stratum, Treatment('moderate'))", d).fit().summary()
+# ```
+#
+# The cell below runs exactly these two lines (printing nothing the page hides):
 
 # %% tags=["teaching"]
-from scipy import stats as sps
-import statsmodels.formula.api as smf
+print(strata_compare.student_calls(cohort.frame, hidden_rows))
 
-d = cohort.frame[cohort.frame["stratum"].isin(["moderate", "severe"])]
-if comparison is not None and "pooled" not in hidden_rows:  # the disclosure rule's groups only
-    print(sps.ttest_ind(d.loc[d["stratum"] == "severe", "change"], d.loc[d["stratum"] == "moderate", "change"],
-                        equal_var=False))
-    print(smf.ols("hba1c_followup ~ hba1c_baseline + C(stratum, Treatment('moderate'))", d).fit().summary().tables[1])
+# %% [markdown] tags=["teaching"]
+# ## Exercises
+#
+# 1. Rebuild with `-p severe_above=7.5`. What happens to the size of each stratum and to the
+#    severe stratum's mean change? Why?
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 1.** Patients with baselines between 7.5 and 8.0 % move to the severe stratum. The
+# severe mean fall usually becomes smaller (those patients had smaller falls), and its p-value
+# smaller too, because n grows. The moderate stratum loses its highest baselines. Nothing about
+# the patients changed: only the cut.
+
+# %% [markdown] tags=["teaching"]
+# 2. A baseline of exactly 8.0 %: which stratum? Where in the library is this decided?
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 2.** Moderate: severe means strictly above `severe_above`.
+# `lib/mscreport/core/groups.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
+
+# %% [markdown] tags=["teaching"]
+# 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 3.** Trying many cut-offs and reporting the best is a multiple comparison in disguise:
+# the reported p no longer means what a p-value means.

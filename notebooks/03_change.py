@@ -281,9 +281,6 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
 # ANCOVA one is usually narrower. The interaction test (severity chapter) asks whether the
 # effect differs by stratum; a difference between two within-stratum p-values does not.
 
-# %% tags=["teaching"]
-ch.say(exercises.change_exercises(overall, by_stratum, alpha))
-
 # %% [markdown] tags=["teaching"]
 # ## Simulation: two arms that both fall "significantly"
 #
@@ -310,3 +307,6 @@ ch.say(simulations.say_two_arms(trial))
 # simulated patients are in `simulations.two_arm_patients()`: fit them yourself with
 # `smf.ols("hba1c_followup ~ hba1c_baseline + arm", d)` and compare with `stats.ttest_ind` on
 # the change.
+
+# %% tags=["teaching"]
+ch.say(exercises.change_exercises(overall, by_stratum, alpha))

@@ -203,9 +203,6 @@ ch.record("sample_size", blocks["sample_size"])
 ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
          trust.sample_size_caption(cohort.params), basis=basis.sample_size_keys(blocks["sample_size"]))
 
-# %% tags=["teaching"]
-ch.say(exercises.trust_exercises(blocks["holm"], alpha))
-
 # %% [markdown] tags=["teaching"]
 # ## Simulation: regression to the mean with no treatment at all
 #
@@ -237,3 +234,6 @@ ch.say(simulations.say_rtm_simulation(sim["rtm"]))
 # `simulations.simulate_rtm(cutoff, design=...)`: with ρ = 1 (no measurement noise) the
 # fall vanishes; with a higher cut-off it grows. The same mechanism acts on this cohort's
 # severe stratum (the table above), which is why chapter 3 asks for a comparator arm.
+
+# %% tags=["teaching"]
+ch.say(exercises.trust_exercises(blocks["holm"], alpha))

@@ -90,6 +90,24 @@ def compare_strata(cohort) -> dict | None:
     return {**block, "by_arm": by_arm}
 
 
+def student_calls(frame: pd.DataFrame, hidden: frozenset[str] = frozenset()) -> str:
+    """What chapter 2's teaching cell prints: the two calls a student would type, run on the
+    moderate and severe patients of ``frame`` (scipy's Welch t-test of change, severe vs
+    moderate; statsmodels' ``ols`` of follow-up on baseline and stratum, its coefficient table),
+    or why they are not run (a stratum missing, too small, or hidden on the pages)."""
+    from scipy import stats
+    import statsmodels.formula.api as smf
+
+    d = frame[frame["stratum"].isin(STRATA_COMPARED)]
+    n = d["stratum"].value_counts()
+    if "pooled" in hidden or min(int(n.get("severe", 0)), int(n.get("moderate", 0))) < 3:
+        return "Not run: a stratum is missing, has fewer than 3 patients, or is hidden on the pages."
+    welch = stats.ttest_ind(d.loc[d["stratum"] == "severe", "change"], d.loc[d["stratum"] == "moderate", "change"],
+                            equal_var=False)
+    fit = smf.ols("hba1c_followup ~ hba1c_baseline + C(stratum, Treatment('moderate'))", d).fit()
+    return f"{welch}\n\n{fit.summary().tables[1]}"
+
+
 # ---------------------------------------------------------------- display
 def hidden_comparisons(frame) -> frozenset[str]:
     """Rows of the table a page must not show: 'pooled' when the disclosure rule hides the
