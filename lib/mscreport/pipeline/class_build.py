@@ -29,7 +29,8 @@ def is_class_build(data_sha256: str) -> bool:
 def _class_parameters(source: str, params: dict) -> str:
     """A parameters cell with data_path and the class build's parameters (as resolved for the
     build) as its defaults, each line's type and comment kept."""
-    values = {"data_path": f"data/{CLASS_FILE}", **{k: params.get(k, v) for k, v in CLASS_PARAMS.items()}}
+    values = {"data_path": f"data/{CLASS_FILE}",  # a parameter given as text keeps the build's value, else the class's
+              **{k: params[k] if isinstance(params.get(k), str) else v for k, v in CLASS_PARAMS.items()}}
     for name, value in values.items():
         value = "" if value is None else str(value)
         source = re.sub(rf"^({re.escape(name)}: str = )\"[^\"\n]*\"", lambda m: m.group(1) + repr_double(value),
