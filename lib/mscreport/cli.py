@@ -26,6 +26,7 @@ from mscreport.core.version import __version__
 from mscreport.core.errors import InputError, Problem, safe_field
 from mscreport.core.paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
 from mscreport.core.stopped import BuildStopped, is_out_of_files, is_out_of_memory, out_of_files, out_of_memory
+from mscreport.inputs.class_cohort import CLASS_COHORT, CLASS_FILE, CONTROL_ARM, class_overrides
 from mscreport.inputs.column_map import resolve_column_map
 from mscreport.inputs.field_data import shown_source
 from mscreport.inputs.params import describe_parameters, params_yaml, read_request
@@ -121,6 +122,12 @@ def make_parser() -> argparse.ArgumentParser:
     _add_adsl(b)
     b.add_argument("--output", metavar="DIR",
                    help="output folder (default: reports/ of the repository in a checkout, else ./reports)")
+    b.add_argument("--class", dest="class_build", action="store_true",
+                   help=f"the class build for teaching: data/{CLASS_FILE}, the reconstructed MSC patients as a long "
+                        f"file plus a SIMULATED control arm ({CONTROL_ARM}: invented untreated patients, same "
+                        "baseline distribution, regression to the mean, no treatment effect), so that every chapter "
+                        "has data; no reconstruction marks; open teaching/teacher_guide.html. -p and --params still "
+                        "apply (and win); --data does not")
     b.add_argument("--jobs", type=int, default=None, metavar="N", help="chapters run in parallel (default: number of cores)")
     b.add_argument("--force", action="store_true", help="ignore the cache and re-execute every chapter")
     b.add_argument("--fresh-kernels", action="store_true",
@@ -238,9 +245,14 @@ def cmd_build(args) -> int:
         problems.append(Problem(args.output, None, None, "--output must be a folder, and this is a file"))
     if problems:
         raise InputError(problems)
-    request = read_request(args.params, _with_adsl(args))  # the parameter file read once; --adsl as adsl_path
+    overrides = _with_adsl(args)
+    if args.class_build:  # the class cohort and its parameters, below the user's own
+        overrides = class_overrides(args.params, overrides, args.data)
+    request = read_request(args.params, overrides)  # the parameter file read once; --adsl as adsl_path
     columns = _reading(args, request)
     data = args.data or request.data_path  # --data wins over data_path
+    if args.class_build:
+        data = str(CLASS_COHORT)
     if args.verbosity >= VERBOSE:
         _say_params(args, request.params)
         print(f"chapters from {NOTEBOOKS_DIR}\ncohort {data or DEFAULT_COHORT}\noutput {args.output or REPORTS_DIR}")

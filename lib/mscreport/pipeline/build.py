@@ -48,7 +48,8 @@ from mscreport.core.stopped import (BuildStopped, ensure_open_files, failure_sto
 from mscreport.pipeline.engine import (clean_stale_runtime_dirs, fresh_kernels_requested, init_worker, make_runtime_dir,
                                        remove_runtime_dir, run_chapter)
 from mscreport.pipeline.kept_aside import changed_files, describe_changed
-from mscreport.pipeline.render import chapter_nav, write_index
+from mscreport.pipeline.class_build import add_class_material, is_class_build
+from mscreport.pipeline.render import chapter_nav, index_css, write_index
 from mscreport.report.results import assemble_results, dumps
 
 EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3  # 2: bad input or parameter; 3: a chapter failed
@@ -420,6 +421,8 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     results["provenance"] = provenance(plan.shown, data_block["sha256"], plan.argv, plan.elapsed())
     outdir.write_text(report / "results.json", dumps(results))
     write_index(report / "index.html", plan.chapters, results, extras)
+    if is_class_build(data_block["sha256"]):  # the teacher's guide, the class's workbooks and their links
+        add_class_material(report, plan.chapters, results["params"], index_css())
     manifest = {"version": outdir.MANIFEST_VERSION, "data_path": plan.shown, "files": outdir.sha_listing(report),
                 "chapters": {c.name: {"key": keys[c.name], "records": records[c.name]} for c in plan.chapters}}
     outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above

@@ -183,6 +183,11 @@ def render_pages(nb, nav: dict) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ index page
+def index_css() -> str:
+    """The report's stylesheet (inlined in every page)."""
+    return _css()
+
+
 def _css() -> str:
     return (TEMPLATES_DIR / "mscreport" / "static" / "mscreport.css").read_text(encoding="utf-8")
 
