@@ -14,7 +14,12 @@ rebuild when an input changes (``interface.md``, "Live preview").
   parameter counts for every chapter (the conservative map: a chapter may read any parameter
   through the cohort), so a changed threshold re-runs all chapters and an edited chapter
   source only that chapter (and its neighbours when its title, their navigation, changed).
-  Chapters are sent longest first (last run's time), so the two workers finish together.
+  Chapters are sent longest first (last run's time), so the workers finish together.
+* **results.json first.** A chapter's rendering (nbconvert, about a third of its time) is
+  queued when it has executed, behind the executions still waiting: results.json is written
+  as soon as every chapter's records are in, the pages and index.html when rendered. A worker
+  that has rendered puts its kernel back at its baseline (``engine.restore_kernel_ahead``)
+  while it waits, so the next change starts executing at once.
 * **Watching.** The parameter file, the data (a file, or the files of a folder), ``--columns``,
   the ADSL, the published-figures file and the chapter sources are polled every
   ``POLL_S`` seconds by modification time and size (no extra dependency). A rebuild that
@@ -43,7 +48,7 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -57,8 +62,8 @@ from mscreport.core.paths import NOTEBOOKS_DIR, TEACHING_DIRNAME
 from mscreport.inputs.field_data import is_source_not_file
 from mscreport.pipeline.build import BuildPlan, make_plan, provenance, validate_once
 from mscreport.pipeline.chapters import ChapterInfo, list_chapters
-from mscreport.pipeline.engine import (clean_stale_runtime_dirs, init_worker, make_runtime_dir, remove_runtime_dir,
-                                       run_chapter)
+from mscreport.pipeline.engine import (clean_stale_runtime_dirs, execute_chapter_records, init_worker, make_runtime_dir,
+                                       remove_runtime_dir, render_chapter)
 from mscreport.pipeline.render import chapter_nav, write_index
 from mscreport.report.results import assemble_results, dumps
 
@@ -248,7 +253,7 @@ def stat_signature(paths: list[Path]) -> tuple:
 # ------------------------------------------------------------------ the session
 @dataclass
 class ChapterCache:
-    """A chapter's last good run: its key, records, pages (relative path -> bytes) and time (s)."""
+    """A chapter's last good run: its key, records, pages (relative path -> bytes) and execution time (s)."""
 
     key: str
     records: dict
@@ -306,9 +311,11 @@ class PreviewSession:
 
     # -- one rebuild
     def rebuild(self, plan: BuildPlan) -> dict:
-        """Validate, execute the chapters whose key changed, write results.json and
-        index.html, install the pages and move the version on. Returns what ran. Raises
-        InputError (bad input) or RuntimeError (a chapter failed); the site is then unchanged."""
+        """Validate, execute the chapters whose key changed, write results.json as soon as
+        their records are in, then index.html and the pages as rendered, and move the version
+        on (the open pages reload). Returns what ran and when results.json was written (s).
+        Raises InputError (bad input) or RuntimeError (a chapter failed; the site is then
+        unchanged, but for results.json when only a rendering failed)."""
         t0 = time.perf_counter()
         if self.pool is None:
             self._start_pool(len(plan.chapters))
@@ -327,35 +334,60 @@ class PreviewSession:
                   "parameters": {"data_path": shown_data, **summary["params"]}, "chapter_nav": chapter_nav(plan.chapters, c),
                   "study_tags": summary.get("study_tags")} for c in to_run]
         try:
-            futures = [self.pool.submit(run_chapter, t) for t in tasks]
-            results = [f.result() for f in futures]
+            executed, rendered, failed = self._execute(tasks)
         except BrokenProcessPool:
             self._stop_pool()  # the next rebuild starts a new pool
             raise RuntimeError("a worker process died (out of memory?); the next change starts new ones") from None
-        failed = [r for r in results if "error" in r]
         if failed:
+            wait(list(rendered.values()))  # the others' pages are kept for nothing, but no task outlives the rebuild
             raise RuntimeError("\n".join(f"chapter {r['name']} failed: {r['error']}" for r in failed))
-        fresh: dict[str, ChapterCache] = {}
-        for res in results:
-            pages = {rel: (self.work / rel).read_bytes() for rel in res["pages"]}
-            fresh[res["name"]] = ChapterCache(keys[res["name"]], res["records"], pages, res["elapsed"])
-        chapters = {c.name: fresh.get(c.name) or self.cache[c.name] for c in plan.chapters}
+        # first results.json (the records are all in); then the pages, as they are rendered
+        records = {c.name: executed[c.name]["records"] if c.name in executed else self.cache[c.name].records
+                   for c in plan.chapters}
         results_json, extras = assemble_results(summary["data_block"], summary["resolved_params"],
-                                                [chapters[c.name].records for c in plan.chapters])
+                                                [records[c.name] for c in plan.chapters])
         results_json["provenance"] = provenance(plan.shown, summary["data_block"]["sha256"], plan.argv,
                                                 time.perf_counter() - t0)
+        self._install({"results.json": dumps(results_json).encode()}, plan.chapters, new_version=False)
+        t_results = time.perf_counter() - t0
+        try:
+            pages = {name: fut.result() for name, fut in rendered.items()}
+        except BrokenProcessPool:
+            self._stop_pool()
+            raise RuntimeError("a worker process died (out of memory?); the next change starts new ones") from None
+        fresh: dict[str, ChapterCache] = {}
+        for name, res in pages.items():
+            data = {rel: (self.work / rel).read_bytes() for rel in res["pages"]}
+            fresh[name] = ChapterCache(keys[name], executed[name]["records"], data, executed[name]["elapsed"])
+        chapters = {c.name: fresh.get(c.name) or self.cache[c.name] for c in plan.chapters}
         index = self.work / "index.html"
         write_index(index, plan.chapters, results_json, extras)
-        files = {"results.json": dumps(results_json).encode(), "index.html": index.read_bytes()}
+        files = {"index.html": index.read_bytes()}
         for name in fresh:
             files.update(fresh[name].pages)
         self._install(files, plan.chapters)
-        self.cache = {c.name: chapters[c.name] for c in plan.chapters}
+        self.cache = chapters
         return {"executed": [c.name for c in to_run], "cached": len(plan.chapters) - len(to_run),
-                "seconds": time.perf_counter() - t0, "version": self.site.version}
+                "results_seconds": t_results, "seconds": time.perf_counter() - t0, "version": self.site.version}
 
-    def _install(self, files: dict[str, bytes], chapters: list[ChapterInfo]) -> None:
-        """Write ``files`` into the site and drop pages of chapters that are gone; one version."""
+    def _execute(self, tasks: list[dict]) -> tuple[dict, dict, list]:
+        """Execute ``tasks`` in the pool; each chapter's rendering is queued as soon as it has
+        run (behind the executions still waiting, so results.json is not held up by pages).
+        Returns (records by chapter, rendering futures by chapter, failures)."""
+        futures = {self.pool.submit(execute_chapter_records, t): t for t in tasks}
+        executed, rendered, failed = {}, {}, []
+        for fut in as_completed(futures):
+            res = fut.result()
+            if "error" in res:
+                failed.append(res)
+                continue
+            executed[res["name"]] = res
+            rendered[res["name"]] = self.pool.submit(render_chapter, futures[fut])
+        return executed, rendered, failed
+
+    def _install(self, files: dict[str, bytes], chapters: list[ChapterInfo], new_version: bool = True) -> None:
+        """Write ``files`` into the site and drop pages of chapters that are gone; with
+        ``new_version``, the open pages reload (the pages are complete)."""
         keep = {"index.html", "results.json", *(rel for c in chapters for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"))}
         with self.site.lock:
             for rel, data in files.items():
@@ -367,8 +399,9 @@ class PreviewSession:
             for path in list(self.site.root.rglob("*.html")) + list(self.site.root.glob("*.json")):
                 if str(path.relative_to(self.site.root)) not in keep:
                     path.unlink(missing_ok=True)
-            self.site.version += 1
-            self.site.error = None
+            if new_version:
+                self.site.version += 1
+                self.site.error = None
 
     def fail(self, message: str) -> None:
         """Keep the pages as they are; tell the open pages why the rebuild failed."""
