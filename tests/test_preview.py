@@ -254,7 +254,13 @@ def test_preview_end_to_end(tmp_path):
         lag = p.wait_results(lambda r: r["params"]["severe_above"] == 8.5)
         r = p.results()
         assert r["strata"]["severe"]["n"] <= first["strata"]["severe"]["n"]
+        # results.json comes first; the pages follow with the next version, which the open pages reload for
+        deadline = time.monotonic() + 300
+        while json.loads(_get(port, pv.VERSION_PATH)[1])["version"] == version:
+            assert time.monotonic() < deadline, "\n".join(p.lines)
+            time.sleep(0.05)
         assert json.loads(_get(port, pv.VERSION_PATH)[1])["version"] == version + 1
+        assert b"<code>severe_above</code></th><td>8.5</td>" in _get(port, "/")[1]  # the index's parameter table
         # the same kernels did the work (kept warm, not restarted)
         now = {q.pid for q in _descendants(p.proc.pid) if "ipykernel" in " ".join(q.cmdline())}
         assert now == kernel_pids
@@ -269,7 +275,11 @@ def test_preview_end_to_end(tmp_path):
         assert p.results()["params"]["severe_above"] == 8.5
         params.write_text("severe_above: 8.25\n")
         p.wait_results(lambda r: r["params"]["severe_above"] == 8.25)
-        assert json.loads(_get(port, pv.VERSION_PATH)[1])["error"] is None
+        deadline = time.monotonic() + 300  # the banner goes with the pages of the good rebuild
+        while json.loads(_get(port, pv.VERSION_PATH)[1])["error"] is not None:
+            assert time.monotonic() < deadline, "\n".join(p.lines)
+            time.sleep(0.05)
+        assert json.loads(_get(port, pv.VERSION_PATH)[1])["version"] == version + 2
 
         tree = [psutil.Process(p.proc.pid), *_descendants(p.proc.pid)]
     finally:
