@@ -282,7 +282,9 @@ def cmd_preview(args) -> int:
             _say_params(args, request.params)
         return make_plan(data=args.data or request.data_path, request=request, argv=argv, columns=columns)
 
-    return preview(plan_for, params_file=args.params, port=args.port, jobs=args.jobs, extra_watched=(args.columns or "",))
+    say = print if args.verbosity > QUIET else (lambda *_a, **_k: None)
+    return preview(plan_for, params_file=args.params, port=args.port, jobs=args.jobs, extra_watched=(args.columns or "",),
+                   say=say)
 
 
 def _as_build_argv(argv: list[str]) -> list[str]:

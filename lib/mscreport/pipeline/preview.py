@@ -417,7 +417,8 @@ def _raise_interrupt(signum, _frame):
 def preview(plan_for, params_file: str | None = None, port: int = DEFAULT_PORT, jobs: int | None = None,
             extra_watched: tuple[str, ...] = (), say=print) -> int:
     """Run the preview until Ctrl-C or SIGTERM; returns the exit code (0; 2 when the first
-    build has bad input or the port cannot be bound).
+    build has bad input or the port cannot be bound; 3 when a chapter fails in it). ``say``:
+    progress lines (-q: none); the ``serving`` line is always printed.
 
     ``plan_for()``: a fresh ``BuildPlan`` from the current parameter file (called again after
     every change; raises InputError for a bad one)."""
@@ -436,8 +437,7 @@ def preview(plan_for, params_file: str | None = None, port: int = DEFAULT_PORT, 
             return EXIT_CHAPTER
         say(f"built {len(plan.chapters)} chapters in {report['seconds']:.1f} s")
         server = start_server(session.site, port)
-        say(f"serving http://{HOST}:{server.server_address[1]}/")
-        sys.stdout.flush()
+        print(f"serving http://{HOST}:{server.server_address[1]}/", flush=True)  # always, -q too: the command's product
         _watch(session, plan, plan_for, params_file, extra_watched, seen, say)
     except KeyboardInterrupt:
         say("preview stopped")
@@ -480,5 +480,6 @@ def _watch(session: PreviewSession, plan: BuildPlan, plan_for, params_file, extr
             session.fail(str(exc))
         else:
             ran = ", ".join(report["executed"]) or "no chapter"
-            say(f"rebuilt in {time.perf_counter() - t0:.1f} s ({ran} executed, {report['cached']} kept)")
+            say(f"rebuilt in {time.perf_counter() - t0:.1f} s, results.json after {report['results_seconds']:.1f} s "
+                f"({ran} executed, {report['cached']} kept)")
             sys.stdout.flush()
