@@ -213,6 +213,11 @@ class PreviewProcess:
             raise
 
 
+def _without_script(body: bytes) -> bytes:
+    """A served page without the reload script (it carries the version)."""
+    return re.sub(rb"<script>/\* mscreport preview.*?</script>\n", b"", body, flags=re.S)
+
+
 def _descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)
@@ -234,9 +239,12 @@ def test_preview_end_to_end(tmp_path):
         first = p.results()
         assert first["params"]["severe_above"] == 8.0 and first["provenance"]["command"].startswith("mscreport build")
         assert "preview" not in first["provenance"]["command"]
-        for page in ("/", "/03_change.html", "/teaching/03_change.html"):
+        pages_at_first = {}
+        for page in ("/", "/03_change.html", "/teaching/03_change.html", "/02_severity.html"):
             status, body, _ = _get(port, page)
             assert status == 200 and pv.VERSION_PATH.encode() in body
+            if page != "/":  # the index shows when it was built
+                pages_at_first[page] = body
         version = json.loads(_get(port, pv.VERSION_PATH)[1])["version"]
 
         # loopback only: every listening socket of the preview and its descendants is 127.0.0.1
@@ -281,6 +289,18 @@ def test_preview_end_to_end(tmp_path):
             time.sleep(0.05)
         assert json.loads(_get(port, pv.VERSION_PATH)[1])["version"] == version + 2
 
+        # back to the first value: the same results and pages as the first build (the kernels,
+        # reused and restored ahead of each chapter, leave nothing behind that changes a number)
+        version = json.loads(_get(port, pv.VERSION_PATH)[1])["version"]
+        params.write_text("severe_above: 8.0\n")
+        deadline = time.monotonic() + 300
+        while json.loads(_get(port, pv.VERSION_PATH)[1])["version"] == version:
+            assert time.monotonic() < deadline, "\n".join(p.lines)
+            time.sleep(0.05)
+        again = p.results()
+        assert {k: v for k, v in again.items() if k != "provenance"} == {k: v for k, v in first.items() if k != "provenance"}
+        for page in pages_at_first:
+            assert _without_script(_get(port, page)[1]) == _without_script(pages_at_first[page]), page
         tree = [psutil.Process(p.proc.pid), *_descendants(p.proc.pid)]
     finally:
         code = p.stop()
@@ -325,10 +345,7 @@ def test_an_edited_chapter_re_runs_alone(tmp_path):
             assert time.monotonic() < deadline and p.proc.poll() is None, "\n".join(p.lines)
             time.sleep(0.05)
         assert b"Preview marker paragraph." in _get(port, "/07_trajectory.html")[1]
-        def page(body: bytes) -> bytes:  # without the reload script (it carries the version)
-            return re.sub(rb"<script>/\* mscreport preview.*?</script>\n", b"", body, flags=re.S)
-
-        assert page(_get(port, "/02_severity.html")[1]) == page(before)
+        assert _without_script(_get(port, "/02_severity.html")[1]) == _without_script(before)
         rebuilt = [line for line in p.lines if line.startswith("rebuilt in ")]
         assert rebuilt and "(07_trajectory executed, 1 kept)" in rebuilt[-1], p.lines
     finally:
