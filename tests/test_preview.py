@@ -204,8 +204,9 @@ class PreviewProcess:
             time.sleep(0.02)
 
     def stop(self) -> int:
+        """Ctrl-C as a terminal sends it: SIGINT to the whole (own) process group."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            os.killpg(self.proc.pid, signal.SIGINT)
         try:
             return self.proc.wait(120)
         except subprocess.TimeoutExpired:

@@ -264,9 +264,7 @@ class ChapterCache:
 class PreviewSession:
     """The worker pool (warm kernels), the private folder and the chapters' last good runs."""
 
-    def __init__(self, jobs: int | None = None, say=print, warn=None):
-        self.say = say
-        self.warn = warn or (lambda text: print(text, file=sys.stderr, flush=True))
+    def __init__(self, jobs: int | None = None):
         self.root = Path(tempfile.mkdtemp(prefix="mscreport-preview-"))
         self.site = SiteState(self.root / "site")
         self.site.root.mkdir()
@@ -425,7 +423,7 @@ def preview(plan_for, params_file: str | None = None, port: int = DEFAULT_PORT, 
     main = threading.current_thread() is threading.main_thread()
     # Ctrl-C stops it even when started with SIGINT ignored (a background job of a script)
     previous = (signal.signal(signal.SIGTERM, _raise_interrupt), signal.signal(signal.SIGINT, signal.default_int_handler)) if main else None
-    session = PreviewSession(jobs=jobs, say=say)
+    session = PreviewSession(jobs=jobs)
     server = None
     try:
         plan = plan_for()
@@ -478,6 +476,10 @@ def _watch(session: PreviewSession, plan: BuildPlan, plan_for, params_file, extr
         except RuntimeError as exc:
             print(str(exc), file=sys.stderr, flush=True)
             session.fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - e.g. a rendering that raised: keep serving the last good pages
+            text = f"the rebuild failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+            print(text, file=sys.stderr, flush=True)
+            session.fail(text)
         else:
             ran = ", ".join(report["executed"]) or "no chapter"
             say(f"rebuilt in {time.perf_counter() - t0:.1f} s, results.json after {report['results_seconds']:.1f} s "
