@@ -1,5 +1,5 @@
 """``mscreport preview``: build into a private folder, serve it on the loopback address, and
-rebuild when an input changes (``interface.md``, "Live preview").
+rebuild when an input changes (the contract's "Live preview").
 
 * **Private folder.** ``mkdtemp`` (0700): ``site/`` is what is served (the two renderings of
   every chapter, ``index.html``, ``results.json``), ``work/`` holds the snapshot the chapters
