@@ -215,8 +215,10 @@ class PreviewProcess:
 
 
 def _without_script(body: bytes) -> bytes:
-    """A served page without the reload script (it carries the version)."""
-    return re.sub(rb"<script>/\* mscreport preview.*?</script>\n", b"", body, flags=re.S)
+    """A served page without the reload script (it carries the version) and with papermill's
+    injected-parameters cell id (a new random id at every execution, in builds too) blanked."""
+    body = re.sub(rb"<script>/\* mscreport preview.*?</script>\n", b"", body, flags=re.S)
+    return re.sub(rb'(celltag_injected-parameters" id="cell-id=)[0-9a-f]+"', rb'\1"', body)
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
