@@ -142,10 +142,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help="table (default); yaml: a ready-to-edit parameter file for --params; json")
     pv = sub.add_parser("preview", parents=[common],
                         help="build into a private folder, serve it on 127.0.0.1 and rebuild on every change",
-                        description="Build the report into a private folder and serve it at http://127.0.0.1:PORT/ "
-                                    "(printed as one line `serving http://127.0.0.1:PORT/`), results.json included. "
-                                    "When the data file, the --params file or a chapter source changes, the chapters "
-                                    "affected are re-executed in kernels kept warm and open pages reload themselves. "
+                        description="Build the report into a private folder and serve it at http://127.0.0.1:PORT/\n"
+                                    "(printed as one line `serving http://127.0.0.1:PORT/`), results.json included.\n"
+                                    "When the data file, the --params file or a chapter source changes, the chapters\n"
+                                    "affected are re-executed in kernels kept warm and open pages reload themselves.\n"
                                     "Loopback only; Ctrl-C stops the server and its kernels.",
                         epilog=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     pv.add_argument("--port", type=int, default=DEFAULT_PREVIEW_PORT, metavar="N",
