@@ -90,7 +90,7 @@ def _write(tmp_path, arms: list[str], name="cohort.csv"):
 
 def test_one_arm_only_is_a_note_and_no_comparison(tmp_path):
     result = analyse_arms(_cohort(_write(tmp_path, ["msc"])))
-    assert result.reference is None and result.comparisons == () and result.interaction is None
+    assert result.reference is None and result.comparisons == ()
     assert "One arm only" in result.note and list(result.groups) == ["msc"]
     assert result.groups["msc"]["overall"].n == 12
     assert compute_results(_cohort(_write(tmp_path, ["msc"])))["arms"]["comparisons"] == []
