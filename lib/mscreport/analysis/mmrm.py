@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mscreport.core.dictionary import DAYS_PER_MONTH
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.groups import ordered_arms
 from mscreport.inputs.params import parse_visits
@@ -562,13 +563,62 @@ def mmrm_block(cohort) -> tuple[dict | None, list[str]]:
 
 def _mmrm_of(cohort, reference: str) -> tuple[dict | None, list[str]]:
     """The ``mmrm`` block of a controlled long cohort and its notes (``fit_mmrm`` on the model
-    frame's rows); (None, []) when the model frame has no arm."""
+    frame's rows); (None, []) when the model frame has no arm. Visits: an ADaM file's
+    post-baseline ``AVISITN`` (``adam_visit_rows``) unless parameter ``visits`` is given; each
+    visit's ``label`` as the page shows it (``AVISIT``, else ``visit_label``)."""
     frame = cohort.longitudinal.model_frame()
     if "arm" not in frame:
         return None, []
     params = cohort.params
     window = params.get("visit_window")
     window = None if window in (None, "", "auto") else float(window)
-    result, notes = fit_mmrm(rows_from_model_frame(frame), reference, params["alpha"],
-                             parse_visits(params.get("visits")), window, where=str(getattr(cohort, "path", "-")))
-    return (None if result is None else result.interface()), list(notes)
+    visits = parse_visits(params.get("visits"))
+    rows, notes, labels = rows_from_model_frame(frame), [], {}
+    adam = getattr(cohort, "visits", None)
+    if adam is not None and not (visits is not None and len(visits)):
+        rows, labels, note = adam_visit_rows(rows, adam)
+        notes += [note] if note else []
+    result, fit_notes = fit_mmrm(rows, reference, params["alpha"], visits, window,
+                                 where=str(getattr(cohort, "path", "-")))
+    notes += fit_notes
+    if result is None:
+        return None, notes
+    block = result.interface()
+    for v in block["visits"]:
+        v["label"] = labels.get(v["visit"]) or visit_label(v["visit"])
+    return block, notes
+
+
+def visit_label(months: float) -> str:
+    """A nominal visit as the page names it, from its time in months since time zero (months x
+    30.4375 days): "month M" for a whole or half month, else "week W" for a whole week, else
+    "day D" for a whole day, else "month M" (3 significant digits)."""
+    days = months * DAYS_PER_MONTH
+    if abs(months * 2 - round(months * 2)) < 1e-9:
+        return f"month {months:g}"
+    if abs(days / 7 - round(days / 7)) < 1e-6:
+        return f"week {round(days / 7)}"
+    if abs(days - round(days)) < 1e-6:
+        return f"day {round(days)}"
+    return f"month {months:.3g}"
+
+
+def adam_visit_rows(rows: pd.DataFrame, visits: pd.DataFrame) -> tuple[pd.DataFrame, dict, str]:
+    """The MMRM's rows of an ADaM file at its nominal visits: each row (column ``row``, the
+    file's row) gets its record's ``AVISITN`` (``adam.visit_table``); rows without one are
+    left out and counted; each visit's time is the median of its rows' times (months, so that
+    the visits keep their order and the results their unit), and ``months`` becomes that time.
+    Returns (rows, {visit time: AVISIT label}, note or '')."""
+    number = rows["row"].map(visits["visit_number"])
+    keep = number.notna().to_numpy()
+    dropped = int((~keep).sum())
+    out = rows.loc[keep].copy()
+    out["visit_number"] = number[keep].to_numpy(float)
+    nominal = out.groupby("visit_number")["months"].median()
+    out["months"] = out["visit_number"].map(nominal).to_numpy(float)
+    label = rows.loc[keep, "row"].map(visits["visit_label"])
+    labels = (pd.DataFrame({"months": out["months"].to_numpy(), "label": label.to_numpy(dtype=object)})
+              .groupby("months")["label"].agg(lambda s: s.mode().iat[0]).to_dict())
+    note = (f"{dropped} post-baseline HbA1c record{'s' if dropped != 1 else ''} without an AVISITN not used by "
+            "the MMRM" if dropped else "")
+    return out.drop(columns="visit_number"), {float(k): str(v) for k, v in labels.items()}, note
