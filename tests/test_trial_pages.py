@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from mscreport.analysis import arm_mmrm, arm_trial
@@ -253,3 +254,47 @@ def test_visit_labels_in_the_files_unit():
 
     assert visit_label(3.0) == "month 3" and visit_label(91 / 30.4375) == "week 13"
     assert visit_label(10 / 30.4375) == "day 10" and visit_label(364 / 30.4375) == "week 52"
+
+
+# ---------------------------------------------------------------- Table 1 by arm
+def test_table_one_by_arm_agrees_with_r_and_shows_each_arm():
+    from mscreport.analysis import table_one
+
+    r = json.loads((FIX / "r_table_one_arms.json").read_text(encoding="utf-8"))["arms"]
+    tidy = table_one.describe_cohort(load_cohort(FIX / "arms_three.csv"))
+    for arm, ref in r.items():
+        rows = tidy[tidy["group"] == f"arm: {arm}"]
+        assert rows.loc[rows["variable"] == "patients", "n"].item() == ref["n"]  # R: nrow(d[d$arm == a, ])
+        b = rows[rows["variable"] == "hba1c_baseline"].iloc[0]
+        assert b["mean"] == pytest.approx(ref["hba1c_mean"], rel=1e-12)  # R: mean(b)
+        assert b["sd"] == pytest.approx(ref["hba1c_sd"], rel=1e-12)  # R: sd(b)
+        f = rows[rows["variable"] == "followup_months"].iloc[0]
+        for ours, key in (("median", "followup_median"), ("q1", "followup_q1"), ("q3", "followup_q3"),
+                          ("min", "followup_min"), ("max", "followup_max")):
+            assert f[ours] == pytest.approx(ref[key], rel=1e-12), key  # R: median, quantile(type = 7), min, max
+    shown = table_one.format_table_one_by_arm(tidy)
+    assert list(shown.columns) == ["overall", "Placebo", "high_dose", "low_dose"]  # the reference first
+    assert shown.loc["baseline HbA1c, mean (SD)", "high_dose"] == (
+        f"{fmt.fmt_hba1c(r['high_dose']['hba1c_mean'])}, SD {fmt.fmt_num(r['high_dose']['hba1c_sd'])}")
+    assert list(table_one.format_table_one(tidy).columns) == ["overall", "moderate", "severe"]
+
+
+def test_table_one_by_arm_hides_a_small_arm_and_what_gives_it_back(tmp_path):
+    from mscreport.analysis import table_one
+
+    rows = [{"patient_id": f"p{i}", "arm": "control" if i < 10 else ("a" if i < 20 else "tiny"),
+             "hba1c_baseline": 7 + 0.1 * i, "hba1c_followup": 6.8 + 0.1 * i} for i in range(22)]
+    path = tmp_path / "small_arm.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    shown = table_one.format_table_one_by_arm(table_one.describe_cohort(load_cohort(path)))
+    assert "suppressed" in shown.loc["baseline HbA1c, mean (SD)", "tiny"]  # 2 patients
+    # the overall mean minus the two shown arms would give the tiny arm back: one more is hidden
+    hidden = [c for c in ("overall", "control", "a") if "suppressed" in shown.loc["baseline HbA1c, mean (SD)", c]]
+    assert hidden
+
+
+def test_no_table_one_by_arm_without_arms():
+    from mscreport.analysis import table_one
+    from mscreport.core.paths import DEFAULT_COHORT
+
+    assert table_one.format_table_one_by_arm(table_one.describe_cohort(load_cohort(DEFAULT_COHORT))) is None
