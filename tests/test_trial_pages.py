@@ -186,13 +186,13 @@ def _build(tmp_path_factory, data, *extra):
     assert main(["build", "--data", str(data), "--output", str(out), "-q", *extra]) == 0
     results = json.loads((out / "results.json").read_text())
     pages = {p.stem: visible_text(p.read_text()) for p in out.glob("0*.html")}
-    return results, pages
+    return results, pages, out
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["arms_two", "arms_three"])
 def test_a_trial_build_shows_the_trial_numbers(tmp_path_factory, name):
-    results, pages = _build(tmp_path_factory, FIX / f"{name}.csv")
+    results, pages, out = _build(tmp_path_factory, FIX / f"{name}.csv")
     block = results["arms"]
     page = pages["03_change"]
     alpha = results["params"]["alpha"]
@@ -210,11 +210,19 @@ def test_a_trial_build_shows_the_trial_numbers(tmp_path_factory, name):
     i = block["interaction_severity"]
     assert _dash(f"= {fmt.fmt_num(i['f'])}, {fmt.fmt_p(i['p'])}") in pages["02_severity"]
     assert "Between-arm effect within each baseline stratum" in page
+    # Table 1 by arm (chapter 1)
+    assert "Patient characteristics at baseline overall and by arm" in pages["01_cohort"]
+    # chapters that do not apply are left out, not shown as notes; their blocks stay null
+    assert "04_dose" not in pages and "06_published" not in pages
+    assert results["dose"] is None and results["published_comparison"] is None
+    index = (out / "index.html").read_text()
+    assert "04_dose.html" not in index and "06_published.html" not in index
+    assert "Left out of this report" in visible_text(index) and "no dose_cells and no msc_source" in visible_text(index)
 
 
 @pytest.mark.slow
 def test_a_controlled_long_build_states_the_mmrm_as_primary(tmp_path_factory):
-    results, pages = _build(tmp_path_factory, FIX / "field_trial" / "trial_long.csv")
+    results, pages, _ = _build(tmp_path_factory, FIX / "field_trial" / "trial_long.csv")
     mmrm = results["longitudinal"]["mmrm"]
     assert mmrm is not None and "boundary" in results["longitudinal"]["mixed_model"]
     last = [c for c in mmrm["comparisons"] if c["visit"] == mmrm["visits"][-1]["visit"]]
@@ -298,3 +306,26 @@ def test_no_table_one_by_arm_without_arms():
     from mscreport.core.paths import DEFAULT_COHORT
 
     assert table_one.format_table_one_by_arm(table_one.describe_cohort(load_cohort(DEFAULT_COHORT))) is None
+
+
+# ---------------------------------------------------------------- chapters that apply
+def test_chapters_left_out_by_the_studys_facts():
+    from mscreport.pipeline.chapters import chapters_left_out, left_out_sentence, list_chapters
+
+    chapters = list_chapters()
+    assert chapters_left_out(chapters, {"dose": True, "published": True}) == {}
+    assert chapters_left_out(chapters, None) == {}
+    left = chapters_left_out(chapters, {"dose": False, "published": False})
+    assert sorted(left) == ["04_dose", "06_published"]
+    line = left_out_sentence(chapters, left)
+    assert line.startswith("Left out of this report") and "dose_cells" in line and "published_path" in line
+    assert left_out_sentence(chapters, {}) == ""
+
+
+def test_chapter_facts_of_the_bundled_and_a_users_cohort():
+    from mscreport.core.paths import DEFAULT_COHORT
+    from mscreport.pipeline.chapters import chapter_facts
+
+    assert chapter_facts(load_cohort(DEFAULT_COHORT)) == {"dose": True, "published": True}
+    assert chapter_facts(load_cohort(FIX / "arms_two.csv")) == {"dose": False, "published": False}
+    assert chapter_facts(load_cohort(FIX / "arms_dose.csv"))["dose"] is True
