@@ -329,3 +329,20 @@ def test_chapter_facts_of_the_bundled_and_a_users_cohort():
     assert chapter_facts(load_cohort(DEFAULT_COHORT)) == {"dose": True, "published": True}
     assert chapter_facts(load_cohort(FIX / "arms_two.csv")) == {"dose": False, "published": False}
     assert chapter_facts(load_cohort(FIX / "arms_dose.csv"))["dose"] is True
+
+
+# ---------------------------------------------------------------- openings written from the study
+def test_chapter_openings_are_written_from_the_study():
+    from mscreport.inputs.study import Study
+    from mscreport.report import framing
+
+    paper = Study("type_2_diabetes", "a single intravenous MSC infusion", 6.2, True, True)
+    trial = Study("unspecified", "the treatment", None, False, False, controlled=True, arms=True)
+    own = Study("prediabetes", "metformin", None, False, False)
+    assert "goes beyond the paper" in framing.trust_opening(paper)
+    assert "single-arm" not in framing.trust_opening(trial) and "randomisation" in framing.trust_opening(trial)
+    assert "metformin" in framing.trust_opening(own) and "paper" not in framing.trust_opening(own)
+    assert "tailored to individual clinical conditions" in framing.dose_opening(paper)
+    for s in (trial, own):
+        text = framing.dose_opening(s)
+        assert "paper" not in text and "cells" not in text and "tailored" not in text
