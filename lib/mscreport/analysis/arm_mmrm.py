@@ -1,5 +1,6 @@
-"""The repeated-measures models of a long file on the pages, read from the ``longitudinal`` block
-of results.json (``mmrm.with_mmrm``), never refitted here:
+"""The repeated-measures models of a long file on the pages: the MMRM as a controlled study's
+primary analysis, and the mixed models' boundary flags in words. Read from the ``longitudinal``
+block of results.json (``mmrm.with_mmrm``), never refitted here:
 
 * the MMRM of a controlled study's long file, stated as the trial's primary analysis: the
   between-arm difference at the last visit with its CI, every visit in a small table, a
