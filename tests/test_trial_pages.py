@@ -186,6 +186,10 @@ def _build(tmp_path_factory, data, *extra):
     assert main(["build", "--data", str(data), "--output", str(out), "-q", *extra]) == 0
     results = json.loads((out / "results.json").read_text())
     pages = {p.stem: visible_text(p.read_text()) for p in out.glob("0*.html")}
+    from tests.test_number_tracing import check_report
+
+    _, untraced = check_report(out)
+    assert not untraced, untraced[:10]  # every number the pages show is in results.json
     return results, pages, out
 
 
@@ -244,6 +248,7 @@ def test_adam_mmrm_visits_are_the_post_baseline_avisitn_with_avisit_labels():
     block, notes = mmrm_block(load_cohort(FIX / "adam" / "adlb_visits.csv"))
     assert block is not None
     assert [v["label"] for v in block["visits"]] == [c["label"] for c in r["comparisons"]]  # AVISIT
+    assert [v["avisitn"] for v in block["visits"]] == [c["avisitn"] for c in r["comparisons"]]
     assert block["n_rows"] == r["n_rows"] and block["n_patients"] == r["n_patients"]
     assert any(f"{r['dropped_without_avisitn']} post-baseline HbA1c records without an AVISITN" in n for n in notes)
     for v, c in zip(block["visits"], r["comparisons"]):

@@ -585,7 +585,11 @@ def _mmrm_of(cohort, reference: str) -> tuple[dict | None, list[str]]:
         return None, notes
     block = result.interface()
     for v in block["visits"]:
-        v["label"] = labels.get(v["visit"]) or visit_label(v["visit"])
+        if v["visit"] in labels:  # ADaM: AVISIT, and AVISITN beside it (the number the label shows)
+            v["label"], v["avisitn"] = labels[v["visit"]]
+        else:  # the time in the label's unit beside it (the number the label shows)
+            v["label"] = visit_label(v["visit"])
+            v["label_time"] = float(v["label"].split()[-1])
     return block, notes
 
 
@@ -608,7 +612,7 @@ def adam_visit_rows(rows: pd.DataFrame, visits: pd.DataFrame) -> tuple[pd.DataFr
     file's row) gets its record's ``AVISITN`` (``adam.visit_table``); rows without one are
     left out and counted; each visit's time is the median of its rows' times (months, so that
     the visits keep their order and the results their unit), and ``months`` becomes that time.
-    Returns (rows, {visit time: AVISIT label}, note or '')."""
+    Returns (rows, {visit time: (AVISIT label, AVISITN)}, note or '')."""
     number = rows["row"].map(visits["visit_number"])
     keep = number.notna().to_numpy()
     dropped = int((~keep).sum())
@@ -617,8 +621,9 @@ def adam_visit_rows(rows: pd.DataFrame, visits: pd.DataFrame) -> tuple[pd.DataFr
     nominal = out.groupby("visit_number")["months"].median()
     out["months"] = out["visit_number"].map(nominal).to_numpy(float)
     label = rows.loc[keep, "row"].map(visits["visit_label"])
-    labels = (pd.DataFrame({"months": out["months"].to_numpy(), "label": label.to_numpy(dtype=object)})
-              .groupby("months")["label"].agg(lambda s: s.mode().iat[0]).to_dict())
+    by_time = pd.DataFrame({"months": out["months"].to_numpy(), "label": label.to_numpy(dtype=object),
+                            "number": out["visit_number"].to_numpy(float)}).groupby("months")
+    labels = {float(t): (str(g["label"].mode().iat[0]), float(g["number"].iat[0])) for t, g in by_time}
     note = (f"{dropped} post-baseline HbA1c record{'s' if dropped != 1 else ''} without an AVISITN not used by "
             "the MMRM" if dropped else "")
-    return out.drop(columns="visit_number"), {float(k): str(v) for k, v in labels.items()}, note
+    return out.drop(columns="visit_number"), labels, note
