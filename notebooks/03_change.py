@@ -140,6 +140,12 @@ arms.show_paired(ch)
 # %% tags=["study-arms"]
 arms.show_paired_figure(ch)
 
+# %% tags=["study-arms"]
+from mscreport.analysis import arm_mmrm, arm_trial
+
+arm_trial.show_trial(ch, arms.arms_block(cohort))
+arm_mmrm.show_primary(ch)
+
 # %% [markdown]
 # ## Checking the assumption, and a test without it
 #

@@ -71,6 +71,11 @@ alpha = cohort.params["alpha"]
 overall, by_stratum, dose = analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort)
 blocks = trust_blocks(cohort, overall, by_stratum, dose)
 
+# %% tags=["study-own"]
+from mscreport.report import framing
+
+ch.say(framing.trust_opening(cohort.study))
+
 # %%
 arms.say_pooled(ch)
 

@@ -283,6 +283,7 @@ def index_values(chapters, results: dict, extras: dict) -> dict:
         "published_chapter": chapter_on(chapters, PUBLISHED_TOPIC),
         "figure": index_figure(extras, pooled=bool(n_arm_tables)),
         "chapters": list(chapters),
+        "chapters_left_out": extras.get("chapters_left_out", ""),
         "teaching_dir": TEACHING_DIRNAME,
         "data": {"file": data_file, "sha256": data.get("sha256", ""), "rows_read": data.get("rows_read"),
                  "rows_analysed": data.get("rows_analysed"), "excluded": len(data.get("excluded", []))},
