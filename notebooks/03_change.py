@@ -19,11 +19,6 @@
 #
 # **Question:** how much did HbA1c change from baseline to the last follow-up, overall and in
 # each severity stratum, how sure can we be, and does the answer depend on the test chosen?
-#
-# The paper used paired t-tests. We repeat them and add what a reader needs to judge them:
-# the mean change with its confidence interval (the size of the effect, not only its
-# p-value), the effect size d_z, a check of the t-test's normality assumption, and the
-# Wilcoxon signed-rank test, which does not need that assumption.
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
@@ -70,6 +65,12 @@ from mscreport.report.chapter import Chapter
 ch = Chapter.from_parameters("change", globals())
 cohort = ch.cohort
 alpha = cohort.params["alpha"]
+
+# %% [markdown]
+# The paper used paired t-tests. We repeat them and add what a reader needs to judge them:
+# the mean change with its confidence interval (the size of the effect, not only its
+# p-value), the effect size d_z, a check of the t-test's normality assumption, and the
+# Wilcoxon signed-rank test, which does not need that assumption.
 
 # %%
 arms.say_pooled(ch)
