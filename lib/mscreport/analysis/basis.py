@@ -28,7 +28,7 @@ import re
 
 from markupsafe import Markup
 
-from mscreport.analysis.published import half_unit, is_reconstruction, load_published, severe_splits
+from mscreport.analysis.published import is_reconstruction, load_published, overall_change_bounds, severe_splits
 from mscreport.display.fmt import escape, readable
 from mscreport.inputs.params import DEFAULTS
 
@@ -57,12 +57,9 @@ PAPER_INCLUSION = DEFAULTS["moderate_min"]  # the paper's inclusion HbA1c (>= 6.
 
 
 def overall_change_range(published: dict | None = None) -> tuple[float, float]:
-    """The overall mean change (% points) the printed means allow: follow-up minus baseline with
-    each printed mean anywhere in its own rounding interval (7.49: +-0.005; 6.7: +-0.05)."""
-    published = published if published is not None else load_published()
-    figs = {f["id"]: f["value"] for f in published.get("figures", [])}
-    base, fu = figs["baseline_mean"], figs["followup_mean"]
-    return (fu - half_unit(fu)) - (base + half_unit(base)), (fu + half_unit(fu)) - (base - half_unit(base))
+    """The overall mean change (% points) the printed means allow (``published.overall_change_bounds``,
+    in results.json as ``reconstruction.overall_change_low``/``_high``)."""
+    return overall_change_bounds(published)
 
 
 def _range_text(lo: float, hi: float) -> str:

@@ -248,6 +248,14 @@ def half_unit(value) -> float:
     return 0.5 * 10 ** -(len(text.split(".")[1]) if "." in text else 0)
 
 
+def overall_change_bounds(published: dict | None = None) -> tuple[float, float]:
+    """The overall mean change (% points, follow-up minus baseline) the printed means allow,
+    each anywhere in its own rounding interval (7.49 +- 0.005, 6.7 +- 0.05): (lowest, highest)."""
+    published = published if published is not None else load_published()
+    base, fu = _figure(published, "baseline_mean"), _figure(published, "followup_mean")
+    return (fu - half_unit(fu)) - (base + half_unit(base)), (fu + half_unit(fu)) - (base - half_unit(base))
+
+
 def severe_splits(published: dict | None = None, severe_sizes=range(2, 31)) -> list[dict]:
     """For each severe-stratum size n_s: the follow-up mean the stratum reductions give
     (7.49 - (n_m x 0.58 + n_s x 1.55) / 61), its range when each printed figure (baseline mean,
@@ -306,6 +314,8 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
     return {"severe_range": [r for r in rows if r["prints_as_published"]],
             "severe_n_min": min(consistent) if consistent else None,
             "severe_n_max": max(consistent) if consistent else None,
+            "overall_change_low": overall_change_bounds(published)[0],  # what the printed means allow
+            "overall_change_high": overall_change_bounds(published)[1],
             "moderate_n_assumed": assumed_sizes["moderate"],
             "moderate_sd_bound": t_bound_sd(mod_red, assumed_sizes["moderate"], mod_p),
             "overall_sd_bound": t_bound_sd(base - fu, n, all_p)}

@@ -10,6 +10,8 @@ Changes are follow-up minus baseline in NGSP % points (a fall is negative).
 
 from __future__ import annotations
 
+import re
+
 from mscreport.analysis import trust
 from mscreport.analysis.dose import adjusted_dose_block, analyse_dose, hidden_dose
 from mscreport.analysis.paired import analyse_overall, analyse_strata
@@ -66,8 +68,10 @@ def answer_cohort(cohort) -> tuple[str, str] | None:
     """Chapter 1: how many rows are analysed, and the mean baseline."""
 
     overall = analyse_overall(cohort)
+    excluded = (f"{fmt_int(len(cohort.excluded))} excluded, each with its reason below" if cohort.excluded
+                else "none excluded")
     return (f"{fmt_int(cohort.rows_analysed)} of {fmt_int(cohort.rows_read)} rows of the cohort file are analysed "
-            f"({fmt_int(len(cohort.excluded))} excluded, each with its reason below); their mean baseline HbA1c is "
+            f"({excluded}); their mean baseline HbA1c is "
             f"{fmt_hba1c(overall.baseline_mean)}.", "data")
 
 
@@ -133,7 +137,8 @@ def answer_trust(cohort) -> tuple[str, str] | None:
 
 
 def answer_published(cohort) -> tuple[str, str] | None:
-    """Chapter 6: how many published figures the cohort reproduces at their own rounding."""
+    """Chapter 6: how many published figures the cohort reproduces at their own rounding (the
+    first sentence of ``say_reproduction``, and for a reconstruction why it holds)."""
 
     published = published_for(cohort)
     if published is None:
@@ -141,8 +146,10 @@ def answer_published(cohort) -> tuple[str, str] | None:
     comparison = compare_published(cohort, analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort), published)
     if not comparison:
         return None
-    return say_reproduction(reproduction_summary(comparison, published), cohort.reconstruction, markdown=False), \
-        "published_comparison"
+    text = say_reproduction(reproduction_summary(comparison, published), cohort.reconstruction, markdown=False)
+    sentences = re.split(r"(?<=[.)])\s+(?=[A-Z])", text)
+    short = [sentences[0]] + [s for s in sentences[1:] if "by construction" in s]  # the count, and why it holds
+    return " ".join(short), "published_comparison"
 
 
 ANSWERS = {"cohort": answer_cohort, "severity": answer_severity, "change": answer_change, "dose": answer_dose,
