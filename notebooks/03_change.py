@@ -53,7 +53,7 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport.analysis import arms, change
+from mscreport.analysis import arms, basis, change
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.core.disclosure import drawable_rows, hidden_groups
 from mscreport.display import figures
@@ -100,7 +100,7 @@ ch.table(paired_table({arms.pooled_label(cohort): overall, **by_stratum}, hidden
          change.paired_caption(alpha), basis=["overall", "strata.moderate", "strata.severe"])
 
 # %%
-ch.say(change.say_paired(overall, by_stratum, alpha), basis="paired")
+ch.say(change.say_paired(overall, by_stratum, alpha), basis=basis.paired_keys(by_stratum))
 
 # %% [markdown] tags=["teaching"]
 # **The call behind the table.** `analyse_overall(cohort)` above is one call of the paired

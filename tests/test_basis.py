@@ -156,6 +156,15 @@ def _said(cohort, calls) -> list:
     return shown
 
 
+def test_every_paragraph_with_a_number_is_marked_with_its_own_key():
+    text = "Across all **61** patients the mean fell.\n\nIn the **moderate** stratum (n = 48) it fell.\n\nNo number here."
+    marked = basis.mark_sentence(text, basis.paired_keys({"moderate": None, "severe": None}))
+    paragraphs = marked.split("\n\n")
+    assert [len(_sups(p)) for p in paragraphs] == [1, 1, 0]
+    assert _sups(paragraphs[0])[0].get_text() == basis.letters("overall")
+    assert _sups(paragraphs[1])[0].get_text() == basis.letters("strata.moderate") and "A: n" in _sups(paragraphs[1])[0]["title"]
+
+
 def test_chapter_marks_only_a_reconstruction():
     calls = [("table", (pd.DataFrame({"group": ["all"], "n": ["61"]}), "t"), {"basis": "overall"}),
              ("say", ("The mean fell by 0.79.",), {"basis": "paired"})]
@@ -228,9 +237,11 @@ def test_every_generated_sentence_with_a_number_on_the_bundled_chapters_is_marke
         for tag in soup.select("details.msc-params, figure, code, table, p.msc-study"):
             tag.decompose()
         for out in soup.select(".jp-OutputArea-output"):
-            text = " ".join(out.get_text(" ").split())
-            if re.search(r"\d", text) and "every number is marked" not in text and not out.select("sup.msc-mark"):
-                unmarked.append(f"{page.name}: {text[:120]}")
+            # each paragraph with a number ("Across all 61 patients ...", "In the moderate stratum (n = 48) ...")
+            for part in out.select("p") or [out]:
+                text = " ".join(part.get_text(" ").split())
+                if re.search(r"\d", text) and "every number is marked" not in text and not part.select("sup.msc-mark"):
+                    unmarked.append(f"{page.name}: {text[:120]}")
     # chapter 7 on a one-row-per-patient file says how to supply a long file: no result in it
     assert [u for u in unmarked if not u.startswith("07_trajectory.html: This cohort file has one row")] == []
 

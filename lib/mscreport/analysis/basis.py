@@ -198,12 +198,26 @@ def sentence_sup(key: str, params: dict | None = None) -> str:
     return sup(letters(key, params), mark(key, params))
 
 
-def mark_sentence(markdown: str, key: str, params: dict | None = None) -> str:
-    """A generated sentence (Markdown) with a superscript of its classes' letters after it, the
-    reasons in its hover text; an empty text stays empty."""
+def mark_sentence(markdown: str, key, params: dict | None = None) -> str:
+    """Generated prose (Markdown) with a superscript of its classes' letters after each paragraph
+    that shows a number, the reasons in its hover text; ``key``: one basis key for every
+    paragraph, or a list with one key per paragraph (as ``paired_keys``). An empty text stays empty."""
     if not markdown.strip():
         return markdown
-    return f"{markdown.rstrip()}{sentence_sup(key, params)}"
+    paragraphs = re.split(r"\n\s*\n", markdown.strip())
+    keys = [key] * len(paragraphs) if isinstance(key, str) else list(key)
+    if len(keys) != len(paragraphs):
+        keys = [keys[0]] * len(paragraphs)  # a paragraph the keys did not foresee: the first key's mark
+    out = [f"{p.rstrip()}{sentence_sup(k, params)}" if re.search(r"\d", p) else p for p, k in zip(paragraphs, keys)]
+    if not any(re.search(r"\d", p) for p in paragraphs):  # prose without a number: one mark at its end
+        out[-1] = f"{out[-1].rstrip()}{sentence_sup(keys[-1], params)}"
+    return "\n\n".join(out)
+
+
+def paired_keys(strata) -> list[str]:
+    """The keys of ``change.say_paired``'s paragraphs: the overall one, then one per stratum."""
+    entries = basis_entries()
+    return ["overall"] + [f"strata.{name}" if f"strata.{name}" in entries else "paired" for name in strata]
 
 
 # ------------------------------------------------------------------ row keys of the tables

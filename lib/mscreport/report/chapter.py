@@ -100,10 +100,10 @@ class Chapter:
         return getattr(self.cohort, "resolved_params", None) or self.params
 
     # ---- prose, figures, tables
-    def say(self, markdown: str, basis: str | None = None) -> None:
+    def say(self, markdown: str, basis=None) -> None:
         """Prose rendered from results (numbers formatted by ``mscreport.display.fmt``). ``basis``:
-        the sentence's key in the reconstruction's basis list (``mscreport.analysis.basis``), marked
-        after it when the cohort is a reconstruction."""
+        the sentence's key in the reconstruction's basis list (``mscreport.analysis.basis``), or one
+        key per paragraph, marked after each paragraph with a number when the cohort is a reconstruction."""
         if basis and self.cohort.reconstruction:
             markdown = mark_sentence(markdown, basis, self.mark_params())
         display(Markdown(markdown))
