@@ -33,15 +33,17 @@ def test_headline_says_what_changed_by_how_much_how_sure_and_what_the_design_can
     text = headline_sentence(_results(r))
     assert text.startswith("In the reconstructed (synthetic) cohort, HbA1c fell by 0.79 % points")  # R: mean_change -0.787
     assert "in 61 patients" in text
-    assert "95% CI 0.52 to 1.05 % points" in text  # R: conf.int -1.052, -0.521 (a fall of 0.52 to 1.05)
-    assert "p < 0.001" in text and "excludes zero" in text
-    assert "regression to the mean" in text and "a controlled trial can" in text and DESIGN_SINGLE_ARM in text
+    assert "95% CI 0.52 to 1.05" in text  # R: conf.int -1.052, -0.521 (a fall of 0.52 to 1.05)
+    assert "p < 0.001" in text and "chance alone is an unlikely explanation" in text
+    assert "single-arm" in text and "regression to the mean" in text and "drift" in text
+    assert text.endswith("a controlled trial can.") and DESIGN_SINGLE_ARM in text
 
 
 def test_headline_of_an_interval_across_zero_and_of_a_users_cohort():
     text = headline_sentence(_results({"n": 20, "mean_change": 0.1, "ci_low": -0.2, "ci_high": 0.4, "p": 0.5},
                                       reconstruction=False))
     assert text.startswith("HbA1c rose by 0.10 % points") and "includes zero" in text and "synthetic" not in text
+    assert "unlikely" not in text
     assert "compatible" in text and "0.500" in text
 
 

@@ -50,9 +50,8 @@ def inline_html(text: str) -> str:
 
 
 # ------------------------------------------------------------------ the index's first screen
-DESIGN_SINGLE_ARM = ("This is a single-arm before/after comparison: it cannot separate the treatment's effect from "
-                     "regression to the mean (patients chosen for a high HbA1c tend to come down anyway) and from "
-                     "drift over time; a controlled trial can.")
+DESIGN_SINGLE_ARM = ("But a single-arm before/after study cannot tell the treatment's effect from regression to the "
+                     "mean or drift over time; a controlled trial can.")
 DESIGN_CONTROLLED = ("The between-arm difference (Table 1) is the treatment's effect as this controlled study can "
                      "estimate it; the within-group changes below are not treatment effects.")
 
@@ -74,10 +73,10 @@ def headline_sentence(results: dict) -> str:
     change, lo, hi = r["mean_change"], r["ci_low"], r["ci_high"]
     verb = "fell" if change < 0 else "rose"
     lo_shown, hi_shown = (-hi, -lo) if change < 0 else (lo, hi)  # the interval of the fall (or rise), in its order
-    excludes = "excludes" if (lo > 0 or hi < 0) else "includes"
-    sure = ("so the data are hard to reconcile with no change at all" if excludes == "excludes"
-            else "so no change at all is compatible with the data")
-    text = (f"{who}HbA1c {verb} by {fmt_num(abs(change))} % points on average from baseline to the last follow-up "
-            f"in {r['n']} patients ({1 - alpha:.0%} CI {fmt_num(lo_shown)} to {fmt_num(hi_shown)} % points, "
-            f"{fmt_p(r.get('p'))}); the interval {excludes} zero, {sure}. {DESIGN_SINGLE_ARM}")
+    excludes = lo > 0 or hi < 0
+    sure = ("chance alone is an unlikely explanation" if excludes
+            else "the interval includes zero: no change at all is compatible with the data")
+    text = (f"{who}HbA1c {verb} by {fmt_num(abs(change))} % points from baseline to the last follow-up in {r['n']} "
+            f"patients ({1 - alpha:.0%} CI {fmt_num(lo_shown)} to {fmt_num(hi_shown)}, {fmt_p(r.get('p'))}: {sure}). "
+            f"{DESIGN_SINGLE_ARM}")
     return text[0].upper() + text[1:]

@@ -60,7 +60,7 @@ def _paired_phrase(r, label: str, alpha: float) -> str | None:
     """``label``: change (CI, p), or None when the group is too small to show."""
     if r is None or too_small(r.n):
         return None
-    return (f"{label} (n = {fmt_int(r.n)}) {fmt_change(r.mean_change)} "
+    return (f"{label} (n = {fmt_int(r.n)}) {fmt_num(r.mean_change)} % points "
             f"({1 - alpha:.0%} CI {fmt_ci(r.ci_low, r.ci_high)}, {fmt_p(r.p)})")
 
 
@@ -94,7 +94,7 @@ def answer_change(cohort) -> tuple[str, str] | None:
     if overall is None:
         return None
     strata = [p for p in (_paired_phrase(r, name, alpha) for name, r in analyse_strata(cohort).items()) if p]
-    text = f"Mean change in HbA1c: {overall}."
+    text = f"Mean change in HbA1c (follow-up − baseline): {overall}."
     if strata:
         text += " By stratum: " + "; ".join(strata) + "."
     return text + " A change within one group is not a treatment effect: chapter 5 says why.", "paired"
