@@ -196,8 +196,10 @@ NUMBER = re.compile(r"\d")
 def _unmarked_cells(table) -> list[str]:
     """The body cells of a table that show a number without a mark."""
     out = []
+    heads = [th.get_text(" ").strip().lower() for th in table.select("thead th")]
+    label = bool(heads) and heads[0] in basis.LABEL_COLUMNS  # a first column naming the rows shows no result
     for row in table.select("tbody tr"):
-        for cell in row.find_all("td"):
+        for cell in row.find_all("td")[1 if label else 0:]:
             text = cell.get_text(" ").strip()
             if NUMBER.search(text) and not cell.select("sup.msc-mark"):
                 out.append(text)

@@ -38,6 +38,7 @@ MEANING = {"P": "printed by the paper at the precision shown",
            "D": "derived with the reconstruction's assumptions (assumed sizes or SDs, invented pairings): "
                 "it holds only under them",
            "A": "an assumption of the reconstruction: it describes no one"}
+LABEL_COLUMNS = ("group", "test", "stratum", "variable", "numbers", "window", "arm", "source", "figure")  # names a row, shows no result
 CONSERVATIVE = ("D", "A", "I", "P")  # a number whose quantity the entry does not name takes its weakest class
 COLUMN = "basis"  # the prose column of earlier versions: no table has it now (tests check its absence)
 MARK_CLASS = "msc-mark"
@@ -181,7 +182,8 @@ def _marked_cell(value, entry: dict, column: str, full: str):
 
 def mark_frame(frame, keys, params: dict | None = None):
     """``frame`` with every cell that shows a number marked by its letter (``keys``: one basis
-    key for every row, or one key per row; ``params``: the build's, so that marks follow them)."""
+    key for every row, or one key per row; ``params``: the build's, so that marks follow them);
+    a first column that names the rows (``LABEL_COLUMNS``) is left unmarked."""
     keys = [keys] * len(frame) if isinstance(keys, str) else list(keys)
     if len(keys) != len(frame):
         raise ValueError(f"{len(keys)} basis keys for {len(frame)} rows")
@@ -189,7 +191,8 @@ def mark_frame(frame, keys, params: dict | None = None):
     for i, key in enumerate(keys):
         entry, full = entry_at(key, params), mark(key, params)
         for j, column in enumerate(out.columns):
-            out.iat[i, j] = _marked_cell(out.iat[i, j], entry, column, full)
+            if not (j == 0 and str(column).lower() in LABEL_COLUMNS):  # "high dose (≥ 1e9 cells)" is a label
+                out.iat[i, j] = _marked_cell(out.iat[i, j], entry, column, full)
     return out
 
 

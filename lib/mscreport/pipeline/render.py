@@ -226,8 +226,8 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
             rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": suppressed(r.get("n")),
                          f"{1 - alpha:.0%} CI (% points)": "", "p (paired t)": ""})
             continue
-        rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),
-                     f"{1 - alpha:.0%} CI (% points)": fmt.fmt_ci(r.get("ci_low"), r.get("ci_high")),
+        rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": compact_cell(fmt.fmt_change(r.get("mean_change"))),
+                     f"{1 - alpha:.0%} CI (% points)": compact_cell(fmt.fmt_ci(r.get("ci_low"), r.get("ci_high"))),
                      "p (paired t)": fmt.fmt_pvalue(r.get("p"))})
 
     caption = (f"Within-group change in HbA1c from baseline to last follow-up, {POOLED}: not a treatment effect"
@@ -236,6 +236,14 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
     if marked:
         frame = mark_frame(frame, headline_keys(), results.get("params") or {})
     return fmt.html_table(frame, caption, number)
+
+
+def compact_cell(text: str) -> Markup:
+    """A key-table cell that wraps only between its parts ("−0.79 % points" and "(−8.6 mmol/mol)";
+    an interval never), so that a row on a phone is one or two lines, not four."""
+    head, sep, tail = text.partition(" (")
+    parts = [head] + ([f"({tail}"] if sep else [])
+    return Markup(" ".join(f"<span class=\"msc-nw\">{fmt.escape(p)}</span>" for p in parts))
 
 
 @functools.lru_cache(maxsize=None)

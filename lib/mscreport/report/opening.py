@@ -17,7 +17,7 @@ from mscreport.analysis.dose import adjusted_dose_block, analyse_dose, hidden_do
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.published import compare_published, published_for, reproduction_summary, say_reproduction
 from mscreport.core.groups import POOLED
-from mscreport.display.fmt import fmt_change, fmt_ci, fmt_hba1c, fmt_int, fmt_num, fmt_p, too_small
+from mscreport.display.fmt import fmt_ci, fmt_hba1c, fmt_int, fmt_num, fmt_p, too_small
 from mscreport.inputs.params import PARAMETERS
 
 # parameters that apply only to some cohort files (every other parameter applies to all)
@@ -108,14 +108,15 @@ def answer_dose(cohort) -> tuple[str, str] | None:
         return None
     alpha = cohort.params["alpha"]
     w = dose.welch
-    text = (f"High dose minus low dose, difference in mean change: {fmt_change(w.diff)} "
+    text = (f"High dose minus low dose, difference in mean change: {fmt_num(w.diff)} % points "
             f"({1 - alpha:.0%} CI {fmt_ci(w.ci_low, w.ci_high)}, {fmt_p(w.p)})")
     adj = adjusted_dose_block(cohort)
     if adj is not None and adj.get("estimate") is not None:
-        text += (f"; at equal baseline HbA1c {fmt_change(adj['estimate'])} "
+        text += (f"; at equal baseline HbA1c {fmt_num(adj['estimate'])} % points "
                  f"(CI {fmt_ci(adj['ci_low'], adj['ci_high'])})")
         both = w.ci_low <= 0 <= w.ci_high and adj["ci_low"] <= 0 <= adj["ci_high"]
-        text += (". Both intervals include 0: this cohort shows no dose difference either way." if both else ".")
+        text += (". Both intervals include 0: the data are compatible with no dose difference, before and after "
+                 "adjustment." if both else ".")
     else:
         text += "."
     return text, "dose"
