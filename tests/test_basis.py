@@ -109,6 +109,7 @@ def test_marks_follow_the_builds_parameters():
     seven = {**DEFAULTS, "moderate_min": 7.0}  # issue 27.3: "43 are analysed ... [P: patients analysed ...]"
     assert all("P" not in basis.letters(k, seven) for k in ("data", "overall", "strata.moderate", "table1.patients"))
     assert "P" in basis.letters("dose", DEFAULTS) and "P" not in basis.letters("dose", {**DEFAULTS, "dose_cutoff": 5e8})
+    assert basis.letters("reconstruction.severe_range", seven) == "I"  # the paper's figures imply it whatever the build
     assert basis.changed_parameters({**DEFAULTS, "inclusion_min": "6.2"}) == {}
     assert basis.changed_parameters({**DEFAULTS, "inclusion_min": "none"}) == {"inclusion_min": "none"}
 

@@ -124,3 +124,18 @@ def test_the_edges_of_the_severe_size_range(ns, fits):
     r = next(x for x in SIZES["rows"] if x["n_severe"] == ns)
     assert row["prints_as_published"] is fits is r["fits_with_rounding"]
     assert (row["followup_low"], row["followup_high"]) == pytest.approx((r["followup_low"], r["followup_high"]), abs=1e-12)
+
+
+def test_the_key_table_cells_wrap_between_their_parts_and_carry_their_marks():
+    from mscreport.pipeline.render import headline_table
+
+    results = {"params": {"alpha": 0.05}, "overall": REF["overall"], "strata": REF["strata"], "dose": {}}
+    html = headline_table(results, 1, marked=True)
+    assert "&lt;span" not in html and "&lt;sup" not in html  # HTML, not escaped HTML
+    soup = BeautifulSoup(html, "html.parser")
+    first = soup.select("tbody tr")[0]
+    change = first.find_all("td")[2]
+    # R: mean_change -0.787 -> "−0.79 % points" and "(−8.6 mmol/mol)", each unbreakable, then the mark I
+    assert [s.get_text() for s in change.select("span.msc-nw")] == [f"{MINUS}0.79 % points", f"({MINUS}8.6 mmol/mol)"]
+    assert [s.get_text() for s in first.select("sup.msc-mark")] == ["P", "I", "D", "D"]
+    assert "basis" not in [th.get_text() for th in soup.select("thead th")]

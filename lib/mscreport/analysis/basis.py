@@ -54,6 +54,7 @@ PAPER_PARAMETERS = {"moderate_min": ("",),  # the inclusion rule of the reconstr
                     "inclusion_min": ("",),
                     "severe_above": ("strata", "paired", "holm", "rtm", "sample_size", "threshold_sensitivity.at_cutoff"),
                     "dose_cutoff": ("dose", "holm", "adjusted_dose")}
+PARAMETER_FREE = ("reconstruction.", "published_comparison", "assumed")  # the paper's own figures and what they imply
 PAPER_INCLUSION = DEFAULTS["moderate_min"]  # the paper's inclusion HbA1c (>= 6.2 %), the lowest moderate baseline
 
 
@@ -117,7 +118,8 @@ def entry_at(key: str, params: dict | None = None) -> dict:
     number at that parameter). KeyError for a key the list lacks."""
     entry = basis_entries()[key]
     changed = {n: v for n, v in changed_parameters(params).items()
-               if any(key.startswith(prefix) for prefix in PAPER_PARAMETERS[n])}
+               if any(key.startswith(prefix) for prefix in PAPER_PARAMETERS[n])
+               and not key.startswith(PARAMETER_FREE)}
     if not changed:
         return entry
     why = ", ".join(f"{n} = {v} here" for n, v in changed.items())

@@ -226,13 +226,17 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
             rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": suppressed(r.get("n")),
                          f"{1 - alpha:.0%} CI (% points)": "", "p (paired t)": ""})
             continue
-        rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": compact_cell(fmt.fmt_change(r.get("mean_change"))),
-                     f"{1 - alpha:.0%} CI (% points)": compact_cell(fmt.fmt_ci(r.get("ci_low"), r.get("ci_high"))),
+        rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": fmt.fmt_change(r.get("mean_change")),
+                     f"{1 - alpha:.0%} CI (% points)": fmt.fmt_ci(r.get("ci_low"), r.get("ci_high")),
                      "p (paired t)": fmt.fmt_pvalue(r.get("p"))})
 
     caption = (f"Within-group change in HbA1c from baseline to last follow-up, {POOLED}: not a treatment effect"
                if is_controlled(results.get("arms")) else "Key findings: change in HbA1c from baseline to last follow-up")
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).astype(object)
+    for j, column in enumerate(frame.columns):  # set cell by cell: a DataFrame built from Markup would make it str
+        if column.startswith(("mean change", f"{1 - alpha:.0%} CI")):
+            for i in range(len(frame)):
+                frame.iat[i, j] = compact_cell(frame.iat[i, j])
     if marked:
         frame = mark_frame(frame, headline_keys(), results.get("params") or {})
     return fmt.html_table(frame, caption, number)
