@@ -42,6 +42,7 @@ LABEL_COLUMNS = ("group", "test", "stratum", "variable", "numbers", "window", "a
 CONSERVATIVE = ("D", "A", "I", "P")  # a number whose quantity the entry does not name takes its weakest class
 COLUMN = "basis"  # the prose column of earlier versions: no table has it now (tests check its absence)
 MARK_CLASS = "msc-mark"
+MARK_GAP = "\u200a"  # a hair space before a mark: in copied or printed text "61 P", never the word "61P"
 LEGEND = ("**Reconstructed cohort: every number is marked** with a small letter (hover over it for the reason): "
           "**P** = printed by the paper at the precision shown (it describes the paper's patients); "
           "**I** = implied by the paper's printed figures alone (computed from them, or pinned by them only to a "
@@ -163,6 +164,11 @@ def cell_letter(entry: dict, column: str) -> tuple[str, str]:
     for found in (by_text, by_words):
         if found:
             _, q, letter = max(found, key=lambda t: t[0])
+            if "(sd)" in col:  # a "mean (SD)" cell shows an SD too: the weaker class of the two
+                sds = [(t, lt) for t, lt in terms if {"sd", "sds"} & set(_words(t))]
+                weaker = [(t, lt) for t, lt in sds if CONSERVATIVE.index(lt) < CONSERVATIVE.index(letter)]
+                if weaker:
+                    return weaker[0][1], f"{q}; {weaker[0][0]}"
             return letter, q
     present = {letter for cls, letter in CLASSES if entry[cls]}
     letter = next(c for c in CONSERVATIVE if c in present)
@@ -179,7 +185,7 @@ def _marked_cell(value, entry: dict, column: str, full: str):
     letter, quantity = cell_letter(entry, column)
     title = f"{letter} = {MEANING[letter]}: {quantity}. Row: {full}"
     body = text.__html__() if hasattr(text, "__html__") else escape(text)
-    return Markup(f"{body}{sup(letter, title)}")
+    return Markup(f"{body}{MARK_GAP}{sup(letter, title)}")
 
 
 def mark_frame(frame, keys, params: dict | None = None):
@@ -200,7 +206,7 @@ def mark_frame(frame, keys, params: dict | None = None):
 
 def sentence_sup(key: str, params: dict | None = None) -> str:
     """The HTML mark of a sentence: the letters of its entry's classes, the reasons on hover."""
-    return sup(letters(key, params), mark(key, params))
+    return MARK_GAP + sup(letters(key, params), mark(key, params))
 
 
 def mark_sentence(markdown: str, key, params: dict | None = None) -> str:
