@@ -19,21 +19,12 @@
 #
 # **Question:** who are the patients, which rows of the cohort file enter the analysis, and
 # how do the moderate and severe strata differ before the infusion?
-#
-# Matsuoka et al. treated 61 people with type 2 diabetes (HbA1c ≥ 6.2 %) with one intravenous
-# infusion of mesenchymal stem cells (MSCs) from umbilical cord, bone marrow or adipose tissue,
-# at 1e8 to 2e9 cells, and measured HbA1c again at the last follow-up (6 to 68 months later).
-# This chapter accounts for every row of the cohort file and describes the patients before
-# any test is run: a reader should know *who* a result is about before reading the result.
 
 # %% [markdown] tags=["study-own"]
 # # The cohort: who was treated, and who is analysed
 #
 # **Question:** who are the patients, which rows of the cohort file enter the analysis, and
 # how do the severity strata differ at baseline?
-#
-# This chapter accounts for every row of the cohort file and describes the patients before
-# any test is run: a reader should know *who* a result is about before reading the result.
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
@@ -74,6 +65,17 @@ from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("cohort", globals())
 cohort = ch.cohort
+
+# %% [markdown] tags=["study-paper"]
+# Matsuoka et al. treated 61 people with type 2 diabetes (HbA1c ≥ 6.2 %) with one intravenous
+# infusion of mesenchymal stem cells (MSCs) from umbilical cord, bone marrow or adipose tissue,
+# at 1e8 to 2e9 cells, and measured HbA1c again at the last follow-up (6 to 68 months later).
+# This chapter accounts for every row of the cohort file and describes the patients before
+# any test is run: a reader should know *who* a result is about before reading the result.
+
+# %% [markdown] tags=["study-own"]
+# This chapter accounts for every row of the cohort file and describes the patients before
+# any test is run: a reader should know *who* a result is about before reading the result.
 
 # %% [markdown] tags=["study-paper"]
 # ## Participant flow

@@ -19,11 +19,6 @@
 #
 # **Question:** how many patients fall in each severity stratum, where exactly is the
 # boundary, and how much do the strata depend on where the thresholds are drawn?
-#
-# The paper splits patients by their HbA1c *before* the infusion: moderate 6.2-8 %, severe
-# above 8 %. Stratifying by a baseline measurement is natural clinically, but it has a
-# statistical cost that chapter 5 measures: the patients selected for a high first value
-# will, on average, show a lower second value even without treatment (regression to the mean).
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
@@ -64,6 +59,12 @@ from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("severity", globals())
 cohort = ch.cohort
+
+# %% [markdown]
+# The paper splits patients by their HbA1c *before* the infusion: moderate 6.2-8 %, severe
+# above 8 %. Stratifying by a baseline measurement is natural clinically, but it has a
+# statistical cost that chapter 5 measures: the patients selected for a high first value
+# will, on average, show a lower second value even without treatment (regression to the mean).
 
 # %%
 arms.say_pooled(ch)

@@ -19,11 +19,6 @@
 #
 # **Question:** how much did HbA1c change from baseline to the last follow-up, overall and in
 # each severity stratum, how sure can we be, and does the answer depend on the test chosen?
-#
-# The paper used paired t-tests. We repeat them and add what a reader needs to judge them:
-# the mean change with its confidence interval (the size of the effect, not only its
-# p-value), the effect size d_z, a check of the t-test's normality assumption, and the
-# Wilcoxon signed-rank test, which does not need that assumption.
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
@@ -58,7 +53,7 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport.analysis import arms, change
+from mscreport.analysis import arms, basis, change
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.core.disclosure import drawable_rows, hidden_groups
 from mscreport.display import figures
@@ -70,6 +65,12 @@ from mscreport.report.chapter import Chapter
 ch = Chapter.from_parameters("change", globals())
 cohort = ch.cohort
 alpha = cohort.params["alpha"]
+
+# %% [markdown]
+# The paper used paired t-tests. We repeat them and add what a reader needs to judge them:
+# the mean change with its confidence interval (the size of the effect, not only its
+# p-value), the effect size d_z, a check of the t-test's normality assumption, and the
+# Wilcoxon signed-rank test, which does not need that assumption.
 
 # %%
 arms.say_pooled(ch)
@@ -99,7 +100,7 @@ ch.table(paired_table({arms.pooled_label(cohort): overall, **by_stratum}, hidden
          change.paired_caption(alpha), basis=["overall", "strata.moderate", "strata.severe"])
 
 # %%
-ch.say(change.say_paired(overall, by_stratum, alpha), basis="paired")
+ch.say(change.say_paired(overall, by_stratum, alpha), basis=basis.paired_keys(by_stratum))
 
 # %% [markdown] tags=["teaching"]
 # **The call behind the table.** `analyse_overall(cohort)` above is one call of the paired

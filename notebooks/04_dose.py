@@ -20,12 +20,6 @@
 # **Question:** is the fall in HbA1c larger with a higher MSC dose (≥ `dose_cutoff`, 1e9
 # cells by default), does it rise with the dose itself, does the MSC source matter, and
 # what remains once baseline HbA1c is taken into account?
-#
-# The paper reports "a trend toward greater HbA1c reduction" at ≥ 1e9 cells that "did not
-# reach statistical significance", and a dose-outcome correlation analysis. Doses were
-# *tailored to individual clinical conditions*: sicker patients may have received more cells.
-# Dose is then entangled with baseline severity, and severity (through regression to the
-# mean) with the size of the fall. The last section separates the two.
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
@@ -191,7 +185,8 @@ ch.say(dosing.adjusted_sentence(adj, hidden), basis="adjusted_dose")
 # %%
 ch.record("source", source_block(cohort))
 ch.record("adjusted_dose", adjusted_dose_block(cohort))
-ch.say(say_dose_reversal(dose, adjusted_dose_block(cohort), cohort.params["alpha"]), basis="adjusted_dose")
+ch.say(say_dose_reversal(dose, adjusted_dose_block(cohort), cohort.params["alpha"], cohort.reconstruction),
+       basis="adjusted_dose")
 
 # %% [markdown]
 # ## Common misreadings

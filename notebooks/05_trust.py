@@ -20,9 +20,6 @@
 # **Question:** how much of the fall could have happened without any treatment, does the
 # fall last, how many of the subgroup findings survive a correction for testing many
 # things, and how large a randomised trial would settle the question?
-#
-# This chapter goes beyond the paper. It asks the questions a careful reviewer raises about a
-# single-arm before/after study whose strata were chosen by the first measurement.
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root

@@ -19,12 +19,6 @@
 #
 # **Question:** does the analysed cohort reproduce the published figures it is compared
 # with, each at its own rounding?
-#
-# The figures compared with come from a published-figures file (parameter `published_path`):
-# by default the paper's `data/published_results.yaml` for the bundled **reconstruction**
-# (synthetic patients built so that every figure Matsuoka et al. publish comes out at the
-# published rounding; `data/README.md` tells how), and none for a user's own cohort, which can
-# give its own file. For a real cohort, disagreement is a finding, not an error.
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
@@ -74,6 +68,13 @@ comparison = compare_published(cohort, analyse_overall(cohort), analyse_strata(c
 reconstruction = reconstruction_block(comparison, cohort.params["alpha"], published)
 ch.record("published_comparison", comparison_block(comparison))
 ch.record("reconstruction", reconstruction)
+
+# %% [markdown]
+# The figures compared with come from a published-figures file (parameter `published_path`):
+# by default the paper's `data/published_results.yaml` for the bundled **reconstruction**
+# (synthetic patients built so that every figure Matsuoka et al. publish comes out at the
+# published rounding; `data/README.md` tells how), and none for a user's own cohort, which can
+# give its own file. For a real cohort, disagreement is a finding, not an error.
 
 # %% [markdown]
 # ## Figure by figure

@@ -19,36 +19,18 @@
 #
 # **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
 # and how fast?
-#
-# The paper reduces each patient to two numbers, a baseline and the last follow-up 6 to 68
-# months later. A **long file** (one row per HbA1c measurement) shows the whole course. This
-# chapter draws it, averages it by time bin and fits a linear mixed model with a random
-# intercept and a random slope per patient, whose fixed slope is the average drift of HbA1c
-# per year after the infusion.
 
 # %% [markdown] tags=["study-own", "study-not-msc"]
 # # HbA1c over time: trajectories and a mixed model
 #
 # **Question:** after the start of treatment, does HbA1c stay down, keep falling, or drift back up,
 # and how fast?
-#
-# A paired analysis reduces each patient to two numbers, a baseline and one follow-up. A
-# **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
-# averages it by time bin and fits a linear mixed model with a random intercept and a random
-# slope per patient, whose fixed slope is the average drift of HbA1c
-# per year after the start of treatment.
 
 # %% [markdown] tags=["study-own", "study-msc"]
 # # HbA1c over time: trajectories and a mixed model
 #
 # **Question:** after the infusion, does HbA1c stay down, keep falling, or drift back up,
 # and how fast?
-#
-# A paired analysis reduces each patient to two numbers, a baseline and one follow-up. A
-# **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
-# averages it by time bin and fits a linear mixed model with a random intercept and a random
-# slope per patient, whose fixed slope is the average drift of HbA1c
-# per year after the infusion.
 
 # %% tags=["parameters"]
 data_path: str = "data/reconstructed_cohort.csv"  # cohort file (CSV, XLSX or Parquet), relative to the repository root
@@ -89,6 +71,27 @@ from mscreport.report.chapter import Chapter
 ch = Chapter.from_parameters("trajectory", globals())
 traj = trajectory.analyse_trajectory(ch.cohort)
 ch.record("longitudinal", mmrm.with_mmrm(ch.cohort, trajectory.interface_block(traj)))
+
+# %% [markdown] tags=["study-paper"]
+# The paper reduces each patient to two numbers, a baseline and the last follow-up 6 to 68
+# months later. A **long file** (one row per HbA1c measurement) shows the whole course. This
+# chapter draws it, averages it by time bin and fits a linear mixed model with a random
+# intercept and a random slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the infusion.
+
+# %% [markdown] tags=["study-own", "study-not-msc"]
+# A paired analysis reduces each patient to two numbers, a baseline and one follow-up. A
+# **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
+# averages it by time bin and fits a linear mixed model with a random intercept and a random
+# slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the start of treatment.
+
+# %% [markdown] tags=["study-own", "study-msc"]
+# A paired analysis reduces each patient to two numbers, a baseline and one follow-up. A
+# **long file** (one row per HbA1c measurement) shows the whole course. This chapter draws it,
+# averages it by time bin and fits a linear mixed model with a random intercept and a random
+# slope per patient, whose fixed slope is the average drift of HbA1c
+# per year after the infusion.
 
 # %% [markdown]
 # ## The data

@@ -114,7 +114,8 @@ def generated_texts(page: str, index: bool) -> list[str]:
                 if i < len(cells):
                     cells[i].decompose()
     if index:
-        parts = soup.select("table.msc-table") + [p for p in soup.find_all("p") if "published figures agree" in p.get_text()]
+        parts = soup.select("table.msc-table") + [p for p in soup.find_all("p") if "published figures agree" in p.get_text()
+                                                  or "msc-headline" in (p.get("class") or [])]  # the headline sentence
     else:
         parts = soup.select(".jp-OutputArea-output")
     texts = []

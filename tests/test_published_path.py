@@ -92,7 +92,7 @@ def test_results_without_and_with_a_users_file(user_figures):
     assert (summary["agree"], summary["total"], summary["file"], summary["paper"]) == (2, 3, "figures.yaml", False)
     assert "severe_range" not in r["reconstruction"]  # the paper's stratum arithmetic needs the paper's figures
     bundled = compute_results(load_cohort(DEFAULT_COHORT))
-    assert len(bundled["published_comparison"]) == 19 and bundled["reconstruction"]["severe_n_min"] == 11
+    assert len(bundled["published_comparison"]) == 19 and bundled["reconstruction"]["severe_n_min"] == 10
 
 
 @pytest.mark.slow

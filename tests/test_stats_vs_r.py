@@ -694,8 +694,13 @@ def test_reconstruction_bounds_match_r():
     from mscreport.analysis.published import derived_bounds
 
     ours, r = derived_bounds(), REF["reconstruction"]
-    assert [x["n_severe"] for x in ours["severe_range"]] == [x["n_severe"] for x in r["severe_range"] if x["prints_as_6_7"]]
-    assert (ours["severe_n_min"], ours["severe_n_max"]) == (11, 16)  # issue 9: every n from 11 to 16
+    sizes = json.loads((FIXTURES / "r_severe_sizes.json").read_text(encoding="utf-8"))  # tests/r/severe_sizes.R
+    assert [x["n_severe"] for x in ours["severe_range"]] == [x["n_severe"] for x in sizes["rows"] if x["fits_with_rounding"]]
+    # issue 26 item 7: every n from 10 to 16 once each printed figure gets its own rounding (11 to 16 at the printed values)
+    assert (ours["severe_n_min"], ours["severe_n_max"]) == (sizes["severe_n_min"], sizes["severe_n_max"]) == (10, 16)
+    # R: 6.65 - 7.495 and 6.75 - 7.485, the overall change the printed 6.7 and 7.49 allow
+    assert (ours["overall_change_low"], ours["overall_change_high"]) == pytest.approx(
+        (sizes["overall_change_low"], sizes["overall_change_high"]), abs=1e-12)
     for x in ours["severe_range"]:
         rx = next(y for y in r["severe_range"] if y["n_severe"] == x["n_severe"])
         check(f"severe_range.{x['n_severe']}", [(k, x[k], rx[k]) for k in ("followup_mean", "sd_change", "ci_low", "ci_high")],

@@ -115,22 +115,36 @@ def test_sample_size_rows_use_power_t_test_and_the_dropout():
 
 
 # ------------------------------------------------------------------ dose after adjustment
-def _dose(diff):
-    return SimpleNamespace(welch=SimpleNamespace(diff=diff))
+def _dose(diff, ci_low=None, ci_high=None):
+    lo = diff - 0.1 if ci_low is None else ci_low  # by default an interval that excludes 0
+    hi = diff + 0.05 if ci_high is None else ci_high
+    return SimpleNamespace(welch=SimpleNamespace(diff=diff, ci_low=lo, ci_high=hi))
 
 
 def test_dose_reversal_sentence():
-    adj = {"estimate": 0.05, "ci_low": -0.4, "ci_high": 0.5, "p": 0.8}
-    assert "reverses" in trust.say_dose_reversal(_dose(-0.12), adj, 0.05)
-    assert "shrinks" in trust.say_dose_reversal(_dose(-0.3), {**adj, "estimate": -0.1}, 0.05)
-    assert "does not shrink" in trust.say_dose_reversal(_dose(-0.1), {**adj, "estimate": -0.3}, 0.05)
+    adj = {"estimate": 0.05, "ci_low": 0.01, "ci_high": 0.5, "p": 0.04}
+    assert "direction changes" in trust.say_dose_reversal(_dose(-0.12), adj, 0.05)
+    assert "shrinks" in trust.say_dose_reversal(_dose(-0.3), {**adj, "estimate": -0.1, "ci_low": -0.2, "ci_high": -0.01}, 0.05)
+    assert "does not shrink" in trust.say_dose_reversal(_dose(-0.1), {**adj, "estimate": -0.3, "ci_low": -0.5,
+                                                                       "ci_high": -0.1}, 0.05)
     assert "cannot both be computed" in trust.say_dose_reversal(_dose(-0.1), None, 0.05)
     assert "chapter 5" in trust.say_dose_reversal(_dose(-0.12), adj, 0.05)
 
 
-def test_bundled_dose_trend_reverses_after_adjustment():
+def test_bundled_dose_difference_is_compatible_with_none_before_and_after_adjustment():
+    """Issue 26 item 7 / 27 item 5: "The direction reverses after adjustment" was read off two
+    estimates whose intervals both include 0; the sentence says so now, and that the
+    reconstruction built the baseline imbalance in."""
     r = REF["datasets"]["reconstructed_cohort"]
-    assert r["dose"]["welch"]["diff"] * r["adjusted_dose"]["high_vs_low"] < 0  # R: the signs differ
+    w, a = r["dose"]["welch"], r["adjusted_dose"]
+    # R: t.test(change ~ high, var.equal = FALSE)$conf.int and confint(lm(change ~ high + baseline))["high", ]
+    assert w["ci_low"] < 0 < w["ci_high"] and a["high_vs_low_ci_low"] < 0 < a["high_vs_low_ci_high"]
+    adj = {"estimate": a["high_vs_low"], "ci_low": a["high_vs_low_ci_low"], "ci_high": a["high_vs_low_ci_high"],
+           "p": a["high_vs_low_p"]}
+    text = trust.say_dose_reversal(_dose(w["diff"], w["ci_low"], w["ci_high"]), adj, 0.05, reconstruction=True)
+    assert "reverses" not in text and "accounted for by the high-dose group starting higher" not in text
+    assert "compatible with no difference" in text and "built in" in text
+    assert "built in" not in trust.say_dose_reversal(_dose(w["diff"], w["ci_low"], w["ci_high"]), adj, 0.05)
 
 
 # ------------------------------------------------------------------ change chapter sentences
@@ -187,7 +201,8 @@ def test_published_exercise_answers_give_the_numbers():
     text = exercises.published_exercises(derived_bounds(), load_published())
     # (48 x 0.58 + 13 x 1.55) / 61 = 48.0 / 61 = 0.787; 7.49 - 0.787 = 6.703
     assert "(48 × 0.58 + 13 × 1.55) / 61 = 0.787" in text and "6.703" in text
-    assert "from 11 to 16" in text
+    sizes = json.loads((Path(__file__).parent / "fixtures" / "r_severe_sizes.json").read_text(encoding="utf-8"))
+    assert f"from {sizes['severe_n_min']} to {sizes['severe_n_max']}" in text  # tests/r/severe_sizes.R
     sev13 = next(x for x in REF["reconstruction"]["severe_range"] if x["n_severe"] == 13)
     assert f"{sev13['sd_change']:.2f} % points" in text  # R: 1.55 * sqrt(13) / qt(1 - 0.0122 / 2, 12)
 

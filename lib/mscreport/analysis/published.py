@@ -241,29 +241,53 @@ def implies_bounds(published: dict | None) -> bool:
     return set(PAPER_IDS) <= ids and any(a.get("id") == "stratum_sizes" for a in published.get("assumed") or [])
 
 
+def half_unit(value) -> float:
+    """Half a unit of the last decimal a figure is printed with: 7.49 -> 0.005, 6.7 -> 0.05
+    (a printed figure stands for any true value within this of it)."""
+    text = str(value)
+    return 0.5 * 10 ** -(len(text.split(".")[1]) if "." in text else 0)
+
+
+def overall_change_bounds(published: dict | None = None) -> tuple[float, float]:
+    """The overall mean change (% points, follow-up minus baseline) the printed means allow,
+    each anywhere in its own rounding interval (7.49 +- 0.005, 6.7 +- 0.05): (lowest, highest)."""
+    published = published if published is not None else load_published()
+    base, fu = _figure(published, "baseline_mean"), _figure(published, "followup_mean")
+    return (fu - half_unit(fu)) - (base + half_unit(base)), (fu + half_unit(fu)) - (base - half_unit(base))
+
+
 def severe_splits(published: dict | None = None, severe_sizes=range(2, 31)) -> list[dict]:
     """For each severe-stratum size n_s: the follow-up mean the stratum reductions give
-    (7.49 - (n_m x 0.58 + n_s x 1.55) / 61) and whether it prints as the paper's follow-up
-    mean at the paper's rounding (``prints_as_published``). Arithmetic only (no scipy): the
-    pages' basis marks name the sizes that fit (``basis``)."""
+    (7.49 - (n_m x 0.58 + n_s x 1.55) / 61), its range when each printed figure (baseline mean,
+    both reductions) may be anywhere in its own rounding interval (``followup_low``,
+    ``followup_high``: the expression is monotone in each figure), and whether some value in
+    that range prints as the paper's follow-up mean (``prints_as_published``; at the printed
+    values exactly: ``prints_at_printed_values``). Arithmetic only (no scipy): the pages' basis
+    marks name the sizes that fit (``basis``)."""
     published = published if published is not None else load_published()
     n = _figure(published, "n")
     base, fu = _figure(published, "baseline_mean"), _figure(published, "followup_mean")
     mod_red, sev_red = _figure(published, "moderate_reduction"), _figure(published, "severe_reduction")
     digits = len(str(fu).split(".")[1]) if "." in str(fu) else 0
+    hb, hm, hs, hf = half_unit(base), half_unit(mod_red), half_unit(sev_red), half_unit(fu)
     rows = []
     for ns in severe_sizes:
         fu_mean = base - ((n - ns) * mod_red + ns * sev_red) / n
+        low = (base - hb) - ((n - ns) * (mod_red + hm) + ns * (sev_red + hs)) / n
+        high = (base + hb) - ((n - ns) * (mod_red - hm) + ns * (sev_red - hs)) / n
         rows.append({"n_severe": ns, "n_moderate": n - ns, "followup_mean": fu_mean,
-                     "prints_as_published": bool(math.isclose(round(fu_mean, digits), fu, abs_tol=1e-12))})
+                     "followup_low": low, "followup_high": high,
+                     "prints_as_published": bool(high >= fu - hf - 1e-12 and low < fu + hf - 1e-12),
+                     "prints_at_printed_values": bool(math.isclose(round(fu_mean, digits), fu, abs_tol=1e-12))})
     return rows
 
 
 def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_sizes=range(2, 31)) -> dict:
     """What the printed figures imply, derived in code (scipy's t quantile, not by hand):
 
-    * ``severe_range``: each severe-stratum size n_s for which the stratum reductions give the
-      printed follow-up mean (7.49 - (n_m x 0.58 + n_s x 1.55) / 61 at 1 decimal), with the SD
+    * ``severe_range``: each severe-stratum size n_s for which the stratum reductions can give
+      the printed follow-up mean (7.49 - (n_m x 0.58 + n_s x 1.55) / 61 at 1 decimal, each
+      printed figure anywhere in its own rounding interval: ``severe_splits``), with the SD
       of change that p = 0.0122 implies at that n (|mean| sqrt(n) / t.isf(p / 2, n - 1)) and
       the mean change's CI;
     * ``moderate_sd_bound``: the largest SD of change with which the moderate stratum's
@@ -290,6 +314,8 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
     return {"severe_range": [r for r in rows if r["prints_as_published"]],
             "severe_n_min": min(consistent) if consistent else None,
             "severe_n_max": max(consistent) if consistent else None,
+            "overall_change_low": overall_change_bounds(published)[0],  # what the printed means allow
+            "overall_change_high": overall_change_bounds(published)[1],
             "moderate_n_assumed": assumed_sizes["moderate"],
             "moderate_sd_bound": t_bound_sd(mod_red, assumed_sizes["moderate"], mod_p),
             "overall_sd_bound": t_bound_sd(base - fu, n, all_p)}
@@ -361,7 +387,8 @@ def format_severe_range(reconstruction: dict):
 def say_bounds(reconstruction: dict) -> str:
     """The severe size range and the SD bounds the printed p-values put on the other strata."""
     return (f"Every severe size from **{reconstruction['severe_n_min']} to {reconstruction['severe_n_max']}** "
-            "reproduces the printed follow-up mean; the reconstruction uses one of them (see the assumptions below), "
+            "can reproduce the printed follow-up mean once each printed figure (the baseline mean and the two "
+            "stratum reductions) may be anywhere within its own rounding; the reconstruction uses one of them (see the assumptions below), "
             "so its severe n, SD and interval are one possibility among these. The printed moderate p allows an SD "
             f"of change of at most {fmt_num(reconstruction['moderate_sd_bound'])} % points at the assumed "
             f"{reconstruction['moderate_n_assumed']} moderate patients, and the printed overall p at most "

@@ -248,22 +248,32 @@ def say_durability(d: dict | None, alpha: float, study=None) -> str:
             "and each patient contributes one follow-up value at one time, so this compares different patients.")
 
 
-def say_dose_reversal(dose, adjusted: dict | None, alpha: float) -> str:
-    """Whether the unadjusted high-vs-low difference keeps its direction once baseline HbA1c is
-    accounted for, with the cross-reference to regression to the mean."""
+def say_dose_reversal(dose, adjusted: dict | None, alpha: float, reconstruction: bool = False) -> str:
+    """The unadjusted high-vs-low difference and the baseline-adjusted one, each with its
+    interval, and what they allow: when both intervals include 0, that both are compatible with
+    no difference (a change of sign between them is noise, not a finding); for a
+    reconstruction, that its dose assignment built the baseline imbalance in."""
     if adjusted is None or dose.welch is None or dose.welch.diff is None:
         return "The unadjusted and baseline-adjusted dose differences cannot both be computed for this cohort."
-    raw, adj = dose.welch.diff, adjusted["estimate"]
-    head = (f"Unadjusted, the high-dose group's mean change differs by {fmt_change(raw)} from the low-dose group's; "
-            f"at equal baseline HbA1c by {fmt_change(adj)}, CI {fmt_ci(adjusted['ci_low'], adjusted['ci_high'])}, "
-            f"{fmt_p(adjusted['p'])}. ")
-    if raw * adj < 0:
-        verdict = ("The direction **reverses** after adjustment: the unadjusted \"trend\" is accounted for by the "
+    w, raw, adj = dose.welch, dose.welch.diff, adjusted["estimate"]
+    head = (f"Unadjusted, the high-dose group's mean change differs by {fmt_change(raw)} from the low-dose group's, "
+            f"CI {fmt_ci(w.ci_low, w.ci_high)}; at equal baseline HbA1c by {fmt_change(adj)}, "
+            f"CI {fmt_ci(adjusted['ci_low'], adjusted['ci_high'])}, {fmt_p(adjusted['p'])}. ")
+    includes_zero = lambda lo, hi: lo is not None and hi is not None and lo <= 0 <= hi
+    if includes_zero(w.ci_low, w.ci_high) and includes_zero(adjusted["ci_low"], adjusted["ci_high"]):
+        verdict = ("Both intervals include 0: both estimates are compatible with no difference between the dose "
+                   "groups, so neither the difference nor any change of its sign or size after adjustment is a finding.")
+    elif raw * adj < 0:
+        verdict = ("The direction changes after adjustment: part of the unadjusted difference is accounted for by the "
                    "high-dose group starting higher.")
     elif abs(adj) < abs(raw):
         verdict = "Adjustment shrinks the difference: part of it is accounted for by the high-dose group starting higher."
     else:
         verdict = "Adjustment does not shrink the difference."
+    if reconstruction:
+        verdict += (" In this reconstruction the baseline imbalance is built in: its doses were assigned with high "
+                    "doses a little more likely at higher baselines (an assumption, chapter 6), so adjustment finds "
+                    "what the construction put there.")
     return (head + verdict + " The model's baseline slope is the change-on-baseline regression, which regression to "
             "the mean alone makes negative (chapter 5).")
 

@@ -124,11 +124,15 @@ def html_table(frame, caption: str = "", number: int | None = None, index: bool 
         label = f"Table {number}. " if number is not None else ""
         cap = f"<caption>{escape(label)}{escape(caption)}</caption>"
     def cell(v) -> str:  # codes such as bone_marrow shown as words (labels.LABELS)
+        if hasattr(v, "__html__"):  # already HTML: a number with its basis mark (analysis.basis.mark_frame)
+            return v.__html__()
         return escape(readable(v))
 
     head = "".join(f"<th scope=\"col\">{cell(c)}</th>" for c in ([frame.index.name or ""] if index else []) + list(frame.columns))
     rows = []
-    for idx, row in frame.iterrows():
+    for i, (idx, row) in enumerate(frame.iterrows()):
+        row = [frame.iat[i, j] if hasattr(frame.iat[i, j], "__html__") else v  # iterrows makes Markup a plain str
+               for j, v in enumerate(row)]
         cells = (f"<th scope=\"row\">{cell(idx)}</th>" if index else "") + "".join(f"<td>{cell(v)}</td>" for v in row)
         rows.append(f"<tr>{cells}</tr>")
     return f"<table class=\"msc-table\">{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -33,7 +33,7 @@ class ChapterInfo:
 def _title_and_question(text: str) -> tuple[str, str]:
     """The chapter's '# Title' and its '**Question:** ...' paragraph (to the next blank line)."""
     title = re.search(r"^# # (.+)$", text, re.M)
-    question = re.search(r"^# \*\*Question:?\*\*:?\s*(.+?)\n#\s*\n", text, re.M | re.S)
+    question = re.search(r"^# \*\*Question:?\*\*:?\s*(.+?)\n(?:#\s*)?\n", text, re.M | re.S)  # to a blank line or the cell end
     q = " ".join(line.lstrip("#").strip() for line in question.group(1).splitlines()) if question else ""
     q = q.replace("`", "")
     return (title.group(1).strip() if title else "", q[:1].upper() + q[1:])

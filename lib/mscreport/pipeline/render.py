@@ -22,17 +22,20 @@ from mscreport.core.disclosure import hidden_in_results, set_mode, suppressed
 from mscreport.core.jsondata import jsonable
 from mscreport.core.mime import RESULT_MIME
 from mscreport.core.paths import TEACHING_DIRNAME, TEMPLATES_DIR
-from mscreport.analysis.basis import LEGEND, headline_keys, mark, mark_frame
+from mscreport.analysis.basis import LEGEND, headline_keys, mark_frame, sentence_sup
 from mscreport.analysis.published import say_reproduction
 from mscreport.core.groups import POOLED, is_controlled
 from mscreport.display.arm_tables import key_findings_table
 from mscreport.inputs.params import shown_value
 from mscreport.pipeline.chapters import chapter_on
-from mscreport.report.framing import frame_report, inline_html
+from mscreport.report.framing import frame_report, headline_sentence, inline_html
 
 INDEX_TEMPLATE = "index_page.html.j2"  # in templates/mscreport/, beside nbconvert's chapter template
 PUBLISHED_TOPIC = "published"  # the chapter comparing with the published figures (ChapterInfo.topic)
 TEACHING_ONLY = "teaching"  # cell tag: only in the teaching rendering (exercises, asides)
+# papermill's parameter cells: their code is not shown on a page; the chapter's opening shows the
+# parameters that apply, folded (report.chapter.parameters_fold)
+PARAMETER_TAGS = {"parameters", "injected-parameters"}
 _HEADING = re.compile(r"<h([23]) id=\"([^\"]+)\">(.*?)</h\1>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
 # "< 0.001", "≥ 1e9", "p = 0.03": the relation and its number never split across lines
@@ -91,7 +94,7 @@ def _exporter(reader: bool):
     c = Config()
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = {TEACHING_ONLY} if reader else set()
-    c.TagRemovePreprocessor.remove_input_tags = {"hide-input"}
+    c.TagRemovePreprocessor.remove_input_tags = {"hide-input"} | PARAMETER_TAGS  # shown folded by Chapter.open
     c.HTMLExporter.exclude_input = reader
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
@@ -103,15 +106,24 @@ def _exporter(reader: bool):
 
 
 def index_reproduction_text(results: dict, reconstruction: bool, agree: int, total: int) -> str:
-    """The index's sentence on the published figures: the honest count of chapter 6, marked
-    with its basis for a reconstruction (``mscreport.analysis.basis``)."""
+    """The index's sentence on the published figures: the honest count of chapter 6 (its mark
+    for a reconstruction is added by ``index_values``)."""
     summary = (results.get("reconstruction") or {}).get("summary")
     if not summary:
         return f"{agree} of {total} published figures agree at their own rounding."
-    text = say_reproduction(summary, reconstruction, markdown=False)
-    if reconstruction:
-        text += f" [{mark('published_comparison')}]"
-    return text
+    return say_reproduction(summary, reconstruction, markdown=False)
+
+
+def index_mark(key: str, results: dict, reconstruction: bool) -> Markup:
+    """A reconstruction's basis mark (HTML superscript, reason on hover) following the build's
+    parameters; empty for any other cohort."""
+    return Markup(sentence_sup(key, results.get("params") or {})) if reconstruction else Markup("")
+
+
+def index_headline(results: dict, reconstruction: bool) -> Markup:
+    """The index's first sentence (``framing.headline_sentence``) as HTML, marked for a
+    reconstruction like the key table's overall row."""
+    return Markup(inline_html(headline_sentence(results))) + index_mark("overall", results, reconstruction)
 
 
 def add_toc(page: str) -> str:
@@ -206,7 +218,7 @@ def headline_rows(results: dict) -> list[tuple[str, dict | None]]:
 
 def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
     """The key findings: n, mean change (both units), CI, p for each group; ``marked``: a
-    reconstruction's, with a ``basis`` column (``mscreport.analysis.basis``)."""
+    reconstruction's, with a mark by each number (``mscreport.analysis.basis``)."""
     import pandas as pd
 
     alpha = (results.get("params") or {}).get("alpha", 0.05)
@@ -225,10 +237,22 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
 
     caption = (f"Within-group change in HbA1c from baseline to last follow-up, {POOLED}: not a treatment effect"
                if is_controlled(results.get("arms")) else "Key findings: change in HbA1c from baseline to last follow-up")
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).astype(object)
+    for j, column in enumerate(frame.columns):  # set cell by cell: a DataFrame built from Markup would make it str
+        if column.startswith(("mean change", f"{1 - alpha:.0%} CI")):
+            for i in range(len(frame)):
+                frame.iat[i, j] = compact_cell(frame.iat[i, j])
     if marked:
-        frame = mark_frame(frame, headline_keys())
+        frame = mark_frame(frame, headline_keys(), results.get("params") or {})
     return fmt.html_table(frame, caption, number)
+
+
+def compact_cell(text: str) -> Markup:
+    """A key-table cell that wraps only between its parts ("−0.79 % points" and "(−8.6 mmol/mol)";
+    an interval never), so that a row on a phone is one or two lines, not four."""
+    head, sep, tail = text.partition(" (")
+    parts = [head] + ([f"({tail}"] if sep else [])
+    return Markup(" ".join(f"<span class=\"msc-nw\">{fmt.escape(p)}</span>" for p in parts))
 
 
 @functools.lru_cache(maxsize=None)
@@ -269,10 +293,11 @@ def index_values(chapters, results: dict, extras: dict) -> dict:
     agree = sum(1 for c in comp if c.get("agrees"))
     # after the key findings: a user's cohort leads with its own results, compared only with a file it gave
     reproduction = (Markup(inline_html(index_reproduction_text(results, reconstruction, agree, len(comp))))
-                    if comp else None)
+                    + index_mark("published_comparison", results, reconstruction) if comp else None)
     return {
         "css": Markup(_css()),
         "title": framing.title,
+        "headline": index_headline(results, reconstruction),
         "description": Markup(inline_html(framing.description)),
         "synthetic": bool(data.get("synthetic", framing.bundled)),
         "reconstruction": reconstruction,
@@ -287,7 +312,7 @@ def index_values(chapters, results: dict, extras: dict) -> dict:
         "teaching_dir": TEACHING_DIRNAME,
         "data": {"file": data_file, "sha256": data.get("sha256", ""), "rows_read": data.get("rows_read"),
                  "rows_analysed": data.get("rows_analysed"), "excluded": len(data.get("excluded", []))},
-        "data_mark": mark("data") if reconstruction else None,
+        "data_mark": index_mark("data", results, reconstruction) if reconstruction else None,
         "params_table_number": 2 + n_arm_tables,
         "params": [(k, shown_value(k, v)) for k, v in results.get("params", {}).items()],
         "provenance": {"built_at": prov.get("built_at"), "git_commit": prov.get("git_commit"),

@@ -16,12 +16,13 @@ from mscreport.inputs.cohort import load_cohort
 from mscreport.core.disclosure import set_mode
 from mscreport.core.errors import InputError
 from mscreport.core.mime import RESULT_MIME
-from mscreport.report.framing import FRAMING_TEXT, frame_report
+from mscreport.report.framing import frame_report, inline_html
 from mscreport.core.paths import resolve_data_path
 from mscreport.inputs.params import PARAMETERS, resolve_params, shown_value
 from mscreport.core.jsondata import jsonable
 from mscreport.inputs.snapshot import snapshot_from_environment
-from mscreport.analysis.basis import LEGEND, mark_frame, mark_sentence
+from mscreport.analysis.basis import LEGEND, mark_frame, mark_sentence, sentence_sup as sup_mark
+from mscreport.report.opening import applicable_parameters, chapter_answer
 from mscreport.display.figures import figure_data_uri
 
 
@@ -65,22 +66,15 @@ class Chapter:
         return ch
 
     def show_parameters(self) -> None:
-        shown = self.cohort.resolved_params  # every auto as resolved (condition, intervention, inclusion_min)
-        rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(p.name)}</code></th><td>{fmt.escape(shown_value(p.name, shown[p.name]))}</td>"
-                       f"<td>{fmt.escape(p.unit)}</td></tr>" for p in PARAMETERS)
+        """The chapter's opening under its title and question: its answer (``opening``), the
+        report's title, the parameters that apply to the file and the data (folded), and for
+        synthetic data its banner (for a reconstruction with the legend of the basis marks)."""
         c = self.cohort
+        self.show_answer()
         framing = frame_report(self.params, c.sha256, Path(c.path).name)
         # the report's title only: the study's description (free text, a citation) is the index's lead
         display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}</strong></p>"))
-        display(HTML(
-            "<p class=\"msc-params-line\"><strong>Parameters:</strong> "
-            + ", ".join(f"<code>{fmt.escape(p.name)}</code> = {fmt.escape(shown_value(p.name, shown[p.name]))}" for p in PARAMETERS
-                        if p.name not in FRAMING_TEXT)  # the title and description are shown just above
-            + "</p><details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
-            f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "
-            f"{c.rows_read} rows read, {c.rows_analysed} analysed, {len(c.excluded)} excluded.</p>"
-            f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></details>"))
+        display(HTML(parameters_fold(c)))
         if c.synthetic:
             what = ("This build uses the reconstructed cohort: synthetic patients built to reproduce the paper's "
                     "published summary figures." if c.reconstruction else
@@ -91,13 +85,27 @@ class Chapter:
         if c.reconstruction:
             display(Markdown(LEGEND))
 
+    def show_answer(self) -> None:
+        """The chapter's answer (``opening.chapter_answer``) right under its question, its
+        numbers marked for a reconstruction; nothing when the chapter has no short answer."""
+        found = chapter_answer(self.name, self.cohort)
+        if found is None:
+            return
+        text, key = found
+        mark = sup_mark(key, self.mark_params()) if self.cohort.reconstruction else ""
+        display(HTML(f"<p class=\"msc-answer\"><strong>Answer.</strong> {inline_html(text)}{mark}</p>"))
+
+    def mark_params(self) -> dict:
+        """The parameters the basis marks follow (every ``auto`` resolved)."""
+        return getattr(self.cohort, "resolved_params", None) or self.params
+
     # ---- prose, figures, tables
-    def say(self, markdown: str, basis: str | None = None) -> None:
+    def say(self, markdown: str, basis=None) -> None:
         """Prose rendered from results (numbers formatted by ``mscreport.display.fmt``). ``basis``:
-        the sentence's key in the reconstruction's basis list (``mscreport.analysis.basis``), marked
-        after it when the cohort is a reconstruction."""
+        the sentence's key in the reconstruction's basis list (``mscreport.analysis.basis``), or one
+        key per paragraph, marked after each paragraph with a number when the cohort is a reconstruction."""
         if basis and self.cohort.reconstruction:
-            markdown = mark_sentence(markdown, basis)
+            markdown = mark_sentence(markdown, basis, self.mark_params())
         display(Markdown(markdown))
 
     def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
@@ -118,11 +126,11 @@ class Chapter:
         """Show a table of formatted cells with a numbered caption (no row-level data; nothing
         for None or an empty table: a table the data cannot give, whose reason the prose states).
         ``basis``: the rows' key (or one key per row) in the reconstruction's basis list; a
-        reconstruction's table gets a ``basis`` column of marks (``mscreport.analysis.basis``)."""
+        reconstruction's table gets a mark by each number (``mscreport.analysis.basis``)."""
         if frame is None or not len(frame):
             return
         if basis is not None and self.cohort.reconstruction:
-            frame = mark_frame(frame, basis)
+            frame = mark_frame(frame, basis, self.mark_params())
         self._tables += 1
         display(HTML(fmt.html_table(frame, caption, self._tables, index=index)))
 
@@ -131,3 +139,16 @@ class Chapter:
         display({RESULT_MIME: {"key": key, "value": jsonable(value)}, "text/plain": ""}, raw=True)
 
 
+def parameters_fold(cohort) -> str:
+    """HTML: the parameters that apply to the cohort's file (``opening.applicable_parameters``)
+    with their resolved values and units, and the data of the build, folded under one line."""
+    shown = cohort.resolved_params  # every auto as resolved (condition, intervention, inclusion_min)
+    names = applicable_parameters(cohort)
+    units = {p.name: p.unit for p in PARAMETERS}
+    rows = "".join(f"<tr><th scope=\"row\"><code>{fmt.escape(n)}</code></th><td>{fmt.escape(shown_value(n, shown[n]))}</td>"
+                   f"<td>{fmt.escape(units[n])}</td></tr>" for n in names)
+    return ("<details class=\"msc-params\"><summary>Parameters used and data of this build</summary>"
+            f"<p>Cohort file <code>{fmt.escape(Path(cohort.path).name)}</code> (SHA-256 <code>{cohort.sha256[:16]}…</code>): "
+            f"{cohort.rows_read} rows read, {cohort.rows_analysed} analysed, {len(cohort.excluded)} excluded.</p>"
+            "<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>")

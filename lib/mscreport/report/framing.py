@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from mscreport.core.paths import is_bundled_cohort
+from mscreport.display.fmt import fmt_num, fmt_p, too_small
 
 PAPER_TITLE = "HbA1c after a single intravenous MSC infusion in type 2 diabetes"
 PAPER_DESCRIPTION = ("A literate, reproducible reanalysis of Matsuoka et al., *J Biomed Res Environ Sci* "
@@ -81,3 +82,36 @@ def dose_opening(study) -> str:
     return (f"Unless the dose was randomised, who received more {what} may depend on how ill they were: dose "
             "is then entangled with baseline severity, and severity (through regression to the mean) with the "
             "size of the fall. The last section separates the two.")
+
+
+# ------------------------------------------------------------------ the index's first screen
+DESIGN_SINGLE_ARM = ("But a single-arm before/after study cannot tell the treatment's effect from regression to the "
+                     "mean or drift over time; a controlled trial can.")
+DESIGN_CONTROLLED = ("The between-arm difference (Table 1) is the treatment's effect as this controlled study can "
+                     "estimate it; the within-group changes below are not treatment effects.")
+
+
+def headline_sentence(results: dict) -> str:
+    """The index's plain-language headline (Markdown with *emphasis* only), every number from
+    ``results`` (results.json): what changed, by how much with its interval, how sure, and what
+    the design can and cannot say. Changes are follow-up minus baseline in NGSP % points."""
+    params = results.get("params") or {}
+    alpha = params.get("alpha", 0.05)
+    arms = results.get("arms")
+    if arms and arms.get("reference"):
+        return DESIGN_CONTROLLED
+    r = results.get("overall") or {}
+    data = results.get("data") or {}
+    who = "In the reconstructed (synthetic) cohort, " if data.get("reconstruction") else ""
+    if too_small(r.get("n")) or r.get("mean_change") is None or r.get("ci_low") is None:
+        return f"{who}too few patients to show a change. {DESIGN_SINGLE_ARM}"
+    change, lo, hi = r["mean_change"], r["ci_low"], r["ci_high"]
+    verb = "fell" if change < 0 else "rose"
+    lo_shown, hi_shown = (-hi, -lo) if change < 0 else (lo, hi)  # the interval of the fall (or rise), in its order
+    excludes = lo > 0 or hi < 0
+    sure = ("chance alone is an unlikely explanation" if excludes
+            else "the interval includes zero: no change at all is compatible with the data")
+    text = (f"{who}HbA1c {verb} by {fmt_num(abs(change))} % points from baseline to the last follow-up in {r['n']} "
+            f"patients ({1 - alpha:.0%} CI {fmt_num(lo_shown)} to {fmt_num(hi_shown)}, {fmt_p(r.get('p'))}: {sure}). "
+            f"{DESIGN_SINGLE_ARM}")
+    return text[0].upper() + text[1:]

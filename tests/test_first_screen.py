@@ -1,0 +1,141 @@
+"""The first screen (issue 26 items 5, 7 and 8): the index's headline sentence, each chapter's
+answer under its question with only the parameters that apply to the file, and the two false
+or circular sentences corrected. The expected values come from R (tests/r/reference.R,
+tests/r/severe_sizes.R), never from this code's own output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from bs4 import BeautifulSoup
+
+from mscreport.analysis.published import derived_bounds, say_bounds
+from mscreport.core.paths import DEFAULT_COHORT, REPO_ROOT
+from mscreport.inputs.cohort import load_cohort
+from mscreport.report import opening
+from mscreport.report.chapter import parameters_fold
+from mscreport.report.framing import DESIGN_SINGLE_ARM, headline_sentence
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+REF = json.loads((FIXTURES / "r_reference.json").read_text(encoding="utf-8"))["datasets"]["reconstructed_cohort"]
+SIZES = json.loads((FIXTURES / "r_severe_sizes.json").read_text(encoding="utf-8"))
+MINUS = "\u2212"
+
+
+def _results(overall: dict, reconstruction: bool = True, **extra) -> dict:
+    return {"params": {"alpha": 0.05}, "data": {"reconstruction": reconstruction}, "overall": overall, **extra}
+
+
+# ------------------------------------------------------------------ the index's headline
+def test_headline_says_what_changed_by_how_much_how_sure_and_what_the_design_cannot_say():
+    r = REF["overall"]  # R: t.test(followup, baseline, paired = TRUE) on data/reconstructed_cohort.csv
+    text = headline_sentence(_results(r))
+    assert text.startswith("In the reconstructed (synthetic) cohort, HbA1c fell by 0.79 % points")  # R: mean_change -0.787
+    assert "in 61 patients" in text
+    assert "95% CI 0.52 to 1.05" in text  # R: conf.int -1.052, -0.521 (a fall of 0.52 to 1.05)
+    assert "p < 0.001" in text and "chance alone is an unlikely explanation" in text
+    assert "single-arm" in text and "regression to the mean" in text and "drift" in text
+    assert text.endswith("a controlled trial can.") and DESIGN_SINGLE_ARM in text
+
+
+def test_headline_of_an_interval_across_zero_and_of_a_users_cohort():
+    text = headline_sentence(_results({"n": 20, "mean_change": 0.1, "ci_low": -0.2, "ci_high": 0.4, "p": 0.5},
+                                      reconstruction=False))
+    assert text.startswith("HbA1c rose by 0.10 % points") and "includes zero" in text and "synthetic" not in text
+    assert "unlikely" not in text
+    assert "compatible" in text and "0.500" in text
+
+
+def test_headline_of_a_controlled_study_points_at_the_between_arm_effect():
+    text = headline_sentence(_results(REF["overall"], arms={"reference": "placebo"}))
+    assert "between-arm difference" in text and "not treatment effects" in text
+
+
+def test_headline_shows_no_number_for_a_suppressed_group():
+    text = headline_sentence(_results({"n": 2, "mean_change": -1.0, "ci_low": -2.0, "ci_high": 0.0, "p": 0.2}))
+    assert "too few patients" in text and "1.00" not in text
+
+
+# ------------------------------------------------------------------ each chapter's opening
+def test_a_chapter_answer_has_its_numbers():
+    cohort = load_cohort(DEFAULT_COHORT)
+    text, key = opening.chapter_answer("change", cohort)
+    assert key == "paired"
+    assert f"all patients (n = 61) {MINUS}0.79 % points" in text  # R: mean_change -0.787
+    assert f"95% CI [{MINUS}1.05, {MINUS}0.52]" in text  # R: conf.int
+    severe = REF["strata"]["severe"]
+    assert f"severe (n = {severe['n']}) {MINUS}{abs(severe['mean_change']):.2f}" in text
+    dose_text, _ = opening.chapter_answer("dose", cohort)
+    w = REF["dose"]["welch"]  # R: t.test(change ~ high)
+    assert f"[{MINUS}{abs(w['ci_low']):.2f}, {w['ci_high']:.2f}]" in dose_text and "Both intervals include 0" in dose_text
+    assert opening.chapter_answer("trajectory", cohort) is None
+
+
+def test_only_the_parameters_that_apply_to_the_file_are_shown(tmp_path):
+    wide = opening.applicable_parameters(load_cohort(DEFAULT_COHORT))
+    for name in ("baseline_window_months", "followup_at_months", "paramcd", "omop_schema", "reference_arm", "mcid",
+                 "report_title"):
+        assert name not in wide, name
+    assert {"moderate_min", "severe_above", "dose_cutoff", "alpha", "inclusion_min"} <= set(wide)
+    long_file = opening.applicable_parameters(load_cohort(FIXTURES / "long_visits.csv"))
+    assert "baseline_window_months" in long_file and "followup_at_months" in long_file
+    import pandas as pd
+
+    pd.read_csv(FIXTURES / "cohort_teaching.csv").drop(columns=["dose_cells"]).to_csv(tmp_path / "no_dose.csv", index=False)
+    no_dose = opening.applicable_parameters(load_cohort(tmp_path / "no_dose.csv"))
+    assert "dose_cutoff" not in no_dose
+    arms = opening.applicable_parameters(load_cohort(FIXTURES / "arms_two.csv"))
+    assert "reference_arm" in arms and "mcid" in arms and "visits" not in arms  # visits: a controlled long file only
+
+
+def test_the_parameters_are_folded_under_one_line():
+    html = parameters_fold(load_cohort(DEFAULT_COHORT))
+    soup = BeautifulSoup(html, "html.parser")
+    fold = soup.select_one("details.msc-params")
+    assert fold is not None and fold.summary.get_text().startswith("Parameters used")
+    shown = [th.get_text() for th in fold.select("tbody th")]
+    assert "severe_above" in shown and "baseline_window_months" not in shown
+
+
+def test_the_parameter_cell_code_is_not_shown_on_a_page():
+    from mscreport.pipeline.render import PARAMETER_TAGS, _exporter
+
+    for reader in (True, False):
+        assert PARAMETER_TAGS <= _exporter(reader).config.TagRemovePreprocessor.remove_input_tags
+
+
+# ------------------------------------------------------------------ issue 26 item 7: the two sentences
+def test_the_severe_sizes_that_fit_give_each_printed_figure_its_own_rounding():
+    b = derived_bounds()
+    text = say_bounds(b)
+    # R: tests/r/severe_sizes.R: 10 fits once 7.49, 0.58 and 1.55 may each be anywhere within their rounding
+    assert (SIZES["severe_n_min"], SIZES["severe_n_max"]) == (10, 16)
+    assert f"from **{SIZES['severe_n_min']} to {SIZES['severe_n_max']}**" in text
+    assert "from **11 to 16**" not in text and "own rounding" in text
+    assert [r["n_severe"] for r in b["severe_range"]] == [r["n_severe"] for r in SIZES["rows"] if r["fits_with_rounding"]]
+
+
+@pytest.mark.parametrize("ns, fits", [(9, False), (10, True), (16, True), (17, False)])
+def test_the_edges_of_the_severe_size_range(ns, fits):
+    from mscreport.analysis.published import severe_splits
+
+    row = next(r for r in severe_splits() if r["n_severe"] == ns)
+    r = next(x for x in SIZES["rows"] if x["n_severe"] == ns)
+    assert row["prints_as_published"] is fits is r["fits_with_rounding"]
+    assert (row["followup_low"], row["followup_high"]) == pytest.approx((r["followup_low"], r["followup_high"]), abs=1e-12)
+
+
+def test_the_key_table_cells_wrap_between_their_parts_and_carry_their_marks():
+    from mscreport.pipeline.render import headline_table
+
+    results = {"params": {"alpha": 0.05}, "overall": REF["overall"], "strata": REF["strata"], "dose": {}}
+    html = headline_table(results, 1, marked=True)
+    assert "&lt;span" not in html and "&lt;sup" not in html  # HTML, not escaped HTML
+    soup = BeautifulSoup(html, "html.parser")
+    first = soup.select("tbody tr")[0]
+    change = first.find_all("td")[2]
+    # R: mean_change -0.787 -> "−0.79 % points" and "(−8.6 mmol/mol)", each unbreakable, then the mark I
+    assert [s.get_text() for s in change.select("span.msc-nw")] == [f"{MINUS}0.79 % points", f"({MINUS}8.6 mmol/mol)"]
+    assert [s.get_text() for s in first.select("sup.msc-mark")] == ["P", "I", "D", "D"]
+    assert "basis" not in [th.get_text() for th in soup.select("thead th")]
