@@ -49,6 +49,7 @@ from mscreport.pipeline.engine import (clean_stale_runtime_dirs, fresh_kernels_r
                                        remove_runtime_dir, run_chapter)
 from mscreport.pipeline.kept_aside import changed_files, describe_changed
 from mscreport.pipeline.render import chapter_nav, write_index
+from mscreport.pipeline.search_index import INDEX_FILE as SEARCH_INDEX_FILE, write_search_index
 from mscreport.report.results import assemble_results, dumps
 
 EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3  # 2: bad input or parameter; 3: a chapter failed
@@ -251,7 +252,7 @@ def _locked_build(plan: BuildPlan) -> int:
 
 def report_paths(chapters: list[ChapterInfo]) -> list[str]:
     """Every file a successful build writes into the output folder (relative paths)."""
-    return ["index.html", "results.json", outdir.MANIFEST_REL,
+    return ["index.html", "results.json", SEARCH_INDEX_FILE, outdir.MANIFEST_REL,
             *(rel for c in chapters for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"))]
 
 
@@ -420,6 +421,7 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     results["provenance"] = provenance(plan.shown, data_block["sha256"], plan.argv, plan.elapsed())
     outdir.write_text(report / "results.json", dumps(results))
     write_index(report / "index.html", plan.chapters, results, extras)
+    write_search_index(report, plan.chapters)  # after every page: the offline search's index
     manifest = {"version": outdir.MANIFEST_VERSION, "data_path": plan.shown, "files": outdir.sha_listing(report),
                 "chapters": {c.name: {"key": keys[c.name], "records": records[c.name]} for c in plan.chapters}}
     outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above
@@ -510,7 +512,7 @@ def provenance(data_shown: str, sha: str, argv, elapsed: float) -> dict:
             "build_seconds": round(elapsed, 2), "git_commit": commit, "git_dirty": dirty,
             "python": platform.python_version(), "platform": platform.platform(), "packages": packages,
             "data_file": data_shown, "data_sha256": sha,
-            "command": rebuild_command(argv)}
+            "command": rebuild_command(argv), "checkout": IN_CHECKOUT}
 
 
 def rebuild_command(argv) -> str:
