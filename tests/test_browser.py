@@ -466,35 +466,44 @@ def test_screens_phone_and_dark(browser, built_report, shots, rel, width, scheme
 _TABLE_HEADS_JS = """
 () => Array.from(document.querySelectorAll('table')).filter(t => !t.closest('details:not([open])')).map(t => ({
   caption: (t.caption ? t.caption.textContent : '').replace(/\\s+/g, ' ').trim(),
-  header: t.tHead ? t.tHead.textContent.replace(/\\s+/g, ' ').trim() : '',
+  header: t.tHead ? Array.from(t.tHead.querySelectorAll('th, td')).map(c => c.textContent).join(' ')
+                     .replace(/\\s+/g, ' ').trim() : '',
 }))
 """
-_TABLE_LABEL = re.compile(r"^\\s*Table \\d+\\.")
+_TABLE_LABEL = re.compile(r"^\s*Table \d+\.")
 
 
 def stranded_lines(pages_text: list[str], tables: list[dict]) -> list[tuple[int, str]]:
-    """(page, line) for each printed page (but the last) whose last non-empty line is a
-    table's caption or header: a "Table N." line, or a line made only of the words of one
-    table's caption and header (a wrapped caption, a header row), the table itself starting
-    on the next page."""
+    """(page, line) for each printed page (but the last) that ends with a table's caption or
+    header: its trailing lines made only of the words of one table's caption and header
+    include that table's "Table N." line or the first line of its header row (the table
+    itself then starts on the next page)."""
     out = []
     for i, text in enumerate(pages_text[:-1]):
-        lines = [line for line in text.splitlines() if line.strip()]
-        if not lines:
-            continue
-        last = lines[-1].strip()
-        words = _pieces(last)
-        if _TABLE_LABEL.match(last) or (len(words) >= 2 and any(
-                words <= _pieces(t["caption"] + " " + t["header"]) for t in tables)):
-            out.append((i + 1, last))
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        for t in tables:
+            words = _pieces(t["caption"] + " " + t["header"])
+            first = t["header"].split()[:1]
+            tail = []
+            for line in reversed(lines):
+                if not _pieces(line) <= words:
+                    break
+                tail.append(line)
+            hit = [line for line in tail if _TABLE_LABEL.match(line) or (first and line.split()[0] == first[0])]
+            if hit:
+                out.append((i + 1, hit[-1]))
+                break
     return out
 
 
 def test_stranded_lines_rule():
-    tables = [{"caption": "Table 1. Change in HbA1c by stratum", "header": "group n mean change p (t-test)"}]
+    tables = [{"caption": "Table 1. Change in HbA1c by stratum", "header": "group n mean change follow-up p (t-test)"}]
     assert stranded_lines(["text\nTable 1. Change in HbA1c by\n", "stratum ..."], tables) == [(1, "Table 1. Change in HbA1c by")]
-    assert stranded_lines(["text\n  group    n    mean change\n\n", "all 61"], tables) == [(1, "group    n    mean change")]
+    assert stranded_lines(["text\nTable 1. Change in HbA1c by\nstratum\n  group    n    mean change\n\n", "all 61"],
+                          tables) == [(1, "Table 1. Change in HbA1c by")]
+    assert stranded_lines(["text\n  group    n    mean change\n  p (t-test)", "all 61"], tables) == [(1, "group    n    mean change")]
     assert stranded_lines(["text\nall  61  -0.79  0.01\n", "Table 2. x"], tables) == []
+    assert stranded_lines(["text\nall  61  -0.79  0.01\nfollow-up\n", "x"], tables) == []  # a wrapped body cell
     assert stranded_lines(["Table 1. Change in HbA1c by stratum"], tables) == []  # the last page: nothing follows
 
 
