@@ -47,10 +47,11 @@ def test_rendered_pages_link_in_both_renderings_and_not_to_a_left_out_chapter():
     nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nRegression to the mean (chapter 5) and the flow (chapter 1)."),
                 nbformat.v4.new_code_cell("x = 1  # chapter 5")]
     kept = [c for c in CHAPTERS if not c.name.startswith("05_")]
-    pages = render_pages(nb, chapter_nav(kept, kept[0]))
+    pages = render_pages(nb, chapter_nav(kept, kept[1]))  # chapter 2's pages
     for rel, page in pages.items():
         assert 'href="01_cohort.html">chapter 1</a>' in page, rel
         assert "(chapter 5)" in page and "05_trust.html" not in page, rel
     pages = render_pages(nb, chapter_nav(CHAPTERS, CHAPTERS[0]))
     assert all('href="05_trust.html">chapter 5</a>' in page for page in pages.values())
+    assert all(">chapter 1</a>" not in page for page in pages.values())  # chapter 1's own page: no link to itself
     assert pages["teaching/01_cohort.html"].count(">chapter 5</a>") == 1  # the prose's; the code comment as written

@@ -3,8 +3,8 @@
 Hospital networks are often offline, so every resource a page uses (images, stylesheets,
 fonts, frames, CSS ``url()`` and ``@import``) must be inline (``data:``) or a relative file
 of the report. Only plain ``<a href>`` hyperlinks to references (http/https/mailto) may point
-elsewhere. Pages carry one ``<script>``, the offline search's (inline; it loads only the
-report's own ``search_index.js``), each chapter has a table of contents, and the
+elsewhere. Pages carry one ``<script>``, the offline search's (the report's own
+``search.js``, which loads only its ``search_index.js``), each chapter has a table of contents, and the
 reader-facing pages print no raw floats ("0.925721"): numbers are formatted for people.
 """
 
@@ -161,14 +161,13 @@ def test_every_built_page_is_covered(built_report):
 
 @pytest.mark.parametrize("rel", ALL_PAGES)
 def test_only_script_is_the_offline_search(pages, rel):
-    """One inline <script> per page, and it is the search box's (static/search.js, issue 26):
-    no src, no other script, no inline event handler, no javascript: URL; the script loads
-    nothing but the report's own search_index.js and fetches nothing."""
+    """One <script> per page, and it is the search box's: the report's own search.js by a
+    relative path (issue 26), no inline code, no inline event handler, no javascript: URL."""
     source, page = pages(rel)
     scripts = [(a, line) for tag, a, line in page.tags if tag == "script"]
-    assert len(scripts) == 1 and not scripts[0][0], f"{rel}: <script> elements {scripts}"
-    bodies = re.findall(r"<script>(.*?)</script>", source, re.S)
-    assert bodies == [SEARCH_JS], f"{rel}: a script other than the search box's"
+    root = "../" if rel.startswith(f"{TEACHING_DIRNAME}/") else ""
+    assert [a for a, _ in scripts] == [{"src": f"{root}search.js", "defer": None}], f"{rel}: <script> elements {scripts}"
+    assert not re.findall(r"<script\b[^>]*>[^<]+</script>", source), f"{rel}: inline script code"
     handlers = sorted({k for _, a, _ in page.tags for k in a if k.lower().startswith("on")})
     assert not handlers, f"{rel}: inline event-handler attributes (script) {handlers}"
     js_urls = [f"<{t} {k}>" for t, a, _ in page.tags for k, v in a.items()
@@ -182,6 +181,10 @@ def test_search_script_fetches_nothing_from_elsewhere():
     assert not re.search(r"\b(fetch|XMLHttpRequest|import\s*\(|eval|Function\s*\(|WebSocket|sendBeacon)\b", SEARCH_JS)
     assert not re.search(r"[a-z]+://", SEARCH_JS)
     assert re.findall(r"\.src\s*=\s*([^;]+);", SEARCH_JS) == ['root + "search_index.js"']
+
+
+def test_search_script_is_shipped_beside_the_index(built_report):
+    assert (built_report / "search.js").read_text(encoding="utf-8") == SEARCH_JS
 
 
 def test_search_index_holds_every_reader_page_and_only_text(built_report):

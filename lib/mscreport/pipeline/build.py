@@ -49,7 +49,7 @@ from mscreport.pipeline.engine import (clean_stale_runtime_dirs, fresh_kernels_r
                                        remove_runtime_dir, run_chapter)
 from mscreport.pipeline.kept_aside import changed_files, describe_changed
 from mscreport.pipeline.render import chapter_nav, write_index
-from mscreport.pipeline.search_index import INDEX_FILE as SEARCH_INDEX_FILE, write_search_index
+from mscreport.pipeline.search_index import INDEX_FILE as SEARCH_INDEX_FILE, SCRIPT_FILE as SEARCH_SCRIPT_FILE, write_search_index
 from mscreport.report.results import assemble_results, dumps
 
 EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3  # 2: bad input or parameter; 3: a chapter failed
@@ -252,7 +252,7 @@ def _locked_build(plan: BuildPlan) -> int:
 
 def report_paths(chapters: list[ChapterInfo]) -> list[str]:
     """Every file a successful build writes into the output folder (relative paths)."""
-    return ["index.html", "results.json", SEARCH_INDEX_FILE, outdir.MANIFEST_REL,
+    return ["index.html", "results.json", SEARCH_INDEX_FILE, SEARCH_SCRIPT_FILE, outdir.MANIFEST_REL,
             *(rel for c in chapters for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"))]
 
 

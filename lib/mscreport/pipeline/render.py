@@ -2,8 +2,8 @@
 and the exercises), their navigation and table of contents, and the index page.
 
 Pages are self-contained: figures are inline SVG images, one small stylesheet inline (light
-and dark, phone and print), one small inline script (the search box, ``search_index``, which
-loads the report's own ``search_index.js``); nothing is fetched from elsewhere (hospital
+and dark, phone and print), one script of the report's own (the search box's ``search.js``,
+``search_index``, which loads the report's ``search_index.js``); nothing is fetched from elsewhere (hospital
 networks are often offline). "chapter N" in prose links to chapter N (``crossrefs``).
 """
 
@@ -181,7 +181,8 @@ def render_pages(nb, nav: dict) -> dict[str, str]:
     for teaching in (False, True):
         body, _ = _exporter(reader=not teaching).from_notebook_node(copy.deepcopy(nb), resources={
             "metadata": {"name": nav["title"]}})
-        body = link_chapter_mentions(body, dict((int(n), page) for n, page in nav.get("xrefs", ())))
+        xrefs = {int(n): page for n, page in nav.get("xrefs", ()) if page != f"{nav['name']}.html"}  # not to itself
+        body = link_chapter_mentions(body, xrefs)
         body = add_nav(add_toc(keep_relations_together(body)), _nav_html(nav, teaching) + search_box("../" if teaching else ""))
         rel = f"{TEACHING_DIRNAME}/{nav['name']}.html" if teaching else f"{nav['name']}.html"
         pages[rel] = body

@@ -5,8 +5,9 @@ The index is plain data: a list of ``{"page", "title", "heading", "anchor", "tex
 entry per section (the text under an h1/h2/h3 with an id, up to the next such heading), with
 the page's visible text only (no code, style or script). It is a ``.js`` file that assigns
 the list to ``window.mscSearchIndex``, because a page opened from disk (``file://``) may load
-a script beside it but may not ``fetch`` a JSON file. The search box (``static/search.js``,
-inline in each page, no library) loads it on first use; nothing comes from the network.
+a script beside it but may not ``fetch`` a JSON file. The search box's script (``search.js``,
+copied from ``static/search.js`` beside the index, no library; one file rather than a copy in
+every page) loads it on first use; nothing comes from the network.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 from mscreport.core.paths import TEMPLATES_DIR
 
 INDEX_FILE = "search_index.js"  # beside index.html (teaching pages load ../search_index.js)
+SCRIPT_FILE = "search.js"  # the search box's script, beside index.html too
+SCRIPT_SOURCE = TEMPLATES_DIR / "mscreport" / "static" / "search.js"
 GLOBAL_NAME = "mscSearchIndex"
 MAX_TEXT = 4000  # characters of a section's text kept in the index
 _SKIPPED = {"style", "script", "nav", "pre", "code", "details", "summary", "head", "title", "form"}
@@ -96,24 +99,27 @@ def index_script(entries: list[dict]) -> str:
     return f"window.{GLOBAL_NAME} = {data};\n"
 
 
-def write_search_index(report: Path, chapters) -> Path:
+def write_search_index(report: Path, chapters) -> list[Path]:
     """Write ``report/search_index.js`` from the index page and every chapter's reader page
-    (the teaching pages hold the same prose, plus code); returns its path."""
+    (the teaching pages hold the same prose, plus code), and the search box's script
+    ``report/search.js`` beside it; returns both paths."""
     pages = [("index.html", "Index", (report / "index.html").read_text(encoding="utf-8"))]
     pages += [(c.html_name, c.title, (report / c.html_name).read_text(encoding="utf-8")) for c in chapters
               if (report / c.html_name).is_file()]
     path = report / INDEX_FILE
     path.write_text(index_script(build_index(pages)), encoding="utf-8")
-    return path
+    script = report / SCRIPT_FILE
+    script.write_text(SCRIPT_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
+    return [path, script]
 
 
 def search_box(root: str = "") -> str:
-    """The search box of a page, and its script (inline); ``root``: the way from the page to
-    the report's folder (``""``, or ``"../"`` for a teaching page)."""
-    script = (TEMPLATES_DIR / "mscreport" / "static" / "search.js").read_text(encoding="utf-8")
+    """The search box of a page, and the script that runs it (``search.js`` of the report,
+    ``static/search.js`` here); ``root``: the way from the page to the report's folder
+    (``""``, or ``"../"`` for a teaching page)."""
     return (f"<div class=\"msc-search\" role=\"search\" data-root=\"{root}\">"
             "<label for=\"msc-search-input\">Search the report</label> "
             "<input type=\"search\" id=\"msc-search-input\" autocomplete=\"off\" spellcheck=\"false\" "
             "placeholder=\"a word, e.g. dose\">"
             "<ol class=\"msc-search-results\" aria-live=\"polite\"></ol></div>"
-            f"<script>{script}</script>")
+            f"<script src=\"{root}{SCRIPT_FILE}\" defer></script>")
