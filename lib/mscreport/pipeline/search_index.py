@@ -23,6 +23,7 @@ INDEX_FILE = "search_index.js"  # beside index.html (teaching pages load ../sear
 SCRIPT_FILE = "search.js"  # the search box's script, beside index.html too
 SCRIPT_SOURCE = TEMPLATES_DIR / "mscreport" / "static" / "search.js"
 GLOBAL_NAME = "mscSearchIndex"
+VOLATILE_ANCHORS = {"provenance"}  # index.html's section that differs between two builds
 MAX_TEXT = 4000  # characters of a section's text kept in the index
 _SKIPPED = {"style", "script", "nav", "pre", "code", "details", "summary", "head", "title", "form"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -84,10 +85,14 @@ def page_sections(page_html: str) -> list[dict]:
 
 
 def build_index(pages: list[tuple[str, str, str]]) -> list[dict]:
-    """The index of ``pages``, each (file name relative to the report, page title, html)."""
+    """The index of ``pages``, each (file name relative to the report, page title, html),
+    without the index page's provenance (build time and command: not worth finding, and
+    they would make two builds' indexes differ)."""
     entries = []
     for rel, title, page_html in pages:
         for section in page_sections(page_html):
+            if section["anchor"] in VOLATILE_ANCHORS:
+                continue
             entries.append({"page": rel, "title": title, **section})
     return entries
 
