@@ -17,7 +17,7 @@ import pytest
 
 from mscreport.core.paths import REPO_ROOT
 
-SHIPPED = ("pyproject.toml", "README.md", "LICENSE", "lib", "notebooks", "data")
+SHIPPED = ("pyproject.toml", "README.md", "LICENSE", "lib", "notebooks", "data", "docs")
 
 
 def _run(cmd, cwd, timeout=300, **extra_env):

@@ -1,6 +1,6 @@
 /* mscreport's offline search (mscreport.pipeline.search_index): the box above the page loads
    search_index.js beside index.html on first use (a script, as a page opened from disk may
-   load one, not fetch JSON) and lists the sections that hold every word typed. No library,
+   load one, not read a JSON file) and lists the sections that hold every word typed. No library,
    nothing from the network. */
 (function () {
   "use strict";
