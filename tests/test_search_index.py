@@ -11,7 +11,7 @@ from mscreport.pipeline.search_index import build_index, index_script, page_sect
 PAGE = """<html><head><title>T</title><style>.x{}</style></head><body>
 <nav class="msc-nav"><a href="index.html">Index</a></nav>
 <h1 id="the-title">Change<a class="anchor-link" href="#the-title">¶</a></h1><p>Intro text.</p>
-<h2 id="paired">Paired <em>t</em>-test</h2><p>The mean fell by 0.79 %.</p><pre>code here</pre>
+<h2 id="paired">Paired <em>t</em>-test</h2><p>The mean fell by 0.79 % (<a href="x.html">chapter 5</a>, <code>alpha</code>).</p><pre>code here</pre>
 <details><summary>Show the code</summary><div>hidden code</div></details>
 <h3 id="ranks">Ranks</h3><p>Wilcoxon p &lt; 0.001.</p><script>var x = 1;</script>
 </body></html>"""
@@ -19,9 +19,9 @@ PAGE = """<html><head><title>T</title><style>.x{}</style></head><body>
 
 def test_sections_are_headings_with_their_text():
     sections = page_sections(PAGE)
-    assert [(s["heading"], s["anchor"]) for s in sections] == [("Change", "the-title"), ("Paired t -test", "paired"),
+    assert [(s["heading"], s["anchor"]) for s in sections] == [("Change", "the-title"), ("Paired t-test", "paired"),
                                                                ("Ranks", "ranks")]
-    assert sections[1]["text"] == "The mean fell by 0.79 %."
+    assert sections[1]["text"] == "The mean fell by 0.79 % (chapter 5, alpha)."  # inline tags: no added space
     assert sections[2]["text"] == "Wilcoxon p < 0.001."
     text = json.dumps(sections)
     for hidden in ("code here", "hidden code", "var x", "Index", ".x{}"):

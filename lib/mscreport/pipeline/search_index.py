@@ -25,7 +25,9 @@ SCRIPT_SOURCE = TEMPLATES_DIR / "mscreport" / "static" / "search.js"
 GLOBAL_NAME = "mscSearchIndex"
 VOLATILE_ANCHORS = {"provenance"}  # index.html's section that differs between two builds
 MAX_TEXT = 4000  # characters of a section's text kept in the index
-_SKIPPED = {"style", "script", "nav", "pre", "code", "details", "summary", "head", "title", "form"}
+_SKIPPED = {"style", "script", "nav", "pre", "details", "summary", "head", "title", "form"}
+_BLOCKS = {"p", "div", "li", "td", "th", "tr", "br", "caption", "figcaption", "table", "ul", "ol", "dt", "dd",
+           "blockquote", "section", "h1", "h2", "h3", "h4"}  # a word boundary; inline tags (a, em, code) are not
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _HEADINGS = {"h1", "h2", "h3"}
 
@@ -41,6 +43,8 @@ class _Sections(HTMLParser):
         self.heading_tag = ""
 
     def handle_starttag(self, tag, attrs):
+        if tag in _BLOCKS and not self.skip:
+            self.handle_data(" ")
         if tag in _VOID:
             return
         if self.skip or tag in _SKIPPED:
@@ -51,13 +55,15 @@ class _Sections(HTMLParser):
             self.sections.append(["", dict(attrs)["id"], []])
 
     def handle_endtag(self, tag):
+        if tag in _BLOCKS and not self.skip:
+            self.handle_data(" ")
         if tag in _VOID:
             return
         if self.skip:
             self.skip -= 1
             return
         if self.heading is not None and tag == self.heading_tag:
-            self.sections[-1][0] = _clean(" ".join(self.heading)).replace("\u00b6", "").strip()
+            self.sections[-1][0] = _clean("".join(self.heading)).replace("\u00b6", "").strip()
             self.heading = None
 
     def handle_data(self, data):
@@ -78,7 +84,7 @@ def page_sections(page_html: str) -> list[dict]:
     parser.close()
     out = []
     for heading, anchor, parts in parser.sections:
-        text = _clean(" ".join(parts))[:MAX_TEXT]
+        text = _clean("".join(parts))[:MAX_TEXT]
         if heading or text:
             out.append({"heading": heading, "anchor": anchor, "text": text})
     return out
