@@ -460,3 +460,127 @@ def test_screens_phone_and_dark(browser, built_report, shots, rel, width, scheme
         assert body < 0.05 and text > 0.5, f"{rel}: dark mode not honoured ({colours})"
     else:
         assert body > 0.9 and text < 0.05, f"{rel}: light page expected ({colours})"
+
+
+# ------------------------------------------------------------------ issue 26.9: print, search, cross-references
+_TABLE_HEADS_JS = """
+() => Array.from(document.querySelectorAll('table')).filter(t => !t.closest('details:not([open])')).map(t => ({
+  caption: (t.caption ? t.caption.textContent : '').replace(/\\s+/g, ' ').trim(),
+  header: t.tHead ? Array.from(t.tHead.querySelectorAll('th, td')).map(c => c.textContent).join(' ')
+                     .replace(/\\s+/g, ' ').trim() : '',
+}))
+"""
+_TABLE_LABEL = re.compile(r"^\s*Table \d+\.")
+
+
+def stranded_lines(pages_text: list[str], tables: list[dict]) -> list[tuple[int, str]]:
+    """(page, line) for each printed page (but the last) that ends with a table's caption or
+    header: its trailing lines made only of the words of one table's caption and header
+    include that table's "Table N." line or the first line of its header row (the table
+    itself then starts on the next page)."""
+    out = []
+    for i, text in enumerate(pages_text[:-1]):
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        for t in tables:
+            words = _pieces(t["caption"] + " " + t["header"])
+            first = t["header"].split()[:1]
+            tail = []
+            for line in reversed(lines):
+                if not _pieces(line) <= words:
+                    break
+                tail.append(line)
+            hit = [line for line in tail if _TABLE_LABEL.match(line) or (first and line.split()[0] == first[0])]
+            if hit:
+                out.append((i + 1, hit[-1]))
+                break
+    return out
+
+
+def test_stranded_lines_rule():
+    tables = [{"caption": "Table 1. Change in HbA1c by stratum", "header": "group n mean change follow-up p (t-test)"}]
+    assert stranded_lines(["text\nTable 1. Change in HbA1c by\n", "stratum ..."], tables) == [(1, "Table 1. Change in HbA1c by")]
+    assert stranded_lines(["text\nTable 1. Change in HbA1c by\nstratum\n  group    n    mean change\n\n", "all 61"],
+                          tables) == [(1, "Table 1. Change in HbA1c by")]
+    assert stranded_lines(["text\n  group    n    mean change\n  p (t-test)", "all 61"], tables) == [(1, "group    n    mean change")]
+    assert stranded_lines(["text\nall  61  -0.79  0.01\n", "Table 2. x"], tables) == []
+    assert stranded_lines(["text\nall  61  -0.79  0.01\nfollow-up\n", "x"], tables) == []  # a wrapped body cell
+    assert stranded_lines(["Table 1. Change in HbA1c by stratum"], tables) == []  # the last page: nothing follows
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+@pytest.mark.parametrize("rel", ["index.html", *READER_PAGES])
+def test_print_leaves_no_caption_or_header_at_a_page_foot(browser, built_report, shots, rel, paper):
+    """Every reader page and the index printed at A4 and at US Letter (the paper is the
+    user's: `@page { size: auto }`): no page ends with a table's caption or header whose
+    table starts on the next page (pdftotext -layout, page by page)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed: `make browser-deps` installs it")
+    ctx, page = _open(browser, built_report, rel, viewport={"width": 1280, "height": 900})
+    try:
+        page.emulate_media(media="print")
+        tables = page.evaluate(_TABLE_HEADS_JS)
+        pdf = shots / f"{rel.removesuffix('.html')}_{paper}_breaks.pdf"
+        page.pdf(path=str(pdf), format=paper, print_background=True)
+    finally:
+        ctx.close()
+    print(f"\nPDF: {pdf}")
+    pages = _pdftotext(pdf).split("\f")
+    stranded = stranded_lines([p for p in pages if p.strip()], tables)
+    assert not stranded, f"{rel} ({paper}): caption or header alone at the foot of a page: {stranded}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("start", ["index.html", f"{TEACHING_DIRNAME}/{CHAPTERS[0].html_name}"])
+def test_search_finds_a_word_and_opens_the_section(browser, built_report, start):
+    """The offline search: type a word into the box, the results list sections of the reader
+    pages holding it; clicking one opens that page at that section. Nothing is fetched from
+    elsewhere (the index is the report's own search_index.js)."""
+    blocked = []
+    ctx = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+
+    def guard(route):
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    page.route("**/*", guard)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto((built_report / start).resolve().as_uri(), wait_until="load", timeout=60_000)
+        box = page.locator("#msc-search-input")
+        box.click()
+        box.type("regression to the mean", delay=20)
+        first = page.locator(".msc-search-results a").first
+        first.wait_for(timeout=10_000)
+        results = page.locator(".msc-search-results li").all_text_contents()
+        assert results and all("regression to the mean" in r.lower() or "regression" in r.lower() for r in results), results
+        href = first.get_attribute("href")
+        first.click()
+        page.wait_for_load_state("load")
+        url = unquote(page.url)
+        target, _, anchor = href.partition("#")
+        assert url.endswith(target.removeprefix("../")) or url.split("#")[0].endswith(target.removeprefix("../")), (url, href)
+        if anchor:
+            assert url.endswith(f"#{anchor}") and page.locator(f"[id='{anchor}']").count() == 1, (url, anchor)
+            assert "regression" in page.locator(f"[id='{anchor}']").text_content().lower() or \
+                "regression" in page.evaluate("() => document.body.innerText").lower()
+        page.go_back()
+        page.locator("#msc-search-input").fill("zzqxnotaword")
+        page.locator(".msc-search-none").wait_for(timeout=10_000)
+    finally:
+        ctx.close()
+    assert not blocked, f"the search fetched from elsewhere: {blocked}"
+    assert not errors, errors
+
+
+@pytest.mark.browser
+def test_chapter_mentions_are_links_that_resolve(audits, built_report):
+    """"chapter N" in the prose is a link to chapter N's page (issue 26.9)."""
+    page = (built_report / "03_change.html").read_text(encoding="utf-8")
+    assert '<a class="msc-xref" href="05_trust.html">chapter 5</a>' in page
+    assert "05_trust.html" in audits("03_change.html").info["links"]

@@ -17,11 +17,12 @@ import pytest
 
 from mscreport.core.paths import REPO_ROOT
 
-SHIPPED = ("pyproject.toml", "README.md", "LICENSE", "lib", "notebooks", "data")
+SHIPPED = ("pyproject.toml", "README.md", "LICENSE", "lib", "notebooks", "data", "docs")
 
 
-def _run(cmd, cwd, timeout=300):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MSCREPORT_", "PYTHON", "VIRTUAL_ENV"))}
+def _run(cmd, cwd, timeout=300, **extra_env):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MSCREPORT_", "PYTHON", "VIRTUAL_ENV", "JUPYTER"))}
+    env.update(extra_env)
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     assert proc.returncode == 0, f"{cmd}: exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc
@@ -44,8 +45,13 @@ def installed(tmp_path_factory):
     site = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=root).stdout.strip())
     # the test environment's dependencies (and pip, setuptools), without its editable mscreport
     (site / "_test_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    # and their data files (nbconvert's templates live in PREFIX/share/jupyter)
-    (venv / "share").symlink_to(Path(sys.prefix) / "share", target_is_directory=True)
+    # and their data files (nbconvert's templates live in PREFIX/share/jupyter), but no kernelspecs:
+    # a kernel `mscreport` that `make workbooks` installed into the test environment is not this one's
+    share = venv / "share" / "jupyter"
+    share.mkdir(parents=True)
+    for entry in (Path(sys.prefix) / "share" / "jupyter").iterdir():
+        if entry.name != "kernels":
+            (share / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
     _run([py, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", src], cwd=root)
     shutil.rmtree(src)  # nothing may still point into the sources
     elsewhere = root / "elsewhere"
@@ -85,6 +91,66 @@ def test_installed_mscreport_builds_from_another_directory(installed):
     assert results["published_comparison"], "the bundled cohort is compared with the paper's figures"
     assert all(c["agrees"] for c in results["published_comparison"])
     assert len(list(out.glob("[0-9][0-9]_*.html"))) == len(list((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.py")))
+    # issue 26.9: no "Git commit: None" and no repository-only rebuild command after a pip install
+    index = (out / "index.html").read_text()
+    version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert "Git commit" not in index and "<code>None</code>" not in index
+    assert f"<li>mscreport version <code>{version}</code> (an installed package)</li>" in index
+    assert "<li>Rebuild with: <code>mscreport build --jobs 2</code> (in the environment where mscreport" in index
+    assert "make report" not in index and ".venv" not in index and "repository root" not in index
+    assert results["provenance"]["checkout"] is False and results["provenance"]["git_commit"] is None
+    assert (out / "search_index.js").is_file()  # the offline search's index ships with the pages
+
+
+@pytest.mark.slow
+def test_checkout_build_names_the_commit_and_the_repository_command(built_report):
+    """From a checkout the index keeps the git commit and the repository's rebuild command."""
+    index = (built_report / "index.html").read_text()
+    results = json.loads((built_report / "results.json").read_text())
+    assert results["provenance"]["checkout"] is True
+    if results["provenance"]["git_commit"]:  # a checkout with git (a source tarball has none)
+        assert f"Git commit: <code>{results['provenance']['git_commit']}</code>" in index
+    assert "Rebuild with: <code>.venv/bin/mscreport build" in index
+    assert "(from the repository root, after <code>make report</code> has set up <code>.venv</code>)" in index
+
+
+@pytest.mark.slow
+def test_installed_package_ships_the_results_schema(installed):
+    venv, elsewhere = installed
+    code = "import json, mscreport; s = mscreport.results_schema(); print(json.dumps([s['title'], len(s['properties'])]))"
+    title, n = json.loads(_run([venv / "bin" / "python", "-c", code], cwd=elsewhere).stdout)
+    schema = json.loads((REPO_ROOT / "docs" / "results.schema.json").read_text())
+    assert title == schema["title"] and n == len(schema["properties"])
+
+
+@pytest.mark.slow
+def test_installed_workbooks_install_their_kernel_and_a_student_workbook_runs(installed, tmp_path):
+    """A pip user's `mscreport workbooks`: without the kernel it says how to install it;
+    `--install-kernel` installs it (here into a temporary JUPYTER_DATA_DIR) with the installed
+    Python; a student workbook then executes to its end with that kernel."""
+    venv, elsewhere = installed
+    data_dir = tmp_path / "jupyter-data"
+    env = {"JUPYTER_DATA_DIR": str(data_dir), "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"), "MPLBACKEND": "Agg"}
+    books = tmp_path / "books"
+    first = _run([venv / "bin" / "mscreport", "workbooks", "--output", books], cwd=elsewhere, **env)
+    assert "`mscreport` is not installed: `mscreport workbooks --install-kernel` installs it" in first.stderr
+    assert "make workbooks" not in first.stderr
+    second = _run([venv / "bin" / "mscreport", "workbooks", "--output", books, "--install-kernel"], cwd=elsewhere, **env)
+    spec = json.loads((data_dir / "kernels" / "mscreport" / "kernel.json").read_text())
+    assert Path(spec["argv"][0]) == venv / "bin" / "python", spec
+    assert "installed the Jupyter kernel `mscreport`" in second.stderr
+    third = _run([venv / "bin" / "mscreport", "workbooks", "--output", books], cwd=elsewhere, **env)
+    assert "is installed and runs this Python" in third.stderr
+    student = books / "student" / "01_cohort.ipynb"
+    _run([venv / "bin" / "python", "-m", "nbconvert", "--to", "notebook", "--execute", "--output", "executed.ipynb",
+          "--ExecutePreprocessor.timeout=600", student], cwd=student.parent, timeout=900, **env)
+    import nbformat
+
+    executed = nbformat.read(student.parent / "executed.ipynb", as_version=4)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert code and all(c.get("execution_count") for c in code), "not every code cell ran"
+    assert not [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
 def test_every_python_package_under_lib_is_listed_in_pyproject():

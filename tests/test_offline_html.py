@@ -1,9 +1,10 @@
-"""The built pages are self-contained and script-free: read as HTML text, no browser needed.
+"""The built pages are self-contained: read as HTML text, no browser needed.
 
 Hospital networks are often offline, so every resource a page uses (images, stylesheets,
 fonts, frames, CSS ``url()`` and ``@import``) must be inline (``data:``) or a relative file
 of the report. Only plain ``<a href>`` hyperlinks to references (http/https/mailto) may point
-elsewhere. Pages carry no ``<script>`` at all, each chapter has a table of contents, and the
+elsewhere. Pages carry one ``<script>``, the offline search's (the report's own
+``search.js``, which loads only its ``search_index.js``), each chapter has a table of contents, and the
 reader-facing pages print no raw floats ("0.925721"): numbers are formatted for people.
 """
 
@@ -16,11 +17,12 @@ from urllib.parse import unquote
 import pytest
 
 from mscreport.pipeline.chapters import list_chapters
-from mscreport.core.paths import TEACHING_DIRNAME
+from mscreport.core.paths import TEACHING_DIRNAME, TEMPLATES_DIR
 
 pytestmark = pytest.mark.slow  # needs the `built_report` fixture, which executes every notebook
 
 CHAPTERS = list_chapters()
+SEARCH_JS = (TEMPLATES_DIR / "mscreport" / "static" / "search.js").read_text(encoding="utf-8")
 READER_PAGES = [c.html_name for c in CHAPTERS]
 TEACHING_PAGES = [f"{TEACHING_DIRNAME}/{c.html_name}" for c in CHAPTERS]
 CHAPTER_PAGES = READER_PAGES + TEACHING_PAGES
@@ -158,16 +160,49 @@ def test_every_built_page_is_covered(built_report):
 
 
 @pytest.mark.parametrize("rel", ALL_PAGES)
-def test_no_script(pages, rel):
+def test_only_script_is_the_offline_search(pages, rel):
+    """One <script> per page, and it is the search box's: the report's own search.js by a
+    relative path (issue 26), no inline code, no inline event handler, no javascript: URL."""
     source, page = pages(rel)
-    scripts = [line for tag, _, line in page.tags if tag == "script"]
-    assert not scripts, f"{rel}: <script> elements at lines {scripts}"
-    assert not re.search(r"<script\b", source, re.I), f"{rel}: '<script' in the page source"
+    scripts = [(a, line) for tag, a, line in page.tags if tag == "script"]
+    root = "../" if rel.startswith(f"{TEACHING_DIRNAME}/") else ""
+    assert [a for a, _ in scripts] == [{"src": f"{root}search.js", "defer": None}], f"{rel}: <script> elements {scripts}"
+    assert not re.findall(r"<script\b[^>]*>[^<]+</script>", source), f"{rel}: inline script code"
     handlers = sorted({k for _, a, _ in page.tags for k in a if k.lower().startswith("on")})
     assert not handlers, f"{rel}: inline event-handler attributes (script) {handlers}"
     js_urls = [f"<{t} {k}>" for t, a, _ in page.tags for k, v in a.items()
                if v and v.strip().lower().startswith("javascript:")]
     assert not js_urls, f"{rel}: javascript: URLs in {js_urls}"
+
+
+def test_search_script_fetches_nothing_from_elsewhere():
+    """The search script's only load is search_index.js, by a relative path; no fetch, XHR,
+    import, eval, or any URL with a scheme."""
+    assert not re.search(r"\b(fetch|XMLHttpRequest|import\s*\(|eval|Function\s*\(|WebSocket|sendBeacon)\b", SEARCH_JS)
+    assert not re.search(r"[a-z]+://", SEARCH_JS)
+    assert re.findall(r"\.src\s*=\s*([^;]+);", SEARCH_JS) == ['root + "search_index.js"']
+
+
+def test_search_script_is_shipped_beside_the_index(built_report):
+    assert (built_report / "search.js").read_text(encoding="utf-8") == SEARCH_JS
+
+
+def test_search_index_holds_every_reader_page_and_only_text(built_report):
+    """search_index.js: one entry per section of the index and every reader page (page,
+    title, heading, anchor, text), each anchor an id of its page; no markup in the text."""
+    import json
+
+    source = (built_report / "search_index.js").read_text(encoding="utf-8")
+    prefix = "window.mscSearchIndex = "
+    assert source.startswith(prefix) and source.rstrip().endswith(";")
+    entries = json.loads(source[len(prefix):].rstrip().rstrip(";"))
+    assert {e["page"] for e in entries} == {"index.html", *READER_PAGES}
+    for e in entries:
+        assert set(e) == {"page", "title", "heading", "anchor", "text"}
+        assert not re.search(r"<[a-zA-Z/!]", e["text"]), e["text"][:200]  # text only, no markup
+        if e["anchor"]:
+            assert e["anchor"] in Page((built_report / e["page"]).read_text(encoding="utf-8")).ids, e
+    assert "</" not in source  # cannot close a script element
 
 
 @pytest.mark.parametrize("rel", ALL_PAGES)

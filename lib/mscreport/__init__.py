@@ -11,7 +11,8 @@ imported on first use so that ``import mscreport`` stays light)::
     overall.to_frame("all")                               # tidy: analysis, group, statistic, value
     results = mscreport.compute_results(cohort)          # the results.json layout, as a dict
 
-Loading: ``load_cohort`` (validates; raises ``InputError`` listing every problem),
+Loading: ``load_cohort`` (a file, or a pandas DataFrame validated the same way; raises
+``InputError`` listing every problem),
 ``resolve_params``, ``DEFAULTS``, ``DEFAULT_COHORT`` (the bundled synthetic cohort),
 ``make_cohort`` (the reconstructed cohort), ``is_bundled_cohort``.
 Analyses: ``analyse_overall``, ``analyse_strata``, ``analyse_dose``, ``compare_sources``,
@@ -20,8 +21,9 @@ Analyses: ``analyse_overall``, ``analyse_strata``, ``analyse_dose``, ``compare_s
 ``compute_results``; and the tests themselves: ``paired_test``, ``welch_test``,
 ``mann_whitney``, ``pearson``, ``spearman``, ``kruskal_wallis``, ``mcnemar``, ``holm``,
 ``signed_rank_test``, ``shapiro_wilk``.
-Results: frozen dataclasses with ``to_frame()`` (``to_frame(result)`` too); ``build_report``
-writes the whole report (as ``mscreport build``; returns the exit code).
+Results: frozen dataclasses with ``to_frame()`` (``to_frame(result)`` too; ``analyse_strata``'s
+dict and ``compute_results``'s too); ``build_report`` writes the whole report (as ``mscreport
+build``; returns the exit code); ``results_schema()`` is the JSON Schema of results.json.
 
 Conventions used everywhere:
 
@@ -57,8 +59,8 @@ _API = {
     "SpearmanResult": "methods.stats", "DoseResult": "analysis.dose", "to_frame": "methods.tidy",
     # units
     "ifcc_to_ngsp": "core.units", "ngsp_to_ifcc": "core.units",
-    # the whole report
-    "build_report": "pipeline.build:build",
+    # the whole report, and the schema of its results.json
+    "build_report": "pipeline.build:build", "results_schema": "core.schema",
 }
 
 __all__ = ["__version__", *_API]

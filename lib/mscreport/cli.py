@@ -33,6 +33,7 @@ from mscreport.inputs.params import describe_parameters, params_yaml, read_reque
 from mscreport.pipeline.build import build, make_plan
 from mscreport.pipeline.preview import DEFAULT_PORT as DEFAULT_PREVIEW_PORT, preview
 from mscreport.pipeline.workbooks import KERNEL_NAME, write_workbooks
+from mscreport.pipeline.kernel_install import install_command, install_kernel, kernel_status
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 QUIET, NORMAL, VERBOSE = -1, 0, 1
@@ -166,6 +167,9 @@ def make_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("workbooks", parents=[common],
                        help="write student notebooks (.ipynb, unpaired) with and without answers")
     w.add_argument("--output", metavar="DIR", default="workbooks", help="output folder (default: workbooks/)")
+    w.add_argument("--install-kernel", action="store_true",
+                   help="install the Jupyter kernel `mscreport` the workbooks ask for, for this user and with this "
+                        "Python, when it is missing or runs another Python (without it: asked at a terminal)")
     return parser
 
 
@@ -240,9 +244,30 @@ def cmd_workbooks(args) -> int:
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise InputError([Problem(args.output, None, None, "--output must be a folder, and this is a file")])
     written = write_workbooks(Path(args.output))
-    print(f"wrote {len(written)} workbooks to {args.output}/student and {args.output}/with_answers "
-          f"(kernel `{KERNEL_NAME}`: `make workbooks` installs it)", file=sys.stderr)
+    print(f"wrote {len(written)} workbooks to {args.output}/student and {args.output}/with_answers", file=sys.stderr)
+    _ensure_kernel(args.install_kernel)
     return EXIT_OK
+
+
+def _ensure_kernel(install: bool) -> None:
+    """The workbooks' kernel: say it is ready, or install it (``--install-kernel``, or yes at
+    the terminal's question), or say the command that installs it."""
+    status = kernel_status()
+    if status == "ready":
+        print(f"kernel `{KERNEL_NAME}` is installed and runs this Python: open the workbooks in Jupyter", file=sys.stderr)
+        return
+    why = ("is not installed" if status == "missing"
+           else "is installed with another Python (one that may not have mscreport)")
+    if not install and sys.stdin.isatty() and sys.stderr.isatty():
+        print(f"the workbooks' Jupyter kernel `{KERNEL_NAME}` {why}. Install it for this user, "
+              f"with this Python ({sys.executable})? [Y/n] ", end="", file=sys.stderr, flush=True)
+        install = input().strip().lower() in ("", "y", "yes")
+    if not install:
+        print(f"the workbooks' Jupyter kernel `{KERNEL_NAME}` {why}: `mscreport workbooks --install-kernel` "
+              f"installs it (or: {install_command()})", file=sys.stderr)
+        return
+    where = install_kernel()
+    print(f"installed the Jupyter kernel `{KERNEL_NAME}` (this Python) in {where}", file=sys.stderr)
 
 
 def _say_params(args, params: dict) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from mscreport.core.disclosure import solve_arms
 from mscreport.core.groups import shown_strata
 from mscreport.methods.stats import paired_test
+from mscreport.methods.tidy import to_frame
 
 
 def analyse_overall(cohort):
@@ -22,6 +23,12 @@ class Strata(dict):
     split (arm x stratum) hides in pages (``disclosure.solve_arms``; empty without arms)."""
 
     hidden_by_arms: frozenset = frozenset()
+
+    def to_frame(self, group: str = ""):
+        """The strata as one tidy DataFrame (analysis, group, statistic, value): ``group`` the
+        stratum's name (after ``group.`` when given); HbA1c in NGSP %, change = follow-up -
+        baseline; None as NaN. See ``mscreport.methods.tidy``."""
+        return to_frame(self, group)
 
 
 def analyse_strata(cohort) -> dict:

@@ -19,6 +19,7 @@ from mscreport.core.hashing import file_sha256
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # lib/mscreport (this file is in core/)
 CHAPTERS_PACKAGE = "mscreport._chapters"
 DATA_PACKAGE = "mscreport._data"
+DOCS_PACKAGE = "mscreport._docs"  # docs/results.schema.json, shipped
 
 # A source checkout: lib/mscreport inside a folder that holds pyproject.toml.
 _CHECKOUT = PACKAGE_DIR.parent.parent
@@ -47,6 +48,7 @@ REPORTS_DIR = _CHECKOUT / "reports" if IN_CHECKOUT else Path("reports")
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 DEFAULT_COHORT = DATA_DIR / "reconstructed_cohort.csv"
 PUBLISHED_RESULTS = DATA_DIR / "published_results.yaml"
+RESULTS_SCHEMA = package_folder(DOCS_PACKAGE, "docs") / "results.schema.json"
 CACHE_DIRNAME = ".cache"
 TEACHING_DIRNAME = "teaching"
 

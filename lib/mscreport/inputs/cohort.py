@@ -27,6 +27,7 @@ from mscreport.core.groups import check_reference_arm, choose_reference, list_ar
 from mscreport.inputs.column_map import resolve_column_map
 from mscreport.inputs.field_files import read_source
 from mscreport.inputs.shared import shared_result
+from mscreport.inputs.frame_input import frame_cohort, frame_error, write_frame_csv
 
 
 @dataclass(frozen=True)
@@ -164,12 +165,16 @@ def row_arm(frame, row: int) -> str:
     return "" if value is None or value != value else str(value).strip()
 
 
-def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> Cohort:
-    """Read and validate a cohort file; raise InputError listing every problem.
+def load_cohort(path, params: dict | None = None, columns=None) -> Cohort:
+    """Read and validate a cohort file, or a pandas DataFrame of the same columns (checked
+    exactly as that table saved as CSV; problems name ``DataFrame`` and the 1-based row
+    position: ``frame_input``); raise InputError listing every problem.
 
     ``columns``: a ``column_map.ColumnMap`` (or a plain dict, dictionary column -> the user's
     header) renaming the file's headers before the checks.
     """
+    if isinstance(path, pd.DataFrame):
+        return _load_frame(path, params, columns)
     params = {**DEFAULTS, **(params or {})}
     if isinstance(columns, dict):
         columns = resolve_column_map(None, [f"{k}={v}" for k, v in columns.items()])
@@ -221,3 +226,16 @@ def load_cohort(path: str | Path, params: dict | None = None, columns=None) -> C
                   synthetic=is_synthetic(raw.sha256, raw.frame),
                   reconstruction=reconstruction, study=study, longitudinal=long)
     return field_data.finish(cohort, Exclusion) if field_data is not None else cohort
+
+
+def _load_frame(frame: pd.DataFrame, params: dict | None, columns) -> Cohort:
+    """``load_cohort`` of a DataFrame: written to a temporary CSV, loaded, worded back."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mscreport-frame-") as folder:
+        csv_path = write_frame_csv(frame, Path(folder))
+        try:
+            cohort = load_cohort(csv_path, params, columns)
+        except InputError as exc:
+            raise frame_error(exc, csv_path, frame) from None
+        return frame_cohort(cohort, csv_path, frame)

@@ -11,7 +11,9 @@ has ``to_frame()``, giving the columns
 * ``value``: a float, NaN where the library has None (not computable).
 
 Text fields (methods, notes) are left out. Frames of several results stack with
-``pandas.concat``. The units are those of the result: HbA1c in NGSP %, change = follow-up -
+``pandas.concat``. ``to_frame`` takes a dict too: of results (``analyse_strata``'s
+``Strata``: one group per key) or the results.json layout (``compute_results``: ``analysis``
+the top-level block, ``group`` the path of keys and list items inside it, dot-joined). The units are those of the result: HbA1c in NGSP %, change = follow-up -
 baseline, intervals at 1 - alpha.
 """
 
@@ -63,11 +65,68 @@ def tidy_rows(result, group: str = "") -> list[dict]:
     return rows
 
 
+def _item_name(item, i: int) -> str:
+    """A list item's name in ``group``: its ``quantity``, ``name`` or ``key`` text, else its index."""
+    if isinstance(item, dict):
+        for key in ("quantity", "name", "key"):
+            if isinstance(item.get(key), str):
+                return item[key]
+    return str(i)
+
+
+def mapping_rows(block, analysis: str, path: tuple = ()) -> list[dict]:
+    """The rows of a nested dict / list of results.json values: every number (bool as 0/1;
+    None as NaN) a row; text left out; a nested result dataclass through ``tidy_rows``."""
+    group = ".".join(path)
+    if dataclasses.is_dataclass(block) and not isinstance(block, type):
+        return tidy_rows(block, group)
+    if isinstance(block, dict):
+        rows = []
+        for key, value in block.items():
+            if isinstance(value, (dict, list, tuple)) or dataclasses.is_dataclass(value):
+                rows += mapping_rows(value, analysis, (*path, str(key)))
+                continue
+            number = _number(value)
+            if number is not None:
+                rows.append({"analysis": analysis, "group": group, "statistic": str(key), "value": number})
+        return rows
+    if isinstance(block, (list, tuple)):
+        rows = []
+        for i, item in enumerate(block):
+            if isinstance(item, (dict, list, tuple)) or dataclasses.is_dataclass(item):
+                rows += mapping_rows(item, analysis, (*path, _item_name(item, i)))
+            elif _number(item) is not None:
+                rows.append({"analysis": analysis, "group": group, "statistic": str(i), "value": _number(item)})
+        return rows
+    return []
+
+
+def dict_rows(results: dict, group: str = "") -> list[dict]:
+    """The rows of ``to_frame`` for a dict: of result dataclasses (each key a group, as
+    ``Strata``), or of results.json blocks (each top-level key an analysis)."""
+    rows = []
+    for key, value in results.items():
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            rows += tidy_rows(value, ".".join(g for g in (group, str(key)) if g))
+        elif isinstance(value, (dict, list, tuple)):
+            rows += mapping_rows(value, str(key), tuple(g for g in (group,) if g))
+        elif _number(value) is not None:
+            rows.append({"analysis": "", "group": group, "statistic": str(key), "value": _number(value)})
+    return rows
+
+
 def to_frame(result, group: str = ""):
-    """A result dataclass as a tidy DataFrame (columns analysis, group, statistic, value)."""
+    """A result dataclass, a dict of them (``Strata``) or a results.json dict
+    (``compute_results``) as a tidy DataFrame (columns analysis, group, statistic, value)."""
     import pandas as pd
 
-    return pd.DataFrame(tidy_rows(result, group), columns=list(COLUMNS)).astype({"value": "float64"})
+    if isinstance(result, dict):
+        rows = dict_rows(result, group)
+    elif dataclasses.is_dataclass(result) and not isinstance(result, type):
+        rows = tidy_rows(result, group)
+    else:
+        raise TypeError(f"to_frame takes a result dataclass or a dict of results, not {type(result).__name__}")
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype({"value": "float64"})
 
 
 class TidyResult:

@@ -50,6 +50,7 @@ from mscreport.pipeline.engine import (clean_stale_runtime_dirs, fresh_kernels_r
 from mscreport.pipeline.kept_aside import changed_files, describe_changed
 from mscreport.pipeline.class_build import add_class_material, is_class_build
 from mscreport.pipeline.render import chapter_nav, index_css, write_index
+from mscreport.pipeline.search_index import INDEX_FILE as SEARCH_INDEX_FILE, SCRIPT_FILE as SEARCH_SCRIPT_FILE, write_search_index
 from mscreport.report.results import assemble_results, dumps
 
 EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3  # 2: bad input or parameter; 3: a chapter failed
@@ -252,7 +253,7 @@ def _locked_build(plan: BuildPlan) -> int:
 
 def report_paths(chapters: list[ChapterInfo]) -> list[str]:
     """Every file a successful build writes into the output folder (relative paths)."""
-    return ["index.html", "results.json", outdir.MANIFEST_REL,
+    return ["index.html", "results.json", SEARCH_INDEX_FILE, SEARCH_SCRIPT_FILE, outdir.MANIFEST_REL,
             *(rel for c in chapters for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"))]
 
 
@@ -426,6 +427,7 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     outdir.write_text(report / "results.json", dumps(results))
     extras["chapters_left_out"] = left_out_sentence(every_chapter, left_out)
     write_index(report / "index.html", plan.chapters, results, extras)
+    write_search_index(report, plan.chapters)  # after every page: the offline search's index
     if is_class_build(data_block["sha256"]):  # the teacher's guide, the class's workbooks and their links
         add_class_material(report, plan.chapters, results["params"], index_css())
     manifest = {"version": outdir.MANIFEST_VERSION, "data_path": plan.shown, "files": outdir.sha_listing(report),
@@ -518,7 +520,7 @@ def provenance(data_shown: str, sha: str, argv, elapsed: float) -> dict:
             "build_seconds": round(elapsed, 2), "git_commit": commit, "git_dirty": dirty,
             "python": platform.python_version(), "platform": platform.platform(), "packages": packages,
             "data_file": data_shown, "data_sha256": sha,
-            "command": rebuild_command(argv)}
+            "command": rebuild_command(argv), "checkout": IN_CHECKOUT}
 
 
 def rebuild_command(argv) -> str:

@@ -2,8 +2,9 @@
 and the exercises), their navigation and table of contents, and the index page.
 
 Pages are self-contained: figures are inline SVG images, one small stylesheet inline (light
-and dark, phone and print), no script; nothing is fetched from elsewhere (hospital networks
-are often offline).
+and dark, phone and print), one script of the report's own (the search box's ``search.js``,
+``search_index``, which loads the report's ``search_index.js``); nothing is fetched from elsewhere (hospital
+networks are often offline). "chapter N" in prose links to chapter N (``crossrefs``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from mscreport.core.disclosure import hidden_in_results, set_mode, suppressed
 from mscreport.core.jsondata import jsonable
 from mscreport.core.mime import RESULT_MIME
 from mscreport.core.paths import TEACHING_DIRNAME, TEMPLATES_DIR
-from mscreport.analysis.basis import LEGEND, headline_keys, mark_frame, sentence_sup
+from mscreport.core.version import __version__
+from mscreport.analysis.basis import LEGEND, headline_keys, mark, mark_frame, sentence_sup
 from mscreport.analysis.published import say_reproduction
 from mscreport.core.groups import POOLED, is_controlled
 from mscreport.display.arm_tables import key_findings_table
 from mscreport.inputs.params import shown_value
 from mscreport.pipeline.chapters import chapter_on
+from mscreport.pipeline.crossrefs import chapter_targets, link_chapter_mentions
+from mscreport.pipeline.search_index import search_box
 from mscreport.report.framing import frame_report, headline_sentence, inline_html
 
 INDEX_TEMPLATE = "index_page.html.j2"  # in templates/mscreport/, beside nbconvert's chapter template
@@ -41,7 +45,7 @@ _TAGS = re.compile(r"<[^>]+>")
 # "< 0.001", "≥ 1e9", "p = 0.03": the relation and its number never split across lines
 _RELATION_SPACE = re.compile(r"(&lt;|&gt;|[<>=≤≥]) (?=[\d−\-.])")
 _ABSOLUTE_STRING = re.compile(r"([\"'])(/[^\"'\n]*/)([^/\"'\n]+)\1")  # "/any/folder/name.yaml"
-_VERBATIM = re.compile(r"(<(pre|style|code|textarea)\b.*?</\2>|<[^>]+>)", re.S)
+_VERBATIM = re.compile(r"(<(pre|style|code|textarea|script)\b.*?</\2>|<[^>]+>)", re.S)
 
 
 def coalesce_streams(outputs: list) -> list:
@@ -166,7 +170,8 @@ def chapter_nav(chapters, current) -> dict:
     i = names.index(current.name)
     return {"name": current.name, "title": current.title,
             "prev": None if i == 0 else (chapters[i - 1].html_name, chapters[i - 1].title),
-            "next": None if i == len(chapters) - 1 else (chapters[i + 1].html_name, chapters[i + 1].title)}
+            "next": None if i == len(chapters) - 1 else (chapters[i + 1].html_name, chapters[i + 1].title),
+            "xrefs": sorted(chapter_targets(chapters).items())}  # [number, page]: "chapter N" links
 
 
 def _nav_html(nav: dict, teaching: bool) -> str:
@@ -188,7 +193,9 @@ def render_pages(nb, nav: dict) -> dict[str, str]:
     for teaching in (False, True):
         body, _ = _exporter(reader=not teaching).from_notebook_node(copy.deepcopy(nb), resources={
             "metadata": {"name": nav["title"]}})
-        body = add_nav(add_toc(keep_relations_together(body)), _nav_html(nav, teaching))
+        xrefs = {int(n): page for n, page in nav.get("xrefs", ()) if page != f"{nav['name']}.html"}  # not to itself
+        body = link_chapter_mentions(body, xrefs)
+        body = add_nav(add_toc(keep_relations_together(body)), _nav_html(nav, teaching) + search_box("../" if teaching else ""))
         rel = f"{TEACHING_DIRNAME}/{nav['name']}.html" if teaching else f"{nav['name']}.html"
         pages[rel] = body
     return pages
@@ -296,6 +303,7 @@ def index_values(chapters, results: dict, extras: dict) -> dict:
                     + index_mark("published_comparison", results, reconstruction) if comp else None)
     return {
         "css": Markup(_css()),
+        "search": Markup(search_box("")),
         "title": framing.title,
         "headline": index_headline(results, reconstruction),
         "description": Markup(inline_html(framing.description)),
@@ -315,15 +323,27 @@ def index_values(chapters, results: dict, extras: dict) -> dict:
         "data_mark": index_mark("data", results, reconstruction) if reconstruction else None,
         "params_table_number": 2 + n_arm_tables,
         "params": [(k, shown_value(k, v)) for k, v in results.get("params", {}).items()],
-        "provenance": {"built_at": prov.get("built_at"), "git_commit": prov.get("git_commit"),
-                       "git_dirty": bool(prov.get("git_dirty")), "python": prov.get("python"),
-                       "packages": list((prov.get("packages") or {}).items()),
-                       "command": prov.get("command", "mscreport build")},
+        "provenance": provenance_values(prov),
     }
+
+
+def provenance_values(prov: dict) -> dict:
+    """The index's provenance lines from results.json ``provenance``: the git commit when built
+    from a checkout with git, else the mscreport version (``version``); the rebuild command,
+    with ``checkout`` saying it is typed at the repository root after ``make report`` (a pip
+    user types ``mscreport build ...`` where mscreport is installed)."""
+    packages = prov.get("packages") or {}
+    return {"built_at": prov.get("built_at"), "git_commit": prov.get("git_commit"),
+            "git_dirty": bool(prov.get("git_dirty")), "python": prov.get("python"),
+            "version": packages.get("mscreport") or __version__,
+            "packages": list(packages.items()),
+            "command": prov.get("command", "mscreport build"),
+            "checkout": bool(prov.get("checkout", True))}
 
 
 def write_index(path: Path, chapters, results: dict, extras: dict) -> None:
     """index.html: key findings, one figure, the chapters in both renderings, parameters,
     data and provenance, and the command that rebuilds it (``index_page.html.j2``)."""
     page = _index_template().render(index_values(chapters, results, extras))
+    page = link_chapter_mentions(page, chapter_targets(chapters))
     path.write_text(keep_relations_together(page), encoding="utf-8")

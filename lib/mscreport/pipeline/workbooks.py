@@ -9,8 +9,9 @@ from results, through ``exercises``, are switched to questions only). A workbook
 * carries no jupytext metadata, and ``DIR/jupytext.toml`` turns pairing off there, so saving
   it in Jupyter (even with jupytext's contents manager) writes only that ``.ipynb``, never a
   ``notebooks/*.py`` chapter source;
-* asks for the named kernel ``mscreport`` (``make workbooks`` installs it into ``.venv``),
-  the Python that has the library;
+* asks for the named kernel ``mscreport`` (``make workbooks`` installs it into ``.venv``;
+  ``mscreport workbooks --install-kernel`` for this user, ``kernel_install``), the Python
+  that has the library;
 * runs from its own folder: its ``data_path`` default is resolved against the repository
   root when it is not found next to the workbook (``report.resolve_data_path``).
 
@@ -40,7 +41,7 @@ report's sources (those are `notebooks/*.py`), and saving one changes nothing th
 * `with_answers/`: the same, each answer in its own cell tagged `solution`.
 
 Open them in Jupyter with the kernel **{display}** (`{kernel}`), which `make workbooks`
-installs into `.venv`. Run all cells from the top; each chapter reads the bundled cohort.
+installs into `.venv` (after a `pip install`: `mscreport workbooks --install-kernel`). Run all cells from the top; each chapter reads the bundled cohort.
 Regenerate with `make workbooks` after the chapters change (this overwrites the copies).
 """
 
