@@ -39,6 +39,8 @@ rebuild when an input changes (the contract's "Live preview").
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import posixpath
@@ -61,10 +63,11 @@ from mscreport.core.errors import InputError, Problem
 from mscreport.core.paths import NOTEBOOKS_DIR, TEACHING_DIRNAME
 from mscreport.inputs.field_data import is_source_not_file
 from mscreport.pipeline.build import BuildPlan, make_plan, provenance, validate_once
-from mscreport.pipeline.chapters import ChapterInfo, list_chapters
+from mscreport.pipeline.chapters import ChapterInfo, chapters_left_out, left_out_sentence, list_chapters
 from mscreport.pipeline.engine import (clean_stale_runtime_dirs, execute_chapter_records, init_worker, make_runtime_dir,
                                        remove_runtime_dir, render_chapter)
 from mscreport.pipeline.render import chapter_nav, write_index
+from mscreport.pipeline.search_index import write_search_index
 from mscreport.report.results import assemble_results, dumps
 
 HOST = "127.0.0.1"  # loopback only, never 0.0.0.0
@@ -324,6 +327,9 @@ class PreviewSession:
 
             check_cohort_path(plan.data_path, plan.shown)
         summary = validate_once(plan, self.work)
+        left_out = chapters_left_out(plan.chapters, summary.get("chapter_facts"))  # as the build: no dose chapter without doses
+        every_chapter = plan.chapters
+        plan = dataclasses.replace(plan, chapters=[c for c in plan.chapters if c.name not in left_out])
         keys = plan.keys(summary["data_block"]["sha256"])
         shown_data = plan.shown if not Path(plan.shown).is_absolute() else Path(plan.shown).name
         to_run = [c for c in plan.chapters if c.name not in self.cache or self.cache[c.name].key != keys[c.name]]
@@ -359,8 +365,11 @@ class PreviewSession:
             fresh[name] = ChapterCache(keys[name], executed[name]["records"], data, executed[name]["elapsed"])
         chapters = {c.name: fresh.get(c.name) or self.cache[c.name] for c in plan.chapters}
         index = self.work / "index.html"
+        extras["chapters_left_out"] = left_out_sentence(every_chapter, left_out)
         write_index(index, plan.chapters, results_json, extras)
         files = {"index.html": index.read_bytes()}
+        for path in write_search_index(self.work, plan.chapters):  # the pages' search box reads these
+            files[path.name] = path.read_bytes()
         for name in fresh:
             files.update(fresh[name].pages)
         self._install(files, plan.chapters)
