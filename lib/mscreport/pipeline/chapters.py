@@ -24,6 +24,13 @@ class ChapterInfo:
         return f"{self.name}.html"
 
     @property
+    def number(self) -> int | None:
+        """The chapter's number, from its file name (03_change: 3): the same in every build,
+        also when chapters before it are left out, so "chapter 7" always names one page."""
+        head = self.name.partition("_")[0]
+        return int(head) if head.isdigit() else None
+
+    @property
     def topic(self) -> str:
         """The name without its number (03_change: change): how a page refers to a chapter
         whatever its place in the order."""
