@@ -377,40 +377,65 @@ def typed_rows(rows):
 
 
 def canonical_blocks(rows):
-    """The extracted rows as canonical CSV, block by block (bytes): the text ``data.sha256``
+    """The extracted rows as canonical CSV, block by block (bytes-like): the text ``data.sha256``
     hashes. The columns ``CANONICAL_COLUMNS`` in that order, a header line, rows sorted by
     ``measurement_id``, ``\\n`` line ends, no quoting, an empty field for a missing value, whole
     numbers in decimal digits, ``value_as_number`` as the shortest text that reads back as the
     same double (Arrow's cast: 8 for 8.0, 7.1, 0.30000000000000004, 1e+20), dates YYYY-MM-DD.
-    ``rows``: ``typed_rows``' table (a DataFrame is typed first). Built column-wise by pyarrow
-    (10,000,000 rows in seconds)."""
+    ``rows``: ``typed_rows``' table (a DataFrame is typed first). Written by pyarrow's CSV
+    writer, blocks on every core at once, handed out in order (10,000,000 rows: see
+    docs/performance.md)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     table = typed_rows(rows) if isinstance(rows, pd.DataFrame) else rows
     yield (",".join(CANONICAL_COLUMNS) + "\n").encode("utf-8")
+    table = table.select(list(CANONICAL_COLUMNS))
     keys = table.column("measurement_id").to_numpy(zero_copy_only=False)
     order = None if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])) else np.argsort(keys, kind="stable")
-    for at in range(0, table.num_rows, CANONICAL_BLOCK):
-        block = (table.slice(at, CANONICAL_BLOCK) if order is None
-                 else table.take(pa.array(order[at:at + CANONICAL_BLOCK])))
-        texts = [pc.fill_null(pc.cast(block.column(c), pa.string()), "") for c in CANONICAL_COLUMNS]
-        lines = pc.binary_join_element_wise(*texts, ",")
-        lines = pc.binary_join_element_wise(lines, pa.scalar(""), "\n")  # each line ends with \n
-        for chunk in lines.chunks:
-            yield _string_bytes(chunk)
+    del keys
+
+    def block(at: int):
+        part = (table.slice(at, CANONICAL_BLOCK) if order is None
+                else table.take(pa.array(order[at:at + CANONICAL_BLOCK])))
+        return csv_text(part)
+
+    yield from in_order(block, range(0, table.num_rows, CANONICAL_BLOCK))
 
 
-def _string_bytes(array) -> bytes:
-    """The concatenated values of a pyarrow string array without nulls (its data buffer)."""
-    _, offsets, data = array.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int32)[array.offset:array.offset + len(array) + 1]
-    return data.to_pybytes()[offsets[0]:offsets[-1]] if len(array) else b""
+def csv_text(table):
+    """A table's rows as CSV without a header (pyarrow's writer: ``\\n`` line ends, no quoting,
+    an empty field for a null, each value as pyarrow's cast to text writes it); a pyarrow Buffer."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16))
+    return sink.getvalue()
+
+
+def in_order(make, items, workers: int | None = None):
+    """``make(item)`` of each item, yielded in the items' order, computed by up to ``workers``
+    threads at a time (default: the cores; pyarrow releases the GIL) with at most twice that
+    many results held."""
+    import os
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = workers or max(1, min(4, os.cpu_count() or 1))
+    items = iter(items)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = deque(pool.submit(make, item) for _, item in zip(range(2 * workers), items))
+        while pending:
+            result = pending.popleft().result()
+            for item in items:
+                pending.append(pool.submit(make, item))
+                break
+            yield result
 
 
 def canonical_csv(rows) -> bytes:
     """The canonical CSV of the extracted rows, whole (``canonical_blocks``; small tables)."""
-    return b"".join(canonical_blocks(rows))
+    return b"".join(bytes(block) for block in canonical_blocks(rows))
 
 
 def canonical_sha256(rows, persons=None) -> str:
@@ -538,16 +563,9 @@ def person_columns(persons, person_id: np.ndarray) -> dict:
 def person_csv_blocks(persons):
     """The person rows read, as canonical CSV (``PERSON_COLUMNS`` with a header, by person_id,
     empty fields for nulls): hashed after the HbA1c rows into ``data.sha256``."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     yield (",".join(PERSON_COLUMNS) + "\n").encode("utf-8")
-    for at in range(0, persons.num_rows, CANONICAL_BLOCK):
-        block = persons.slice(at, CANONICAL_BLOCK)
-        texts = [pc.fill_null(pc.cast(block.column(c), pa.string()), "") for c in PERSON_COLUMNS]
-        lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*texts, ","), pa.scalar(""), "\n")
-        for chunk in lines.chunks:
-            yield _string_bytes(chunk)
+    table = persons.select(list(PERSON_COLUMNS))
+    yield from in_order(lambda at: csv_text(table.slice(at, CANONICAL_BLOCK)), range(0, table.num_rows, CANONICAL_BLOCK))
 
 
 def long_frame(rows, src: _Source, names: dict[int, str], params: dict, persons=None) -> FieldData:
