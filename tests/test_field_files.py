@@ -287,6 +287,35 @@ def test_omop_unknown_unit_and_bad_cells_name_table_key_and_column(tmp_path, cap
     assert "cohort.csv:-:-: file not found: an OMOP folder needs cohort.csv" in capsys.readouterr().err
 
 
+def test_omop_duplicate_key_and_empty_unit_named(tmp_path, capsys):
+    meas = [(1, 7, 3004410, day(-1), 8.0, 8554), (2, 7, 3004410, day(9), 7.0, 8554),
+            (2, 7, 3004410, day(19), 6.9, 8554), (3, 7, 3004410, day(29), 6.8, None)]
+    folder = omop_folder(tmp_path, meas, [(1, 7, day(0), day(30))])
+    assert main(["validate", str(folder)]) == 2
+    assert capsys.readouterr().err == f"{folder}/measurement.csv:2:measurement_id: measurement_id appears twice\n"
+    folder = omop_folder(tmp_path, [m for m in meas if m[4] != 6.9], [(1, 7, day(0), day(30))])
+    cohort = load_cohort(folder, params("omop_unit=percent"))  # an empty unit concept read as percent, with a note
+    assert cohort.frame["hba1c_followup"].tolist() == [6.8]
+    assert any("1 rows without a unit concept read as percent (omop_unit)" in p.message for p in cohort.file_notes)
+    assert [e.row for e in load_cohort(folder, params()).excluded] == [3]
+
+
+def test_omop_person_table_cells_and_columns_named(tmp_path, capsys):
+    folder = omop_folder(tmp_path, [(1, 7, 3004410, day(-1), 8.0, 8554), (2, 7, 3004410, day(9), 7.0, 8554)],
+                         [(1, 7, day(0), day(30))])
+    pd.DataFrame({"person_id": [7], "gender_concept_id": [8532], "year_of_birth": ["19x0"]}).to_csv(
+        folder / "person.csv", index=False)
+    assert main(["validate", str(folder)]) == 2
+    assert capsys.readouterr().err == f"{folder}/person.csv:7:year_of_birth: not a number: '19x0'\n"
+    pd.DataFrame({"person_id": [7], "gender": [8532]}).to_csv(folder / "person.csv", index=False)
+    assert main(["validate", str(folder)]) == 2
+    assert f"{folder}/person.csv:-:gender_concept_id: column gender_concept_id missing" in capsys.readouterr().err
+    pd.DataFrame({"person_id": [7], "gender_concept_id": [8551], "year_of_birth": [1960]}).to_csv(
+        folder / "person.csv", index=False)
+    cohort = load_cohort(folder, params())  # 8551 (unknown) is no sex; born 1960, time zero 2024-01-10: 64
+    assert cohort.frame["age_years"].tolist() == [64.0] and cohort.frame["sex"].isna().all()
+
+
 def test_omop_parquet_folder(tmp_path):
     folder = field_trial.write_omop(field_trial.make_trial(), tmp_path / "csv")
     parquet = tmp_path / "parquet"

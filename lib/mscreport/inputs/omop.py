@@ -23,7 +23,14 @@ Rules (interface.md, "The field's own files" and its clarifications):
 * arms: the ``cohort_definition_id`` (named by ``cohort_definition.cohort_definition_name``
   when that table is there) when two or more cohorts are selected; a person in two selected
   cohorts is excluded with its reason; one cohort is a single-arm study;
-* an empty ``value_as_number`` excludes the row with its reason.
+* an empty ``value_as_number`` excludes the row with its reason;
+* sex and age (optional): from the ``person`` table when the source has one (``person_query``):
+  ``gender_concept_id`` 8507 male, 8532 female (``GENDER``); ``age_years`` in completed years
+  at time zero from ``year_of_birth`` (+ ``month_of_birth``, ``day_of_birth``: ``age_years``).
+
+Extraction at scale (10,000,000 rows): the rows leave DuckDB as Arrow and PostgreSQL as one
+``COPY ... TO STDOUT`` stream read by pyarrow; the long frame is built column by column on numpy
+arrays (the arm, sex and age as categoricals), never a Python object per row.
 
 Row numbers (``FILE:ROW:COLUMN``, ``data.excluded[].row``): ``measurement_id``, the table's key;
 FILE names the table (``SOURCE/measurement``). ``data.sha256``: SHA-256 of the extracted rows as
@@ -525,20 +532,18 @@ def read_persons(src: _Source, cohort_ids: tuple[int, ...] | None):
 
 def age_years(persons) -> np.ndarray:
     """Each person's age at time zero (the earliest selected cohort_start_date) in completed
-    years (float; NaN without a year of birth). With ``year_of_birth``, ``month_of_birth`` and
-    ``day_of_birth``: whole years since the birthday (born 1960-05-20: 63 on 2024-05-19, 64 on
-    2024-05-20); with the year and month only: a year counts from the first day of the birth
-    month; with the year only: time zero's calendar year minus the year of birth."""
+    years (float; NaN without a year of birth): whole years since the birthday (born 1960-05-20:
+    63 on 2024-05-19, 64 on 2024-05-20), a missing ``month_of_birth`` read as January and a
+    missing ``day_of_birth`` as the 1st (the year only: time zero's year minus the year of birth)."""
     zero = persons.column("time_zero").to_numpy(zero_copy_only=False).astype("datetime64[D]")
     year = zero.astype("datetime64[Y]").astype("int64") + 1970
     month = zero.astype("datetime64[M]").astype("int64") % 12 + 1
     day = (zero - zero.astype("datetime64[M]")).astype("int64") + 1
     born = _numbers(persons, "year_of_birth", -1).astype("float64")
     born[born < 0] = np.nan
-    born_month = _numbers(persons, "month_of_birth", 0)
-    born_day = _numbers(persons, "day_of_birth", 0)
-    before = np.where(born_month <= 0, False,
-                      (month < born_month) | ((month == born_month) & (born_day > 0) & (day < born_day)))
+    born_month = _numbers(persons, "month_of_birth", 1)
+    born_day = _numbers(persons, "day_of_birth", 1)
+    before = (month < born_month) | ((month == born_month) & (day < born_day))  # the birthday not reached yet
     return year - born - before
 
 
