@@ -209,6 +209,23 @@ def test_adam_parquet_and_messages_name_the_adam_column(tmp_path, capsys):
                    "from the row's unit)\n")
 
 
+def test_adam_sas7bdat_reads_as_its_xpt():
+    """The committed SAS7BDAT (written by haven::write_sas from the trial's .xpt:
+    tests/r/trial_adlb_sas7bdat.R) gives the same cohort as the SAS transport file."""
+    import pyreadstat
+
+    sas7bdat, xpt = TRIAL / "trial_adlb.sas7bdat", TRIAL / "trial_adlb.xpt"
+    assert sas7bdat.read_bytes()[32:36] != xpt.read_bytes()[32:36]  # really another format
+    frame, meta = pyreadstat.read_sas7bdat(str(sas7bdat))
+    assert (len(frame), meta.file_format) == (396, "sas7bdat")
+    a, b = load_cohort(sas7bdat, params()), load_cohort(xpt, params())
+    assert a.data_block()["format"] == b.data_block()["format"] == "adam"
+    assert a.rows_analysed == 40
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert [(e.row, e.reason) for e in a.excluded] == [(e.row, e.reason) for e in b.excluded]
+    pd.testing.assert_frame_equal(a.longitudinal.measurements, b.longitudinal.measurements)
+
+
 def test_bad_xpt_is_exit_2_without_traceback(tmp_path, capsys):
     bad = tmp_path / "broken.xpt"
     bad.write_bytes(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"\x00" * 40)
