@@ -1,4 +1,4 @@
-"""OMOP CDM v5.4 (MEASUREMENT + COHORT) read into the project's long frame (see ``field_files``).
+"""OMOP CDM v5.4 (MEASUREMENT + COHORT, and PERSON when present) read into the project's long frame (see ``field_files``).
 
 Sources (``--data``): a folder holding ``measurement.csv`` and ``cohort.csv``
 (``cohort_definition.csv`` optional; ``.parquet`` files are read too), a DuckDB file holding
