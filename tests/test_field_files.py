@@ -331,6 +331,12 @@ def test_omop_person_table_cells_and_columns_named(tmp_path, capsys):
         folder / "person.csv", index=False)
     cohort = load_cohort(folder, params())  # 8551 (unknown) is no sex; born 1960, time zero 2024-01-10: 64
     assert cohort.frame["age_years"].tolist() == [64.0] and cohort.frame["sex"].isna().all()
+    pd.DataFrame({"person_id": [], "gender_concept_id": [], "year_of_birth": []}).to_csv(folder / "person.csv",
+                                                                                         index=False)
+    empty = load_cohort(folder, params())  # an empty person table: as if there were none
+    assert "sex" not in empty.frame.columns and "age_years" not in empty.frame.columns
+    (folder / "person.csv").unlink()
+    assert load_cohort(folder, params()).sha256 == empty.sha256
 
 
 def test_omop_parquet_folder(tmp_path):

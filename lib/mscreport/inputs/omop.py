@@ -508,7 +508,7 @@ def _numbers(rows, column: str, missing) -> np.ndarray:
 def read_persons(src: _Source, cohort_ids: tuple[int, ...] | None):
     """The person rows of the selected cohorts' persons (``person_query``) as a pyarrow Table
     typed as ``PERSON_COLUMNS`` plus ``time_zero``, or None when the source has no person
-    table. InputError naming a missing required column."""
+    table or it holds none of these persons. InputError naming a missing required column."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -521,6 +521,8 @@ def read_persons(src: _Source, cohort_ids: tuple[int, ...] | None):
                                   "(sex and age come from gender_concept_id and year_of_birth)") for c in missing])
     types = {**{c: pa.int64() for c in PERSON_COLUMNS}, "time_zero": pa.date32()}
     table = src.query_arrow(person_query(src.prefix, cohort_ids, have), types)
+    if table.num_rows == 0:  # an empty person table (or none of these persons): as if there were none
+        return None
     columns = {}
     for c, t in types.items():
         v = table.column(c)
@@ -553,8 +555,10 @@ def person_columns(persons, person_id: np.ndarray) -> dict:
     8507) or "female" (8532), missing for any other concept or a person without a person row;
     age as ``age_years``' whole numbers written as text, missing without a year of birth."""
     ids = persons.column("person_id").to_numpy(zero_copy_only=False)
-    at = np.clip(np.searchsorted(ids, person_id), 0, max(len(ids) - 1, 0))
-    found = (ids[at] == person_id) if len(ids) else np.zeros(len(person_id), dtype=bool)
+    if not len(ids):
+        ids = np.array([np.iinfo(np.int64).min])  # no person: nobody is found
+    at = np.clip(np.searchsorted(ids, person_id), 0, len(ids) - 1)
+    found = ids[at] == person_id
     gender = _numbers(persons, "gender_concept_id", 0)
     sex_code = np.select([gender == k for k in GENDER], list(range(len(GENDER))), -1)
     age = age_years(persons)
