@@ -30,7 +30,7 @@ Rules (interface.md, "The field's own files" and its clarifications):
 
 Extraction at scale (10,000,000 rows): the rows leave DuckDB as Arrow and PostgreSQL as one
 ``COPY ... TO STDOUT`` stream read by pyarrow; the long frame is built column by column on numpy
-arrays (the arm, sex and age as categoricals), never a Python object per row.
+arrays (the arm, sex and age as a few Python texts repeated), never a Python object made per row.
 
 Row numbers (``FILE:ROW:COLUMN``, ``data.excluded[].row``): ``measurement_id``, the table's key;
 FILE names the table (``SOURCE/measurement``). ``data.sha256``: SHA-256 of the extracted rows as
@@ -551,7 +551,7 @@ def age_years(persons) -> np.ndarray:
 
 def person_columns(persons, person_id: np.ndarray) -> dict:
     """``sex`` and ``age_years`` for each measurement row (``person_id``: the row's person), as
-    pandas categoricals (one byte per row: 10,000,000 rows): sex "male" (gender_concept_id
+    ``object_cells``: sex "male" (gender_concept_id
     8507) or "female" (8532), missing for any other concept or a person without a person row;
     age as ``age_years``' whole numbers written as text, missing without a year of birth."""
     ids = persons.column("person_id").to_numpy(zero_copy_only=False)
@@ -564,9 +564,16 @@ def person_columns(persons, person_id: np.ndarray) -> dict:
     age = age_years(persons)
     ages = np.unique(age[~np.isnan(age)]).astype("int64")
     age_code = np.where(np.isnan(age), -1, np.searchsorted(ages, np.nan_to_num(age, nan=0).astype("int64")))
-    return {"sex": pd.Categorical.from_codes(np.where(found, sex_code[at], -1), categories=list(GENDER.values())),
-            "age_years": pd.Categorical.from_codes(np.where(found, age_code[at], -1),
-                                                   categories=[str(a) for a in ages])}
+    return {"sex": object_cells(list(GENDER.values()), np.where(found, sex_code[at], -1)),
+            "age_years": object_cells([str(a) for a in ages], np.where(found, age_code[at], -1))}
+
+
+def object_cells(values: list, codes: np.ndarray) -> np.ndarray:
+    """``values[code]`` for each code (-1: None) as an object array: the same few Python objects
+    repeated (8 bytes a row), which the long-file rules read without converting (a pandas
+    categorical is converted to such an array there, at 10,000,000 rows a second each time)."""
+    table = np.array([*values, None], dtype=object)
+    return table[codes]  # code -1 is the last entry, None
 
 
 def person_csv_blocks(persons):
@@ -656,10 +663,8 @@ def long_frame(rows, src: _Source, names: dict[int, str], params: dict, persons=
     del person, hba1c
     out["days"] = kept(_numbers(rows, "days", np.nan))
     arm_code = kept(arm_code)
-    if len(np.unique(arm_code)) >= 2:  # a categorical: one byte per row, not a text
-        shown = arm_names.to_pylist()
-        out["arm"] = (pd.Categorical.from_codes(arm_code, categories=shown) if len(set(shown)) == len(shown)
-                      else pd.arrays.ArrowStringArray(arm_names.take(pa.array(arm_code))))
+    if len(np.unique(arm_code)) >= 2:  # the few names' objects repeated: no text made per row
+        out["arm"] = object_cells(arm_names.to_pylist(), arm_code)
     del arm_code
     if persons is not None:
         for column, cells in person_columns(persons, pc.fill_null(person_id, -1).to_numpy()).items():
