@@ -40,7 +40,7 @@ test-pythons: ## Fast tests on Python 3.12 and 3.13 too, each in .venv-3.X with 
 bench: $(STAMP) bytecode ## Print build-time, memory and size figures (medians of several runs)
 	$(BIN)/python scripts/bench.py
 
-bench-omop: $(STAMP) bytecode ## Time an OMOP CDM of 1e7 HbA1c rows (1e6 persons x 10): extraction and load (issue 25)
+bench-omop: $(STAMP) bytecode ## Time an OMOP CDM of 1e7 HbA1c rows (1e6 persons x 10): extraction and load (issue 25; not yet in make bench: docs/performance.md says why)
 	$(BIN)/python scripts/bench_omop.py
 
 notebooks: $(STAMP) ## Regenerate the .ipynb twins paired with the py:percent sources (for contributors; a class uses make workbooks)

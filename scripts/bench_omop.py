@@ -4,7 +4,7 @@
 Writes an OMOP CDM of N persons x 10 HbA1c measurements (default 1,000,000 x 10 = 10,000,000
 rows; two cohorts, one per arm; a baseline measurement before each person's cohort start and
 nine after it) as a Parquet folder (measurement.parquet, cohort.parquet,
-cohort_definition.parquet) and as a DuckDB file, then times, in this process, the extraction
+cohort_definition.parquet, person.parquet) and as a DuckDB file, then times, in this process, the extraction
 (``omop.read_omop``: the one query and the long frame) and the whole load and validation
 (``cohort.load_cohort``), with the peak RSS of this process; with ``--build`` also
 ``mscreport build --force --data`` on the Parquet folder, as a user runs it (wall time, and
@@ -30,17 +30,17 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import fmt_bytes, load_now, run_build  # noqa: E402
+from omop_tables import omop_duckdb, write_omop_tables  # noqa: E402
 
 START = np.datetime64("2020-01-06")
 
 
 def make_omop(n: int, folder: Path, seed: int = 25) -> Path:
-    """N persons x 10 measurements (days -14, 30, 60, ... 270 around each person's start) as Parquet."""
+    """N persons x 10 measurements (days -14, 30, 60, ... 270 around each person's start) and
+    the persons' sex and birth year, as Parquet (``omop_tables.write_omop_tables``)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
     k = 10
     person = np.arange(1, n + 1, dtype=np.int64)
     arm = (person % 2 + 1).astype(np.int64)
@@ -57,23 +57,17 @@ def make_omop(n: int, folder: Path, seed: int = 25) -> Path:
                      "measurement_concept_id": np.full(n * k, 3004410, dtype=np.int64),
                      "measurement_date": pa.array(dates.astype("datetime64[D]")),
                      "value_as_number": value, "unit_concept_id": np.full(n * k, 8554, dtype=np.int64)})
-    pq.write_table(meas, folder / "measurement.parquet")
-    pq.write_table(pa.table({"cohort_definition_id": arm, "subject_id": person,
-                             "cohort_start_date": pa.array(start.astype("datetime64[D]")),
-                             "cohort_end_date": pa.array((start + 365).astype("datetime64[D]"))}),
-                   folder / "cohort.parquet")
-    pq.write_table(pa.table({"cohort_definition_id": np.array([1, 2], dtype=np.int64),
-                             "cohort_definition_name": ["placebo", "msc"]}), folder / "cohort_definition.parquet")
-    return folder
-
-
-def make_duckdb(folder: Path, path: Path) -> Path:
-    import duckdb
-
-    with duckdb.connect(str(path)) as con:
-        for table in ("measurement", "cohort", "cohort_definition"):
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{folder / (table + '.parquet')}')")
-    return path
+    del pid, step, value, dates
+    cohort = pa.table({"cohort_definition_id": arm, "subject_id": person,
+                       "cohort_start_date": pa.array(start.astype("datetime64[D]")),
+                       "cohort_end_date": pa.array((start + 365).astype("datetime64[D]"))})
+    definition = pa.table({"cohort_definition_id": np.array([1, 2], dtype=np.int64),
+                           "cohort_definition_name": ["placebo", "msc"]})
+    persons = pa.table({"person_id": person, "gender_concept_id": np.where(rng.random(n) < 0.5, 8507, 8532),
+                        "year_of_birth": rng.integers(1940, 2000, n), "month_of_birth": rng.integers(1, 13, n),
+                        "day_of_birth": rng.integers(1, 29, n)})
+    return write_omop_tables(folder, {"measurement": meas, "cohort": cohort, "cohort_definition": definition,
+                                      "person": persons}, "parquet")
 
 
 def peak_rss() -> int:
@@ -99,7 +93,7 @@ def main(argv=None) -> int:
     print(f"load before: {load_now()}")
     try:
         folder = timed(f"write {n * 10:,} rows as Parquet", lambda: make_omop(n, work / "omop"))
-        db = timed("copy them into DuckDB", lambda: make_duckdb(folder, work / "cdm.duckdb"))
+        db = timed("copy them into DuckDB", lambda: omop_duckdb(folder, work / "cdm.duckdb"))
         from mscreport.inputs.cohort import load_cohort
         from mscreport.inputs.omop import read_omop
         from mscreport.inputs.params import resolve_params

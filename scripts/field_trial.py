@@ -21,12 +21,15 @@ load DuckDB and PostgreSQL. Every layout carries the same values and times:
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from omop_tables import omop_duckdb, write_omop_tables  # noqa: E402
 OUT = ROOT / "tests" / "fixtures" / "field_trial"
 VISIT_DAYS = (91, 182, 273, 364)
 START = dt.date(2024, 1, 8)
@@ -80,9 +83,23 @@ def write_adlb(trial: pd.DataFrame, path: Path) -> None:
                            variable_format={"ADT": "DATE9.", "TRTSDT": "DATE9."}, file_format_version=5)
 
 
-def write_omop(trial: pd.DataFrame, folder: Path) -> Path:
-    """The trial as an OMOP CDM folder; returns it."""
-    folder.mkdir(parents=True, exist_ok=True)
+def trial_persons(trial: pd.DataFrame, seed: int = 26) -> pd.DataFrame:
+    """The OMOP person rows of the trial's patients (invented): gender_concept_id 8507 (male) or
+    8532 (female), year_of_birth, and month_of_birth / day_of_birth, empty for some persons
+    (an OMOP export often has the year only)."""
+    rng = np.random.default_rng(seed)
+    ids = [int(p) for p in trial["patient_id"].unique()]
+    n = len(ids)
+    month = pd.array(rng.integers(1, 13, n), dtype="Int64")
+    day = pd.array(rng.integers(1, 29, n), dtype="Int64")
+    day[::4] = pd.NA  # year and month only
+    month[::7], day[::7] = pd.NA, pd.NA  # the year only
+    return pd.DataFrame({"person_id": ids, "gender_concept_id": np.where(rng.random(n) < 0.5, 8507, 8532),
+                         "year_of_birth": rng.integers(1950, 1995, n), "month_of_birth": month, "day_of_birth": day})
+
+
+def write_omop(trial: pd.DataFrame, folder: Path, person: bool = False) -> Path:
+    """The trial as an OMOP CDM folder of CSV files (with ``person.csv`` when ``person``); returns it."""
     meas, cohort = [], []
     mid = 1000
     arms = {"placebo": 1, "msc": 2}
@@ -98,24 +115,20 @@ def write_omop(trial: pd.DataFrame, folder: Path) -> Path:
             meas.append((mid, int(pid), 3004501, date, round(r.hba1c * 20, 0), 8840))  # glucose: not HbA1c
     cohort.append((3, 999, START, START + dt.timedelta(days=300)))  # a cohort not selected (-p omop_cohort_ids=1,2)
     meas.append((mid + 1, 999, 3004410, START, 9.9, 8554))
-    pd.DataFrame(meas, columns=["measurement_id", "person_id", "measurement_concept_id", "measurement_date",
-                                "value_as_number", "unit_concept_id"]).to_csv(folder / "measurement.csv", index=False)
-    pd.DataFrame(cohort, columns=["cohort_definition_id", "subject_id", "cohort_start_date",
-                                  "cohort_end_date"]).to_csv(folder / "cohort.csv", index=False)
-    pd.DataFrame([(1, "placebo"), (2, "msc"), (3, "screening")],
-                 columns=["cohort_definition_id", "cohort_definition_name"]).to_csv(folder / "cohort_definition.csv",
-                                                                                   index=False)
-    return folder
+    tables = {"measurement": pd.DataFrame(meas, columns=["measurement_id", "person_id", "measurement_concept_id",
+                                                         "measurement_date", "value_as_number", "unit_concept_id"]),
+              "cohort": pd.DataFrame(cohort, columns=["cohort_definition_id", "subject_id", "cohort_start_date",
+                                                      "cohort_end_date"]),
+              "cohort_definition": pd.DataFrame([(1, "placebo"), (2, "msc"), (3, "screening")],
+                                                columns=["cohort_definition_id", "cohort_definition_name"])}
+    if person:
+        tables["person"] = trial_persons(trial)
+    return write_omop_tables(folder, tables, "csv")
 
 
 def write_duckdb(folder: Path, path: Path) -> Path:
     """The OMOP folder's tables in a DuckDB file; returns it."""
-    import duckdb
-
-    with duckdb.connect(str(path)) as con:
-        for table in ("measurement", "cohort", "cohort_definition"):
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv('{folder / (table + '.csv')}')")
-    return path
+    return omop_duckdb(folder, path)
 
 
 def main(argv: list[str] | None = None) -> None:

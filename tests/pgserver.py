@@ -77,8 +77,9 @@ def postgres_server():
 
 
 def load_omop_folder(url: str, folder: Path, schema: str = "cdm") -> None:
-    """Create ``schema``'s measurement, cohort and cohort_definition tables (CDM v5.4 types of
-    the columns mscreport reads, plus measurement_datetime) and load the folder's CSV files."""
+    """Create ``schema``'s measurement, cohort, cohort_definition and person tables (CDM v5.4
+    types of the columns mscreport reads, plus measurement_datetime and person's race and
+    ethnicity) and load the folder's CSV files (a table without its file stays empty)."""
     import psycopg
 
     ddl = f"""
@@ -90,11 +91,15 @@ def load_omop_folder(url: str, folder: Path, schema: str = "cdm") -> None:
         cohort_start_date date NOT NULL, cohort_end_date date NOT NULL);
     CREATE TABLE {schema}.cohort_definition (cohort_definition_id integer NOT NULL,
         cohort_definition_name varchar(255) NOT NULL);
+    CREATE TABLE {schema}.person (person_id bigint PRIMARY KEY, gender_concept_id integer NOT NULL,
+        year_of_birth integer NOT NULL, month_of_birth integer, day_of_birth integer,
+        race_concept_id integer NOT NULL DEFAULT 0, ethnicity_concept_id integer NOT NULL DEFAULT 0);
     """
     columns = {"measurement": "measurement_id, person_id, measurement_concept_id, measurement_date, value_as_number, "
                               "unit_concept_id",
                "cohort": "cohort_definition_id, subject_id, cohort_start_date, cohort_end_date",
-               "cohort_definition": "cohort_definition_id, cohort_definition_name"}
+               "cohort_definition": "cohort_definition_id, cohort_definition_name",
+               "person": "person_id, gender_concept_id, year_of_birth, month_of_birth, day_of_birth"}
     with psycopg.connect(url, autocommit=True) as con:
         con.execute(ddl)
         for table, cols in columns.items():

@@ -15,6 +15,7 @@ import math
 import sys
 
 import duckdb
+import pandas as pd
 import pytest
 
 from mscreport.cli import main
@@ -43,6 +44,8 @@ def postgres(omop_folder):
     not a skip) when no server starts."""
     with pgserver.postgres_server() as url:
         pgserver.load_omop_folder(url, omop_folder, schema="cdm")
+        with_person = field_trial.write_omop(field_trial.make_trial(), omop_folder.parent / "with_person", person=True)
+        pgserver.load_omop_folder(url, with_person, schema="cdmp")  # the same trial with its person table
         yield url
 
 
@@ -153,3 +156,53 @@ def test_pharmaverse_metabolic_builds(tmp_path, capsys):
     assert r["longitudinal"]["rows_read"] == 31  # README of the data: HBA1CHGB has 31 rows
     # HbA1c in mmol/mol found by itself (HBA1CHGB): every HbA1c number of results.json in NGSP %
     assert 4.0 < r["longitudinal"]["by_time"][0]["mean"] < 9.0
+
+
+def expected_sex_and_age(trial) -> dict:
+    """patient_id -> (sex, age at randomisation in completed years), worked out with datetime
+    from the person rows written (a missing month or day of birth read as January / the 1st)."""
+    import datetime as dt
+
+    persons = field_trial.trial_persons(trial)
+    start = trial.groupby("patient_id", sort=False)["randomised"].first()
+    out = {}
+    for r in persons.itertuples(index=False):
+        month = 1 if r.month_of_birth is pd.NA else int(r.month_of_birth)
+        day = 1 if r.day_of_birth is pd.NA else int(r.day_of_birth)
+        born, zero = dt.date(int(r.year_of_birth), month, day), start[str(r.person_id)]
+        age = zero.year - born.year - ((zero.month, zero.day) < (born.month, born.day))
+        out[str(r.person_id)] = ({8507: "male", 8532: "female"}[int(r.gender_concept_id)], age)
+    return out
+
+
+def test_person_table_gives_sex_and_age_in_three_omop_layouts(tmp_path, postgres):
+    from mscreport.inputs.cohort import load_cohort
+    from mscreport.inputs.params import resolve_params
+
+    trial = field_trial.make_trial()
+    folder = field_trial.write_omop(trial, tmp_path / "omop", person=True)
+    db = field_trial.write_duckdb(folder, tmp_path / "cdm.duckdb")
+    expected = expected_sex_and_age(trial)
+    persons = field_trial.trial_persons(trial)
+    assert persons["month_of_birth"].isna().any() and persons["day_of_birth"].isna().sum() > persons["month_of_birth"].isna().sum()
+    assert {v[0] for v in expected.values()} == {"male", "female"}
+    p = resolve_params(overrides=["omop_cohort_ids=1,2"])
+    cohorts = {"omop_files": load_cohort(folder, p), "omop_duckdb": load_cohort(db, p),
+               "omop_database": load_cohort(postgres, {**p, "omop_schema": "cdmp"})}
+    for layout, cohort in cohorts.items():
+        f = cohort.frame
+        got = {str(i): (s, float(a)) for i, s, a in zip(f["patient_id"], f["sex"], f["age_years"])}
+        assert got == {k: (s, float(a)) for k, (s, a) in expected.items()}, layout
+        assert cohort.data_block()["format"] == layout
+    shas = {c.sha256 for c in cohorts.values()}
+    assert len(shas) == 1  # the person rows are hashed too: the same in every layout ...
+    plain = field_trial.write_omop(trial, tmp_path / "plain")
+    assert load_cohort(plain, p).sha256 not in shas  # ... and not the hash of the HbA1c rows alone
+
+
+def test_person_table_is_described_in_chapter_one(tmp_path):
+    folder = field_trial.write_omop(field_trial.make_trial(), tmp_path / "omop", person=True)
+    out = tmp_path / "out"
+    assert main(["build", "--data", str(folder), *SELECT, "--output", str(out), "--force", "-q"]) == 0
+    text = (out / "results.json").read_text()
+    assert '"age_years"' in text and '"sex"' in text and '"female"' in text

@@ -209,6 +209,23 @@ def test_adam_parquet_and_messages_name_the_adam_column(tmp_path, capsys):
                    "from the row's unit)\n")
 
 
+def test_adam_sas7bdat_reads_as_its_xpt():
+    """The committed SAS7BDAT (written by haven::write_sas from the trial's .xpt:
+    tests/r/trial_adlb_sas7bdat.R) gives the same cohort as the SAS transport file."""
+    import pyreadstat
+
+    sas7bdat, xpt = TRIAL / "trial_adlb.sas7bdat", TRIAL / "trial_adlb.xpt"
+    assert sas7bdat.read_bytes()[32:36] != xpt.read_bytes()[32:36]  # really another format
+    frame, meta = pyreadstat.read_sas7bdat(str(sas7bdat))
+    assert (len(frame), meta.file_format) == (396, "sas7bdat")
+    a, b = load_cohort(sas7bdat, params()), load_cohort(xpt, params())
+    assert a.data_block()["format"] == b.data_block()["format"] == "adam"
+    assert a.rows_analysed == 40
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert [(e.row, e.reason) for e in a.excluded] == [(e.row, e.reason) for e in b.excluded]
+    pd.testing.assert_frame_equal(a.longitudinal.measurements, b.longitudinal.measurements)
+
+
 def test_bad_xpt_is_exit_2_without_traceback(tmp_path, capsys):
     bad = tmp_path / "broken.xpt"
     bad.write_bytes(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"\x00" * 40)
@@ -285,6 +302,41 @@ def test_omop_unknown_unit_and_bad_cells_name_table_key_and_column(tmp_path, cap
     (folder / "cohort.csv").unlink()
     assert main(["validate", str(folder)]) == 2
     assert "cohort.csv:-:-: file not found: an OMOP folder needs cohort.csv" in capsys.readouterr().err
+
+
+def test_omop_duplicate_key_and_empty_unit_named(tmp_path, capsys):
+    meas = [(1, 7, 3004410, day(-1), 8.0, 8554), (2, 7, 3004410, day(9), 7.0, 8554),
+            (2, 7, 3004410, day(19), 6.9, 8554), (3, 7, 3004410, day(29), 6.8, None)]
+    folder = omop_folder(tmp_path, meas, [(1, 7, day(0), day(30))])
+    assert main(["validate", str(folder)]) == 2
+    assert capsys.readouterr().err == f"{folder}/measurement.csv:2:measurement_id: measurement_id appears twice\n"
+    folder = omop_folder(tmp_path, [m for m in meas if m[4] != 6.9], [(1, 7, day(0), day(30))])
+    cohort = load_cohort(folder, params("omop_unit=percent"))  # an empty unit concept read as percent, with a note
+    assert cohort.frame["hba1c_followup"].tolist() == [6.8]
+    assert any("1 rows without a unit concept read as percent (omop_unit)" in p.message for p in cohort.file_notes)
+    assert [e.row for e in load_cohort(folder, params()).excluded] == [3]
+
+
+def test_omop_person_table_cells_and_columns_named(tmp_path, capsys):
+    folder = omop_folder(tmp_path, [(1, 7, 3004410, day(-1), 8.0, 8554), (2, 7, 3004410, day(9), 7.0, 8554)],
+                         [(1, 7, day(0), day(30))])
+    pd.DataFrame({"person_id": [7], "gender_concept_id": [8532], "year_of_birth": ["19x0"]}).to_csv(
+        folder / "person.csv", index=False)
+    assert main(["validate", str(folder)]) == 2
+    assert capsys.readouterr().err == f"{folder}/person.csv:7:year_of_birth: not a number: '19x0'\n"
+    pd.DataFrame({"person_id": [7], "gender": [8532]}).to_csv(folder / "person.csv", index=False)
+    assert main(["validate", str(folder)]) == 2
+    assert f"{folder}/person.csv:-:gender_concept_id: column gender_concept_id missing" in capsys.readouterr().err
+    pd.DataFrame({"person_id": [7], "gender_concept_id": [8551], "year_of_birth": [1960]}).to_csv(
+        folder / "person.csv", index=False)
+    cohort = load_cohort(folder, params())  # 8551 (unknown) is no sex; born 1960, time zero 2024-01-10: 64
+    assert cohort.frame["age_years"].tolist() == [64.0] and cohort.frame["sex"].isna().all()
+    pd.DataFrame({"person_id": [], "gender_concept_id": [], "year_of_birth": []}).to_csv(folder / "person.csv",
+                                                                                         index=False)
+    empty = load_cohort(folder, params())  # an empty person table: as if there were none
+    assert "sex" not in empty.frame.columns and "age_years" not in empty.frame.columns
+    (folder / "person.csv").unlink()
+    assert load_cohort(folder, params()).sha256 == empty.sha256
 
 
 def test_omop_parquet_folder(tmp_path):

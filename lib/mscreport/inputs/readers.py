@@ -46,6 +46,7 @@ from mscreport.inputs.date_formats import to_iso_dates
 from mscreport.inputs.header_words import match_by_words
 from mscreport.inputs.hidden_characters import find_refused, may_hold
 from mscreport.inputs.missing_tokens import blank_missing_tokens
+from mscreport.inputs.published_kind import mode_kind
 from mscreport.inputs.value_map import apply_value_map
 from mscreport.inputs.xlsx_reader import formula_problems, sheet_records
 
@@ -120,16 +121,6 @@ def normalise_column(name) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).replace("\ufeff", "").strip()).lower()
 
 
-def _not_regular(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def read_file_bytes(path: str | Path) -> bytes:
     """The bytes of a regular file; InputError (naming the path) for anything else.
 
@@ -151,7 +142,7 @@ def read_file_bytes(path: str | Path) -> bytes:
         if stat.S_ISDIR(mode):
             raise _fail(name, "this is a folder, not a cohort file: give the path of a CSV, XLSX or Parquet file")
         if not stat.S_ISREG(mode):
-            raise _fail(name, f"{_not_regular(mode)}, not a regular file: give the path of a CSV, XLSX or Parquet "
+            raise _fail(name, f"{mode_kind(mode)}, not a regular file: give the path of a CSV, XLSX or Parquet "
                               "file saved on disk")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
