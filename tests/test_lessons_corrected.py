@@ -106,12 +106,14 @@ def test_trial_size_from_ancova_residual_sd_matches_r():
 
 
 def test_chapter_5_gives_the_ancova_trial_size():
+    from mscreport.inputs.cohort import load_cohort
     from mscreport.report.lesson_sentences import ancova_size_sentence
 
     assert "ancova_size_sentence(" in _text("05_trust")
-    text = ancova_size_sentence(R["ancova"]["sigma"], R["ancova"]["sd_change"], R["ancova"]["delta"],
-                                R["ancova"]["n80"], R["ancova"]["n80_change"], 0.8)
-    assert "24 patients per arm" in text and "29" in text
+    f = load_cohort(DEFAULT_COHORT).frame
+    text = ancova_size_sentence(f, f["change"].mean(), f["change"].std(), 0.05, 0.8)
+    # R: ceiling(power.t.test(delta, sd = sigma)$n) = 24; with sd = SD of change: 29
+    assert f"{math.ceil(R['ancova']['n80'])} patients per arm" in text and f"{math.ceil(R['ancova']['n80_change'])} from" in text
 
 
 # ------------------------------------------------------------------ chapter 7

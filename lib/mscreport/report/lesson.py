@@ -117,3 +117,42 @@ def print_result(result, cohort, groups=("overall",), fields=None) -> None:
     """Print a statistical result as a student inspecting it sees it, aggregates only and
     suppressed by the pages' rule (see ``describe_result``)."""
     print(describe_result(result, cohort, groups, fields))
+
+
+# ------------------------------------------------------------------ plain one-liners
+def print_plain(cohort, groups=("overall",), label: str = "plain", **numbers) -> None:
+    """Print the numbers of a plain scipy/statsmodels call (``t=res.statistic, p=res.pvalue``)
+    as ``print_result`` prints a library result: 4 significant digits, and only the
+    suppression line when the disclosure rule hides one of ``groups``."""
+    hidden = set(hidden_groups(cohort.frame)) & set(groups)
+    if hidden:
+        print(f"{label}: {SUPPRESSED} for {', '.join(sorted(hidden))}; results.json has it.")
+        return
+    shown = [(k, _format(v.item() if hasattr(v, "item") else v)) for k, v in numbers.items()]
+    width = max((len(k) for k, _ in shown), default=0)
+    print("\n".join([f"{label}:"] + [f"  {k.ljust(width)}  {v}" for k, v in shown]))
+
+
+# ------------------------------------------------------------------ exercises (nbgrader test cells)
+UNANSWERED = ...  # what an answer variable holds in the student workbook until the student answers
+
+
+class NotAnswered(AssertionError):
+    """An exercise's answer variable still holds ``UNANSWERED``."""
+
+
+def check_answered(value, exercise: str) -> None:
+    """The visible part of an exercise's autograded cell: fails (AssertionError) until the
+    answer variable holds something other than ``...``."""
+    if value is UNANSWERED:
+        raise NotAnswered(f"Exercise {exercise}: not answered yet (replace the ... with your answer, then run it)")
+
+
+def check_close(value, expected, exercise: str = "", rel: float = 1e-6, abs_tol: float = 1e-9) -> None:
+    """The hidden part of an exercise's autograded cell: ``value`` equals the analysis' result
+    ``expected`` (numbers to ``rel``; None, text and lists exactly). The message does not
+    give the expected value away."""
+    ok = (value == expected if not isinstance(expected, (int, float)) or isinstance(expected, bool)
+          else isinstance(value, (int, float)) and math.isclose(float(value), float(expected), rel_tol=rel, abs_tol=abs_tol))
+    if not ok:
+        raise AssertionError(f"Exercise {exercise}: {value!r} is not the analysis' result; look again")
