@@ -383,6 +383,6 @@ for name, part in d.groupby("stratum", observed=True)["change"]:
 
 # %% [markdown] tags=["teaching", "solution"]
 # **Answer 3.4.** The interval widens to 99 %; the mean change, SD, t, df, d_z and p are
-# unchanged, since a p-value does not depend on alpha. With `-p alpha=0.01` the whole report
+# unchanged, since a p-value does not depend on alpha. At alpha = 0.01 the whole report
 # changes the same way: every interval widens; the Holm list of findings below alpha and the
 # trial sizes change (chapter 5), and so do the "not significant" checks (chapter 6).
