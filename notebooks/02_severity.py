@@ -154,10 +154,10 @@ lesson.print_result(t_severe, cohort, groups=("severe",),
 # %% tags=["teaching", "plain"]
 from scipy import stats as sps
 
-d = lesson.analysed_frame(cohort)[["patient_id", "hba1c_baseline", "hba1c_followup", "change", "stratum"]]
+d = lesson.analysed_frame(cohort)[["hba1c_baseline", "hba1c_followup", "change", "stratum"]]
 sev = d[d["hba1c_baseline"] > cohort.params["severe_above"]]
 plain_t = sps.ttest_rel(sev["hba1c_followup"], sev["hba1c_baseline"])
-lesson.print_plain(cohort, groups=("severe",), t=plain_t.statistic, df=plain_t.df, p=plain_t.pvalue)
+lesson.print_plain(cohort, groups=("severe",), t=plain_t, df=plain_t.df)
 
 # %% [markdown] tags=["study-arms"]
 # ## Per arm: severity strata and the arm-by-severity interaction

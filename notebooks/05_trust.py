@@ -126,9 +126,9 @@ lesson.print_result(stats.pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 
 # %% tags=["teaching", "plain"]
 from scipy import stats as sps
 
-d = lesson.analysed_frame(cohort)[["patient_id", "hba1c_baseline", "hba1c_followup", "change", "followup_months"]]
-plain_oldham = sps.pearsonr((d["hba1c_baseline"] + d["hba1c_followup"]) / 2, d["change"])
-lesson.print_plain(cohort, r=plain_oldham.statistic, p=plain_oldham.pvalue)
+d = lesson.analysed_frame(cohort)[["hba1c_baseline", "hba1c_followup", "change", "followup_months"]]
+plain_oldham = lesson.try_call(sps.pearsonr, (d["hba1c_baseline"] + d["hba1c_followup"]) / 2, d["change"])
+lesson.print_plain(cohort, pearson=plain_oldham)
 
 # %% [markdown]
 # **How much fall would RTM alone produce?** Barnett, van der Pols and Dobson (Int J
@@ -178,9 +178,8 @@ lesson.print_result(stats.linear_slope(f["followup_months"] / 12, f["change"], a
 # %% tags=["teaching", "plain"]
 import statsmodels.formula.api as smf
 
-plain_slope = smf.ols("change ~ I(followup_months / 12)", d).fit() if d["followup_months"].notna().sum() > 2 else None
-if plain_slope is not None:
-    lesson.print_plain(cohort, slope=plain_slope.params.iloc[1], se=plain_slope.bse.iloc[1], p=plain_slope.pvalues.iloc[1])
+plain_slope = lesson.fit_plain(smf.ols, "change ~ I(followup_months / 12)", d)
+lesson.print_plain(cohort, ols=plain_slope)
 
 # %% [markdown]
 # ## Multiplicity
@@ -251,9 +250,9 @@ ch.say(ancova_size_sentence(f, overall.mean_change, overall.sd_change, alpha, 0.
 # %% tags=["teaching", "plain"]
 from statsmodels.stats.power import tt_ind_solve_power
 
-plain_sigma = smf.ols("hba1c_followup ~ hba1c_baseline", d).fit().scale ** 0.5
-plain_n = (tt_ind_solve_power(effect_size=abs(overall.mean_change) / plain_sigma, alpha=alpha, power=0.8)
-           if overall.mean_change else None)
+plain_sigma = lesson.residual_sd(lesson.fit_plain(smf.ols, "hba1c_followup ~ hba1c_baseline", d))
+plain_n = lesson.try_call(tt_ind_solve_power, effect_size=lesson.effect_size(overall.mean_change, plain_sigma),
+                          alpha=alpha, power=0.8)
 lesson.print_plain(cohort, residual_sd=plain_sigma, n_per_arm=plain_n)
 
 # %% [markdown] tags=["teaching"]
@@ -276,14 +275,14 @@ d = lesson.analysed_frame(cohort)  # the analysed patients, one row each: yours 
 rho = blocks["rtm"]["observed_rho"]
 prediction_5_1 = ...  # "larger" or "smaller", before you run
 ### BEGIN SOLUTION
-answer_5_1 = None if rho is None else trust.expected_rtm(d["hba1c_baseline"].mean(), d["hba1c_baseline"].std(), 9.0, rho)
+answer_5_1 = lesson.try_call(trust.expected_rtm, d["hba1c_baseline"].mean(), d["hba1c_baseline"].std(), 9.0, rho)
 ### END SOLUTION
 
 # %% tags=["teaching", "autograde"]
 lesson.check_answered(answer_5_1, "5.1")
 ### BEGIN HIDDEN TESTS
 b = cohort.frame["hba1c_baseline"]
-lesson.check_close(answer_5_1, None if rho is None else trust.expected_rtm(b.mean(), b.std(), 9.0, rho), "5.1")
+lesson.check_close(answer_5_1, lesson.try_call(trust.expected_rtm, b.mean(), b.std(), 9.0, rho), "5.1")
 ### END HIDDEN TESTS
 
 # %% [markdown] tags=["teaching", "solution"]
@@ -305,15 +304,18 @@ lesson.check_close(answer_5_1, None if rho is None else trust.expected_rtm(b.mea
 # `answer_5_3` (from `blocks["holm"]`), then say what their surviving does and does not show.
 
 # %% tags=["teaching", "solution"]
+import pandas as pd
+
+holm = pd.DataFrame(blocks["holm"]).astype({"p": float, "p_holm": float})  # one row per test of the family
 ### BEGIN SOLUTION
-answer_5_3 = [r["test"] for r in blocks["holm"] if r["p_holm"] is not None and r["p_holm"] < alpha]
+answer_5_3 = sorted(holm.loc[holm["p_holm"] < alpha, "test"])
 ### END SOLUTION
 
 # %% tags=["teaching", "autograde"]
 lesson.check_answered(answer_5_3, "5.3")
 ### BEGIN HIDDEN TESTS
-lesson.check_close(sorted(answer_5_3), sorted(r["test"] for r in trust.holm_block(trust.subgroup_family(by_stratum, dose))
-                                              if r["p_holm"] is not None and r["p_holm"] < alpha), "5.3")
+family = pd.DataFrame(trust.holm_block(trust.subgroup_family(by_stratum, dose))).astype({"p_holm": float})
+lesson.check_close(sorted(answer_5_3), sorted(family.loc[family["p_holm"] < alpha, "test"]), "5.3")
 ### END HIDDEN TESTS
 
 # %% [markdown] tags=["teaching", "solution"]
@@ -331,13 +333,11 @@ lesson.check_close(sorted(answer_5_3), sorted(r["test"] for r in trust.holm_bloc
 # %% tags=["teaching", "solution"]
 prediction_5_4 = ...  # "more" or "fewer", before you run
 ### BEGIN SOLUTION
-n_ancova = ancova_n_per_arm(d, overall.mean_change, alpha, 0.8)
-answer_5_4 = None if n_ancova is None else math.ceil(n_ancova)
+answer_5_4 = lesson.try_call(math.ceil, ancova_n_per_arm(d, overall.mean_change, alpha, 0.8))
 ### END SOLUTION
 
 # %% tags=["teaching", "autograde"]
 lesson.check_answered(answer_5_4, "5.4")
 ### BEGIN HIDDEN TESTS
-n_check = ancova_n_per_arm(cohort.frame, overall.mean_change, alpha, 0.8)
-lesson.check_close(answer_5_4, None if n_check is None else math.ceil(n_check), "5.4")
+lesson.check_close(answer_5_4, lesson.try_call(math.ceil, ancova_n_per_arm(cohort.frame, overall.mean_change, alpha, 0.8)), "5.4")
 ### END HIDDEN TESTS

@@ -136,22 +136,20 @@ show_assumptions(ch, published)
 # `answer_6_1`.
 
 # %% tags=["teaching", "solution"]
-fig = {} if published is None else {x["id"]: x["value"] for x in published["figures"]}
-sizes = {} if published is None else next(a["value"] for a in published["assumed"] if a["id"] == "stratum_sizes")
+from mscreport.report import lesson
+
+fig = exercises.printed_figures(published)  # the paper's printed figures, by id
+sizes = exercises.assumed_sizes(published)  # the reconstruction's assumed stratum sizes
 prediction_6_1 = ...  # "yes" or "no", before you compute
 ### BEGIN SOLUTION
-answer_6_1 = (None if not fig else fig["baseline_mean"]
-              - (sizes["moderate"] * fig["moderate_reduction"] + sizes["severe"] * fig["severe_reduction"]) / fig["n"])
+answer_6_1 = fig["baseline_mean"] - (sizes["moderate"] * fig["moderate_reduction"]
+                                     + sizes["severe"] * fig["severe_reduction"]) / fig["n"]
 ### END SOLUTION
 
 # %% tags=["teaching", "autograde"]
-from mscreport.analysis.published import severe_splits
-from mscreport.methods.stats import t_bound_sd
-from mscreport.report import lesson
-
 lesson.check_answered(answer_6_1, "6.1")
 ### BEGIN HIDDEN TESTS
-lesson.check_close(answer_6_1, None if not fig else severe_splits(published, [sizes["severe"]])[0]["followup_mean"], "6.1")
+lesson.check_close(answer_6_1, exercises.implied_by_print(published)["followup_mean"], "6.1")
 ### END HIDDEN TESTS
 
 # %% [markdown] tags=["teaching", "solution"]
@@ -169,14 +167,13 @@ from scipy import stats as sps
 
 prediction_6_2 = ...  # "above" or "below", before you compute
 ### BEGIN SOLUTION
-answer_6_2 = (None if not fig else fig["severe_reduction"] * sizes["severe"] ** 0.5
-              / sps.t.ppf(1 - fig["severe_p"] / 2, sizes["severe"] - 1))
+answer_6_2 = fig["severe_reduction"] * sizes["severe"] ** 0.5 / sps.t.ppf(1 - fig["severe_p"] / 2, sizes["severe"] - 1)
 ### END SOLUTION
 
 # %% tags=["teaching", "autograde"]
 lesson.check_answered(answer_6_2, "6.2")
 ### BEGIN HIDDEN TESTS
-lesson.check_close(answer_6_2, None if not fig else t_bound_sd(fig["severe_reduction"], sizes["severe"], fig["severe_p"]), "6.2")
+lesson.check_close(answer_6_2, exercises.implied_by_print(published)["severe_sd"], "6.2")
 ### END HIDDEN TESTS
 
 # %% [markdown] tags=["teaching", "solution"]

@@ -156,10 +156,9 @@ import statsmodels.formula.api as smf
 from mscreport.analysis.post_baseline import fit_post_baseline_slope
 from mscreport.report.lesson_sentences import slope_question_sentence, visits_by_chance_sentence
 
-plain_mixed = (smf.mixedlm("hba1c ~ years", m, groups=m["patient_id"], re_formula="~years").fit(reml=True)
-               if m["patient_id"].nunique() >= 3 else None)
-if plain_mixed is not None:
-    lesson.print_plain(ch.cohort, slope_per_year=plain_mixed.params["years"])
+plain_mixed = lesson.fit_plain(smf.mixedlm, "hba1c ~ years", m, fit_kwargs={"reml": True}, groups="patient_id",
+                              re_formula="~years")
+lesson.print_plain(ch.cohort, mixedlm=plain_mixed)
 ch.say(slope_question_sentence(trajectory.fit_mixed_model(m, ch.params["alpha"]),
                                fit_post_baseline_slope(m, ch.params["alpha"])))
 
@@ -222,14 +221,14 @@ ch.say(visits_by_chance_sentence(8, 0.05))
 prediction_7_1 = ...  # your prediction, before you fit
 ### BEGIN SOLUTION
 post = fit_post_baseline_slope(m, ch.params["alpha"])
-answer_7_1 = None if post is None else post.slope_per_year["estimate"]
+answer_7_1 = lesson.slope_estimate(post)
 ### END SOLUTION
 
 # %% tags=["teaching", "autograde"]
 lesson.check_answered(answer_7_1, "7.1")
 ### BEGIN HIDDEN TESTS
 check = fit_post_baseline_slope(lesson.measurements(ch.cohort), ch.params["alpha"])
-lesson.check_close(answer_7_1, None if check is None else check.slope_per_year["estimate"], "7.1", rel=1e-4)
+lesson.check_close(answer_7_1, lesson.slope_estimate(check), "7.1", rel=1e-4)
 ### END HIDDEN TESTS
 
 # %% [markdown] tags=["teaching", "solution"]
