@@ -42,9 +42,10 @@ def assumed_sizes(published: dict | None) -> dict:
 
 
 def implied_by_print(published: dict | None) -> dict:
-    """What chapter 6's exercises check: at the assumed severe size, the follow-up mean the
-    printed stratum reductions give (``followup_mean``, NGSP %) and the SD of change the
-    printed severe p implies (``severe_sd``, % points); NaN without a published-figures file."""
+    """The row of chapter 6's "What the printed figures imply" at the assumed severe size: the
+    follow-up mean the printed stratum reductions give (``followup_mean``, NGSP %) and the SD
+    of change the printed severe p implies (``severe_sd``, % points), as the page shows them
+    (analysis.published.derived_bounds); NaN without a published-figures file."""
     sizes = assumed_sizes(published)
     if published is None or math.isnan(sizes["severe"]):
         return {"followup_mean": math.nan, "severe_sd": math.nan}
