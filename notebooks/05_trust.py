@@ -326,18 +326,19 @@ lesson.check_close(sorted(answer_5_3), sorted(family.loc[family["p_holm"] < alph
 # on every stratum, most on the one selected for its high baseline.
 
 # %% [markdown] tags=["teaching"]
-# **5.4 (predict, then run).** A trial analysed by ANCOVA: predict whether it needs more or
-# fewer patients per arm than the table's size from the SD of change; then compute it with
-# `ancova_n_per_arm(d, overall.mean_change, alpha, 0.8)` (rounded up) and set `answer_5_4`.
+# **5.4 (predict, then run).** The ANCOVA trial above was sized for 80 % power. Predict how
+# many patients per arm it needs for 90 % power (more by about a quarter, a third, a half?);
+# then compute it with `ancova_n_per_arm(d, overall.mean_change, alpha, 0.9)` (rounded up)
+# and set `answer_5_4`.
 
 # %% tags=["teaching", "solution"]
-prediction_5_4 = ...  # "more" or "fewer", before you run
+prediction_5_4 = ...  # your prediction, before you run
 ### BEGIN SOLUTION
-answer_5_4 = lesson.try_call(math.ceil, ancova_n_per_arm(d, overall.mean_change, alpha, 0.8))
+answer_5_4 = lesson.try_call(math.ceil, ancova_n_per_arm(d, overall.mean_change, alpha, 0.9))
 ### END SOLUTION
 
 # %% tags=["teaching", "autograde"]
 lesson.check_answered(answer_5_4, "5.4")
 ### BEGIN HIDDEN TESTS
-lesson.check_close(answer_5_4, lesson.try_call(math.ceil, ancova_n_per_arm(cohort.frame, overall.mean_change, alpha, 0.8)), "5.4")
+lesson.check_close(answer_5_4, lesson.try_call(math.ceil, ancova_n_per_arm(cohort.frame, overall.mean_change, alpha, 0.9)), "5.4")
 ### END HIDDEN TESTS

@@ -405,7 +405,7 @@ def test_answer_edition_answers_match_r(workbooks, kernel_path, monkeypatch):
     assert a3["answer_3_2"] == pytest.approx(ref["datasets"]["reconstructed_cohort"]["overall"]["t"], rel=1e-9)  # R: t.test(paired = TRUE)$statistic
     assert a3["answer_3_1"] == pytest.approx(les["sign"]["severe"]["p"], rel=1e-9)  # R: binom.test(sum(x < 0), sum(x != 0))$p.value
     a5 = answers("05_trust")
-    assert a5["answer_5_4"] == math.ceil(les["ancova"]["n80"])  # R: power.t.test(delta, sd = summary(lm(f ~ b))$sigma)$n
+    assert a5["answer_5_4"] == math.ceil(les["ancova"]["n90"])  # R: power.t.test(delta, sd = summary(lm(f ~ b))$sigma, power = 0.9)$n
     a6 = answers("06_published")
     sev13 = next(x for x in ref["reconstruction"]["severe_range"] if x["n_severe"] == 13)
     assert a6["answer_6_1"] == pytest.approx(sev13["followup_mean"], rel=1e-12)  # R: 7.49 - (48 * 0.58 + 13 * 1.55) / 61
