@@ -125,7 +125,7 @@ lesson.print_result(t_test, cohort,
 # %% tags=["teaching", "plain"]
 from scipy import stats as sps
 
-d = lesson.analysed_frame(cohort)[["hba1c_baseline", "hba1c_followup", "change", "stratum"]]
+d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
 plain_t = sps.ttest_rel(d["hba1c_followup"], d["hba1c_baseline"])
 plain_ci = plain_t.confidence_interval(1 - alpha)
 lesson.print_plain(cohort, t=plain_t, df=plain_t.df, ci_low=plain_ci.low, ci_high=plain_ci.high)
@@ -332,6 +332,7 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
 # k falls among the n non-zero changes) and set `answer_3_1` to its p-value.
 
 # %% tags=["teaching", "solution"]
+d = lesson.analysed_frame(cohort)  # the analysed patients, one row each: yours to change
 prediction_3_1 = ...  # "smaller" or "larger", before you run
 ### BEGIN SOLUTION
 sev = d.loc[d["stratum"] == "severe", "change"]

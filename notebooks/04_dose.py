@@ -139,7 +139,7 @@ lesson.print_result(stats.mann_whitney(high, low), cohort, groups=("high", "low"
 # %% tags=["teaching", "plain"]
 from scipy import stats as sps
 
-d = lesson.analysed_frame(cohort)[["hba1c_baseline", "hba1c_followup", "change", "dose_cells", "dose_group"]]
+d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "dose_cells", "dose_group"])  # the open patient table: yours to change
 d_high = d.loc[d["dose_group"] == "high", "change"]
 d_low = d.loc[d["dose_group"] == "low", "change"]
 plain_welch = lesson.try_call(sps.ttest_ind, d_high, d_low, equal_var=False)
@@ -244,6 +244,7 @@ ch.say(say_dose_reversal(dose, adjusted_dose_block(cohort), cohort.params["alpha
 # `sps.ttest_ind(high, low, equal_var=False)` on the new groups for the difference).
 
 # %% tags=["teaching", "solution"]
+d = lesson.analysed_frame(cohort)  # the analysed patients, one row each: yours to change
 prediction_4_1 = ...  # your prediction: the number of high-dose patients
 ### BEGIN SOLUTION
 answer_4_1 = int((d["dose_cells"] >= 5e8).sum())

@@ -126,7 +126,7 @@ lesson.print_result(stats.pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 
 # %% tags=["teaching", "plain"]
 from scipy import stats as sps
 
-d = lesson.analysed_frame(cohort)[["hba1c_baseline", "hba1c_followup", "change", "followup_months"]]
+d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "followup_months"])  # the open patient table: yours to change
 plain_oldham = lesson.try_call(sps.pearsonr, (d["hba1c_baseline"] + d["hba1c_followup"]) / 2, d["change"])
 lesson.print_plain(cohort, pearson=plain_oldham)
 

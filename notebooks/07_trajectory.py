@@ -156,7 +156,8 @@ import statsmodels.formula.api as smf
 from mscreport.analysis.post_baseline import fit_post_baseline_slope
 from mscreport.report.lesson_sentences import slope_question_sentence, visits_by_chance_sentence
 
-plain_mixed = lesson.fit_plain(smf.mixedlm, "hba1c ~ years", m, fit_kwargs={"reml": True}, groups="patient_id",
+m_open = lesson.open_measurements(m)  # the measurements, one row each: yours to change
+plain_mixed = lesson.fit_plain(smf.mixedlm, "hba1c ~ years", m_open, fit_kwargs={"reml": True}, groups="patient_id",
                               re_formula="~years")
 lesson.print_plain(ch.cohort, mixedlm=plain_mixed)
 ch.say(slope_question_sentence(trajectory.fit_mixed_model(m, ch.params["alpha"]),

@@ -57,7 +57,7 @@ def test_every_chapter_with_a_library_call_has_plain_one_liners():
         assert cells, name
         code = "\n".join(cells)
         assert "sps." in code or "smf." in code, name
-        assert "lesson.print_plain(" in code and "analysed_frame(cohort)" in code or name in ("05_trust", "07_trajectory")
+        assert "lesson.print_plain(" in code and ("lesson.open_table(cohort" in code or "lesson.open_measurements(m)" in code)
 
 
 def test_severity_ttest_rel(bundled):
@@ -134,3 +134,24 @@ def test_report_plumbing_is_folded_on_the_teaching_page():
                          "html.parser")
     folded = " ".join(d.get_text() for d in page.select("details.msc-plumbing"))
     assert "ch.record" in folded and "ttest_rel" not in folded and "ttest_rel" in page.get_text()
+
+
+def test_helpers_of_the_plain_cells_and_the_checks(monkeypatch, bundled):
+    """try_call gives None for what the data cannot give; check_close passes equal numbers and
+    both-not-computable, fails otherwise without naming the expected value; the open table is
+    a seeded sample above its limit."""
+    from scipy import stats as sps
+
+    assert lesson.try_call(sps.pearsonr, [1.0], [2.0]) is None and lesson.try_call(abs, None) is None
+    assert lesson.try_call(abs, -2) == 2
+    lesson.check_close(0.1 + 0.2, 0.3, "x")
+    lesson.check_close(float("nan"), None, "x")
+    with pytest.raises(AssertionError) as err:
+        lesson.check_close(0.31, 0.3, "x")
+    assert "0.3 " not in str(err.value) and "0.31" in str(err.value)
+    with pytest.raises(lesson.NotAnswered):
+        lesson.check_answered(..., "x")
+    monkeypatch.setattr(lesson, "PLAIN_MAX_ROWS", 20)
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        a, b = lesson.open_table(bundled, ["change"]), lesson.open_table(bundled, ["change"])
+    assert len(a) == 20 and a.index.equals(b.index) and "random sample" in out.getvalue()

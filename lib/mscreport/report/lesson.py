@@ -120,6 +120,36 @@ def print_result(result, cohort, groups=("overall",), fields=None) -> None:
 
 
 # ------------------------------------------------------------------ plain one-liners
+PLAIN_MAX_ROWS = 50_000  # patients: above this the open table is a seeded random sample (plain calls stay quick)
+PLAIN_MAX_PATIENTS = 1500  # patients of the measurements plain statsmodels' MixedLM fits (trajectory's own limit)
+PLAIN_SEED = 20261207
+
+
+def open_table(cohort, columns) -> pd.DataFrame:
+    """The open patient table of the plain one-liners: ``columns`` of the analysed patients
+    (``analysed_frame``), a copy a class may change. Above ``PLAIN_MAX_ROWS`` patients, a
+    seeded random sample of that many (said in one printed line): the plain calls then give
+    the sample's numbers, not the library's."""
+    frame = analysed_frame(cohort)[list(columns)]
+    if len(frame) <= PLAIN_MAX_ROWS:
+        return frame.copy()
+    print(f"The open table d is a random sample of {PLAIN_MAX_ROWS:,} of the {len(frame):,} patients "
+          "(plain calls on it give the sample's numbers).")
+    return frame.sample(PLAIN_MAX_ROWS, random_state=PLAIN_SEED)
+
+
+def open_measurements(measurements: pd.DataFrame) -> pd.DataFrame:
+    """The measurements for plain statsmodels' MixedLM: all of them up to ``PLAIN_MAX_PATIENTS``
+    patients, otherwise those of a seeded random sample of that many patients (said in one
+    printed line)."""
+    patients = measurements["patient_id"].unique()
+    if len(patients) <= PLAIN_MAX_PATIENTS:
+        return measurements
+    keep = pd.Series(patients).sample(PLAIN_MAX_PATIENTS, random_state=PLAIN_SEED)
+    print(f"m_open holds the measurements of a random sample of {PLAIN_MAX_PATIENTS:,} of the {len(patients):,} patients.")
+    return measurements[measurements["patient_id"].isin(keep)]
+
+
 def try_call(func, *args, **kwargs):
     """``func(*args, **kwargs)``, or None when an argument is None (a result this cohort cannot
     give) or the call fails on the data (scipy and statsmodels raise on too few values): a
@@ -218,7 +248,9 @@ def check_close(value, expected, exercise: str = "", rel: float = 1e-6, abs_tol:
     """The hidden part of an exercise's autograded cell: ``value`` equals the analysis' result
     ``expected`` (numbers to ``rel``; None, text and lists exactly). The message does not
     give the expected value away."""
-    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+    if expected is None or value is None:  # "not computable": None, or NaN from plain arithmetic
+        ok = all(v is None or isinstance(v, float) and math.isnan(v) for v in (value, expected))
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
         ok = isinstance(value, (int, float)) and (math.isclose(float(value), float(expected), rel_tol=rel, abs_tol=abs_tol)
                                                   or math.isnan(value) and math.isnan(expected))
     else:
