@@ -184,3 +184,14 @@ def test_answer_markdown_is_rendered_on_the_teaching_page():
                                               metadata={"tags": ["teaching", "solution"]})]
     page = render_pages(nb, {"name": "x", "title": "x", "prev": None, "next": None})["teaching/x.html"]
     assert "<em>relative to its standard error</em>" in page and "*relative" not in page
+
+
+def test_ancova_size_of_degenerate_cohorts_is_not_computable():
+    """Follow-up = baseline + a constant: residual SD 0 up to rounding, so no trial size."""
+    import pandas as pd
+
+    from mscreport.analysis.ancova_size import ancova_n_per_arm, ancova_residual_sd
+
+    b = pd.Series([7.0, 8.5, 9.1, 6.5, 10.2])
+    frame = pd.DataFrame({"hba1c_baseline": b, "hba1c_followup": b - 2.0})
+    assert ancova_residual_sd(frame) is None and ancova_n_per_arm(frame, -2.0) is None

@@ -382,7 +382,10 @@ def test_autograded_cells_pass_on_answers_and_fail_unanswered(chapter, workbooks
 
     # a wrong answer: the first numeric answer, off by one, fails its hidden test
     nb = nbformat.read(workbooks / "with_answers" / f"{chapter}.ipynb", as_version=4)
-    name = next(k for k, v in answers.items() if isinstance(v, (int, float)))
+    name = next((k for k, v in answers.items() if isinstance(v, (int, float))), None)
+    if name is None:  # chapter 7 on a wide file: its only computed answer is None (no repeated measurements)
+        assert chapter == "07_trajectory" and answers == {"answer_7_1": None}
+        return
     i = next(i for i, cell in enumerate(nb.cells) if f"{name} = " in cell.source and BEGIN_SOLUTION in cell.source)
     nb.cells[i].source += f"\n{name} = {name} + 1"
     wrong = workbooks.parent / f"wrong_{chapter}.ipynb"

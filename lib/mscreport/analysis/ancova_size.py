@@ -18,6 +18,8 @@ import pandas as pd
 from mscreport.methods.ols import fit_ols
 from mscreport.methods.stats import n_per_arm
 
+ZERO_SD = 1e-9  # % points: a residual SD below this is rounding noise (HbA1c is reported to 0.1)
+
 
 def ancova_residual_sd(frame: pd.DataFrame) -> float | None:
     """Residual SD (NGSP % points) of follow-up on baseline HbA1c over the analysed patients:
@@ -27,7 +29,10 @@ def ancova_residual_sd(frame: pd.DataFrame) -> float | None:
         return None
     X = np.column_stack([np.ones(len(d)), d["hba1c_baseline"].to_numpy()])
     fit = fit_ols(d["hba1c_followup"].to_numpy(), X, ("intercept", "baseline"))
-    return math.sqrt(fit.rss / fit.df_resid) if fit.df_resid > 0 else None
+    if fit.df_resid <= 0:
+        return None
+    sigma = math.sqrt(fit.rss / fit.df_resid)
+    return sigma if sigma > ZERO_SD else None  # follow-up exactly linear in baseline: no spread to plan with
 
 
 def ancova_n_per_arm(frame: pd.DataFrame, delta: float | None, alpha: float = 0.05, power: float = 0.8) -> float | None:

@@ -248,8 +248,8 @@ def check_close(value, expected, exercise: str = "", rel: float = 1e-6, abs_tol:
     """The hidden part of an exercise's autograded cell: ``value`` equals the analysis' result
     ``expected`` (numbers to ``rel``; None, text and lists exactly). The message does not
     give the expected value away."""
-    if expected is None or value is None:  # "not computable": None, or NaN from plain arithmetic
-        ok = all(v is None or isinstance(v, float) and math.isnan(v) for v in (value, expected))
+    if expected is None or value is None:  # "not computable": None, or NaN / inf from plain arithmetic (0 / 0, x / 0)
+        ok = all(v is None or isinstance(v, float) and not math.isfinite(v) for v in (value, expected))
     elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
         ok = isinstance(value, (int, float)) and (math.isclose(float(value), float(expected), rel_tol=rel, abs_tol=abs_tol)
                                                   or math.isnan(value) and math.isnan(expected))
