@@ -156,8 +156,8 @@ from scipy import stats as sps
 
 d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
 sev = d[d["hba1c_baseline"] > cohort.params["severe_above"]]
-plain_t = sps.ttest_rel(sev["hba1c_followup"], sev["hba1c_baseline"])
-lesson.print_plain(cohort, groups=("severe",), t=plain_t, df=plain_t.df)
+plain_t = lesson.try_call(sps.ttest_rel, sev["hba1c_followup"], sev["hba1c_baseline"])
+lesson.print_plain(cohort, groups=("severe",), t=plain_t)
 
 # %% [markdown] tags=["study-arms"]
 # ## Per arm: severity strata and the arm-by-severity interaction

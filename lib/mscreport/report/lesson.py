@@ -11,8 +11,11 @@ the pages hide; then one line says so instead. Numbers are rounded to 4 signific
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import math
+import warnings
 
 import pandas as pd
 
@@ -153,11 +156,15 @@ def open_measurements(measurements: pd.DataFrame) -> pd.DataFrame:
 def try_call(func, *args, **kwargs):
     """``func(*args, **kwargs)``, or None when an argument is None (a result this cohort cannot
     give) or the call fails on the data (scipy and statsmodels raise on too few values): a
-    student's plain one-liner that runs on any cohort, as the library's calls do."""
+    student's plain one-liner that runs on any cohort, as the library's calls do. Its warnings
+    and anything it prints (small samples, no convergence) stay off the page: a result it
+    cannot give is NaN or None."""
     if any(a is None for a in (*args, *kwargs.values())):
         return None
     try:
-        return func(*args, **kwargs)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return func(*args, **kwargs)
     except Exception:  # noqa: BLE001 - any failure of a third-party call on these data means "not computable"
         return None
 
