@@ -149,25 +149,57 @@ ch.say(describe.columns_sentence(cohort))
 # %% [markdown] tags=["teaching"]
 # ## Exercises
 #
-# 1. Rebuild with `-p moderate_min=7.0`. Which rows are now excluded, and what happens to
-#    `rows_read`, `rows_analysed` and the excluded list in `results.json`?
+# Each exercise is done here, in the notebook, on the open patient table `d` (one row per
+# analysed patient: change it freely, the report's files stay as they are). For a
+# **predict, then run** exercise, write your prediction in the cell first, then work out the
+# answer and run the cell; the cell after it checks your answer against the analysis (it
+# fails until you have answered). Answers in words are marked by hand.
+#
+# **1.1 (predict, then run).** A stricter inclusion threshold of 7.0 % (instead of
+# `moderate_min`) would exclude every analysed patient whose baseline is below it. Predict
+# how many from the baseline histogram (chapter 2), then count them in `d` and set
+# `answer_1_1`.
 
-# %% [markdown] tags=["teaching", "solution"]
-# **Answer 1.** Patients with baseline below 7.0 % move from "analysed" to "excluded" with the
-# reason "baseline HbA1c below moderate_min (7 %)"; rows_read stays the same and rows_read =
-# rows_analysed + excluded still holds. The moderate stratum shrinks.
+# %% tags=["teaching", "solution"]
+from mscreport.report import lesson
+
+d = lesson.analysed_frame(cohort)  # the analysed patients, one row each: yours to change
+prediction_1_1 = ...  # your prediction, before you count
+### BEGIN SOLUTION
+answer_1_1 = int((d["hba1c_baseline"] < 7.0).sum())
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_1_1, "1.1")
+### BEGIN HIDDEN TESTS
+from mscreport.core.groups import below_inclusion
+
+lesson.check_close(answer_1_1, int(below_inclusion(cohort.frame["hba1c_baseline"], 7.0).sum()), "1.1")
+### END HIDDEN TESTS
 
 # %% [markdown] tags=["teaching"]
-# 2. Why does Table 1 show dose as median [IQR] rather than mean (SD)?
+# **1.2.** What would happen to those patients in the report, and to the number of rows read?
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 2.** Doses come in a few round values spread over more than an order of magnitude (1e8
-# to 2e9); the mean is pulled by the few largest doses and the SD does not describe such a
+# **Answer 1.2.** They move from "analysed" to "excluded", with the reason "baseline HbA1c
+# below the inclusion threshold"; the rows read stay the same, and rows read = rows analysed
+# + rows excluded still holds. The moderate stratum shrinks; nothing about the patients
+# changed, only the rule.
+
+# %% [markdown] tags=["teaching"]
+# **1.3.** Why does Table 1 show dose as median [IQR] rather than mean (SD)?
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 1.3.** Doses come in a few round values spread over more than an order of
+# magnitude; the mean is pulled by the few largest doses and the SD does not describe such a
 # skewed, lumpy distribution. The median and quartiles do.
 
 # %% [markdown] tags=["teaching"]
-# 3. Run `mscreport validate` on a copy of the cohort where one follow-up HbA1c is deleted. Is it an error?
+# **1.4.** In a copy of `d`, delete one patient's follow-up HbA1c
+# (`d2 = d.copy(); d2.loc[d2.index[0], "hba1c_followup"] = float("nan")`). Can that patient
+# still enter a paired analysis? Is the cohort file then invalid?
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 3.** No: the patient is excluded with the reason "no follow-up HbA1c", the file still
-# validates (exit 0), and the exclusion is listed.
+# **Answer 1.4.** No: a paired analysis needs both values, so the patient is excluded with the
+# reason "no follow-up HbA1c" and listed in the flow. The file stays valid: a missing
+# follow-up is an exclusion, not an error.

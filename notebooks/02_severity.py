@@ -147,6 +147,19 @@ t_severe = stats.paired_test(severe["hba1c_baseline"], severe["hba1c_followup"],
 lesson.print_result(t_severe, cohort, groups=("severe",),
                     fields=("n", "mean_change", "ci_low", "ci_high", "t", "df", "p"))
 
+# %% [markdown] tags=["teaching"]
+# **The same test in plain scipy**, on an open patient table `d`: change it (drop a patient,
+# edit a value, move the cut-off) and run the cell again. `stats.ttest_rel(follow-up,
+# baseline)` is R's `t.test(..., paired = TRUE)`; the numbers are those of the call above.
+
+# %% tags=["teaching", "plain"]
+from scipy import stats as sps
+
+d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
+sev = d[d["hba1c_baseline"] > cohort.params["severe_above"]]
+plain_t = lesson.try_call(sps.ttest_rel, sev["hba1c_followup"], sev["hba1c_baseline"])
+lesson.print_plain(cohort, groups=("severe",), t=plain_t)
+
 # %% [markdown] tags=["study-arms"]
 # ## Per arm: severity strata and the arm-by-severity interaction
 #
@@ -214,25 +227,51 @@ print(strata_compare.student_calls(cohort.frame, hidden_rows))
 # %% [markdown] tags=["teaching"]
 # ## Exercises
 #
-# 1. Rebuild with `-p severe_above=7.5`. What happens to the size of each stratum and to the
-#    severe stratum's mean change? Why?
+# Each exercise is done here, in the notebook, on the open patient table `d` (one row per
+# analysed patient: change it freely, the report's files stay as they are). For a
+# **predict, then run** exercise, write your prediction in the cell first, then work out the
+# answer and run the cell; the cell after it checks your answer against the analysis (it
+# fails until you have answered). Answers in words are marked by hand.
+#
+# **2.1 (predict, then run).** Move the severe cut-off from `severe_above` to 7.5 %. Predict
+# how many patients are then severe, from the histogram above; then count them in `d` and set
+# `answer_2_1`.
+
+# %% tags=["teaching", "solution"]
+d = lesson.analysed_frame(cohort)  # the analysed patients, one row each: yours to change
+prediction_2_1 = ...  # your prediction, before you count
+### BEGIN SOLUTION
+answer_2_1 = int((d["hba1c_baseline"] > 7.5).sum())
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_2_1, "2.1")
+### BEGIN HIDDEN TESTS
+lesson.check_close(answer_2_1, int(strata.threshold_sensitivity(cohort, [7.5]).set_index("severe_above").loc[7.5, "n_severe"]), "2.1")
+### END HIDDEN TESTS
+
+# %% [markdown] tags=["teaching"]
+# **2.2.** What happens to the severe stratum's mean change and p-value at 7.5 %? Find the row
+# in the threshold table above (or run the paired test on `d[d["hba1c_baseline"] > 7.5]`).
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 1.** Patients with baselines between 7.5 and 8.0 % move to the severe stratum. The
-# severe mean fall usually becomes smaller (those patients had smaller falls), and its p-value
-# smaller too, because n grows. The moderate stratum loses its highest baselines. Nothing about
+# **Answer 2.2.** The patients with baselines above 7.5 up to 8.0 % join the severe stratum and
+# the moderate stratum loses its highest baselines. The severe mean change moves towards
+# theirs, and its p-value reflects both the new mean change and the larger n. Nothing about
 # the patients changed: only the cut.
 
 # %% [markdown] tags=["teaching"]
-# 2. A baseline of exactly 8.0 %: which stratum? Where in the library is this decided?
+# **2.3.** A baseline of exactly 8.0 %: which stratum? Where in the library is this decided?
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 2.** Moderate: severe means strictly above `severe_above`.
-# `lib/mscreport/core/groups.py` (`assign_strata`) assigns the stratum with `hba1c_baseline > severe_above`.
+# **Answer 2.3.** Moderate: severe means strictly above `severe_above`.
+# `lib/mscreport/core/groups.py` (`assign_strata`) assigns the stratum with
+# `hba1c_baseline > severe_above`.
 
 # %% [markdown] tags=["teaching"]
-# 3. Why would a data-driven choice of the cut-off (picking the one with the smallest p) be wrong?
+# **2.4.** Why would a data-driven choice of the cut-off (picking the one with the smallest p)
+# be wrong?
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 3.** Trying many cut-offs and reporting the best is a multiple comparison in disguise:
-# the reported p no longer means what a p-value means.
+# **Answer 2.4.** Trying many cut-offs and reporting the best is a multiple comparison in
+# disguise: the reported p no longer means what a p-value means.

@@ -118,6 +118,19 @@ t_test = stats.paired_test(f["hba1c_baseline"], f["hba1c_followup"], alpha)
 lesson.print_result(t_test, cohort,
                     fields=("n", "mean_change", "sd_change", "ci_low", "ci_high", "t", "df", "p", "cohens_dz"))
 
+# %% [markdown] tags=["teaching"]
+# **The same test in plain scipy**, on an open patient table `d`: change it (drop a patient,
+# edit a value) and run the cell again. `stats.ttest_rel(follow-up, baseline)` is R's
+# `t.test(..., paired = TRUE)`; the numbers are those of the call above.
+
+# %% tags=["teaching", "plain"]
+from scipy import stats as sps
+
+d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
+plain_t = lesson.try_call(sps.ttest_rel, d["hba1c_followup"], d["hba1c_baseline"])
+plain_ci = lesson.try_call(plain_t.confidence_interval, 1 - alpha)
+lesson.print_plain(cohort, t=plain_t, ci_low=plain_ci.low, ci_high=plain_ci.high)
+
 # %%
 ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
           "HbA1c at baseline and at last follow-up by severity stratum; thin lines are patients (or, for large "
@@ -189,6 +202,29 @@ ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above
 
 # %% tags=["teaching"]
 lesson.print_result(stats.signed_rank_test(f["change"], alpha), cohort)
+
+# %% [markdown] tags=["teaching"]
+# **The same in plain scipy**: `stats.wilcoxon(d["change"], correction=True, method="approx")`
+# (zeros dropped, as R; scipy's statistic is the smaller rank sum, R's V the positive one).
+#
+# **The sign test: the assumption-light one.** The signed-rank test drops normality but
+# assumes the changes are *symmetric* about their centre; these changes are skewed (see the
+# histogram), so its p-value leans on an assumption too. The sign test counts falls and rises
+# among the non-zero changes and assumes neither (R: `binom.test(sum(f$change < 0),
+# sum(f$change != 0))`, scipy: `stats.binomtest(falls, nonzero)`); it pays with power, since
+# it ignores how large each change is. `share_fall` is the share of falls with its exact
+# interval.
+
+# %% tags=["teaching", "plain"]
+from mscreport.methods.sign_test import sign_test
+
+plain_w = lesson.try_call(sps.wilcoxon, d["change"], zero_method="wilcox", correction=True, method="approx")
+lesson.print_plain(cohort, label="scipy", wilcoxon=plain_w)
+signs = sign_test(f["change"], alpha)
+lesson.print_plain(cohort, label="sign test (library)", n_nonzero=signs.n_nonzero, n_fall=signs.n_fall,
+                   share_fall=signs.share_fall, ci_low=signs.ci_low, ci_high=signs.ci_high, p=signs.p)
+plain_s = lesson.try_call(sps.binomtest, int((d["change"] < 0).sum()), int((d["change"] != 0).sum()))
+lesson.print_plain(cohort, label="scipy", binomtest=plain_s)
 
 # %% [markdown]
 # ## Reaching the glycaemic target
@@ -315,5 +351,71 @@ ch.say(simulations.say_two_arms(trial))
 # `smf.ols("hba1c_followup ~ hba1c_baseline + arm", d)` and compare with `stats.ttest_ind` on
 # the change.
 
-# %% tags=["teaching"]
-ch.say(exercises.change_exercises(overall, by_stratum, alpha))
+# %% [markdown] tags=["teaching"]
+# ## Exercises
+#
+# Each exercise is done here, in the notebook, on the open patient table `d` (one row per
+# analysed patient: change it freely, the report's files stay as they are). For a
+# **predict, then run** exercise, write your prediction in the cell first, then work out the
+# answer and run the cell; the cell after it checks your answer against the analysis (it
+# fails until you have answered). Answers in words are marked by hand.
+#
+# **3.1 (predict, then run).** The sign test uses only whether each change is a fall or a
+# rise. Predict: for the severe stratum, is its p-value smaller or larger than the paired
+# t-test's? Then run the sign test on the severe changes in `d` (`stats.binomtest(k, n)`:
+# k falls among the n non-zero changes) and set `answer_3_1` to its p-value.
+
+# %% tags=["teaching", "solution"]
+d = lesson.analysed_frame(cohort)  # the analysed patients, one row each: yours to change
+prediction_3_1 = ...  # "smaller" or "larger", before you run
+### BEGIN SOLUTION
+sev = d.loc[d["stratum"] == "severe", "change"]
+answer_3_1 = lesson.p_value(lesson.try_call(sps.binomtest, int((sev < 0).sum()), int((sev != 0).sum())))
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_3_1, "3.1")
+### BEGIN HIDDEN TESTS
+lesson.check_close(answer_3_1, sign_test(f.loc[f["stratum"] == "severe", "change"], alpha).p, "3.1")
+### END HIDDEN TESTS
+
+# %% [markdown] tags=["teaching"]
+# **3.2 (predict, then run).** Compute the paired t statistic for all patients by hand from
+# `d`: mean change / (SD of change / √n). Predict first: is it larger in size than 2?
+# Set `answer_3_2`.
+
+# %% tags=["teaching", "solution"]
+prediction_3_2 = ...  # your prediction
+### BEGIN SOLUTION
+answer_3_2 = d["change"].mean() / (d["change"].std() / len(d) ** 0.5)
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_3_2, "3.2")
+### BEGIN HIDDEN TESTS
+lesson.check_close(answer_3_2, t_test.t, "3.2")
+### END HIDDEN TESTS
+
+# %% [markdown] tags=["teaching"]
+# **3.3.** Which stratum has the larger mean fall, and which the smaller p-value? Need they
+# be the same stratum? (Compute each stratum's standard error, SD / √n, from `d`.)
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 3.3.** Not necessarily. p depends on the mean change *relative to its standard
+# error*, SD/√n: a stratum with a larger fall but fewer patients and more widely spread
+# changes can have the larger standard error, hence the smaller |t| and the larger p. The
+# cell below prints each stratum's mean change, SD, n and standard error.
+
+# %% tags=["teaching", "solution"]
+lesson.print_groups(d, "stratum", "change", cohort)
+
+# %% [markdown] tags=["teaching"]
+# **3.4 (predict, then run).** Call the paired test at α = 0.01:
+# `stats.paired_test(f["hba1c_baseline"], f["hba1c_followup"], 0.01)`. Predict which numbers
+# change and which do not, then compare with the result above.
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 3.4.** The interval widens to 99 %; the mean change, SD, t, df, d_z and p are
+# unchanged, since a p-value does not depend on alpha. At alpha = 0.01 the whole report
+# changes the same way: every interval widens; the Holm list of findings below alpha and the
+# trial sizes change (chapter 5), and so do the "not significant" checks (chapter 6).

@@ -130,6 +130,21 @@ low = f.loc[f["dose_group"] == "low", "change"]
 lesson.print_result(stats.welch_test(high, low, alpha), cohort, groups=("high", "low"))
 lesson.print_result(stats.mann_whitney(high, low), cohort, groups=("high", "low"))
 
+# %% [markdown] tags=["teaching"]
+# **The same in plain scipy**, on an open patient table `d` (change it and run again):
+# `stats.ttest_ind(high, low, equal_var=False)` is Welch's test, `stats.mannwhitneyu(high, low)`
+# the rank-sum test (its statistic is U of the first group, R's W).
+
+# %% tags=["teaching", "plain"]
+from scipy import stats as sps
+
+d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "dose_cells", "dose_group"])  # the open patient table: yours to change
+d_high = d.loc[d["dose_group"] == "high", "change"]
+d_low = d.loc[d["dose_group"] == "low", "change"]
+plain_welch = lesson.try_call(sps.ttest_ind, d_high, d_low, equal_var=False)
+plain_mw = lesson.try_call(sps.mannwhitneyu, d_high, d_low, alternative="two-sided")
+lesson.print_plain(cohort, groups=("high", "low"), welch=plain_welch, mann_whitney=plain_mw)
+
 # %% [markdown]
 # ## Dose-response
 #
@@ -155,6 +170,22 @@ ch.figure(dosing.dose_scatter_figure(cohort, dose),
 # %% tags=["teaching"]
 lesson.print_result(stats.pearson(f["dose_cells"], f["change"], alpha), cohort)
 lesson.print_result(stats.spearman(f["dose_cells"], f["change"]), cohort)
+
+# %% [markdown] tags=["teaching"]
+# **The same in plain scipy and statsmodels** (patients with a dose): `stats.pearsonr`,
+# `stats.spearmanr`, and the baseline-adjusted dose difference of the section below as one
+# formula, `smf.ols("change ~ hba1c_baseline + high_dose", d)` (R: `lm(change ~
+# hba1c_baseline + high_dose)`).
+
+# %% tags=["teaching", "plain"]
+import statsmodels.formula.api as smf
+
+with_dose = d.dropna(subset=["dose_cells"]).copy()
+with_dose["high_dose"] = (with_dose["dose_group"] == "high").astype(float)
+plain_r = lesson.try_call(sps.pearsonr, with_dose["dose_cells"], with_dose["change"])
+plain_rho = lesson.try_call(sps.spearmanr, with_dose["dose_cells"], with_dose["change"])
+plain_ols = lesson.fit_plain(smf.ols, "change ~ hba1c_baseline + high_dose", with_dose)
+lesson.print_plain(cohort, groups=("high", "low"), pearson=plain_r, spearman=plain_rho, ols=plain_ols)
 
 # %% [markdown]
 # ## MSC source
@@ -201,24 +232,62 @@ ch.say(say_dose_reversal(dose, adjusted_dose_block(cohort), cohort.params["alpha
 # %% [markdown] tags=["teaching"]
 # ## Exercises
 #
-# 1. Rebuild with `-p dose_cutoff=5e8`. How do the group sizes and the Welch test change?
+# Each exercise is done here, in the notebook, on the open patient table `d` (one row per
+# analysed patient: change it freely, the report's files stay as they are). For a
+# **predict, then run** exercise, write your prediction in the cell first, then work out the
+# answer and run the cell; the cell after it checks your answer against the analysis (it
+# fails until you have answered). Answers in words are marked by hand.
+#
+# **4.1 (predict, then run).** Lower the dose cut-off to 5e8 cells. Predict how many patients
+# are then in the high-dose group, and whether the Welch difference (high − low) moves towards
+# 0 or away from it; then count the high-dose patients in `d` and set `answer_4_1` (run
+# `sps.ttest_ind(high, low, equal_var=False)` on the new groups for the difference).
+
+# %% tags=["teaching", "solution"]
+d = lesson.analysed_frame(cohort)  # the analysed patients, one row each: yours to change
+prediction_4_1 = ...  # your prediction: the number of high-dose patients
+### BEGIN SOLUTION
+answer_4_1 = int((d["dose_cells"] >= 5e8).sum())
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_4_1, "4.1")
+### BEGIN HIDDEN TESTS
+from mscreport.core.groups import assign_dose_groups
+
+lesson.check_close(answer_4_1, int((assign_dose_groups(f["dose_cells"], 5e8) == "high").sum()), "4.1")
+### END HIDDEN TESTS
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 1.** Patients with 5e8 cells move to the high-dose group; the groups become more
-# balanced. Whether the difference grows or shrinks depends on those patients' changes. Trying
-# several cut-offs and keeping the best is a multiple-testing trap.
+# **Answer 4.1.** The patients with 5e8 cells move to the high-dose group, so the groups
+# change size, and the difference moves by however those patients' changes differ from the
+# rest: the cell below gives the new difference and its interval. Read the interval, not the
+# sign: trying several cut-offs and keeping the most striking is a multiple-testing trap.
+
+# %% tags=["teaching", "solution"]
+high_5e8 = d.loc[d["dose_cells"] >= 5e8, "change"]
+low_5e8 = d.loc[d["dose_cells"] < 5e8, "change"]
+lesson.print_plain(cohort, groups=("high", "low"), n_high=len(high_5e8), n_low=len(low_5e8),
+                   diff=high_5e8.mean() - low_5e8.mean(),
+                   welch=lesson.try_call(sps.ttest_ind, high_5e8, low_5e8, equal_var=False))
 
 # %% [markdown] tags=["teaching"]
-# 2. Why is the Mann-Whitney p computed by the normal approximation here, not exactly?
+# **4.2.** Why is the Mann-Whitney p computed by the normal approximation here, not exactly?
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 2.** HbA1c is recorded to 0.1 %, so changes tie; R's rule, which we follow, uses the
-# exact distribution only for small samples without ties.
+# **Answer 4.2.** HbA1c is recorded to 0.1 %, so changes tie; R's rule, which we follow, uses
+# the exact distribution only for small samples without ties.
 
 # %% [markdown] tags=["teaching"]
-# 3. Compare the unadjusted (Welch) and baseline-adjusted dose differences. What would it mean if
-#    the adjusted one were much closer to 0?
+# **4.3 (predict first).** The unadjusted (Welch) and the baseline-adjusted dose differences
+# can have opposite signs. Before you look at their intervals: would opposite signs show that
+# the dose effect "reverses" once baseline is taken into account?
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 3.** That the apparent dose effect was mostly the high-dose group starting higher,
-# i.e. confounding by baseline severity (and regression to the mean).
+# **Answer 4.3.** Only if the intervals said so. When both intervals include 0, each estimate
+# is compatible with no difference and with differences of either sign, and a change of sign
+# between two such estimates is noise, not a reversal (a trend is not a result). A shrinking
+# difference after adjustment would point to the high-dose group starting higher (confounding
+# by baseline severity, and regression to the mean); in the bundled reconstruction that
+# baseline imbalance was put in by the reconstruction's assumptions, so it says nothing about
+# the paper's patients.

@@ -121,6 +121,17 @@ from mscreport.methods import stats
 f = lesson.analysed_frame(cohort)
 lesson.print_result(stats.pearson((f["hba1c_baseline"] + f["hba1c_followup"]) / 2, f["change"], alpha), cohort)
 
+# %% [markdown] tags=["teaching"]
+# **The same in plain scipy**, on an open patient table `d` (change it and run again):
+# `stats.pearsonr((b + f) / 2, f - b)`.
+
+# %% tags=["teaching", "plain"]
+from scipy import stats as sps
+
+d = lesson.open_table(cohort, ["hba1c_baseline", "hba1c_followup", "change", "followup_months"])  # the open patient table: yours to change
+plain_oldham = lesson.try_call(sps.pearsonr, (d["hba1c_baseline"] + d["hba1c_followup"]) / 2, d["change"])
+lesson.print_plain(cohort, pearson=plain_oldham)
+
 # %% [markdown]
 # **How much fall would RTM alone produce?** Barnett, van der Pols and Dobson (Int J
 # Epidemiol 2005;34:215-20) give the expected regression to the mean for patients selected
@@ -162,17 +173,33 @@ ch.say(trust.say_durability(blocks["durability"], alpha, cohort.study), basis="d
 # %% tags=["teaching"]
 lesson.print_result(stats.linear_slope(f["followup_months"] / 12, f["change"], alpha), cohort)
 
+# %% [markdown] tags=["teaching"]
+# **The same in plain statsmodels**: `smf.ols("change ~ I(followup_months / 12)", d)`
+# (patients without a follow-up time are dropped, as R's `lm`).
+
+# %% tags=["teaching", "plain"]
+import statsmodels.formula.api as smf
+
+plain_slope = lesson.fit_plain(smf.ols, "change ~ I(followup_months / 12)", d)
+lesson.print_plain(cohort, ols=plain_slope)
+
 # %% [markdown]
 # ## Multiplicity
 #
-# The paper and this report test many subgroups. Each test at α = 0.05 has a 5 % chance of
-# a false positive, so with several tests at least one "finding" becomes likely by chance.
+# The paper and this report test many subgroups. A test at α = 0.05 gives a false positive
+# with probability α only when its null hypothesis is true; with several tests of true nulls,
+# at least one "finding" becomes likely by chance (the teaching pages compute how likely).
 # **Holm's method** adjusts the p-values so that the chance of *any* false positive in the
 # family stays at α; it is never less powerful than Bonferroni and needs no assumption about
 # how the tests depend on each other. The family is exactly the tests in the table: both
 # strata, both dose groups, and the two dose comparisons (Welch, Pearson). The overall
 # paired test is the primary analysis and stays outside the family; the rank-based and
 # descriptive analyses are not adjusted.
+
+# %% tags=["teaching"]
+from mscreport.report.lesson_sentences import false_positive_sentence
+
+ch.say(false_positive_sentence(len(blocks["holm"]), alpha))
 
 # %%
 ch.record("holm", blocks["holm"])
@@ -237,5 +264,115 @@ ch.say(simulations.say_rtm_simulation(sim["rtm"]))
 # fall vanishes; with a higher cut-off it grows. The same mechanism acts on this cohort's
 # severe stratum (the table above), which is why chapter 3 asks for a comparator arm.
 
+# %% [markdown] tags=["teaching"]
+# **The size of a trial analysed by ANCOVA.** The table plans for a t-test on the change,
+# with the SD of change. Chapter 3 recommends analysing the trial by ANCOVA (follow-up on
+# baseline and arm), whose outcome SD is the residual SD of follow-up given baseline, smaller
+# by about the factor √(1 − r²) for the baseline-follow-up correlation r (R:
+# `power.t.test(delta, sd = summary(lm(hba1c_followup ~ hba1c_baseline, f))$sigma)`; plain
+# statsmodels: `smf.ols("hba1c_followup ~ hba1c_baseline", d)` and
+# `tt_ind_solve_power(effect_size=delta / sigma, alpha=alpha, power=0.8)`).
+
 # %% tags=["teaching"]
-ch.say(exercises.trust_exercises(blocks["holm"], alpha))
+import math
+
+from mscreport.analysis.ancova_size import ancova_n_per_arm
+from mscreport.report.lesson_sentences import ancova_size_sentence
+
+ch.say(ancova_size_sentence(f, overall.mean_change, overall.sd_change, alpha, 0.8))
+
+# %% tags=["teaching", "plain"]
+from statsmodels.stats.power import tt_ind_solve_power
+
+plain_sigma = lesson.residual_sd(lesson.fit_plain(smf.ols, "hba1c_followup ~ hba1c_baseline", d))
+plain_n = lesson.try_call(tt_ind_solve_power, effect_size=lesson.effect_size(overall.mean_change, plain_sigma),
+                          alpha=alpha, power=0.8)
+lesson.print_plain(cohort, residual_sd=plain_sigma, n_per_arm=plain_n)
+
+# %% [markdown] tags=["teaching"]
+# ## Exercises
+#
+# Each exercise is done here, in the notebook, on the open patient table `d` (one row per
+# analysed patient: change it freely, the report's files stay as they are). For a
+# **predict, then run** exercise, write your prediction in the cell first, then work out the
+# answer and run the cell; the cell after it checks your answer against the analysis (it
+# fails until you have answered). Answers in words are marked by hand.
+#
+# **5.1 (predict, then run).** Raise the severe cut-off to 9 %. Predict: is the regression to
+# the mean expected in the patients above it larger or smaller than above `severe_above`?
+# Then compute it with Barnett's formula, `trust.expected_rtm(mean, sd, cutoff, rho)`, with
+# the mean and SD of the baselines in `d` and the cohort's observed correlation
+# `blocks["rtm"]["observed_rho"]`, and set `answer_5_1`.
+
+# %% tags=["teaching", "solution"]
+d = lesson.analysed_frame(cohort)  # the analysed patients, one row each: yours to change
+rho = blocks["rtm"]["observed_rho"]
+prediction_5_1 = ...  # "larger" or "smaller", before you run
+### BEGIN SOLUTION
+answer_5_1 = lesson.try_call(trust.expected_rtm, d["hba1c_baseline"].mean(), d["hba1c_baseline"].std(), 9.0, rho)
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_5_1, "5.1")
+### BEGIN HIDDEN TESTS
+b = cohort.frame["hba1c_baseline"]
+lesson.check_close(answer_5_1, lesson.try_call(trust.expected_rtm, b.mean(), b.std(), 9.0, rho), "5.1")
+### END HIDDEN TESTS
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 5.1.** Larger: selecting patients further above the mean makes φ(z)/(1 − Φ(z))
+# larger, so more of the next measurement's fall is expected by chance alone. Compare the
+# number above with the table's figure at the observed ρ.
+
+# %% [markdown] tags=["teaching"]
+# **5.2.** Why is the correlation of change with *baseline* a biased test of "larger falls at
+# higher HbA1c"?
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 5.2.** Baseline appears in both variables (change = follow-up − baseline), so
+# measurement error in baseline creates a negative correlation even when nothing depends on
+# the level: Oldham's plot avoids this by using the mean of the two measurements.
+
+# %% [markdown] tags=["teaching"]
+# **5.3.** With Holm's adjustment, which subgroup tests stay below α? List them in
+# `answer_5_3` (from `blocks["holm"]`), then say what their surviving does and does not show.
+
+# %% tags=["teaching", "solution"]
+import pandas as pd
+
+holm = pd.DataFrame(blocks["holm"]).astype({"p": float, "p_holm": float})  # one row per test of the family
+### BEGIN SOLUTION
+answer_5_3 = sorted(holm.loc[holm["p_holm"] < alpha, "test"])
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_5_3, "5.3")
+### BEGIN HIDDEN TESTS
+family = pd.DataFrame(trust.holm_block(trust.subgroup_family(by_stratum, dose))).astype({"p_holm": float})
+lesson.check_close(sorted(answer_5_3), sorted(family.loc[family["p_holm"] < alpha, "test"]), "5.3")
+### END HIDDEN TESTS
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 5.3.** A within-stratum paired test that survives Holm says that stratum's own
+# change is unlikely to be 0 even allowing for the six tests. It does **not** say the strata
+# differ (that needs a comparison between them, not two within-stratum p-values), nor that the
+# infusion caused the fall: with no control arm, regression to the mean and drift of care act
+# on every stratum, most on the one selected for its high baseline.
+
+# %% [markdown] tags=["teaching"]
+# **5.4 (predict, then run).** The ANCOVA trial above was sized for 80 % power. Predict how
+# many patients per arm it needs for 90 % power (more by about a quarter, a third, a half?);
+# then compute it with `ancova_n_per_arm(d, overall.mean_change, alpha, 0.9)` (rounded up)
+# and set `answer_5_4`.
+
+# %% tags=["teaching", "solution"]
+prediction_5_4 = ...  # your prediction, before you run
+### BEGIN SOLUTION
+answer_5_4 = lesson.try_call(math.ceil, ancova_n_per_arm(d, overall.mean_change, alpha, 0.9))
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_5_4, "5.4")
+### BEGIN HIDDEN TESTS
+lesson.check_close(answer_5_4, lesson.try_call(math.ceil, ancova_n_per_arm(cohort.frame, overall.mean_change, alpha, 0.9)), "5.4")
+### END HIDDEN TESTS

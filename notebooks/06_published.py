@@ -122,5 +122,73 @@ show_basis(ch)
 # %%
 show_assumptions(ch, published)
 
-# %% tags=["teaching"]
-ch.say(exercises.published_exercises(reconstruction, published))
+# %% [markdown] tags=["teaching"]
+# ## Exercises
+#
+# Each exercise is done here, in the notebook. For a **predict, then run** exercise, write
+# your prediction in the cell first, then work out the answer and run the cell; the cell
+# after it checks your answer against the analysis (it fails until you have answered).
+# Answers in words are marked by hand. The paper's printed figures are in `fig`, the
+# reconstruction's assumed stratum sizes in `sizes`.
+#
+# **6.1 (predict, then run).** Check the stratum-size assumption by hand: the overall
+# follow-up mean is the baseline mean minus the patient-weighted mean of the two strata's
+# reductions. Predict whether it prints as the paper's follow-up mean, then compute it and set
+# `answer_6_1`.
+
+# %% tags=["teaching", "solution"]
+from mscreport.report import lesson
+
+fig = exercises.printed_figures(published)  # the paper's printed figures, by id
+sizes = exercises.assumed_sizes(published)  # the reconstruction's assumed stratum sizes
+prediction_6_1 = ...  # "yes" or "no", before you compute
+### BEGIN SOLUTION
+answer_6_1 = fig["baseline_mean"] - (sizes["moderate"] * fig["moderate_reduction"]
+                                     + sizes["severe"] * fig["severe_reduction"]) / fig["n"]
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_6_1, "6.1")
+### BEGIN HIDDEN TESTS
+lesson.check_close(answer_6_1, exercises.implied_by_print(published)["followup_mean"], "6.1")
+### END HIDDEN TESTS
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 6.1.** It does, and so do the neighbouring severe sizes listed in "What the
+# printed figures imply" above: the paper's rounding does not pin the stratum size.
+
+# %% [markdown] tags=["teaching"]
+# **6.2 (predict, then run).** The severe stratum's printed p, with the assumed severe size
+# and its printed mean reduction, fixes the SD of change: SD = reduction × √n / t, with t the
+# two-sided t quantile for p at n − 1 degrees of freedom (`sps.t.ppf(1 - p / 2, n - 1)`).
+# Predict whether it is above or below 1 % point, then compute it and set `answer_6_2`.
+
+# %% tags=["teaching", "solution"]
+from scipy import stats as sps
+
+prediction_6_2 = ...  # "above" or "below", before you compute
+### BEGIN SOLUTION
+answer_6_2 = fig["severe_reduction"] * sizes["severe"] ** 0.5 / sps.t.ppf(1 - fig["severe_p"] / 2, sizes["severe"] - 1)
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_6_2, "6.2")
+### BEGIN HIDDEN TESTS
+lesson.check_close(answer_6_2, exercises.implied_by_print(published)["severe_sd"], "6.2")
+### END HIDDEN TESTS
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 6.2.** Large: the severe patients' responses varied widely. The SD is derived from
+# printed figures and an assumed size; across the sizes that fit the paper it spans the range
+# in the table above, so any severe result of the reconstruction is known only that well.
+
+# %% [markdown] tags=["teaching"]
+# **6.3.** Write a published-figures file for a study you know: which of its printed figures
+# can this report reproduce, and which check fits a figure printed as "p < 0.001"?
+
+# %% [markdown] tags=["teaching", "solution"]
+# **Answer 6.3.** Each figure names one of the quantities listed in `data/README.md`
+# ("Published-figures files"), such as the number analysed or the mean follow-up; a figure
+# printed as a bound is compared with `check: below`, one printed as a rounded value with
+# `round(d)` or `sig(k)`. Load it in the notebook with
+# `from mscreport.analysis.published import load_published; load_published("FILE.yaml")`.

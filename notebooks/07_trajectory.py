@@ -119,10 +119,12 @@ trajectory.show_trajectory(ch, traj)
 # ## The mixed model
 #
 # HbA1c = intercept + slope × years + a patient's own deviation in intercept and slope +
-# measurement noise, fitted by REML. The **slope per year** is the average drift after the
-# infusion: positive means HbA1c creeps back up (the effect wanes), negative that it keeps
-# falling. The standard deviations say how much patients differ from each other in their
-# starting level and in their drift, and how far single measurements scatter around a
+# measurement noise, fitted by REML. The **slope per year** is the slope of one straight line
+# through each patient's baseline and every later measurement: positive means HbA1c rises
+# over the years, negative that it falls. With the baseline in the fit it mixes the early
+# drop (baseline to first follow-up) with the drift that follows, so it is not by itself the
+# drift once the fall is over (the teaching pages fit that too). The standard deviations say
+# how much patients differ from each other in their starting level and in their drift, and how far single measurements scatter around a
 # patient's own line.
 
 # %%
@@ -146,6 +148,29 @@ from mscreport.report import lesson
 m = lesson.measurements(ch.cohort)
 lesson.print_result(trajectory.fit_mixed_model(m, ch.params["alpha"]), ch.cohort)
 
+# %% [markdown] tags=["teaching"]
+# **The same in plain statsmodels**: `smf.mixedlm("hba1c ~ years", m, groups=m["patient_id"],
+# re_formula="~years").fit(reml=True)`: the same slope (its standard errors differ a little
+# from nlme's, which the library's match).
+#
+# **Does the fall last?** The model above puts the baseline on the same line as the later
+# measurements. The drift *after* the early drop is the same model on the measurements after
+# time 0 only (R: `nlme::lme(hba1c ~ years, random = ~ years | patient_id,
+# data = m[m$months > 0, ], method = "REML")`):
+
+# %% tags=["teaching", "plain"]
+import statsmodels.formula.api as smf
+
+from mscreport.analysis.post_baseline import fit_post_baseline_slope
+from mscreport.report.lesson_sentences import slope_question_sentence, visits_by_chance_sentence
+
+m_open = lesson.open_measurements(m)  # the measurements, one row each: yours to change
+plain_mixed = lesson.fit_plain(smf.mixedlm, "hba1c ~ years", m_open, fit_kwargs={"reml": True}, groups="patient_id",
+                              re_formula="~years")
+lesson.print_plain(ch.cohort, mixedlm=plain_mixed)
+ch.say(slope_question_sentence(trajectory.fit_mixed_model(m, ch.params["alpha"]),
+                               fit_post_baseline_slope(m, ch.params["alpha"])))
+
 # %% [markdown]
 # ## Is the fall durable?
 
@@ -162,14 +187,16 @@ trajectory.show_verdict(ch, traj)
 #   the trend; how many "significant" visits chance alone gives is computed below.
 
 # %% tags=["teaching"]
-ch.say(trajectory.chance_findings_sentence(8, 0.05))
+ch.say(visits_by_chance_sentence(8, 0.05))
 
 # %% [markdown] tags=["teaching"]
 # * **Different patients at each visit.** Each test uses only the patients seen at that
 #   visit; a patient who misses one visit drops out of that test, and the tests cannot be
 #   compared when the mix of patients changes.
-# * **Ignoring that measurements of one patient are related.** Repeated HbA1c values of one
-#   patient are correlated; treating them as independent understates the uncertainty.
+# * **Many correlated tests, and none of them the trend.** Each paired test does handle the
+#   pairing of its two measurements. The trouble is that the tests share the baseline and the
+#   patients, so they are correlated tests of overlapping questions: their p-values cannot be
+#   combined by eye, and no one of them estimates how HbA1c moves over time.
 #
 # The mixed model uses every measurement at once. The random intercept lets each patient
 # start at their own level; the random slope lets each patient drift at their own rate; the
@@ -188,28 +215,52 @@ ch.say(trajectory.chance_findings_sentence(8, 0.05))
 # %% [markdown] tags=["teaching"]
 # ## Exercises
 #
-# 1. Rebuild with `mscreport synth --long --output long.csv` and
-#    `mscreport build --data long.csv -p followup_at_months=12`. What happens to the number
-#    of patients in the before/after chapters, and to the mixed model?
+# Each exercise is done here, in the notebook, on the open patient table `d` (one row per
+# analysed patient: change it freely, the report's files stay as they are). For a
+# **predict, then run** exercise, write your prediction in the cell first, then work out the
+# answer and run the cell; the cell after it checks your answer against the analysis (it
+# fails until you have answered). Answers in words are marked by hand.
+#
+# **7.1 (predict, then run).** The chapter's slope has the baseline in the fit. Predict: on
+# the measurements after time 0 only, is the slope closer to 0, further from it, or of the
+# other sign? Then fit it, `fit_post_baseline_slope(m, alpha)`, and set `answer_7_1` to its
+# slope per year (None when the file has no repeated measurements).
+
+# %% tags=["teaching", "solution"]
+prediction_7_1 = ...  # your prediction, before you fit
+### BEGIN SOLUTION
+post = fit_post_baseline_slope(m, ch.params["alpha"])
+answer_7_1 = lesson.slope_estimate(post)
+### END SOLUTION
+
+# %% tags=["teaching", "autograde"]
+lesson.check_answered(answer_7_1, "7.1")
+### BEGIN HIDDEN TESTS
+check = fit_post_baseline_slope(lesson.measurements(ch.cohort), ch.params["alpha"])
+lesson.check_close(answer_7_1, lesson.slope_estimate(check), "7.1", rel=1e-4)
+### END HIDDEN TESTS
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 1.** The before/after chapters now analyse only patients with an HbA1c within 3
-# months of month 12; the others are excluded with that reason. The mixed model does not
-# change: it uses every measurement after time 0 whatever the follow-up rule.
+# **Answer 7.1.** With the baseline in the fit, one straight line runs from the baseline
+# through the later measurements, so an early drop pulls its slope down; after time 0 only,
+# the slope measures the drift once the drop is over, which is what "does the fall last?"
+# asks. The sentence in the lesson above gives both slopes with their intervals.
 
 # %% [markdown] tags=["teaching"]
-# 2. The slope's CI includes 0. Can you conclude that the effect is durable?
+# **7.2.** Whatever the post-baseline slope's interval, can it show what the infusion did
+# over the years?
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 2.** No: the data are compatible with no drift and with every drift inside the
-# interval. Durability needs an interval that excludes clinically relevant drifts (e.g. +0.3 %
-# per year), and a control group to tell the infusion from the rest of the care.
+# **Answer 7.2.** No. An interval that includes 0 is "no evidence of drift", not evidence of
+# no drift: durability needs an interval that excludes clinically relevant drifts (e.g. +0.3 %
+# per year). An interval that excludes 0 shows a drift, but without a control group HbA1c's
+# natural course under usual care cannot be told from a fading (or lasting) effect.
 
 # %% [markdown] tags=["teaching"]
-# 3. Why does the fixed slope's standard error depend on the number of patients more than on
-#    the number of measurements per patient?
+# **7.3.** Why does the fixed slope's standard error depend on the number of patients more
+# than on the number of measurements per patient?
 
 # %% [markdown] tags=["teaching", "solution"]
-# **Answer 3.** Patients differ in their own slopes (the random slope's SD): that
+# **Answer 7.3.** Patients differ in their own slopes (the random slope's SD): that
 # between-patient variation only averages out over more patients. More measurements per
 # patient only sharpen each patient's own line.

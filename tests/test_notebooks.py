@@ -100,26 +100,26 @@ def test_text_twin_is_canonical(chapter):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
 def test_teaching_chapter_ends_with_exercises_with_answers(chapter):
-    """The chapter ends with its exercises (cells tagged teaching). Either their answers are
-    rendered from results by one `exercises.` call (folded in <details>; the student workbook
-    turns them off), or each answer is its own markdown cell tagged `solution` right after
-    its question (as nbgrader and sphinx-exercise do: the student workbook drops them, the
-    teaching page folds them)."""
+    """The chapter ends with its exercises (cells tagged teaching), in nbgrader's source form:
+    at least one "predict, then run" exercise whose answer is a code cell tagged ``solution``
+    with a ``### BEGIN SOLUTION`` region, followed by its autograded cell (tagged
+    ``autograde``: ``lesson.check_answered`` and hidden tests); answers in words are Markdown
+    cells tagged ``solution`` (the student workbook blanks them, the teaching page folds
+    them). No answer is rendered by library code (``exercises.``) or left inside a question."""
     nb = jupytext.read(chapter.source)
-    last = nb.cells[-1]
-    assert "teaching" in last.metadata.get("tags", [])
-    if last.cell_type == "code":  # answers rendered from results (tests/test_trust_and_sentences.py checks the text)
-        assert "exercises." in last.source and "ch.say(" in last.source
-        return
     start = next(i for i, c in enumerate(nb.cells) if "## Exercises" in c.source)
     cells = nb.cells[start:]
     tags = [c.metadata.get("tags", []) for c in cells]
     assert all("teaching" in t for t in tags), f"{chapter.name}: every exercise cell is tagged teaching"
+    assert "predict, then run" in "\n".join(c.source for c in cells)
     solutions = [i for i, t in enumerate(tags) if "solution" in t]
     assert len(solutions) >= 2, f"{chapter.name}: fewer than 2 answers (cells tagged solution)"
-    assert all(i > 0 and "solution" not in tags[i - 1] for i in solutions), \
-        f"{chapter.name}: an answer cell does not follow its question"
-    assert all(c.cell_type == "markdown" for c in cells)
+    checks = [i for i, t in enumerate(tags) if "autograde" in t]
+    assert checks, f"{chapter.name}: no autograded exercise"
+    for i in checks:
+        assert "solution" in tags[i - 1] and "### BEGIN SOLUTION" in cells[i - 1].source, chapter.name
+        assert "lesson.check_answered(" in cells[i].source and "### BEGIN HIDDEN TESTS" in cells[i].source
+    assert not any("ch.say(exercises." in c.source for c in cells if c.cell_type == "code")
     assert not any("<details>" in c.source for c in cells), f"{chapter.name}: answer left inside a question cell"
 
 

@@ -5,6 +5,7 @@ editions; the student edition carries no answer; a workbook runs from its own fo
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -16,7 +17,8 @@ import pytest
 from mscreport.pipeline.chapters import list_chapters
 from mscreport.cli import main
 from mscreport.core.paths import NOTEBOOKS_DIR, REPO_ROOT
-from mscreport.pipeline.workbooks import KERNEL_NAME, SOLUTION_TAG, STUDENT_SWITCH
+from mscreport.pipeline.workbooks import (AUTOGRADE_TAG, BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION,
+                                          KERNEL_NAME, SOLUTION_TAG, STUDENT_ANSWER)
 
 CHAPTERS = list_chapters()
 
@@ -43,45 +45,94 @@ def test_two_editions_of_every_chapter(workbooks):
         assert names == [c.name for c in CHAPTERS], edition
 
 
+def _inside(source: str, begin: str, end: str) -> list[str]:
+    """The lines between ``begin`` and ``end`` markers (every such region)."""
+    out, inside = [], False
+    for line in source.splitlines():
+        if line.strip() in (begin, end):
+            inside = line.strip() == begin
+        elif inside:
+            out.append(line)
+    return out
+
+
+def _answer_texts(nb) -> list[str]:
+    """Every piece of answer text of an answer edition: the Markdown answers' lines, and the
+    lines inside solution regions and hidden tests (short lines such as ``)`` left out)."""
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and SOLUTION_TAG in cell.metadata.get("tags", []):
+            texts += cell.source.splitlines()
+        elif cell.cell_type == "code":
+            texts += _inside(cell.source, BEGIN_SOLUTION, END_SOLUTION) + _inside(cell.source, BEGIN_HIDDEN, END_HIDDEN)
+    return [t.strip() for t in texts if len(t.strip()) > 12]
+
+
 def test_student_edition_has_no_answer_text(workbooks):
+    """No line of any answer of the answer edition (Markdown answers, solution regions, hidden
+    tests) appears in the student workbook, nor in the library it imports."""
+    library = "\n".join(p.read_text(encoding="utf-8") for p in (REPO_ROOT / "lib" / "mscreport").rglob("*.py"))
     for c in CHAPTERS:
         with_answers = nbformat.read(workbooks / "with_answers" / f"{c.name}.ipynb", as_version=4)
+        answers = _answer_texts(with_answers)
+        assert len(answers) >= 3, f"{c.name}: the answer edition lost its answers"
         student_text = (workbooks / "student" / f"{c.name}.ipynb").read_text(encoding="utf-8")
-        answers = _solutions(with_answers)
-        computed = any(cell.cell_type == "code" and "exercises." in cell.source for cell in with_answers.cells)
-        assert computed or len(answers) >= 2, f"{c.name}: the answer edition lost its answers"
         student = nbformat.read(workbooks / "student" / f"{c.name}.ipynb", as_version=4)
+        cells_text = "\n".join(cell.source for cell in student.cells)
+        leaked = [a for a in answers if a in cells_text]
+        assert not leaked, f"{c.name}: answer text in the student edition: {leaked[:3]}"
+        for marker in (BEGIN_SOLUTION, BEGIN_HIDDEN, "**Answer", "<details>"):
+            assert marker not in student_text, (c.name, marker)
+        assert not [a for a in answers if a.startswith("**Answer") and a in library], c.name
         assert not _solutions(student)
-        leaked = [a[:60] for a in answers if a in student_text or a.split("**", 2)[-1].strip()[:40] in student_text]
-        assert not leaked, f"{c.name}: answer text in the student edition: {leaked}"
-        assert "Answer" not in student_text and "<details>" not in student_text
-        # the questions themselves stay (in markdown, or rendered by the exercises call)
-        assert student_text.count("## Exercises") == 1 or computed
-    assert any(_solutions(nbformat.read(workbooks / "with_answers" / f"{c.name}.ipynb", as_version=4)) for c in CHAPTERS)
+        assert student_text.count("## Exercises") == 1
+        assert sum(cell.source == STUDENT_ANSWER for cell in student.cells) == len(_solutions(with_answers)) - sum(
+            cell.cell_type == "code" for cell in with_answers.cells if SOLUTION_TAG in cell.metadata.get("tags", []))
 
 
-def test_answers_rendered_from_results_are_switched_off_for_students(workbooks):
-    """Chapters whose exercise answers are computed (``exercises.*``) print only the questions
-    in the student edition: the switch precedes the call, and it does hide every answer."""
-    from mscreport.report import exercises
+def test_the_control_finds_answer_text_when_it_is_there(workbooks):
+    """The comparison above can fail: the answer edition compared with itself leaks."""
+    nb = nbformat.read(workbooks / "with_answers" / "03_change.ipynb", as_version=4)
+    text = "\n".join(cell.source for cell in nb.cells)
+    assert all(a in text for a in _answer_texts(nb))
 
-    switched = 0
+
+def test_nbgrader_cell_metadata(workbooks):
+    """nbgrader's schema-3 cell metadata on every exercise cell of both editions: unique
+    grade_ids, autograded test cells graded and locked with points, answers marked solution;
+    every chapter has at least one autograded "predict, then run" exercise."""
     for c in CHAPTERS:
+        source_text = c.source.read_text(encoding="utf-8")
+        assert "predict, then run" in source_text, f"{c.name}: no predict-first exercise"
         for edition in ("student", "with_answers"):
             nb = nbformat.read(workbooks / edition / f"{c.name}.ipynb", as_version=4)
-            for cell in nb.cells:
-                if cell.cell_type == "code" and "exercises." in cell.source.replace(STUDENT_SWITCH, ""):
-                    assert cell.source.startswith(STUDENT_SWITCH) == (edition == "student"), (c.name, edition)
-                    switched += edition == "student"
-    assert switched >= 1
-    rows = [{"test": "a", "p": 0.01, "p_holm": 0.02}]
-    assert "Answer" in exercises.trust_exercises(rows, 0.05)
-    try:
-        exercises.SHOW_ANSWERS = False
-        text = exercises.trust_exercises(rows, 0.05)
-    finally:
-        exercises.SHOW_ANSWERS = True
-    assert "Answer" not in text and "<details>" not in text and "## Exercises" in text and "3. " in text
+            graded = [cell for cell in nb.cells if "nbgrader" in cell.metadata]
+            ids = [cell.metadata["nbgrader"]["grade_id"] for cell in graded]
+            assert len(ids) == len(set(ids)) and ids, (c.name, edition)
+            for cell in graded:
+                meta = cell.metadata["nbgrader"]
+                assert meta["schema_version"] == 3 and set(meta) >= {"grade", "solution", "locked", "grade_id"}
+                if AUTOGRADE_TAG in cell.metadata.get("tags", []):
+                    assert meta["grade"] and meta["locked"] and not meta["solution"] and meta["points"] > 0
+                    assert "lesson.check_answered(" in cell.source
+                    assert (BEGIN_HIDDEN in cell.source) == (edition == "with_answers"), (c.name, edition)
+                else:
+                    assert meta["solution"] and not meta["locked"]
+                    if cell.cell_type == "code" and edition == "with_answers":
+                        assert BEGIN_SOLUTION in cell.source and END_SOLUTION in cell.source
+            assert any(AUTOGRADE_TAG in cell.metadata.get("tags", []) for cell in graded), (c.name, edition)
+
+
+def test_no_exercise_sends_students_to_a_shell():
+    """Every exercise is done in the notebook: no "Rebuild with", no `mscreport ...` command."""
+    for c in CHAPTERS:
+        import jupytext
+
+        cells = [cell for cell in jupytext.read(c.source).cells if "teaching" in cell.metadata.get("tags", [])]
+        start = next(i for i, cell in enumerate(cells) if "## Exercises" in cell.source)
+        text = "\n".join(cell.source for cell in cells[start:])
+        for shell in ("Rebuild with", "mscreport build", "mscreport synth", "mscreport validate", "-p "):
+            assert shell not in text, (c.name, shell)
 
 
 def test_workbooks_are_unpaired_and_ask_for_the_named_kernel(workbooks):
@@ -276,3 +327,89 @@ def test_workbook_saved_in_a_running_jupyter_server_leaves_git_status_clean(tmp_
         assert git("status", "--porcelain").split() == ["M", "notebooks/02_severity.py"]
     finally:
         server.stop()
+
+
+# ------------------------------------------------------- autograding: executed workbooks
+@pytest.fixture(scope="module")
+def kernel_path(tmp_path_factory):
+    """The `mscreport` kernel installed into a scratch prefix (as `make workbooks` does into .venv)."""
+    prefix = tmp_path_factory.mktemp("prefix")
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--prefix", str(prefix), "--name", KERNEL_NAME],
+                   check=True, capture_output=True)
+    return str(prefix / "share" / "jupyter")
+
+
+def _execute(path: Path, kernel_path: str, monkeypatch, extra: str | None = None):
+    """Run a workbook top to bottom from its folder, errors recorded in the cells (allow_errors)."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("JUPYTER_PATH", kernel_path + os.pathsep + os.environ.get("JUPYTER_PATH", ""))
+    nb = nbformat.read(path, as_version=4)
+    if extra:
+        nb.cells.append(nbformat.v4.new_code_cell(extra))
+    NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def _errors(nb) -> list[tuple[object, dict]]:
+    return [(cell, o) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
+
+
+ANSWERS = ("import json\nprint('ANSWERS', json.dumps({k: v for k, v in globals().items() if k.startswith('answer_')},"
+           " default=str))")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", [c.name for c in CHAPTERS])
+def test_autograded_cells_pass_on_answers_and_fail_unanswered(chapter, workbooks, kernel_path, monkeypatch):
+    """The answer edition runs without an error (every autograded check passes); the student
+    edition runs to its last cell, and its only errors are the autograded cells' "not
+    answered yet"; a wrong answer fails the hidden test."""
+    answered = _execute(workbooks / "with_answers" / f"{chapter}.ipynb", kernel_path, monkeypatch, ANSWERS)
+    assert not _errors(answered), [o["evalue"] for _, o in _errors(answered)]
+    printed = "".join(o.get("text", "") for o in answered.cells[-1].outputs)
+    answers = json.loads(printed.split("ANSWERS", 1)[1])
+    assert answers, chapter
+
+    student = _execute(workbooks / "student" / f"{chapter}.ipynb", kernel_path, monkeypatch)
+    assert all(cell.execution_count is not None for cell in student.cells if cell.cell_type == "code"), \
+        "the student workbook did not run to its end"
+    errors = _errors(student)
+    checks = [cell for cell in student.cells if AUTOGRADE_TAG in cell.metadata.get("tags", [])]
+    assert len(errors) == len(checks) >= 1
+    assert all(AUTOGRADE_TAG in cell.metadata.get("tags", []) and o["ename"] == "NotAnswered" for cell, o in errors)
+
+    # a wrong answer: the first numeric answer, off by one, fails its hidden test
+    nb = nbformat.read(workbooks / "with_answers" / f"{chapter}.ipynb", as_version=4)
+    name = next((k for k, v in answers.items() if isinstance(v, (int, float))), None)
+    if name is None:  # chapter 7 on a wide file: its only computed answer is None (no repeated measurements)
+        assert chapter == "07_trajectory" and answers == {"answer_7_1": None}
+        return
+    i = next(i for i, cell in enumerate(nb.cells) if f"{name} = " in cell.source and BEGIN_SOLUTION in cell.source)
+    nb.cells[i].source += f"\n{name} = {name} + 1"
+    wrong = workbooks.parent / f"wrong_{chapter}.ipynb"
+    nbformat.write(nb, wrong)
+    failed = _errors(_execute(wrong, kernel_path, monkeypatch))
+    assert len(failed) == 1 and failed[0][1]["ename"] == "AssertionError" and "is not the analysis' result" in failed[0][1]["evalue"]
+
+
+@pytest.mark.slow
+def test_answer_edition_answers_match_r(workbooks, kernel_path, monkeypatch):
+    """The answers the solution cells compute are R's numbers (tests/r/reference.R, tests/r/lessons.R)."""
+    ref = json.loads((REPO_ROOT / "tests" / "fixtures" / "r_reference.json").read_text(encoding="utf-8"))
+    les = json.loads((REPO_ROOT / "tests" / "fixtures" / "r_lessons.json").read_text(encoding="utf-8"))
+
+    def answers(chapter):
+        nb = _execute(workbooks / "with_answers" / f"{chapter}.ipynb", kernel_path, monkeypatch, ANSWERS)
+        return json.loads("".join(o.get("text", "") for o in nb.cells[-1].outputs).split("ANSWERS", 1)[1])
+
+    a3 = answers("03_change")
+    assert a3["answer_3_2"] == pytest.approx(ref["datasets"]["reconstructed_cohort"]["overall"]["t"], rel=1e-9)  # R: t.test(paired = TRUE)$statistic
+    assert a3["answer_3_1"] == pytest.approx(les["sign"]["severe"]["p"], rel=1e-9)  # R: binom.test(sum(x < 0), sum(x != 0))$p.value
+    a5 = answers("05_trust")
+    assert a5["answer_5_4"] == math.ceil(les["ancova"]["n90"])  # R: power.t.test(delta, sd = summary(lm(f ~ b))$sigma, power = 0.9)$n
+    a6 = answers("06_published")
+    sev13 = next(x for x in ref["reconstruction"]["severe_range"] if x["n_severe"] == 13)
+    assert a6["answer_6_1"] == pytest.approx(sev13["followup_mean"], rel=1e-12)  # R: 7.49 - (48 * 0.58 + 13 * 1.55) / 61
+    assert a6["answer_6_2"] == pytest.approx(sev13["sd_change"], rel=1e-9)  # R: 1.55 * sqrt(13) / qt(1 - 0.0122 / 2, 12)

@@ -168,7 +168,9 @@ def say_normality(block: dict, alpha: float) -> str:
         if r["low_power"] and r["p"] >= alpha:
             verdict += " (but at so small an n the test has little power: this is not evidence that they are normal)"
         elif r["p"] < alpha:
-            verdict += " (the t-test leans on n for its validity; the rank test below does not)"
+            verdict += (" (the t-test then leans on n for its validity; the signed-rank test below drops normality but "
+                        "assumes the changes are symmetric about their centre; only the sign test, which counts falls "
+                        "and rises, assumes neither)")
         else:
             verdict += " (at this n the test would usually detect a marked skew)"
         parts.append(f"{g} (n = {r['n']}): W = {r['w']:.3f}, {fmt.fmt_p(r['p'])}: {verdict}")

@@ -11,8 +11,11 @@ the pages hide; then one line says so instead. Numbers are rounded to 4 signific
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import math
+import warnings
 
 import pandas as pd
 
@@ -117,3 +120,147 @@ def print_result(result, cohort, groups=("overall",), fields=None) -> None:
     """Print a statistical result as a student inspecting it sees it, aggregates only and
     suppressed by the pages' rule (see ``describe_result``)."""
     print(describe_result(result, cohort, groups, fields))
+
+
+# ------------------------------------------------------------------ plain one-liners
+PLAIN_MAX_ROWS = 50_000  # patients: above this the open table is a seeded random sample (plain calls stay quick)
+PLAIN_MAX_PATIENTS = 1500  # patients of the measurements plain statsmodels' MixedLM fits (trajectory's own limit)
+PLAIN_SEED = 20261207
+
+
+def open_table(cohort, columns) -> pd.DataFrame:
+    """The open patient table of the plain one-liners: ``columns`` of the analysed patients
+    (``analysed_frame``), a copy a class may change. Above ``PLAIN_MAX_ROWS`` patients, a
+    seeded random sample of that many (said in one printed line): the plain calls then give
+    the sample's numbers, not the library's."""
+    frame = analysed_frame(cohort)[list(columns)]
+    if len(frame) <= PLAIN_MAX_ROWS:
+        return frame.copy()
+    print(f"The open table d is a random sample of {PLAIN_MAX_ROWS:,} of the {len(frame):,} patients "
+          "(plain calls on it give the sample's numbers).")
+    return frame.sample(PLAIN_MAX_ROWS, random_state=PLAIN_SEED)
+
+
+def open_measurements(measurements: pd.DataFrame) -> pd.DataFrame:
+    """The measurements for plain statsmodels' MixedLM: all of them up to ``PLAIN_MAX_PATIENTS``
+    patients, otherwise those of a seeded random sample of that many patients (said in one
+    printed line)."""
+    patients = measurements["patient_id"].unique()
+    if len(patients) <= PLAIN_MAX_PATIENTS:
+        return measurements
+    keep = pd.Series(patients).sample(PLAIN_MAX_PATIENTS, random_state=PLAIN_SEED)
+    print(f"m_open holds the measurements of a random sample of {PLAIN_MAX_PATIENTS:,} of the {len(patients):,} patients.")
+    return measurements[measurements["patient_id"].isin(keep)]
+
+
+def try_call(func, *args, **kwargs):
+    """``func(*args, **kwargs)``, or None when an argument is None (a result this cohort cannot
+    give) or the call fails on the data (scipy and statsmodels raise on too few values): a
+    student's plain one-liner that runs on any cohort, as the library's calls do. Its warnings
+    and anything it prints (small samples, no convergence) stay off the page: a result it
+    cannot give is NaN or None."""
+    if any(a is None for a in (*args, *kwargs.values())):
+        return None
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return func(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - any failure of a third-party call on these data means "not computable"
+        return None
+
+
+def fit_plain(model, formula: str, data: pd.DataFrame, fit_kwargs: dict | None = None, **model_kwargs):
+    """``model(formula, data, **model_kwargs).fit(**fit_kwargs)`` (e.g. ``smf.ols``,
+    ``smf.mixedlm``), or None when the data cannot give it (see ``try_call``)."""
+    built = try_call(model, formula, data, **model_kwargs)
+    return None if built is None else try_call(built.fit, **(fit_kwargs or {}))
+
+
+def p_value(result) -> float | None:
+    """A scipy result's ``pvalue``, None without a result (see ``try_call``)."""
+    return None if result is None else float(result.pvalue)
+
+
+def residual_sd(fit) -> float | None:
+    """A statsmodels OLS fit's residual SD, sqrt(scale) (R's ``summary(lm)$sigma``); None without a fit."""
+    return None if fit is None else math.sqrt(fit.scale)
+
+
+def effect_size(delta, sd) -> float | None:
+    """|delta| / sd (a standardised difference, as ``tt_ind_solve_power`` takes it); None when
+    either is missing or sd is not positive."""
+    return None if delta is None or not sd or sd <= 0 else abs(delta) / sd
+
+
+def slope_estimate(fit) -> float | None:
+    """A mixed model's (``trajectory.MixedModelResult``) slope per year, None without a fit."""
+    return None if fit is None else fit.slope_per_year["estimate"]
+
+
+def _plain_items(name: str, value) -> list[tuple[str, object]]:
+    """(name, number) pairs of one printed item: a number; a scipy result (statistic,
+    pvalue); a statsmodels fit (its fixed-effect coefficients); None (not computable)."""
+    if value is None:
+        return [(name, "None: this cohort cannot give it")]
+    if hasattr(value, "statistic") and hasattr(value, "pvalue"):
+        return [(f"{name}.statistic", value.statistic), (f"{name}.pvalue", value.pvalue)]
+    params = getattr(value, "fe_params", None)
+    params = getattr(value, "params", None) if params is None else params
+    if params is not None:
+        return [(f"{name}.{term}", coef) for term, coef in params.items()]
+    return [(name, value)]
+
+
+def print_plain(cohort, groups=("overall",), label: str = "plain", **items) -> None:
+    """Print the numbers of plain scipy/statsmodels calls (``t=sps.ttest_rel(...)``,
+    ``ols=smf.ols(...).fit()``, or numbers) as ``print_result`` prints a library result: 4
+    significant digits, and only the suppression line when the disclosure rule hides one of
+    ``groups``."""
+    hidden = set(hidden_groups(cohort.frame)) & set(groups)
+    if hidden:
+        print(f"{label}: {SUPPRESSED} for {', '.join(sorted(hidden))}; results.json has it.")
+        return
+    shown = [(k, v if isinstance(v, str) else _format(v.item() if hasattr(v, "item") else v))
+             for name, value in items.items() for k, v in _plain_items(name, value)]
+    width = max((len(k) for k, _ in shown), default=0)
+    print("\n".join([f"{label}:"] + [f"  {k.ljust(width)}  {v}" for k, v in shown]))
+
+
+def print_groups(frame: pd.DataFrame, by: str, column: str, cohort) -> None:
+    """Per group of ``by``: the mean, SD, n and standard error (SD/√n) of ``column``, each group
+    printed as ``print_plain`` prints (suppressed where the pages hide the group)."""
+    for name, part in frame.groupby(by, observed=True)[column]:
+        values = part.dropna()
+        sd = values.std() if len(values) > 1 else None
+        print_plain(cohort, groups=(str(name),), label=str(name), mean=values.mean(), sd=sd, n=len(values),
+                    se=None if sd is None else sd / math.sqrt(len(values)))
+
+
+# ------------------------------------------------------------------ exercises (nbgrader test cells)
+UNANSWERED = ...  # what an answer variable holds in the student workbook until the student answers
+
+
+class NotAnswered(AssertionError):
+    """An exercise's answer variable still holds ``UNANSWERED``."""
+
+
+def check_answered(value, exercise: str) -> None:
+    """The visible part of an exercise's autograded cell: fails (AssertionError) until the
+    answer variable holds something other than ``...``."""
+    if value is UNANSWERED:
+        raise NotAnswered(f"Exercise {exercise}: not answered yet (replace the ... with your answer, then run it)")
+
+
+def check_close(value, expected, exercise: str = "", rel: float = 1e-6, abs_tol: float = 1e-9) -> None:
+    """The hidden part of an exercise's autograded cell: ``value`` equals the analysis' result
+    ``expected`` (numbers to ``rel``; None, text and lists exactly). The message does not
+    give the expected value away."""
+    if expected is None or value is None:  # "not computable": None, or NaN / inf from plain arithmetic (0 / 0, x / 0)
+        ok = all(v is None or isinstance(v, float) and not math.isfinite(v) for v in (value, expected))
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        ok = isinstance(value, (int, float)) and (math.isclose(float(value), float(expected), rel_tol=rel, abs_tol=abs_tol)
+                                                  or math.isnan(value) and math.isnan(expected))
+    else:
+        ok = value == expected
+    if not ok:
+        raise AssertionError(f"Exercise {exercise}: {value!r} is not the analysis' result; look again")
