@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from mscreport.analysis.paired import analyse_overall, analyse_strata
-from mscreport.core.disclosure import hidden_parts
+from mscreport.core.disclosure import hidden_parts, suppressed
 from mscreport.display import fmt
 from mscreport.inputs.longitudinal import reason_no_followup
 from mscreport.inputs.validators import REASON_NO_FOLLOWUP
@@ -253,7 +253,7 @@ def format_windows(rows: list[dict]):
         label = f"over {r['from_months']:g}" if r["to_months"] is None else f"{r['from_months']:g} to {r['to_months']:g}"
         hidden = fmt.too_small(r["n"])
         out.append({"follow-up (months)": label, "n": fmt.fmt_int(r["n"]),
-                    "mean change": fmt.SUPPRESSED if hidden else fmt.fmt_change(r["mean_change"]),
+                    "mean change": suppressed(r["n"]) if hidden else fmt.fmt_change(r["mean_change"]),
                     "CI": "" if hidden else fmt.fmt_ci(r["ci_low"], r["ci_high"]),
                     "p": "" if hidden else fmt.fmt_pvalue(r["p"])})
     return pd.DataFrame(out)

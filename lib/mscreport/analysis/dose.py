@@ -15,7 +15,7 @@ import pandas as pd
 
 from mscreport.methods.tidy import TidyResult
 from mscreport.display import fmt
-from mscreport.core.disclosure import drawable_rows, hidden_parts, solve_arms, too_few
+from mscreport.core.disclosure import drawable_rows, hidden_parts, solve_arms, suppressed, too_few
 from mscreport.core.groups import DOSE_GROUPS
 from mscreport.display.figures import group_boxes, scatter_fit
 from mscreport.display.tables import paired_table
@@ -212,9 +212,10 @@ def format_sources(src: SourceComparison, total: int) -> pd.DataFrame | None:
     if not len(g):
         return None
     hidden = hidden_parts(total, {str(k): int(n) for k, n in zip(g["source"], g["n"])})
-    return pd.DataFrame({"source": g["source"], "n": g["n"],
-                         "mean change": [fmt.SUPPRESSED if str(s) in hidden else fmt.fmt_change(v) for v, s in zip(g["mean_change"], g["source"])],
-                         "SD of change": [fmt.SUPPRESSED if str(s) in hidden else fmt.fmt_num(v) for v, s in zip(g["sd_change"], g["source"])]})
+    n = dict(zip(g["source"].astype(str), g["n"]))
+    return pd.DataFrame({"source": g["source"], "n": [fmt.fmt_int(k) for k in g["n"]],
+                         "mean change": [suppressed(n[str(s)]) if str(s) in hidden else fmt.fmt_change(v) for v, s in zip(g["mean_change"], g["source"])],
+                         "SD of change": [suppressed(n[str(s)]) if str(s) in hidden else fmt.fmt_num(v) for v, s in zip(g["sd_change"], g["source"])]})
 
 
 def sources_sentence(src: SourceComparison) -> str:

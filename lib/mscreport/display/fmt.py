@@ -12,7 +12,7 @@ import html
 import math
 import re
 
-from mscreport.core.disclosure import MIN_VALUES, SUPPRESSED, too_few  # noqa: F401 (re-exported)
+from mscreport.core.disclosure import MIN_VALUES, SUPPRESSED, Policy, shown_count, too_few  # noqa: F401 (re-exported)
 from mscreport.core.labels import readable
 from mscreport.core.units import ngsp_difference_to_ifcc, ngsp_to_ifcc
 
@@ -90,8 +90,16 @@ def fmt_ci(lo, hi, decimals: int = 2) -> str:
     return f"[{fmt_num(lo, decimals)}, {fmt_num(hi, decimals)}]"
 
 
-def fmt_int(x) -> str:
-    return NA if not _ok(x) else f"{int(x):,}"
+def fmt_int(x, policy: Policy | None = None) -> str:
+    """A whole number (a count of patients, rows, degrees of freedom) as pages show counts:
+    thousands separated; under the strict disclosure rule 1 to 7 as "≤ 7" and others rounded
+    to the nearest 5 (``disclosure.shown_count``); n/a for None."""
+    return NA if not _ok(x) else shown_count(int(x), policy)
+
+
+def fmt_count(n, policy: Policy | None = None) -> str:
+    """A count of patients (``fmt_int``)."""
+    return fmt_int(n, policy)
 
 
 def fmt_cells(x) -> str:

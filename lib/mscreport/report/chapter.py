@@ -13,7 +13,7 @@ from IPython.display import HTML, Markdown, display
 
 from mscreport.display import fmt
 from mscreport.inputs.cohort import load_cohort
-from mscreport.core.disclosure import set_mode
+from mscreport.core.disclosure import Policy, set_mode
 from mscreport.core.errors import InputError
 from mscreport.core.mime import RESULT_MIME
 from mscreport.report.framing import FRAMING_TEXT, frame_report
@@ -32,7 +32,8 @@ class Chapter:
         self.name = name
         self.cohort = cohort
         self.params = params
-        set_mode(params.get("disclosure", "standard"))  # the disclosure rule's mode for every page of this chapter
+        self.policy = Policy.of(params)  # the disclosure rule of this chapter's pages, passed to the display functions
+        set_mode(self.policy.mode)  # the default of the functions given no policy
         self._figures = 0
         self._tables = 0
 
@@ -110,6 +111,7 @@ class Chapter:
         if fig is None:
             return
         self._figures += 1
+        caption = f"{caption} {getattr(fig, 'msc_caption_note', '')}".strip()  # what the disclosure rule changed (figures.add_caption_note)
         display(HTML(f"<figure class=\"msc-figure\" id=\"figure-{self._figures}\"><img src=\"{figure_data_uri(fig)}\" "
                      f"alt=\"{fmt.escape(alt)}\"/><figcaption><strong>Figure {self._figures}.</strong> {fmt.escape(caption)}"
                      "</figcaption></figure>"))

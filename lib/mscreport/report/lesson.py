@@ -16,7 +16,7 @@ import math
 
 import pandas as pd
 
-from mscreport.core.disclosure import SUPPRESSED, hidden_groups, too_few
+from mscreport.core.disclosure import group_size, hidden_groups, suppressed, too_few
 
 # columns the teaching cells read that a cohort file may lack (they are then empty: the call
 # gives its "not computable" result, as the chapter's own analysis does)
@@ -105,9 +105,10 @@ def describe_result(result, cohort, groups=("overall",), fields=None) -> str:
         return "None: this cohort cannot give this result (the text above says why)."
     name = type(result).__name__
     hidden = set(hidden_groups(cohort.frame)) & set(groups)
-    if hidden or any(too_few(n) for n in _sizes(result)):
+    small = [n for n in _sizes(result) if too_few(n)]
+    if hidden or small:
         which = ", ".join(sorted(hidden)) or "this result"
-        return f"{name}: {SUPPRESSED} for {which}; results.json has it."
+        return f"{name}: {suppressed(small[0] if small else group_size(cohort.frame, sorted(hidden)[0]))} for {which}; results.json has it."
     lines = result_lines(result, fields)
     width = max((len(k) for k, _ in lines), default=0)
     return "\n".join([f"{name}:"] + [f"  {k.ljust(width)}  {v}" for k, v in lines])
