@@ -73,7 +73,7 @@ def say_arm_dose(arm: str, block: dict, cutoff: float) -> str:
                 "no dose subgroups and no dose-response within it.")
     sizes = ", ".join(f"{(block[g] or {}).get('n') or 0} {g}" for g in DOSE_GROUPS)
     without = f"; {block['n_without_dose']} without a dose" if block["n_without_dose"] else ""
-    return (f"{name}: {block['n_with_dose']} patients with a dose, {block['distinct_doses']} distinct doses "
+    return (f"{name}: {fmt.fmt_int(block['n_with_dose'])} patients with a dose, {block['distinct_doses']} distinct doses "
             f"(cut-off {fmt.fmt_cells(cutoff)} cells: {sizes}{without}).")
 
 

@@ -240,7 +240,7 @@ def within_sentence(dose: DoseResult) -> str:
     if not dose.available:
         return f"**Dose analyses are not possible:** {dose.note}."
     return (f"High dose: `dose_cells` ≥ {fmt.fmt_cells(dose.cutoff_cells)} cells. "
-            f"{dose.n_with_dose} patients have a dose. {dose.note}").strip()
+            f"{fmt.fmt_int(dose.n_with_dose)} patients have a dose. {dose.note}").strip()
 
 
 def within_table(dose: DoseResult, hidden) -> pd.DataFrame | None:
@@ -313,7 +313,7 @@ def adjusted_table(adj: AdjustedDose, hidden) -> pd.DataFrame | None:
 
 
 def adjusted_caption(adj: AdjustedDose) -> str:
-    return f"Baseline-adjusted dose effect (OLS, n = {adj.n}, R² = {fmt.fmt_num(adj.r_squared)})"
+    return f"Baseline-adjusted dose effect (OLS, n = {fmt.fmt_int(adj.n)}, R² = {fmt.fmt_num(adj.r_squared)})"
 
 
 def adjusted_sentence(adj: AdjustedDose, hidden) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from mscreport.display import fmt
 from mscreport.core.dictionary import COLUMNS
-from mscreport.core.disclosure import SUPPRESSED_ORDER, extremes_shown, hidden_parts, order_shown, solve_arms, suppressed, too_few
+from mscreport.core.disclosure import SUPPRESSED_ORDER, current_policy, extremes_shown, hidden_parts, order_shown, solve_arms, suppressed, too_few
 from mscreport.core.groups import STRATA, shown_strata
 from mscreport.display.figures import flow_diagram
 
@@ -92,9 +92,10 @@ def row_label(variable: str, level: str, categorical: bool) -> str:
         return variable if not level else f"{variable}: {level}"
     if variable == "hba1c_baseline":
         return "baseline HbA1c, mean (SD)"
+    extremes = "" if current_policy().strict else "; range"  # strict disclosure: no minimum or maximum
     if variable == "dose_cells":
-        return "dose (cells), median [IQR]; range"
-    return f"{variable.replace('_', ' ')}, median [IQR]; range"
+        return f"dose (cells), median [IQR]{extremes}"
+    return f"{variable.replace('_', ' ')}, median [IQR]{extremes}"
 
 
 def _num(variable: str, v) -> str:
@@ -119,20 +120,20 @@ def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
             elif variable == "hba1c_baseline":
                 cell = f"{fmt.fmt_hba1c(r['mean'])}, SD {fmt.fmt_num(r['sd'])}"
             elif "median" in r and pd.notna(r.get("median")) and not order_shown(r["n"]):
-                cell = f"{SUPPRESSED_ORDER}; missing {int(r['missing'])}/{int(r['denominator'])}"  # order statistics from 5 values
+                cell = f"{SUPPRESSED_ORDER}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}"  # order statistics from 5 values
             elif "median" in r and pd.notna(r.get("median")) and not extremes_shown(r["n"]):  # strict: no minimum or maximum
                 cell = (f"{_num(variable, r['median'])} [{_num(variable, r['q1'])}, {_num(variable, r['q3'])}]; "
-                        f"missing {int(r['missing'])}/{int(r['denominator'])}")
+                        f"missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}")
             elif variable == "dose_cells":
                 cell = (f"{fmt.fmt_cells(r['median'])} [{fmt.fmt_cells(r['q1'])}, {fmt.fmt_cells(r['q3'])}]; "
-                        f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; missing {int(r['missing'])}/{int(r['denominator'])}")
+                        f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}")
             elif "median" in r and pd.notna(r.get("median")):
                 cell = (f"{fmt.fmt_num(r['median'], 1)} [{fmt.fmt_num(r['q1'], 1)}, {fmt.fmt_num(r['q3'], 1)}]; "
-                        f"range {fmt.fmt_num(r['min'], 1)}-{fmt.fmt_num(r['max'], 1)}; missing {int(r['missing'])}/{int(r['denominator'])}")
+                        f"range {fmt.fmt_num(r['min'], 1)}-{fmt.fmt_num(r['max'], 1)}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}")
             elif "percent" in r and pd.notna(r.get("percent")):
-                cell = f"{int(r['n'])} ({fmt.fmt_num(r['percent'], 1)} %)"
+                cell = f"{fmt.fmt_int(r['n'])} ({fmt.fmt_share(r['n'], r['denominator'], r['percent'])})"
             else:
-                cell = f"0/{int(r['denominator'])}" if r["denominator"] == 0 else fmt.NA
+                cell = f"0/{fmt.fmt_int(r['denominator'])}" if r["denominator"] == 0 else fmt.NA
             cells[r["group"]] = cell
         out[row_label(variable, level, categorical)] = cells
     table = pd.DataFrame(out).T.fillna("0")
@@ -156,7 +157,7 @@ def flow_figure(cohort):
 def flow_alt(cohort) -> str:
     """The flow diagram's alt text (counts only)."""
     n = strata_counts(cohort)
-    return (f"Flow diagram: {cohort.rows_read} rows read, {len(cohort.excluded)} excluded, {cohort.rows_analysed} analysed, "
+    return (f"Flow diagram: {fmt.fmt_int(cohort.rows_read)} rows read, {fmt.fmt_int(len(cohort.excluded))} excluded, {fmt.fmt_int(cohort.rows_analysed)} analysed, "
             f"{n['moderate']} moderate and {n['severe']} severe.")
 
 
@@ -167,7 +168,7 @@ def flow_sentence(cohort) -> str:
         return (f"The file's **{long.rows_read}** rows (measurements) are **{cohort.rows_read}** patients: "
                 f"**{cohort.rows_analysed}** are analysed and **{len(cohort.excluded)}** excluded; "
                 f"{cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
-    return (f"Of **{cohort.rows_read}** rows read, **{cohort.rows_analysed}** are analysed and "
+    return (f"Of **{fmt.fmt_int(cohort.rows_read)}** rows read, **{fmt.fmt_int(cohort.rows_analysed)}** are analysed and "
             f"**{len(cohort.excluded)}** excluded; {cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
 
 

@@ -436,7 +436,7 @@ def flow_sentence(traj: Trajectory) -> str:
     uses = "; ".join(f"{u['use']}: {u['n']}" for u in traj.flow["measurements"] if u["n"])
     return (f"The file has **{traj.rows_read}** rows (measurements) of **{traj.flow['patients_read']}** patients. "
             f"Every row is accounted for: {uses}. The mixed model uses {len(traj.model_frame)} measurements of "
-            f"{traj.model_frame['patient_id'].nunique()} patients (time bins of {traj.width:g} months).")
+            f"{fmt.fmt_int(traj.model_frame['patient_id'].nunique())} patients (time bins of {traj.width:g} months).")
 
 
 def by_time_table(traj: Trajectory) -> pd.DataFrame:
@@ -469,7 +469,7 @@ def mixed_model_table(traj: Trajectory) -> pd.DataFrame:
         rows.append({"group": group, "term": "SD between patients: intercept / slope; residual SD",
                      "estimate": f"{fmt.fmt_num(m.sd_intercept, 3)} / {fmt.fmt_num(m.sd_slope, 3)}; "
                                  f"{fmt.fmt_num(m.sd_residual, 3)}",
-                     "SE": "", "df": f"{m.n_patients} patients, {m.n_measurements} measurements"})
+                     "SE": "", "df": f"{fmt.fmt_int(m.n_patients)} patients, {fmt.fmt_int(m.n_measurements)} measurements"})
     return pd.DataFrame(rows).fillna("")
 
 
@@ -539,7 +539,7 @@ def trajectory_caption(traj: Trajectory, aggregate_above: int) -> str:
     drawn = ("thin grey lines: each patient's measurements" if draws_patient_lines(traj, aggregate_above) else
              f"grey band: 10th to 90th percentile of the measurements per bin ({why}, so no line per patient)")
     arms = "" if traj.by_time_by_arm is None else ", per arm"
-    return (f"HbA1c over time, {n} patients, {len(traj.model_frame)} measurements: mean per {traj.width:g}-month "
+    return (f"HbA1c over time, {fmt.fmt_int(n)} patients, {fmt.fmt_int(len(traj.model_frame))} measurements: mean per {traj.width:g}-month "
             f"bin with its {1 - traj.alpha:.0%} confidence interval{arms} (bins of fewer than {fmt.MIN_SHOWN_N} "
             f"patients not drawn); {drawn}.")
 

@@ -228,7 +228,7 @@ def say_durability(d: dict | None, alpha: float, study=None) -> str:
         return "Durability cannot be examined: too few patients or too little spread in follow-up time."
     erase, years = d["loss_slope"], d["loss_years"]
     head = (f"Slope: {fmt_change(d['slope_per_year'])} per year of follow-up, {fmt_percent(1 - alpha, 0)} CI "
-            f"{fmt_ci(d['ci_low'], d['ci_high'])} % points per year, {fmt_p(d['p'])} (n = {d['n']}; Pearson r = "
+            f"{fmt_ci(d['ci_low'], d['ci_high'])} % points per year, {fmt_p(d['p'])} (n = {fmt_int(d['n'])}; Pearson r = "
             f"{fmt_num(d['pearson']['r'])}, Spearman rho = {fmt_num(d['spearman']['rho'])}). ")
     if erase is None or erase <= 0:
         verdict = "there was no mean fall to lose."

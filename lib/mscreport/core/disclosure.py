@@ -38,6 +38,7 @@ SUPPRESSED = f"suppressed (n < {MIN_VALUES})"
 SUPPRESSED_SECONDARY = "suppressed (would reveal a hidden group)"
 SUPPRESSED_ORDER = f"suppressed (n < {MIN_ORDER})"
 SUPPRESSED_STRICT = f"suppressed (n \u2264 {STRICT_MAX_HIDDEN})"
+SUPPRESSED_EXTREMES = "not shown (strict disclosure: no minimum or maximum)"
 SUPPRESSED_GROUP = "suppressed (a test of a group the tables hide)"  # where the group's own reason is given beside its n
 
 

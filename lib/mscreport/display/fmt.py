@@ -12,7 +12,7 @@ import html
 import math
 import re
 
-from mscreport.core.disclosure import MIN_VALUES, SUPPRESSED, Policy, shown_count, too_few  # noqa: F401 (re-exported)
+from mscreport.core.disclosure import MIN_VALUES, SUPPRESSED, Policy, current_policy, rounded_count, shown_count, too_few  # noqa: F401 (re-exported)
 from mscreport.core.labels import readable
 from mscreport.core.units import ngsp_difference_to_ifcc, ngsp_to_ifcc
 
@@ -95,6 +95,20 @@ def fmt_int(x, policy: Policy | None = None) -> str:
     thousands separated; under the strict disclosure rule 1 to 7 as "≤ 7" and others rounded
     to the nearest 5 (``disclosure.shown_count``); n/a for None."""
     return NA if not _ok(x) else shown_count(int(x), policy)
+
+
+def fmt_share(n, total, percent=None, policy: Policy | None = None) -> str:
+    """``n`` of ``total`` as a percentage ('78.7 %'; ``percent`` when given, else computed); under
+    the strict rule from the rounded counts (a share of exact counts would give them back),
+    hidden with a count of 1 to 7."""
+    policy = policy or current_policy()
+    if not policy.strict:
+        return fmt_percent(percent / 100 if percent is not None else (n / total if total else None))
+    if not n:
+        return fmt_percent(0.0)
+    if policy.too_few(n) or not total:
+        return "suppressed"
+    return fmt_percent(rounded_count(n) / rounded_count(total))
 
 
 def fmt_count(n, policy: Policy | None = None) -> str:

@@ -79,7 +79,7 @@ class Chapter:
                         if p.name not in FRAMING_TEXT)  # the title and description are shown just above
             + "</p><details class=\"msc-params\"><summary>Parameters and data of this build</summary>"
             f"<p>Cohort file <code>{fmt.escape(Path(c.path).name)}</code> (SHA-256 <code>{c.sha256[:16]}…</code>): "
-            f"{c.rows_read} rows read, {c.rows_analysed} analysed, {len(c.excluded)} excluded.</p>"
+            f"{fmt.fmt_int(c.rows_read)} rows read, {fmt.fmt_int(c.rows_analysed)} analysed, {fmt.fmt_int(len(c.excluded))} excluded.</p>"
             f"<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>"))
         if c.synthetic:

@@ -36,9 +36,9 @@ def change_exercises(overall, strata: dict, alpha: float) -> str:
     hidden = fmt.too_small(mod.n) or fmt.too_small(sev.n) or None in se.values()
     a1 = ("One stratum is too small to show its numbers here; the reasoning is: p depends on the mean change relative "
           "to its standard error, SD/√n." if hidden else
-          f"p depends on the mean change *relative to its standard error*, SD/√n. Severe: n = {sev.n}, SD of change "
+          f"p depends on the mean change *relative to its standard error*, SD/√n. Severe: n = {fmt.fmt_int(sev.n)}, SD of change "
           f"{fmt.fmt_num(sev.sd_change)} % points, SE = {fmt.fmt_num(sev.sd_change)} / √{sev.n} = {fmt.fmt_num(se['severe'], 3)}, "
-          f"t = {fmt.fmt_num(sev.t)}, {fmt.fmt_p(sev.p)}. Moderate: n = {mod.n}, SD {fmt.fmt_num(mod.sd_change)}, "
+          f"t = {fmt.fmt_num(sev.t)}, {fmt.fmt_p(sev.p)}. Moderate: n = {fmt.fmt_int(mod.n)}, SD {fmt.fmt_num(mod.sd_change)}, "
           f"SE = {fmt.fmt_num(se['moderate'], 3)}, t = {fmt.fmt_num(mod.t)}, {fmt.fmt_p(mod.p)}. "
           + ("A larger mean fall with a much larger standard error gives the smaller |t|."
              if larger_fall_larger_p(mod, sev) else
