@@ -144,7 +144,7 @@ def say_paired(overall, strata: dict, alpha: float) -> str:
                          "patient's values).")
         elif name in hidden:
             lines.append(f"The **{name}** stratum (n = {fmt.fmt_int(r.n)}): its summaries are not shown, because with the whole "
-                         "cohort's they would reveal the values of the other stratum's fewer than 3 patients.")
+                         f"cohort's they would reveal the values of the other stratum's fewer than {fmt.min_shown()} patients.")
         elif r.p is None:
             lines.append(f"In the **{name}** stratum (n = {fmt.fmt_int(r.n)}) the test cannot be computed: "
                          f"{r.note or 'too few patients'}.")

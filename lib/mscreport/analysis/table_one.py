@@ -164,6 +164,11 @@ def flow_alt(cohort) -> str:
 def flow_sentence(cohort) -> str:
     """Rows read = analysed + excluded, in words (a long file: its patients, from its measurement rows)."""
     long = cohort.longitudinal
+    if current_policy().strict:  # rounded counts need not add up: no sum is written
+        rows = f"The file's **{fmt.fmt_int(long.rows_read)}** rows (measurements) are " if long is not None else "Of "
+        return (f"{rows}**{fmt.fmt_int(cohort.rows_read)}** {'patients' if long is not None else 'rows read'}, "
+                f"**{fmt.fmt_int(cohort.rows_analysed)}** are analysed and **{fmt.fmt_int(len(cohort.excluded))}** excluded "
+                "(strict disclosure: counts rounded to the nearest 5, 1 to 7 shown as \u2264 7).")
     if long is not None:
         return (f"The file's **{long.rows_read}** rows (measurements) are **{cohort.rows_read}** patients: "
                 f"**{cohort.rows_analysed}** are analysed and **{len(cohort.excluded)}** excluded; "

@@ -110,7 +110,7 @@ def _hidden_title(ax, hidden, policy: Policy | None = None) -> None:
 
 def add_caption_note(fig, note: str) -> None:
     """A sentence the figure's caption must carry (``Chapter.figure`` appends ``fig.msc_caption_note``)."""
-    if note:
+    if note and note not in getattr(fig, "msc_caption_note", ""):  # once, however many panels say it
         fig.msc_caption_note = (getattr(fig, "msc_caption_note", "") + " " + note).strip()
 
 
@@ -181,10 +181,16 @@ def paired_plot(frame, aggregate_above: int):
     return fig
 
 
+STRICT_PAIRS_NOTE = "Strict disclosure: the median with 10-90 % and 25-75 % bands is drawn, no patient's own line."
+
+
 def draw_pairs(ax, s, color, aggregate_above: int) -> None:
     """Before/after lines of the rows of ``s`` on ``ax`` (x = 0 baseline, 1 follow-up) with the
-    mean in black; above ``aggregate_above`` rows the median with 10-90 % and 25-75 % bands."""
-    if len(s) <= aggregate_above:
+    mean in black; above ``aggregate_above`` rows, and always under the strict disclosure rule
+    (``Policy.binned``: no patient's own line), the median with 10-90 % and 25-75 % bands."""
+    if current_policy().binned:
+        add_caption_note(ax.figure, STRICT_PAIRS_NOTE)
+    if len(s) <= aggregate_above and not current_policy().binned:
         # one line per patient, drawn as one collection (not one Line2D per patient)
         segments = np.zeros((len(s), 2, 2))
         segments[:, 1, 0] = 1

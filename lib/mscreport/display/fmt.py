@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import re
 
 from mscreport.core.disclosure import MIN_VALUES, SUPPRESSED, Policy, current_policy, rounded_count, shown_count, too_few  # noqa: F401 (re-exported)
@@ -65,6 +66,11 @@ def fmt_percent_ci(lo, hi, decimals: int = 1) -> str:
 # the disclosure rule lives in disclosure.py; these names are kept for the formatters' callers
 MIN_SHOWN_N = MIN_VALUES
 too_small = too_few
+
+
+def min_shown(policy: Policy | None = None) -> int:
+    """The fewest patients a shown number comes from under the rule in force (3; strict 8)."""
+    return (policy or current_policy()).min_values
 
 
 def fmt_p(p) -> str:
@@ -145,7 +151,11 @@ def html_table(frame, caption: str = "", number: int | None = None, index: bool 
     if caption:
         label = f"Table {number}. " if number is not None else ""
         cap = f"<caption>{escape(label)}{escape(caption)}</caption>"
+    strict = current_policy().strict
+
     def cell(v) -> str:  # codes such as bone_marrow shown as words (labels.LABELS)
+        if strict and isinstance(v, numbers.Integral) and not isinstance(v, bool):
+            v = shown_count(int(v))  # a whole number left in a table is a count: strict pages round it
         return escape(readable(v))
 
     head = "".join(f"<th scope=\"col\">{cell(c)}</th>" for c in ([frame.index.name or ""] if index else []) + list(frame.columns))
