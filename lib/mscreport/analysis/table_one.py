@@ -124,6 +124,8 @@ def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
             elif "median" in r and pd.notna(r.get("median")) and not extremes_shown(r["n"]):  # strict: no minimum or maximum
                 cell = (f"{_num(variable, r['median'])} [{_num(variable, r['q1'])}, {_num(variable, r['q3'])}]; "
                         f"missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}")
+            elif "median" in r and current_policy().strict:  # no median at all (an empty group): no range either
+                cell = f"{fmt.NA}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}"
             elif variable == "dose_cells":
                 cell = (f"{fmt.fmt_cells(r['median'])} [{fmt.fmt_cells(r['q1'])}, {fmt.fmt_cells(r['q3'])}]; "
                         f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}")
