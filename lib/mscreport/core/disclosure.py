@@ -15,6 +15,14 @@ Nested groups (the severe stratum at rising cut-offs) are shown only where every
 difference between two shown groups, and between a shown group and the whole cohort or
 nothing, holds no patient or at least ``MIN_VALUES`` (``shown_nested``).
 
+**Strict mode** (parameter ``disclosure=strict``, for output leaving a secure data environment):
+counts of 1 to 7 are hidden with every statistic of such a group, other counts rounded to the
+nearest 5 (``shown_count``), no minimum or maximum, figures binned.
+
+**The policy.** ``Policy`` (frozen: ``Policy.of(params)``, ``Chapter.policy``) carries the mode to
+display functions (``with_policy``: a function given ``policy=`` runs, with the solvers it calls,
+under it); ``set_mode`` sets the default that functions given no policy follow.
+
 ``results.json`` keeps every number: it is the data owner's file, not a page.
 """
 

@@ -6,6 +6,13 @@ bands, 500 quantiles, box plots without points), so a figure costs the same at 1
 The look is seaborn's "whitegrid" theme in the "notebook" context, set as plain matplotlib
 rcParams; seaborn itself (with scipy.stats behind it, ~0.5 s to import) is imported only by
 the figures that use it (the grouped histogram and box plots), so the other chapters start faster.
+
+Disclosure: every figure function takes a keyword ``policy`` (``disclosure.Policy``; default the
+chapter's mode) and runs under it (``disclosure.with_policy``). No histogram bar holds fewer than
+``policy.min_bar`` patients (``binning``); under the strict rule figures are binned (hexagons of at
+least 8 patients, medians with bands, deciles, box whiskers at the 10th and 90th percentiles),
+never a patient's own point or line. What the rule changed is appended to the caption
+(``add_caption_note``).
 """
 
 from __future__ import annotations

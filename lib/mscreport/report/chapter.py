@@ -103,6 +103,7 @@ class Chapter:
 
     def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
         """Hand a figure to the build (for the index page), not shown here."""
+        caption = f"{caption} {getattr(fig, 'msc_caption_note', '')}".strip()  # what the disclosure rule changed
         self.record(key, {"src": figure_data_uri(fig), "caption": caption, "alt": alt})
 
     def figure(self, fig, caption: str, alt: str) -> None:
