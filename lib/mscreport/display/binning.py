@@ -68,9 +68,14 @@ def merge_small_bins(counts, edges, min_count: int) -> tuple[np.ndarray, np.ndar
 def safe_bars(values, edges, policy: Policy | None = None) -> Bars:
     """The bars of a histogram of ``values`` on ``edges`` that a page may draw (``merge_small_bins``
     with ``policy.min_bar``; strict: heights rounded to the nearest 5)."""
-    policy = policy or current_policy()
     v = np.asarray(values, dtype=float)
     counts, _ = np.histogram(v[np.isfinite(v)], bins=edges)
+    return bars_from_counts(counts, edges, policy)
+
+
+def bars_from_counts(counts, edges, policy: Policy | None = None) -> Bars:
+    """``safe_bars`` from the counts of each bin of ``edges`` (patients)."""
+    policy = policy or current_policy()
     counts, edges, merged, dropped = merge_small_bins(counts, edges, policy.min_bar)
     heights = np.array([rounded_count(c) for c in counts], dtype=float) if policy.strict else counts.astype(float)
     return Bars(edges[:-1], np.diff(edges), heights, merged, dropped)

@@ -31,7 +31,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from mscreport.core.disclosure import (SUPPRESSED_SECONDARY, Policy, current_policy, drawable_rows,  # noqa: E402
                                        hidden_by_column, hidden_parts, hidden_rows, hidden_strata, order_shown,
                                        shown_count, suppressed, too_few, with_policy)
-from mscreport.display.binning import bars_note, safe_bars  # noqa: E402
+from mscreport.display.binning import bars_from_counts, bars_note, safe_bars  # noqa: E402
 from mscreport.core.groups import shown_strata  # noqa: E402
 from mscreport.core.labels import readable  # noqa: E402
 from mscreport.core.units import ifcc_to_ngsp, ngsp_to_ifcc  # noqa: E402
@@ -121,10 +121,11 @@ def add_caption_note(fig, note: str) -> None:
         fig.msc_caption_note = (getattr(fig, "msc_caption_note", "") + " " + note).strip()
 
 
-def draw_bars(ax, values, edges, policy: Policy | None = None, **style) -> tuple[bool, int]:
-    """A histogram of ``values`` on ``edges`` drawn as bars (``binning.safe_bars``: no bar of
-    fewer than ``policy.min_bar`` patients); (merged, dropped) for the caption's note."""
-    bars = safe_bars(values, edges, policy)
+def draw_bars(ax, values, edges, policy: Policy | None = None, counts=None, **style) -> tuple[bool, int]:
+    """A histogram of ``values`` (or of the ``counts`` of each bin) on ``edges`` drawn as bars
+    (``binning.safe_bars``: no bar of fewer than ``policy.min_bar`` patients); (merged, dropped)
+    for the caption's note."""
+    bars = safe_bars(values, edges, policy) if counts is None else bars_from_counts(counts, edges, policy)
     if len(bars.heights):
         ax.bar(bars.lefts, bars.heights, width=bars.widths, align="edge", **style)
     return bars.merged, bars.dropped
@@ -216,10 +217,9 @@ def draw_pairs(ax, s, color, aggregate_above: int) -> None:
 
 @with_policy
 def change_distribution(frame):
-    """Distribution of change (follow-up − baseline) per stratum (seaborn histplot, one
-    histogram per stratum on shared bins), zero line drawn."""
-    import seaborn as sns  # imported where used: only this chapter pays for it
-
+    """Distribution of change (follow-up − baseline) per stratum: one histogram per stratum on
+    shared bins (counted once, ``histogram_counts``), bins of too few patients merged
+    (``draw_bars``), zero line drawn."""
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_MAX, 3.4))
     counts = frame["stratum"].value_counts()
     hidden = hidden_strata(frame)
@@ -236,9 +236,10 @@ def change_distribution(frame):
         present = set(data["stratum"].unique())  # once: not once per label over every row
         edges = np.histogram_bin_edges(c, bins)  # shared bins (seaborn's common_bins), computed once
         merged, dropped = False, 0
+        per_bin = histogram_counts(data, "change", "stratum", edges)  # per stratum and bin, once
         for label in [h for h in palette if h in present]:  # per stratum, no bar of fewer than 3 (strict 8)
-            m, d = draw_bars(ax, data.loc[data["stratum"] == label, "change"], edges, color=palette[label],
-                             alpha=0.6, label=label, edgecolor="white")
+            m, d = draw_bars(ax, None, edges, counts=per_bin.loc[per_bin["stratum"] == label, "count"].to_numpy(),
+                             color=palette[label], alpha=0.6, label=label, edgecolor="white")
             merged, dropped = merged or m, dropped + d
         ax.legend(title="stratum", frameon=False)
         add_caption_note(fig, bars_note(merged, dropped))
