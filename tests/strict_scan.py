@@ -12,7 +12,7 @@ from pagetext import visible_text
 
 COUNT_WORDS = r"(?:patients?|rows?|measurements?|persons?|participants?|analysed|excluded|completers|events?)"
 _NUM = r"(\d[\d,]*)(?![\d.,]*\d)(?!\s*%)"
-COUNT_PATTERNS = [re.compile(rf"\bn\s*=\s*{_NUM}"), re.compile(rf"\b{_NUM}\s+{COUNT_WORDS}\b"),
+COUNT_PATTERNS = [re.compile(rf"\bn\s*=\s*{_NUM}"), re.compile(rf"\b(?:n|n_\w+|df)\s+{_NUM}(?=\s|$)"), re.compile(rf"\b{_NUM}\s+{COUNT_WORDS}\b"),
                   re.compile(rf"\b{COUNT_WORDS}\s*(?:n\s*)?[:=]\s*{_NUM}"), re.compile(rf"\b{_NUM}\s+of\s+{_NUM}\s+{COUNT_WORDS}\b")]
 # the rule's own words, and the published paper's numbers (its assumed stratum sizes), which are no count of this file
 ALLOWED = re.compile(r"fewer than \d+ patients|at least \d+ patients|beyond the range|\u2264 7|assumed \d+ patients"

@@ -235,3 +235,13 @@ def test_a_strict_build_shows_no_exact_count_and_no_extreme(tmp_path, data):
     assert n % 5 and str(n) in json.dumps(results["overall"])  # results.json keeps the exact count
     for page in out.glob("*.html"):  # and no page shows it as a count
         assert not re.search(rf"\bn = {n}\b", visible_text(page.read_text(encoding="utf-8")))
+
+
+def test_a_strict_teaching_cell_prints_rounded_counts(tmp_path, strict_mode):
+    from mscreport.report import lesson
+
+    c = spread_cohort(tmp_path, n=21)
+    text = lesson.describe_result(analyse_overall(c), c)
+    assert re.search(r"\bn\s+20\b", text), text  # 21 patients
+    assert not re.search(r"\b(n|df)\s+(21|20\.\d)", text)
+    assert not strict_violations(f"<pre>{text}</pre>")

@@ -16,7 +16,7 @@ import math
 
 import pandas as pd
 
-from mscreport.core.disclosure import group_size, hidden_groups, suppressed, too_few
+from mscreport.core.disclosure import current_policy, group_size, hidden_groups, shown_count, suppressed, too_few
 
 # columns the teaching cells read that a cohort file may lack (they are then empty: the call
 # gives its "not computable" result, as the chapter's own analysis does)
@@ -86,7 +86,11 @@ def result_lines(result, fields=None, prefix: str = "") -> list[tuple[str, str]]
             if value:
                 lines.append((key, value))
         else:
-            lines.append((key, _format(value.item() if hasattr(value, "item") else value)))
+            value = value.item() if hasattr(value, "item") else value
+            if isinstance(value, int) and not isinstance(value, bool) and current_policy().strict:
+                lines.append((key, shown_count(value)))  # a count (n, df) as strict pages show counts
+                continue
+            lines.append((key, _format(value)))
     return lines
 
 
