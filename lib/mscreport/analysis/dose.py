@@ -92,7 +92,7 @@ def _analyse_dose(cohort) -> DoseResult:
     base, follow, change, cells = (f[c].to_numpy() for c in ("hba1c_baseline", "hba1c_followup", "change", "dose_cells"))
     n_dosed = int(dosed.sum())
     missing = cohort.rows_analysed - n_dosed
-    note = f"{missing} analysed patient(s) without a dose are left out of dose analyses" if missing else ""
+    note = f"{fmt.fmt_int(missing)} analysed patient(s) without a dose are left out of dose analyses" if missing else ""
     return DoseResult(
         True, note, cutoff, n_dosed, missing,
         paired_test(base[hi], follow[hi], alpha),

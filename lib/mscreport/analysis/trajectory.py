@@ -433,9 +433,9 @@ def durability_verdict(mixed: MixedModelResult | None, alpha: float = 0.05, labe
 
 def flow_sentence(traj: Trajectory) -> str:
     """Where the measurements went (counts only)."""
-    uses = "; ".join(f"{u['use']}: {u['n']}" for u in traj.flow["measurements"] if u["n"])
-    return (f"The file has **{traj.rows_read}** rows (measurements) of **{traj.flow['patients_read']}** patients. "
-            f"Every row is accounted for: {uses}. The mixed model uses {len(traj.model_frame)} measurements of "
+    uses = "; ".join(f"{u['use']}: {fmt.fmt_int(u['n'])}" for u in traj.flow["measurements"] if u["n"])
+    return (f"The file has **{fmt.fmt_int(traj.rows_read)}** rows (measurements) of **{fmt.fmt_int(traj.flow['patients_read'])}** patients. "
+            f"Every row is accounted for: {uses}. The mixed model uses {fmt.fmt_int(len(traj.model_frame))} measurements of "
             f"{fmt.fmt_int(traj.model_frame['patient_id'].nunique())} patients (time bins of {traj.width:g} months).")
 
 

@@ -87,8 +87,10 @@ def result_lines(result, fields=None, prefix: str = "") -> list[tuple[str, str]]
                 lines.append((key, value))
         else:
             value = value.item() if hasattr(value, "item") else value
-            if isinstance(value, int) and not isinstance(value, bool) and current_policy().strict:
-                lines.append((key, shown_count(value)))  # a count (n, df) as strict pages show counts
+            count = name in ("n", "df") or name.startswith("n_")
+            if current_policy().strict and count and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and float(value).is_integer():
+                lines.append((key, shown_count(int(value))))  # a count (n, df) as strict pages show counts
                 continue
             lines.append((key, _format(value)))
     return lines
