@@ -223,7 +223,7 @@ def _scan(folder: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("data", [None, "arms_two.csv"])
+@pytest.mark.parametrize("data", [None, "arms_two.csv", "long_constructed.csv"])
 def test_a_strict_build_shows_no_exact_count_and_no_extreme(tmp_path, data):
     out = tmp_path / "reports"
     args = ["build", "--output", str(out), "--force", "-q", "-p", "disclosure=strict"]
