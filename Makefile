@@ -28,8 +28,8 @@ bytecode:
 report: $(STAMP) bytecode ## Build every report from the bundled cohort into reports/
 	$(BIN)/mscreport build
 
-test: $(STAMP) bytecode browser-deps ## Run the whole test suite (pytest on lib/, nbval on notebooks, end-to-end, browser)
-	$(BIN)/python -m pytest
+test: $(STAMP) bytecode browser-deps ## Run the whole test suite (pytest on lib/, nbval on notebooks, end-to-end, browser); prints the 30 slowest tests
+	$(BIN)/python -m pytest --durations=30
 
 test-fast: $(STAMP) bytecode ## Unit tests only (no notebook execution, no browser)
 	$(BIN)/python -m pytest -m "not slow and not browser"

@@ -132,6 +132,9 @@ ch.record("disclosure", disclosure_block(cohort))
 shown = describe.format_table_one(table_one)
 ch.table(shown, "Patient characteristics overall and by severity stratum", index=True, basis=basis.table_one_keys(shown))
 
+# %% tags=["study-arms"]
+describe.show_table_one_by_arm(ch)
+
 # %% [markdown]
 # How to read it: the strata are defined *by* baseline HbA1c, so their baseline means must
 # differ; what matters is whether anything else differs too (dose, MSC source, follow-up

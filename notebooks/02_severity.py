@@ -157,6 +157,59 @@ lesson.print_result(t_severe, cohort, groups=("severe",),
 # %% tags=["study-arms"]
 arms.show_strata(ch)
 
+# %% [markdown]
+# ## The strata compared directly
+#
+# "Particularly in severe diabetes" is a claim about the **difference** between the strata:
+# did the severe stratum fall more than the moderate one? A small p-value in one stratum and a
+# larger one in the other does not answer it (the severe stratum may simply be smaller or more
+# variable). The strata are compared directly here, severe − moderate in % points (negative:
+# the severe stratum fell more), in two ways: Welch's t-test of the change, and the same
+# difference at equal baseline HbA1c, from a linear model of follow-up on baseline and
+# stratum (ANCOVA-style). Patients of the stratum below, if any, are in neither group.
+
+# %%
+from mscreport.analysis import strata_compare
+
+comparison = strata_compare.compare_strata(cohort)
+hidden_rows = strata_compare.hidden_comparisons(cohort.frame)
+ch.record("strata_comparison", comparison)
+ch.table(strata_compare.format_strata_comparison(comparison, cohort.params["alpha"], hidden_rows),
+         "Severe − moderate: difference in mean change (Welch) and at equal baseline (ANCOVA), % points")
+ch.say(strata_compare.say_strata_comparison(comparison, cohort.params["alpha"], hidden_rows))
+
+# %% [markdown]
+# **What regression to the mean does to this comparison.** In a single-arm study there is no
+# untreated group to subtract, and the strata were *made* from the baseline: the severe
+# stratum is the patients whose first HbA1c was highest. Part of any first value is
+# measurement noise and short-term fluctuation, and the highest first values carry the most
+# of it upwards, so the severe stratum is expected to fall more at the next measurement
+# **without any treatment** (chapter 5 simulates it). The Welch difference therefore mixes
+# regression to the mean with any real difference in response. Comparing at equal baseline
+# removes the part of that pull that is a straight line in baseline, which is why its estimate
+# is usually closer to zero; it cannot remove all of it, nor tell a treatment effect from
+# what would have happened anyway. Only a comparator arm selected the same way can
+# (chapter 3, and the class build's simulated control arm, where the severe stratum also
+# falls more although nobody was treated).
+
+# %% [markdown] tags=["teaching"]
+# **The calls behind the table**, as a student would type them (`d`: the moderate and severe
+# patients, one row each; R: `t.test(change ~ stratum)` and
+# `lm(hba1c_followup ~ hba1c_baseline + stratum)`):
+#
+# ```python
+# from scipy import stats
+# import statsmodels.formula.api as smf
+# d = cohort.frame[cohort.frame["stratum"].isin(["moderate", "severe"])]
+# stats.ttest_ind(d.change[d.stratum == "severe"], d.change[d.stratum == "moderate"], equal_var=False)
+# smf.ols("hba1c_followup ~ hba1c_baseline + C(stratum, Treatment('moderate'))", d).fit().summary()
+# ```
+#
+# The cell below runs exactly these two lines (printing nothing the page hides):
+
+# %% tags=["teaching"]
+print(strata_compare.student_calls(cohort.frame, hidden_rows))
+
 # %% [markdown] tags=["teaching"]
 # ## Exercises
 #

@@ -140,6 +140,12 @@ arms.show_paired(ch)
 # %% tags=["study-arms"]
 arms.show_paired_figure(ch)
 
+# %% tags=["study-arms"]
+from mscreport.analysis import arm_mmrm, arm_trial
+
+arm_trial.show_trial(ch, arms.arms_block(cohort))
+arm_mmrm.show_primary(ch)
+
 # %% [markdown]
 # ## Checking the assumption, and a test without it
 #
@@ -280,6 +286,33 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
 # In the arms table, compare the ANCOVA interval with the Welch interval on the change: the
 # ANCOVA one is usually narrower. The interaction test (severity chapter) asks whether the
 # effect differs by stratum; a difference between two within-stratum p-values does not.
+
+# %% [markdown] tags=["teaching"]
+# ## Simulation: two arms that both fall "significantly"
+#
+# **Predict first.** A simulated trial: both arms are selected on a raised HbA1c and share a
+# drift in care; only one arm is treated. Will the untreated arm's paired t-test be
+# significant? Which interval is narrower, the change-score comparison (Welch's t-test of
+# the changes) or ANCOVA (follow-up on baseline and arm)? Decide, then run.
+
+# %% tags=["teaching"]
+from mscreport.analysis import simulations
+
+trial = simulations.simulate_two_arms(cohort.params["alpha"])
+ch.figure(simulations.two_arms_figure(trial),
+          "A simulated trial: each arm's within-arm change and the between-arm difference by change score "
+          "and by ANCOVA, with confidence intervals; dashed: the true treatment effect.",
+          "Four horizontal intervals: the control and treated arms' mean changes, both below zero, and the "
+          "change-score and ANCOVA differences, the ANCOVA interval narrower.")
+ch.say(simulations.say_two_arms(trial))
+
+# %% [markdown] tags=["teaching"]
+# The within-arm tests answer "did HbA1c change in this arm?", and in both arms it did, for
+# reasons that have nothing to do with the treatment. The treatment effect is the difference
+# between randomised arms, best estimated by ANCOVA (Vickers & Altman, *BMJ* 2001). The same
+# simulated patients are in `simulations.two_arm_patients()`: fit them yourself with
+# `smf.ols("hba1c_followup ~ hba1c_baseline + arm", d)` and compare with `stats.ttest_ind` on
+# the change.
 
 # %% tags=["teaching"]
 ch.say(exercises.change_exercises(overall, by_stratum, alpha))

@@ -72,6 +72,11 @@ dose = dosing.analyse_dose(cohort)
 hidden = dosing.hidden_dose(dose, cohort.rows_analysed)
 ch.record("dose", dose.interface())
 
+# %% tags=["study-own"]
+from mscreport.report import framing
+
+ch.say(framing.dose_opening(cohort.study))
+
 # %%
 arms.say_pooled(ch)
 

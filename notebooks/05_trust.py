@@ -71,6 +71,11 @@ alpha = cohort.params["alpha"]
 overall, by_stratum, dose = analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort)
 blocks = trust_blocks(cohort, overall, by_stratum, dose)
 
+# %% tags=["study-own"]
+from mscreport.report import framing
+
+ch.say(framing.trust_opening(cohort.study))
+
 # %%
 arms.say_pooled(ch)
 
@@ -202,6 +207,38 @@ ch.say(trust.say_holm(blocks["holm"], alpha), basis="holm")
 ch.record("sample_size", blocks["sample_size"])
 ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
          trust.sample_size_caption(cohort.params), basis=basis.sample_size_keys(blocks["sample_size"]))
+
+# %% [markdown] tags=["teaching"]
+# ## Simulation: regression to the mean with no treatment at all
+#
+# **Predict first.** Invent patients whose HbA1c does not change at all: each has a true level,
+# and each measurement is that level plus noise. Select those whose *baseline* is above
+# `severe_above`, as the severe stratum was selected, and measure them again. Will their mean
+# HbA1c go down, stay, or go up? By how much? Write your guess down, then run the cell.
+#
+# Barnett, van der Pols and Dobson (*Int J Epidemiol* 2005;34:215-20) give the expected
+# change of patients selected above a cut-off c when nothing changes:
+# −σ(1 − ρ) φ(z) / (1 − Φ(z)), z = (c − μ)/σ, where σ(1 − ρ) = σ²_within / σ_total: the
+# within-patient (noise) variance over the total SD. The more noise (smaller ρ), and the
+# further the selected patients lie above the mean, the larger the fall.
+
+# %% tags=["teaching"]
+from mscreport.analysis import simulations
+
+sim = simulations.simulations_block(cohort.params)
+ch.record("simulations", sim)
+ch.figure(simulations.rtm_figure(sim["rtm"]),
+          "Simulated patients without treatment: those selected on a high baseline fall at follow-up, "
+          "as Barnett's formula predicts (bar: simulated mean change with its confidence interval).",
+          "Left: scatter of simulated baseline against follow-up HbA1c with the selection cut-off and the line of "
+          "no change. Right: two bars, the predicted and the simulated mean change, both below zero.")
+ch.say(simulations.say_rtm_simulation(sim["rtm"]))
+
+# %% [markdown] tags=["teaching"]
+# **Try it.** Change `rho` or the cut-off in `simulations.RtmDesign` and
+# `simulations.simulate_rtm(cutoff, design=...)`: with ρ = 1 (no measurement noise) the
+# fall vanishes; with a higher cut-off it grows. The same mechanism acts on this cohort's
+# severe stratum (the table above), which is why chapter 3 asks for a comparator arm.
 
 # %% tags=["teaching"]
 ch.say(exercises.trust_exercises(blocks["holm"], alpha))

@@ -125,6 +125,11 @@ trajectory.show_trajectory(ch, traj)
 # %%
 trajectory.show_mixed_model(ch, traj)
 
+# %%
+from mscreport.analysis import arm_mmrm
+
+arm_mmrm.show_mmrm(ch, mmrm.with_mmrm(ch.cohort, trajectory.interface_block(traj)))
+
 # %% [markdown] tags=["teaching"]
 # **The call behind the table.** The model is one call on the measurements `m`, one row per
 # HbA1c (R: `nlme::lme(hba1c ~ years, random = ~ years | patient_id, data = m,

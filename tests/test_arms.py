@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from mscreport.display.arm_tables import comparisons_frame, key_findings_table
-from mscreport.analysis.arm_compare import analyse_arms
+from mscreport.analysis.arm_compare import analyse_arms, arms_block
 from mscreport.core.groups import choose_reference
 from mscreport.cli import main
 from mscreport.inputs.cohort import load_cohort
@@ -53,8 +53,7 @@ def _cohort(path, **params):
 
 @pytest.mark.parametrize("name", DATASETS)
 def test_arms_block_agrees_with_r(name):
-    result = analyse_arms(_cohort(DATASETS[name]))
-    block = result.interface()
+    block = arms_block(_cohort(DATASETS[name]))  # results.json's arms: interaction_severity from trial.py
     assert_close(block, R_ARMS[name]["arms"], name)
     assert {f.pop("arm"): f for f in block["flow"]} == R_ARMS[name]["flow"]
     assert list(block["groups"]) == [R_ARMS[name]["arms"]["reference"]] + sorted(
@@ -62,7 +61,7 @@ def test_arms_block_agrees_with_r(name):
 
 
 def test_the_interface_keys_are_exactly_there():
-    block = analyse_arms(_cohort(DATASETS["two"])).interface()
+    block = arms_block(_cohort(DATASETS["two"]))
     assert {"reference", "groups", "comparisons", "interaction_severity"} <= set(block)
     c = block["comparisons"][0]
     assert {"arm", "reference", "n_arm", "n_reference", "ancova", "welch_change", "mann_whitney"} <= set(c)
@@ -90,7 +89,7 @@ def _write(tmp_path, arms: list[str], name="cohort.csv"):
 
 def test_one_arm_only_is_a_note_and_no_comparison(tmp_path):
     result = analyse_arms(_cohort(_write(tmp_path, ["msc"])))
-    assert result.reference is None and result.comparisons == () and result.interaction is None
+    assert result.reference is None and result.comparisons == ()
     assert "One arm only" in result.note and list(result.groups) == ["msc"]
     assert result.groups["msc"]["overall"].n == 12
     assert compute_results(_cohort(_write(tmp_path, ["msc"])))["arms"]["comparisons"] == []

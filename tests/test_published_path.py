@@ -96,14 +96,16 @@ def test_results_without_and_with_a_users_file(user_figures):
 
 
 @pytest.mark.slow
-def test_a_users_cohort_without_figures_builds_chapter_6_without_a_comparison(built_teaching_report):
+def test_a_users_cohort_without_figures_leaves_chapter_6_out(built_teaching_report):
+    """Issue 23: a chapter that does not apply is left out, not shown as a note; the index says
+    so in one line and links no left-out chapter; the blocks stay null."""
     r = json.loads((built_teaching_report / "results.json").read_text(encoding="utf-8"))
     assert r["params"]["published_path"] == "" and r["published_comparison"] is None and r["reconstruction"] is None
-    chapter = (built_teaching_report / "06_published.html").read_text(encoding="utf-8")
-    assert "No published figures were given to compare with" in chapter and "published_path=FILE.yaml" in chapter
-    assert "Each published figure and its reproduction" not in chapter
+    assert not (built_teaching_report / "06_published.html").exists()
+    assert not (built_teaching_report / "teaching" / "06_published.html").exists()
     index = (built_teaching_report / "index.html").read_text(encoding="utf-8")
     assert "published vs reproduced" not in index and "Matsuoka" not in index and "agree at" not in index
+    assert "06_published.html" not in index and "Left out of this report" in index and "published_path" in index
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from mscreport.analysis import change, strata as strata_mod, trust
-from mscreport.analysis.arm_compare import analyse_arms, arm_flow
+from mscreport.analysis.arm_compare import analyse_arms, arm_flow, arms_block
 from mscreport.analysis.dose import analyse_dose
 from mscreport.analysis.flow_by_arm import flow_with_reasons, uneven_exclusion_sentence
 from mscreport.analysis.paired import analyse_overall, analyse_strata
@@ -89,7 +89,7 @@ def test_the_stratum_below_and_the_interaction_over_the_levels_present_agree_wit
     assert list(s) == ["below", "moderate", "severe"]
     assert s["below"].n == R["two"]["below"]["n"]
     assert s["below"].mean_change == pytest.approx(R["two"]["below"]["mean_change"], rel=1e-9)
-    inter = analyse_arms(c).interaction
+    inter = arms_block(c)["interaction_severity"]
     r = R["two"]["interaction_severity"]  # R: anova(lm(f ~ b + arm + stratum), lm(f ~ b + arm * stratum))
     for k in ("f", "df1", "df2", "p"):
         assert inter[k] == pytest.approx(r[k], rel=1e-9), k

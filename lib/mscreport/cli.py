@@ -1,4 +1,4 @@
-"""The ``mscreport`` command line: build, validate, synth, params (see interface.md).
+"""The ``mscreport`` command line: build, validate, synth, params, workbooks, preview (see interface.md).
 
 Exit codes: 0 success; 2 bad input or a bad parameter (one readable line per problem on
 stderr, never a Python traceback; also an output folder that cannot be written or holds
@@ -26,10 +26,12 @@ from mscreport.core.version import __version__
 from mscreport.core.errors import InputError, Problem, safe_field
 from mscreport.core.paths import DEFAULT_COHORT, NOTEBOOKS_DIR, REPORTS_DIR
 from mscreport.core.stopped import BuildStopped, is_out_of_files, is_out_of_memory, out_of_files, out_of_memory
+from mscreport.inputs.class_cohort import CLASS_COHORT, CLASS_FILE, CONTROL_ARM, class_overrides
 from mscreport.inputs.column_map import resolve_column_map
 from mscreport.inputs.field_data import shown_source
 from mscreport.inputs.params import describe_parameters, params_yaml, read_request
-from mscreport.pipeline.build import build
+from mscreport.pipeline.build import build, make_plan
+from mscreport.pipeline.preview import DEFAULT_PORT as DEFAULT_PREVIEW_PORT, preview
 from mscreport.pipeline.workbooks import KERNEL_NAME, write_workbooks
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
@@ -121,6 +123,12 @@ def make_parser() -> argparse.ArgumentParser:
     _add_adsl(b)
     b.add_argument("--output", metavar="DIR",
                    help="output folder (default: reports/ of the repository in a checkout, else ./reports)")
+    b.add_argument("--class", dest="class_build", action="store_true",
+                   help=f"the class build for teaching: data/{CLASS_FILE}, the reconstructed MSC patients as a long "
+                        f"file plus a SIMULATED control arm ({CONTROL_ARM}: invented untreated patients, same "
+                        "baseline distribution, regression to the mean, no treatment effect), so that every chapter "
+                        "has data; no reconstruction marks; open teaching/teacher_guide.html. -p and --params still "
+                        "apply (and win); --data does not")
     b.add_argument("--jobs", type=int, default=None, metavar="N", help="chapters run in parallel (default: number of cores)")
     b.add_argument("--force", action="store_true", help="ignore the cache and re-execute every chapter")
     b.add_argument("--fresh-kernels", action="store_true",
@@ -139,6 +147,22 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("params", parents=[common], help="list the parameters with defaults and units")
     p.add_argument("--format", choices=("table", "yaml", "json"), default="table",
                    help="table (default); yaml: a ready-to-edit parameter file for --params; json")
+    pv = sub.add_parser("preview", parents=[common],
+                        help="build into a private folder, serve it on 127.0.0.1 and rebuild on every change",
+                        description="Build the report into a private folder and serve it at http://127.0.0.1:PORT/\n"
+                                    "(printed as one line `serving http://127.0.0.1:PORT/`), results.json included.\n"
+                                    "When the data file, the --params file or a chapter source changes, the chapters\n"
+                                    "affected are re-executed in kernels kept warm and open pages reload themselves.\n"
+                                    "Loopback only; Ctrl-C stops the server and its kernels.",
+                        epilog=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pv.add_argument("--port", type=int, default=DEFAULT_PREVIEW_PORT, metavar="N",
+                    help=f"port on 127.0.0.1 (default {DEFAULT_PREVIEW_PORT}; 0: any free port)")
+    pv.add_argument("--data", metavar="FILE", help="cohort file, as for build (default: the bundled reconstructed cohort)")
+    _add_params(pv)
+    _add_columns(pv)
+    _add_adsl(pv)
+    pv.add_argument("--jobs", type=int, default=None, metavar="N",
+                    help="chapters run in parallel, one warm kernel each (default: number of cores)")
     w = sub.add_parser("workbooks", parents=[common],
                        help="write student notebooks (.ipynb, unpaired) with and without answers")
     w.add_argument("--output", metavar="DIR", default="workbooks", help="output folder (default: workbooks/)")
@@ -238,14 +262,55 @@ def cmd_build(args) -> int:
         problems.append(Problem(args.output, None, None, "--output must be a folder, and this is a file"))
     if problems:
         raise InputError(problems)
-    request = read_request(args.params, _with_adsl(args))  # the parameter file read once; --adsl as adsl_path
+    overrides = _with_adsl(args)
+    if args.class_build:  # the class cohort and its parameters, below the user's own
+        overrides = class_overrides(args.params, overrides, args.data)
+    request = read_request(args.params, overrides)  # the parameter file read once; --adsl as adsl_path
     columns = _reading(args, request)
     data = args.data or request.data_path  # --data wins over data_path
+    if args.class_build:
+        data = str(CLASS_COHORT)
     if args.verbosity >= VERBOSE:
         _say_params(args, request.params)
         print(f"chapters from {NOTEBOOKS_DIR}\ncohort {data or DEFAULT_COHORT}\noutput {args.output or REPORTS_DIR}")
     return build(data=data, request=request, output=args.output, jobs=args.jobs, force=args.force, argv=args.argv,
                  columns=columns, fresh_kernels=args.fresh_kernels)
+
+
+def cmd_preview(args) -> int:
+    problems = []
+    if args.jobs is not None and args.jobs < 1:
+        problems.append(Problem("--jobs", None, None, f"--jobs {args.jobs}: give a whole number of 1 or more"))
+    if not 0 <= args.port <= 65535:
+        problems.append(Problem("--port", None, None, f"--port {args.port}: give a port from 1 to 65535, or 0 for any free one"))
+    if problems:
+        raise InputError(problems)
+    argv = _as_build_argv(args.argv)
+
+    def plan_for():  # the parameter file read afresh at every change
+        request = read_request(args.params, _with_adsl(args))
+        columns = _reading(args, request)
+        if args.verbosity >= VERBOSE:
+            _say_params(args, request.params)
+        return make_plan(data=args.data or request.data_path, request=request, argv=argv, columns=columns)
+
+    say = print if args.verbosity > QUIET else (lambda *_a, **_k: None)
+    return preview(plan_for, params_file=args.params, port=args.port, jobs=args.jobs, extra_watched=(args.columns or "",),
+                   say=say)
+
+
+def _as_build_argv(argv: list[str]) -> list[str]:
+    """The preview's command line as the build that makes the same report (the pages show the
+    rebuild command): ``build`` for ``preview``, without ``--port N``."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--port":
+            skip = True
+        elif not a.startswith("--port="):
+            out.append("build" if a == "preview" else a)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed its message
         return EXIT_INPUT if exc.code else EXIT_OK
     handler = {"build": cmd_build, "validate": cmd_validate, "synth": cmd_synth, "params": cmd_params,
-               "workbooks": cmd_workbooks}[args.command]
+               "workbooks": cmd_workbooks, "preview": cmd_preview}[args.command]
     # -q: progress and summaries (standard output) are dropped, except what is the command's
     # product (synth's CSV, the parameter list); problems still go to standard error
     quiet = args.verbosity <= QUIET and args.command in ("build", "validate")

@@ -10,9 +10,9 @@ chosen by ``groups.choose_reference``) by
   diff = mean change in the arm - mean change in the reference;
 * the Wilcoxon rank-sum / Mann-Whitney test on the change (R ``wilcox.test``, W of the arm);
 
-and the arm-by-severity interaction is R ``anova(lm(f ~ b + arm + stratum),
-lm(f ~ b + arm * stratum))``. HbA1c in NGSP %, change = follow-up - baseline, two-sided
-tests, intervals at 1 - alpha. ``analyse_arms`` is computed once per cohort and build.
+and the trial analyses beside them (the common-slope check, Holm, the effect by stratum, the
+target rate, the arm-by-severity interaction) are ``trial``'s, merged in by ``arms_block``.
+HbA1c in NGSP %, change = follow-up - baseline, two-sided tests, intervals at 1 - alpha. ``analyse_arms`` is computed once per cohort and build.
 The pages' sections are in ``arms``.
 """
 
@@ -27,8 +27,8 @@ from mscreport.analysis.arm_dose import analyse_dose_by_arm
 from mscreport.analysis.arm_trust import analyse_trust_by_arm
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.trial import with_trial_analyses
-from mscreport.core.groups import STRATA, arm_cohort, ordered_arms, present_strata
-from mscreport.methods.ols import compare_nested, fit_ols
+from mscreport.core.groups import STRATA, arm_cohort, ordered_arms
+from mscreport.methods.ols import fit_ols
 from mscreport.methods.stats import mann_whitney, welch_test
 
 ONE_ARM_NOTE = ("**One arm only.** The `arm` column names a single arm ({arm}): there is no comparator, "
@@ -56,25 +56,14 @@ class Coefficient:
 NO_COEFFICIENT = Coefficient(None, None, None, None, None, None, None)
 
 
-def _design(frame: pd.DataFrame, arms: list[str], reference: str, stratum: bool = False,
-            interaction: bool = False) -> tuple[np.ndarray, list[str]]:
+def _design(frame: pd.DataFrame, arms: list[str], reference: str) -> tuple[np.ndarray, list[str]]:
     """Treatment-coded design matrix and its column names as R's ``lm`` names them: 1,
-    baseline, one indicator per non-reference arm (``arm<name>``) [, one indicator per stratum
-    present after the first (``stratum<level>``; R: ``factor(stratum)`` of the levels present, in
-    the order below, moderate, severe)] [, arm x stratum (``arm<name>:stratum<level>``)]."""
+    baseline, one indicator per non-reference arm (``arm<name>``)."""
     b = frame["hba1c_baseline"].to_numpy(float)
     others = [a for a in arms if a != reference]
     cols, names = [np.ones(len(frame)), b], ["(Intercept)", "hba1c_baseline"] + [f"arm{a}" for a in others]
     dummies = [(frame["arm"] == a).to_numpy(float) for a in others]
     cols += dummies
-    if stratum:
-        levels = present_strata(frame["stratum"])[1:]
-        indicators = [(frame["stratum"] == s).to_numpy(float) for s in levels]
-        cols += indicators
-        names += [f"stratum{s}" for s in levels]
-        if interaction:
-            cols += [d * i for d in dummies for i in indicators]
-            names += [f"arm{a}:stratum{s}" for a in others for s in levels]
     return np.column_stack(cols), names
 
 
@@ -91,21 +80,6 @@ def fit_ancova(frame: pd.DataFrame, arms: list[str], reference: str, alpha: floa
     df = float(fit.df_resid)
     terms = {a: fit[f"arm{a}"] for a in others}
     return {a: Coefficient(t.estimate, t.se, t.ci_low, t.ci_high, t.t, df, t.p) for a, t in terms.items()}
-
-
-def fit_interaction(frame: pd.DataFrame, arms: list[str], reference: str) -> dict | None:
-    """Arm-by-severity interaction given both main effects: R ``anova(lm(f ~ b + arm + stratum),
-    lm(f ~ b + arm * stratum))``; {f, df1, df2, p}, or None when it cannot be tested (one
-    stratum only, no estimable interaction, or no residual degrees of freedom). Solved by
-    LAPACK's rank-revealing lstsq: an arm without severe patients leaves its column empty."""
-    if frame["stratum"].nunique() < 2:
-        return None
-    y = frame["hba1c_followup"].to_numpy(float)
-    # the column names are not needed (an arm named "x:stratumsevere" beside "x" would repeat one)
-    small, big = (fit_ols(y, _design(frame, arms, reference, stratum=True, interaction=i)[0], solver="lstsq",
-                          inference=False) for i in (False, True))
-    test = compare_nested(small, big)
-    return None if test is None else test.interface()
 
 
 # ---------------------------------------------------------------- the arms block
@@ -138,7 +112,6 @@ class ArmsResult:
     reference: str | None
     groups: dict = field(repr=False)  # arm -> {"overall": PairedResult, "strata": {name: PairedResult}}
     comparisons: tuple[ArmComparison, ...]
-    interaction: dict | None
     note: str = ""
     flow: tuple = ()  # arm_flow rows as dicts: arm, rows_read, excluded, analysed, moderate, severe
     dose: dict | None = field(default=None, repr=False)  # arm -> arm_dose.dose_of_arm (chapter 4)
@@ -151,7 +124,7 @@ class ArmsResult:
                                "strata": {k: v.interface() for k, v in g["strata"].items()}}
                            for a, g in self.groups.items()},
                 "comparisons": [c.interface() for c in self.comparisons],
-                "interaction_severity": self.interaction,
+                "interaction_severity": None,  # trial.with_trial_analyses fills it (arms_block)
                 "flow": list(self.flow), "note": self.note, "dose": self.dose, "trust": self.trust}
 
 
@@ -176,14 +149,13 @@ def _analyse_arms(cohort) -> ArmsResult | None:
     per_arm = {"dose": analyse_dose_by_arm(cohort), "trust": analyse_trust_by_arm(cohort)}
     if reference is None:
         note = ONE_ARM_NOTE.format(arm=repr(arms[0])) if arms else "The `arm` column is empty: no arm to analyse."
-        return ArmsResult(tuple(arms), None, groups, (), None, note.replace("**", "").replace("`", ""), flow, **per_arm)
+        return ArmsResult(tuple(arms), None, groups, (), note.replace("**", "").replace("`", ""), flow, **per_arm)
     ancova = fit_ancova(frame, arms, reference, alpha)
     change = {a: frame.loc[frame["arm"] == a, "change"].to_numpy(float) for a in arms}
     comparisons = tuple(ArmComparison(a, reference, len(change[a]), len(change[reference]), ancova[a],
                                       welch_test(change[a], change[reference], alpha),
                                       mann_whitney(change[a], change[reference])) for a in arms[1:])
-    return ArmsResult(tuple(arms), reference, groups, comparisons, fit_interaction(frame, arms, reference),
-                      flow=flow, **per_arm)
+    return ArmsResult(tuple(arms), reference, groups, comparisons, flow=flow, **per_arm)
 
 
 def arm_flow(cohort) -> pd.DataFrame:

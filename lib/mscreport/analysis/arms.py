@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mscreport.analysis.arm_compare import ONE_ARM_NOTE, ArmsResult, analyse_arms, arm_flow, arms_block
+from mscreport.analysis.arm_trial import say_severity_interaction
 from mscreport.analysis.arm_dose import hidden_dose_cells, say_arm_dose, say_arm_dose_tests, arm_dose_rows
 from mscreport.analysis.flow_by_arm import flow_with_reasons, uneven_exclusion_sentence
 from mscreport.analysis.arm_trust import (format_durability_by_arm, format_normality_by_arm,
@@ -79,15 +80,7 @@ def show_strata(ch) -> None:
              f"Paired analysis per arm and severity stratum (CI at {1 - ch.params['alpha']:.0%})")
     if _note_if_uncontrolled(ch, result):
         return
-    i = result.interaction
-    if i is None:
-        ch.say("The arm-by-severity interaction cannot be tested here (it needs both strata, and patients "
-               "of more than one arm in a stratum).")
-        return
-    ch.say(f"Does the between-arm difference depend on the severity stratum? The arm-by-severity interaction, "
-           f"given baseline, arm and stratum: F({fmt.fmt_int(i['df1'])}, {fmt.fmt_int(i['df2'])}) = "
-           f"{fmt.fmt_num(i['f'])}, {fmt.fmt_p(i['p'])}. A large p is not evidence that the effect is the same "
-           "in both strata: trials are rarely powered for interactions.")
+    ch.say(say_severity_interaction(arms_block(ch.cohort)))
 
 
 def show_paired(ch) -> None:

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mscreport.core.dictionary import DAYS_PER_MONTH
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.groups import ordered_arms
 from mscreport.inputs.params import parse_visits
@@ -501,30 +502,128 @@ def rows_from_model_frame(model_frame: pd.DataFrame) -> pd.DataFrame:
     return post
 
 
+BOUNDARY_SD_RATIO = 1e-3  # mixed_model: a random-effect SD below this times the residual SD is ~0
+
+
+def mixed_model_boundary(block: dict | None) -> bool | None:
+    """Whether a ``mixed_model`` block (results.json layout: ``sd_intercept``, ``sd_slope``,
+    ``sd_residual``, ``corr_intercept_slope``) is a boundary (singular) fit: a random-effect SD
+    below 1e-3 x the residual SD, or |intercept-slope correlation| > 0.999 (interface.md,
+    Clarifications, "MMRM"). None without a fit."""
+    if not block or block.get("sd_residual") is None:
+        return None
+    sds = [block.get("sd_intercept"), block.get("sd_slope")]
+    if any(sd is None or not math.isfinite(sd) or sd < BOUNDARY_SD_RATIO * block["sd_residual"] for sd in sds):
+        return True
+    corr = block.get("corr_intercept_slope")
+    return bool(corr is not None and math.isfinite(corr) and abs(corr) > BOUNDARY_CORRELATION)
+
+
+def with_boundary(longitudinal_block: dict) -> dict:
+    """The ``longitudinal`` block with ``boundary`` added to ``mixed_model`` and to each arm's
+    of ``mixed_model_by_arm`` (``mixed_model_boundary``); a new dict."""
+    out = dict(longitudinal_block)
+    if out.get("mixed_model"):
+        out["mixed_model"] = {**out["mixed_model"], "boundary": mixed_model_boundary(out["mixed_model"])}
+    if out.get("mixed_model_by_arm"):
+        out["mixed_model_by_arm"] = {a: None if m is None else {**m, "boundary": mixed_model_boundary(m)}
+                                     for a, m in out["mixed_model_by_arm"].items()}
+    return out
+
+
 def with_mmrm(cohort, longitudinal_block: dict | None) -> dict | None:
     """The ``longitudinal`` block with ``mmrm`` (the contract's block, or ``None``) and
     ``mmrm_notes`` (why it is null, what was dropped) merged in: a controlled study's long
-    file only (``mmrm`` ``None`` otherwise, without a note). Parameters ``visits`` and
-    ``visit_window`` (months) when given; the reference arm as the arms block's."""
+    file only (``mmrm`` ``None`` otherwise, without a note); and the mixed models' ``boundary``
+    flags (``with_boundary``). Parameters ``visits`` and ``visit_window`` (months) when given;
+    the reference arm as the arms block's. The fit is made once per build (``Cohort.once``)."""
     if longitudinal_block is None:
         return None
 
-    out = dict(longitudinal_block)
-    out["mmrm"], out["mmrm_notes"] = None, []
+    out = with_boundary(longitudinal_block)
+    out["mmrm"], out["mmrm_notes"] = mmrm_block(cohort)
+    return out
+
+
+def mmrm_block(cohort) -> tuple[dict | None, list[str]]:
+    """``longitudinal.mmrm`` of a cohort and its notes: (None, []) unless the cohort is a
+    controlled study's long file; fitted once per build (``Cohort.once``, shared by the
+    chapters that state it)."""
     long = getattr(cohort, "longitudinal", None)
     if long is None or not cohort.has("arm"):
-        return out
+        return None, []
     reference, arms = ordered_arms(cohort)
     if reference is None or len(arms) < 2:
-        return out
-    frame = long.model_frame()
+        return None, []
+    once = getattr(cohort, "once", None)
+    block, notes = (once("mmrm", lambda: _mmrm_of(cohort, reference), shared=True) if once
+                    else _mmrm_of(cohort, reference))
+    return block, list(notes)
+
+
+def _mmrm_of(cohort, reference: str) -> tuple[dict | None, list[str]]:
+    """The ``mmrm`` block of a controlled long cohort and its notes (``fit_mmrm`` on the model
+    frame's rows); (None, []) when the model frame has no arm. Visits: an ADaM file's
+    post-baseline ``AVISITN`` (``adam_visit_rows``) unless parameter ``visits`` is given; each
+    visit's ``label`` as the page shows it (``AVISIT``, else ``visit_label``)."""
+    frame = cohort.longitudinal.model_frame()
     if "arm" not in frame:
-        return out
+        return None, []
     params = cohort.params
     window = params.get("visit_window")
     window = None if window in (None, "", "auto") else float(window)
-    result, notes = fit_mmrm(rows_from_model_frame(frame), reference, params["alpha"],
-                             parse_visits(params.get("visits")), window, where=str(getattr(cohort, "path", "-")))
-    out["mmrm"] = None if result is None else result.interface()
-    out["mmrm_notes"] = list(notes)
-    return out
+    visits = parse_visits(params.get("visits"))
+    rows, notes, labels = rows_from_model_frame(frame), [], {}
+    adam = getattr(cohort, "visits", None)
+    if adam is not None and not (visits is not None and len(visits)):
+        rows, labels, note = adam_visit_rows(rows, adam)
+        notes += [note] if note else []
+    result, fit_notes = fit_mmrm(rows, reference, params["alpha"], visits, window,
+                                 where=str(getattr(cohort, "path", "-")))
+    notes += fit_notes
+    if result is None:
+        return None, notes
+    block = result.interface()
+    for v in block["visits"]:
+        if v["visit"] in labels:  # ADaM: AVISIT, and AVISITN beside it (the number the label shows)
+            v["label"], v["avisitn"] = labels[v["visit"]]
+        else:  # the time in the label's unit beside it (the number the label shows)
+            v["label"] = visit_label(v["visit"])
+            v["label_time"] = float(v["label"].split()[-1])
+    return block, notes
+
+
+def visit_label(months: float) -> str:
+    """A nominal visit as the page names it, from its time in months since time zero (months x
+    30.4375 days): "month M" for a whole or half month, else "week W" for a whole week, else
+    "day D" for a whole day, else "month M" (3 significant digits)."""
+    days = months * DAYS_PER_MONTH
+    if abs(months * 2 - round(months * 2)) < 1e-9:
+        return f"month {months:g}"
+    if abs(days / 7 - round(days / 7)) < 1e-6:
+        return f"week {round(days / 7)}"
+    if abs(days - round(days)) < 1e-6:
+        return f"day {round(days)}"
+    return f"month {months:.3g}"
+
+
+def adam_visit_rows(rows: pd.DataFrame, visits: pd.DataFrame) -> tuple[pd.DataFrame, dict, str]:
+    """The MMRM's rows of an ADaM file at its nominal visits: each row (column ``row``, the
+    file's row) gets its record's ``AVISITN`` (``adam.visit_table``); rows without one are
+    left out and counted; each visit's time is the median of its rows' times (months, so that
+    the visits keep their order and the results their unit), and ``months`` becomes that time.
+    Returns (rows, {visit time: (AVISIT label, AVISITN)}, note or '')."""
+    number = rows["row"].map(visits["visit_number"])
+    keep = number.notna().to_numpy()
+    dropped = int((~keep).sum())
+    out = rows.loc[keep].copy()
+    out["visit_number"] = number[keep].to_numpy(float)
+    nominal = out.groupby("visit_number")["months"].median()
+    out["months"] = out["visit_number"].map(nominal).to_numpy(float)
+    label = rows.loc[keep, "row"].map(visits["visit_label"])
+    by_time = pd.DataFrame({"months": out["months"].to_numpy(), "label": label.to_numpy(dtype=object),
+                            "number": out["visit_number"].to_numpy(float)}).groupby("months")
+    labels = {float(t): (str(g["label"].mode().iat[0]), float(g["number"].iat[0])) for t, g in by_time}
+    note = (f"{dropped} post-baseline HbA1c record{'s' if dropped != 1 else ''} without an AVISITN not used by "
+            "the MMRM" if dropped else "")
+    return out.drop(columns="visit_number"), labels, note

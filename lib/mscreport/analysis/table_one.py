@@ -1,5 +1,6 @@
-"""Table 1: the cohort described overall and by stratum. Tidy numbers first
-(``describe_cohort``), formatted at display (``format_table_one``).
+"""Table 1: the cohort described overall, by stratum and, in a controlled study, by arm (CONSORT
+item 15; groups ``arm: NAME``). Tidy numbers first (``describe_cohort``), formatted at display
+(``format_table_one``, ``format_table_one_by_arm``).
 
 tableone is not used: it cannot show HbA1c in both units in one cell, and its formatted
 strings would have to be parsed back for results; this module is ~80 lines.
@@ -13,18 +14,27 @@ import pandas as pd
 from mscreport.display import fmt
 from mscreport.core.dictionary import COLUMNS
 from mscreport.core.disclosure import SUPPRESSED_ORDER, current_policy, extremes_shown, hidden_parts, order_shown, solve_arms, suppressed, too_few
-from mscreport.core.groups import STRATA, shown_strata
+from mscreport.core.disclosure import hidden_arms
+from mscreport.core.groups import STRATA, list_arms, ordered_arms, shown_strata
 from mscreport.display.figures import flow_diagram
 
 NUMERIC_OPTIONAL = [c.name for c in COLUMNS if c.requirement == "optional" and c.kind == "number"]
 CATEGORY_OPTIONAL = [c.name for c in COLUMNS if c.requirement == "optional" and c.kind in ("category", "yesno")]
 
 
+ARM_GROUP = "arm: "  # Table 1's group of an arm: "arm: placebo"
+
+
 def _groups(cohort, columns: list[str]):
-    """(group, rows) for overall and each stratum, with only ``columns`` (a stratum's rows are a
-    copy: at 1e7 patients every column copied costs 80 MB and a tenth of a second)."""
+    """(group, rows) for overall, each stratum and, with two or more arms, each arm (group
+    ``arm: NAME``, the reference first), with only ``columns`` (a group's rows are a copy: at
+    1e7 patients every column copied costs 80 MB and a tenth of a second)."""
     f = cohort.frame[columns]
-    return [("overall", f), *((name, f[cohort.stratum_mask(name)]) for name in shown_strata(cohort.frame["stratum"]))]
+    out = [("overall", f), *((name, f[cohort.stratum_mask(name)]) for name in shown_strata(cohort.frame["stratum"]))]
+    if "arm" in cohort.frame and len(list_arms(cohort.frame)) >= 2:
+        arm = cohort.frame["arm"].astype(str)
+        out += [(ARM_GROUP + a, f[(arm == a).to_numpy()]) for a in ordered_arms(cohort)[1]]
+    return out
 
 
 def _label(value) -> str:
@@ -72,6 +82,7 @@ def _describe_cohort(cohort) -> pd.DataFrame:
 
     # a controlled study's crossed split (arm x stratum) may hide a pooled stratum (not a results.json key)
     table.attrs["hidden_by_arms"] = solve_arms(cohort.frame)["stratum"][0]
+    table.attrs["hidden_arms"] = frozenset(ARM_GROUP + a for a in hidden_arms(cohort.frame))
     return table
 
 
@@ -102,45 +113,83 @@ def _num(variable: str, v) -> str:
     return fmt.fmt_cells(v) if variable == "dose_cells" else fmt.fmt_num(v, 1)
 
 
+def _cell(variable: str, r, categorical: bool, hidden: frozenset) -> str:
+    """One formatted Table 1 cell (``r``: a tidy row) of a group not in ``hidden``, else why not
+    (counts as the disclosure rule shows them: ``fmt.fmt_int``; strict: no minimum or maximum)."""
+    missing = f"missing {fmt.fmt_int(r.get('missing'))}/{fmt.fmt_int(r['denominator'])}" if "missing" in r else ""
+    if variable == "patients":
+        return fmt.fmt_int(r["n"])
+    if r["group"] in hidden:
+        return suppressed(r["denominator" if categorical else "n"])
+    if variable == "hba1c_baseline":
+        return f"{fmt.fmt_hba1c(r['mean'])}, SD {fmt.fmt_num(r['sd'])}"
+    if "median" in r and pd.notna(r.get("median")) and not order_shown(r["n"]):
+        return f"{SUPPRESSED_ORDER}; {missing}"  # order statistics from 5 values
+    if "median" in r and pd.notna(r.get("median")) and not extremes_shown(r["n"]):  # strict: no minimum or maximum
+        return f"{_num(variable, r['median'])} [{_num(variable, r['q1'])}, {_num(variable, r['q3'])}]; {missing}"
+    if "median" in r and current_policy().strict:  # no median at all (an empty group): no range either
+        return f"{fmt.NA}; {missing}"
+    if variable == "dose_cells":
+        return (f"{fmt.fmt_cells(r['median'])} [{fmt.fmt_cells(r['q1'])}, {fmt.fmt_cells(r['q3'])}]; "
+                f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; {missing}")
+    if "median" in r and pd.notna(r.get("median")):
+        return (f"{fmt.fmt_num(r['median'], 1)} [{fmt.fmt_num(r['q1'], 1)}, {fmt.fmt_num(r['q3'], 1)}]; "
+                f"range {fmt.fmt_num(r['min'], 1)}-{fmt.fmt_num(r['max'], 1)}; {missing}")
+    if "percent" in r and pd.notna(r.get("percent")):
+        return f"{fmt.fmt_int(r['n'])} ({fmt.fmt_share(r['n'], r['denominator'], r['percent'])})"
+    return f"0/{fmt.fmt_int(r['denominator'])}" if r["denominator"] == 0 else fmt.NA
+
+
+def _format(tidy: pd.DataFrame, groups: list[str], hidden_of) -> pd.DataFrame:
+    """Table 1 for display over ``groups`` (columns, in order); ``hidden_of(block, categorical)``:
+    the groups of one variable's rows whose summaries are hidden."""
+    out = {}
+    tidy = tidy[tidy["group"].isin(groups)]
+    for (variable, level), block in tidy.groupby(["variable", "level"], sort=False):
+        categorical = "percent" in block and block["percent"].notna().any()
+        hidden = hidden_of(block, categorical) if variable != "patients" else frozenset()
+        out[row_label(variable, level, categorical)] = {r["group"]: _cell(variable, r, categorical, hidden)
+                                                        for _, r in block.iterrows()}
+    table = pd.DataFrame(out).T.fillna("0")
+    table.index.name = "characteristic"
+    return table[[c for c in groups if c in table.columns]]
+
+
 def format_table_one(tidy: pd.DataFrame) -> pd.DataFrame:
     """Table 1 for display: rows = characteristics, columns = overall / moderate / severe.
     Summaries from fewer than 3 values, and those they could be recovered from, are suppressed."""
-    out = {}
-    for (variable, level), block in tidy.groupby(["variable", "level"], sort=False):
-        cells = {}
-        categorical = "percent" in block and block["percent"].notna().any()
+    def hidden_of(block, categorical):
         # a summary counts its non-missing values; a category count, its group's patients
-        hidden = (hidden_cells(block, "denominator" if categorical else "n") | tidy.attrs.get("hidden_by_arms", frozenset())
-                  if variable != "patients" else frozenset())
-        for _, r in block.iterrows():
-            if variable == "patients":
-                cell = fmt.fmt_int(r["n"])
-            elif r["group"] in hidden:
-                cell = suppressed(r["denominator" if categorical else "n"])
-            elif variable == "hba1c_baseline":
-                cell = f"{fmt.fmt_hba1c(r['mean'])}, SD {fmt.fmt_num(r['sd'])}"
-            elif "median" in r and pd.notna(r.get("median")) and not order_shown(r["n"]):
-                cell = f"{SUPPRESSED_ORDER}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}"  # order statistics from 5 values
-            elif "median" in r and pd.notna(r.get("median")) and not extremes_shown(r["n"]):  # strict: no minimum or maximum
-                cell = (f"{_num(variable, r['median'])} [{_num(variable, r['q1'])}, {_num(variable, r['q3'])}]; "
-                        f"missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}")
-            elif "median" in r and current_policy().strict:  # no median at all (an empty group): no range either
-                cell = f"{fmt.NA}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}"
-            elif variable == "dose_cells":
-                cell = (f"{fmt.fmt_cells(r['median'])} [{fmt.fmt_cells(r['q1'])}, {fmt.fmt_cells(r['q3'])}]; "
-                        f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}")
-            elif "median" in r and pd.notna(r.get("median")):
-                cell = (f"{fmt.fmt_num(r['median'], 1)} [{fmt.fmt_num(r['q1'], 1)}, {fmt.fmt_num(r['q3'], 1)}]; "
-                        f"range {fmt.fmt_num(r['min'], 1)}-{fmt.fmt_num(r['max'], 1)}; missing {fmt.fmt_int(r['missing'])}/{fmt.fmt_int(r['denominator'])}")
-            elif "percent" in r and pd.notna(r.get("percent")):
-                cell = f"{fmt.fmt_int(r['n'])} ({fmt.fmt_share(r['n'], r['denominator'], r['percent'])})"
-            else:
-                cell = f"0/{fmt.fmt_int(r['denominator'])}" if r["denominator"] == 0 else fmt.NA
-            cells[r["group"]] = cell
-        out[row_label(variable, level, categorical)] = cells
-    table = pd.DataFrame(out).T.fillna("0")
-    table.index.name = "characteristic"
-    return table[[c for c in ("overall", *STRATA) if c in table.columns]]
+        return hidden_cells(block, "denominator" if categorical else "n") | tidy.attrs.get("hidden_by_arms", frozenset())
+
+    return _format(tidy, ["overall", *STRATA], hidden_of)
+
+
+def format_table_one_by_arm(tidy: pd.DataFrame) -> pd.DataFrame | None:
+    """Table 1 by arm for display: rows = characteristics, columns = overall and each arm
+    (``arm: NAME``); None without arm groups. The arms partition the overall column: an arm's
+    summary is hidden when it has fewer than 3 values, when it would give such an arm back
+    (``disclosure.hidden_parts``), or when the disclosure rule hides the arm on every page."""
+    arms = [g for g in dict.fromkeys(tidy["group"]) if str(g).startswith(ARM_GROUP)]
+    if not arms:
+        return None
+
+    def hidden_of(block, categorical):
+        n = {g: int(k) for g, k in zip(block["group"], block["denominator" if categorical else "n"])}
+        hidden = set(hidden_parts(n.get("overall", 0), {a: n.get(a, 0) for a in arms}))
+        if too_few(n.get("overall", 0)):
+            hidden.add("overall")
+        return frozenset(hidden) | tidy.attrs.get("hidden_arms", frozenset())
+
+    table = _format(tidy, ["overall", *arms], hidden_of)
+    return table.rename(columns=lambda c: c[len(ARM_GROUP):] if c.startswith(ARM_GROUP) else c)
+
+
+def show_table_one_by_arm(ch) -> None:
+    """Chapter 1: Table 1 by arm of a controlled study (nothing with fewer than two arms)."""
+    table = format_table_one_by_arm(describe_cohort(ch.cohort))
+    ch.table(table, "Patient characteristics at baseline overall and by arm (the randomised groups; "
+                    "differences between arms here are chance, or a sign that randomisation failed)", index=True)
 
 
 # ---------------------------------------------------------------- chapter 1's flow and prose

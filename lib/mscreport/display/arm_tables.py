@@ -9,6 +9,7 @@ import pandas as pd
 from mscreport.core.disclosure import Policy, current_policy, solve_arms_block, suppressed
 from mscreport.core.groups import is_controlled
 from mscreport.display import fmt
+from mscreport.display.trial_primary import key_findings_primary
 
 
 def hidden_arms_of(block: dict | None) -> frozenset[str]:
@@ -54,6 +55,7 @@ def key_findings_table(results: dict, number: int = 1) -> str:
     if not is_controlled(block):
         return ""
     alpha = (results.get("params") or {}).get("alpha", 0.05)
-    return fmt.html_table(comparisons_frame(block, alpha, Policy.of(results.get("params"))),
+    primary = key_findings_primary(results, hidden_arms_of(block))  # a long file's MMRM, when there is one
+    return primary + fmt.html_table(comparisons_frame(block, alpha, Policy.of(results.get("params"))),
                           f"Between-arm effect on HbA1c, each arm vs the reference arm {block['reference']!r} "
                           "(ANCOVA of follow-up on baseline and arm; negative = lower HbA1c in the arm)", number)

@@ -339,10 +339,26 @@ def read_adam(path, params: dict, raw=None) -> FieldData:
     if out.empty:
         raise InputError([Problem(name, None, None, f"no HbA1c record (PARAMCD {code}) left to analyse: "
                                   + "; ".join(sorted({e[1] for e in excluded})[:5]))])
+    visits = visit_table(frame.loc[out.index])
     headers = {"patient_id": "USUBJID", "hba1c": "AVAL", "days": "ADY", "arm": arm_variable, "sex": "SEX",
                "age_years": "AGE", "baseline_flag": "ABLFL"}
     return FieldData(layout="adam", shown=name, name=name, frame=out, sha256=sha256, excluded=tuple(excluded),
-                     notes=tuple(notes), headers={k: v for k, v in headers.items() if k in out.columns}, table="ADLB")
+                     notes=tuple(notes), headers={k: v for k, v in headers.items() if k in out.columns}, table="ADLB",
+                     visits=visits)
+
+
+def visit_table(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The nominal visit of each collected HbA1c record (interface.md, Clarifications, "MMRM"):
+    ``visit_number`` (``AVISITN``, a number; NaN where empty) and ``visit_label`` (``AVISIT`` as
+    written, else "visit N"), indexed by the file's row; None without ``AVISITN``. The MMRM
+    uses the post-baseline ones (``mmrm.adam_visit_rows``)."""
+    if "AVISITN" not in frame.columns:
+        return None
+    numbers = pd.to_numeric(frame["AVISITN"], errors="coerce").astype(float)
+    labels = _text(frame["AVISIT"]) if "AVISIT" in frame.columns else pd.Series("", index=frame.index)
+    labels = labels.where(labels != "", numbers.map(lambda v: "" if pd.isna(v) else f"visit {v:g}"))
+    return pd.DataFrame({"visit_number": numbers.to_numpy(), "visit_label": labels.to_numpy(dtype=object)},
+                        index=pd.Index(frame.index.to_numpy(dtype="int64"), name="row"))
 
 
 def several_baselines(flagged_ids: pd.Series, name: str) -> list[Problem]:

@@ -63,6 +63,7 @@ class Cohort:
     reading: dict = field(default_factory=dict)  # date_format and value mapping when given (ColumnMap.reading)
     data_format: str = ""  # field_data.LAYOUTS: adam, omop_files, omop_duckdb, omop_database ("": wide or long)
     study: Study | None = None  # study.resolve_study: condition, intervention, inclusion_min as resolved
+    visits: object = field(default=None, repr=False)  # ADaM: nominal visit of each file row (adam.visit_table)
 
     @property
     def resolved_params(self) -> dict:

@@ -49,6 +49,7 @@ class FieldData:
     notes: tuple = ()
     headers: dict = field(default_factory=dict)
     table: str = ""  # the table the long rules' exclusions are named by (ADLB, MEASUREMENT)
+    visits: object = field(default=None, repr=False)  # ADaM: adam.visit_table (AVISITN, AVISIT by file row)
 
     def reworded(self, problems) -> list[Problem]:
         """Problems found by the long-file rules, in the layout's own words: the column as the
@@ -73,7 +74,7 @@ class FieldData:
         return dataclasses.replace(cohort, path=self.shown, excluded=excluded,
                                    rows_read=cohort.rows_read + len(extra),
                                    file_notes=tuple(self.notes) + tuple(cohort.file_notes),
-                                   data_format=self.layout)
+                                   data_format=self.layout, visits=self.visits)
 
 
 def is_database_url(source) -> bool:

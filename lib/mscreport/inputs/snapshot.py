@@ -30,7 +30,7 @@ from mscreport.inputs.cohort import Cohort, Exclusion
 from mscreport.inputs.study import Study
 
 SNAPSHOT_ENV = "MSCREPORT_SNAPSHOT"
-PICKLED_FIELDS = ("frame", "longitudinal")  # data frames (exact dtypes) and the long file's derivation
+PICKLED_FIELDS = ("frame", "longitudinal", "visits")  # data frames (exact dtypes), the long file's derivation, ADaM visits
 FRAME_FILE = "cohort.pickle"
 META_FILE = "cohort.json"
 PROBLEM_FIELDS = ("notes", "file_notes")  # Cohort fields holding Problems

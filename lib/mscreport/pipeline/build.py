@@ -35,7 +35,7 @@ from pathlib import Path
 
 from mscreport.core.version import __version__
 from mscreport.pipeline import outdir
-from mscreport.pipeline.chapters import ChapterInfo, list_chapters
+from mscreport.pipeline.chapters import ChapterInfo, chapter_facts, chapters_left_out, left_out_sentence, list_chapters
 from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.field_data import is_database_url, is_source_not_file, shown_source
 from mscreport.inputs.params import resolve_params
@@ -48,7 +48,8 @@ from mscreport.core.stopped import (BuildStopped, ensure_open_files, failure_sto
 from mscreport.pipeline.engine import (clean_stale_runtime_dirs, fresh_kernels_requested, init_worker, make_runtime_dir,
                                        remove_runtime_dir, run_chapter)
 from mscreport.pipeline.kept_aside import changed_files, describe_changed
-from mscreport.pipeline.render import chapter_nav, write_index
+from mscreport.pipeline.class_build import add_class_material, is_class_build
+from mscreport.pipeline.render import chapter_nav, index_css, write_index
 from mscreport.report.results import assemble_results, dumps
 
 EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3  # 2: bad input or parameter; 3: a chapter failed
@@ -312,7 +313,8 @@ def _validate_summary(plan: BuildPlan, work: Path) -> dict:
                     f"{len(cohort.excluded)} excluded",
             "notes": [*cohort.file_notes, *cohort.notes], "data_block": cohort.data_block(), "params": cohort.params,
             "resolved_params": cohort.resolved_params,
-            "study_tags": sorted(cohort.study.tags()) if cohort.study else None}
+            "study_tags": sorted(cohort.study.tags()) if cohort.study else None,
+            "chapter_facts": chapter_facts(cohort)}
 
 
 def validate_once(plan: BuildPlan, work: Path) -> dict:
@@ -381,6 +383,9 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     for note in summary["notes"]:  # columns not used, look-alike ids, optional cells treated as missing
         print(note)
     data_block, params = summary["data_block"], summary["params"]  # the one source of both
+    left_out = chapters_left_out(plan.chapters, summary.get("chapter_facts"))  # no dose chapter without doses, ...
+    every_chapter = plan.chapters
+    plan.chapters = [c for c in plan.chapters if c.name not in left_out]
     keys = plan.keys(data_block["sha256"])
     cached = plan.cached(keys)
     report, work = staging.report, staging.work
@@ -419,7 +424,10 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     results, extras = assemble_results(data_block, summary["resolved_params"], [records[c.name] for c in plan.chapters])
     results["provenance"] = provenance(plan.shown, data_block["sha256"], plan.argv, plan.elapsed())
     outdir.write_text(report / "results.json", dumps(results))
+    extras["chapters_left_out"] = left_out_sentence(every_chapter, left_out)
     write_index(report / "index.html", plan.chapters, results, extras)
+    if is_class_build(data_block["sha256"]):  # the teacher's guide, the class's workbooks and their links
+        add_class_material(report, plan.chapters, results["params"], index_css())
     manifest = {"version": outdir.MANIFEST_VERSION, "data_path": plan.shown, "files": outdir.sha_listing(report),
                 "chapters": {c.name: {"key": keys[c.name], "records": records[c.name]} for c in plan.chapters}}
     outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above

@@ -41,6 +41,7 @@ KERNEL_START_TIMEOUT_S = 60
 ENGINE_NAME = "mscreport-reused-kernel"
 _KERNEL = None  # this worker's ReusedKernel (None: a fresh kernel per chapter)
 _KERNEL_CWD: str | None = None
+_KERNEL_AT_BASELINE = False  # True: restored since its last chapter (``restore_kernel_ahead``), or just started
 
 
 def fresh_kernels_requested() -> bool:
@@ -159,7 +160,8 @@ def _start_kernel(cwd: str) -> "ReusedKernel":
 
 
 def _stop_kernel() -> None:
-    global _KERNEL
+    global _KERNEL, _KERNEL_AT_BASELINE
+    _KERNEL_AT_BASELINE = False
     if _KERNEL is not None:
         _KERNEL.stop()
         _KERNEL = None
@@ -283,19 +285,46 @@ def _failure(task: dict, exc, out_path: Path, t0: float) -> dict:
 def _kernel_for_chapter() -> dict:
     """papermill's arguments for this chapter: the worker's kept kernel, restored to its
     baseline (a new one if it died), or, without reuse, a fresh kernel that papermill starts."""
-    global _KERNEL
+    global _KERNEL, _KERNEL_AT_BASELINE
     if _KERNEL_CWD is None:
         return {"shutdown_kernel": "immediate", "kernel_manager_class": _ipc_kernel_manager()}
     if _KERNEL is not None and not _KERNEL.alive():
         _stop_kernel()
     if _KERNEL is None:
         _KERNEL = _start_kernel(_KERNEL_CWD)
-    _KERNEL.restore()
+    if not _KERNEL_AT_BASELINE:
+        _KERNEL.restore()
+    _KERNEL_AT_BASELINE = False  # the chapter about to run changes it
     return {"engine_name": ENGINE_NAME, "kernel": _KERNEL}
+
+
+def restore_kernel_ahead() -> None:
+    """Put this worker's kept kernel back at its baseline now, while it waits, so that the
+    next chapter starts without that step (``mscreport preview``, between rebuilds). A kernel
+    that fails to restore is stopped: the next chapter starts a new one."""
+    global _KERNEL_AT_BASELINE
+    if _KERNEL is None or _KERNEL_AT_BASELINE:
+        return
+    try:
+        _KERNEL.restore()
+        _KERNEL_AT_BASELINE = True
+    except Exception:  # noqa: BLE001 - dead or broken: replaced for the next chapter
+        _stop_kernel()
 
 
 def run_chapter(task: dict) -> dict:
     """Execute one chapter with papermill and render both HTML pages (in a worker)."""
+    t0 = time.perf_counter()
+    res = execute_chapter(task)
+    if "error" in res:
+        return res
+    pages = _write_pages(task, res.pop("executed"))
+    return {"name": res["name"], "records": res["records"], "pages": pages, "elapsed": time.perf_counter() - t0}
+
+
+def execute_chapter(task: dict) -> dict:
+    """Execute one chapter with papermill (in a worker): its records and executed notebook
+    (``{name}.ipynb`` in the work folder), or what the build needs to report its failure."""
     import jupytext
     import nbformat
     import papermill as pm
@@ -328,10 +357,37 @@ def run_chapter(task: dict) -> dict:
                                        f"(the kernel's own messages are in the build's work folder log)",
                 "elapsed": time.perf_counter() - t0}
     executed = nbformat.read(out_path, as_version=4)
-    records = extract_records(executed)
+    return {"name": name, "records": extract_records(executed), "executed": executed, "notebook": str(out_path),
+            "elapsed": time.perf_counter() - t0}
+
+
+def execute_chapter_records(task: dict) -> dict:
+    """``execute_chapter`` without the notebook object (it stays on disk for ``render_chapter``):
+    what a pool task returns, small to send back."""
+    res = execute_chapter(task)
+    res.pop("executed", None)
+    return res
+
+
+def render_chapter(task: dict, restore_after: bool = True) -> dict:
+    """Render the two HTML pages of a chapter ``execute_chapter`` executed (in a worker); then,
+    with ``restore_after``, put the kernel back at its baseline for the next chapter."""
+    import nbformat
+
+    t0 = time.perf_counter()
+    executed = nbformat.read(Path(task["workdir"]) / f"{task['name']}.ipynb", as_version=4)
+    pages = _write_pages(task, executed)
+    if restore_after:
+        restore_kernel_ahead()
+    return {"name": task["name"], "pages": pages, "elapsed": time.perf_counter() - t0}
+
+
+def _write_pages(task: dict, executed) -> list[str]:
+    """Render both pages of an executed chapter into the work folder; their relative paths."""
+    work = Path(task["workdir"])
     pages = render_pages(executed, task["chapter_nav"])
     for rel, text in pages.items():
         target = work / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         write_text(target, text)
-    return {"name": name, "records": records, "pages": sorted(pages), "elapsed": time.perf_counter() - t0}
+    return sorted(pages)

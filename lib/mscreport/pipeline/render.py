@@ -183,6 +183,11 @@ def render_pages(nb, nav: dict) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ index page
+def index_css() -> str:
+    """The report's stylesheet (inlined in every page)."""
+    return _css()
+
+
 def _css() -> str:
     return (TEMPLATES_DIR / "mscreport" / "static" / "mscreport.css").read_text(encoding="utf-8")
 
@@ -279,6 +284,7 @@ def index_values(chapters, results: dict, extras: dict) -> dict:
         "published_chapter": chapter_on(chapters, PUBLISHED_TOPIC),
         "figure": index_figure(extras, pooled=bool(n_arm_tables)),
         "chapters": list(chapters),
+        "chapters_left_out": extras.get("chapters_left_out", ""),
         "teaching_dir": TEACHING_DIRNAME,
         "data": {"file": data_file, "sha256": data.get("sha256", ""),  # counts as the disclosure rule shows them
                  "rows_read": shown_count(data.get("rows_read"), policy),

@@ -17,6 +17,8 @@ from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.published import (compare_published, derived_bounds, implies_bounds, published_for,
                                           reproduction_summary)
 from mscreport.analysis.strata import count_strata, threshold_sensitivity
+from mscreport.analysis.strata_compare import compare_strata
+from mscreport.analysis.simulations import simulations_block
 from mscreport.analysis.table_one import describe_cohort
 from mscreport.analysis.trajectory import analyse_trajectory, interface_block
 from mscreport.core.disclosure import solve_splits
@@ -121,6 +123,8 @@ def compute_results(cohort) -> dict:
         "arms": arms_block(cohort),
         "longitudinal": with_mmrm(cohort, interface_block(analyse_trajectory(cohort))),
         "disclosure": disclosure_block(cohort),
+        "strata_comparison": compare_strata(cohort),
+        "simulations": simulations_block(cohort.params),
     }
     return assemble_results(cohort.data_block(), cohort.resolved_params, [records])[0]
 

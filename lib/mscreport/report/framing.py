@@ -46,3 +46,38 @@ def inline_html(text: str) -> str:
     out = html.escape(text, quote=True)
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
     return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", out)
+
+
+# ---------------------------------------------------------------- chapter openings, from the study
+def trust_opening(study) -> str:
+    """The trust chapter's opening paragraph for the study as it is (``inputs.study.Study``): the
+    paper's single-arm story for its reconstruction, what randomisation does for a controlled
+    study, a user's single-arm cohort's own questions otherwise."""
+    if study is None or study.reconstruction:
+        return ("This chapter goes beyond the paper. It asks the questions a careful reviewer raises about a "
+                "single-arm before/after study whose strata were chosen by the first measurement.")
+    if study.controlled:
+        return ("This is a controlled study: regression to the mean, drift in care and the attention of a trial "
+                "act on every arm alike, so randomisation protects the between-arm comparison (the change "
+                "chapter) from them. This chapter asks how much of each arm's own change they could explain, "
+                f"whether the change lasts {study.after_time_zero(True)}, how many subgroup findings survive a "
+                "correction for testing many things, and how large a trial would confirm the between-arm effect.")
+    return ("This chapter asks the questions a careful reviewer raises about a single-arm before/after study "
+            "whose strata are chosen by the first measurement: without a comparator, regression to the mean and "
+            f"drift in care cannot be told apart from an effect of {study.intervention}.")
+
+
+def dose_opening(study) -> str:
+    """The dose chapter's opening paragraph for the study as it is: the paper's quotes for its
+    reconstruction; for a user's study, why a dose comparison within one study is confounded
+    unless the dose was randomised."""
+    if study is None or study.reconstruction:
+        return ("The paper reports \u201ca trend toward greater HbA1c reduction\u201d at \u2265 1e9 cells that "
+                "\u201cdid not reach statistical significance\u201d, and a dose-outcome correlation analysis. Doses "
+                "were *tailored to individual clinical conditions*: sicker patients may have received more cells. "
+                "Dose is then entangled with baseline severity, and severity (through regression to the mean) "
+                "with the size of the fall. The last section separates the two.")
+    what = "cells" if study.msc else f"{study.intervention}"
+    return (f"Unless the dose was randomised, who received more {what} may depend on how ill they were: dose "
+            "is then entangled with baseline severity, and severity (through regression to the mean) with the "
+            "size of the fall. The last section separates the two.")

@@ -1,0 +1,105 @@
+"""The class build (issue 27): the class cohort file, ``mscreport build --class`` and what it
+adds (teacher's guide, workbooks, links). The end-to-end test builds it once."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from pagetext import visible_text
+
+from mscreport.cli import main
+from mscreport.inputs.class_cohort import (CLASS_COHORT, CLASS_PARAMS, CONTROL_ARM, MSC_ARM, class_overrides,
+                                           make_class_cohort, write_class_cohort)
+from mscreport.inputs.cohort import load_cohort
+from mscreport.inputs.params import DEFAULTS
+from mscreport.pipeline.chapters import list_chapters
+from mscreport.report.teacher_guide import GLOSSARY, guide_body
+
+NOT_APPLYING = ("No arm column.", "one row per patient, so there is no trajectory")
+
+
+def test_committed_class_file_is_what_the_code_writes(tmp_path):
+    out = tmp_path / "class.csv"
+    write_class_cohort(make_class_cohort(), out)
+    assert out.read_bytes() == CLASS_COHORT.read_bytes()
+
+
+def test_class_cohort_layout_and_labels():
+    frame = make_class_cohort()
+    assert set(frame["arm"]) == {MSC_ARM, CONTROL_ARM}
+    control = frame[frame["arm"] == CONTROL_ARM]
+    assert control["patient_id"].str.startswith("SIM-CTRL-").all()
+    assert (frame["synthetic"] == "yes").all()
+    assert (control["dose_cells"] == "").all() and (control["serious_adverse_event"] == "").all()
+    assert control["patient_id"].nunique() == frame.loc[frame["arm"] == MSC_ARM, "patient_id"].nunique() == 61
+
+
+def test_simulated_control_regresses_to_the_mean_without_effect():
+    """The controls' change is explained by their baseline (regression to the mean) and no more:
+    on average, change ~ -(1 - rho)(baseline - m) with no shift (intercept ~ 0 at m)."""
+    c = load_cohort(CLASS_COHORT, {**DEFAULTS, **CLASS_PARAMS})
+    ctrl = c.frame[c.frame["arm"] == CONTROL_ARM]
+    m = c.frame.loc[c.frame["arm"] == MSC_ARM, "hba1c_baseline"].mean()
+    slope, intercept = np.polyfit(ctrl["hba1c_baseline"] - m, ctrl["change"], 1)
+    assert slope < 0 and abs(intercept) < 0.3
+    severe, moderate = ctrl[ctrl["stratum"] == "severe"], ctrl[ctrl["stratum"] == "moderate"]
+    assert severe["change"].mean() < moderate["change"].mean()  # the severe fall more, untreated
+
+
+def test_class_overrides_user_wins_and_data_refused(tmp_path):
+    items = class_overrides(None, ["reference_arm=MSC"], None)
+    assert items[-1] == "reference_arm=MSC" and not any(i.startswith("reference_arm=simulated") for i in items)
+    assert main(["build", "--class", "--data", str(CLASS_COHORT), "--output", str(tmp_path / "o")]) == 2
+
+
+def test_build_help_documents_class(capsys):
+    assert main(["build", "--help"]) == 0
+    assert "--class" in capsys.readouterr().out
+
+
+def test_guide_has_objectives_run_sheet_key_points_glossary():
+    body = guide_body(list_chapters())
+    for part in ("Learning objectives", "Run sheet (120 minutes)", "Glossary", "student workbook", "answer workbook"):
+        assert part in body
+    for term, _ in GLOSSARY:
+        assert f"<strong>{term}</strong>" in body
+    assert body.count("<ul>") == len(list_chapters())  # three key points for each chapter
+
+
+@pytest.fixture(scope="module")
+def class_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("class") / "reports"
+    assert main(["build", "--class", "--output", str(out), "-q"]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_every_chapter_of_the_class_build_has_data(class_report):
+    results = json.loads((class_report / "results.json").read_text())
+    assert results["arms"]["reference"] == CONTROL_ARM and results["longitudinal"] is not None
+    assert results["strata_comparison"]["by_arm"][CONTROL_ARM]["welch_change"]["diff"] < 0
+    for page in sorted(class_report.glob("0*.html")) + sorted((class_report / "teaching").glob("0*.html")):
+        text = visible_text(page.read_text(encoding="utf-8"))
+        for phrase in NOT_APPLYING:
+            assert phrase not in text, (page.name, phrase)
+        assert not re.search(r"\[(P|D|A): ", text), page.name  # no reconstruction marks
+        for section in re.findall(r"Per arm[^¶]*?¶(.{0,400})", text):
+            assert "No arm column" not in section
+
+
+@pytest.mark.slow
+def test_class_build_has_the_guide_workbooks_and_links(class_report):
+    guide = class_report / "teaching" / "teacher_guide.html"
+    assert guide.is_file()
+    assert 'href="teaching/teacher_guide.html"' in (class_report / "index.html").read_text()
+    for c in list_chapters():
+        assert (class_report / "workbooks" / "student" / f"{c.name}.ipynb").is_file()
+        nb = (class_report / "workbooks" / "with_answers" / f"{c.name}.ipynb").read_text()
+        assert "class_cohort_long.csv" in nb and "simulated_control" in nb
+        page = (class_report / "teaching" / c.html_name).read_text()
+        assert f'href="../workbooks/student/{c.name}.ipynb"' in page
+        assert f'href="../workbooks/with_answers/{c.name}.ipynb"' in page
+    assert "SIMULATED" in visible_text((class_report / "index.html").read_text())
