@@ -100,7 +100,7 @@ ch.table(strata.format_counts(counts), "Patients per severity stratum", basis="s
 # a little, and then the stratum results are fragile.
 
 # %%
-ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_min"], cohort.params["severe_above"]),
+ch.figure(figures.baseline_distribution(cohort.frame, cohort.params["moderate_min"], cohort.params["severe_above"], policy=ch.policy),
           "Baseline HbA1c with the stratum thresholds (dashed). Top axis: mmol/mol.",
           "Histogram of baseline HbA1c in percent with dashed vertical lines at the moderate and severe thresholds.")
 

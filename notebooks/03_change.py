@@ -96,7 +96,7 @@ overall = analyse_overall(cohort)
 by_stratum = analyse_strata(cohort)
 ch.record("overall", overall.interface())
 ch.record("strata", strata_block(by_stratum))
-ch.table(paired_table({arms.pooled_label(cohort): overall, **by_stratum}, hidden_groups(cohort.frame)),
+ch.table(paired_table({arms.pooled_label(cohort): overall, **by_stratum}, hidden_groups(cohort.frame), ch.policy),
          change.paired_caption(alpha), basis=["overall", "strata.moderate", "strata.severe"])
 
 # %%
@@ -132,7 +132,7 @@ plain_ci = lesson.try_call(plain_t.confidence_interval, 1 - alpha)
 lesson.print_plain(cohort, t=plain_t, ci_low=plain_ci.low, ci_high=plain_ci.high)
 
 # %%
-ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
+ch.figure(figures.paired_plot(cohort.frame, cohort.params["aggregate_above"], policy=ch.policy),
           "HbA1c at baseline and at last follow-up by severity stratum; thin lines are patients (or, for large "
           "cohorts, 10-90 % and 25-75 % bands), the thick line the mean (median).",
           "Two panels of before-after lines for moderate and severe strata; most lines slope downwards.")
@@ -182,14 +182,14 @@ arm_mmrm.show_primary(ch)
 extra = change.analyse_change(cohort)
 ch.record("normality", extra["normality"])
 ch.record("hodges_lehmann", extra["hodges_lehmann"])
-ch.table(pairs_extra_table({"all patients": overall, **by_stratum}, hidden_groups(cohort.frame)),
+ch.table(pairs_extra_table({"all patients": overall, **by_stratum}, hidden_groups(cohort.frame), ch.policy),
          "Normality of the change and the rank-based companion tests (shift and CI in % points)", basis="rank_tests")
 ch.say(change.say_normality(extra["normality"], alpha), basis="rank_tests")
 ch.say(change.say_rank_shift(extra["hodges_lehmann"]), basis="rank_tests")
-ch.figure(figures.change_distribution(cohort.frame),
+ch.figure(figures.change_distribution(cohort.frame, policy=ch.policy),
           "Distribution of the change in HbA1c by stratum (negative = improvement); the line marks no change.",
           "Overlaid histograms of HbA1c change for moderate and severe strata, mostly below zero.")
-ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above"], drawable_rows(cohort.frame)),
+ch.figure(figures.qq_plot(cohort.frame["change"], cohort.params["aggregate_above"], drawable_rows(cohort.frame), policy=ch.policy),
           "Normal Q-Q plot of the change (all patients; for large cohorts 500 evenly spaced quantiles): points "
           "near the line mean roughly normal changes.",
           "Normal quantile-quantile plot of HbA1c change with a reference line.")
@@ -268,7 +268,7 @@ ch.say(change.say_attrition(extra["attrition"], alpha, cohort.study), basis="att
 ch.table(change.format_windows(extra["change_by_followup"]), change.windows_caption(alpha), basis="change_by_followup")
 
 # %%
-ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.params["aggregate_above"]),
+ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.params["aggregate_above"], policy=ch.policy),
                  "HbA1c at baseline and last follow-up by severity stratum (from the change chapter).",
                  "Before-after lines of HbA1c for the moderate and severe strata.")
 

@@ -68,12 +68,12 @@ def say_arm_dose(arm: str, block: dict, cutoff: float) -> str:
     if not block["n_with_dose"]:
         return f"{name}: no patient has a dose (as expected for a comparator arm): no dose analysis within this arm."
     if not block["varies"]:
-        return (f"{name}: every one of the {block['n_with_dose']} patients with a dose received the same dose "
+        return (f"{name}: every one of the {fmt.fmt_int(block['n_with_dose'])} patients with a dose received the same dose "
                 f"({fmt.fmt_cells(block['single_dose_cells'])} cells): dose does not vary within this arm, so there are "
                 "no dose subgroups and no dose-response within it.")
     sizes = ", ".join(f"{(block[g] or {}).get('n') or 0} {g}" for g in DOSE_GROUPS)
     without = f"; {block['n_without_dose']} without a dose" if block["n_without_dose"] else ""
-    return (f"{name}: {block['n_with_dose']} patients with a dose, {block['distinct_doses']} distinct doses "
+    return (f"{name}: {fmt.fmt_int(block['n_with_dose'])} patients with a dose, {block['distinct_doses']} distinct doses "
             f"(cut-off {fmt.fmt_cells(cutoff)} cells: {sizes}{without}).")
 
 

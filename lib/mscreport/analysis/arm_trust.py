@@ -18,7 +18,7 @@ import pandas as pd
 from mscreport.analysis.change import SHAPIRO_SMALL_N, safety_block
 from mscreport.analysis.paired import analyse_overall
 from mscreport.analysis.trust import durability, observed_rho, oldham_block
-from mscreport.core.disclosure import hidden_arm_cells, hidden_arms, hidden_strata, too_few
+from mscreport.core.disclosure import hidden_arm_cells, hidden_arms, hidden_strata, suppressed, too_few
 from mscreport.core.groups import STRATA, arm_cohort, ordered_arms
 from mscreport.display import fmt
 from mscreport.display.fmt import md_name
@@ -51,13 +51,13 @@ def format_rtm_by_arm(cohort, by_arm: dict, groups: dict) -> pd.DataFrame:
         r = b["rtm"]
         hide = a in arms_hidden or too_few(r["n"])
         row = {"arm": a, "n": fmt.fmt_int(r["n"]),
-               "r (baseline, follow-up)": fmt.SUPPRESSED if hide else fmt.fmt_num(r["observed_rho"]),
-               "Oldham's r (p)": fmt.SUPPRESSED if hide else
+               "r (baseline, follow-up)": suppressed(r["n"]) if hide else fmt.fmt_num(r["observed_rho"]),
+               "Oldham's r (p)": suppressed(r["n"]) if hide else
                f"{fmt.fmt_num(r['oldham']['r'])} ({fmt.fmt_pvalue(r['oldham']['p'])})"}
         for s in [s for s in STRATA if any(s in groups[k]["strata"] for k in groups)]:
             g = groups[a]["strata"].get(s) or {"n": 0, "mean_change": None}
             row[f"{s}: n"] = fmt.fmt_int(g["n"])
-            row[f"{s}: mean change"] = (fmt.SUPPRESSED if (a, s) in cells or too_few(g["n"])
+            row[f"{s}: mean change"] = (suppressed(g["n"]) if (a, s) in cells or too_few(g["n"])
                                         else fmt.fmt_change(g["mean_change"]) if g["n"] else "")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -99,7 +99,7 @@ def _per_arm_table(by_arm: dict, key: str, hidden, value: str, cells) -> pd.Data
         x = b[key]
         row = {"arm": a, "n": fmt.fmt_int(x["n"])}
         shown = None if a in hidden or fmt.too_small(x["n"]) else cells(x)
-        rows.append({**row, **(shown or {value: fmt.SUPPRESSED if a in hidden or fmt.too_small(x["n"]) else "not computed"})})
+        rows.append({**row, **(shown or {value: suppressed(x["n"]) if a in hidden or fmt.too_small(x["n"]) else "not computed"})})
     return pd.DataFrame(rows).fillna("")
 
 

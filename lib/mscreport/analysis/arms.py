@@ -47,8 +47,8 @@ def show_flow(ch) -> None:
     flow = arm_flow(ch.cohort)
     ch.table(flow_with_reasons(flow, ch.cohort),
              "Participant flow per arm (rows read = excluded + analysed in each arm; excluded by reason)")
-    ch.say(f"Each of the {ch.cohort.rows_read} rows read is counted in exactly one row of the table "
-           f"(the rows add up to {int(flow['rows read'].sum())}).")
+    ch.say(f"Each of the {fmt.fmt_int(ch.cohort.rows_read)} rows read is counted in exactly one row of the table "
+           f"(the rows add up to {fmt.fmt_int(int(flow['rows read'].sum()))}).")
     uneven = uneven_exclusion_sentence(flow)
     if uneven:
         ch.say(uneven)
@@ -105,8 +105,8 @@ def show_paired(ch) -> None:
                    "summaries would give such an arm back); summaries suppressed.")
             continue
         a, w = c.ancova, c.welch
-        ch.say(f"At equal baseline HbA1c, follow-up HbA1c in **{md_name(c.arm)}** (n = {c.n_arm}) differed from "
-               f"**{md_name(c.reference)}** (n = {c.n_reference}) by **{fmt.fmt_change(a.estimate)}**, "
+        ch.say(f"At equal baseline HbA1c, follow-up HbA1c in **{md_name(c.arm)}** (n = {fmt.fmt_int(c.n_arm)}) differed from "
+               f"**{md_name(c.reference)}** (n = {fmt.fmt_int(c.n_reference)}) by **{fmt.fmt_change(a.estimate)}**, "
                f"{1 - alpha:.0%} CI {fmt.fmt_ci(a.ci_low, a.ci_high)} % points, {fmt.fmt_p(a.p)} (ANCOVA). "
                f"The difference in mean change was {fmt.fmt_change(w.diff)}, CI {fmt.fmt_ci(w.ci_low, w.ci_high)}, "
                f"{fmt.fmt_p(w.p)} (Welch); Mann-Whitney {fmt.fmt_p(c.mann_whitney.p)}.")
@@ -129,7 +129,7 @@ def paired_by_arm_figure(frame: pd.DataFrame, arms: list[str], aggregate_above: 
             draw_pairs(ax, drawn, _DEEP[i % len(_DEEP)], aggregate_above)
         ax.set_xticks([0, 1], ["baseline", "follow-up"])
         ax.set_xlim(-0.2, 1.2)
-        ax.set_title(f"{a} (n = {len(s)})")  # drawn as written: figures.TEXT_STYLE parses no math text
+        ax.set_title(f"{a} (n = {fmt.fmt_int(len(s))})")  # drawn as written: figures.TEXT_STYLE parses no math text
     axes[0][0].set_ylabel("HbA1c (%)")
     _mmol_axis(axes[0][-1], "y")
     fig.tight_layout()

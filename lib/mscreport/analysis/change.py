@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from mscreport.analysis.paired import analyse_overall, analyse_strata
-from mscreport.core.disclosure import hidden_parts
+from mscreport.core.disclosure import hidden_parts, suppressed
 from mscreport.display import fmt
 from mscreport.inputs.longitudinal import reason_no_followup
 from mscreport.inputs.validators import REASON_NO_FOLLOWUP
@@ -134,22 +134,22 @@ def say_paired(overall, strata: dict, alpha: float) -> str:
     if fmt.too_small(overall.n):
         return (f"The cohort has **{overall.n}** analysed patients: its summaries are not shown (with fewer than 3 "
                 "patients they would reveal a patient's values).")
-    lines = [f"Across all **{overall.n}** patients, mean HbA1c went from {fmt.fmt_hba1c(overall.baseline_mean)} to "
+    lines = [f"Across all **{fmt.fmt_int(overall.n)}** patients, mean HbA1c went from {fmt.fmt_hba1c(overall.baseline_mean)} to "
              f"{fmt.fmt_hba1c(overall.followup_mean)}: a mean change of **{fmt.fmt_change(overall.mean_change)}**, "
              f"{level} CI {fmt.fmt_ci(overall.ci_low, overall.ci_high)} % points, {fmt.fmt_p(overall.p)}, "
              f"d_z = {fmt.fmt_num(overall.cohens_dz)}; SD of change {fmt.fmt_sd(overall.sd_change)}."]
     for name, r in strata.items():
         if fmt.too_small(r.n):
-            lines.append(f"The **{name}** stratum has n = {r.n}: its summaries are not shown (they would reveal a "
+            lines.append(f"The **{name}** stratum has n = {fmt.fmt_int(r.n)}: its summaries are not shown (they would reveal a "
                          "patient's values).")
         elif name in hidden:
-            lines.append(f"The **{name}** stratum (n = {r.n}): its summaries are not shown, because with the whole "
-                         "cohort's they would reveal the values of the other stratum's fewer than 3 patients.")
+            lines.append(f"The **{name}** stratum (n = {fmt.fmt_int(r.n)}): its summaries are not shown, because with the whole "
+                         f"cohort's they would reveal the values of the other stratum's fewer than {fmt.min_shown()} patients.")
         elif r.p is None:
-            lines.append(f"In the **{name}** stratum (n = {r.n}) the test cannot be computed: "
+            lines.append(f"In the **{name}** stratum (n = {fmt.fmt_int(r.n)}) the test cannot be computed: "
                          f"{r.note or 'too few patients'}.")
         else:
-            lines.append(f"In the **{name}** stratum (n = {r.n}) the mean change was **{fmt.fmt_change(r.mean_change)}**, "
+            lines.append(f"In the **{name}** stratum (n = {fmt.fmt_int(r.n)}) the mean change was **{fmt.fmt_change(r.mean_change)}**, "
                          f"CI {fmt.fmt_ci(r.ci_low, r.ci_high)}, {fmt.fmt_p(r.p)}.")
     return "\n\n".join(lines)
 
@@ -162,7 +162,7 @@ def say_normality(block: dict, alpha: float) -> str:
     parts = []
     for g, r in block.items():
         if r["p"] is None or fmt.too_small(r["n"]):
-            parts.append(f"{g}: not computed (n = {r['n']})")
+            parts.append(f"{g}: not computed (n = {fmt.fmt_int(r['n'])})")
             continue
         verdict = "no clear departure from normality" if r["p"] >= alpha else "the changes are not normal"
         if r["low_power"] and r["p"] >= alpha:
@@ -173,7 +173,7 @@ def say_normality(block: dict, alpha: float) -> str:
                         "and rises, assumes neither)")
         else:
             verdict += " (at this n the test would usually detect a marked skew)"
-        parts.append(f"{g} (n = {r['n']}): W = {r['w']:.3f}, {fmt.fmt_p(r['p'])}: {verdict}")
+        parts.append(f"{g} (n = {fmt.fmt_int(r['n'])}): W = {r['w']:.3f}, {fmt.fmt_p(r['p'])}: {verdict}")
     return "**Shapiro-Wilk on the change.** " + "; ".join(parts) + "."
 
 
@@ -201,7 +201,7 @@ def say_target(t: dict, alpha: float) -> str:
     mc = t["mcnemar"]
     test = (f"McNemar, continuity-corrected: {fmt.fmt_p(mc['p'])}" if mc["p"] is not None
             else "McNemar not computed: no patient crossed the target")
-    return (f"Below {fmt.fmt_hba1c(t['target_hba1c'])}: **{t['below_before']}** of {t['n']} patients at baseline, "
+    return (f"Below {fmt.fmt_hba1c(t['target_hba1c'])}: **{fmt.fmt_int(t['below_before'])}** of {fmt.fmt_int(t['n'])} patients at baseline, "
             f"**{t['below_after']}** at follow-up ({fmt.fmt_percent(t['proportion_after'])}, {level} Wilson CI "
             f"{fmt.fmt_percent_ci(t['ci_low'], t['ci_high'])}); {mc['became_below']} crossed below the target and "
             f"{mc['became_above']} rose above it ({test}).{among} At baseline, {starts}.")
@@ -213,7 +213,7 @@ def say_safety(s: dict | None, alpha: float) -> str:
         return ("**Safety:** the cohort file has no `serious_adverse_event` column, so nothing can be said "
                 "about serious adverse events.")
     missing = f" {s['not_recorded']} patient(s) have no entry." if s["not_recorded"] else ""
-    return (f"**Safety:** {s['events']} of {s['n']} patients had a serious adverse event recorded "
+    return (f"**Safety:** {fmt.fmt_int(s['events'])} of {fmt.fmt_int(s['n'])} patients had a serious adverse event recorded "
             f"({fmt.fmt_percent(s['proportion'])}; exact {fmt.fmt_percent(1 - alpha, 0)} CI {fmt.fmt_percent_ci(s['ci_low'], s['ci_high'])})."
             f"{missing} Non-serious events, hypoglycaemia and laboratory safety were not recorded in this file; "
             "an upper bound from a small cohort does not exclude rare harms.")
@@ -224,11 +224,11 @@ def say_attrition(a: dict, alpha: float, study=None) -> str:
     sensitivity ("infused" only for an MSC study: ``study`` an inputs.study.Study; None: the paper's)."""
     treated = "infused" if study is None or study.msc else "treated"
     if not a["n_no_followup"]:
-        return (f"**Completers:** all {a['n_completers']} analysed patients have a follow-up HbA1c; the file lists no "
+        return (f"**Completers:** all {fmt.fmt_int(a['n_completers'])} analysed patients have a follow-up HbA1c; the file lists no "
                 f"{treated} patient without one. Patients lost before follow-up who are not in the file cannot be "
                 "accounted for.")
-    return (f"**Completers:** this is an analysis of the {a['n_completers']} patients with a follow-up HbA1c; "
-            f"{a['n_no_followup']} {treated} patient(s) have none. Counting them as unchanged (baseline carried "
+    return (f"**Completers:** this is an analysis of the {fmt.fmt_int(a['n_completers'])} patients with a follow-up HbA1c; "
+            f"{fmt.fmt_int(a['n_no_followup'])} {treated} patient(s) have none. Counting them as unchanged (baseline carried "
             f"forward) gives a mean change of {fmt.fmt_change(a['bcf_mean_change'])}, {fmt.fmt_percent(1 - alpha, 0)} CI "
             f"{fmt.fmt_ci(a['bcf_ci_low'], a['bcf_ci_high'])}, {fmt.fmt_p(a['bcf_p'])}.")
 
@@ -255,7 +255,7 @@ def format_windows(rows: list[dict]):
         label = f"over {r['from_months']:g}" if r["to_months"] is None else f"{r['from_months']:g} to {r['to_months']:g}"
         hidden = fmt.too_small(r["n"])
         out.append({"follow-up (months)": label, "n": fmt.fmt_int(r["n"]),
-                    "mean change": fmt.SUPPRESSED if hidden else fmt.fmt_change(r["mean_change"]),
+                    "mean change": suppressed(r["n"]) if hidden else fmt.fmt_change(r["mean_change"]),
                     "CI": "" if hidden else fmt.fmt_ci(r["ci_low"], r["ci_high"]),
                     "p": "" if hidden else fmt.fmt_pvalue(r["p"])})
     return pd.DataFrame(out)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from mscreport.methods.tidy import TidyResult
 from mscreport.display import fmt
-from mscreport.core.disclosure import drawable_rows, hidden_parts, solve_arms, too_few
+from mscreport.core.disclosure import drawable_rows, hidden_parts, solve_arms, suppressed, too_few
 from mscreport.core.groups import DOSE_GROUPS
 from mscreport.display.figures import group_boxes, scatter_fit
 from mscreport.display.tables import paired_table
@@ -92,7 +92,7 @@ def _analyse_dose(cohort) -> DoseResult:
     base, follow, change, cells = (f[c].to_numpy() for c in ("hba1c_baseline", "hba1c_followup", "change", "dose_cells"))
     n_dosed = int(dosed.sum())
     missing = cohort.rows_analysed - n_dosed
-    note = f"{missing} analysed patient(s) without a dose are left out of dose analyses" if missing else ""
+    note = f"{fmt.fmt_int(missing)} analysed patient(s) without a dose are left out of dose analyses" if missing else ""
     return DoseResult(
         True, note, cutoff, n_dosed, missing,
         paired_test(base[hi], follow[hi], alpha),
@@ -212,9 +212,10 @@ def format_sources(src: SourceComparison, total: int) -> pd.DataFrame | None:
     if not len(g):
         return None
     hidden = hidden_parts(total, {str(k): int(n) for k, n in zip(g["source"], g["n"])})
-    return pd.DataFrame({"source": g["source"], "n": g["n"],
-                         "mean change": [fmt.SUPPRESSED if str(s) in hidden else fmt.fmt_change(v) for v, s in zip(g["mean_change"], g["source"])],
-                         "SD of change": [fmt.SUPPRESSED if str(s) in hidden else fmt.fmt_num(v) for v, s in zip(g["sd_change"], g["source"])]})
+    n = dict(zip(g["source"].astype(str), g["n"]))
+    return pd.DataFrame({"source": g["source"], "n": [fmt.fmt_int(k) for k in g["n"]],
+                         "mean change": [suppressed(n[str(s)]) if str(s) in hidden else fmt.fmt_change(v) for v, s in zip(g["mean_change"], g["source"])],
+                         "SD of change": [suppressed(n[str(s)]) if str(s) in hidden else fmt.fmt_num(v) for v, s in zip(g["sd_change"], g["source"])]})
 
 
 def sources_sentence(src: SourceComparison) -> str:
@@ -239,7 +240,7 @@ def within_sentence(dose: DoseResult) -> str:
     if not dose.available:
         return f"**Dose analyses are not possible:** {dose.note}."
     return (f"High dose: `dose_cells` ≥ {fmt.fmt_cells(dose.cutoff_cells)} cells. "
-            f"{dose.n_with_dose} patients have a dose. {dose.note}").strip()
+            f"{fmt.fmt_int(dose.n_with_dose)} patients have a dose. {dose.note}").strip()
 
 
 def within_table(dose: DoseResult, hidden) -> pd.DataFrame | None:
@@ -312,7 +313,7 @@ def adjusted_table(adj: AdjustedDose, hidden) -> pd.DataFrame | None:
 
 
 def adjusted_caption(adj: AdjustedDose) -> str:
-    return f"Baseline-adjusted dose effect (OLS, n = {adj.n}, R² = {fmt.fmt_num(adj.r_squared)})"
+    return f"Baseline-adjusted dose effect (OLS, n = {fmt.fmt_int(adj.n)}, R² = {fmt.fmt_num(adj.r_squared)})"
 
 
 def adjusted_sentence(adj: AdjustedDose, hidden) -> str:

@@ -16,10 +16,10 @@ from pathlib import Path
 import yaml
 
 from mscreport.core.paths import PUBLISHED_RESULTS, resolve_data_path
-from mscreport.core.disclosure import hidden_groups
+from mscreport.core.disclosure import current_policy, hidden_groups, suppressed
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.hashing import file_sha256
-from mscreport.display.fmt import SUPPRESSED, fmt_ci, fmt_num, fmt_value
+from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_value
 from mscreport.inputs.yamlfile import check_shape
 
 
@@ -218,7 +218,9 @@ def format_comparison(comparisons, cohort):
     for c in comparisons:
         group = c.of.split(".")[0] if "." in c.of else "overall"
         secret = c.of != "n" and ("overall" in hidden or group in hidden)
-        rows.append({"figure": c.quantity, "published": c.printed, "reproduced": SUPPRESSED if secret else fmt_value(c.reproduced),
+        rows.append({"figure": c.quantity, "published": c.printed, "reproduced": suppressed(len(cohort.frame) if group == "overall" else int((cohort.frame["stratum"] == group).sum())
+                                                 if "stratum" in cohort.frame else 0) if secret
+                     else fmt_int(c.reproduced) if c.of == "n" and current_policy().strict else fmt_value(c.reproduced),
                      "agrees": {True: "yes", False: "NO", None: "not computable"}[c.agrees]})
     return pd.DataFrame(rows)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mscreport.core.disclosure import (SUPPRESSED_ORDER, SUPPRESSED_STRICT, extremes_shown, hidden_parts, mode,
+from mscreport.core.disclosure import (SUPPRESSED_EXTREMES, SUPPRESSED_ORDER, extremes_shown, hidden_parts, mode,
                                        shown_nested, solve_arms, suppressed)
 from mscreport.core.groups import is_severe, shown_strata
-from mscreport.display.fmt import fmt_hba1c, fmt_num, fmt_pvalue
+from mscreport.display.fmt import fmt_hba1c, fmt_int, fmt_num, fmt_pvalue, fmt_share
 from mscreport.methods.stats import paired_test
 
 SENSITIVITY_GRID = (7.0, 7.5, 8.0, 8.5, 9.0, 10.0)  # NGSP %: severe_above values recomputed in chapter 2
@@ -83,7 +83,8 @@ def format_counts(counts: pd.DataFrame) -> pd.DataFrame:
     sizes = dict(zip(counts["stratum"], counts["n"]))
     hidden = hidden_parts(sum(sizes.values()), sizes)
     return pd.DataFrame({
-        "stratum": counts["stratum"], "n": counts["n"], "% of analysed": [fmt_num(v, 1) for v in counts["percent"]],
+        "stratum": counts["stratum"], "n": [fmt_int(n) for n in counts["n"]],
+        "% of analysed": [fmt_share(n, counts["n"].sum(), v).removesuffix(" %") for n, v in zip(counts["n"], counts["percent"])],
         "lowest baseline": [_extreme(v, s, n, hidden) for v, s, n in zip(counts["baseline_min"], counts["stratum"], counts["n"])],
         "highest baseline": [_extreme(v, s, n, hidden) for v, s, n in zip(counts["baseline_max"], counts["stratum"], counts["n"])]})
 
@@ -94,13 +95,13 @@ def _extreme(value, stratum: str, n: int, hidden) -> str:
     if stratum in hidden:
         return suppressed(n)
     if not extremes_shown(n):
-        return SUPPRESSED_STRICT if mode() == "strict" else SUPPRESSED_ORDER
+        return SUPPRESSED_EXTREMES if mode() == "strict" else SUPPRESSED_ORDER
     return fmt_hba1c(value)
 
 
 def counts_sentence(counts: pd.DataFrame, params: dict) -> str:
     """Chapter 2's sentence on the boundary rule and the stratum sizes."""
-    sizes = "; ".join(f"**{r.stratum}** n = {r.n} ({fmt_num(r.percent, 1)} %)" for r in counts.itertuples())
+    sizes = "; ".join(f"**{r.stratum}** n = {fmt_int(r.n)} ({fmt_share(r.n, counts['n'].sum(), r.percent)})" for r in counts.itertuples())
     return (f"With `moderate_min` = {fmt_hba1c(params['moderate_min'])} and `severe_above` = "
             f"{fmt_hba1c(params['severe_above'])}: {sizes}.")
 

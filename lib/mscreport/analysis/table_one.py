@@ -13,7 +13,7 @@ import pandas as pd
 
 from mscreport.display import fmt
 from mscreport.core.dictionary import COLUMNS
-from mscreport.core.disclosure import SUPPRESSED_ORDER, extremes_shown, hidden_parts, order_shown, solve_arms, suppressed, too_few
+from mscreport.core.disclosure import SUPPRESSED_ORDER, current_policy, extremes_shown, hidden_parts, order_shown, solve_arms, suppressed, too_few
 from mscreport.core.disclosure import hidden_arms
 from mscreport.core.groups import STRATA, list_arms, ordered_arms, shown_strata
 from mscreport.display.figures import flow_diagram
@@ -103,9 +103,10 @@ def row_label(variable: str, level: str, categorical: bool) -> str:
         return variable if not level else f"{variable}: {level}"
     if variable == "hba1c_baseline":
         return "baseline HbA1c, mean (SD)"
+    extremes = "" if current_policy().strict else "; range"  # strict disclosure: no minimum or maximum
     if variable == "dose_cells":
-        return "dose (cells), median [IQR]; range"
-    return f"{variable.replace('_', ' ')}, median [IQR]; range"
+        return f"dose (cells), median [IQR]{extremes}"
+    return f"{variable.replace('_', ' ')}, median [IQR]{extremes}"
 
 
 def _num(variable: str, v) -> str:
@@ -113,7 +114,9 @@ def _num(variable: str, v) -> str:
 
 
 def _cell(variable: str, r, categorical: bool, hidden: frozenset) -> str:
-    """One formatted Table 1 cell (``r``: a tidy row) of a group not in ``hidden``, else why not."""
+    """One formatted Table 1 cell (``r``: a tidy row) of a group not in ``hidden``, else why not
+    (counts as the disclosure rule shows them: ``fmt.fmt_int``; strict: no minimum or maximum)."""
+    missing = f"missing {fmt.fmt_int(r.get('missing'))}/{fmt.fmt_int(r['denominator'])}" if "missing" in r else ""
     if variable == "patients":
         return fmt.fmt_int(r["n"])
     if r["group"] in hidden:
@@ -121,19 +124,20 @@ def _cell(variable: str, r, categorical: bool, hidden: frozenset) -> str:
     if variable == "hba1c_baseline":
         return f"{fmt.fmt_hba1c(r['mean'])}, SD {fmt.fmt_num(r['sd'])}"
     if "median" in r and pd.notna(r.get("median")) and not order_shown(r["n"]):
-        return f"{SUPPRESSED_ORDER}; missing {int(r['missing'])}/{int(r['denominator'])}"  # order statistics from 5 values
+        return f"{SUPPRESSED_ORDER}; {missing}"  # order statistics from 5 values
     if "median" in r and pd.notna(r.get("median")) and not extremes_shown(r["n"]):  # strict: no minimum or maximum
-        return (f"{_num(variable, r['median'])} [{_num(variable, r['q1'])}, {_num(variable, r['q3'])}]; "
-                f"missing {int(r['missing'])}/{int(r['denominator'])}")
+        return f"{_num(variable, r['median'])} [{_num(variable, r['q1'])}, {_num(variable, r['q3'])}]; {missing}"
+    if "median" in r and current_policy().strict:  # no median at all (an empty group): no range either
+        return f"{fmt.NA}; {missing}"
     if variable == "dose_cells":
         return (f"{fmt.fmt_cells(r['median'])} [{fmt.fmt_cells(r['q1'])}, {fmt.fmt_cells(r['q3'])}]; "
-                f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; missing {int(r['missing'])}/{int(r['denominator'])}")
+                f"range {fmt.fmt_cells(r['min'])}-{fmt.fmt_cells(r['max'])}; {missing}")
     if "median" in r and pd.notna(r.get("median")):
         return (f"{fmt.fmt_num(r['median'], 1)} [{fmt.fmt_num(r['q1'], 1)}, {fmt.fmt_num(r['q3'], 1)}]; "
-                f"range {fmt.fmt_num(r['min'], 1)}-{fmt.fmt_num(r['max'], 1)}; missing {int(r['missing'])}/{int(r['denominator'])}")
+                f"range {fmt.fmt_num(r['min'], 1)}-{fmt.fmt_num(r['max'], 1)}; {missing}")
     if "percent" in r and pd.notna(r.get("percent")):
-        return f"{int(r['n'])} ({fmt.fmt_num(r['percent'], 1)} %)"
-    return f"0/{int(r['denominator'])}" if r["denominator"] == 0 else fmt.NA
+        return f"{fmt.fmt_int(r['n'])} ({fmt.fmt_share(r['n'], r['denominator'], r['percent'])})"
+    return f"0/{fmt.fmt_int(r['denominator'])}" if r["denominator"] == 0 else fmt.NA
 
 
 def _format(tidy: pd.DataFrame, groups: list[str], hidden_of) -> pd.DataFrame:
@@ -204,18 +208,23 @@ def flow_figure(cohort):
 def flow_alt(cohort) -> str:
     """The flow diagram's alt text (counts only)."""
     n = strata_counts(cohort)
-    return (f"Flow diagram: {cohort.rows_read} rows read, {len(cohort.excluded)} excluded, {cohort.rows_analysed} analysed, "
+    return (f"Flow diagram: {fmt.fmt_int(cohort.rows_read)} rows read, {fmt.fmt_int(len(cohort.excluded))} excluded, {fmt.fmt_int(cohort.rows_analysed)} analysed, "
             f"{n['moderate']} moderate and {n['severe']} severe.")
 
 
 def flow_sentence(cohort) -> str:
     """Rows read = analysed + excluded, in words (a long file: its patients, from its measurement rows)."""
     long = cohort.longitudinal
+    if current_policy().strict:  # rounded counts need not add up: no sum is written
+        rows = f"The file's **{fmt.fmt_int(long.rows_read)}** rows (measurements) are " if long is not None else "Of "
+        return (f"{rows}**{fmt.fmt_int(cohort.rows_read)}** {'patients' if long is not None else 'rows read'}, "
+                f"**{fmt.fmt_int(cohort.rows_analysed)}** are analysed and **{fmt.fmt_int(len(cohort.excluded))}** excluded "
+                "(strict disclosure: counts rounded to the nearest 5, 1 to 7 shown as \u2264 7).")
     if long is not None:
         return (f"The file's **{long.rows_read}** rows (measurements) are **{cohort.rows_read}** patients: "
                 f"**{cohort.rows_analysed}** are analysed and **{len(cohort.excluded)}** excluded; "
                 f"{cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
-    return (f"Of **{cohort.rows_read}** rows read, **{cohort.rows_analysed}** are analysed and "
+    return (f"Of **{fmt.fmt_int(cohort.rows_read)}** rows read, **{fmt.fmt_int(cohort.rows_analysed)}** are analysed and "
             f"**{len(cohort.excluded)}** excluded; {cohort.rows_read} = {cohort.rows_analysed} + {len(cohort.excluded)}.")
 
 

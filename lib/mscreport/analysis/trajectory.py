@@ -39,7 +39,7 @@ import pandas as pd
 
 from scipy import stats as st
 
-from mscreport.core.disclosure import drawable_rows, hidden_parts, suppressed, too_few
+from mscreport.core.disclosure import current_policy, drawable_rows, hidden_parts, suppressed, too_few
 from mscreport.display import fmt
 from mscreport.display.figures import _mmol_axis
 
@@ -433,10 +433,10 @@ def durability_verdict(mixed: MixedModelResult | None, alpha: float = 0.05, labe
 
 def flow_sentence(traj: Trajectory) -> str:
     """Where the measurements went (counts only)."""
-    uses = "; ".join(f"{u['use']}: {u['n']}" for u in traj.flow["measurements"] if u["n"])
-    return (f"The file has **{traj.rows_read}** rows (measurements) of **{traj.flow['patients_read']}** patients. "
-            f"Every row is accounted for: {uses}. The mixed model uses {len(traj.model_frame)} measurements of "
-            f"{traj.model_frame['patient_id'].nunique()} patients (time bins of {traj.width:g} months).")
+    uses = "; ".join(f"{u['use']}: {fmt.fmt_int(u['n'])}" for u in traj.flow["measurements"] if u["n"])
+    return (f"The file has **{fmt.fmt_int(traj.rows_read)}** rows (measurements) of **{fmt.fmt_int(traj.flow['patients_read'])}** patients. "
+            f"Every row is accounted for: {uses}. The mixed model uses {fmt.fmt_int(len(traj.model_frame))} measurements of "
+            f"{fmt.fmt_int(traj.model_frame['patient_id'].nunique())} patients (time bins of {traj.width:g} months).")
 
 
 def by_time_table(traj: Trajectory) -> pd.DataFrame:
@@ -460,7 +460,7 @@ def mixed_model_table(traj: Trajectory) -> pd.DataFrame:
     rows = []
     for group, m in fits.items():
         if m is None or fmt.too_small(m.n_patients):
-            rows.append({"group": group, "term": "not estimated" if m is None else fmt.SUPPRESSED})
+            rows.append({"group": group, "term": "not estimated" if m is None else suppressed(m.n_patients)})
             continue
         for term, fe in (("intercept (HbA1c at time 0, %)", m.intercept), ("slope (% points per year)", m.slope_per_year)):
             rows.append({"group": group, "term": term, "estimate": fmt.fmt_num(fe["estimate"], 3),
@@ -469,7 +469,7 @@ def mixed_model_table(traj: Trajectory) -> pd.DataFrame:
         rows.append({"group": group, "term": "SD between patients: intercept / slope; residual SD",
                      "estimate": f"{fmt.fmt_num(m.sd_intercept, 3)} / {fmt.fmt_num(m.sd_slope, 3)}; "
                                  f"{fmt.fmt_num(m.sd_residual, 3)}",
-                     "SE": "", "df": f"{m.n_patients} patients, {m.n_measurements} measurements"})
+                     "SE": "", "df": f"{fmt.fmt_int(m.n_patients)} patients, {fmt.fmt_int(m.n_measurements)} measurements"})
     return pd.DataFrame(rows).fillna("")
 
 
@@ -482,6 +482,8 @@ def draws_patient_lines(traj: Trajectory, aggregate_above: int) -> bool:
     patients and at most ``MAX_LINE_MEASUREMENTS`` measurements (10,000 measurements of one
     patient made a 130 KB figure and a 205 KB page; the band's size does not grow with them)."""
     frame = traj.model_frame
+    if current_policy().binned:  # strict disclosure: no patient's own line, the band of each time bin
+        return False
     return frame["patient_id"].nunique() <= aggregate_above and len(frame) <= MAX_LINE_MEASUREMENTS
 
 
@@ -510,13 +512,13 @@ def trajectory_figure(traj: Trajectory, aggregate_above: int):
     else:
         bins = frame.groupby(time_bins(frame, traj.width))["hba1c"].quantile([0.1, 0.9]).unstack()
         patients = pd.Series(traj.by_time["n"].to_numpy(), index=traj.by_time["months"].to_numpy())  # per bin
-        bins = bins[patients.reindex(bins.index) >= fmt.MIN_SHOWN_N]  # no band from fewer than 3 patients
+        bins = bins[patients.reindex(bins.index) >= current_policy().min_values]  # no band from fewer than 3 (strict 8) patients
         ax.fill_between(bins.index, bins[0.1], bins[0.9], color="0.85", label="10th-90th percentile of values")
     hidden = hidden_bins(traj)
     for k, (name, table) in enumerate(groups.items()):
         group = "all patients" if traj.by_time_by_arm is None else name
         keep = [(group, float(m)) not in hidden for m in table["months"]]
-        shown = table[(table["n"] >= fmt.MIN_SHOWN_N).to_numpy() & np.array(keep, dtype=bool)]
+        shown = table[(table["n"] >= current_policy().min_values).to_numpy() & np.array(keep, dtype=bool)]
         colour = colours[k % len(colours)]
         ax.plot(shown["months"], shown["mean"], marker="o", color=colour, lw=2, label=f"mean, {name}")
         ax.fill_between(shown["months"], shown["ci_low"], shown["ci_high"], color=colour, alpha=0.2,
@@ -537,7 +539,7 @@ def trajectory_caption(traj: Trajectory, aggregate_above: int) -> str:
     drawn = ("thin grey lines: each patient's measurements" if draws_patient_lines(traj, aggregate_above) else
              f"grey band: 10th to 90th percentile of the measurements per bin ({why}, so no line per patient)")
     arms = "" if traj.by_time_by_arm is None else ", per arm"
-    return (f"HbA1c over time, {n} patients, {len(traj.model_frame)} measurements: mean per {traj.width:g}-month "
+    return (f"HbA1c over time, {fmt.fmt_int(n)} patients, {fmt.fmt_int(len(traj.model_frame))} measurements: mean per {traj.width:g}-month "
             f"bin with its {1 - traj.alpha:.0%} confidence interval{arms} (bins of fewer than {fmt.MIN_SHOWN_N} "
             f"patients not drawn); {drawn}.")
 

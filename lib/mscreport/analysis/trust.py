@@ -12,8 +12,8 @@ from scipy import stats as st
 
 from mscreport.display import figures
 from mscreport.methods.stats import holm, linear_slope, n_per_arm, pearson, spearman
-from mscreport.core.disclosure import drawable_rows, hidden_parts, solve_arms
-from mscreport.display.fmt import SUPPRESSED, fmt_change, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_pvalue, too_small
+from mscreport.core.disclosure import SUPPRESSED_GROUP, drawable_rows, hidden_parts, solve_arms, suppressed
+from mscreport.display.fmt import fmt_change, fmt_ci, fmt_int, fmt_num, fmt_p, fmt_percent, fmt_pvalue, too_small
 
 
 def oldham_mean(frame):
@@ -112,8 +112,8 @@ def format_rtm(rows: list[dict]) -> pd.DataFrame:
         hidden = rtm_hidden(r)
         out.append({"ρ": f"{r['rho']:g}" if r["source"] == "assumed" else f"{fmt_num(r['rho'])} (this cohort's r)",
                     "expected fall, normal model (lower bound)": fmt_num(r["expected_fall_model"]),
-                    "expected fall, from the stratum's mean": SUPPRESSED if hidden else fmt_num(r["expected_fall_means"]),
-                    "observed fall": SUPPRESSED if hidden else fmt_num(r["observed_fall"]),
+                    "expected fall, from the stratum's mean": suppressed(r["n_severe"]) if hidden else fmt_num(r["expected_fall_means"]),
+                    "observed fall": suppressed(r["n_severe"]) if hidden else fmt_num(r["observed_fall"]),
                     "share of observed (model, means)": "" if hidden else
                     f"{fmt_percent(r['share_model'], 0)}, {fmt_percent(r['share_means'], 0)}"})
     return pd.DataFrame(out)
@@ -228,7 +228,7 @@ def say_durability(d: dict | None, alpha: float, study=None) -> str:
         return "Durability cannot be examined: too few patients or too little spread in follow-up time."
     erase, years = d["loss_slope"], d["loss_years"]
     head = (f"Slope: {fmt_change(d['slope_per_year'])} per year of follow-up, {fmt_percent(1 - alpha, 0)} CI "
-            f"{fmt_ci(d['ci_low'], d['ci_high'])} % points per year, {fmt_p(d['p'])} (n = {d['n']}; Pearson r = "
+            f"{fmt_ci(d['ci_low'], d['ci_high'])} % points per year, {fmt_p(d['p'])} (n = {fmt_int(d['n'])}; Pearson r = "
             f"{fmt_num(d['pearson']['r'])}, Spearman rho = {fmt_num(d['spearman']['rho'])}). ")
     if erase is None or erase <= 0:
         verdict = "there was no mean fall to lose."
@@ -304,7 +304,7 @@ def format_holm(rows: list[dict], hidden=()) -> pd.DataFrame:
     """The Holm table for display; the p-values of a test on a group hidden by the disclosure
     rule (``disclosure.hidden_groups``) suppressed."""
     def cell(r, key):
-        return SUPPRESSED if set(FAMILY_GROUPS.get(r["test"], ())) & set(hidden) else fmt_pvalue(r[key])
+        return SUPPRESSED_GROUP if set(FAMILY_GROUPS.get(r["test"], ())) & set(hidden) else fmt_pvalue(r[key])
     return pd.DataFrame([{"test": r["test"], "p": cell(r, "p"), "p (Holm)": cell(r, "p_holm")} for r in rows])
 
 
@@ -355,7 +355,7 @@ def format_sample_size(rows: list[dict], hidden=()) -> pd.DataFrame:
     """The trial-size table for display; the effect and this cohort's SD suppressed when the
     disclosure rule hides the whole cohort (fewer than 3 patients)."""
     def num(r, key):
-        return SUPPRESSED if "overall" in hidden and (key == "delta" or r["sd_from"] == "this cohort") else fmt_num(r[key])
+        return suppressed(0) if "overall" in hidden and (key == "delta" or r["sd_from"] == "this cohort") else fmt_num(r[key])
     return pd.DataFrame([{"effect (% points)": num(r, "delta"), "share of observed fall": fmt_percent(r["share_of_effect"], 0),
                           "SD of change (% points)": f"{num(r, 'sd')} ({r['sd_from']})",
                           "n per arm, power 80 %": fmt_int(r["power_80_n_per_arm"]),

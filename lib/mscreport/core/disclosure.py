@@ -15,12 +15,23 @@ Nested groups (the severe stratum at rising cut-offs) are shown only where every
 difference between two shown groups, and between a shown group and the whole cohort or
 nothing, holds no patient or at least ``MIN_VALUES`` (``shown_nested``).
 
+**Strict mode** (parameter ``disclosure=strict``, for output leaving a secure data environment):
+counts of 1 to 7 are hidden with every statistic of such a group, other counts rounded to the
+nearest 5 (``shown_count``), no minimum or maximum, figures binned.
+
+**The policy.** ``Policy`` (frozen: ``Policy.of(params)``, ``Chapter.policy``) carries the mode to
+display functions (``with_policy``: a function given ``policy=`` runs, with the solvers it calls,
+under it); ``set_mode`` sets the default that functions given no policy follow.
+
 ``results.json`` keeps every number: it is the data owner's file, not a page.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,14 +46,17 @@ SUPPRESSED = f"suppressed (n < {MIN_VALUES})"
 SUPPRESSED_SECONDARY = "suppressed (would reveal a hidden group)"
 SUPPRESSED_ORDER = f"suppressed (n < {MIN_ORDER})"
 SUPPRESSED_STRICT = f"suppressed (n \u2264 {STRICT_MAX_HIDDEN})"
+SUPPRESSED_EXTREMES = "not shown (strict disclosure: no minimum or maximum)"
+SUPPRESSED_GROUP = "suppressed (a test of a group the tables hide)"  # where the group's own reason is given beside its n
 
 
-def suppressed(n) -> str:
-    """The true reason a group's number is not shown: ``SUPPRESSED`` ("fewer than 3") when the
-    group itself has 1 or 2 values, else ``SUPPRESSED_SECONDARY`` (it is hidden because, with
-    numbers shown elsewhere, it would give a hidden group back)."""
-    if n is None or not n or too_few(n):
-        return SUPPRESSED_STRICT if mode() == "strict" else SUPPRESSED
+def suppressed(n, policy: "Policy | None" = None) -> str:
+    """The true reason a group's number is not shown: ``SUPPRESSED`` ("fewer than 3"; strict
+    "n ≤ 7") when the group itself has so few values, else ``SUPPRESSED_SECONDARY`` (it is
+    hidden because, with numbers shown elsewhere, it would give a hidden group back)."""
+    policy = policy or current_policy()
+    if n is None or not n or policy.too_few(n):
+        return SUPPRESSED_STRICT if policy.strict else SUPPRESSED
     return SUPPRESSED_SECONDARY
 
 
@@ -55,6 +69,91 @@ def order_shown(n) -> bool:
 
 
 _MODE = {"mode": "standard"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The disclosure rule of the pages being built, passed explicitly to display functions
+    (``Policy.of(params)``; ``Chapter.policy``). ``mode``: 'standard' or 'strict'.
+
+    ``min_values``: the fewest values a shown number may come from (3; strict 8, counts of 7 or
+    fewer being hidden); ``min_bar``: the fewest patients a histogram bar or figure bin may hold
+    (the same); ``binned``: figures draw bins, never a patient's own point or line (strict)."""
+
+    mode: str = "standard"
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"disclosure must be one of {', '.join(MODES)}, not {self.mode!r}")
+
+    @classmethod
+    def of(cls, params: dict | None) -> "Policy":
+        """The policy of a build's parameters (``disclosure``, default 'standard')."""
+        return cls((params or {}).get("disclosure") or "standard")
+
+    @property
+    def strict(self) -> bool:
+        return self.mode == "strict"
+
+    @property
+    def min_values(self) -> int:
+        return STRICT_MAX_HIDDEN + 1 if self.strict else MIN_VALUES
+
+    min_bar = min_values
+
+    @property
+    def binned(self) -> bool:
+        return self.strict
+
+    def too_few(self, n) -> bool:
+        """True when a number from ``n`` values (or a bar of ``n`` patients) must not be shown."""
+        return n is not None and 0 < int(n) < self.min_values
+
+    def count(self, n) -> str:
+        """A count as the page shows it (``shown_count``)."""
+        return shown_count(n, self)
+
+    def extremes_shown(self, n) -> bool:
+        """Whether a minimum, maximum or range of ``n`` values may be shown (never in strict)."""
+        return not self.strict and order_shown(n)
+
+    def reason(self, n) -> str:
+        """The true reason a group's number is not shown (``suppressed``)."""
+        return suppressed(n, self)
+
+
+STANDARD = Policy("standard")
+STRICT = Policy("strict")
+
+
+@contextlib.contextmanager
+def applied(policy: "Policy | None"):
+    """Within the block, every rule of this module follows ``policy`` (None: the mode as set);
+    the mode before is restored after (a display function given a policy applies it to the
+    solvers it calls: ``with_policy``)."""
+    before = _MODE["mode"]
+    if policy is not None:
+        _MODE["mode"] = policy.mode
+    try:
+        yield policy or current_policy()
+    finally:
+        _MODE["mode"] = before
+
+
+def with_policy(func):
+    """A display function taking a keyword ``policy`` (a ``Policy``; None: the mode as set) and
+    run under it (``applied``), so its tables, figures and the solvers behind them follow the
+    same rule."""
+    @functools.wraps(func)
+    def wrapper(*args, policy: "Policy | None" = None, **kwargs):
+        with applied(policy):
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def current_policy() -> Policy:
+    """The policy of the mode set by ``set_mode`` (the chapters' default when no policy is passed)."""
+    return STRICT if _MODE["mode"] == "strict" else STANDARD
 
 
 def set_mode(mode: str) -> None:
@@ -70,30 +169,38 @@ def mode() -> str:
     return _MODE["mode"]
 
 
-def extremes_shown(n) -> bool:
+def extremes_shown(n, policy: "Policy | None" = None) -> bool:
     """Whether a minimum, maximum or range of ``n`` values may be shown: never in strict mode,
     else as ``order_shown``."""
-    return mode() != "strict" and order_shown(n)
+    return (policy or current_policy()).extremes_shown(n)
 
 
-def shown_count(n) -> str:
-    """A count of patients as a page shows it: as it is in standard mode; in strict mode 0 stays
-    0, 1 to 7 are hidden, others rounded to the nearest 5."""
+def rounded_count(n: int) -> int:
+    """``n`` rounded to the nearest ``STRICT_ROUND`` (5), halves up: 12 -> 10, 13 -> 15."""
+    return STRICT_ROUND * int((int(n) + STRICT_ROUND / 2) // STRICT_ROUND)
+
+
+HIDDEN_COUNT = f"\u2264 {STRICT_MAX_HIDDEN}"  # a strict page's count of 1 to 7: "≤ 7"
+
+
+def shown_count(n, policy: "Policy | None" = None) -> str:
+    """A count of patients as a page shows it (thousands separated): as it is in standard mode;
+    in strict mode 0 stays 0, 1 to 7 are shown as "≤ 7", others rounded to the nearest 5 (the
+    page says once that counts are rounded)."""
     if n is None:
         return ""
     n = int(n)
-    if mode() != "strict" or n == 0:
-        return str(n)
+    if (policy or current_policy()).mode != "strict" or n == 0:
+        return f"{n:,}"
     if n <= STRICT_MAX_HIDDEN:
-        return f"suppressed (n \u2264 {STRICT_MAX_HIDDEN})"
-    return f"{STRICT_ROUND * int((n + STRICT_ROUND / 2) // STRICT_ROUND)} (rounded to 5)"
+        return HIDDEN_COUNT
+    return f"{rounded_count(n):,}"
 
 
 def too_few(n) -> bool:
     """True when a number computed from ``n`` non-missing values must not be shown
     (1 or 2 values; 0 values give no number at all; in strict mode 1 to 7)."""
-    limit = STRICT_MAX_HIDDEN + 1 if _MODE["mode"] == "strict" else MIN_VALUES
-    return n is not None and 0 < n < limit
+    return current_policy().too_few(n)
 
 
 def hidden_parts(total: int, parts: dict[str, int]) -> frozenset[str]:
@@ -174,6 +281,17 @@ def hidden_groups(frame) -> frozenset[str]:
     of 1 or 2), strata and dose groups (with secondary suppression)."""
     return (hidden_strata(frame) | hidden_dose_groups(frame)
             | (frozenset({"overall"}) if too_few(len(frame)) else frozenset()))
+
+
+def group_size(frame, group: str) -> int:
+    """The number of patients of a named group of ``hidden_groups`` ('overall', a stratum, a dose
+    group) in an analysed cohort frame (for the true reason of a hidden group: ``suppressed``)."""
+    if group == "overall":
+        return len(frame)
+    for column in ("stratum", "dose_group"):
+        if column in frame and (frame[column] == group).any():
+            return int((frame[column] == group).sum())
+    return 0
 
 
 def hidden_in_results(results: dict) -> frozenset[str]:
@@ -477,9 +595,9 @@ def drawable_rows(frame) -> np.ndarray:
     """Per row of ``frame``, True when a figure may draw the patient as a point or a line: not in
     a hidden group (``hidden_rows``), and only if the patients left out number 0 or at least 3 in
     the whole cohort and in every shown group of every split (else a shown group's summary minus
-    the drawn points would give them back: then nothing is drawn); nothing in strict mode
-    (figures are binned there)."""
-    if mode() == "strict" or too_few(len(frame)):
+    the drawn points would give them back: then nothing is drawn). In strict mode these are the
+    patients a figure may count in its bins (``Policy.binned``: no patient's own point or line)."""
+    if too_few(len(frame)):
         return np.zeros(len(frame), dtype=bool)
     left_out = hidden_rows(frame)
     if not left_out.any():

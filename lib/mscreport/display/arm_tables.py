@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mscreport.core.disclosure import solve_arms_block
+from mscreport.core.disclosure import Policy, current_policy, solve_arms_block, suppressed
 from mscreport.core.groups import is_controlled
 from mscreport.display import fmt
 from mscreport.display.trial_primary import key_findings_primary
@@ -19,19 +19,23 @@ def hidden_arms_of(block: dict | None) -> frozenset[str]:
     return solve_arms_block(block)["arms"]
 
 
-def comparisons_frame(block: dict | None, alpha: float = 0.05) -> pd.DataFrame:
+def comparisons_frame(block: dict | None, alpha: float = 0.05, policy: Policy | None = None) -> pd.DataFrame:
     """The between-arm table from an ``arms`` block (results.json layout): per non-reference
     arm the ANCOVA difference in follow-up (CI, p), with the Welch difference in change and
     the Mann-Whitney test beside it. A comparison with an arm under 3 patients, or an arm the
-    disclosure rule hides (``hidden_arms_of``), is suppressed."""
+    disclosure rule hides (``hidden_arms_of``), is suppressed, with its true reason; ``policy``:
+    the disclosure rule (default: the chapter's mode)."""
+    policy = policy or current_policy()
     level = f"{1 - alpha:.0%} CI"
     rows = []
     hidden = hidden_arms_of(block)
     for c in (block or {}).get("comparisons", []):
         a, w, m = c["ancova"], c["welch_change"], c["mann_whitney"]
-        row = {"comparison": f"{c['arm']} vs {c['reference']}", "n": f"{c['n_arm']} vs {c['n_reference']}"}
-        if fmt.too_small(c["n_arm"]) or fmt.too_small(c["n_reference"]) or {c["arm"], c["reference"]} & hidden:
-            rows.append({**row, "ANCOVA: difference in follow-up at equal baseline": fmt.SUPPRESSED})
+        row = {"comparison": f"{c['arm']} vs {c['reference']}",
+               "n": f"{fmt.fmt_int(c['n_arm'], policy)} vs {fmt.fmt_int(c['n_reference'], policy)}"}
+        if policy.too_few(c["n_arm"]) or policy.too_few(c["n_reference"]) or {c["arm"], c["reference"]} & hidden:
+            smallest = min(c["n_arm"] or 0, c["n_reference"] or 0)
+            rows.append({**row, "ANCOVA: difference in follow-up at equal baseline": suppressed(smallest, policy)})
             continue
         rows.append({**row,
                      "ANCOVA: difference in follow-up at equal baseline": fmt.fmt_change(a["estimate"]),
@@ -52,6 +56,6 @@ def key_findings_table(results: dict, number: int = 1) -> str:
         return ""
     alpha = (results.get("params") or {}).get("alpha", 0.05)
     primary = key_findings_primary(results, hidden_arms_of(block))  # a long file's MMRM, when there is one
-    return primary + fmt.html_table(comparisons_frame(block, alpha),
+    return primary + fmt.html_table(comparisons_frame(block, alpha, Policy.of(results.get("params"))),
                           f"Between-arm effect on HbA1c, each arm vs the reference arm {block['reference']!r} "
                           "(ANCOVA of follow-up on baseline and arm; negative = lower HbA1c in the arm)", number)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import re
 
-from mscreport.core.disclosure import MIN_VALUES, SUPPRESSED, too_few  # noqa: F401 (re-exported)
+from mscreport.core.disclosure import MIN_VALUES, SUPPRESSED, Policy, current_policy, rounded_count, shown_count, too_few  # noqa: F401 (re-exported)
 from mscreport.core.labels import readable
 from mscreport.core.units import ngsp_difference_to_ifcc, ngsp_to_ifcc
 
@@ -67,6 +68,11 @@ MIN_SHOWN_N = MIN_VALUES
 too_small = too_few
 
 
+def min_shown(policy: Policy | None = None) -> int:
+    """The fewest patients a shown number comes from under the rule in force (3; strict 8)."""
+    return (policy or current_policy()).min_values
+
+
 def fmt_p(p) -> str:
     """'p < 0.001' or 'p = 0.0122', 'p = 0.300' (3 significant digits, trailing zeros kept)."""
     if not _ok(p):
@@ -90,8 +96,30 @@ def fmt_ci(lo, hi, decimals: int = 2) -> str:
     return f"[{fmt_num(lo, decimals)}, {fmt_num(hi, decimals)}]"
 
 
-def fmt_int(x) -> str:
-    return NA if not _ok(x) else f"{int(x):,}"
+def fmt_int(x, policy: Policy | None = None) -> str:
+    """A whole number (a count of patients, rows, degrees of freedom) as pages show counts:
+    thousands separated; under the strict disclosure rule 1 to 7 as "≤ 7" and others rounded
+    to the nearest 5 (``disclosure.shown_count``); n/a for None."""
+    return NA if not _ok(x) else shown_count(int(x), policy)
+
+
+def fmt_share(n, total, percent=None, policy: Policy | None = None) -> str:
+    """``n`` of ``total`` as a percentage ('78.7 %'; ``percent`` when given, else computed); under
+    the strict rule from the rounded counts (a share of exact counts would give them back),
+    hidden with a count of 1 to 7."""
+    policy = policy or current_policy()
+    if not policy.strict:
+        return fmt_percent(percent / 100 if percent is not None else (n / total if total else None))
+    if not n:
+        return fmt_percent(0.0)
+    if policy.too_few(n) or not total:
+        return "suppressed"
+    return fmt_percent(rounded_count(n) / rounded_count(total))
+
+
+def fmt_count(n, policy: Policy | None = None) -> str:
+    """A count of patients (``fmt_int``)."""
+    return fmt_int(n, policy)
 
 
 def fmt_cells(x) -> str:
@@ -123,9 +151,13 @@ def html_table(frame, caption: str = "", number: int | None = None, index: bool 
     if caption:
         label = f"Table {number}. " if number is not None else ""
         cap = f"<caption>{escape(label)}{escape(caption)}</caption>"
+    strict = current_policy().strict
+
     def cell(v) -> str:  # codes such as bone_marrow shown as words (labels.LABELS)
         if hasattr(v, "__html__"):  # already HTML: a number with its basis mark (analysis.basis.mark_frame)
             return v.__html__()
+        if strict and isinstance(v, numbers.Integral) and not isinstance(v, bool):
+            v = shown_count(int(v))  # a whole number left in a table is a count: strict pages round it
         return escape(readable(v))
 
     head = "".join(f"<th scope=\"col\">{cell(c)}</th>" for c in ([frame.index.name or ""] if index else []) + list(frame.columns))

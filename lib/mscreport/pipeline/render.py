@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from mscreport.display import fmt
-from mscreport.core.disclosure import hidden_in_results, set_mode, suppressed
+from mscreport.core.disclosure import Policy, hidden_in_results, set_mode, shown_count, suppressed
 from mscreport.core.jsondata import jsonable
 from mscreport.core.mime import RESULT_MIME
 from mscreport.core.paths import TEACHING_DIRNAME, TEMPLATES_DIR
@@ -229,7 +229,7 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
     import pandas as pd
 
     alpha = (results.get("params") or {}).get("alpha", 0.05)
-    set_mode((results.get("params") or {}).get("disclosure", "standard"))
+    set_mode(Policy.of(results.get("params")).mode)
     hidden = hidden_in_results(results)
     rows = []
     for key, (label, r) in zip(("overall", "moderate", "severe", "high", "low"), headline_rows(results)):
@@ -292,6 +292,7 @@ def index_values(chapters, results: dict, extras: dict) -> dict:
     template escapes it) or ``Markup`` for what is already HTML (stylesheet, tables, framing)."""
     prov = results.get("provenance", {})
     data = results.get("data", {})
+    policy = Policy.of(results.get("params"))
     data_file = Path(str(data.get("path", ""))).name
     framing = frame_report(results.get("params") or {}, str(data.get("sha256", "")), data_file)
     reconstruction = bool(data.get("reconstruction", framing.bundled))  # marks and the paper's wording
@@ -318,8 +319,10 @@ def index_values(chapters, results: dict, extras: dict) -> dict:
         "chapters": list(chapters),
         "chapters_left_out": extras.get("chapters_left_out", ""),
         "teaching_dir": TEACHING_DIRNAME,
-        "data": {"file": data_file, "sha256": data.get("sha256", ""), "rows_read": data.get("rows_read"),
-                 "rows_analysed": data.get("rows_analysed"), "excluded": len(data.get("excluded", []))},
+        "data": {"file": data_file, "sha256": data.get("sha256", ""),  # counts as the disclosure rule shows them
+                 "rows_read": shown_count(data.get("rows_read"), policy),
+                 "rows_analysed": shown_count(data.get("rows_analysed"), policy),
+                 "excluded": shown_count(len(data.get("excluded", [])), policy)},
         "data_mark": index_mark("data", results, reconstruction) if reconstruction else None,
         "params_table_number": 2 + n_arm_tables,
         "params": [(k, shown_value(k, v)) for k, v in results.get("params", {}).items()],

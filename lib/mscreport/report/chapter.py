@@ -13,7 +13,7 @@ from IPython.display import HTML, Markdown, display
 
 from mscreport.display import fmt
 from mscreport.inputs.cohort import load_cohort
-from mscreport.core.disclosure import set_mode
+from mscreport.core.disclosure import Policy, set_mode
 from mscreport.core.errors import InputError
 from mscreport.core.mime import RESULT_MIME
 from mscreport.report.framing import frame_report, inline_html
@@ -33,7 +33,8 @@ class Chapter:
         self.name = name
         self.cohort = cohort
         self.params = params
-        set_mode(params.get("disclosure", "standard"))  # the disclosure rule's mode for every page of this chapter
+        self.policy = Policy.of(params)  # the disclosure rule of this chapter's pages, passed to the display functions
+        set_mode(self.policy.mode)  # the default of the functions given no policy
         self._figures = 0
         self._tables = 0
 
@@ -74,7 +75,7 @@ class Chapter:
         framing = frame_report(self.params, c.sha256, Path(c.path).name)
         # the report's title only: the study's description (free text, a citation) is the index's lead
         display(HTML(f"<p class=\"msc-study\"><strong>{fmt.escape(framing.title)}</strong></p>"))
-        display(HTML(parameters_fold(c)))
+        display(HTML(parameters_fold(c, self.policy)))
         if c.synthetic:
             what = ("This build uses the reconstructed cohort: synthetic patients built to reproduce the paper's "
                     "published summary figures." if c.reconstruction else
@@ -110,6 +111,7 @@ class Chapter:
 
     def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
         """Hand a figure to the build (for the index page), not shown here."""
+        caption = f"{caption} {getattr(fig, 'msc_caption_note', '')}".strip()  # what the disclosure rule changed
         self.record(key, {"src": figure_data_uri(fig), "caption": caption, "alt": alt})
 
     def figure(self, fig, caption: str, alt: str) -> None:
@@ -118,6 +120,7 @@ class Chapter:
         if fig is None:
             return
         self._figures += 1
+        caption = f"{caption} {getattr(fig, 'msc_caption_note', '')}".strip()  # what the disclosure rule changed (figures.add_caption_note)
         display(HTML(f"<figure class=\"msc-figure\" id=\"figure-{self._figures}\"><img src=\"{figure_data_uri(fig)}\" "
                      f"alt=\"{fmt.escape(alt)}\"/><figcaption><strong>Figure {self._figures}.</strong> {fmt.escape(caption)}"
                      "</figcaption></figure>"))
@@ -139,9 +142,10 @@ class Chapter:
         display({RESULT_MIME: {"key": key, "value": jsonable(value)}, "text/plain": ""}, raw=True)
 
 
-def parameters_fold(cohort) -> str:
+def parameters_fold(cohort, policy=None) -> str:
     """HTML: the parameters that apply to the cohort's file (``opening.applicable_parameters``)
-    with their resolved values and units, and the data of the build, folded under one line."""
+    with their resolved values and units, and the data of the build, folded under one line;
+    counts as the disclosure ``policy`` shows them."""
     shown = cohort.resolved_params  # every auto as resolved (condition, intervention, inclusion_min)
     names = applicable_parameters(cohort)
     units = {p.name: p.unit for p in PARAMETERS}
@@ -149,6 +153,7 @@ def parameters_fold(cohort) -> str:
                    f"<td>{fmt.escape(units[n])}</td></tr>" for n in names)
     return ("<details class=\"msc-params\"><summary>Parameters used and data of this build</summary>"
             f"<p>Cohort file <code>{fmt.escape(Path(cohort.path).name)}</code> (SHA-256 <code>{cohort.sha256[:16]}…</code>): "
-            f"{cohort.rows_read} rows read, {cohort.rows_analysed} analysed, {len(cohort.excluded)} excluded.</p>"
+            f"{fmt.fmt_int(cohort.rows_read, policy)} rows read, {fmt.fmt_int(cohort.rows_analysed, policy)} analysed, "
+            f"{fmt.fmt_int(len(cohort.excluded), policy)} excluded.</p>"
             "<table class=\"msc-table\"><thead><tr><th>parameter</th><th>value</th><th>unit</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>")

@@ -19,7 +19,7 @@ import warnings
 
 import pandas as pd
 
-from mscreport.core.disclosure import SUPPRESSED, hidden_groups, too_few
+from mscreport.core.disclosure import current_policy, group_size, hidden_groups, shown_count, suppressed, too_few
 
 # columns the teaching cells read that a cohort file may lack (they are then empty: the call
 # gives its "not computable" result, as the chapter's own analysis does)
@@ -89,7 +89,13 @@ def result_lines(result, fields=None, prefix: str = "") -> list[tuple[str, str]]
             if value:
                 lines.append((key, value))
         else:
-            lines.append((key, _format(value.item() if hasattr(value, "item") else value)))
+            value = value.item() if hasattr(value, "item") else value
+            count = name in ("n", "df") or name.startswith("n_")
+            if current_policy().strict and count and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and float(value).is_integer():
+                lines.append((key, shown_count(int(value))))  # a count (n, df) as strict pages show counts
+                continue
+            lines.append((key, _format(value)))
     return lines
 
 
@@ -108,9 +114,10 @@ def describe_result(result, cohort, groups=("overall",), fields=None) -> str:
         return "None: this cohort cannot give this result (the text above says why)."
     name = type(result).__name__
     hidden = set(hidden_groups(cohort.frame)) & set(groups)
-    if hidden or any(too_few(n) for n in _sizes(result)):
+    small = [n for n in _sizes(result) if too_few(n)]
+    if hidden or small:
         which = ", ".join(sorted(hidden)) or "this result"
-        return f"{name}: {SUPPRESSED} for {which}; results.json has it."
+        return f"{name}: {suppressed(small[0] if small else group_size(cohort.frame, sorted(hidden)[0]))} for {which}; results.json has it."
     lines = result_lines(result, fields)
     width = max((len(k) for k, _ in lines), default=0)
     return "\n".join([f"{name}:"] + [f"  {k.ljust(width)}  {v}" for k, v in lines])
