@@ -325,7 +325,7 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
 # effect differs by stratum; a difference between two within-stratum p-values does not.
 
 # %% [markdown] tags=["teaching"]
-# ## Simulation: two arms that both fall "significantly"
+# ## Simulation: two arms that both fall significantly
 #
 # **Predict first.** A simulated trial: both arms are selected on a raised HbA1c and share a
 # drift in care; only one arm is treated. Will the untreated arm's paired t-test be

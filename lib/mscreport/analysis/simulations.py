@@ -202,9 +202,10 @@ def rtm_figure(block: dict):
     d = rtm_patients(design)
     sel = d["hba1c_baseline"] > block["cutoff"]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(6.0, 3.4), gridspec_kw={"width_ratios": [1.4, 1]})
-    ax.scatter(d.loc[~sel, "hba1c_baseline"], d.loc[~sel, "hba1c_followup"], s=4, color="#BBBBBB", label="not selected")
+    ax.scatter(d.loc[~sel, "hba1c_baseline"], d.loc[~sel, "hba1c_followup"], s=4, color="#BBBBBB", label="not selected",
+               rasterized=True)  # 2,000 points as one image inside the SVG: the page stays light
     ax.scatter(d.loc[sel, "hba1c_baseline"], d.loc[sel, "hba1c_followup"], s=4, color="#0072B2",
-               label=f"baseline > {block['cutoff']:g} %")
+               label=f"baseline > {block['cutoff']:g} %", rasterized=True)
     lo, hi = float(d[["hba1c_baseline", "hba1c_followup"]].min().min()), float(d[["hba1c_baseline", "hba1c_followup"]].max().max())
     ax.plot([lo, hi], [lo, hi], color=".3", lw=1, label="no change")
     ax.axvline(block["cutoff"], color="#0072B2", ls="--", lw=1)
