@@ -225,7 +225,8 @@ def print_plain(cohort, groups=("overall",), label: str = "plain", **items) -> N
     ``groups``."""
     hidden = set(hidden_groups(cohort.frame)) & set(groups)
     if hidden:
-        print(f"{label}: {SUPPRESSED} for {', '.join(sorted(hidden))}; results.json has it.")
+        reason = suppressed(group_size(cohort.frame, sorted(hidden)[0]))  # the true reason: too few, or secondary
+        print(f"{label}: {reason} for {', '.join(sorted(hidden))}; results.json has it.")
         return
     shown = [(k, v if isinstance(v, str) else _format(v.item() if hasattr(v, "item") else v))
              for name, value in items.items() for k, v in _plain_items(name, value)]
