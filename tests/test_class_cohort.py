@@ -86,7 +86,7 @@ def test_every_chapter_of_the_class_build_has_data(class_report):
         text = visible_text(page.read_text(encoding="utf-8"))
         for phrase in NOT_APPLYING:
             assert phrase not in text, (page.name, phrase)
-        assert MARK_CLASS not in page.read_text(encoding="utf-8"), page.name  # no reconstruction marks (analysis.basis.sup)
+        assert f"class=\"{MARK_CLASS}" not in page.read_text(encoding="utf-8"), page.name  # no reconstruction marks (analysis.basis.sup)
         for section in re.findall(r"Per arm[^¶]*?¶(.{0,400})", text):
             assert "No arm column" not in section
 

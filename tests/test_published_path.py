@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pagetext import visible_text
+
 from mscreport.pipeline.build import make_plan
 from mscreport.cli import main
 from mscreport.inputs.cohort import load_cohort
@@ -121,7 +123,8 @@ def test_a_users_cohort_with_its_figures_file_is_compared(tmp_path, user_figures
     assert "Each published figure and its reproduction" in chapter and "figures in <code>figures.yaml</code>" in chapter
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.index("Key findings") < index.index("figures in <code>figures.yaml</code> agree")
-    assert "Matsuoka" not in index and "basis" not in index
+    assert "Matsuoka" not in index and "class=\"msc-mark" not in index  # no basis marks (analysis.basis.sup) on a user's cohort
+    assert "basis" not in visible_text(index)
     folder = str(user_figures.parent)  # the builder's folders never reach a page (issue 15.2)
     pages = [index, *(p.read_text(encoding="utf-8") for p in out.rglob("*.html") if p.name != "index.html")]
     assert not [p for p in pages if folder in p], "a page shows the published file's absolute path"
