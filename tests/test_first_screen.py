@@ -52,6 +52,30 @@ def test_headline_of_a_controlled_study_points_at_the_between_arm_effect():
     assert "between-arm difference" in text and "not treatment effects" in text
 
 
+R_ARMS = json.loads((REPO_ROOT / "tests" / "fixtures" / "r_arms.json").read_text(encoding="utf-8"))  # tests/r/arms.R
+
+
+def test_headline_of_a_controlled_study_gives_the_between_arm_effect_with_its_interval():
+    arms = R_ARMS["two"]["arms"]  # R: lm(f ~ b + arm) on tests/fixtures/arms_two.csv, msc vs placebo
+    text = headline_sentence(_results(REF["overall"], reconstruction=False, arms=arms))
+    # R: estimate -0.4448, confint -0.7525, -0.1371 (lower with msc), p 0.00607
+    assert text.startswith("HbA1c was 0.44 % points lower with msc than with placebo at follow-up, at equal baseline (ANCOVA)")
+    assert "95% CI 0.14 to 0.75 lower, p = 0.00607" in text
+    assert "not treatment effects" in text and "includes zero" not in text
+    hidden = _results(REF["overall"], reconstruction=False, arms=arms, disclosure={"hidden_on_pages": {"arms": ["msc"]}})
+    assert "0.44" not in headline_sentence(hidden)  # a hidden arm gives no number
+
+
+def test_headline_of_a_trial_with_visits_leads_with_the_mmrm_at_the_last_visit():
+    arms = R_ARMS["two"]["arms"]
+    mmrm = {"visits": [{"visit": 3.0, "label": "month 3"}, {"visit": 6.0, "label": "month 6"}],
+            "comparisons": [{"arm": "msc", "reference": "placebo", "visit": 3.0, "difference": -0.2, "ci_low": -0.6, "ci_high": 0.2, "p": 0.3},
+                            {"arm": "msc", "reference": "placebo", "visit": 6.0, "difference": -0.3, "ci_low": -0.7, "ci_high": 0.1, "p": 0.14}]}
+    text = headline_sentence(_results(REF["overall"], reconstruction=False, arms=arms, longitudinal={"mmrm": mmrm}))
+    assert "0.30 % points lower with msc than with placebo at the last visit (month 6; mixed model" in text
+    assert "CI -0.10 to 0.70 lower" in text.replace("\u2212", "-") and "includes zero" in text
+
+
 def test_headline_shows_no_number_for_a_suppressed_group():
     text = headline_sentence(_results({"n": 2, "mean_change": -1.0, "ci_low": -2.0, "ci_high": 0.0, "p": 0.2}))
     assert "too few patients" in text and "1.00" not in text

@@ -91,6 +91,35 @@ DESIGN_CONTROLLED = ("The between-arm difference (Table 1) is the treatment's ef
                      "estimate it; the within-group changes below are not treatment effects.")
 
 
+def between_arm_phrase(comparison: dict, results: dict, alpha: float) -> str | None:
+    """One arm against the reference for the headline, from results.json's ``arms`` block: the
+    MMRM's difference at the last visit when the study has one (the primary analysis), else
+    the ANCOVA difference at equal baseline; negative = lower HbA1c in the arm (NGSP % points).
+    None when the disclosure rule hides either arm or the model gave no estimate."""
+    arm, ref = comparison.get("arm"), comparison.get("reference")
+    hidden = set(((results.get("disclosure") or {}).get("hidden_on_pages") or {}).get("arms") or [])
+    if arm in hidden or ref in hidden:
+        return None
+    mmrm = (results.get("longitudinal") or {}).get("mmrm") or {}
+    at_visits = [m for m in mmrm.get("comparisons") or [] if m.get("arm") == arm and m.get("reference") == ref]
+    if at_visits:
+        last = max(at_visits, key=lambda m: m["visit"])
+        label = next((v.get("label") for v in mmrm.get("visits") or [] if v.get("visit") == last["visit"]), None)
+        est, lo, hi, p = last.get("difference"), last.get("ci_low"), last.get("ci_high"), last.get("p")
+        how = f"at the last visit ({f'{label}; ' if label else ''}mixed model for repeated measures, the primary analysis)"
+    else:
+        a = comparison.get("ancova") or {}
+        est, lo, hi, p = a.get("estimate"), a.get("ci_low"), a.get("ci_high"), a.get("p")
+        how = "at follow-up, at equal baseline (ANCOVA)"
+    if est is None or lo is None or hi is None:
+        return None
+    word = "lower" if est < 0 else "higher"
+    lo_shown, hi_shown = (-hi, -lo) if est < 0 else (lo, hi)
+    sure = ("" if lo > 0 or hi < 0 else ": the interval includes zero, so no difference is compatible with the data")
+    return (f"HbA1c was {fmt_num(abs(est))} % points {word} with {arm} than with {ref} {how}, "
+            f"{1 - alpha:.0%} CI {fmt_num(lo_shown)} to {fmt_num(hi_shown)} {word}, {fmt_p(p)}{sure}")
+
+
 def headline_sentence(results: dict) -> str:
     """The index's plain-language headline (Markdown with *emphasis* only), every number from
     ``results`` (results.json): what changed, by how much with its interval, how sure, and what
@@ -99,7 +128,13 @@ def headline_sentence(results: dict) -> str:
     alpha = params.get("alpha", 0.05)
     arms = results.get("arms")
     if arms and arms.get("reference"):
-        return DESIGN_CONTROLLED
+        effects = [between_arm_phrase(c, results, alpha) for c in arms.get("comparisons") or []]
+        effects = [e for e in effects if e]
+        if not effects:
+            return DESIGN_CONTROLLED
+        shown = "; ".join(effects[:2]) + (f"; and {len(effects) - 2} more comparisons in Table 1" if len(effects) > 2 else "")
+        text = f"{shown}. {DESIGN_CONTROLLED}"
+        return text[0].upper() + text[1:]
     r = results.get("overall") or {}
     data = results.get("data") or {}
     who = "In the reconstructed (synthetic) cohort, " if data.get("reconstruction") else ""
