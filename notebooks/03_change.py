@@ -179,9 +179,12 @@ arm_mmrm.show_primary(ch)
 # on normality.
 
 # %%
+from mscreport.analysis import teaching_numbers
+
 extra = change.analyse_change(cohort)
 ch.record("normality", extra["normality"])
 ch.record("hodges_lehmann", extra["hodges_lehmann"])
+ch.record("sign_test", teaching_numbers.sign_test_block(cohort))  # the teaching page's sign test
 ch.table(pairs_extra_table({"all patients": overall, **by_stratum}, hidden_groups(cohort.frame), ch.policy),
          "Normality of the change and the rank-based companion tests (shift and CI in % points)", basis="rank_tests")
 ch.say(change.say_normality(extra["normality"], alpha), basis="rank_tests")

@@ -228,7 +228,10 @@ ch.say(trust.say_holm(blocks["holm"], alpha), basis="holm")
 # glucose-lowering drugs. The last columns inflate each size for the expected `dropout`.
 
 # %%
+from mscreport.analysis import teaching_numbers
+
 ch.record("sample_size", blocks["sample_size"])
+ch.record("ancova_sample_size", teaching_numbers.ancova_size_block(cohort))  # the teaching page's ANCOVA-based size
 ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
          trust.sample_size_caption(cohort.params), basis=basis.sample_size_keys(blocks["sample_size"]))
 

@@ -65,12 +65,13 @@ omop_cohort_ids: str = "all"  # OMOP: cohort_definition_id values selected (each
 omop_unit: str = "none"  # OMOP: unit of rows without a unit concept (percent, mmol_mol, none)
 
 # %%
-from mscreport.analysis import mmrm, trajectory
+from mscreport.analysis import mmrm, teaching_numbers, trajectory
 from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("trajectory", globals())
 traj = trajectory.analyse_trajectory(ch.cohort)
 ch.record("longitudinal", mmrm.with_mmrm(ch.cohort, trajectory.interface_block(traj)))
+ch.record("post_baseline_slope", teaching_numbers.post_baseline_block(ch.cohort))  # the teaching page's slope after time 0
 
 # %% [markdown] tags=["study-paper"]
 # The paper reduces each patient to two numbers, a baseline and the last follow-up 6 to 68

@@ -8,7 +8,7 @@ computed is None (JSON null).
 
 from __future__ import annotations
 
-from mscreport.analysis import trust
+from mscreport.analysis import teaching_numbers, trust
 from mscreport.analysis.arm_compare import arms_block
 from mscreport.analysis.change import analyse_change
 from mscreport.analysis.mmrm import with_mmrm
@@ -125,6 +125,9 @@ def compute_results(cohort) -> dict:
         "disclosure": disclosure_block(cohort),
         "strata_comparison": compare_strata(cohort),
         "simulations": simulations_block(cohort.params),
+        "sign_test": teaching_numbers.sign_test_block(cohort),
+        "ancova_sample_size": teaching_numbers.ancova_size_block(cohort),
+        "post_baseline_slope": teaching_numbers.post_baseline_block(cohort),
     }
     return assemble_results(cohort.data_block(), cohort.resolved_params, [records])[0]
 

@@ -19,7 +19,7 @@ TOP_KEYS = ("data", "params", "overall", "strata", "dose", "published_comparison
             "normality", "hodges_lehmann", "target", "safety", "durability", "source", "adjusted_dose", "holm",
             "rtm", "sample_size", "threshold_sensitivity", "table1",
             "attrition", "change_by_followup", "oldham", "reconstruction", "strata_counts", "arms", "longitudinal",
-            "disclosure", "strata_comparison", "simulations")
+            "disclosure", "strata_comparison", "simulations", "sign_test", "ancova_sample_size", "post_baseline_slope")
 
 
 def assemble_results(data_block: dict, params: dict, records: list[dict]) -> tuple[dict, dict]:
