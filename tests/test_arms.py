@@ -55,7 +55,12 @@ def _cohort(path, **params):
 def test_arms_block_agrees_with_r(name):
     block = arms_block(_cohort(DATASETS[name]))  # results.json's arms: interaction_severity from trial.py
     assert_close(block, R_ARMS[name]["arms"], name)
-    assert {f.pop("arm"): f for f in block["flow"]} == R_ARMS[name]["flow"]
+    flow = {f.pop("arm"): f for f in block["flow"]}
+    for arm, r in R_ARMS[name]["flow"].items():  # R: table(arm) of the rows read, excluded and analysed
+        got = flow[arm]
+        assert got["n_excluded"] == sum(got["excluded"].values()) == r["excluded"]  # the contract: {reason: n}
+        assert {k: got[k] for k in r if k != "excluded"} == {k: v for k, v in r.items() if k != "excluded"}
+    assert set(flow) == set(R_ARMS[name]["flow"])
     assert list(block["groups"]) == [R_ARMS[name]["arms"]["reference"]] + sorted(
         a for a in R_ARMS[name]["arms"]["groups"] if a != R_ARMS[name]["arms"]["reference"])
 
@@ -202,9 +207,11 @@ def test_an_arm_whose_rows_are_all_excluded_still_counts_in_the_flow(tmp_path):
     path.write_text(path.read_text() + "X1,gone,5.5,5.4\nX2,gone,7.0,\n")
     cohort = _cohort(path)
     flow = {f["arm"]: f for f in analyse_arms(cohort).interface()["flow"]}
-    assert flow["gone"] == {"arm": "gone", "rows_read": 2, "excluded": 2, "analysed": 0, "moderate": 0, "severe": 0}
+    assert flow["gone"] == {"arm": "gone", "rows_read": 2, "analysed": 0, "moderate": 0, "severe": 0, "n_excluded": 2,
+                            "excluded_percent": 100.0, "excluded": {reason: 1 for reason in {e.reason for e in cohort.excluded if e.arm == "gone"}}}
+    assert sum(flow["gone"]["excluded"].values()) == 2
     assert sum(f["rows_read"] for f in flow.values()) == cohort.rows_read
-    assert sum(f["excluded"] for f in flow.values()) == len(cohort.excluded)
+    assert sum(f["n_excluded"] for f in flow.values()) == len(cohort.excluded)
 
 
 @pytest.mark.parametrize("name", DATASETS)

@@ -145,7 +145,7 @@ def _analyse_arms(cohort) -> ArmsResult | None:
     for a in arms:
         sub = arm_cohort(cohort, a)
         groups[a] = {"overall": analyse_overall(sub), "strata": analyse_strata(sub)}
-    flow = tuple(arm_flow(cohort).rename(columns=lambda c: c.replace(" ", "_")).to_dict("records"))
+    flow = flow_records(cohort)
     per_arm = {"dose": analyse_dose_by_arm(cohort), "trust": analyse_trust_by_arm(cohort)}
     if reference is None:
         note = ONE_ARM_NOTE.format(arm=repr(arms[0])) if arms else "The `arm` column is empty: no arm to analyse."
@@ -156,6 +156,20 @@ def _analyse_arms(cohort) -> ArmsResult | None:
                                       welch_test(change[a], change[reference], alpha),
                                       mann_whitney(change[a], change[reference])) for a in arms[1:])
     return ArmsResult(tuple(arms), reference, groups, comparisons, flow=flow, **per_arm)
+
+
+def flow_records(cohort) -> tuple[dict, ...]:
+    """results.json ``arms.flow`` (the contract's layout): per arm ``rows_read``, ``analysed``,
+    ``excluded`` as {reason: patients} (the ``data.excluded`` texts), and this project's
+    additions ``n_excluded``, ``excluded_percent`` (of the rows read, %) and the per-stratum counts."""
+    reasons: dict[str, dict[str, int]] = {}
+    for e in cohort.excluded:
+        arm_reasons = reasons.setdefault(e.arm, {})
+        arm_reasons[e.reason] = arm_reasons.get(e.reason, 0) + 1
+    records = arm_flow(cohort).rename(columns=lambda c: c.replace(" ", "_")).to_dict("records")
+    return tuple({**r, "excluded": dict(sorted(reasons.get(r["arm"], {}).items())), "n_excluded": r["excluded"],
+                  "excluded_percent": 100 * r["excluded"] / r["rows_read"] if r["rows_read"] else None}
+                 for r in records)
 
 
 def arm_flow(cohort) -> pd.DataFrame:
