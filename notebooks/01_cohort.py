@@ -137,11 +137,17 @@ ch.table(shown, "Patient characteristics overall and by severity stratum", index
 # %% tags=["study-arms"]
 describe.show_table_one_by_arm(ch)
 
-# %% [markdown]
+# %% [markdown] tags=["study-paper"]
 # How to read it: the strata are defined *by* baseline HbA1c, so their baseline means must
 # differ; what matters is whether anything else differs too (dose, MSC source, follow-up
 # time). Doses were "tailored to individual clinical conditions", so a dose difference
 # between strata would be expected and would confound any dose comparison (chapter 4).
+
+# %% [markdown] tags=["study-own"]
+# How to read it: the strata are defined *by* baseline HbA1c, so their baseline means must
+# differ; what matters is whether anything else differs too (age, sex, follow-up time, and
+# in a controlled study the arms): a difference there would confound any comparison between
+# the strata.
 
 # %%
 ch.say(describe.columns_sentence(cohort))

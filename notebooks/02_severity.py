@@ -60,11 +60,18 @@ from mscreport.report.chapter import Chapter
 ch = Chapter.from_parameters("severity", globals())
 cohort = ch.cohort
 
-# %% [markdown]
+# %% [markdown] tags=["study-paper"]
 # The paper splits patients by their HbA1c *before* the infusion: moderate 6.2-8 %, severe
 # above 8 %. Stratifying by a baseline measurement is natural clinically, but it has a
 # statistical cost that chapter 5 measures: the patients selected for a high first value
 # will, on average, show a lower second value even without treatment (regression to the mean).
+
+# %% [markdown] tags=["study-own"]
+# This chapter splits patients by their HbA1c at baseline, at the thresholds `moderate_min`
+# and `severe_above` (their values are in the parameters above). Stratifying by a baseline
+# measurement is natural clinically, but it has a statistical cost that chapter 5 measures:
+# the patients selected for a high first value will, on average, show a lower second value
+# even without treatment (regression to the mean).
 
 # %%
 arms.say_pooled(ch)

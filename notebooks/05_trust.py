@@ -359,8 +359,8 @@ lesson.check_close(sorted(answer_5_3), sorted(family.loc[family["p_holm"] < alph
 # **Answer 5.3.** A within-stratum paired test that survives Holm says that stratum's own
 # change is unlikely to be 0 even allowing for the six tests. It does **not** say the strata
 # differ (that needs a comparison between them, not two within-stratum p-values), nor that the
-# infusion caused the fall: with no control arm, regression to the mean and drift of care act
-# on every stratum, most on the one selected for its high baseline.
+# treatment caused the fall: within one arm, regression to the mean and drift of care act on
+# every stratum, most on the one selected for its high baseline.
 
 # %% [markdown] tags=["teaching"]
 # **5.4 (predict, then run).** The ANCOVA trial above was sized for 80 % power. Predict how

@@ -210,8 +210,8 @@ ch.say(visits_by_chance_sentence(8, 0.05))
 # the first months followed by a plateau is not a line, and the slope then mixes the two);
 # normal random effects and residuals; missing visits not caused by the unmeasured HbA1c.
 # **Common misreading:** a slope near 0 with a wide CI is "no evidence of drift", not
-# "evidence of no drift". And without a control group, neither a stable nor a rising HbA1c
-# says what the infusion did.
+# "evidence of no drift". And within one arm, neither a stable nor a rising HbA1c says what
+# the treatment did: that needs a comparison with a control arm.
 
 # %% [markdown] tags=["teaching"]
 # ## Exercises
@@ -248,14 +248,15 @@ lesson.check_close(answer_7_1, lesson.slope_estimate(check), "7.1", rel=1e-4)
 # asks. The sentence in the lesson above gives both slopes with their intervals.
 
 # %% [markdown] tags=["teaching"]
-# **7.2.** Whatever the post-baseline slope's interval, can it show what the infusion did
+# **7.2.** Whatever the post-baseline slope's interval, can it show what the treatment did
 # over the years?
 
 # %% [markdown] tags=["teaching", "solution"]
 # **Answer 7.2.** No. An interval that includes 0 is "no evidence of drift", not evidence of
 # no drift: durability needs an interval that excludes clinically relevant drifts (e.g. +0.3 %
-# per year). An interval that excludes 0 shows a drift, but without a control group HbA1c's
-# natural course under usual care cannot be told from a fading (or lasting) effect.
+# per year). An interval that excludes 0 shows a drift, but within one arm HbA1c's natural
+# course under usual care cannot be told from a fading (or lasting) effect: that needs a
+# comparison with a control arm.
 
 # %% [markdown] tags=["teaching"]
 # **7.3.** Why does the fixed slope's standard error depend on the number of patients more

@@ -64,7 +64,7 @@ def test_no_link_or_markup_from_the_data_in_any_page(hostile_build):
     code, out = hostile_build
     assert code == 0
     pages = sorted(out.rglob("*.html"))
-    assert len(pages) >= 15
+    assert len(pages) >= 13  # six chapters x two renderings + the index (chapter 6 is left out of a user's cohort)
     shown = 0
     for page in pages:
         text = page.read_text()

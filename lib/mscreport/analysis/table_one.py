@@ -237,8 +237,10 @@ def columns_sentence(cohort) -> str:
     """Which study columns are absent (and what follows), and which optional cells were unreadable."""
     absent = [c for c in ("dose_cells", "msc_source", "followup_months") if not cohort.has(c)]
     if absent:
-        text = ("**Absent study columns:** " + ", ".join(f"`{c}`" for c in absent) +
-                ". The analyses that need them are reported as not possible in later chapters.")
+        dose_gone = not cohort.has("dose_cells") and not cohort.has("msc_source")
+        text = ("**Columns of the paper's design not in this file:** " + ", ".join(f"`{c}`" for c in absent) + ". "
+                + ("The dose chapter is left out of this report; " if dose_gone else "")
+                + "the other analyses that need them say so where they would stand.")
     else:
         text = "All study columns (`dose_cells`, `msc_source`, `followup_months`) are present."
     counts = cohort.note_counts()

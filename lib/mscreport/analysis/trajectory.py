@@ -428,7 +428,7 @@ def durability_verdict(mixed: MixedModelResult | None, alpha: float = 0.05, labe
                 "with a stable HbA1c, and also with any drift inside that interval.")
     tail = ("" if mixed.converged else " The fit did not converge cleanly: read these figures with caution.")
     return head + " The slope is the average within-patient change per year from the baseline on; it says "\
-        "nothing of what would have happened without the infusion (only a control group can)." + tail
+        "nothing of what would have happened without treatment (only a comparison with a control arm can)." + tail
 
 
 def flow_sentence(traj: Trajectory) -> str:

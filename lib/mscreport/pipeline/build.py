@@ -35,7 +35,7 @@ from pathlib import Path
 
 from mscreport.core.version import __version__
 from mscreport.pipeline import outdir
-from mscreport.pipeline.chapters import ChapterInfo, chapter_facts, chapters_left_out, left_out_sentence, list_chapters
+from mscreport.pipeline.chapters import ChapterInfo, chapter_facts, chapters_left_out, for_study, left_out_sentence, list_chapters
 from mscreport.core.errors import InputError, Problem
 from mscreport.inputs.field_data import is_database_url, is_source_not_file, shown_source
 from mscreport.inputs.params import resolve_params
@@ -385,7 +385,7 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
         print(note)
     data_block, params = summary["data_block"], summary["params"]  # the one source of both
     left_out = chapters_left_out(plan.chapters, summary.get("chapter_facts"))  # no dose chapter without doses, ...
-    every_chapter = plan.chapters
+    every_chapter = plan.chapters = for_study(plan.chapters, summary.get("study_tags"))  # titles and questions of this study
     plan.chapters = [c for c in plan.chapters if c.name not in left_out]
     keys = plan.keys(data_block["sha256"])
     cached = plan.cached(keys)

@@ -5,6 +5,7 @@ Chapters are ``notebooks/NN_name.py`` (jupytext py:percent), read in NN order.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,36 @@ def list_chapters(directory: Path = NOTEBOOKS_DIR) -> list[ChapterInfo]:
     for path in sorted(directory.glob("[0-9][0-9]_*.py")):
         title, question = _title_and_question(path.read_text(encoding="utf-8"))
         out.append(ChapterInfo(path.stem, path, title or path.stem, question))
+    return out
+
+
+_CELL = re.compile(r"^# %%.*$", re.M)
+_STUDY_TAG = re.compile(r"\bstudy-[a-z0-9-]+")
+
+
+def study_source(text: str, tags) -> str:
+    """A chapter's source with the cells of other studies left out: a cell tagged with any
+    ``study-*`` tag not in ``tags`` (``inputs.study.Study.tags``) is dropped, as the pages drop it."""
+    tags = set(tags)
+    starts = [m.start() for m in _CELL.finditer(text)] + [len(text)]
+    kept = [text[: starts[0]]]
+    for a, b in zip(starts, starts[1:]):
+        header = text[a:text.find("\n", a) if text.find("\n", a) != -1 else b]
+        if set(_STUDY_TAG.findall(header)) <= tags:
+            kept.append(text[a:b])
+    return "".join(kept)
+
+
+def for_study(chapters: list[ChapterInfo], tags) -> list[ChapterInfo]:
+    """``chapters`` with the title and question of the cells that apply to this study (a user's
+    trial reads "after the start of treatment", not the paper's "after the infusion");
+    unchanged when ``tags`` is None."""
+    if tags is None:
+        return chapters
+    out = []
+    for c in chapters:
+        title, question = _title_and_question(study_source(c.source.read_text(encoding="utf-8"), tags))
+        out.append(dataclasses.replace(c, title=title or c.title, question=question or c.question))
     return out
 
 

@@ -63,7 +63,7 @@ from mscreport.core.errors import InputError, Problem
 from mscreport.core.paths import NOTEBOOKS_DIR, TEACHING_DIRNAME
 from mscreport.inputs.field_data import is_source_not_file
 from mscreport.pipeline.build import BuildPlan, make_plan, provenance, validate_once
-from mscreport.pipeline.chapters import ChapterInfo, chapters_left_out, left_out_sentence, list_chapters
+from mscreport.pipeline.chapters import ChapterInfo, chapters_left_out, for_study, left_out_sentence, list_chapters
 from mscreport.pipeline.engine import (clean_stale_runtime_dirs, execute_chapter_records, init_worker, make_runtime_dir,
                                        remove_runtime_dir, render_chapter)
 from mscreport.pipeline.render import chapter_nav, write_index
@@ -328,8 +328,8 @@ class PreviewSession:
             check_cohort_path(plan.data_path, plan.shown)
         summary = validate_once(plan, self.work)
         left_out = chapters_left_out(plan.chapters, summary.get("chapter_facts"))  # as the build: no dose chapter without doses
-        every_chapter = plan.chapters
-        plan = dataclasses.replace(plan, chapters=[c for c in plan.chapters if c.name not in left_out])
+        every_chapter = for_study(plan.chapters, summary.get("study_tags"))  # titles and questions of this study
+        plan = dataclasses.replace(plan, chapters=[c for c in every_chapter if c.name not in left_out])
         keys = plan.keys(summary["data_block"]["sha256"])
         shown_data = plan.shown if not Path(plan.shown).is_absolute() else Path(plan.shown).name
         to_run = [c for c in plan.chapters if c.name not in self.cache or self.cache[c.name].key != keys[c.name]]

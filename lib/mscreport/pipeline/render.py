@@ -211,16 +211,21 @@ def _css() -> str:
     return (TEMPLATES_DIR / "mscreport" / "static" / "mscreport.css").read_text(encoding="utf-8")
 
 
-def headline_rows(results: dict) -> list[tuple[str, dict | None]]:
+def headline_rows(results: dict) -> list[tuple[str, str, dict | None]]:
+    """The key findings' rows as (key, label, PAIRED block): all patients, the moderate and
+    severe strata, and the dose groups only when the cohort has doses (no "? cells" rows)."""
     strata = results.get("strata") or {}
     dose = results.get("dose") or {}
     cutoff = dose.get("cutoff_cells")
-    cut = fmt.fmt_cells(cutoff) if cutoff else "?"
-
     pooled = f" ({POOLED})" if is_controlled(results.get("arms")) else ""
-    return [("all patients" + pooled, results.get("overall")), ("moderate stratum" + pooled, strata.get("moderate")),
-            ("severe stratum" + pooled, strata.get("severe")), (f"high dose (\u2265 {cut} cells)" + pooled, dose.get("high")),
-            (f"low dose (< {cut} cells)" + pooled, dose.get("low"))]
+    rows = [("overall", "all patients" + pooled, results.get("overall")),
+            ("moderate", "moderate stratum" + pooled, strata.get("moderate")),
+            ("severe", "severe stratum" + pooled, strata.get("severe"))]
+    if cutoff and (dose.get("high") or dose.get("low")):
+        cut = fmt.fmt_cells(cutoff)
+        rows += [("high", f"high dose (\u2265 {cut} cells)" + pooled, dose.get("high")),
+                 ("low", f"low dose (< {cut} cells)" + pooled, dose.get("low"))]
+    return rows
 
 
 def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
@@ -232,7 +237,7 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
     set_mode(Policy.of(results.get("params")).mode)
     hidden = hidden_in_results(results)
     rows = []
-    for key, (label, r) in zip(("overall", "moderate", "severe", "high", "low"), headline_rows(results)):
+    for key, label, r in headline_rows(results):
         r = r or {}
         if fmt.too_small(r.get("n")) or key in hidden:
             rows.append({"group": label, "n": fmt.fmt_int(r.get("n")), "mean change (follow-up \u2212 baseline)": suppressed(r.get("n")),
@@ -250,7 +255,7 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
             for i in range(len(frame)):
                 frame.iat[i, j] = compact_cell(frame.iat[i, j])
     if marked:
-        frame = mark_frame(frame, headline_keys(), results.get("params") or {})
+        frame = mark_frame(frame, headline_keys()[: len(frame)], results.get("params") or {})
     return fmt.html_table(frame, caption, number)
 
 
