@@ -164,6 +164,10 @@ def simulations_block(params: dict) -> dict:
 # ---------------------------------------------------------------- in words
 def say_rtm_simulation(block: dict) -> str:
     """(a) in words: the design, Barnett's prediction and the simulated fall (numbers from the block)."""
+    if block.get("simulated_change") is None:  # a cut-off (severe_above) above every simulated baseline
+        return (f"**Simulated, no treatment.** {fmt_int(block['n'])} invented patients, HbA1c mean {fmt_num(block['mean'])} %, "
+                f"SD {fmt_num(block['sd'])} %: too few have a baseline above {fmt_num(block['cutoff'])} % to show the "
+                "fall; a lower `severe_above` shows it.")
     return (f"**Simulated, no treatment.** {fmt_int(block['n'])} invented patients, HbA1c mean "
             f"{fmt_num(block['mean'])} %, SD {fmt_num(block['sd'])} %, test-retest correlation "
             f"{fmt_num(block['rho'])} (seed {block['seed']}). The {fmt_int(block['n_selected'])} with a baseline above "
@@ -213,11 +217,14 @@ def rtm_figure(block: dict):
     ax.set_ylabel("follow-up HbA1c (%)")
     ax.set_title("No treatment, selected on baseline", fontsize=11)
     ax.legend(loc="upper left", fontsize=8, markerscale=2)
-    values = [block["barnett_expected_change"], block["simulated_change"]]
+    simulated = block["simulated_change"]
+    values = [block["barnett_expected_change"], simulated if simulated is not None else 0.0]
     bx.bar([0, 1], values, color=["#E69F00", "#0072B2"], width=0.6)
-    bx.errorbar([1], [block["simulated_change"]], yerr=[[block["simulated_change"] - block["ci_low"]],
-                                                        [block["ci_high"] - block["simulated_change"]]],
-                color=".15", capsize=6, lw=1.5)
+    if simulated is not None and block["ci_low"] is not None and block["ci_high"] is not None:
+        bx.errorbar([1], [simulated], yerr=[[simulated - block["ci_low"]], [block["ci_high"] - simulated]],
+                    color=".15", capsize=6, lw=1.5)
+    elif simulated is None:  # nobody above the cut-off: no simulated change to draw
+        bx.text(1, 0, "too few\nselected", ha="center", va="bottom", fontsize=8)
     bx.axhline(0, color=".3", lw=1)
     bx.set_xticks([0, 1], ["Barnett's\nformula", "simulated"])
     bx.set_ylabel("mean change (% points)")
