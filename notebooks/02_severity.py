@@ -196,8 +196,9 @@ comparison = strata_compare.compare_strata(cohort)
 hidden_rows = strata_compare.hidden_comparisons(cohort.frame)
 ch.record("strata_comparison", comparison)
 ch.table(strata_compare.format_strata_comparison(comparison, cohort.params["alpha"], hidden_rows),
-         "Severe − moderate: difference in mean change (Welch) and at equal baseline (ANCOVA), % points")
-ch.say(strata_compare.say_strata_comparison(comparison, cohort.params["alpha"], hidden_rows))
+         "Severe − moderate: difference in mean change (Welch) and at equal baseline (ANCOVA), % points",
+         basis="strata_comparison")
+ch.say(strata_compare.say_strata_comparison(comparison, cohort.params["alpha"], hidden_rows), basis="strata_comparison")
 
 # %% [markdown]
 # **What regression to the mean does to this comparison.** In a single-arm study there is no
