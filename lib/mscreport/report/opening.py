@@ -114,7 +114,8 @@ def answer_dose(cohort) -> tuple[str, str] | None:
     if adj is not None and adj.get("estimate") is not None:
         text += (f"; at equal baseline HbA1c {fmt_num(adj['estimate'])} % points "
                  f"(CI {fmt_ci(adj['ci_low'], adj['ci_high'])})")
-        both = w.ci_low <= 0 <= w.ci_high and adj["ci_low"] <= 0 <= adj["ci_high"]
+        bounds = (w.ci_low, w.ci_high, adj["ci_low"], adj["ci_high"])  # None where an interval cannot be computed
+        both = None not in bounds and w.ci_low <= 0 <= w.ci_high and adj["ci_low"] <= 0 <= adj["ci_high"]
         text += (". Both intervals include 0: the data are compatible with no dose difference, before and after "
                  "adjustment." if both else ".")
     else:
