@@ -255,8 +255,8 @@ lesson.check_close(answer_7_1, lesson.slope_estimate(check), "7.1", rel=1e-4)
 # **Answer 7.2.** No. An interval that includes 0 is "no evidence of drift", not evidence of
 # no drift: durability needs an interval that excludes clinically relevant drifts (e.g. +0.3 %
 # per year). An interval that excludes 0 shows a drift, but within one arm HbA1c's natural
-# course under usual care cannot be told from a fading (or lasting) effect: that needs a
-# comparison with a control arm.
+# course under usual care cannot be told from a fading (or lasting) effect: only patients
+# followed in a control arm over the same years can tell them apart.
 
 # %% [markdown] tags=["teaching"]
 # **7.3.** Why does the fixed slope's standard error depend on the number of patients more

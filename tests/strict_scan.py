@@ -16,7 +16,8 @@ COUNT_PATTERNS = [re.compile(rf"\bn\s*=\s*{_NUM}"), re.compile(rf"\b(?:n|n_\w+|d
                   re.compile(rf"\b{COUNT_WORDS}\s*(?:n\s*)?[:=]\s*{_NUM}"), re.compile(rf"\b{_NUM}\s+of\s+{_NUM}\s+{COUNT_WORDS}\b")]
 # the rule's own words, and the published paper's numbers (its assumed stratum sizes), which are no count of this file
 ALLOWED = re.compile(r"fewer than \d+ patients|at least \d+ patients|beyond the range|\u2264 7|assumed \d+ patients"
-                     r"|p = [\d.]+ with n = \d+|At n = \d+, the two-sided")
+                     r"|p = [\d.]+ with n = \d+|At n = \d+, the two-sided"
+                     r"|needs \d+ patients per arm")  # a design's sample size, no count of this file
 EXTREMES = re.compile(r"\b(min(?:imum)?|max(?:imum)?|range)\b\s*[:=]?\s*[\[(]?\s*[\-\u2212]?\d", re.I)
 COUNT_HEADERS = re.compile(r"^(n|patients|n \(.*\)|.*: n|events|no entry|rows|analysed|excluded.*)$", re.I)
 

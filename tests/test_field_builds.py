@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 
 import duckdb
@@ -98,11 +99,22 @@ def numbers(tree, path=""):
     return {path: tree}
 
 
+VISIT_LABEL_NUMBERS = re.compile(r"\.mmrm\.visits\[\d+\]\.(avisitn|label_time|label)$")
+
+
+def analysis_numbers(results: dict) -> dict:
+    """``numbers`` without the visit labels' own numbers: ADaM names its visits by AVISITN, the
+    other layouts by the time in the file's unit (the analysis behind them is the same)."""
+    return {k: v for k, v in numbers(results).items() if not VISIT_LABEL_NUMBERS.search(k)}
+
+
 def test_six_layouts_give_the_same_results(six_builds):
-    reference = numbers(six_builds["long"])
+    reference = analysis_numbers(six_builds["long"])
     assert len(reference) > 500
+    assert "avisitn" in six_builds["adam"]["longitudinal"]["mmrm"]["visits"][0]
+    assert "label_time" in six_builds["long"]["longitudinal"]["mmrm"]["visits"][0]
     for layout, results in six_builds.items():
-        got = numbers(results)
+        got = analysis_numbers(results)
         assert got.keys() == reference.keys(), layout
         differ = [k for k in reference if not same(reference[k], got[k])]
         assert not differ, f"{layout}: {differ[:10]}"

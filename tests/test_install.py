@@ -127,7 +127,8 @@ def test_installed_package_ships_the_results_schema(installed):
 def test_installed_workbooks_install_their_kernel_and_a_student_workbook_runs(installed, tmp_path):
     """A pip user's `mscreport workbooks`: without the kernel it says how to install it;
     `--install-kernel` installs it (here into a temporary JUPYTER_DATA_DIR) with the installed
-    Python; a student workbook then executes to its end with that kernel."""
+    Python; a student workbook then executes to its end with that kernel (its only errors: the
+    checks of the exercises not yet answered)."""
     venv, elsewhere = installed
     data_dir = tmp_path / "jupyter-data"
     env = {"JUPYTER_DATA_DIR": str(data_dir), "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
@@ -144,13 +145,14 @@ def test_installed_workbooks_install_their_kernel_and_a_student_workbook_runs(in
     assert "is installed and runs this Python" in third.stderr
     student = books / "student" / "01_cohort.ipynb"
     _run([venv / "bin" / "python", "-m", "nbconvert", "--to", "notebook", "--execute", "--output", "executed.ipynb",
-          "--ExecutePreprocessor.timeout=600", student], cwd=student.parent, timeout=900, **env)
+          "--allow-errors", "--ExecutePreprocessor.timeout=600", student], cwd=student.parent, timeout=900, **env)
     import nbformat
 
     executed = nbformat.read(student.parent / "executed.ipynb", as_version=4)
     code = [c for c in executed.cells if c.cell_type == "code"]
     assert code and all(c.get("execution_count") for c in code), "not every code cell ran"
-    assert not [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and {o["ename"] for o in errors} == {"NotAnswered"}, "only the unanswered exercises' checks may fail"
 
 
 def test_every_python_package_under_lib_is_listed_in_pyproject():

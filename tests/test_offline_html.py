@@ -77,6 +77,8 @@ class Page(HTMLParser):
         self.navs: list[dict] = []  # each <nav>: its class and the hrefs inside it
         self._raw = None  # "style" / "script" while inside one
         self._nav_depth = 0
+        self._pre_depth = 0
+        self.prose: list[str] = []
         self.feed(source)
         self.close()
 
@@ -87,6 +89,8 @@ class Page(HTMLParser):
             self.css.append(a["style"])
         if tag in ("style", "script"):
             self._raw = tag
+        if tag in ("pre", "code"):
+            self._pre_depth += 1
         if tag == "nav":
             self._nav_depth += 1
             if self._nav_depth == 1:
@@ -104,16 +108,26 @@ class Page(HTMLParser):
             self._raw = None
         if tag == "nav" and self._nav_depth:
             self._nav_depth -= 1
+        if tag in ("pre", "code") and self._pre_depth:
+            self._pre_depth -= 1
 
     def handle_data(self, data):
         if self._raw == "style":
             self.css.append(data)
         elif self._raw is None:
             self.text.append(data)
+            if not self._pre_depth:
+                self.prose.append(data)
 
     @property
     def visible_text(self) -> str:
         return " ".join(self.text)
+
+    @property
+    def prose_text(self) -> str:
+        """The visible text outside ``<pre>`` and ``<code>``: code keeps plain spaces (a no-break
+        space would break it when copied into R or Python), and printed output never wraps."""
+        return " ".join(self.prose)
 
     @property
     def ids(self) -> set[str]:
@@ -279,5 +293,13 @@ def test_page_is_light(pages, rel):
 def test_relations_are_not_split(pages, rel):
     """'< 0.001' (and '≥ 1e9', 'p = 0.03') never breaks after the sign: a no-break space."""
     _, page = pages(rel)
-    split = re.findall(r"(?:^|\s)(?:<|>|≤|≥) \d.{0,12}", page.visible_text)
+    split = re.findall(r"(?:^|\s)(?:<|>|≤|≥) \d.{0,12}", page.prose_text)
     assert not split, f"{rel}: relation sign followed by a breakable space: {split[:5]}"
+
+
+def test_the_relation_rule_reads_prose_and_leaves_code_alone():
+    """The control of ``test_relations_are_not_split``: a split relation in prose is found; one in
+    code (inline or a block) is not, as code must keep plain spaces."""
+    page = Page("<p>p &lt; 0.05 here</p><p>R: <code>sum(f$change &lt; 0)</code></p><pre>x &gt; 1</pre>")
+    assert re.findall(r"(?:^|\s)(?:<|>|≤|≥) \d", page.prose_text) == [" < 0"]
+    assert "sum(f$change" not in page.prose_text and "x > 1" not in page.prose_text

@@ -97,6 +97,30 @@ def test_an_empty_existing_folder_is_fine_and_a_rebuild_reuses(tmp_path, one_cha
 
 
 @pytest.mark.slow
+def test_a_rebuild_with_a_chapter_left_out_is_up_to_date(tmp_path):
+    """Issue 23: a user's file without doses leaves the dose chapter out (and reads its own
+    chapter titles); its second build was never "up to date" (it ran every chapter again
+    from the cache). Now the manifest keeps the study's shape and the rebuild is a no-op."""
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    dose = next(c for c in CHAPTERS if c.topic == "dose")
+    for c in (CHAPTERS[0], dose):
+        shutil.copy(c.source, d / c.source.name)
+    env = {"MSCREPORT_NOTEBOOKS": str(d)}
+    out = tmp_path / "F"
+    data = str(REPO_ROOT / "tests" / "fixtures" / "arms_two.csv")
+    first = _cli("build", "--output", str(out), "--data", data, env=env)
+    assert first.returncode == 0, first.stderr
+    assert not (out / dose.html_name).exists()  # the dose chapter does not apply: left out
+    manifest = json.loads((out / ".cache" / "manifest.json").read_text())
+    assert manifest["study"]["chapters_left_out"] == [dose.name]
+    again = _cli("build", "--output", str(out), "--data", data, env=env)
+    assert again.returncode == 0 and "up to date (1 chapters cached" in again.stdout, again.stdout
+    other = _cli("build", "--output", str(out), "--data", data, "-p", "alpha=0.01", env=env)
+    assert other.returncode == 0 and "up to date" not in other.stdout  # new parameters: built again
+
+
+@pytest.mark.slow
 def test_a_page_changed_since_the_build_is_refused_and_kept_aside_with_force(tmp_path, one_chapter):
     """Issue 24.11: notes appended to index.html were overwritten without a word, although the
     manifest's hash showed the page changed. Now it counts as the user's: refused without
@@ -238,7 +262,7 @@ def test_two_concurrent_builds_into_one_folder_never_mix(tmp_path, one_chapter):
     assert sum("waiting for it" in o for o, _ in outputs) == 1, outputs
     alpha = json.loads((out / "results.json").read_text())["params"]["alpha"]
     page = (out / f"{CHAPTERS[0].name}.html").read_text()
-    assert re.search(rf"<code>alpha</code>\s*=\s*{re.escape(f'{alpha:g}')}\b", page)  # "=" keeps its number (no-break space)
+    assert re.search(rf"<code>alpha</code></th><td>{re.escape(f'{alpha:g}')}</td>", page)  # the parameters table's row
     index = (out / "index.html").read_text()
     assert f"<td>{alpha:g}</td>" in index
     proc = _cli("build", "--output", str(out), "-p", f"alpha={alpha}", env=one_chapter)

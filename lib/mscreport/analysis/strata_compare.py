@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mscreport.core.disclosure import SUPPRESSED_SECONDARY, solve_arms, suppressed, too_few
-from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pvalue
+from mscreport.display.fmt import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pvalue, md_name
 from mscreport.methods.ols import fit_ols
 from mscreport.methods.stats import welch_test
 
@@ -181,6 +181,6 @@ def say_strata_comparison(block: dict | None, alpha: float, hidden: frozenset[st
         if sub is None or arm in hidden or sub["welch_change"]["diff"] is None:
             continue
         sw = sub["welch_change"]
-        text += (f" In arm {arm} alone: {fmt_num(sw['diff'])} % points ({level} CI {fmt_ci(sw['ci_low'], sw['ci_high'])}, "
+        text += (f" In arm {md_name(arm)} alone: {fmt_num(sw['diff'])} % points ({level} CI {fmt_ci(sw['ci_low'], sw['ci_high'])}, "
                  f"{fmt_p(sw['p'])}).")
     return text

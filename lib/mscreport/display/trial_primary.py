@@ -52,7 +52,7 @@ def say_primary(mmrm: dict | None, alpha: float, hidden=frozenset(), where: str 
                      f"{fmt.fmt_change(c['difference'])}, {1 - alpha:.0%} CI {fmt.fmt_ci(c['ci_low'], c['ci_high'])} "
                      f"% points, {fmt.fmt_p(c['p'])}")
     text = (f"**Primary analysis: the mixed model for repeated measures (MMRM){where}.** It uses every visit of "
-            f"every randomised patient with a baseline, missed visits included as missing (no value carried "
+            f"every patient with a baseline (in every arm), missed visits included as missing (no value carried "
             f"forward), adjusted for baseline. Difference in HbA1c at the last visit ({label}): "
             + "; ".join(parts) + ".")
     if mmrm.get("boundary"):

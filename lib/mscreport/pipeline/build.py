@@ -242,7 +242,7 @@ def _locked_build(plan: BuildPlan) -> int:
     if clash:  # even --force never overwrites a file the build did not write
         raise InputError([Problem(str(plan.out / clash[0]), None, None, outdir.CLASH_MESSAGE)])
     if _up_to_date(plan):
-        print(f"{plan.out}: up to date ({len(plan.chapters)} chapters cached; --force rebuilds) in {plan.elapsed():.2f} s")
+        print(f"{plan.out}: up to date ({len(plan.manifest['chapters'])} chapters cached; --force rebuilds) in {plan.elapsed():.2f} s")
         return EXIT_OK
     staging = outdir.Staging(plan.out)
     try:
@@ -258,13 +258,24 @@ def report_paths(chapters: list[ChapterInfo]) -> list[str]:
 
 
 def _up_to_date(plan: BuildPlan) -> bool:
+    """Whether the folder already holds this build. The chapters are those the last build made
+    of the notebooks (the study's titles, the chapters that did not apply left out, as the
+    manifest recorded them); the keys, which hash the data, the parameters and every source,
+    say whether that shape still holds."""
     m = plan.manifest
-    if (plan.force or m.get("failed") or m.get("data_path") != plan.shown or not plan.data_path.is_file()
-            or set(m.get("chapters", {})) != {c.name for c in plan.chapters}):
+    if plan.force or m.get("failed") or m.get("data_path") != plan.shown or not plan.data_path.is_file():
         return False
-
-    keys = plan.keys(file_sha256(plan.data_path))
-    return plan.cached(keys) == {c.name for c in plan.chapters} and outdir.files_intact(plan.out, m)
+    shape = m.get("study") or {}
+    left_out = set(shape.get("chapters_left_out") or [])
+    chapters = [c for c in for_study(plan.chapters, shape.get("study_tags")) if c.name not in left_out]
+    if set(m.get("chapters", {})) != {c.name for c in chapters} or not left_out <= {c.name for c in plan.chapters}:
+        return False
+    every_chapter, plan.chapters = plan.chapters, chapters
+    try:
+        keys = plan.keys(file_sha256(plan.data_path))
+        return plan.cached(keys) == {c.name for c in chapters} and outdir.files_intact(plan.out, m)
+    finally:
+        plan.chapters = every_chapter
 
 
 def load_snapshot_cohort(plan: BuildPlan, work: Path):
@@ -431,7 +442,8 @@ def _run(plan: BuildPlan, staging: outdir.Staging, pool) -> int:
     if is_class_build(data_block["sha256"]):  # the teacher's guide, the class's workbooks and their links
         add_class_material(report, plan.chapters, results["params"], index_css())
     manifest = {"version": outdir.MANIFEST_VERSION, "data_path": plan.shown, "files": outdir.sha_listing(report),
-                "chapters": {c.name: {"key": keys[c.name], "records": records[c.name]} for c in plan.chapters}}
+                "chapters": {c.name: {"key": keys[c.name], "records": records[c.name]} for c in plan.chapters},
+                "study": {"study_tags": summary.get("study_tags"), "chapters_left_out": sorted(left_out)}}
     outdir.write_manifest(report, manifest)  # last: lists the hashes of everything above
     kept = outdir.install(staging, plan.out, plan.foreign, plan.changed)
     for was, now in kept:  # the user's edits, never deleted: say where they are

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from mscreport.core.paths import is_bundled_cohort
-from mscreport.display.fmt import fmt_num, fmt_p, too_small
+from mscreport.core.disclosure import Policy
+from mscreport.display.fmt import fmt_int, fmt_num, fmt_p, too_small
 
 PAPER_TITLE = "HbA1c after a single intravenous MSC infusion in type 2 diabetes"
 PAPER_DESCRIPTION = ("A literate, reproducible reanalysis of Matsuoka et al., *J Biomed Res Environ Sci* "
@@ -146,7 +147,8 @@ def headline_sentence(results: dict) -> str:
     excludes = lo > 0 or hi < 0
     sure = ("chance alone is an unlikely explanation" if excludes
             else "the interval includes zero: no change at all is compatible with the data")
-    text = (f"{who}HbA1c {verb} by {fmt_num(abs(change))} % points from baseline to the last follow-up in {r['n']} "
+    text = (f"{who}HbA1c {verb} by {fmt_num(abs(change))} % points from baseline to the last follow-up in "
+            f"{fmt_int(r['n'], Policy.of(params))} "
             f"patients ({1 - alpha:.0%} CI {fmt_num(lo_shown)} to {fmt_num(hi_shown)}, {fmt_p(r.get('p'))}: {sure}). "
             f"{DESIGN_SINGLE_ARM}")
     return text[0].upper() + text[1:]

@@ -89,14 +89,19 @@ def result_lines(result, fields=None, prefix: str = "") -> list[tuple[str, str]]
             if value:
                 lines.append((key, value))
         else:
-            value = value.item() if hasattr(value, "item") else value
-            count = name in ("n", "df") or name.startswith("n_")
-            if current_policy().strict and count and isinstance(value, (int, float)) and not isinstance(value, bool) \
-                    and float(value).is_integer():
-                lines.append((key, shown_count(int(value))))  # a count (n, df) as strict pages show counts
-                continue
-            lines.append((key, _format(value)))
+            lines.append((key, _shown_number(name, value)))
     return lines
+
+
+def _shown_number(name: str, value) -> str:
+    """A printed number as ``_format`` shows it, except a count (a field named ``n``, ``df`` or
+    ``n_*`` holding a whole number), which the strict rule shows as strict pages show counts."""
+    value = value.item() if hasattr(value, "item") else value
+    count = name in ("n", "df") or name.startswith("n_")
+    if current_policy().strict and count and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and float(value).is_integer():
+        return shown_count(int(value))
+    return _format(value)
 
 
 def _sizes(result) -> list:
@@ -228,7 +233,7 @@ def print_plain(cohort, groups=("overall",), label: str = "plain", **items) -> N
         reason = suppressed(group_size(cohort.frame, sorted(hidden)[0]))  # the true reason: too few, or secondary
         print(f"{label}: {reason} for {', '.join(sorted(hidden))}; results.json has it.")
         return
-    shown = [(k, v if isinstance(v, str) else _format(v.item() if hasattr(v, "item") else v))
+    shown = [(k, v if isinstance(v, str) else _shown_number(k, v))
              for name, value in items.items() for k, v in _plain_items(name, value)]
     width = max((len(k) for k, _ in shown), default=0)
     print("\n".join([f"{label}:"] + [f"  {k.ljust(width)}  {v}" for k, v in shown]))
