@@ -231,9 +231,11 @@ ch.say(trust.say_holm(blocks["holm"], alpha), basis="holm")
 from mscreport.analysis import teaching_numbers
 
 ch.record("sample_size", blocks["sample_size"])
-ch.record("ancova_sample_size", teaching_numbers.ancova_size_block(cohort))  # the teaching page's ANCOVA-based size
+ancova_size = teaching_numbers.ancova_size_block(cohort)
+ch.record("ancova_sample_size", ancova_size)
 ch.table(trust.format_sample_size(blocks["sample_size"], hidden_groups(cohort.frame)),
          trust.sample_size_caption(cohort.params), basis=basis.sample_size_keys(blocks["sample_size"]))
+ch.say(trust.say_ancova_size(ancova_size, hidden_groups(cohort.frame)), basis="sample_size.ancova")
 
 # %% [markdown] tags=["teaching"]
 # ## Simulation: regression to the mean with no treatment at all
@@ -269,9 +271,10 @@ ch.say(simulations.say_rtm_simulation(sim["rtm"]))
 
 # %% [markdown] tags=["teaching"]
 # **The size of a trial analysed by ANCOVA.** The table plans for a t-test on the change,
-# with the SD of change. Chapter 3 recommends analysing the trial by ANCOVA (follow-up on
-# baseline and arm), whose outcome SD is the residual SD of follow-up given baseline, smaller
-# by about the factor √(1 − r²) for the baseline-follow-up correlation r (R:
+# with the SD of change; the sentence under it gives the size for an ANCOVA analysis, which
+# chapter 3 recommends for the trial (follow-up on baseline and arm). Its outcome SD is the
+# residual SD of follow-up given baseline, smaller than the SD of change by about the factor
+# √(1 − r²) for the baseline-follow-up correlation r (R:
 # `power.t.test(delta, sd = summary(lm(hba1c_followup ~ hba1c_baseline, f))$sigma)`; plain
 # statsmodels: `smf.ols("hba1c_followup ~ hba1c_baseline", d)` and
 # `tt_ind_solve_power(effect_size=delta / sigma, alpha=alpha, power=0.8)`).
@@ -280,9 +283,6 @@ ch.say(simulations.say_rtm_simulation(sim["rtm"]))
 import math
 
 from mscreport.analysis.ancova_size import ancova_n_per_arm
-from mscreport.report.lesson_sentences import ancova_size_sentence
-
-ch.say(ancova_size_sentence(f, overall.mean_change, overall.sd_change, alpha, 0.8))
 
 # %% tags=["teaching", "plain"]
 from statsmodels.stats.power import tt_ind_solve_power

@@ -108,14 +108,17 @@ def test_trial_size_from_ancova_residual_sd_matches_r():
 
 
 def test_chapter_5_gives_the_ancova_trial_size():
+    from mscreport.analysis import teaching_numbers, trust
     from mscreport.inputs.cohort import load_cohort
-    from mscreport.report.lesson_sentences import ancova_size_sentence
 
-    assert "ancova_size_sentence(" in _text("05_trust")
-    f = load_cohort(DEFAULT_COHORT).frame
-    text = ancova_size_sentence(f, f["change"].mean(), f["change"].std(), 0.05, 0.8)
+    assert "trust.say_ancova_size(" in _text("05_trust")
+    block = teaching_numbers.ancova_size_block(load_cohort(DEFAULT_COHORT))
     # R: ceiling(power.t.test(delta, sd = sigma)$n) = 24; with sd = SD of change: 29
+    assert (block["n_ancova_per_arm"], block["n_change_per_arm"]) == (math.ceil(R["ancova"]["n80"]), math.ceil(R["ancova"]["n80_change"]))
+    text = trust.say_ancova_size(block)
     assert f"{math.ceil(R['ancova']['n80'])} patients per arm" in text and f"{math.ceil(R['ancova']['n80_change'])} from" in text
+    assert trust.say_ancova_size(block, hidden={"overall"}) == ""  # the table's numbers are hidden too
+    assert "cannot be computed" in trust.say_ancova_size(None)
 
 
 # ------------------------------------------------------------------ chapter 7

@@ -9,6 +9,7 @@ tests/r/lessons.R)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from mscreport.analysis.ancova_size import ancova_residual_sd
 from mscreport.analysis.paired import analyse_overall
@@ -32,7 +33,8 @@ def sign_test_block(cohort) -> dict:
 
 
 def ancova_size_block(cohort, power: float = PLANNING_POWER) -> dict | None:
-    """results.json ``ancova_sample_size``: patients per arm (not rounded up) to detect the
+    """results.json ``ancova_sample_size``: patients per arm (``n_*``, not rounded up; ``n_*_per_arm``,
+    rounded up as a plan needs whole patients) to detect the
     cohort's own mean change as a between-arm difference, by ANCOVA (outcome SD = the residual
     SD of follow-up on baseline) and by a t-test on the change (SD of change); R:
     ``power.t.test(delta, sd, sig.level = alpha, power)$n``. None when either SD is missing."""
@@ -41,9 +43,11 @@ def ancova_size_block(cohort, power: float = PLANNING_POWER) -> dict | None:
     delta, sd_change = overall.mean_change, overall.sd_change
     if sigma is None or not delta or not sd_change:
         return None
+    n_ancova, n_change = n_per_arm(abs(delta), sigma, alpha, power), n_per_arm(abs(delta), sd_change, alpha, power)
     return {"delta": abs(delta), "power": power, "alpha": alpha, "residual_sd": sigma, "sd_change": sd_change,
-            "n_ancova": n_per_arm(abs(delta), sigma, alpha, power),
-            "n_change": n_per_arm(abs(delta), sd_change, alpha, power)}
+            "n_ancova": n_ancova, "n_change": n_change,
+            "n_ancova_per_arm": None if n_ancova is None else math.ceil(n_ancova),
+            "n_change_per_arm": None if n_change is None else math.ceil(n_change)}
 
 
 def post_baseline_block(cohort) -> dict | None:

@@ -364,6 +364,23 @@ def format_sample_size(rows: list[dict], hidden=()) -> pd.DataFrame:
                           "with dropout, 90 %": fmt_int(r["power_90_n_with_dropout"])} for r in rows])
 
 
+def say_ancova_size(block: dict | None, hidden=()) -> str:
+    """The trial size of an ANCOVA analysis (results.json ``ancova_sample_size``) beside the
+    table's t-test on the change: ANCOVA's outcome SD is the residual SD of follow-up given
+    baseline, so it needs fewer patients (R: power.t.test with that SD). Suppressed with the
+    table's own numbers when the disclosure rule hides the cohort."""
+    if "overall" in hidden:
+        return ""
+    if block is None or block.get("n_ancova_per_arm") is None or block.get("n_change_per_arm") is None:
+        return "The trial size of an ANCOVA analysis cannot be computed for this cohort (an SD is missing or zero)."
+    return (f"Analysed by ANCOVA (follow-up on baseline and arm), as chapter 3 recommends, a trial's outcome SD is the "
+            f"residual SD of follow-up given baseline: {fmt_num(block['residual_sd'])} % points in this cohort, against "
+            f"an SD of change of {fmt_num(block['sd_change'])}. To detect a difference of {fmt_num(block['delta'])} % "
+            f"points with {fmt_percent(block['power'], 0)} power at α = {block['alpha']:g} it needs "
+            f"**{block['n_ancova_per_arm']} patients per arm**, against {block['n_change_per_arm']} from a t-test on "
+            "the change: planning with the SD of change oversizes a trial that ANCOVA will analyse.")
+
+
 def oldham_plot(frame, aggregate_above: int):
     """Oldham plot: change against the mean of baseline and follow-up (% points against NGSP %)."""
     return figures.scatter_fit(oldham_mean(frame), frame["change"], "mean of baseline and follow-up HbA1c (%)",

@@ -1,6 +1,6 @@
 """Sentences of the teaching pages whose numbers are computed, never typed: the chance of a
 false positive among several tests, what a per-visit test gives by chance, what the mixed
-model's slope answers, and the size of a trial analysed by ANCOVA.
+model's slope answers (the size of a trial analysed by ANCOVA: ``trust.say_ancova_size``).
 
 Each function returns Markdown. Probabilities are computed for the given number of tests and
 alpha; HbA1c in NGSP % points.
@@ -8,11 +8,8 @@ alpha; HbA1c in NGSP % points.
 
 from __future__ import annotations
 
-import math
 
-from mscreport.analysis.ancova_size import ancova_n_per_arm, ancova_residual_sd
 from mscreport.display import fmt
-from mscreport.methods.stats import n_per_arm
 
 
 def chance_of_any(k: int, alpha: float) -> float:
@@ -59,21 +56,3 @@ def slope_question_sentence(with_baseline, post_baseline) -> str:
             "through every later measurement, so it mixes the early drop with the drift that follows. On the "
             f"measurements after time 0 only, the slope is {_slope(post_baseline)}: the average drift once the early "
             "drop is over, which is what \"does the fall last?\" asks.")
-
-
-def ancova_size_sentence(frame, mean_change: float | None, sd_change: float | None, alpha: float,
-                         power: float = 0.8) -> str:
-    """Chapter 5: patients per arm (rounded up) of a trial analysed by ANCOVA, from the residual
-    SD of follow-up on baseline over ``frame``'s patients, beside those from a t-test on the
-    change with ``sd_change``, to detect a between-arm difference of |``mean_change``| (% points)
-    at ``power`` (R: power.t.test; analysis/ancova_size.py)."""
-    sigma = ancova_residual_sd(frame)
-    n_ancova = ancova_n_per_arm(frame, mean_change, alpha, power)
-    n_change = None if not mean_change or not sd_change else n_per_arm(abs(mean_change), sd_change, alpha, power)
-    if None in (sigma, n_ancova, n_change):
-        return "The ANCOVA-based trial size cannot be computed for this cohort."
-    return (f"Analysed by ANCOVA, as chapter 3 recommends, a trial's outcome SD is the residual SD of follow-up given "
-            f"baseline, {fmt.fmt_num(sigma)} % points in this cohort (SD of change: {fmt.fmt_num(sd_change)}). To detect "
-            f"a difference of {fmt.fmt_num(abs(mean_change))} % points with {fmt.fmt_num(100 * power, 0)} % power at "
-            f"α = {alpha:g} it needs **{math.ceil(n_ancova)} patients per arm**, against {math.ceil(n_change)} from a "
-            "t-test on the change: planning with the SD of change oversizes the trial the ANCOVA analysis needs.")
