@@ -111,6 +111,19 @@ def test_a_users_cohort_without_figures_leaves_chapter_6_out(built_teaching_repo
 
 
 @pytest.mark.slow
+def test_a_users_wide_file_leaves_the_course_over_time_chapter_out(built_teaching_report, built_report):
+    """Issue 23: a user's file with one row per patient has no course over time; chapter 7 said
+    "there is no trajectory to draw" under four empty headings (and "since the infusion" on a
+    trial). Now it is left out with its reason; the bundled reconstruction keeps it (the lesson's
+    pointer to its long twin), and a long file has it (tests/test_longitudinal_build.py)."""
+    assert not (built_teaching_report / "07_trajectory.html").exists()
+    assert not (built_teaching_report / "teaching" / "07_trajectory.html").exists()
+    index = (built_teaching_report / "index.html").read_text(encoding="utf-8")
+    assert "07_trajectory.html" not in index and "no repeated measurements to follow over time" in index
+    assert (built_report / "07_trajectory.html").exists()
+
+
+@pytest.mark.slow
 def test_a_users_cohort_with_its_figures_file_is_compared(tmp_path, user_figures):
     out = tmp_path / "out"
     assert main(["build", "--data", str(TEACHING), "--output", str(out), "-p", f"published_path={user_figures}",

@@ -92,9 +92,11 @@ def chapter_on(chapters, topic: str) -> ChapterInfo | None:
 
 
 # ---------------------------------------------------------------- chapters that apply to the study
-DOSE_TOPIC, PUBLISHED_TOPIC_NAME = "dose", "published"
+DOSE_TOPIC, PUBLISHED_TOPIC_NAME, TRAJECTORY_TOPIC = "dose", "published", "trajectory"
 LEFT_OUT_REASONS = {
     DOSE_TOPIC: "the cohort file has no dose_cells and no msc_source column",
+    TRAJECTORY_TOPIC: "the cohort file has one row per patient: there are no repeated measurements to follow "
+                      "over time (a long file, one row per measurement, gives this chapter)",
     PUBLISHED_TOPIC_NAME: "there are no published figures to compare with: the cohort is not the reconstruction "
                           "of the paper and parameter published_path names no figures file",
 }
@@ -103,16 +105,20 @@ LEFT_OUT_REASONS = {
 def chapter_facts(cohort) -> dict:
     """What decides which chapters apply to a validated cohort: ``dose`` (a ``dose_cells`` or
     ``msc_source`` column), ``published`` (a published-figures file to compare with:
-    ``published.published_file`` of parameter ``published_path``)."""
+    ``published.published_file`` of parameter ``published_path``), ``trajectory`` (repeated
+    measurements: a long file; the bundled reconstruction, one row per patient, keeps the
+    chapter as the lesson's pointer to its long twin)."""
     from mscreport.analysis.published import published_file  # lazy: the build process imports no analysis before validating
 
     return {"dose": bool(cohort.has("dose_cells") or cohort.has("msc_source")),
-            "published": published_file(cohort.params.get("published_path", ""), cohort.reconstruction) is not None}
+            "published": published_file(cohort.params.get("published_path", ""), cohort.reconstruction) is not None,
+            "trajectory": getattr(cohort, "longitudinal", None) is not None or bool(cohort.reconstruction)}
 
 
 def chapters_left_out(chapters, facts: dict | None) -> dict[str, str]:
     """The chapters that do not apply to the study, by name, each with its reason: the dose
-    chapter without dose data, the published-figures chapter without figures to compare with.
+    chapter without dose data, the published-figures chapter without figures to compare with,
+    the course-over-time chapter without repeated measurements.
     ``facts``: ``chapter_facts`` (None: every chapter applies)."""
     if not facts:
         return {}
@@ -122,6 +128,8 @@ def chapters_left_out(chapters, facts: dict | None) -> dict[str, str]:
             out[c.name] = LEFT_OUT_REASONS[DOSE_TOPIC]
         elif c.topic == PUBLISHED_TOPIC_NAME and not facts.get("published", True):
             out[c.name] = LEFT_OUT_REASONS[PUBLISHED_TOPIC_NAME]
+        elif c.topic == TRAJECTORY_TOPIC and not facts.get("trajectory", True):
+            out[c.name] = LEFT_OUT_REASONS[TRAJECTORY_TOPIC]
     return out
 
 
