@@ -341,8 +341,8 @@ def test_chapter_facts_of_the_bundled_and_a_users_cohort():
     from mscreport.core.paths import DEFAULT_COHORT
     from mscreport.pipeline.chapters import chapter_facts
 
-    assert chapter_facts(load_cohort(DEFAULT_COHORT)) == {"dose": True, "published": True}
-    assert chapter_facts(load_cohort(FIX / "arms_two.csv")) == {"dose": False, "published": False}
+    assert chapter_facts(load_cohort(DEFAULT_COHORT)) == {"dose": True, "published": True, "trajectory": True}
+    assert chapter_facts(load_cohort(FIX / "arms_two.csv")) == {"dose": False, "published": False, "trajectory": False}
     assert chapter_facts(load_cohort(FIX / "arms_dose.csv"))["dose"] is True
 
 

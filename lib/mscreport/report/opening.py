@@ -70,9 +70,10 @@ def answer_cohort(cohort) -> tuple[str, str] | None:
     overall = analyse_overall(cohort)
     excluded = (f"{fmt_int(len(cohort.excluded))} excluded, each with its reason below" if cohort.excluded
                 else "none excluded")
+    baseline = (f"their mean baseline HbA1c is {fmt_hba1c(overall.baseline_mean)}" if not too_small(overall.n)
+                else "too few to show their mean baseline HbA1c (fewer than 3 patients)")
     return (f"{fmt_int(cohort.rows_analysed)} of {fmt_int(cohort.rows_read)} rows of the cohort file are analysed "
-            f"({excluded}); their mean baseline HbA1c is "
-            f"{fmt_hba1c(overall.baseline_mean)}.", "data")
+            f"({excluded}); {baseline}.", "data")
 
 
 def answer_severity(cohort) -> tuple[str, str] | None:
