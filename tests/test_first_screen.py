@@ -96,6 +96,26 @@ def test_a_chapter_answer_has_its_numbers():
     assert opening.chapter_answer("trajectory", cohort) is None
 
 
+def test_a_chapter_answer_names_no_group_the_tables_hide():
+    """The opening answers follow the pages' rule: arms_two.csv has 1 patient below the moderate
+    stratum, so its moderate stratum is hidden too (the pooled, severe and moderate rows would give
+    that patient); chapter 3's answer named the moderate stratum's change. Chapter 1's gave the
+    mean baseline of a two-patient cohort."""
+    from mscreport.core.disclosure import hidden_groups
+
+    cohort = load_cohort(FIXTURES / "arms_two.csv")
+    assert "moderate" in hidden_groups(cohort.frame)
+    text, _ = opening.chapter_answer("change", cohort)
+    assert "severe (n = " in text and "moderate (n = " not in text
+
+
+def test_chapter_1_answer_hides_the_baseline_of_two_patients(tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("patient_id,hba1c_baseline,hba1c_followup\nA,7.37,6.81\nB,9.19,8.23\n")
+    text, _ = opening.chapter_answer("cohort", load_cohort(path))
+    assert "8.28" not in text and "too few to show their mean baseline" in text  # (7.37 + 9.19) / 2
+
+
 def test_only_the_parameters_that_apply_to_the_file_are_shown(tmp_path):
     wide = opening.applicable_parameters(load_cohort(DEFAULT_COHORT))
     for name in ("baseline_window_months", "followup_at_months", "paramcd", "omop_schema", "reference_arm", "mcid",

@@ -16,6 +16,7 @@ from mscreport.analysis import trust
 from mscreport.analysis.dose import adjusted_dose_block, analyse_dose, hidden_dose
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.published import compare_published, published_for, reproduction_summary, say_reproduction
+from mscreport.core.disclosure import hidden_groups
 from mscreport.core.groups import POOLED
 from mscreport.display.fmt import fmt_ci, fmt_hba1c, fmt_int, fmt_num, fmt_p, too_small
 from mscreport.inputs.params import PARAMETERS
@@ -94,7 +95,8 @@ def answer_change(cohort) -> tuple[str, str] | None:
     overall = _paired_phrase(analyse_overall(cohort), "all patients" + (f" ({POOLED})" if "arm" in cohort.columns_present else ""), alpha)
     if overall is None:
         return None
-    strata = [p for p in (_paired_phrase(r, name, alpha) for name, r in analyse_strata(cohort).items()) if p]
+    hidden = hidden_groups(cohort.frame)  # a stratum the tables hide (too few, or it would reveal one) is not named here either
+    strata = [p for p in (_paired_phrase(r, name, alpha) for name, r in analyse_strata(cohort).items() if name not in hidden) if p]
     text = f"Mean change in HbA1c (follow-up − baseline): {overall}."
     if strata:
         text += " By stratum: " + "; ".join(strata) + "."
