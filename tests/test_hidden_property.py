@@ -1,6 +1,6 @@
 """Issue 24: a hypothesis property. Small cohorts (2 to 12 patients, random strata, dose groups,
-sources and missing values) built into the chapters' tables and figures show no value of a
-patient in a hidden group: neither in the text nor among the coordinates drawn."""
+sources and missing values) built into the chapters' tables, opening answers and figures show
+no value of a patient in a hidden group: neither in the text nor among the coordinates drawn."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from mscreport.display import figures
 from mscreport.display.fmt import fmt_change, fmt_hba1c, html_table
 from mscreport.display.tables import paired_table
 from mscreport.inputs.cohort import load_cohort
+from mscreport.report import opening
 
 patient = st.tuples(st.integers(640, 1190), st.integers(-250, 60), st.sampled_from([2e8, 2e9, None]),
                     st.sampled_from(["UC", "BM", None]), st.integers(3, 60))
@@ -36,6 +37,8 @@ def test_no_hidden_patient_in_tables_or_figures(tmp_path, patients):
         return
     overall, by_stratum = analyse_overall(c), analyse_strata(c)
     text = visible_text(html_table(paired_table({"all patients": overall, **by_stratum}, disclosure.hidden_groups(f)), index=True))
+    answers = [opening.chapter_answer(name, c) for name in ("cohort", "severity", "change")]  # the chapters' opening answers
+    text += " " + " ".join(a[0] for a in answers if a)
     points = (drawn_points(trust.oldham_plot(f, 2000)) + drawn_points(trust.durability_figure(c))
               + drawn_points(figures.qq_plot(f["change"], 2000, disclosure.drawable_rows(f)))
               + drawn_points(figures.paired_plot(f, 2000)))
