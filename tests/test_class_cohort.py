@@ -70,6 +70,23 @@ def test_guide_has_objectives_run_sheet_key_points_glossary():
     assert body.count("<ul>") == len(list_chapters())  # three key points for each chapter
 
 
+def test_guide_lists_each_chapters_exercises_and_says_where_a_left_out_chapter_is():
+    from mscreport.report.teacher_guide import list_exercises
+
+    chapters = list_chapters()
+    exercises = {c.name: list_exercises(c.source.read_text(encoding="utf-8")) for c in chapters}
+    for c in chapters:  # every chapter has exercises, at least one of them predict-first
+        assert exercises[c.name] and any(kind.startswith("predict") for _, kind, _ in exercises[c.name]), c.name
+        assert all(number.startswith(f"{c.number}.") for number, _, _ in exercises[c.name]), c.name
+    assert exercises["03_change"][0] == ("3.1", "predict, then run",
+                                         "The sign test uses only whether each change is a fall or a rise.")
+    without_published = [c for c in chapters if c.topic != "published"]
+    body = guide_body(without_published, exercises)
+    assert "<strong>7.1</strong> (predict, then run): The chapter&#x27;s slope has the baseline in the fit." in body
+    assert "<strong>6.1</strong>" not in body  # the guide lists the exercises of this build's chapters
+    assert "not in this build" in body and "<code>mscreport build</code> of the bundled cohort has it" in body
+
+
 @pytest.fixture(scope="module")
 def class_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("class") / "reports"
@@ -108,3 +125,5 @@ def test_class_build_has_the_guide_workbooks_and_links(class_report):
         assert f'href="../workbooks/student/{c.name}.ipynb"' in page
         assert f'href="../workbooks/with_answers/{c.name}.ipynb"' in page
     assert "SIMULATED" in visible_text((class_report / "index.html").read_text())
+    guide_text = visible_text(guide.read_text(encoding="utf-8"))
+    assert "Exercises:" in guide_text and "7.1 (predict, then run)" in guide_text

@@ -14,7 +14,7 @@ from mscreport.core.hashing import file_sha256
 from mscreport.core.paths import TEACHING_DIRNAME
 from mscreport.inputs.class_cohort import CLASS_COHORT, CLASS_FILE, CLASS_PARAMS
 from mscreport.pipeline.workbooks import write_workbooks
-from mscreport.report.teacher_guide import GUIDE_NAME, WORKBOOKS_DIRNAME, guide_page
+from mscreport.report.teacher_guide import GUIDE_NAME, WORKBOOKS_DIRNAME, guide_page, list_exercises
 
 GUIDE_LINK = ("<p class=\"msc-teacher\"><strong>Class build.</strong> <a href=\"{teaching}/{guide}\">Teacher's guide</a> "
               "(objectives, run sheet, key points, glossary); workbooks for students in <code>{workbooks}/student/</code>, "
@@ -67,7 +67,8 @@ def _link_teaching_page(page: Path, name: str) -> None:
 def add_class_material(report: Path, chapters, params: dict, css: str) -> None:
     """The class build's additions, written into the staged report folder ``report``."""
     teaching = report / TEACHING_DIRNAME
-    (teaching / GUIDE_NAME).write_text(guide_page(chapters, css), encoding="utf-8")
+    exercises = {c.name: list_exercises(c.source.read_text(encoding="utf-8")) for c in chapters}
+    (teaching / GUIDE_NAME).write_text(guide_page(chapters, css, exercises), encoding="utf-8")
     write_class_workbooks(report / WORKBOOKS_DIRNAME, chapters, params)
     for c in chapters:
         page = teaching / c.html_name

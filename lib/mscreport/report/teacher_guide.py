@@ -9,6 +9,7 @@ its only numbers are the run sheet's minutes and the exercise counts.
 from __future__ import annotations
 
 import html
+import re
 
 WORKBOOKS_DIRNAME = "workbooks"  # in the output folder of a class build: student/ and with_answers/
 GUIDE_NAME = "teacher_guide.html"
@@ -69,6 +70,8 @@ KEY_POINTS = {
                    "In a trial, the MMRM compares arms at each visit without imputing missing visits."),
 }
 
+LEFT_OUT_HINT = {"published": "it compares a cohort with a paper's printed figures; the class cohort adds a simulated arm"}
+
 GLOSSARY = (
     ("d_z", "The mean change divided by the SD of the changes: a paired design's standardised effect size. It is "
             "not Cohen's d of two groups, and it grows as the changes become more alike."),
@@ -96,9 +99,24 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def guide_body(chapters, exercises_per_chapter: dict[str, int] | None = None) -> str:
+_EXERCISE = re.compile(r"^# \*\*(\d+\.\d+)(?: \(([^)]*)\))?\.?\*\*\s*(.*?)(?=\n#\s*\n|\n(?!#)|\Z)", re.M | re.S)
+
+
+def list_exercises(source: str) -> list[tuple[str, str, str]]:
+    """A chapter's exercises from its text notebook: (number, kind, first sentence), e.g.
+    ("3.1", "predict, then run", "The sign test uses only whether each change is a fall or a
+    rise."); kind '' for a question answered in words."""
+    out = []
+    for number, kind, text in _EXERCISE.findall(source):
+        words = " ".join(line.lstrip("#").strip() for line in text.splitlines())
+        first = re.split(r"(?<=[.?!])\s+(?=[A-Z`*])", words, maxsplit=1)[0]
+        out.append((number, kind or "", first))
+    return out
+
+
+def guide_body(chapters, exercises: dict[str, list[tuple[str, str, str]]] | None = None) -> str:
     """The guide's HTML body (no <html> shell): ``chapters`` are the build's ChapterInfo (name,
-    title, topic, html_name); ``exercises_per_chapter`` {name: count} when known."""
+    title, topic, html_name); ``exercises`` {chapter name: ``list_exercises``} when known."""
     by_topic = {c.topic: c for c in chapters}
     parts = ["<h1>Teacher's guide: a 2-hour class</h1>",
              "<p>This class build analyses the reconstructed MSC cohort (synthetic patients) against a "
@@ -111,20 +129,28 @@ def guide_body(chapters, exercises_per_chapter: dict[str, int] | None = None) ->
              "<table class=\"msc-table\"><thead><tr><th>minutes</th><th>what</th><th>page</th></tr></thead><tbody>"]
     for start, end, what, topic in RUN_SHEET:
         c = by_topic.get(topic)
-        page = f"<a href=\"{_e(c.html_name)}\">{_e(c.title)}</a>" if c else ("<a href=\"../index.html\">index</a>"
-                                                                             if start == 0 else "")
+        if c is not None:
+            page = f"<a href=\"{_e(c.html_name)}\">{_e(c.title)}</a>"
+        elif start == 0:
+            page = "<a href=\"../index.html\">index</a>"
+        else:  # a chapter this build leaves out (the class cohort is not the paper's: no published figures)
+            page = (f"not in this build ({_e(LEFT_OUT_HINT.get(topic, 'it does not apply to this cohort'))}): "
+                    "<code>mscreport build</code> of the bundled cohort has it") if topic else ""
         parts.append(f"<tr><td>{start}\u2013{end}</td><td>{_e(what)}</td><td>{page}</td></tr>")
     parts.append("</tbody></table>")
     parts.append("<h2 id=\"chapters\">Chapters: key points and workbooks</h2>")
     for c in chapters:
         points = KEY_POINTS.get(c.topic, ())
-        count = (exercises_per_chapter or {}).get(c.name)
+        listed = (exercises or {}).get(c.name) or []
         parts.append(f"<h3>{_e(c.title)}</h3><p><a href=\"{_e(c.html_name)}\">Teaching page</a> · "
                      f"<a href=\"../{WORKBOOKS_DIRNAME}/student/{_e(c.name)}.ipynb\">student workbook</a> · "
-                     f"<a href=\"../{WORKBOOKS_DIRNAME}/with_answers/{_e(c.name)}.ipynb\">answer workbook</a>"
-                     + (f" · exercises: {count}" if count else "") + "</p>")
+                     f"<a href=\"../{WORKBOOKS_DIRNAME}/with_answers/{_e(c.name)}.ipynb\">answer workbook</a></p>")
         if points:
             parts.append("<ul>" + "".join(f"<li>{_e(p)}</li>" for p in points) + "</ul>")
+        if listed:
+            parts.append("<p>Exercises:</p><ol class=\"msc-exercises\">" + "".join(
+                f"<li><strong>{_e(number)}</strong>{f' ({_e(kind)})' if kind else ''}: {_e(first)}</li>"
+                for number, kind, first in listed) + "</ol>")
     parts.append("<h2 id=\"glossary\">Glossary</h2><dl>")
     parts += [f"<dt><strong>{_e(term)}</strong></dt><dd>{_e(text)}</dd>" for term, text in GLOSSARY]
     parts.append("</dl>")
@@ -134,11 +160,11 @@ def guide_body(chapters, exercises_per_chapter: dict[str, int] | None = None) ->
     return "\n".join(parts)
 
 
-def guide_page(chapters, css: str, exercises_per_chapter: dict[str, int] | None = None) -> str:
+def guide_page(chapters, css: str, exercises: dict[str, list[tuple[str, str, str]]] | None = None) -> str:
     """The whole self-contained page (the report's stylesheet inlined)."""
     nav = ("<nav class=\"msc-nav\" aria-label=\"Chapters\"><a href=\"../index.html\">\u2302 Index</a>"
            + "".join(f" · <a href=\"{_e(c.html_name)}\">{_e(c.title)}</a>" for c in chapters) + "</nav>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>"
             f"<title>Teacher's guide</title><style>{css}</style></head><body class=\"msc-page\">"
-            f"{nav}\n{guide_body(chapters, exercises_per_chapter)}\n</body></html>\n")
+            f"{nav}\n{guide_body(chapters, exercises)}\n</body></html>\n")
