@@ -231,3 +231,59 @@ def test_strict_mode_hides_seven_or_fewer_rounds_counts_and_shows_no_extremes():
     assert not disclosure.too_few(7) and disclosure.extremes_shown(5) and not disclosure.extremes_shown(4)
     with pytest.raises(ValueError):
         disclosure.set_mode("lenient")
+
+
+# ------------------------------------------------------------------ gaps found when mapping issue 24 to its tests
+def test_a_source_and_the_strata_together_give_no_patient_back(tmp_path):
+    """Item 2 for sources: the four severe patients all had UC cells and one moderate patient too,
+    so 'UC' minus 'severe' would be that one moderate patient; one of the two groups is hidden."""
+    rows = [(f"S{i}", 8.6 + 0.3 * i, 7.9 + 0.2 * i, 2e8, "UC", 12, None) for i in range(4)]
+    rows += [("U1", 7.11, 6.37, 2e8, "UC", 12, None)]
+    rows += [(f"B{i}", 6.5 + 0.1 * i, 6.2 + 0.1 * i, 2e8, "BM", 12, None) for i in range(8)]
+    c = _cohort(tmp_path, rows)
+    solved = disclosure.solve_splits(c.frame)
+    assert "UC" in solved["msc_source"] or "severe" in solved["stratum"], solved
+    hidden = disclosure.hidden_rows(c.frame)
+    assert hidden[c.frame["patient_id"].to_numpy() == "U1"].all() or hidden[c.frame["stratum"].to_numpy() == "severe"].all()
+
+
+def test_a_small_groups_hodges_lehmann_bounds_are_not_printed_in_a_teaching_cell(tmp_path):
+    """Item 3: with 4 patients the signed-rank interval's bounds are single patients' changes
+    (its lower bound here is the lone -2.96); a teaching cell printed them."""
+    from mscreport.methods import stats
+    from mscreport.report import lesson
+
+    path = tmp_path / "four.csv"
+    pd.DataFrame({"patient_id": list("ABCD"), "hba1c_baseline": [7.0, 7.5, 8.5, 9.9],
+                  "hba1c_followup": [6.5, 7.4, 7.9, 6.94]}).to_csv(path, index=False)
+    c = load_cohort(path)
+    text = lesson.describe_result(stats.signed_rank_test(c.frame["change"], 0.05), c)
+    assert "-2.96" not in text and "-0.1\n" not in text and "hl_ci_low      suppressed (n < 5)" in text
+    assert "p              0.125" in text  # the test itself is shown (R: wilcox.test(x, exact = TRUE)$p.value)
+
+
+def test_a_hidden_patient_of_a_long_file_has_no_line_in_chapter_7(tmp_path):
+    """Item 4 within a multi-patient file: the lone severe patient (hidden in every table) had a
+    thin line among the others' in the trajectory figure."""
+    rows = []
+    for i in range(9):
+        rows += [(f"M{i}", 0, 6.6 + 0.1 * i, "msc"), (f"M{i}", 6, 6.3 + 0.1 * i, "msc"), (f"M{i}", 12, 6.4 + 0.1 * i, "msc")]
+    rows += [("S1", 0, 10.37, "msc"), ("S1", 6, 9.13, "msc"), ("S1", 12, 8.71, "msc")]
+    c = _long(tmp_path, rows)
+    assert "severe" in disclosure.hidden_groups(c.frame)
+    pts = drawn_points(trajectory.trajectory_figure(trajectory.analyse_trajectory(c), 2000))
+    assert pts  # the other patients are drawn
+    for v in (10.37, 9.13, 8.71):
+        assert not _near(pts, v, 1), v
+
+
+def test_the_data_card_writes_down_the_strict_rule_and_its_anchor():
+    """Deliver: disclosure=strict written down in the data card with the anchor it follows."""
+    from mscreport.core.paths import REPO_ROOT
+
+    card = (REPO_ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    section = card[card.index("## Disclosure control of the pages"):]
+    for phrase in ("**`strict`**", "OpenSAFELY", "https://docs.opensafely.org/outputs/", "7 or fewer",
+                   "nearest 5", "no minimum or maximum", "**`standard`**", "at least 5"):
+        assert phrase in section, phrase
+    assert f"counts of {disclosure.STRICT_MAX_HIDDEN} or fewer" in section and disclosure.STRICT_ROUND == 5

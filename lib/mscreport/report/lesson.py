@@ -19,7 +19,8 @@ import warnings
 
 import pandas as pd
 
-from mscreport.core.disclosure import current_policy, group_size, hidden_groups, shown_count, suppressed, too_few
+from mscreport.core.disclosure import (SUPPRESSED_ORDER, current_policy, group_size, hidden_groups, order_shown,
+                                       shown_count, suppressed, too_few)
 
 # columns the teaching cells read that a cohort file may lack (they are then empty: the call
 # gives its "not computable" result, as the chapter's own analysis does)
@@ -27,6 +28,7 @@ STUDY_COLUMNS = ("dose_cells", "dose_group", "msc_source", "followup_months")
 MEASUREMENT_COLUMNS = ("patient_id", "months", "years", "hba1c")
 # fields that count the values a result is computed from
 _SIZE_FIELDS = ("n", "n_nonzero", "n_patients")
+_ORDER_FIELDS = ("hl_estimate", "hl_ci_low", "hl_ci_high", "median", "q1", "q3", "minimum", "maximum")  # order statistics
 
 
 def analysed_frame(cohort) -> pd.DataFrame:
@@ -113,8 +115,10 @@ def _sizes(result) -> list:
 def describe_result(result, cohort, groups=("overall",), fields=None) -> str:
     """The text ``print_result`` prints: the result's type and its fields, one per line; or,
     when the disclosure rule hides one of ``groups`` (``overall``, ``moderate``, ``severe``,
-    ``high``, ``low``) or the result counts 1 or 2 values, only that it is suppressed. None
-    (a result the data cannot give) is said as such."""
+    ``high``, ``low``) or the result counts 1 or 2 values, only that it is suppressed. Order
+    statistics (Hodges-Lehmann estimate and bounds, medians, quartiles) of fewer than 5 values
+    are suppressed as the pages suppress them. None (a result the data cannot give) is said as
+    such."""
     if result is None:
         return "None: this cohort cannot give this result (the text above says why)."
     name = type(result).__name__
@@ -124,6 +128,9 @@ def describe_result(result, cohort, groups=("overall",), fields=None) -> str:
         which = ", ".join(sorted(hidden)) or "this result"
         return f"{name}: {suppressed(small[0] if small else group_size(cohort.frame, sorted(hidden)[0]))} for {which}; results.json has it."
     lines = result_lines(result, fields)
+    sizes = [n for n in _sizes(result) if n is not None]
+    if sizes and not order_shown(min(sizes)):  # the Hodges-Lehmann estimate and bounds are order statistics
+        lines = [(k, SUPPRESSED_ORDER if k.split(".")[-1] in _ORDER_FIELDS else v) for k, v in lines]
     width = max((len(k) for k, _ in lines), default=0)
     return "\n".join([f"{name}:"] + [f"  {k.ljust(width)}  {v}" for k, v in lines])
 
