@@ -297,8 +297,8 @@ ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.par
 # * **A fall is not an effect of the treatment.** There is no control group: diet, drugs,
 #   attention and regression to the mean all lower HbA1c between two visits (chapter 5).
 # * **The strata are not randomised groups.** The severe stratum's larger fall does not show
-#   that MSCs work better in severe diabetes: selection on a high first value alone produces
-#   a larger second-visit fall.
+#   that the treatment works better at a higher baseline: selection on a high first value
+#   alone produces a larger second-visit fall.
 
 # %% [markdown] tags=["teaching"]
 # ## Why the within-arm change is not the treatment effect, and why ANCOVA

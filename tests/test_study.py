@@ -268,3 +268,22 @@ def test_per_arm_sections_are_left_out_without_an_arm_column():
                 assert "study-arms" in tags, (source.name, cell.source[:60])
     single = load_cohort(BUNDLED).study.tags()
     assert "study-arms" not in single and "study-arms" in load_cohort(FIX / "arms_two.csv").study.tags()
+
+
+def test_the_durability_verdict_names_the_studys_time_zero():
+    """Issue 23.3: "after the infusion HbA1c drifted back up" on a long file of a study with no
+    cells (tests/fixtures/long_balanced.csv: single arm, no dose column)."""
+    from mscreport.analysis import trajectory
+
+    class _Page:  # what show_verdict uses of report.Chapter
+        def __init__(self, cohort):
+            self.cohort, self.said = cohort, []
+
+        def say(self, text, basis=None):
+            self.said.append(text)
+
+    cohort = load_cohort(FIX / "long_balanced.csv")
+    page = _Page(cohort)
+    trajectory.show_verdict(page, trajectory.analyse_trajectory(cohort))
+    text = " ".join(page.said)
+    assert "infusion" not in text and "after the start of treatment HbA1c drifted back up" in text, text

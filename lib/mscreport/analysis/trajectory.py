@@ -407,8 +407,11 @@ def interface_block(traj: Trajectory | None) -> dict | None:
 
 
 # ------------------------------------------------------------------ sentences
-def durability_verdict(mixed: MixedModelResult | None, alpha: float = 0.05, label: str = "") -> str:
-    """A plain sentence on whether HbA1c drifted after the infusion, from the slope's CI."""
+def durability_verdict(mixed: MixedModelResult | None, alpha: float = 0.05, label: str = "",
+                       after: str = "after the infusion") -> str:
+    """A plain sentence on whether HbA1c drifted after time zero, from the slope's CI. ``after``:
+    the study's words for it (``Study.after_time_zero``: "after the infusion", "after the start of
+    treatment", "after randomisation")."""
     who = f" ({label})" if label else ""
     if mixed is None:
         return f"The mixed model could not be estimated{who}: too few patients or measurements."
@@ -418,7 +421,7 @@ def durability_verdict(mixed: MixedModelResult | None, alpha: float = 0.05, labe
     level = f"{1 - alpha:.0%}"
     slope = f"{fmt.fmt_change(s['estimate'])} per year ({level} CI {fmt.fmt_ci(s['ci_low'], s['ci_high'])})"
     if s["ci_low"] > 0:
-        head = f"**Not durable{who}:** after the infusion HbA1c drifted back up, by {slope}."
+        head = f"**Not durable{who}:** {after} HbA1c drifted back up, by {slope}."
     elif s["ci_high"] < 0:
         head = (f"**Falling over follow-up{who}:** on a straight line through every measurement from the baseline "
                 f"on, HbA1c changed by {slope}. An early fall followed by a plateau also gives a negative slope: "
@@ -572,9 +575,11 @@ def show_verdict(ch, traj: Trajectory | None) -> None:
     """The durability verdict, overall and per arm (nothing for a wide file)."""
     if traj is None:
         return
-    ch.say(durability_verdict(traj.mixed, traj.alpha), basis="longitudinal")
+    study = getattr(ch.cohort, "study", None)
+    after = study.after_time_zero(study.controlled) if study is not None else "after the infusion"
+    ch.say(durability_verdict(traj.mixed, traj.alpha, after=after), basis="longitudinal")
     for arm, m in (traj.mixed_by_arm or {}).items():
-        ch.say(durability_verdict(m, traj.alpha, label=f"arm {fmt.md_name(arm)}"),  # the name: never Markdown
+        ch.say(durability_verdict(m, traj.alpha, label=f"arm {fmt.md_name(arm)}", after=after),  # the name: never Markdown
                basis="longitudinal")
 
 
