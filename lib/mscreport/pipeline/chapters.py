@@ -95,8 +95,8 @@ def chapter_on(chapters, topic: str) -> ChapterInfo | None:
 DOSE_TOPIC, PUBLISHED_TOPIC_NAME, TRAJECTORY_TOPIC = "dose", "published", "trajectory"
 LEFT_OUT_REASONS = {
     DOSE_TOPIC: "the cohort file has no dose_cells and no msc_source column",
-    TRAJECTORY_TOPIC: "the cohort file has one row per patient: there are no repeated measurements to follow "
-                      "over time (a long file, one row per measurement, gives this chapter)",
+    TRAJECTORY_TOPIC: "the cohort file has one row per patient, so there are no repeated measurements to follow "
+                      "over time; a file with one row per measurement gives this chapter",
     PUBLISHED_TOPIC_NAME: "there are no published figures to compare with: the cohort is not the reconstruction "
                           "of the paper and parameter published_path names no figures file",
 }
