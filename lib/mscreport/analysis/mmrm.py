@@ -186,6 +186,49 @@ def _label(v: float) -> str:
 
 
 # ---------------------------------------------------------------- REML
+SUMMED_BY_BLAS = 20_000  # a pattern of more patients is summed by matrix products, in blocks of that many
+
+
+def _patterns(visit_index: np.ndarray, starts: np.ndarray, T: int) -> dict[tuple, list[int]]:
+    """Each pattern of observed visits (a tuple of visit indices, ascending) -> the first rows
+    of its patients; patterns and patients in order of first appearance (``starts``: each
+    patient's first row, rows sorted by patient then visit). With T <= 62 a pattern is a bit
+    mask, grouped without a Python step per patient."""
+    ends = np.r_[starts[1:], len(visit_index)]
+    if T > 62 or not len(starts):
+        by_pattern: dict[tuple, list[int]] = {}
+        for s, e in zip(starts, ends):
+            by_pattern.setdefault(tuple(visit_index[s:e]), []).append(s)
+        return by_pattern
+    mask = np.bitwise_or.reduceat(np.left_shift(np.int64(1), visit_index.astype(np.int64)), starts)
+    _, first, inverse, counts = np.unique(mask, return_index=True, return_inverse=True, return_counts=True)
+    members = np.split(starts[np.argsort(inverse, kind="stable")], np.cumsum(counts)[:-1])  # in patient order
+    out = {}
+    for u in np.argsort(first, kind="stable"):  # patterns in order of first appearance
+        out[tuple(visit_index[starts[first[u]]:ends[first[u]]])] = members[u].tolist()
+    return out
+
+
+def _cross_products(X: np.ndarray, y: np.ndarray, firsts: np.ndarray, k: int) -> tuple:
+    """sum_i X_i[t]' X_i[s] (k, k, p, p), X_i[t]' y_i[s] (k, k, p) and y_i[t] y_i[s] (k, k)
+    over the patients whose k rows start at ``firsts``. Up to ``SUMMED_BY_BLAS`` patients by
+    einsum; more in blocks of that many by matrix products (the same sums in another order:
+    equal to rounding; memory bounded by one block)."""
+    p = X.shape[1]
+    if len(firsts) <= SUMMED_BY_BLAS:
+        rows = firsts[:, None] + np.arange(k)[None, :]
+        Xp, yp = X[rows], y[rows]  # (n_p, k, p), (n_p, k)
+        return (np.einsum("itq,isr->tsqr", Xp, Xp), np.einsum("itq,is->tsq", Xp, yp), np.einsum("it,is->ts", yp, yp))
+    G, H, E = np.zeros((k * p, k * p)), np.zeros((k * p, k)), np.zeros((k, k))
+    for at in range(0, len(firsts), SUMMED_BY_BLAS):
+        rows = firsts[at:at + SUMMED_BY_BLAS, None] + np.arange(k)[None, :]
+        M, yp = X[rows].reshape(len(rows), k * p), y[rows]
+        G += M.T @ M
+        H += M.T @ yp
+        E += yp.T @ yp
+    return (G.reshape(k, p, k, p).transpose(0, 2, 1, 3).copy(), H.reshape(k, p, k).transpose(0, 2, 1).copy(), E)
+
+
 class _Patterns:
     """The model's rows grouped by each patient's pattern of observed visits. A pattern shared
     by at least k p patients (k visits, p coefficients) keeps the cross-products REML needs
@@ -198,21 +241,15 @@ class _Patterns:
         order = np.lexsort((visit_index, patient))
         X, y, patient, visit_index = X[order], y[order], patient[order], visit_index[order]
         starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]])
-        ends = np.r_[starts[1:], len(patient)]
-        by_pattern: dict[tuple, list[int]] = {}
-        for s, e in zip(starts, ends):
-            by_pattern.setdefault(tuple(visit_index[s:e]), []).append(s)
+        by_pattern = _patterns(visit_index, starts, T)
         self.T, self.p = T, X.shape[1]
         p = self.p
         self.summed = []  # (visit indices, n patients, C, D, E)
         singles: dict[int, list[tuple[np.ndarray, list[int]]]] = {}  # k -> [(pattern, first rows)]
         for pattern, firsts in by_pattern.items():
             k = len(pattern)
-            rows = np.asarray(firsts)[:, None] + np.arange(k)[None, :]
             if len(firsts) >= k * p:
-                Xp, yp = X[rows], y[rows]  # (n_p, k, p), (n_p, k)
-                self.summed.append((np.asarray(pattern), len(firsts), np.einsum("itq,isr->tsqr", Xp, Xp),
-                                    np.einsum("itq,is->tsq", Xp, yp), np.einsum("it,is->ts", yp, yp)))
+                self.summed.append((np.asarray(pattern), len(firsts), *_cross_products(X, y, np.asarray(firsts), k)))
             else:
                 singles.setdefault(k, []).append((np.asarray(pattern), firsts))
         # the other patients padded to all T visits: a missed visit is a row of zeros in X and y

@@ -170,7 +170,9 @@ class LongCohort:
         out = m[["row", "patient_id", "months", "hba1c"]].take(at).reset_index(drop=True)
         out["years"] = out["months"] / 12.0
         if "arm" in p:
-            out["arm"] = p["arm"].take(patient[at]).to_numpy()
+            arm = p["arm"]
+            out["arm"] = (arm.array.take(patient[at]) if isinstance(arm.dtype, pd.StringDtype)  # Arrow take
+                          else arm.take(patient[at]).to_numpy())
         return out
 
     def flow(self) -> dict:
