@@ -462,8 +462,9 @@ def fit_mmrm(rows: pd.DataFrame, reference: str, alpha: float = 0.05, visits=Non
         frame = frame[frame["visit"].notna()]
     else:
         frame["visit"] = frame["months"].astype(float)
-    arms = [reference] + sorted(set(frame["arm"]) - {reference})
-    if reference not in set(frame["arm"]) or len(arms) < 2:
+    present = set(frame["arm"].unique())  # each arm once, not a Python text per row
+    arms = [reference] + sorted(present - {reference})
+    if reference not in present or len(arms) < 2:
         notes.append("no MMRM: it needs the reference arm and at least one other arm with visits")
         return None, notes
     kept_visits = []
@@ -533,9 +534,19 @@ def rows_from_model_frame(model_frame: pd.DataFrame) -> pd.DataFrame:
     every measurement at time > 0): the rows at time > 0 of the patients with a baseline, with
     that baseline as the column ``baseline``."""
     mf = model_frame
-    base = mf[mf["months"] <= 0].groupby("patient_id", sort=False)["hba1c"].last()
-    post = mf[(mf["months"] > 0) & mf["patient_id"].isin(base.index)].copy()
-    post["baseline"] = post["patient_id"].map(base).to_numpy(float)
+    codes, uniques = pd.factorize(mf["patient_id"])  # on integer codes: no text matched per row
+    months, hba1c = mf["months"].to_numpy(float), mf["hba1c"].to_numpy(float)
+    before = (months <= 0) & (codes >= 0)
+    has_base = np.zeros(len(uniques), dtype=bool)
+    has_base[codes[before]] = True
+    at = np.flatnonzero(before & ~np.isnan(hba1c))  # each patient's last such row (groupby's last)
+    _, last = np.unique(codes[at][::-1], return_index=True)
+    base = np.full(len(uniques), np.nan)
+    base[codes[at[len(at) - 1 - last]]] = hba1c[at[len(at) - 1 - last]]
+    keep = (months > 0) & (codes >= 0)
+    keep[keep] = has_base[codes[keep]]
+    post = mf[keep].copy()
+    post["baseline"] = base[codes[keep]]
     return post
 
 

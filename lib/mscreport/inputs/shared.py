@@ -35,17 +35,22 @@ def shared_result(folder: Path, key: str, compute):
 def _computing(path: Path):
     """An exclusive lock on ``path``'s lock file while the result is loaded or computed, so that
     two chapters running at once compute it once (the second waits, then loads it: at
-    1,000,000 patients the MMRM takes minutes and gigabytes). Without ``fcntl`` (Windows), no lock."""
+    1,000,000 patients the MMRM takes minutes and gigabytes). Best effort: without ``fcntl``
+    (Windows), no lock; the result is written atomically either way."""
     try:
         import fcntl
     except ImportError:
         yield
         return
-    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+    name = path.with_name(f".{path.name}.lock")
+    with open(name, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
+            # removed when done (the folder keeps only results): a chapter that locked the removed
+            # file meanwhile finds the result written and loads it; at worst one computes it again
+            name.unlink(missing_ok=True)
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
