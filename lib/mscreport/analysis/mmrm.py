@@ -168,16 +168,19 @@ def design_matrix(frame: pd.DataFrame, arms: list[str], visits: list[float]) -> 
     b = frame["baseline"].to_numpy(float)
     arm = frame["arm"].to_numpy(dtype=object)
     visit = frame["visit"].to_numpy(float)
-    cols, names = [np.ones(n), b], ["(Intercept)", "baseline"]
-    arm_cols = [(arm == a).astype(float) for a in arms[1:]]
-    visit_cols = [(visit == v).astype(float) for v in visits[1:]]
-    cols += arm_cols + visit_cols
-    names += [f"arm{a}" for a in arms[1:]] + [f"visit{_label(v)}" for v in visits[1:]]
-    for v, vc in zip(visits[1:], visit_cols):
-        for a, ac in zip(arms[1:], arm_cols):
-            cols.append(ac * vc)
-            names.append(f"arm{a}:visit{_label(v)}")
-    return np.column_stack(cols), names
+    names = ["(Intercept)", "baseline"] + [f"arm{a}" for a in arms[1:]] + [f"visit{_label(v)}" for v in visits[1:]]
+    names += [f"arm{a}:visit{_label(v)}" for v in visits[1:] for a in arms[1:]]
+    X = np.empty((n, len(names)))  # filled column by column: no list of columns stacked after
+    X[:, 0], X[:, 1] = 1.0, b
+    na, nv = len(arms) - 1, len(visits) - 1
+    for j, a in enumerate(arms[1:]):
+        X[:, 2 + j] = arm == a
+    for j, v in enumerate(visits[1:]):
+        X[:, 2 + na + j] = visit == v
+    for j in range(nv):
+        for i in range(na):
+            np.multiply(X[:, 2 + i], X[:, 2 + na + j], out=X[:, 2 + na + nv + j * na + i])
+    return X, names
 
 
 def _label(v: float) -> str:
@@ -239,7 +242,8 @@ class _Patterns:
 
     def __init__(self, X: np.ndarray, y: np.ndarray, patient: np.ndarray, visit_index: np.ndarray, T: int):
         order = np.lexsort((visit_index, patient))
-        X, y, patient, visit_index = X[order], y[order], patient[order], visit_index[order]
+        if not np.array_equal(order, np.arange(len(order))):  # rows already in order (a model frame's): no copy of X
+            X, y, patient, visit_index = X[order], y[order], patient[order], visit_index[order]
         starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]])
         by_pattern = _patterns(visit_index, starts, T)
         self.T, self.p = T, X.shape[1]
