@@ -168,16 +168,19 @@ def design_matrix(frame: pd.DataFrame, arms: list[str], visits: list[float]) -> 
     b = frame["baseline"].to_numpy(float)
     arm = frame["arm"].to_numpy(dtype=object)
     visit = frame["visit"].to_numpy(float)
-    cols, names = [np.ones(n), b], ["(Intercept)", "baseline"]
-    arm_cols = [(arm == a).astype(float) for a in arms[1:]]
-    visit_cols = [(visit == v).astype(float) for v in visits[1:]]
-    cols += arm_cols + visit_cols
-    names += [f"arm{a}" for a in arms[1:]] + [f"visit{_label(v)}" for v in visits[1:]]
-    for v, vc in zip(visits[1:], visit_cols):
-        for a, ac in zip(arms[1:], arm_cols):
-            cols.append(ac * vc)
-            names.append(f"arm{a}:visit{_label(v)}")
-    return np.column_stack(cols), names
+    names = ["(Intercept)", "baseline"] + [f"arm{a}" for a in arms[1:]] + [f"visit{_label(v)}" for v in visits[1:]]
+    names += [f"arm{a}:visit{_label(v)}" for v in visits[1:] for a in arms[1:]]
+    X = np.empty((n, len(names)))  # filled column by column: no list of columns stacked after
+    X[:, 0], X[:, 1] = 1.0, b
+    na, nv = len(arms) - 1, len(visits) - 1
+    for j, a in enumerate(arms[1:]):
+        X[:, 2 + j] = arm == a
+    for j, v in enumerate(visits[1:]):
+        X[:, 2 + na + j] = visit == v
+    for j in range(nv):
+        for i in range(na):
+            np.multiply(X[:, 2 + i], X[:, 2 + na + j], out=X[:, 2 + na + nv + j * na + i])
+    return X, names
 
 
 def _label(v: float) -> str:
@@ -186,6 +189,49 @@ def _label(v: float) -> str:
 
 
 # ---------------------------------------------------------------- REML
+SUMMED_BY_BLAS = 20_000  # a pattern of more patients is summed by matrix products, in blocks of that many
+
+
+def _patterns(visit_index: np.ndarray, starts: np.ndarray, T: int) -> dict[tuple, list[int]]:
+    """Each pattern of observed visits (a tuple of visit indices, ascending) -> the first rows
+    of its patients; patterns and patients in order of first appearance (``starts``: each
+    patient's first row, rows sorted by patient then visit). With T <= 62 a pattern is a bit
+    mask, grouped without a Python step per patient."""
+    ends = np.r_[starts[1:], len(visit_index)]
+    if T > 62 or not len(starts):
+        by_pattern: dict[tuple, list[int]] = {}
+        for s, e in zip(starts, ends):
+            by_pattern.setdefault(tuple(visit_index[s:e]), []).append(s)
+        return by_pattern
+    mask = np.bitwise_or.reduceat(np.left_shift(np.int64(1), visit_index.astype(np.int64)), starts)
+    _, first, inverse, counts = np.unique(mask, return_index=True, return_inverse=True, return_counts=True)
+    members = np.split(starts[np.argsort(inverse, kind="stable")], np.cumsum(counts)[:-1])  # in patient order
+    out = {}
+    for u in np.argsort(first, kind="stable"):  # patterns in order of first appearance
+        out[tuple(visit_index[starts[first[u]]:ends[first[u]]])] = members[u].tolist()
+    return out
+
+
+def _cross_products(X: np.ndarray, y: np.ndarray, firsts: np.ndarray, k: int) -> tuple:
+    """sum_i X_i[t]' X_i[s] (k, k, p, p), X_i[t]' y_i[s] (k, k, p) and y_i[t] y_i[s] (k, k)
+    over the patients whose k rows start at ``firsts``. Up to ``SUMMED_BY_BLAS`` patients by
+    einsum; more in blocks of that many by matrix products (the same sums in another order:
+    equal to rounding; memory bounded by one block)."""
+    p = X.shape[1]
+    if len(firsts) <= SUMMED_BY_BLAS:
+        rows = firsts[:, None] + np.arange(k)[None, :]
+        Xp, yp = X[rows], y[rows]  # (n_p, k, p), (n_p, k)
+        return (np.einsum("itq,isr->tsqr", Xp, Xp), np.einsum("itq,is->tsq", Xp, yp), np.einsum("it,is->ts", yp, yp))
+    G, H, E = np.zeros((k * p, k * p)), np.zeros((k * p, k)), np.zeros((k, k))
+    for at in range(0, len(firsts), SUMMED_BY_BLAS):
+        rows = firsts[at:at + SUMMED_BY_BLAS, None] + np.arange(k)[None, :]
+        M, yp = X[rows].reshape(len(rows), k * p), y[rows]
+        G += M.T @ M
+        H += M.T @ yp
+        E += yp.T @ yp
+    return (G.reshape(k, p, k, p).transpose(0, 2, 1, 3).copy(), H.reshape(k, p, k).transpose(0, 2, 1).copy(), E)
+
+
 class _Patterns:
     """The model's rows grouped by each patient's pattern of observed visits. A pattern shared
     by at least k p patients (k visits, p coefficients) keeps the cross-products REML needs
@@ -196,23 +242,18 @@ class _Patterns:
 
     def __init__(self, X: np.ndarray, y: np.ndarray, patient: np.ndarray, visit_index: np.ndarray, T: int):
         order = np.lexsort((visit_index, patient))
-        X, y, patient, visit_index = X[order], y[order], patient[order], visit_index[order]
+        if not np.array_equal(order, np.arange(len(order))):  # rows already in order (a model frame's): no copy of X
+            X, y, patient, visit_index = X[order], y[order], patient[order], visit_index[order]
         starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]])
-        ends = np.r_[starts[1:], len(patient)]
-        by_pattern: dict[tuple, list[int]] = {}
-        for s, e in zip(starts, ends):
-            by_pattern.setdefault(tuple(visit_index[s:e]), []).append(s)
+        by_pattern = _patterns(visit_index, starts, T)
         self.T, self.p = T, X.shape[1]
         p = self.p
         self.summed = []  # (visit indices, n patients, C, D, E)
         singles: dict[int, list[tuple[np.ndarray, list[int]]]] = {}  # k -> [(pattern, first rows)]
         for pattern, firsts in by_pattern.items():
             k = len(pattern)
-            rows = np.asarray(firsts)[:, None] + np.arange(k)[None, :]
             if len(firsts) >= k * p:
-                Xp, yp = X[rows], y[rows]  # (n_p, k, p), (n_p, k)
-                self.summed.append((np.asarray(pattern), len(firsts), np.einsum("itq,isr->tsqr", Xp, Xp),
-                                    np.einsum("itq,is->tsq", Xp, yp), np.einsum("it,is->ts", yp, yp)))
+                self.summed.append((np.asarray(pattern), len(firsts), *_cross_products(X, y, np.asarray(firsts), k)))
             else:
                 singles.setdefault(k, []).append((np.asarray(pattern), firsts))
         # the other patients padded to all T visits: a missed visit is a row of zeros in X and y
@@ -425,8 +466,9 @@ def fit_mmrm(rows: pd.DataFrame, reference: str, alpha: float = 0.05, visits=Non
         frame = frame[frame["visit"].notna()]
     else:
         frame["visit"] = frame["months"].astype(float)
-    arms = [reference] + sorted(set(frame["arm"]) - {reference})
-    if reference not in set(frame["arm"]) or len(arms) < 2:
+    present = set(frame["arm"].unique())  # each arm once, not a Python text per row
+    arms = [reference] + sorted(present - {reference})
+    if reference not in present or len(arms) < 2:
         notes.append("no MMRM: it needs the reference arm and at least one other arm with visits")
         return None, notes
     kept_visits = []
@@ -496,9 +538,19 @@ def rows_from_model_frame(model_frame: pd.DataFrame) -> pd.DataFrame:
     every measurement at time > 0): the rows at time > 0 of the patients with a baseline, with
     that baseline as the column ``baseline``."""
     mf = model_frame
-    base = mf[mf["months"] <= 0].groupby("patient_id", sort=False)["hba1c"].last()
-    post = mf[(mf["months"] > 0) & mf["patient_id"].isin(base.index)].copy()
-    post["baseline"] = post["patient_id"].map(base).to_numpy(float)
+    codes, uniques = pd.factorize(mf["patient_id"])  # on integer codes: no text matched per row
+    months, hba1c = mf["months"].to_numpy(float), mf["hba1c"].to_numpy(float)
+    before = (months <= 0) & (codes >= 0)
+    has_base = np.zeros(len(uniques), dtype=bool)
+    has_base[codes[before]] = True
+    at = np.flatnonzero(before & ~np.isnan(hba1c))  # each patient's last such row (groupby's last)
+    _, last = np.unique(codes[at][::-1], return_index=True)
+    base = np.full(len(uniques), np.nan)
+    base[codes[at[len(at) - 1 - last]]] = hba1c[at[len(at) - 1 - last]]
+    keep = (months > 0) & (codes >= 0)
+    keep[keep] = has_base[codes[keep]]
+    post = mf[keep].copy()
+    post["baseline"] = base[codes[keep]]
     return post
 
 

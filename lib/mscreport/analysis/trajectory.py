@@ -380,7 +380,7 @@ def drawn_patients(wide: pd.DataFrame, frame: pd.DataFrame) -> frozenset:
     if "patient_id" not in wide:
         return frozenset()
     ok = frozenset(wide.loc[drawable_rows(wide), "patient_id"].astype(str))
-    every = frozenset(ids)
+    every = frozenset(ids.unique())  # each pseudonym once: not a Python text per measurement
     if too_few(len(every)) or too_few(len(every - ok)):
         return frozenset()
     return ok & every

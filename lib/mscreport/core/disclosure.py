@@ -449,7 +449,7 @@ def _crossed_table(frame, column: str, levels) -> tuple[dict, dict]:
     arm = frame["arm"].astype(str)
     present = column in frame
     cells = {(a, g): int(((arm == a) & (frame[column] == g)).sum()) if present else 0
-             for a in sorted(set(arm)) for g in levels}
+             for a in sorted(set(arm.unique())) for g in levels}  # each arm once, not a text per patient
     return cells, {g: int((frame[column] == g).sum()) if present else 0 for g in levels}
 
 

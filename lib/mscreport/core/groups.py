@@ -101,7 +101,7 @@ def list_arms(frame: pd.DataFrame) -> list[str]:
     """Distinct non-empty arm names of a frame, sorted; [] without an ``arm`` column."""
     if "arm" not in frame.columns:
         return []
-    return sorted({str(a) for a in frame["arm"].dropna() if str(a).strip()})
+    return sorted({str(a) for a in frame["arm"].dropna().unique() if str(a).strip()})  # each value once
 
 
 def _key(name: str) -> str:

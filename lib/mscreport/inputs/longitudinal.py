@@ -170,7 +170,9 @@ class LongCohort:
         out = m[["row", "patient_id", "months", "hba1c"]].take(at).reset_index(drop=True)
         out["years"] = out["months"] / 12.0
         if "arm" in p:
-            out["arm"] = p["arm"].take(patient[at]).to_numpy()
+            arm = p["arm"]
+            out["arm"] = (arm.array.take(patient[at]) if isinstance(arm.dtype, pd.StringDtype)  # Arrow take
+                          else arm.take(patient[at]).to_numpy())
         return out
 
     def flow(self) -> dict:
@@ -204,7 +206,8 @@ def patient_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Each row's patient as a number 0, 1, ... in order of first appearance (-1 for an empty
     pseudonym), and the pseudonyms in that order. ``ids``: stripped text, '' where empty."""
     codes, order = pd.factorize(ids)
-    empty = order.get_indexer([""])[0]
+    where = np.flatnonzero(np.asarray(order == "", dtype=bool))  # not get_indexer: no hash table of the ids
+    empty = int(where[0]) if len(where) else -1
     if empty >= 0:  # an empty pseudonym is no patient
         codes = np.where(codes == empty, -1, codes - (codes > empty))
         order = order.delete(empty)
@@ -247,46 +250,75 @@ def _patient_columns(frame: pd.DataFrame, patient: np.ndarray, n_patients: int, 
                      ) -> tuple[dict[str, np.ndarray], list[Problem]]:
     """Per patient (codes 0..n_patients-1; -1 = no id), the one non-empty text of each
     patient-level column; a Problem for every row whose value differs from the patient's first
-    non-empty one (numbers compared as numbers: 1.5e9 and 1500000000 are one value)."""
+    non-empty one (numbers compared as numbers: 1.5e9 and 1500000000 are one value).
+
+    Columnar: each distinct cell is made text once (``pd.factorize``), every row is then an
+    integer code, and the per-patient comparison is on codes (no Python per row or patient)."""
     problems: list[Problem] = []
     out: dict[str, np.ndarray] = {}
     n = len(frame)
-    head = None  # each patient's first row, when every row has a patient
-    if n and (patient >= 0).all():
-        head = np.full(n_patients, n, dtype="int64")
-        np.minimum.at(head, patient, np.arange(n))
+    starts = None  # each patient's first position, when each patient's rows are together (codes ascending)
+    if n and patient[0] == 0 and bool(np.all(np.diff(patient) >= 0)):
+        starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]])
     for column in [c for c in PATIENT_COLUMNS + ("infusion_date",) if c in frame.columns]:
-        raw = frame[column].to_numpy(dtype=object)
-        if (head is not None and pd.api.types.infer_dtype(raw, skipna=True) == "string"
-                and not pd.isna(raw).any()):  # a missing cell (pd.NA compares as NA) takes the general path
-            first_text = raw[head]
-            if (raw == first_text[patient]).all():  # the usual long file: the same text on every row of a patient
-                out[column] = np.array(["" if pd.isna(x) else str(x).strip() for x in first_text], dtype=object)
-                continue
         cells, distinct = pd.factorize(frame[column], use_na_sentinel=False)  # each distinct cell handled once
-        texts = pd.Series(distinct, dtype=object).map(lambda x: "" if pd.isna(x) else str(x).strip())
+        texts = pd.Series(np.asarray(distinct, dtype=object), dtype=object).map(
+            lambda x: "" if pd.isna(x) else str(x).strip())
         keys = texts.str.lower()
         if column in dd.COLUMNS_BY_NAME and dd.COLUMNS_BY_NAME[column].kind == "number":
             number = pd.to_numeric(texts.str.replace(",", ".", regex=False), errors="coerce")
             keys = keys.where(number.isna(), number.map(repr))
-        codes = pd.factorize(keys)[0][cells]
+        key_of = pd.factorize(keys)[0]  # distinct cell -> its comparison key
         distinct_text = texts.to_numpy(dtype=object)  # a row's text is distinct_text[cells[row]]
+        if starts is not None and not (distinct_text == "").any():  # the usual long file: no row to skip
+            key = key_of[cells]
+            change = np.flatnonzero(key[1:] != key[:-1]) + 1  # only where a new patient starts, when none differs
+            if not len(change) or bool(np.all(patient[change] != patient[change - 1])):
+                out[column] = distinct_text[cells[starts]]
+                continue
         nonempty = (distinct_text != "")[cells] & (patient >= 0)
         at = np.flatnonzero(nonempty)
         first = np.full(n_patients, n, dtype="int64")
         np.minimum.at(first, patient[at], at)  # each patient's first non-empty position (n: none)
-        ref = np.where(nonempty, first[np.maximum(patient, 0)], 0)
-        differ = nonempty & (codes != codes[ref])
-        problems += limited([Problem(name, int(rows[i]), column,
-                                      f"{column} differs within the patient ({distinct_text[cells[i]]!r} here, "
-                                      f"{distinct_text[cells[ref[i]]]!r} in row {int(rows[ref[i]])}): a "
-                                      "patient-level column must be the same on every row of the patient")
-                              for i in np.flatnonzero(differ)], name, column)
+        ref = first[patient[at]]
+        differ = key_of[cells[at]] != key_of[cells[ref]]
+        if differ.any():
+            wrong, ref = at[differ], ref[differ]
+            problems += limited([Problem(name, int(rows[i]), column,
+                                          f"{column} differs within the patient ({distinct_text[cells[i]]!r} here, "
+                                          f"{distinct_text[cells[r]]!r} in row {int(rows[r])}): a "
+                                          "patient-level column must be the same on every row of the patient")
+                                  for i, r in zip(wrong, ref)], name, column)
         values = np.full(n_patients, "", dtype=object)
         has = first < n
         values[has] = distinct_text[cells[first[has]]]
         out[column] = values
     return out, problems
+
+
+def _second_at_same_time(patient: np.ndarray, months: np.ndarray, measured: np.ndarray, name: str,
+                         rows: np.ndarray) -> list[Problem]:
+    """A Problem for every measured row that is not its patient's first (in file order) at the
+    same time (months rounded to 1e-9), naming the first; in file order. One sort of the
+    measured rows by (patient, time); equal neighbours are the repeats."""
+    at = np.flatnonzero(measured)
+    t = np.round(months[at], 9)
+    p = patient[at]
+    if len(at) > 1 and bool(np.all(p[1:] >= p[:-1])) and bool(np.all((t[1:] > t[:-1]) | (p[1:] != p[:-1]))):
+        return []  # the usual long file: each patient's rows together, times increasing
+    order = np.lexsort((at, t, p))  # by patient, time, then file position
+    at, t, p = at[order], t[order], p[order]
+    same = (p[1:] == p[:-1]) & (t[1:] == t[:-1])
+    if not same.any():
+        return []
+    start = np.flatnonzero(np.r_[True, ~same])  # each (patient, time) group's first place in the sorted order
+    group = np.cumsum(np.r_[True, ~same]) - 1
+    first = at[start][group]  # the group's first row in file order (positions ascend within a group)
+    later = np.flatnonzero(first != at)
+    later = later[np.argsort(at[later], kind="stable")]
+    return limited([Problem(name, int(rows[at[i]]), "hba1c", f"a second HbA1c of this patient at the same time "
+                            f"(as row {int(rows[first[i]])}): keep one")
+                    for i in later], name, "hba1c")
 
 
 def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
@@ -317,73 +349,83 @@ def read_long(frame: pd.DataFrame, name: str, params: dict) -> LongCohort:
                           for i in np.flatnonzero(outside)], name, "hba1c")
     months, probs = _months(frame, name, rows)
     problems += probs
-    id_arr = ids.to_numpy(dtype=object)
     patient, order = patient_codes(ids)
     measured = ~np.isnan(v) & ~np.isnan(months) & ~empty_id
-    key = pd.DataFrame({"patient": patient, "t": np.round(months, 9)})
-    dup = key.duplicated(keep=False).to_numpy() & measured
-    if dup.any():
-        firsts = key[dup].reset_index().groupby(["patient", "t"], sort=False)["index"].transform("first").to_numpy()
-        at = np.flatnonzero(dup)
-        later = at[firsts != at]
-        first_of = dict(zip(at, firsts))
-        problems += limited([Problem(name, int(rows[i]), "hba1c", f"a second HbA1c of this patient at the same time "
-                                      f"(as row {int(rows[first_of[i]])}): keep one")
-                              for i in later], name, "hba1c")
+    problems += _second_at_same_time(patient, months, measured, name, rows)
     per_patient, probs = _patient_columns(frame, patient, len(order), name, rows)
     problems += probs
     if problems:
         problems.sort(key=lambda p: (p.row is None, p.row or 0))
         raise InputError(problems)
     ngsp = to_ngsp(pd.Series(v), unit).to_numpy()
-    measurements = pd.DataFrame({"row": rows, "patient_id": id_arr, "months": months, "hba1c": ngsp,
-                                 "hba1c_raw": v})
+    measurements = pd.DataFrame({"row": rows, "patient_id": ids.astype("str").array, "months": months,
+                                 "hba1c": ngsp})
+    extra = {"hba1c_raw": v}
     if BASELINE_FLAG in frame.columns:  # ADaM ABLFL = "Y" (field_files): the flagged row is the baseline
-        measurements[BASELINE_FLAG] = frame[BASELINE_FLAG].to_numpy(dtype=bool)
-    patients = derive_patients(measurements, params)
-    at = pd.Index(order).get_indexer(patients["patient_id"])
+        extra[BASELINE_FLAG] = frame[BASELINE_FLAG].to_numpy(dtype=bool)
+    patients = derive_patients(measurements.assign(**extra), params, patient)  # patients in the order of `order`
+    del extra
     for column, values in per_patient.items():
-        patients[column] = values[at]
-    position = np.empty(len(at), dtype="int64")
-    position[at] = np.arange(len(at))
-    measurements["patient"] = position[patient]  # each measurement's row in ``patients``
+        patients[column] = values
+    measurements["patient"] = patient  # each measurement's row in ``patients``
     notes = unknown_column_notes(frame.drop(columns=[c for c in LONG_COLUMNS + (BASELINE_FLAG,) if c in frame.columns]), name)
-    return LongCohort(path=name, rows_read=n, measurements=measurements.drop(columns=["hba1c_raw", BASELINE_FLAG], errors="ignore"),
+    return LongCohort(path=name, rows_read=n, measurements=measurements,
                       patients=patients.drop(columns=["baseline_raw", "followup_raw"]),
                       wide=wide_frame(patients, list(per_patient)), params=dict(params), notes=notes)
 
 
-def derive_patients(measurements: pd.DataFrame, params: dict) -> pd.DataFrame:
+def derive_patients(measurements: pd.DataFrame, params: dict, patient: np.ndarray | None = None) -> pd.DataFrame:
     """Per patient: first row, baseline and follow-up (row, months, NGSP %, raw value) by the
     stated rules, and the reason when the derivation excludes the patient (else None).
 
     ``measurements``: row, patient_id, months, hba1c (NGSP %), hba1c_raw (file unit).
+    ``patient``: each row's patient as 0, 1, ... in order of first appearance (default: from
+    ``patient_id``). Patients in that order. Columnar: one sort of the rows by (patient,
+    months); each patient's rows are then a run, and the rules pick a place in each run.
     """
     m = measurements
-    first_row = m.groupby("patient_id", sort=False)["row"].min()
-    out = pd.DataFrame({"patient_id": first_row.index, "first_row": first_row.to_numpy()})
-    valid = m[m["hba1c"].notna()].sort_values(["patient_id", "months"], kind="stable")
+    if patient is None:
+        patient = pd.factorize(m["patient_id"])[0]
+    patient = np.asarray(patient)
+    n_patients = int(patient.max()) + 1 if len(patient) else 0
+    months = m["months"].to_numpy(dtype="float64")
+    rows = m["row"].to_numpy(dtype="int64")
+    ngsp = m["hba1c"].to_numpy(dtype="float64")
+    raw = m["hba1c_raw"].to_numpy(dtype="float64")
+    head = np.full(n_patients, len(m), dtype="int64")  # the pseudonym of each patient: that of its first row
+    np.minimum.at(head, patient, np.arange(len(m)))
+    first_row = np.full(n_patients, np.iinfo("int64").max, dtype="int64")
+    np.minimum.at(first_row, patient, rows)
+    out = pd.DataFrame({"patient_id": m["patient_id"].array.take(head), "first_row": first_row})
+
+    order = np.flatnonzero(~np.isnan(ngsp))  # the valid rows, by patient then months (stable)
+    p, t = patient[order], months[order]
+    if not (bool(np.all(p[1:] >= p[:-1])) and bool(np.all((t[1:] >= t[:-1]) | (p[1:] != p[:-1])))):
+        at = np.lexsort((t, p))
+        order, p, t = order[at], p[at], t[at]
     window = params["baseline_window_months"]
     flagged = BASELINE_FLAG in m.columns  # ADaM: the ABLFL = "Y" row, not the window rule
     if flagged:
-        base = valid[valid[BASELINE_FLAG]].groupby("patient_id", sort=False).last()
-        after = valid[(valid["months"] > 0) & ~valid[BASELINE_FLAG]]
+        flag = m[BASELINE_FLAG].to_numpy(dtype=bool)[order]
+        base_sel = flag
+        after_sel = (t > 0) & ~flag
     else:
-        base = valid[(valid["months"] >= -window) & (valid["months"] <= 0)].groupby("patient_id", sort=False).last()
-        after = valid[valid["months"] > 0]
+        base_sel = (t >= -window) & (t <= 0)
+        after_sel = t > 0
+    base = _last_per_patient(p, base_sel, n_patients)
     target = followup_target(params)
     if target is None:
-        fu = after.groupby("patient_id", sort=False).last()
+        fu = _last_per_patient(p, after_sel, n_patients)
     else:
-        near = after.assign(distance=(after["months"] - target).abs())
-        near = near[near["distance"] <= params["followup_window_months"]]
-        fu = near.sort_values(["patient_id", "distance", "months"], kind="stable").groupby("patient_id", sort=False).first()
+        distance = np.abs(t - target)
+        fu = _nearest_per_patient(p, after_sel & (distance <= params["followup_window_months"]), distance,
+                                  n_patients)
     for what, got in (("baseline", base), ("followup", fu)):
-        got = got.reindex(out["patient_id"])
-        out[f"{what}_row"] = got["row"].to_numpy()
-        out[f"{what}_months"] = got["months"].to_numpy()
-        out[what] = got["hba1c"].to_numpy()
-        out[f"{what}_raw"] = got["hba1c_raw"].to_numpy()
+        has = got >= 0
+        src = order[np.where(has, got, 0)]
+        out[f"{what}_row"] = rows[src] if has.all() else np.where(has, rows[src], np.nan)
+        for column, values in ((f"{what}_months", months), (what, ngsp), (f"{what}_raw", raw)):
+            out[column] = np.where(has, values[src], np.nan)
 
     reason = np.full(len(out), None, dtype=object)
     no_fu = out["followup"].isna().to_numpy()
@@ -393,6 +435,34 @@ def derive_patients(measurements: pd.DataFrame, params: dict) -> pd.DataFrame:
     reason[out["baseline"].isna().to_numpy()] = REASON_NO_FLAGGED_BASELINE if flagged else reason_no_baseline(window)
     out["reason"] = reason
     return out
+
+
+def _last_per_patient(p: np.ndarray, sel: np.ndarray, n_patients: int) -> np.ndarray:
+    """Per patient, the last place i (in the sorted order; ``p`` the patient of each place,
+    non-decreasing) with ``sel[i]``; -1 for none."""
+    at = np.flatnonzero(sel)
+    q = p[at]
+    last = at[np.r_[q[1:] != q[:-1], True]] if len(at) else at
+    got = np.full(n_patients, -1, dtype="int64")
+    got[p[last]] = last
+    return got
+
+
+def _nearest_per_patient(p: np.ndarray, sel: np.ndarray, distance: np.ndarray, n_patients: int) -> np.ndarray:
+    """Per patient, the place i with ``sel[i]`` of the smallest ``distance`` (ties: the first,
+    i.e. the earlier time); -1 for none."""
+    at = np.flatnonzero(sel)
+    got = np.full(n_patients, -1, dtype="int64")
+    if not len(at):
+        return got
+    q, d = p[at], distance[at]
+    start = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
+    smallest = np.minimum.reduceat(d, start)
+    group = np.cumsum(np.r_[True, q[1:] != q[:-1]]) - 1
+    best = np.flatnonzero(d == smallest[group])
+    best = best[np.r_[True, q[best][1:] != q[best][:-1]]]  # the first of each patient's ties
+    got[q[best]] = at[best]
+    return got
 
 
 def wide_frame(patients: pd.DataFrame, patient_columns) -> pd.DataFrame:
