@@ -208,3 +208,18 @@ def test_parse_visits():
     assert mmrm.parse_visits("auto") is None and mmrm.parse_visits(None) is None
     with pytest.raises(ValueError):
         mmrm.parse_visits("6,-1")
+
+
+def test_the_blocked_sums_of_a_large_pattern_give_gls_too(monkeypatch):
+    """A visit pattern of more than ``SUMMED_BY_BLAS`` patients is summed by matrix products in
+    blocks (the 1e7 OMOP build's path; issue 25). Forced here on a small file with blocks of 7
+    patients: the same differences as R's gls (tests/r/mmrm.R)."""
+    monkeypatch.setattr(mmrm, "SUMMED_BY_BLAS", 7)
+    rows, reference, visits, window = CASES["visits_three"]()
+    res, _ = mmrm.fit_mmrm(rows, reference, R["alpha"], visits, window)
+    r = R["visits_three"]
+    assert len(res.comparisons) == len(r["comparisons"])
+    for c, rc in zip(res.comparisons, r["comparisons"]):
+        # R: gls(hba1c ~ baseline + arm * visit, correlation = corSymm, weights = varIdent); sqrt(c' vcov c)
+        for key in ("difference", "se", "ci_low", "ci_high", "p"):
+            assert close(getattr(c, key), rc[key]), (c.arm, c.visit, key)
