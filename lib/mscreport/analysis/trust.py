@@ -373,8 +373,9 @@ def say_ancova_size(block: dict | None, hidden=()) -> str:
         return ""
     if block is None or block.get("n_ancova_per_arm") is None or block.get("n_change_per_arm") is None:
         return "The trial size of an ANCOVA analysis cannot be computed for this cohort (an SD is missing or zero)."
-    return (f"Analysed by ANCOVA (follow-up on baseline and arm), as chapter 3 recommends, a trial's outcome SD is the "
-            f"residual SD of follow-up given baseline: {fmt_num(block['residual_sd'])} % points in this cohort, against "
+    return (f"A trial analysed by ANCOVA (follow-up on baseline and arm, the usual primary analysis of a trial with a "
+            f"baseline measurement) has as its outcome SD the residual SD of follow-up given baseline: "
+            f"{fmt_num(block['residual_sd'])} % points in this cohort, against "
             f"an SD of change of {fmt_num(block['sd_change'])}. To detect a difference of {fmt_num(block['delta'])} % "
             f"points with {fmt_percent(block['power'], 0)} power at α = {block['alpha']:g} it needs "
             f"**{block['n_ancova_per_arm']} patients per arm**, against {block['n_change_per_arm']} from a t-test on "
