@@ -59,7 +59,7 @@ from mscreport.core.disclosure import drawable_rows, hidden_groups
 from mscreport.display import figures
 from mscreport.display.tables import paired_table, pairs_extra_table
 from mscreport.report import exercises
-from mscreport.report.blocks import strata_block
+from mscreport.report.blocks import headline_figure, strata_block
 from mscreport.report.chapter import Chapter
 
 ch = Chapter.from_parameters("change", globals())
@@ -271,9 +271,7 @@ ch.say(change.say_attrition(extra["attrition"], alpha, cohort.study), basis="att
 ch.table(change.format_windows(extra["change_by_followup"]), change.windows_caption(alpha), basis="change_by_followup")
 
 # %%
-ch.record_figure("headline_figure", figures.paired_plot(cohort.frame, cohort.params["aggregate_above"], policy=ch.policy),
-                 "HbA1c at baseline and last follow-up by severity stratum (from the change chapter).",
-                 "Before-after lines of HbA1c for the moderate and severe strata.")
+ch.record("headline_figure", headline_figure(cohort, ch.policy))
 
 # %% [markdown] tags=["study-controlled"]
 # ## Common misreadings

@@ -31,6 +31,7 @@ from mscreport.core.errors import InputError
 from mscreport.pipeline import preview as pv
 
 BIN = Path(sys.executable).parent
+FIX = Path(__file__).parent / "fixtures"
 SERVING = re.compile(r"^serving http://127\.0\.0\.1:(\d+)/$")
 
 
@@ -44,7 +45,7 @@ def site(tmp_path):
     (root / "data.json").write_text('{"a": 1}')
     (tmp_path / "secret.txt").write_text("outside")
     (root / "link.txt").symlink_to(tmp_path / "secret.txt")
-    state = pv.SiteState(root, version=7)
+    state = pv.SiteState(root, version=7, page_versions={"index.html": 5})
     server = pv.start_server(state, 0)
     yield state, server.server_address[1], tmp_path
     server.shutdown()
@@ -68,10 +69,10 @@ def test_serves_the_folder_with_the_reload_script_in_pages_only(site):
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert b"<p>index</p>" in body and pv.VERSION_PATH.encode() in body
     assert body.index(b"mscreport preview: reload") < body.rindex(b"</body>")  # inside the body
-    assert b"var seen = 7;" in body  # the version the page belongs to
+    assert b"var seen = 5;" in body  # the page's own version (its last change)
     assert b"reload" not in (state.root / "index.html").read_bytes()  # the file on disk untouched
     status, body, _ = _get(port, "/teaching/01_x.html")
-    assert status == 200 and body.index(b"var seen") < body.index(b"</BODY>")
+    assert status == 200 and body.index(b"var seen = 0;") < body.index(b"</BODY>")
     status, body, headers = _get(port, "/data.json")
     assert status == 200 and json.loads(body) == {"a": 1} and headers["Content-Type"].startswith("application/json")
     assert headers["Cache-Control"] == "no-store"
@@ -83,6 +84,47 @@ def test_version_endpoint_reports_the_version_and_a_failed_rebuild(site):
     assert status == 200 and json.loads(body) == {"version": 7, "error": None}
     state.error = "cohort.csv:3:hba1c_baseline: not a number"
     assert json.loads(_get(port, pv.VERSION_PATH)[1])["error"].endswith("not a number")
+
+
+def test_each_page_has_its_own_version_and_is_seen_open(site):
+    """``?page=`` answers that page's version (a page reloads when its own bytes change, not at
+    every install) and whether a running rebuild replaces it; asking marks it open."""
+    state, port, _ = site
+    assert json.loads(_get(port, f"{pv.VERSION_PATH}?page=/")[1]) == {"version": 5, "error": None, "updating": False}
+    state.updating = {"teaching/01_x.html"}
+    assert json.loads(_get(port, f"{pv.VERSION_PATH}?page=/teaching/01_x.html")[1]) == {"version": 0, "error": None,
+                                                                                     "updating": True}
+    assert state.open_pages() == {"index.html", "teaching/01_x.html"}
+    assert state.open_pages(now=time.monotonic() + pv.OPEN_FOR_S + 1) == set()  # closed: it stopped asking
+
+
+def test_an_install_moves_the_version_of_changed_pages_only(tmp_path):
+    """``PreviewSession._install``: a page whose bytes change gets a new version (its open
+    page reloads); one written again with the same bytes keeps its version; ``new_version``
+    moves the report's version; a page of a chapter that is gone is removed."""
+    from mscreport.pipeline.chapters import list_chapters
+
+    session = pv.PreviewSession()
+    try:
+        chapters = list_chapters()[:2]
+        a, b = chapters[0].html_name, chapters[1].html_name
+        session.site.updating = {a, b, "index.html"}
+        session._install({a: b"<p>1</p>", b: b"<p>1</p>", "old.html": b"x"}, None)
+        first = dict(session.site.page_versions)
+        assert first[a] == first[b] and session.site.updating == {"index.html"} and session.site.version == 0
+        session._install({a: b"<p>2</p>", b: b"<p>1</p>"}, chapters)
+        assert session.site.page_versions[a] > first[a] and session.site.page_versions[b] == first[b]
+        assert not (session.site.root / "old.html").exists() and "old.html" not in session.site.page_versions
+        session._install({"index.html": b"<p>i</p>"}, chapters, new_version=True)
+        assert session.site.version == 1 and session.site.updating == set()
+    finally:
+        session.close()
+
+
+def test_page_key_names_a_page_as_the_site_does():
+    assert pv.page_key("/") == "index.html" and pv.page_key("") == "index.html"
+    assert pv.page_key("/teaching/03_change.html") == "teaching/03_change.html"
+    assert pv.page_key("/teaching/") == "teaching/index.html" and pv.page_key("/03_change.html?x=1") == "03_change.html"
 
 
 @pytest.mark.parametrize("path", ["/../secret.txt", "/%2e%2e/secret.txt", "/teaching/../../secret.txt",
@@ -263,6 +305,8 @@ def test_preview_end_to_end(tmp_path):
 
         params.write_text("severe_above: 8.5\n")
         lag = p.wait_results(lambda r: r["params"]["severe_above"] == 8.5)
+        index_now = _get(port, "/")[1]  # the index comes with results.json, before the chapters have run
+        assert b"<code>severe_above</code></th><td>8.5</td>" in index_now
         r = p.results()
         assert r["strata"]["severe"]["n"] <= first["strata"]["severe"]["n"]
         # results.json comes first; the pages follow with the next version, which the open pages reload for
@@ -272,6 +316,10 @@ def test_preview_end_to_end(tmp_path):
             time.sleep(0.05)
         assert json.loads(_get(port, pv.VERSION_PATH)[1])["version"] == version + 1
         assert b"<code>severe_above</code></th><td>8.5</td>" in _get(port, "/")[1]  # the index's parameter table
+        # the chapters' records gave the same results.json and index as the library did first (else both are rewritten)
+        rebuilt = [line for line in p.lines if line.startswith("rebuilt in ")]
+        assert "results.json and the index after" in rebuilt[-1], p.lines
+        assert _without_script(_get(port, "/")[1]) == _without_script(index_now)
         # the same kernels did the work (kept warm, not restarted)
         now = {q.pid for q in _descendants(p.proc.pid) if "ipykernel" in " ".join(q.cmdline())}
         assert now == kernel_pids
@@ -353,3 +401,22 @@ def test_an_edited_chapter_re_runs_alone(tmp_path):
         assert rebuilt and "(07_trajectory executed, 1 kept)" in rebuilt[-1], p.lines
     finally:
         assert p.stop() == 0, "\n".join(p.lines)
+
+
+@pytest.mark.slow
+def test_the_first_index_equals_the_chapters_for_a_controlled_long_file(tmp_path):
+    """A controlled long file (two arms, visits: every design block, the MMRM included): after a changed parameter, results.json and the
+    index written from the library before the chapters run (``_fast_index``) are byte for byte
+    those the chapters' records then give (``fast_index``: nothing was rewritten)."""
+    from mscreport.pipeline.build import make_plan
+
+    path = FIX / "long_visits.csv"
+    session = pv.PreviewSession(jobs=2)
+    try:
+        first = session.rebuild(make_plan(data=str(path), overrides=["alpha=0.05"]))
+        assert not first["fast_index"]  # nothing to compare with yet
+        again = session.rebuild(make_plan(data=str(path), overrides=["alpha=0.1"]))
+        assert again["fast_index"], again
+        assert json.loads((session.site.root / "results.json").read_text())["params"]["alpha"] == 0.1
+    finally:
+        session.close()

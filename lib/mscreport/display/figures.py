@@ -85,6 +85,14 @@ def figure_svg(fig) -> str:
 def figure_data_uri(fig) -> str:
     """A figure as a ``data:image/svg+xml`` URI for an ``<img src>`` (self-contained, offline)."""
     return "data:image/svg+xml," + quote(figure_svg(fig), safe=_URI_SAFE)
+
+
+def figure_record(fig, caption: str, alt: str) -> dict:
+    """A figure handed to another page (the index): its data URI, its caption with what the
+    disclosure rule changed (``add_caption_note``) and its alt text."""
+    caption = f"{caption} {getattr(fig, 'msc_caption_note', '')}".strip()
+    return {"src": figure_data_uri(fig), "caption": caption, "alt": alt}
+
 QUANTILES_SHOWN = 500  # points of an aggregated Q-Q plot
 
 

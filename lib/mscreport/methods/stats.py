@@ -921,13 +921,16 @@ def mcnemar(before_below, after_below) -> McNemarResult:
 
 
 def holm(pvalues: dict[str, float | None]) -> dict[str, float | None]:
-    """Holm-adjusted p-values (R: ``p.adjust(p, "holm")``; statsmodels' multipletests); None stays None."""
-    from statsmodels.stats.multitest import multipletests
-
+    """Holm-adjusted p-values (R: ``p.adjust(p, "holm")``: the i-th smallest of m times
+    m - i + 1, made non-decreasing, capped at 1; as statsmodels' multipletests, which also runs
+    a full garbage collection per call); None stays None."""
     out: dict[str, float | None] = {k: None for k in pvalues}
     names = [k for k, v in pvalues.items() if v is not None]
     if names:
-        adjusted = multipletests([pvalues[k] for k in names], method="holm")[1]
+        p = np.asarray([pvalues[k] for k in names], dtype=float)
+        order = np.argsort(p, kind="stable")
+        adjusted = np.empty_like(p)
+        adjusted[order] = np.minimum(1.0, np.maximum.accumulate(p[order] * np.arange(len(p), 0, -1)))
         out.update({k: float(v) for k, v in zip(names, adjusted)})
     return out
 

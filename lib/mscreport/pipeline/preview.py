@@ -43,60 +43,65 @@ import dataclasses
 
 import json
 import os
-import posixpath
 import shutil
 import signal
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from mimetypes import guess_type
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.paths import NOTEBOOKS_DIR, TEACHING_DIRNAME
 from mscreport.inputs.field_data import is_source_not_file
-from mscreport.pipeline.build import BuildPlan, make_plan, provenance, validate_once
-from mscreport.pipeline.chapters import ChapterInfo, chapters_left_out, for_study, left_out_sentence, list_chapters
+from mscreport.pipeline.build import BuildPlan, provenance, validate_once
+from mscreport.pipeline.chapters import ChapterInfo, chapters_left_out, for_study, left_out_sentence
 from mscreport.pipeline.engine import (clean_stale_runtime_dirs, execute_chapter_records, init_worker, make_runtime_dir,
                                        remove_runtime_dir, render_chapter)
-from mscreport.pipeline.render import chapter_nav, write_index
+from mscreport.pipeline.render import as_recorded, chapter_nav, write_index
 from mscreport.pipeline.search_index import write_search_index
 from mscreport.report.results import assemble_results, dumps
 
 HOST = "127.0.0.1"  # loopback only, never 0.0.0.0
 DEFAULT_PORT = 8000
 POLL_S = 0.1  # seconds between two looks at the watched files' modification times
+SETTLE_S = 0.05  # seconds a changed file must stay unchanged before it is read (an editor's save is not atomic)
 VERSION_PATH = "/__preview__/version"
-RELOAD_POLL_MS = 250  # how often an open page asks for the version
+RELOAD_POLL_MS = 100  # how often an open page asks for its version (loopback: cheap)
 EXIT_OK, EXIT_INPUT, EXIT_CHAPTER = 0, 2, 3
 
-RELOAD_SCRIPT = """<script>/* mscreport preview: reload when the report is rebuilt */
+RELOAD_SCRIPT = """<script>/* mscreport preview: reload when this page is rebuilt */
 (function () {
   var seen = %(version)d;
-  function banner(text) {
+  var url = '%(path)s?page=' + encodeURIComponent(location.pathname);
+  function banner(text, failed) {
     var b = document.getElementById('mscreport-preview-banner');
     if (!text) { if (b) b.remove(); return; }
     if (!b) {
       b = document.createElement('div');
       b.id = 'mscreport-preview-banner';
-      b.setAttribute('role', 'alert');
-      b.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:99999;padding:.6em 1em;' +
-        'background:#7a1010;color:#fff;font:14px/1.4 sans-serif;white-space:pre-wrap';
+      b.setAttribute('role', failed ? 'alert' : 'status');
       document.body.appendChild(b);
     }
+    b.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:99999;padding:.6em 1em;' +
+      'font:14px/1.4 sans-serif;white-space:pre-wrap;color:#fff;background:' + (failed ? '#7a1010' : '#1d4e89');
     b.textContent = text;
   }
   function poll() {
-    fetch('%(path)s', {cache: 'no-store'}).then(function (r) { return r.json(); }).then(function (s) {
+    fetch(url, {cache: 'no-store'}).then(function (r) { return r.json(); }).then(function (s) {
       if (s.version !== seen) { location.reload(); return; }
-      banner(s.error ? 'mscreport preview: the last rebuild failed; the pages shown are the last good ones.\\n' + s.error : '');
+      if (s.error) {
+        banner('mscreport preview: the last rebuild failed; the pages shown are the last good ones.\\n' + s.error, true);
+      } else {
+        banner(s.updating ? 'mscreport preview: the inputs changed; this page is being rebuilt and reloads by itself.' : '', false);
+      }
       setTimeout(poll, %(interval)d);
     }).catch(function () { setTimeout(poll, 1000); });
   }
@@ -107,18 +112,48 @@ RELOAD_SCRIPT = """<script>/* mscreport preview: reload when the report is rebui
 
 
 # ------------------------------------------------------------------ what the server shows
+OPEN_FOR_S = 2.0  # a page that asked for its version this recently is open in a browser
+
+
 @dataclass
 class SiteState:
-    """The served folder and its version: one complete rebuild is one version. ``lock`` is
-    held while a rebuild installs its files and while the server reads a page and the version."""
+    """The served folder and its versions. ``version``: one complete rebuild is one version.
+    ``page_versions``: each file's own version, moved on only when a rebuild changes its bytes
+    (an open page reloads then, and only then: the index as soon as results.json is new, a
+    chapter's page when that chapter is rendered). ``updating``: the pages a running rebuild
+    will replace. ``opened``: when each page last asked for its version (open in a browser).
+    ``lock`` is held while a rebuild installs its files and while the server reads a page and
+    its version."""
 
     root: Path
     version: int = 0
     error: str | None = None  # why the last rebuild failed (None: it did not)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    page_versions: dict = field(default_factory=dict)
+    updating: set = field(default_factory=set)
+    opened: dict = field(default_factory=dict)
+    installs: int = 0  # file installs so far: the source of page versions
 
-    def status(self) -> dict:
-        return {"version": self.version, "error": self.error}
+    def status(self, page: str | None = None) -> dict:
+        """The version endpoint's answer: the report's version, or with ``page`` (a path
+        relative to the site) that page's version and whether a running rebuild replaces it."""
+        if page is None:
+            return {"version": self.version, "error": self.error}
+        return {"version": self.page_versions.get(page, 0), "error": self.error, "updating": page in self.updating}
+
+    def open_pages(self, now: float | None = None) -> set:
+        """The pages that asked for their version in the last ``OPEN_FOR_S`` seconds."""
+        now = time.monotonic() if now is None else now
+        return {page for page, at in self.opened.items() if now - at <= OPEN_FOR_S}
+
+
+def page_key(url_path: str) -> str:
+    """A served page's path relative to the site, as the version endpoint names it
+    (``/`` and a folder: its ``index.html``)."""
+    parts = [p for p in unquote(urlsplit(url_path).path).split("/") if p not in ("", ".")]
+    if not parts or url_path.endswith("/"):
+        parts.append("index.html")
+    return "/".join(parts)
 
 
 def inject_reload(html: bytes, version: int) -> bytes:
@@ -176,15 +211,20 @@ def make_handler(site: SiteState, port_holder: list):
                 self._send(HTTPStatus.FORBIDDEN, b"forbidden: preview serves 127.0.0.1 and localhost only\n",
                            "text/plain; charset=utf-8", head_only)
                 return
-            if urlsplit(self.path).path == VERSION_PATH:
+            url = urlsplit(self.path)
+            if url.path == VERSION_PATH:
+                page = parse_qs(url.query).get("page", [None])[0]
                 with site.lock:
-                    body = json.dumps(site.status()).encode()
+                    key = None if page is None else page_key(page)
+                    if key is not None:
+                        site.opened[key] = time.monotonic()
+                    body = json.dumps(site.status(key)).encode()
                 self._send(HTTPStatus.OK, body, "application/json", head_only)
                 return
-            with site.lock:  # the page and the version of one rebuild
+            with site.lock:  # the page and its version, of one install
                 target = resolve_request_path(site.root, self.path)
                 body = target.read_bytes() if target is not None else None
-                version = site.version
+                version = site.page_versions.get(page_key(self.path), 0)
             if body is None:
                 self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", head_only)
                 return
@@ -254,6 +294,18 @@ def stat_signature(paths: list[Path]) -> tuple:
 
 
 # ------------------------------------------------------------------ the session
+def headline_figure_record(snapshot: str) -> dict:
+    """The index figure's record (``blocks.headline_figure``) of the snapshot in folder
+    ``snapshot``: a pool task, drawn by a worker while the preview computes the records."""
+    from mscreport.core.disclosure import Policy  # lazy: a worker imports the analysis only when asked to draw
+    from mscreport.inputs.snapshot import load_snapshot
+    from mscreport.report.blocks import headline_figure
+
+    cohort = load_snapshot(snapshot)
+    return headline_figure(cohort, Policy.of(cohort.params))
+
+
+
 @dataclass
 class ChapterCache:
     """A chapter's last good run: its key, records, pages (relative path -> bytes) and execution time (s)."""
@@ -312,11 +364,13 @@ class PreviewSession:
 
     # -- one rebuild
     def rebuild(self, plan: BuildPlan) -> dict:
-        """Validate, execute the chapters whose key changed, write results.json as soon as
-        their records are in, then index.html and the pages as rendered, and move the version
-        on (the open pages reload). Returns what ran and when results.json was written (s).
-        Raises InputError (bad input) or RuntimeError (a chapter failed; the site is then
-        unchanged, but for results.json when only a rendering failed)."""
+        """Validate; write results.json and index.html at once from the library (``fast_index``:
+        the open index reloads while the chapters run); execute the chapters whose key changed,
+        those open in a browser first; install each chapter's pages as soon as rendered (its open
+        pages reload); then results.json and index.html from the chapters' records, which replace
+        the first ones only if they differ; and move the version on. Returns what ran and when
+        results.json and the index were written (s). Raises InputError (bad input) or
+        RuntimeError (a chapter failed; the site is then as before the rebuild)."""
         t0 = time.perf_counter()
         if self.pool is None:
             self._start_pool(len(plan.chapters))
@@ -333,82 +387,196 @@ class PreviewSession:
         keys = plan.keys(summary["data_block"]["sha256"])
         shown_data = plan.shown if not Path(plan.shown).is_absolute() else Path(plan.shown).name
         to_run = [c for c in plan.chapters if c.name not in self.cache or self.cache[c.name].key != keys[c.name]]
-        to_run.sort(key=lambda c: -(self.cache[c.name].elapsed if c.name in self.cache else 1e9))  # longest first
+        opened = self.site.open_pages()
+        # the chapters open in a browser first, then the longest first (last run's time)
+        to_run.sort(key=lambda c: (not ({c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"} & opened),
+                                   -(self.cache[c.name].elapsed if c.name in self.cache else 1e9)))
         tasks = [{"name": c.name, "source": str(c.source), "workdir": str(self.work.absolute()), "cwd": str(NOTEBOOKS_DIR),
                   "parameters": {"data_path": shown_data, **summary["params"]}, "chapter_nav": chapter_nav(plan.chapters, c),
                   "study_tags": summary.get("study_tags")} for c in to_run]
+        previous = self._read_site(("results.json", "index.html"))
+        extras_left_out = left_out_sentence(every_chapter, left_out)
+        with self.site.lock:
+            self.site.updating = {"index.html", *(rel for c in to_run for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"))}
+        fast = self._fast_index(plan, summary, extras_left_out, t0) if to_run else None  # before the chapters take the cores
+        t_fast = time.perf_counter() - t0 if fast else None
         try:
-            executed, rendered, failed = self._execute(tasks)
+            if not self.cache:  # the first build: while its chapters run, this process warms up for the next change
+                threading.Thread(target=self._warm, daemon=True, name="mscreport-preview-warm").start()
+            # a chapter open in a browser is rendered as soon as it has run; every chapter so once the index is served
+            render_at_once = {c.name for c in to_run if fast is not None
+                              or {c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"} & opened}
+            fresh: dict[str, ChapterCache] = {}
+
+            def install_chapter(done: dict, res: dict) -> None:  # a chapter's pages, as soon as rendered
+                data = {rel: (self.work / rel).read_bytes() for rel in res["pages"]}
+                fresh[done["name"]] = ChapterCache(keys[done["name"]], done["records"], data, done["elapsed"])
+                self._install(data, plan.chapters)
+
+            executed, rendered, failed = self._collect(tasks, render_at_once, install_chapter)
         except BrokenProcessPool:
             self._stop_pool()  # the next rebuild starts a new pool
+            self._restore(previous)
             raise RuntimeError("a worker process died (out of memory?); the next change starts new ones") from None
         if failed:
             wait(list(rendered.values()))  # the others' pages are kept for nothing, but no task outlives the rebuild
+            self._restore(previous)
             raise RuntimeError("\n".join(f"chapter {r['name']} failed: {r['error']}" for r in failed))
-        # first results.json (the records are all in); then the pages, as they are rendered
+        # results.json from the chapters' records (the same as the fast one, unless the library and a chapter disagree)
         records = {c.name: executed[c.name]["records"] if c.name in executed else self.cache[c.name].records
                    for c in plan.chapters}
         results_json, extras = assemble_results(summary["data_block"], summary["resolved_params"],
                                                 [records[c.name] for c in plan.chapters])
-        results_json["provenance"] = provenance(plan.shown, summary["data_block"]["sha256"], plan.argv,
-                                                time.perf_counter() - t0)
-        self._install({"results.json": dumps(results_json).encode()}, plan.chapters, new_version=False)
-        t_results = time.perf_counter() - t0
+        matched = fast is not None and dumps(fast["results"]) == dumps(results_json) and fast["extras"] == extras  # NaN-safe
+        results_json["provenance"] = (fast["provenance"] if matched else
+                                      provenance(plan.shown, summary["data_block"]["sha256"], plan.argv, time.perf_counter() - t0))
+        self._install({"results.json": dumps(results_json).encode()}, plan.chapters)
+        t_results = t_fast if matched else time.perf_counter() - t0
         try:
-            pages = {name: fut.result() for name, fut in rendered.items()}
+            for fut in as_completed(list(rendered.values())):  # each chapter's pages as soon as rendered
+                res = fut.result()
+                install_chapter(executed[res["name"]], res)
         except BrokenProcessPool:
             self._stop_pool()
             raise RuntimeError("a worker process died (out of memory?); the next change starts new ones") from None
-        fresh: dict[str, ChapterCache] = {}
-        for name, res in pages.items():
-            data = {rel: (self.work / rel).read_bytes() for rel in res["pages"]}
-            fresh[name] = ChapterCache(keys[name], executed[name]["records"], data, executed[name]["elapsed"])
         chapters = {c.name: fresh.get(c.name) or self.cache[c.name] for c in plan.chapters}
         index = self.work / "index.html"
-        extras["chapters_left_out"] = left_out_sentence(every_chapter, left_out)
+        extras["chapters_left_out"] = extras_left_out
         write_index(index, plan.chapters, results_json, extras)
         files = {"index.html": index.read_bytes()}
         for path in write_search_index(self.work, plan.chapters):  # the pages' search box reads these
             files[path.name] = path.read_bytes()
-        for name in fresh:
-            files.update(fresh[name].pages)
-        self._install(files, plan.chapters)
+        self._install(files, plan.chapters, new_version=True)
         self.cache = chapters
         return {"executed": [c.name for c in to_run], "cached": len(plan.chapters) - len(to_run),
-                "results_seconds": t_results, "seconds": time.perf_counter() - t0, "version": self.site.version}
+                "results_seconds": t_results, "index_seconds": t_fast if matched else time.perf_counter() - t0,
+                "fast_index": matched, "seconds": time.perf_counter() - t0, "version": self.site.version}
 
-    def _execute(self, tasks: list[dict]) -> tuple[dict, dict, list]:
-        """Execute ``tasks`` in the pool; each chapter's rendering is queued as soon as it has
-        run (behind the executions still waiting, so results.json is not held up by pages).
-        Returns (records by chapter, rendering futures by chapter, failures)."""
-        futures = {self.pool.submit(execute_chapter_records, t): t for t in tasks}
-        executed, rendered, failed = {}, {}, []
-        for fut in as_completed(futures):
-            res = fut.result()
-            if "error" in res:
-                failed.append(res)
-                continue
-            executed[res["name"]] = res
-            rendered[res["name"]] = self.pool.submit(render_chapter, futures[fut])
+    def _fast_index(self, plan: BuildPlan, summary: dict, left_out_text: str, t0: float) -> dict | None:
+        """results.json and index.html from the library (``blocks.compute_records`` and the
+        index figure ``blocks.headline_figure``, in this process, on the snapshot the chapters
+        analyse), installed at once. Only when every chapter has run before and the library
+        computes every record the chapters gave (their keys decide which records there are:
+        a left-out chapter's are absent); None otherwise. The chapters' records written
+        afterwards replace these only if they differ (a test holds them equal)."""
+        if not self.cache or any(c.name not in self.cache for c in plan.chapters):
+            return None
+        wanted = {k for c in plan.chapters for k in self.cache[c.name].records}
+        try:
+            from mscreport.core.disclosure import Policy, set_mode  # lazy: the preview's process imports the
+            from mscreport.inputs.snapshot import load_snapshot  # analysis only once it has served a build
+            from mscreport.report.blocks import compute_records
+
+            # the figure is drawn by an idle worker meanwhile (the chapters are not sent yet)
+            figure = self.pool.submit(headline_figure_record, str(self.work / "snapshot")) if "headline_figure" in wanted else None
+            cohort = load_snapshot(self.work / "snapshot")
+            set_mode(Policy.of(cohort.params).mode)  # as a chapter does (``Chapter``)
+            records = compute_records(cohort)
+            if figure is not None:
+                records["headline_figure"] = figure.result()
+        except Exception as exc:  # noqa: BLE001 - the chapters still give the pages: say it, do not fail
+            print(f"preview: the index waits for the chapters ({type(exc).__name__}: {exc})", file=sys.stderr, flush=True)
+            return None
+        if not wanted <= records.keys():
+            return None
+        results, extras = assemble_results(summary["data_block"], summary["resolved_params"],
+                                           [as_recorded({k: v for k, v in records.items() if k in wanted})])
+        prov = provenance(plan.shown, summary["data_block"]["sha256"], plan.argv, time.perf_counter() - t0)
+        index = self.work / "index.html"
+        write_index(index, plan.chapters, {**results, "provenance": prov}, {**extras, "chapters_left_out": left_out_text})
+        self._install({"results.json": dumps({**results, "provenance": prov}).encode(), "index.html": index.read_bytes()},
+                      plan.chapters)
+        return {"results": results, "extras": extras, "provenance": prov}
+
+    def _warm(self) -> None:
+        """Import the analysis and compute the records once in this process, and draw the index
+        figure once in each worker (all discarded), so that ``_fast_index`` pays no import and no
+        first call at the first change."""
+        try:
+            from mscreport.inputs.snapshot import load_snapshot  # lazy: as in _fast_index
+            from mscreport.report.blocks import compute_records
+
+            compute_records(load_snapshot(self.work / "snapshot"))
+            for _ in range(len(getattr(self.pool, "_processes", None) or {})):  # queued behind the first build's chapters
+                self.pool.submit(headline_figure_record, str(self.work / "snapshot"))
+        except Exception:  # noqa: BLE001 - warming only; _fast_index says what fails, when it matters
+            pass
+
+    def _collect(self, tasks: list[dict], render_at_once: set, on_rendered) -> tuple[dict, dict, list]:
+        """Execute ``tasks`` in their order, as many at a time as there are workers. A chapter in
+        ``render_at_once`` is rendered as soon as it has run (ahead of the executions still
+        waiting) and handed to ``on_rendered(executed, rendered)`` when it is (its open pages
+        reload early); the others' renderings are queued behind the executions (results.json is
+        not held up by pages). Returns (records by chapter, rendering futures not yet handed
+        over, by chapter, failures)."""
+        executed, rendered, failed, later = {}, {}, [], []
+        waiting = list(tasks)
+        running: dict = {}
+        n = max(1, len(getattr(self.pool, "_processes", None) or {}) or self.jobs or os.cpu_count() or 1)
+        while waiting or running:
+            while waiting and len(running) < n:
+                task = waiting.pop(0)
+                running[self.pool.submit(execute_chapter_records, task)] = task
+            done, _ = wait([*running, *rendered.values()], return_when=FIRST_COMPLETED)
+            for fut in done:
+                if fut not in running:  # a rendering
+                    res = fut.result()
+                    del rendered[res["name"]]
+                    on_rendered(executed[res["name"]], res)
+                    continue
+                task = running.pop(fut)
+                res = fut.result()
+                if "error" in res:
+                    failed.append(res)
+                    continue
+                executed[res["name"]] = res
+                if res["name"] in render_at_once:
+                    rendered[res["name"]] = self.pool.submit(render_chapter, task)
+                else:
+                    later.append(task)
+        for task in later:
+            rendered[task["name"]] = self.pool.submit(render_chapter, task)
         return executed, rendered, failed
 
-    def _install(self, files: dict[str, bytes], chapters: list[ChapterInfo], new_version: bool = True) -> None:
-        """Write ``files`` into the site and drop pages of chapters that are gone; with
-        ``new_version``, the open pages reload (the pages are complete)."""
-        keep = {"index.html", "results.json", *(rel for c in chapters for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"))}
+    def _read_site(self, names) -> dict[str, bytes | None]:
+        """The served bytes of ``names`` (None: not there)."""
         with self.site.lock:
+            return {n: (self.site.root / n).read_bytes() if (self.site.root / n).is_file() else None for n in names}
+
+    def _restore(self, previous: dict[str, bytes | None]) -> None:
+        """Put back files a failed rebuild replaced early (results.json and the index of ``_fast_index``)."""
+        with self.site.lock:
+            self.site.updating = set()
+        self._install({n: data for n, data in previous.items() if data is not None}, None)
+
+    def _install(self, files: dict[str, bytes], chapters: list[ChapterInfo] | None, new_version: bool = False) -> None:
+        """Write ``files`` into the site; a file whose bytes change gets a new page version (its
+        open pages reload). With ``chapters``, drop pages of chapters that are gone; with
+        ``new_version``, the rebuild is complete: the report's version moves on."""
+        with self.site.lock:
+            self.site.installs += 1
             for rel, data in files.items():
                 target = self.site.root / rel
+                self.site.updating.discard(rel)
+                if target.is_file() and target.read_bytes() == data:
+                    continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(f".{target.name}.tmp")
                 tmp.write_bytes(data)
                 os.replace(tmp, target)
-            for path in list(self.site.root.rglob("*.html")) + list(self.site.root.glob("*.json")):
-                if str(path.relative_to(self.site.root)) not in keep:
-                    path.unlink(missing_ok=True)
+                self.site.page_versions[rel] = self.site.installs
+            if chapters is not None:
+                keep = {"index.html", "results.json",
+                        *(rel for c in chapters for rel in (c.html_name, f"{TEACHING_DIRNAME}/{c.html_name}"))}
+                for path in list(self.site.root.rglob("*.html")) + list(self.site.root.glob("*.json")):
+                    rel = str(path.relative_to(self.site.root))
+                    if rel not in keep:
+                        path.unlink(missing_ok=True)
+                        self.site.page_versions.pop(rel, None)
             if new_version:
                 self.site.version += 1
                 self.site.error = None
+                self.site.updating = set()
 
     def fail(self, message: str) -> None:
         """Keep the pages as they are; tell the open pages why the rebuild failed."""
@@ -469,6 +637,12 @@ def _watch(session: PreviewSession, plan: BuildPlan, plan_for, params_file, extr
         now = stat_signature(paths)
         if now == seen:
             continue
+        while True:  # a file being written (truncated, then filled) is read once it has settled
+            time.sleep(SETTLE_S)
+            settled = stat_signature(paths)
+            if settled == now:
+                break
+            now = settled
         seen = now
         t0 = time.perf_counter()
         try:
@@ -491,6 +665,7 @@ def _watch(session: PreviewSession, plan: BuildPlan, plan_for, params_file, extr
             session.fail(text)
         else:
             ran = ", ".join(report["executed"]) or "no chapter"
-            say(f"rebuilt in {time.perf_counter() - t0:.1f} s, results.json after {report['results_seconds']:.1f} s "
-                f"({ran} executed, {report['cached']} kept)")
+            first = (f"results.json and the index after {report['index_seconds']:.1f} s (from the library, as the chapters then gave)"
+                     if report["fast_index"] else f"results.json after {report['results_seconds']:.1f} s")
+            say(f"rebuilt in {time.perf_counter() - t0:.1f} s, {first} ({ran} executed, {report['cached']} kept)")
             sys.stdout.flush()

@@ -9,6 +9,8 @@ networks are often offline). "chapter N" in prose links to chapter N (``crossref
 
 from __future__ import annotations
 
+import json
+
 import copy
 import functools
 import html
@@ -61,6 +63,13 @@ def coalesce_streams(outputs: list) -> list:
             continue
         out.append(o)
     return out
+
+
+def as_recorded(records: dict) -> dict:
+    """``records`` as ``extract_records`` hands them back from an executed notebook: through
+    JSON with sorted keys (nbformat writes the notebook so), so that results.json computed
+    outside the chapters (the preview's first index) is byte for byte the chapters' one."""
+    return json.loads(json.dumps(jsonable(records), sort_keys=True))
 
 
 def extract_records(nb) -> dict:

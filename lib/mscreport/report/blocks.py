@@ -22,6 +22,7 @@ from mscreport.analysis.simulations import simulations_block
 from mscreport.analysis.table_one import describe_cohort
 from mscreport.analysis.trajectory import analyse_trajectory, interface_block
 from mscreport.core.disclosure import solve_splits
+from mscreport.display import figures
 from mscreport.report.results import assemble_results
 
 
@@ -98,8 +99,26 @@ def reconstruction_block(comparisons, alpha: float, published: dict | None) -> d
     return {**implied, "summary": reproduction_summary(comparisons, published), "basis": published.get("basis", [])}
 
 
+HEADLINE_FIGURE = ("HbA1c at baseline and last follow-up by severity stratum (from the change chapter).",
+                   "Before-after lines of HbA1c for the moderate and severe strata.")  # caption, alt text
+
+
+def headline_figure(cohort, policy) -> dict:
+    """The index page's figure (recorded by the change chapter as ``headline_figure``):
+    baseline and follow-up HbA1c by stratum under the pages' disclosure ``policy``."""
+    fig = figures.paired_plot(cohort.frame, cohort.params["aggregate_above"], policy=policy)
+    return figures.figure_record(fig, *HEADLINE_FIGURE)
+
+
 def compute_results(cohort) -> dict:
     """The whole results.json content (without provenance) for a cohort."""
+    return assemble_results(cohort.data_block(), cohort.resolved_params, [compute_records(cohort)])[0]
+
+
+def compute_records(cohort) -> dict:
+    """Every result record the chapters hand to results.json (``Chapter.record``), computed
+    in one call: what ``compute_results`` assembles and the live preview's index is written
+    from before the chapters have run (``pipeline.preview``)."""
     overall = analyse_overall(cohort)
     strata = analyse_strata(cohort)
     dose = analyse_dose(cohort)
@@ -129,5 +148,5 @@ def compute_results(cohort) -> dict:
         "ancova_sample_size": teaching_numbers.ancova_size_block(cohort),
         "post_baseline_slope": teaching_numbers.post_baseline_block(cohort),
     }
-    return assemble_results(cohort.data_block(), cohort.resolved_params, [records])[0]
+    return records
 

@@ -23,7 +23,7 @@ from mscreport.core.jsondata import jsonable
 from mscreport.inputs.snapshot import snapshot_from_environment
 from mscreport.analysis.basis import LEGEND, mark_frame, mark_sentence, sentence_sup as sup_mark
 from mscreport.report.opening import applicable_parameters, chapter_answer
-from mscreport.display.figures import figure_data_uri
+from mscreport.display.figures import figure_data_uri, figure_record
 
 
 class Chapter:
@@ -111,8 +111,7 @@ class Chapter:
 
     def record_figure(self, key: str, fig, caption: str, alt: str) -> None:
         """Hand a figure to the build (for the index page), not shown here."""
-        caption = f"{caption} {getattr(fig, 'msc_caption_note', '')}".strip()  # what the disclosure rule changed
-        self.record(key, {"src": figure_data_uri(fig), "caption": caption, "alt": alt})
+        self.record(key, figure_record(fig, caption, alt))
 
     def figure(self, fig, caption: str, alt: str) -> None:
         """Embed a matplotlib figure as a numbered, captioned SVG image with alt text (nothing for
