@@ -67,8 +67,7 @@ ch = Chapter.from_parameters("published", globals())
 cohort = ch.cohort
 published = published_for(cohort)  # parameter published_path; None: nothing to compare with
 comparison = compare_published(cohort, analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort), published)
-reconstruction = reconstruction_block(comparison, cohort.params["alpha"], published,
-                                      compared_on(cohort) if comparison is not None else None)  # parameter published_arm
+reconstruction = reconstruction_block(comparison, cohort.params["alpha"], published, compared_on(cohort))  # parameter published_arm
 ch.record("published_comparison", comparison_block(comparison))
 ch.record("reconstruction", reconstruction)
 
@@ -88,6 +87,28 @@ ch.record("reconstruction", reconstruction)
 
 # %%
 show_comparison(ch, comparison, reconstruction)
+
+# %% [markdown] tags=["teaching"]
+# **The printed figures in plain pandas and scipy**, on an open table `d` of the patients
+# compared (parameter `published_arm`: in the class build the MSC arm alone, never the
+# simulated controls). Round each as the paper prints it (`round(x, 2)`) and compare with the
+# table; then change `d` (drop a patient, edit a value), run the cell again and see which
+# figure stops agreeing. `stats.ttest_rel(follow-up, baseline)` is R's `t.test(..., paired = TRUE)`.
+
+# %% tags=["teaching", "plain"]
+from scipy import stats as sps
+
+from mscreport.analysis.published_arm import published_cohort
+from mscreport.report import lesson
+
+compared = published_cohort(cohort)  # the patients the published figures describe
+d = lesson.open_table(compared, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
+severe, moderate = d[d["stratum"] == "severe"], d[d["stratum"] == "moderate"]
+plain_severe_t = lesson.try_call(sps.ttest_rel, severe["hba1c_followup"], severe["hba1c_baseline"])
+lesson.print_plain(compared, groups=("overall", "moderate", "severe"), n=len(d),
+                   baseline_mean=d["hba1c_baseline"].mean(), followup_mean=d["hba1c_followup"].mean(),
+                   moderate_reduction=-moderate["change"].mean(), severe_reduction=-severe["change"].mean(),
+                   severe_t=plain_severe_t)
 
 # %% [markdown]
 # ## What the printed figures imply
