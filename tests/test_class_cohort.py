@@ -153,3 +153,4 @@ def test_class_build_chapter_6_compares_the_msc_arm_alone(class_report):
     assert (f"Compared on the MSC arm alone (n = {on['n']}): the published figures describe that arm, so the arm "
             "simulated_control is not part of the comparison.") in text
     assert "holds by construction" in text
+    assert "Its MSC arm, which the published figures were compared with, is synthetic" in text  # Pinned, derived or assumed

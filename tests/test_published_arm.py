@@ -113,3 +113,13 @@ def test_compute_results_records_the_arm_compared(class_cohort):
     assert all(c["agrees"] for c in results["published_comparison"])
     bundled = compute_results(load_cohort(DEFAULT_COHORT))
     assert "compared_on" not in bundled["reconstruction"]["summary"]  # published_arm = all: as before
+
+
+def test_the_basis_section_points_a_synthetic_arm_to_the_bundled_report():
+    from mscreport.analysis.basis import say_arm_basis
+
+    assert say_arm_basis(None) == ""
+    assert say_arm_basis({"arm": "A", "n": 10, "other_arms": ["B"], "synthetic": False}) == ""  # a real arm
+    text = say_arm_basis({"arm": MSC_ARM, "n": 61, "other_arms": [CONTROL_ARM], "synthetic": True})
+    assert text.startswith(" Its MSC arm, which the published figures were compared with, is synthetic")
+
