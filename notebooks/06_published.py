@@ -88,28 +88,6 @@ ch.record("reconstruction", reconstruction)
 # %%
 show_comparison(ch, comparison, reconstruction)
 
-# %% [markdown] tags=["teaching"]
-# **The printed figures in plain pandas and scipy**, on an open table `d` of the patients
-# compared (parameter `published_arm`: in the class build the MSC arm alone, never the
-# simulated controls). Round each as the paper prints it (`round(x, 2)`) and compare with the
-# table; then change `d` (drop a patient, edit a value), run the cell again and see which
-# figure stops agreeing. `stats.ttest_rel(follow-up, baseline)` is R's `t.test(..., paired = TRUE)`.
-
-# %% tags=["teaching", "plain"]
-from scipy import stats as sps
-
-from mscreport.analysis.published_arm import published_cohort
-from mscreport.report import lesson
-
-compared = published_cohort(cohort)  # the patients the published figures describe
-d = lesson.open_table(compared, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
-severe, moderate = d[d["stratum"] == "severe"], d[d["stratum"] == "moderate"]
-plain_severe_t = lesson.try_call(sps.ttest_rel, severe["hba1c_followup"], severe["hba1c_baseline"])
-lesson.print_plain(compared, groups=("overall", "moderate", "severe"), n=len(d),
-                   baseline_mean=d["hba1c_baseline"].mean(), followup_mean=d["hba1c_followup"].mean(),
-                   moderate_reduction=-moderate["change"].mean(), severe_reduction=-severe["change"].mean(),
-                   severe_t=plain_severe_t)
-
 # %% [markdown]
 # ## What the printed figures imply
 #
@@ -145,6 +123,28 @@ show_basis(ch)
 
 # %%
 show_assumptions(ch, published)
+
+# %% [markdown] tags=["teaching"]
+# **The figure-by-figure table in plain pandas and scipy**, on an open table `d` of the patients
+# compared (parameter `published_arm`: in the class build the MSC arm alone, never the
+# simulated controls). Round each as the paper prints it (`round(x, 2)`) and compare with the
+# table; then change `d` (drop a patient, edit a value), run the cell again and see which
+# figure stops agreeing. `stats.ttest_rel(follow-up, baseline)` is R's `t.test(..., paired = TRUE)`.
+
+# %% tags=["teaching", "plain"]
+from scipy import stats as sps
+
+from mscreport.analysis.published_arm import published_cohort
+from mscreport.report import lesson
+
+compared = published_cohort(cohort)  # the patients the published figures describe
+d = lesson.open_table(compared, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
+severe, moderate = d[d["stratum"] == "severe"], d[d["stratum"] == "moderate"]
+plain_severe_t = lesson.try_call(sps.ttest_rel, severe["hba1c_followup"], severe["hba1c_baseline"])
+lesson.print_plain(compared, groups=("overall", "moderate", "severe"), n=len(d),
+                   baseline_mean=d["hba1c_baseline"].mean(), followup_mean=d["hba1c_followup"].mean(),
+                   moderate_reduction=-moderate["change"].mean(), severe_reduction=-severe["change"].mean(),
+                   severe_t=plain_severe_t)
 
 # %% [markdown] tags=["teaching"]
 # ## Exercises
