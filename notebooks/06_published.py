@@ -37,6 +37,7 @@ baseline_window_months: float = 3.0  # months, long files: the baseline is the l
 followup_at_months: str = "last"  # long files: "last" HbA1c after time 0, or a month M (closest HbA1c within the window)
 followup_window_months: float = 3.0  # months, long files: how far from followup_at_months the follow-up may be
 published_path: str = ""  # YAML of published figures for chapter 6; empty: the paper's for the reconstructed cohort, none for yours; none: no comparison
+published_arm: str = "all"  # arm (column arm) the published figures describe, e.g. MSC: chapter 6 compares that arm alone; all: every analysed patient
 disclosure: str = "standard"  # disclosure control of the pages: standard, or strict (counts <= 7 hidden, others rounded to 5, no min/max, no individual points)
 condition: str = "auto"  # type_2_diabetes, type_1_diabetes, prediabetes or unspecified; auto: type_2_diabetes for the paper's reconstruction, unspecified otherwise
 intervention: str = "auto"  # what was given; auto: the paper's MSC infusion for its reconstruction, MSC with dose_cells or msc_source, the treatment otherwise
@@ -57,6 +58,7 @@ from mscreport.analysis.basis import show_basis
 from mscreport.analysis.dose import analyse_dose
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.published import compare_published, published_for, show_assumptions, show_comparison, show_implied
+from mscreport.analysis.published_arm import compared_on
 from mscreport.report import exercises
 from mscreport.report.blocks import comparison_block, reconstruction_block
 from mscreport.report.chapter import Chapter
@@ -65,7 +67,7 @@ ch = Chapter.from_parameters("published", globals())
 cohort = ch.cohort
 published = published_for(cohort)  # parameter published_path; None: nothing to compare with
 comparison = compare_published(cohort, analyse_overall(cohort), analyse_strata(cohort), analyse_dose(cohort), published)
-reconstruction = reconstruction_block(comparison, cohort.params["alpha"], published)
+reconstruction = reconstruction_block(comparison, cohort.params["alpha"], published, compared_on(cohort))  # parameter published_arm
 ch.record("published_comparison", comparison_block(comparison))
 ch.record("reconstruction", reconstruction)
 
@@ -121,6 +123,28 @@ show_basis(ch)
 
 # %%
 show_assumptions(ch, published)
+
+# %% [markdown] tags=["teaching"]
+# **The figure-by-figure table in plain pandas and scipy**, on an open table `d` of the patients
+# compared (parameter `published_arm`: in the class build the MSC arm alone, never the
+# simulated controls). Round each as the paper prints it (`round(x, 2)`) and compare with the
+# table; then change `d` (drop a patient, edit a value), run the cell again and see which
+# figure stops agreeing. `stats.ttest_rel(follow-up, baseline)` is R's `t.test(..., paired = TRUE)`.
+
+# %% tags=["teaching", "plain"]
+from scipy import stats as sps
+
+from mscreport.analysis.published_arm import published_cohort
+from mscreport.report import lesson
+
+compared = published_cohort(cohort)  # the patients the published figures describe
+d = lesson.open_table(compared, ["hba1c_baseline", "hba1c_followup", "change", "stratum"])  # the open patient table: yours to change
+severe, moderate = d[d["stratum"] == "severe"], d[d["stratum"] == "moderate"]
+plain_severe_t = lesson.try_call(sps.ttest_rel, severe["hba1c_followup"], severe["hba1c_baseline"])
+lesson.print_plain(compared, groups=("overall", "moderate", "severe"), n=len(d),
+                   baseline_mean=d["hba1c_baseline"].mean(), followup_mean=d["hba1c_followup"].mean(),
+                   moderate_reduction=-moderate["change"].mean(), severe_reduction=-severe["change"].mean(),
+                   severe_t=plain_severe_t)
 
 # %% [markdown] tags=["teaching"]
 # ## Exercises

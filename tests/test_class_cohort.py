@@ -114,9 +114,9 @@ def test_class_build_has_the_guide_workbooks_and_links(class_report):
     assert guide.is_file()
     assert 'href="teaching/teacher_guide.html"' in (class_report / "index.html").read_text()
     built = [c for c in list_chapters() if (class_report / c.html_name).is_file()]
-    # chapter 6 compares with a paper's published figures: left out for the class cohort (index says why)
-    assert [c.name for c in list_chapters() if c not in built] == ["06_published"]
-    assert "Left out of this report" in visible_text((class_report / "index.html").read_text())
+    # all seven chapters: chapter 6 compares the paper's figures with the MSC arm alone
+    assert built == list_chapters() and len(built) == 7
+    assert "Left out of this report" not in visible_text((class_report / "index.html").read_text())
     for c in built:
         assert (class_report / "workbooks" / "student" / f"{c.name}.ipynb").is_file()
         nb = (class_report / "workbooks" / "with_answers" / f"{c.name}.ipynb").read_text()
@@ -127,3 +127,30 @@ def test_class_build_has_the_guide_workbooks_and_links(class_report):
     assert "SIMULATED" in visible_text((class_report / "index.html").read_text())
     guide_text = visible_text(guide.read_text(encoding="utf-8"))
     assert "Exercises:" in guide_text and "7.1 (predict, then run)" in guide_text
+    assert "6.1 (predict, then run)" in guide_text and "not in this build" not in guide_text
+    assert 'href="06_published.html"' in guide.read_text(encoding="utf-8")  # the run sheet's reproduction row
+    workbook = (class_report / "workbooks" / "with_answers" / "06_published.ipynb").read_text()
+    assert 'published_path: str = \\"data/published_results.yaml\\"' in workbook  # no builder's folder
+    assert 'published_arm: str = \\"MSC\\"' in workbook
+
+
+@pytest.mark.slow
+def test_class_build_chapter_6_compares_the_msc_arm_alone(class_report):
+    """Every published figure agrees on the MSC arm (the reconstruction's 61 patients), never on
+    the simulated controls or both arms pooled; the page says so with the n of results.json."""
+    results = json.loads((class_report / "results.json").read_text())
+    assert results["data"]["rows_analysed"] == 122
+    assert results["params"]["published_arm"] == MSC_ARM
+    on = results["reconstruction"]["summary"]["compared_on"]
+    assert on == {"arm": MSC_ARM, "n": 61, "other_arms": [CONTROL_ARM], "synthetic": True}
+    comparison = results["published_comparison"]
+    assert comparison and all(c["agrees"] for c in comparison)
+    assert next(c["reproduced"] for c in comparison if c["quantity"] == "patients analysed") == 61
+    text = visible_text((class_report / "06_published.html").read_text(encoding="utf-8"))
+    rows = re.search(r"Each published figure and its reproduction figure published reproduced agrees (.*?) Compared on",
+                     text).group(1)
+    assert rows.count(" yes") == len(comparison) and " NO" not in rows and "not computable" not in rows
+    assert (f"Compared on the MSC arm alone (n = {on['n']}): the published figures describe that arm, so the arm "
+            "simulated_control is not part of the comparison.") in text
+    assert "holds by construction" in text
+    assert "Its MSC arm, which the published figures were compared with, is synthetic" in text  # Pinned, derived or assumed

@@ -52,12 +52,12 @@ def bundled():
 
 
 def test_every_chapter_with_a_library_call_has_plain_one_liners():
-    for name in ("02_severity", "03_change", "04_dose", "05_trust", "07_trajectory"):
+    for name in ("02_severity", "03_change", "04_dose", "05_trust", "06_published", "07_trajectory"):
         cells = _plain_cells(name)
         assert cells, name
         code = "\n".join(cells)
         assert "sps." in code or "smf." in code, name
-        assert "lesson.print_plain(" in code and ("lesson.open_table(cohort" in code or "lesson.open_measurements(m)" in code)
+        assert "lesson.print_plain(" in code and ("lesson.open_table(" in code or "lesson.open_measurements(m)" in code)
 
 
 def test_severity_ttest_rel(bundled):
@@ -155,3 +155,20 @@ def test_helpers_of_the_plain_cells_and_the_checks(monkeypatch, bundled):
     with contextlib.redirect_stdout(io.StringIO()) as out:
         a, b = lesson.open_table(bundled, ["change"]), lesson.open_table(bundled, ["change"])
     assert len(a) == 20 and a.index.equals(b.index) and "random sample" in out.getvalue()
+
+
+@pytest.mark.parametrize("class_build", [False, True], ids=["bundled", "class_msc_arm"])
+def test_published_figures_in_plain_pandas(bundled, class_build):
+    """Chapter 6's plain cell, on the patients compared (the class build: the MSC arm alone),
+    gives the paper's printed figures at the paper's rounding (data/published_results.yaml)."""
+    from mscreport.inputs.class_cohort import CLASS_COHORT, class_overrides
+    from mscreport.inputs.params import resolve_params
+
+    cohort = load_cohort(CLASS_COHORT, resolve_params(None, class_overrides(None, [], None))) if class_build else bundled
+    ns = run_plain("06_published", cohort)
+    assert len(ns["d"]) == 61  # the paper: 61 patients
+    assert round(ns["d"]["hba1c_baseline"].mean(), 2) == 7.49 and round(ns["d"]["hba1c_followup"].mean(), 1) == 6.7
+    assert round(-ns["moderate"]["change"].mean(), 2) == 0.58 and round(-ns["severe"]["change"].mean(), 2) == 1.55
+    assert round(ns["plain_severe_t"].pvalue, 4) == 0.0122  # the paper's severe p
+    assert "severe_t.pvalue" in ns["_printed"]
+

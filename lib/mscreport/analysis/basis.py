@@ -279,10 +279,24 @@ def format_basis():
                          for e in basis_entries().values()])
 
 
+def say_arm_basis(compared_on: dict | None) -> str:
+    """For a cohort whose published figures describe one synthetic arm (``published_arm``, the
+    class build's MSC arm): where that arm's pinned, derived and assumed numbers are listed
+    ('' otherwise)."""
+    if not compared_on or not compared_on.get("synthetic"):
+        return ""
+    return (f" Its {compared_on['arm']} arm, which the published figures were compared with, is synthetic; for the "
+            "paper's reconstruction, this chapter of the report on the bundled cohort (mscreport build) lists which "
+            "numbers the paper pins down and which are derived or assumed.")
+
+
 def show_basis(ch) -> None:
     """For a reconstruction, every basis entry (what is printed, implied, derived, assumed); for any
     other cohort, that its numbers are its own."""
     if not is_reconstruction(ch.cohort):
-        ch.say("This cohort is not a reconstruction: its numbers are its own, and none is marked.")
+        from mscreport.analysis.published_arm import compared_on  # lazy: the build process imports this module, never the analyses
+
+        ch.say("This cohort is not a reconstruction: its numbers are its own, and none is marked."
+               + say_arm_basis(compared_on(ch.cohort)))
         return
     ch.table(format_basis(), "The reconstructed cohort's numbers: pinned by a published figure, implied, derived, or assumed")

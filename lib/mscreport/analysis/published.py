@@ -189,11 +189,19 @@ PAPER = "paper"  # compare_published's default: the paper's figures (data/publis
 def compare_published(cohort, overall, strata, dose, published: dict | str | None = PAPER) -> list[Comparison] | None:
     """Each published figure with its reproduced value and whether they agree. ``published``:
     the loaded figures (``load_published``, ``published_for``), the paper's by default; None:
-    nothing to compare with, and None is returned."""
+    nothing to compare with, and None is returned. ``overall``, ``strata``, ``dose``: the
+    analyses of ``cohort``; when parameter ``published_arm`` names one arm, the figures
+    describe that arm alone, so the comparison is of its patients with their own analyses
+    (``published_arm.published_cohort``) and the three given are not used."""
     if isinstance(published, str) and published == PAPER:
         published = load_published()
     if published is None:
         return None
+    from mscreport.analysis.published_arm import analyses_of, published_cohort  # lazy: the build process imports this module, never the analyses
+
+    scope = published_cohort(cohort)
+    if scope is not cohort:
+        cohort, (overall, strata, dose) = scope, analyses_of(scope)
     values = reproduced_values(cohort, overall, strata, dose)
     alpha = cohort.params["alpha"]
     out = []
@@ -323,11 +331,12 @@ def derived_bounds(published: dict | None = None, alpha: float = 0.05, severe_si
             "overall_sd_bound": t_bound_sd(base - fu, n, all_p)}
 
 
-def reproduction_summary(comparisons, published: dict) -> dict:
+def reproduction_summary(comparisons, published: dict, compared_on: dict | None = None) -> dict:
     """An honest count of the published-vs-reproduced table: how many agree, and of those how
     many hold by construction of the reconstructed cohort (its synthesis targeted them) and how
     many are bounds or yes/no checks that a cohort with a broadly similar result passes anyway
-    (``weak``: 'p < bound', 'not significant', 'a trend', 'none reported')."""
+    (``weak``: 'p < bound', 'not significant', 'a trend', 'none reported'). ``compared_on``
+    (``published_arm.compared_on``): the one arm compared, kept as ``compared_on`` when given."""
     figs = published["figures"]
     weak_checks = {"below", "not_below", "true", "at_least"}
     rows = [{"id": f["id"], "agrees": c.agrees, "weak": c.check in weak_checks, "cannot_fail": bool(f.get("cannot_fail"))}
@@ -337,13 +346,33 @@ def reproduction_summary(comparisons, published: dict) -> dict:
             "weak_checks": sum(1 for r in rows if r["weak"]),
             "exact_checks": sum(1 for r in rows if not r["weak"]),
             "exact_agree": sum(1 for r in rows if not r["weak"] and r["agrees"]),
-            "file": published.get("file", ""), "paper": bool(published.get("paper", True))}
+            "file": published.get("file", ""), "paper": bool(published.get("paper", True)),
+            **({"compared_on": compared_on} if compared_on else {})}
 
 
 def say_reproduction(summary: dict, synthetic: bool, markdown: bool = True) -> str:
-    """What the published-vs-reproduced count means, without overstating it."""
-    text = _say_reproduction(summary, synthetic)
+    """What the published-vs-reproduced count means, without overstating it. When the summary
+    says one arm was compared (``compared_on``), the text first says so, and whether that arm
+    is synthetic decides what the agreement means (not ``synthetic``, of the whole cohort)."""
+    on = summary.get("compared_on")
+    if on:
+        text = say_compared_on(on) + " " + _say_reproduction(summary, bool(on.get("synthetic")))
+    else:
+        text = _say_reproduction(summary, synthetic)
     return text if markdown else text.replace("**", "")
+
+
+def say_compared_on(info: dict | None) -> str:
+    """The sentence that the comparison uses one arm alone ('' when it uses every patient)."""
+    if not info:
+        return ""
+    others = info["other_arms"]
+    if not others:
+        return f"Compared on the {info['arm']} arm (n = {info['n']}), the only arm of this cohort."
+    named = " and ".join(others)
+    return (f"Compared on the {info['arm']} arm alone (n = {info['n']}): the published figures describe that arm, "
+            f"so {'the arm' if len(others) == 1 else 'the arms'} {named} {'is' if len(others) == 1 else 'are'} "
+            "not part of the comparison.")
 
 
 def _say_reproduction(summary: dict, synthetic: bool) -> str:
@@ -417,11 +446,14 @@ HOW_TO_SUPPLY = ("No published figures were given to compare with, so this chapt
 
 
 def show_comparison(ch, comparison, reconstruction) -> None:
-    """Chapter 6's figure-by-figure table and the honest count, or how to supply a file."""
+    """Chapter 6's figure-by-figure table and the honest count, or how to supply a file. The
+    table's disclosure rule is that of the patients compared (one arm, with ``published_arm``)."""
     if comparison is None:
         ch.say(HOW_TO_SUPPLY)
         return
-    ch.table(format_comparison(comparison, ch.cohort), "Each published figure and its reproduction",
+    from mscreport.analysis.published_arm import published_cohort  # lazy: the build process imports this module, never the analyses
+
+    ch.table(format_comparison(comparison, published_cohort(ch.cohort)), "Each published figure and its reproduction",
              basis="published_comparison")
     ch.say(say_reproduction(reconstruction["summary"], is_reconstruction(ch.cohort)), basis="published_comparison")
 

@@ -154,6 +154,35 @@ def check_reference_arm(frame: pd.DataFrame, params: dict, where: str) -> None:
     choose_reference(list_arms(frame), params.get("reference_arm", AUTO), where)
 
 
+ALL_ARMS = "all"  # parameter published_arm: the published figures describe every analysed patient
+
+
+def choose_published_arm(arms: list[str], published_arm: str = ALL_ARMS, where: str = "-") -> str | None:
+    """The arm whose patients the published figures describe (parameter ``published_arm``), or
+    None for ``all`` (every analysed patient, the arms pooled when there are several). A name
+    matches as ``choose_reference``'s does (exact, else the one case-insensitive match).
+    Raises InputError (located at ``where``:-:published_arm) listing the arms when it names
+    none of them, or when the file has no arm column."""
+    value = (published_arm or ALL_ARMS).strip()
+    if value.lower() == ALL_ARMS:
+        return None
+    if value in arms:
+        return value
+    close = [a for a in arms if _key(a) == _key(value)]
+    if len(close) == 1:
+        return close[0]
+    there = (f"the arms are: {', '.join(repr(a) for a in arms)}" if arms
+             else "this file has no arm column, so there is no arm to choose")
+    raise InputError([Problem(where, None, "published_arm",
+                              f"published_arm={value!r} is not an arm of this file ({there}); give "
+                              f"-p published_arm=NAME or {ALL_ARMS}")])
+
+
+def check_published_arm(frame: pd.DataFrame, params: dict, where: str) -> None:
+    """Raise InputError (exit 2 before any chapter runs) when ``published_arm`` names no arm."""
+    choose_published_arm(list_arms(frame), params.get("published_arm", ALL_ARMS), where)
+
+
 def is_controlled(block: dict | None) -> bool:
     """Whether an ``arms`` block (results.json) holds a between-arm comparison."""
     return bool(block and block.get("reference"))

@@ -40,6 +40,9 @@ CLASS_PARAMS = {
     "intervention": "a single intravenous MSC infusion",
     "inclusion_min": "6.2",
     "visits": "6,12,24",  # months: the MMRM's nominal visits (the long file's routine visits)
+    # chapter 6: the paper's figures describe the MSC arm (the reconstruction), never the simulated controls
+    "published_path": "data/published_results.yaml",
+    "published_arm": MSC_ARM,
     "report_title": "Class build: HbA1c after MSC infusion, against a SIMULATED control arm",
     "study_description": ("Teaching material. The MSC arm is the reconstructed cohort of Matsuoka et al. (synthetic "
                           "patients rebuilt from the paper's summary figures), one row per HbA1c measurement. The "

@@ -23,7 +23,7 @@ from mscreport.inputs.readers import RawTable
 from mscreport.inputs.study import Study, resolve_study
 from mscreport.inputs.synthetic import is_reconstruction, is_synthetic
 from mscreport.inputs.validators import check_frame
-from mscreport.core.groups import check_reference_arm, choose_reference, list_arms
+from mscreport.core.groups import check_published_arm, check_reference_arm, choose_reference, list_arms
 from mscreport.inputs.column_map import resolve_column_map
 from mscreport.inputs.field_files import read_source
 from mscreport.inputs.shared import shared_result
@@ -211,6 +211,7 @@ def load_cohort(path, params: dict | None = None, columns=None) -> Cohort:
         raise InputError(field_data.reworded(problems) if field_data is not None else [locate(p, raw) for p in problems])
 
     check_reference_arm(analysed, params, raw.path)  # reference_arm must name one arm: exit 2 otherwise
+    check_published_arm(analysed, params, raw.path)  # so must published_arm, unless it is all
     study = replace(study, controlled=choose_reference(list_arms(analysed), params.get("reference_arm", "auto")) is not None,
                     arms="arm" in raw.frame.columns)
     notes = [*raw.notes, *(locate(p, raw) if p.row is not None else p for p in notes)]

@@ -153,6 +153,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "YAML file of published figures that chapter 6 compares with, laid out as data/published_results.yaml; "
               "empty: the paper's for the reconstructed cohort, none for yours; none: no comparison",
               _published_file, is_file=True),
+    ParamSpec("published_arm", str, "all", "-",
+              "the arm (column arm) whose patients the published figures of chapter 6 describe, e.g. MSC: the "
+              "comparison uses that arm alone; all = every analysed patient",
+              lambda v: None if v.strip() else "must name an arm, or be all"),
     ParamSpec("disclosure", str, "standard", "-",
               "disclosure control of the pages: standard (no number from fewer than 3 patients, order statistics from "
               "5) or strict (for output leaving a secure data environment, OpenSAFELY-style output checking: counts of "

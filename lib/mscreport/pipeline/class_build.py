@@ -13,6 +13,7 @@ from pathlib import Path
 from mscreport.core.hashing import file_sha256
 from mscreport.core.paths import TEACHING_DIRNAME
 from mscreport.inputs.class_cohort import CLASS_COHORT, CLASS_FILE, CLASS_PARAMS
+from mscreport.inputs.params import PARAMS_BY_NAME, absolute_file
 from mscreport.pipeline.workbooks import write_workbooks
 from mscreport.report.teacher_guide import GUIDE_NAME, WORKBOOKS_DIRNAME, guide_page, list_exercises
 
@@ -30,12 +31,20 @@ def _class_parameters(source: str, params: dict) -> str:
     """A parameters cell with data_path and the class build's parameters (as resolved for the
     build) as its defaults, each line's type and comment kept."""
     values = {"data_path": f"data/{CLASS_FILE}",  # a parameter given as text keeps the build's value, else the class's
-              **{k: params[k] if isinstance(params.get(k), str) else v for k, v in CLASS_PARAMS.items()}}
+              **{k: params[k] if isinstance(params.get(k), str) and not _same_file(k, params[k], v) else v
+                 for k, v in CLASS_PARAMS.items()}}
     for name, value in values.items():
         value = "" if value is None else str(value)
         source = re.sub(rf"^({re.escape(name)}: str = )\"[^\"\n]*\"", lambda m: m.group(1) + repr_double(value),
                         source, flags=re.M)
     return source
+
+
+def _same_file(name: str, value: str, class_value: str) -> bool:
+    """Whether a file parameter's value (made absolute on reading) is the class build's own file,
+    which a workbook then names as the class build does (``data/...``, found wherever it runs)."""
+    spec = PARAMS_BY_NAME.get(name)
+    return bool(spec is not None and spec.is_file and value == absolute_file(class_value, "-p"))
 
 
 def repr_double(text: str) -> str:

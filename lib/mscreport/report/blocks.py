@@ -16,6 +16,7 @@ from mscreport.analysis.dose import adjusted_dose_block, analyse_dose, compare_s
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.published import (compare_published, derived_bounds, implies_bounds, published_for,
                                           reproduction_summary)
+from mscreport.analysis.published_arm import compared_on
 from mscreport.analysis.strata import count_strata, threshold_sensitivity
 from mscreport.analysis.strata_compare import compare_strata
 from mscreport.analysis.simulations import simulations_block
@@ -88,15 +89,17 @@ def trust_blocks(cohort, overall, strata, dose) -> dict:
                                                    cohort.params["dropout"])}
 
 
-def reconstruction_block(comparisons, alpha: float, published: dict | None) -> dict | None:
+def reconstruction_block(comparisons, alpha: float, published: dict | None, compared_on: dict | None = None) -> dict | None:
     """``reconstruction``: the honest reproduction count of the comparison with ``published``
     and, when the file holds the paper's stratum figures, what they imply (derived bounds, the
     severe sizes that fit) and which numbers of a reconstruction are pinned, derived or
-    assumed; None when nothing was compared."""
+    assumed; None when nothing was compared. ``compared_on``: the one arm compared
+    (``published_arm.compared_on``; the summary's ``compared_on``), None for every patient."""
     if published is None or comparisons is None:
         return None
     implied = derived_bounds(published, alpha) if implies_bounds(published) else {}
-    return {**implied, "summary": reproduction_summary(comparisons, published), "basis": published.get("basis", [])}
+    return {**implied, "summary": reproduction_summary(comparisons, published, compared_on),
+            "basis": published.get("basis", [])}
 
 
 HEADLINE_FIGURE = ("HbA1c at baseline and last follow-up by severity stratum (from the change chapter).",
@@ -137,7 +140,7 @@ def compute_records(cohort) -> dict:
         "rtm": trust["rtm"], "sample_size": trust["sample_size"],
         "threshold_sensitivity": threshold_sensitivity_block(cohort), "table1": table1_block(cohort),
         "attrition": change["attrition"], "change_by_followup": change["change_by_followup"],
-        "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"], published),
+        "oldham": trust["oldham"], "reconstruction": reconstruction_block(comparisons, cohort.params["alpha"], published, compared_on(cohort)),
         "strata_counts": strata_counts_block(cohort),
         "arms": arms_block(cohort),
         "longitudinal": with_mmrm(cohort, interface_block(analyse_trajectory(cohort))),

@@ -42,7 +42,8 @@ RUN_SHEET = (
     (85, 95, "Dose: an adjusted comparison, and why a sign flip inside a wide interval is not a finding.", "dose"),
     (95, 107, "Trajectories: the mixed model (REML), what its slope does and does not answer; the MMRM of a trial.",
      "trajectory"),
-    (107, 113, "Reproduction: what agreeing with published figures does and does not show.", "published"),
+    (107, 113, "Reproduction: the paper's figures against the MSC arm alone (no paper describes the simulated "
+               "arm); what agreeing with published figures does and does not show.", "published"),
     (113, 120, "Wrap-up: revisit the claims of the first 10 minutes; one exit question per learning objective.", None),
 )
 
@@ -69,8 +70,6 @@ KEY_POINTS = {
                    "A slope fitted from the baseline mixes the early drop with later drift.",
                    "In a trial, the MMRM compares arms at each visit without imputing missing visits."),
 }
-
-LEFT_OUT_HINT = {"published": "it compares a cohort with a paper's printed figures; the class cohort adds a simulated arm"}
 
 GLOSSARY = (
     ("d_z", "The mean change divided by the SD of the changes: a paired design's standardised effect size. It is "
@@ -133,9 +132,9 @@ def guide_body(chapters, exercises: dict[str, list[tuple[str, str, str]]] | None
             page = f"<a href=\"{_e(c.html_name)}\">{_e(c.title)}</a>"
         elif start == 0:
             page = "<a href=\"../index.html\">index</a>"
-        else:  # a chapter this build leaves out (the class cohort is not the paper's: no published figures)
-            page = (f"not in this build ({_e(LEFT_OUT_HINT.get(topic, 'it does not apply to this cohort'))}): "
-                    "<code>mscreport build</code> of the bundled cohort has it") if topic else ""
+        else:  # a chapter this build leaves out (the index says why)
+            page = ("not in this build (it does not apply to this cohort): <code>mscreport build</code> of the "
+                    "bundled cohort has it") if topic else ""
         parts.append(f"<tr><td>{start}\u2013{end}</td><td>{_e(what)}</td><td>{page}</td></tr>")
     parts.append("</tbody></table>")
     parts.append("<h2 id=\"chapters\">Chapters: key points and workbooks</h2>")
