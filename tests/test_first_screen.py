@@ -96,6 +96,21 @@ def test_a_chapter_answer_has_its_numbers():
     assert opening.chapter_answer("trajectory", cohort) is None
 
 
+def test_chapter_7_answers_with_the_slope_after_time_zero():
+    """A long file: the slope per year over the measurements after time 0 with its interval and
+    what the interval says (R: lme(hba1c ~ years, random = ~ years | patient_id, REML) on the
+    post-baseline rows of reconstructed_cohort_long.csv: -0.0657 [-0.115, -0.0164], n = 61;
+    tests/r/lessons.R). A wide file has no course over time: no answer (checked above)."""
+    text, key = opening.chapter_answer("trajectory", load_cohort(REPO_ROOT / "data" / "reconstructed_cohort_long.csv"))
+    assert key == "longitudinal"
+    assert "after the infusion (61 patients)" in text
+    assert f"{MINUS}0.07 % points per year (95% CI [{MINUS}0.12, {MINUS}0.02])" in text or \
+        f"{MINUS}0.07 % points per year (95% CI [{MINUS}0.11, {MINUS}0.02])" in text  # nlme and statsmodels differ in the 3rd digit here
+    assert "kept falling" in text and "drifted back up" not in text
+    trial, _ = opening.chapter_answer("trajectory", load_cohort(FIXTURES / "long_visits.csv"))
+    assert "after randomisation (277 patients, all arms pooled; the arms are compared by the mixed model below)" in trial
+
+
 def test_a_chapter_answer_names_no_group_the_tables_hide():
     """The opening answers follow the pages' rule: arms_two.csv has 1 patient below the moderate
     stratum, so its moderate stratum is hidden too (the pooled, severe and moderate rows would give
@@ -181,5 +196,8 @@ def test_the_key_table_cells_wrap_between_their_parts_and_carry_their_marks():
     change = first.find_all("td")[2]
     # R: mean_change -0.787 -> "−0.79 % points" and "(−8.6 mmol/mol)", each unbreakable, then the mark I
     assert [s.get_text() for s in change.select("span.msc-nw")] == [f"{MINUS}0.79 % points", f"({MINUS}8.6 mmol/mol)"]
+    # R: conf.int -1.052, -0.521 -> "[−1.05," and "−0.52]": an interval wraps after its comma only
+    ci = first.find_all("td")[3]
+    assert [s.get_text() for s in ci.select("span.msc-nw")] == [f"[{MINUS}1.05,", f"{MINUS}0.52]"]
     assert [s.get_text() for s in first.select("sup.msc-mark")] == ["P", "I", "D", "D"]
     assert "basis" not in [th.get_text() for th in soup.select("thead th")]

@@ -29,6 +29,7 @@ _FIRST_SCREEN_JS = """
   const rows = table ? Array.from(table.tBodies[0].rows).slice(0, 2) : [];
   return {headline: head ? {bottom: box(head).bottom, text: head.textContent.trim()} : null,
           rows: rows.map(r => ({bottom: box(r).bottom, height: box(r).height})),
+          tableScroll: table ? table.scrollWidth : null, tableBox: table ? table.clientWidth : null,
           viewport: window.innerHeight, pageWidth: document.documentElement.scrollWidth,
           width: document.documentElement.clientWidth};
 }
@@ -68,6 +69,8 @@ def test_index_headline_and_key_table_are_on_the_first_screen(browser, built_rep
     for row in info["rows"]:
         assert row["bottom"] <= info["viewport"], f"key table's first rows below the first screen: {info}"
         assert row["height"] <= MAX_ROW_PX, f"a key-table row is {row['height']:.0f} px tall: {info}"
+    # every column, the p-value's included, within the screen: the key table does not scroll sideways
+    assert info["tableScroll"] <= info["tableBox"] + 1, f"the key table scrolls sideways: {info}"
 
 
 @pytest.mark.parametrize("rel", ["03_change.html", "04_dose.html"])

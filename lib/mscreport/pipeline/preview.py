@@ -58,6 +58,7 @@ from mimetypes import guess_type
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from mscreport.core.disclosure import Policy, set_mode
 from mscreport.core.errors import InputError, Problem
 from mscreport.core.paths import NOTEBOOKS_DIR, TEACHING_DIRNAME
 from mscreport.inputs.field_data import is_source_not_file
@@ -297,9 +298,8 @@ def stat_signature(paths: list[Path]) -> tuple:
 def headline_figure_record(snapshot: str) -> dict:
     """The index figure's record (``blocks.headline_figure``) of the snapshot in folder
     ``snapshot``: a pool task, drawn by a worker while the preview computes the records."""
-    from mscreport.core.disclosure import Policy  # lazy: a worker imports the analysis only when asked to draw
-    from mscreport.inputs.snapshot import load_snapshot
-    from mscreport.report.blocks import headline_figure
+    from mscreport.inputs.snapshot import load_snapshot  # lazy: a worker imports the analysis only when asked to draw
+    from mscreport.report.blocks import headline_figure  # lazy: as the line above
 
     cohort = load_snapshot(snapshot)
     return headline_figure(cohort, Policy.of(cohort.params))
@@ -463,9 +463,8 @@ class PreviewSession:
             return None
         wanted = {k for c in plan.chapters for k in self.cache[c.name].records}
         try:
-            from mscreport.core.disclosure import Policy, set_mode  # lazy: the preview's process imports the
-            from mscreport.inputs.snapshot import load_snapshot  # analysis only once it has served a build
-            from mscreport.report.blocks import compute_records
+            from mscreport.inputs.snapshot import load_snapshot  # lazy: the analysis only once a build is served
+            from mscreport.report.blocks import compute_records  # lazy: as the line above
 
             # the figure is drawn by an idle worker meanwhile (the chapters are not sent yet)
             figure = self.pool.submit(headline_figure_record, str(self.work / "snapshot")) if "headline_figure" in wanted else None
@@ -494,7 +493,7 @@ class PreviewSession:
         first call at the first change."""
         try:
             from mscreport.inputs.snapshot import load_snapshot  # lazy: as in _fast_index
-            from mscreport.report.blocks import compute_records
+            from mscreport.report.blocks import compute_records  # lazy: as in _fast_index
 
             compute_records(load_snapshot(self.work / "snapshot"))
             for _ in range(len(getattr(self.pool, "_processes", None) or {})):  # queued behind the first build's chapters

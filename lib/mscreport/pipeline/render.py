@@ -270,9 +270,14 @@ def headline_table(results: dict, number: int = 1, marked: bool = False) -> str:
 
 def compact_cell(text: str) -> Markup:
     """A key-table cell that wraps only between its parts ("−0.79 % points" and "(−8.6 mmol/mol)";
-    an interval never), so that a row on a phone is one or two lines, not four."""
-    head, sep, tail = text.partition(" (")
-    parts = [head] + ([f"({tail}"] if sep else [])
+    an interval "[−1.05, −0.52]" only after its comma, never inside a bound), so that a row on a
+    phone is one or two lines, not four, and the table fits 390 px without scrolling."""
+    if text.startswith("[") and text.endswith("]") and ", " in text:
+        low, _, high = text.partition(", ")
+        parts = [f"{low},", high]
+    else:
+        head, sep, tail = text.partition(" (")
+        parts = [head] + ([f"({tail}"] if sep else [])
     return Markup(" ".join(f"<span class=\"msc-nw\">{fmt.escape(p)}</span>" for p in parts))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from mscreport.analysis import trust
+from mscreport.analysis import teaching_numbers, trust
 from mscreport.analysis.dose import adjusted_dose_block, analyse_dose, hidden_dose
 from mscreport.analysis.paired import analyse_overall, analyse_strata
 from mscreport.analysis.published import compare_published, published_for, reproduction_summary, say_reproduction
@@ -157,12 +157,37 @@ def answer_published(cohort) -> tuple[str, str] | None:
     return " ".join(short), "published_comparison"
 
 
+def answer_trajectory(cohort) -> tuple[str, str] | None:
+    """Chapter 7: the slope of HbA1c per year over the measurements after time 0 (the mixed
+    model of ``teaching_numbers.post_baseline_block``: random intercept and slope, REML; %
+    points per year, a rise positive) and what its interval says: kept falling, drifted back up,
+    or no detectable drift. None for a one-row-per-patient file (the chapter says where the
+    course over time is) or a model that cannot be fitted or rests on too few patients."""
+
+    block = teaching_numbers.post_baseline_block(cohort)
+    if block is None or too_small(block["n_patients"]):
+        return None
+    study = getattr(cohort, "study", None)
+    after = study.after_time_zero(study.controlled) if study is not None else "after the infusion"
+    s, alpha = block["slope_per_year"], cohort.params["alpha"]
+    if s["ci_low"] > 0:
+        verdict = "HbA1c drifted back up"
+    elif s["ci_high"] < 0:
+        verdict = "HbA1c kept falling"
+    else:
+        verdict = "no drift is detectable: the data are compatible with HbA1c staying where it was, and with any drift inside the interval"
+    pooled = f", {POOLED}; the arms are compared by the mixed model below" if "arm" in cohort.columns_present else ""
+    return (f"Over the measurements {after} ({fmt_int(block['n_patients'])} patients{pooled}), HbA1c changed by "
+            f"{fmt_num(s['estimate'])} % points per year ({1 - alpha:.0%} CI {fmt_ci(s['ci_low'], s['ci_high'])}): "
+            f"{verdict}. The course by time bin is drawn below.", "longitudinal")
+
+
 ANSWERS = {"cohort": answer_cohort, "severity": answer_severity, "change": answer_change, "dose": answer_dose,
-           "trust": answer_trust, "published": answer_published}
+           "trust": answer_trust, "published": answer_published, "trajectory": answer_trajectory}
 
 
 def chapter_answer(name: str, cohort) -> tuple[str, str] | None:
     """The answer of chapter ``name`` (its ``Chapter`` name) as (text, basis key), or None when
-    the chapter has no short answer (chapter 7 answers with its figure and model)."""
+    the chapter has no short answer."""
     fn = ANSWERS.get(name)
     return None if fn is None else fn(cohort)
